@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Regenerates every .pb.go under proto/ from its .proto file. protoc comes from Debian's
+# protobuf-compiler; the Go plugins are pinned by the tool directives in proto/go.mod, so this runs
+# offline once the module cache is warm.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+tools="$root/bin/tools"
+mkdir -p "$tools"
+cd "$root/proto"
+go build -o "$tools/protoc-gen-go" google.golang.org/protobuf/cmd/protoc-gen-go
+go build -o "$tools/protoc-gen-go-grpc" google.golang.org/grpc/cmd/protoc-gen-go-grpc
+find . -name '*.pb.go' -delete
+mapfile -t files < <(find . -name '*.proto' -printf '%P\n' | sort)
+protoc -I . \
+	--plugin=protoc-gen-go="$tools/protoc-gen-go" \
+	--plugin=protoc-gen-go-grpc="$tools/protoc-gen-go-grpc" \
+	--go_out=. --go_opt=paths=source_relative \
+	--go-grpc_out=. --go-grpc_opt=paths=source_relative \
+	"${files[@]}"
