@@ -1,0 +1,30 @@
+// Package strategy holds what differs between kinds on the way into storage: defaulting, validation,
+// which fields a field selector may name, and which parts of an object each write may change. The
+// generic store applies the parts every kind shares (metadata, spec/status split, generation) itself
+// and calls a kind's Strategy for the rest.
+package strategy
+
+import (
+	"github.com/keelson-dev/keelson/pkg/scheme"
+	"github.com/keelson-dev/keelson/pkg/validation"
+)
+
+// Strategy is one kind's rules. Implementations are stateless and safe for concurrent use. Every
+// method receives the kind's own message type (for example *corev1.Pod) and may type-assert it.
+type Strategy interface {
+	// Default fills in defaults on a new or replaced object, as Kubernetes' defaulting does
+	// (restartPolicy Always, protocol TCP, imagePullPolicy from the image tag, replicas 1, ...).
+	Default(obj scheme.Object)
+	// Validate checks a new object's spec and kind-specific fields (metadata is checked by the
+	// store) and names every bad field.
+	Validate(obj scheme.Object) validation.ErrorList
+	// ValidateUpdate checks a replacement against the stored object: Validate plus the fields that
+	// may not change (a pod's containers' names, a service's clusterIP, a job's selector, ...).
+	ValidateUpdate(obj, old scheme.Object) validation.ErrorList
+	// ValidateStatus checks a status write.
+	ValidateStatus(obj, old scheme.Object) validation.ErrorList
+	// SelectableFields returns the fields a field selector may match on, with their values:
+	// metadata.name and metadata.namespace always, plus kind-specific ones such as spec.nodeName
+	// and status.phase for pods.
+	SelectableFields(obj scheme.Object) map[string]string
+}

@@ -1,0 +1,70 @@
+package apierrors
+
+import (
+	"errors"
+	"fmt"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+)
+
+func TestGRPCRoundTrip(t *testing.T) {
+	tests := []struct {
+		name string
+		err  *StatusError
+		code codes.Code
+		is   func(error) bool
+	}{
+		{"not found", NewNotFound("", "pods", "web"), codes.NotFound, IsNotFound},
+		{"already exists", NewAlreadyExists("apps", "deployments", "web"), codes.AlreadyExists, IsAlreadyExists},
+		{"conflict", NewConflict("", "pods", "web", ModifiedMessage), codes.Aborted, IsConflict},
+		{"invalid", NewInvalid("", "Pod", "web", []Cause{
+			{Type: "FieldValueRequired", Message: "Required value", Field: "spec.containers[0].image"},
+			{Type: "FieldValueInvalid", Message: "Invalid value: \"A\"", Field: "metadata.name"},
+		}), codes.InvalidArgument, IsInvalid},
+		{"expired", NewExpired("too old resource version: 1 (5)"), codes.OutOfRange, IsGone},
+		{"too large", NewRequestEntityTooLarge("limit is %d", 10), codes.ResourceExhausted, IsTooLarge},
+		{"bad request", NewBadRequest("no %s", "kind"), codes.InvalidArgument, IsBadRequest},
+		{"internal", NewInternal(errors.New("boom")), codes.Internal, func(err error) bool { return ReasonFor(err) == ReasonInternalError }},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			gerr := ToGRPC(tc.err)
+			st, ok := status.FromError(gerr)
+			require.True(t, ok)
+			require.Equal(t, tc.code, st.Code())
+			require.Equal(t, tc.err.Message, st.Message())
+
+			back := FromGRPC(gerr)
+			require.True(t, tc.is(back), "reason lost: %v", back)
+			var se *StatusError
+			require.ErrorAs(t, back, &se)
+			require.Equal(t, tc.err.Code, se.Code)
+			require.Equal(t, tc.err.Details, se.Details)
+		})
+	}
+}
+
+func TestInvalidMessageNamesEveryField(t *testing.T) {
+	err := NewInvalid("", "Pod", "web", []Cause{
+		{Message: "Required value", Field: "spec.containers"},
+		{Message: "Invalid value: \"Sometimes\"", Field: "spec.restartPolicy"},
+	})
+	require.Equal(t, `Pod "web" is invalid: [spec.containers: Required value, spec.restartPolicy: Invalid value: "Sometimes"]`, err.Error())
+}
+
+func TestFromGRPCWithoutInfoMapsCode(t *testing.T) {
+	err := FromGRPC(status.Error(codes.Unavailable, "connection refused"))
+	require.True(t, IsServiceUnavailable(err))
+	st, ok := status.FromError(err)
+	require.True(t, ok, "the transport status stays visible")
+	require.Equal(t, codes.Unavailable, st.Code())
+}
+
+func TestWrappedStatusErrorKeepsReason(t *testing.T) {
+	err := fmt.Errorf("bind pod default/web: %w", NewConflict("", "pods", "web", "pod is already assigned"))
+	require.True(t, IsConflict(err))
+	require.Equal(t, codes.Aborted, status.Code(ToGRPC(err)))
+}
