@@ -1,0 +1,112 @@
+package scheme
+
+import (
+	"fmt"
+
+	appsv1 "github.com/keelson-dev/keelson/proto/apps/v1"
+	batchv1 "github.com/keelson-dev/keelson/proto/batch/v1"
+	coordinationv1 "github.com/keelson-dev/keelson/proto/coordination/v1"
+	corev1 "github.com/keelson-dev/keelson/proto/core/v1"
+)
+
+// Groups of the built-in kinds, as request paths and apiVersion name them.
+const (
+	GroupCore         = ""
+	GroupApps         = "apps"
+	GroupBatch        = "batch"
+	GroupCoordination = "coordination.k8s.io"
+)
+
+// Builtin returns a new Scheme holding every kind Keelson serves: core v1, apps/v1, batch/v1 and
+// coordination.k8s.io/v1. Binding, Eviction and Scale are subresource payloads, not resources, and
+// are not in it. Each call returns a fresh Scheme; none is shared.
+//
+// Builtin panics only if its own static table is inconsistent, which its tests rule out.
+func Builtin() *Scheme {
+	s, err := New(builtinKinds()...)
+	if err != nil {
+		panic(fmt.Sprintf("scheme: built-in kinds are inconsistent: %v", err))
+	}
+	return s
+}
+
+func builtinKinds() []Kind {
+	all := []string{"all"}
+	return []Kind{
+		core("Pod", "pods", "pod", true, []string{"po"}, all,
+			[]string{"status", "binding", "log", "eviction"}, func() Object { return &corev1.Pod{} }),
+		core("Node", "nodes", "node", false, []string{"no"}, nil,
+			[]string{"status"}, func() Object { return &corev1.Node{} }),
+		core("Service", "services", "service", true, []string{"svc"}, all,
+			[]string{"status"}, func() Object { return &corev1.Service{} }),
+		core("Endpoints", "endpoints", "endpoints", true, []string{"ep"}, nil,
+			nil, func() Object { return &corev1.Endpoints{} }),
+		core("Namespace", "namespaces", "namespace", false, []string{"ns"}, nil,
+			[]string{"status", "finalize"}, func() Object { return &corev1.Namespace{} }),
+		core("ReplicationController", "replicationcontrollers", "replicationcontroller", true, []string{"rc"}, all,
+			[]string{"status", "scale"}, func() Object { return &corev1.ReplicationController{} }),
+		core("Event", "events", "event", true, []string{"ev"}, nil,
+			nil, func() Object { return &corev1.Event{} }),
+		core("ConfigMap", "configmaps", "configmap", true, []string{"cm"}, nil,
+			nil, func() Object { return &corev1.ConfigMap{} }),
+		core("Secret", "secrets", "secret", true, nil, nil,
+			nil, func() Object { return &corev1.Secret{} }),
+		core("ServiceAccount", "serviceaccounts", "serviceaccount", true, []string{"sa"}, nil,
+			nil, func() Object { return &corev1.ServiceAccount{} }),
+		core("ResourceQuota", "resourcequotas", "resourcequota", true, []string{"quota"}, nil,
+			[]string{"status"}, func() Object { return &corev1.ResourceQuota{} }),
+
+		apps("ReplicaSet", "replicasets", "replicaset", []string{"rs"},
+			[]string{"status", "scale"}, func() Object { return &appsv1.ReplicaSet{} }),
+		apps("Deployment", "deployments", "deployment", []string{"deploy"},
+			[]string{"status", "scale"}, func() Object { return &appsv1.Deployment{} }),
+		apps("DaemonSet", "daemonsets", "daemonset", []string{"ds"},
+			[]string{"status"}, func() Object { return &appsv1.DaemonSet{} }),
+		apps("StatefulSet", "statefulsets", "statefulset", []string{"sts"},
+			[]string{"status", "scale"}, func() Object { return &appsv1.StatefulSet{} }),
+
+		{
+			GroupVersionKind: GroupVersionKind{Group: GroupBatch, Version: "v1", Kind: "Job"},
+			Resource:         "jobs",
+			Singular:         "job",
+			Categories:       all,
+			Namespaced:       true,
+			Subresources:     []string{"status"},
+			New:              func() Object { return &batchv1.Job{} },
+		},
+		{
+			GroupVersionKind: GroupVersionKind{Group: GroupCoordination, Version: "v1", Kind: "Lease"},
+			Resource:         "leases",
+			Singular:         "lease",
+			Namespaced:       true,
+			New:              func() Object { return &coordinationv1.Lease{} },
+		},
+	}
+}
+
+func core(kind, resource, singular string, namespaced bool, short, categories, sub []string, newObj func() Object) Kind {
+	return Kind{
+		GroupVersionKind: GroupVersionKind{Group: GroupCore, Version: "v1", Kind: kind},
+		Resource:         resource,
+		Singular:         singular,
+		ShortNames:       short,
+		Categories:       categories,
+		Namespaced:       namespaced,
+		Subresources:     sub,
+		New:              newObj,
+	}
+}
+
+// apps kinds are all namespaced and all in the "all" category.
+func apps(kind, resource, singular string, short, sub []string, newObj func() Object) Kind {
+	return Kind{
+		GroupVersionKind: GroupVersionKind{Group: GroupApps, Version: "v1", Kind: kind},
+		Resource:         resource,
+		Singular:         singular,
+		ShortNames:       short,
+		Categories:       []string{"all"},
+		Namespaced:       true,
+		Subresources:     sub,
+		New:              newObj,
+	}
+}
