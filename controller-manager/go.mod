@@ -1,3 +1,6 @@
 module github.com/keelson-dev/keelson/controller-manager
 
 go 1.26.0
+
+replace github.com/keelson-dev/keelson/proto => ../proto
+replace github.com/keelson-dev/keelson/pkg => ../pkg

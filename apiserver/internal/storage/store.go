@@ -1,0 +1,211 @@
+package storage
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+
+	"go.etcd.io/etcd/api/v3/v3rpc/rpctypes"
+	clientv3 "go.etcd.io/etcd/client/v3"
+
+	"github.com/keelson-dev/keelson/pkg/scheme"
+)
+
+var (
+	// ErrNotFound says the key does not exist.
+	ErrNotFound = errors.New("key not found")
+	// ErrExists says a create found the key taken.
+	ErrExists = errors.New("key already exists")
+	// ErrConflict says a guarded write found the key at another revision.
+	ErrConflict = errors.New("key modified since read")
+	// ErrCompacted says the requested revision has been compacted away.
+	ErrCompacted = errors.New("revision compacted")
+	// ErrFutureRevision says the requested revision is newer than the store.
+	ErrFutureRevision = errors.New("revision not yet reached")
+)
+
+// KV is one stored object with the revision that last wrote it.
+type KV struct {
+	Key    string
+	Object scheme.Object
+	// ModRevision is the object's resourceVersion.
+	ModRevision int64
+}
+
+// Store reads and writes objects in etcd. It is safe for concurrent use; the caller owns the client.
+type Store struct {
+	client *clientv3.Client
+	codec  Codec
+}
+
+// New returns a store on client.
+func New(client *clientv3.Client, codec Codec) *Store {
+	return &Store{client: client, codec: codec}
+}
+
+// Client returns the etcd client the store uses.
+func (s *Store) Client() *clientv3.Client { return s.client }
+
+// Codec returns the store's codec.
+func (s *Store) Codec() Codec { return s.codec }
+
+func setRV(obj scheme.Object, rev int64) {
+	scheme.Meta(obj).ResourceVersion = strconv.FormatInt(rev, 10)
+}
+
+// Create stores obj at key if the key is free and returns the revision it was written at, with obj's
+// resourceVersion set to it.
+func (s *Store) Create(ctx context.Context, key string, obj scheme.Object) (int64, error) {
+	data, err := s.codec.Encode(obj)
+	if err != nil {
+		return 0, err
+	}
+	resp, err := s.client.Txn(ctx).
+		If(clientv3.Compare(clientv3.CreateRevision(key), "=", 0)).
+		Then(clientv3.OpPut(key, string(data))).
+		Commit()
+	if err != nil {
+		return 0, fmt.Errorf("create %s: %w", key, err)
+	}
+	if !resp.Succeeded {
+		return 0, ErrExists
+	}
+	setRV(obj, resp.Header.Revision)
+	return resp.Header.Revision, nil
+}
+
+// Get returns the object at key as of revision rev (0 for the latest).
+func (s *Store) Get(ctx context.Context, key string, rev int64) (KV, error) {
+	opts := []clientv3.OpOption{}
+	if rev > 0 {
+		opts = append(opts, clientv3.WithRev(rev))
+	}
+	resp, err := s.client.Get(ctx, key, opts...)
+	if err != nil {
+		return KV{}, mapErr(fmt.Errorf("get %s: %w", key, err))
+	}
+	if len(resp.Kvs) == 0 {
+		return KV{}, ErrNotFound
+	}
+	return s.decode(resp.Kvs[0].Key, resp.Kvs[0].Value, resp.Kvs[0].ModRevision)
+}
+
+func (s *Store) decode(key, value []byte, rev int64) (KV, error) {
+	obj, err := s.codec.Decode(value)
+	if err != nil {
+		return KV{}, fmt.Errorf("decode %s: %w", key, err)
+	}
+	setRV(obj, rev)
+	return KV{Key: string(key), Object: obj, ModRevision: rev}, nil
+}
+
+// Page is one page of a range read.
+type Page struct {
+	Items []KV
+	// Revision is the store revision the page was read at.
+	Revision int64
+	// More says keys remain after the last item.
+	More bool
+}
+
+// List reads up to limit objects (0 for all) whose keys start with prefix and are >= from (from
+// "" starts at prefix), as of revision rev (0 for the latest).
+func (s *Store) List(ctx context.Context, prefix, from string, rev, limit int64) (Page, error) {
+	if from == "" {
+		from = prefix
+	}
+	opts := []clientv3.OpOption{clientv3.WithRange(clientv3.GetPrefixRangeEnd(prefix))}
+	if rev > 0 {
+		opts = append(opts, clientv3.WithRev(rev))
+	}
+	if limit > 0 {
+		opts = append(opts, clientv3.WithLimit(limit))
+	}
+	resp, err := s.client.Get(ctx, from, opts...)
+	if err != nil {
+		return Page{}, mapErr(fmt.Errorf("list %s: %w", prefix, err))
+	}
+	page := Page{Revision: resp.Header.Revision, More: resp.More, Items: make([]KV, 0, len(resp.Kvs))}
+	for _, kv := range resp.Kvs {
+		item, err := s.decode(kv.Key, kv.Value, kv.ModRevision)
+		if err != nil {
+			return Page{}, err
+		}
+		page.Items = append(page.Items, item)
+	}
+	return page, nil
+}
+
+// Update replaces the object at key with obj if the key is still at revision expect. On ErrConflict
+// the returned KV holds the current object (or ErrNotFound when it is gone).
+func (s *Store) Update(ctx context.Context, key string, obj scheme.Object, expect int64) (KV, error) {
+	data, err := s.codec.Encode(obj)
+	if err != nil {
+		return KV{}, err
+	}
+	resp, err := s.client.Txn(ctx).
+		If(clientv3.Compare(clientv3.ModRevision(key), "=", expect)).
+		Then(clientv3.OpPut(key, string(data))).
+		Else(clientv3.OpGet(key)).
+		Commit()
+	if err != nil {
+		return KV{}, fmt.Errorf("update %s: %w", key, err)
+	}
+	if !resp.Succeeded {
+		return s.current(resp)
+	}
+	setRV(obj, resp.Header.Revision)
+	return KV{Key: key, Object: obj, ModRevision: resp.Header.Revision}, nil
+}
+
+// Delete removes the object at key if it is still at revision expect, returning the store revision
+// of the delete. On ErrConflict the returned KV holds the current object.
+func (s *Store) Delete(ctx context.Context, key string, expect int64) (int64, KV, error) {
+	resp, err := s.client.Txn(ctx).
+		If(clientv3.Compare(clientv3.ModRevision(key), "=", expect)).
+		Then(clientv3.OpDelete(key)).
+		Else(clientv3.OpGet(key)).
+		Commit()
+	if err != nil {
+		return 0, KV{}, fmt.Errorf("delete %s: %w", key, err)
+	}
+	if !resp.Succeeded {
+		kv, err := s.current(resp)
+		return 0, kv, err
+	}
+	return resp.Header.Revision, KV{}, nil
+}
+
+// current decodes the object a failed guarded transaction read in its else branch.
+func (s *Store) current(resp *clientv3.TxnResponse) (KV, error) {
+	if len(resp.Responses) == 0 || len(resp.Responses[0].GetResponseRange().GetKvs()) == 0 {
+		return KV{}, ErrNotFound
+	}
+	kv := resp.Responses[0].GetResponseRange().GetKvs()[0]
+	cur, err := s.decode(kv.Key, kv.Value, kv.ModRevision)
+	if err != nil {
+		return KV{}, err
+	}
+	return cur, ErrConflict
+}
+
+// Revision returns the store's current revision.
+func (s *Store) Revision(ctx context.Context) (int64, error) {
+	// A Get of a key that never exists is the cheapest read that carries the header revision.
+	resp, err := s.client.Get(ctx, "\x00keelson/revision", clientv3.WithCountOnly())
+	if err != nil {
+		return 0, fmt.Errorf("read revision: %w", err)
+	}
+	return resp.Header.Revision, nil
+}
+
+func mapErr(err error) error {
+	switch {
+	case errors.Is(err, rpctypes.ErrCompacted):
+		return fmt.Errorf("%w: %w", ErrCompacted, err)
+	case errors.Is(err, rpctypes.ErrFutureRev):
+		return fmt.Errorf("%w: %w", ErrFutureRevision, err)
+	}
+	return err
+}

@@ -1,0 +1,457 @@
+package watchcache
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"go.etcd.io/etcd/api/v3/mvccpb"
+	clientv3 "go.etcd.io/etcd/client/v3"
+	"go.uber.org/zap"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/keelson-dev/keelson/apiserver/internal/storage"
+	"github.com/keelson-dev/keelson/pkg/apierrors"
+	"github.com/keelson-dev/keelson/pkg/scheme"
+)
+
+// Config configures a Cache.
+type Config struct {
+	// Resource names the resource in messages ("pods").
+	Resource string
+	// Prefix is the storage prefix of the resource's keys, ending in "/".
+	Prefix string
+	Store  *storage.Store
+	// New returns an empty object of the resource's kind (used for bookmarks).
+	New func() scheme.Object
+	// Fields returns an object's selectable fields.
+	Fields func(scheme.Object) map[string]string
+	// Capacity is how many recent events the cache keeps for watches that resume (default 4096).
+	Capacity int
+	// WatcherBuffer is how many events a watcher may fall behind before it is cut off (default 1024).
+	WatcherBuffer int
+	// HistoryWindow is how many store revisions of history the cache replays from etcd when it
+	// starts, so clients of a restarted apiserver resume where they were (default 10000).
+	HistoryWindow int64
+	// BookmarkInterval is how often watchers that asked for bookmarks get one (default 10s).
+	BookmarkInterval time.Duration
+	// FreshnessTimeout bounds how long a watch from a newer revision than the cache has waits for
+	// the cache to catch up (default 3s).
+	FreshnessTimeout time.Duration
+	Logger           *zap.Logger
+}
+
+func (c *Config) setDefaults() {
+	if c.Capacity <= 0 {
+		c.Capacity = 4096
+	}
+	if c.WatcherBuffer <= 0 {
+		c.WatcherBuffer = 1024
+	}
+	if c.HistoryWindow <= 0 {
+		c.HistoryWindow = 10000
+	}
+	if c.BookmarkInterval <= 0 {
+		c.BookmarkInterval = 10 * time.Second
+	}
+	if c.FreshnessTimeout <= 0 {
+		c.FreshnessTimeout = 3 * time.Second
+	}
+	if c.Logger == nil {
+		c.Logger = zap.NewNop()
+	}
+}
+
+// item is one object in the current state.
+type item struct {
+	obj   scheme.Object
+	attrs attrs
+}
+
+// Cache is one resource's watch cache. Create it with New, start it with Run; every other method
+// may be called from any goroutine and waits for the cache to be ready.
+type Cache struct {
+	cfg Config
+
+	mu       sync.RWMutex
+	ready    bool
+	rev      int64 // the cache reflects every change up to rev
+	oldest   int64 // the ring holds every change after oldest
+	items    map[string]*item
+	ring     []*Event
+	head     int // index of the oldest event in ring
+	size     int
+	watchers map[*Watcher]struct{}
+	// changed is closed and replaced whenever rev advances or readiness changes.
+	changed chan struct{}
+}
+
+// New returns a cache; it serves nothing until Run has loaded the resource.
+func New(cfg Config) *Cache {
+	cfg.setDefaults()
+	return &Cache{
+		cfg:      cfg,
+		items:    map[string]*item{},
+		ring:     make([]*Event, cfg.Capacity),
+		watchers: map[*Watcher]struct{}{},
+		changed:  make(chan struct{}),
+	}
+}
+
+// Run loads the resource, then follows it with one etcd watch until ctx ends. When the etcd watch
+// fails (its revision was compacted, say) the cache ends every watcher and reloads. It returns nil
+// once ctx ends, after ending every watcher.
+func (c *Cache) Run(ctx context.Context) error {
+	backoff := 100 * time.Millisecond
+	for {
+		err := c.runOnce(ctx)
+		c.reset(err)
+		if ctx.Err() != nil {
+			return nil
+		}
+		c.cfg.Logger.Warn("watch cache restarting", zap.String("resource", c.cfg.Resource), zap.Error(err))
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(backoff):
+		}
+		backoff = min(2*backoff, 5*time.Second)
+	}
+}
+
+// reset forgets the state and ends every watcher, which resume with a new watch.
+func (c *Cache) reset(cause error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for w := range c.watchers {
+		w.end(fmt.Errorf("watch cache reset: %w", cause))
+	}
+	c.watchers = map[*Watcher]struct{}{}
+	c.items = map[string]*item{}
+	c.ready = false
+	c.size, c.head = 0, 0
+	clear(c.ring)
+	c.broadcast()
+}
+
+func (c *Cache) broadcast() {
+	close(c.changed)
+	c.changed = make(chan struct{})
+}
+
+// runOnce loads the state at a past revision, then replays and follows etcd's history from there.
+func (c *Cache) runOnce(ctx context.Context) error {
+	st := c.cfg.Store
+	cur, err := st.Revision(ctx)
+	if err != nil {
+		return err
+	}
+	start := max(cur-c.cfg.HistoryWindow, 1)
+	if compacted, err := st.CompactedRevision(ctx); err == nil && start < compacted {
+		start = compacted
+	}
+	page, err := st.List(ctx, c.cfg.Prefix, "", start, 0)
+	if errors.Is(err, storage.ErrCompacted) {
+		start = cur
+		page, err = st.List(ctx, c.cfg.Prefix, "", start, 0)
+	}
+	if err != nil {
+		return fmt.Errorf("load %s: %w", c.cfg.Resource, err)
+	}
+	c.mu.Lock()
+	for _, kv := range page.Items {
+		c.items[kv.Key] = &item{obj: kv.Object, attrs: c.attrsOf(kv.Object)}
+	}
+	c.rev, c.oldest = start, start
+	c.mu.Unlock()
+
+	wctx, cancel := context.WithCancel(clientv3.WithRequireLeader(ctx))
+	defer cancel()
+	wch := st.Client().Watch(wctx, c.cfg.Prefix, clientv3.WithPrefix(), clientv3.WithRev(start+1),
+		clientv3.WithProgressNotify())
+
+	bookmarks := time.NewTicker(c.cfg.BookmarkInterval)
+	defer bookmarks.Stop()
+	// Until the replay reaches cur, ask etcd for progress so a quiet resource becomes ready too.
+	catchUp := time.NewTicker(50 * time.Millisecond)
+	defer catchUp.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-catchUp.C:
+			if c.isReady() {
+				catchUp.Stop()
+				continue
+			}
+			_ = st.Client().RequestProgress(wctx)
+		case <-bookmarks.C:
+			_ = st.Client().RequestProgress(wctx)
+			c.sendBookmarks()
+		case resp, ok := <-wch:
+			if !ok {
+				return fmt.Errorf("etcd watch on %s closed", c.cfg.Prefix)
+			}
+			if err := resp.Err(); err != nil {
+				return fmt.Errorf("etcd watch on %s: %w", c.cfg.Prefix, err)
+			}
+			c.apply(resp, cur)
+		}
+	}
+}
+
+func (c *Cache) isReady() bool {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return c.ready
+}
+
+func (c *Cache) attrsOf(obj scheme.Object) attrs {
+	return attrs{labels: obj.GetMetadata().GetLabels(), fields: c.cfg.Fields(obj)}
+}
+
+// apply folds one etcd watch response into the state, the ring and every watcher.
+func (c *Cache) apply(resp clientv3.WatchResponse, readyAt int64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, ev := range resp.Events {
+		key := string(ev.Kv.Key)
+		var e *Event
+		switch ev.Type {
+		case mvccpb.PUT:
+			obj, err := c.cfg.Store.Codec().Decode(ev.Kv.Value)
+			if err != nil {
+				c.cfg.Logger.Error("skipping undecodable object", zap.String("key", key), zap.Error(err))
+				continue
+			}
+			scheme.Meta(obj).ResourceVersion = fmt.Sprint(ev.Kv.ModRevision)
+			e = &Event{Type: Added, Key: key, Object: obj, Rev: ev.Kv.ModRevision, attrs: c.attrsOf(obj)}
+			if old, ok := c.items[key]; ok {
+				e.Type = Modified
+				prev := old.attrs
+				e.prevAttrs = &prev
+			}
+			c.items[key] = &item{obj: obj, attrs: e.attrs}
+		case mvccpb.DELETE:
+			old, ok := c.items[key]
+			if !ok {
+				continue
+			}
+			obj := proto.Clone(old.obj).(scheme.Object)
+			scheme.Meta(obj).ResourceVersion = fmt.Sprint(ev.Kv.ModRevision)
+			prev := old.attrs
+			e = &Event{Type: Deleted, Key: key, Object: obj, Rev: ev.Kv.ModRevision, attrs: prev, prevAttrs: &prev}
+			delete(c.items, key)
+		}
+		c.push(e)
+		c.rev = e.Rev
+		for w := range c.watchers {
+			if !w.offer(e) {
+				delete(c.watchers, w)
+			}
+		}
+	}
+	if resp.IsProgressNotify() && resp.Header.Revision > c.rev {
+		c.rev = resp.Header.Revision
+	}
+	if !c.ready && c.rev >= readyAt {
+		c.ready = true
+	}
+	c.broadcast()
+}
+
+// push appends e to the ring, dropping the oldest event when full.
+func (c *Cache) push(e *Event) {
+	n := len(c.ring)
+	if c.size == n {
+		c.oldest = c.ring[c.head].Rev
+		c.ring[c.head] = e
+		c.head = (c.head + 1) % n
+		return
+	}
+	c.ring[(c.head+c.size)%n] = e
+	c.size++
+}
+
+// sendBookmarks offers every watcher that asked for bookmarks the current revision.
+func (c *Cache) sendBookmarks() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.ready {
+		return
+	}
+	bm := c.bookmark(false)
+	for w := range c.watchers {
+		if w.bookmarks {
+			w.offerBookmark(bm)
+		}
+	}
+}
+
+func (c *Cache) bookmark(initialEnd bool) *Event {
+	obj := c.cfg.New()
+	m := scheme.Meta(obj)
+	m.ResourceVersion = fmt.Sprint(c.rev)
+	if initialEnd {
+		m.Annotations = map[string]string{InitialEventsEndAnnotation: "true"}
+	}
+	return &Event{Type: Bookmark, Object: obj, Rev: c.rev}
+}
+
+// waitReady waits until the cache is loaded and reflects revision rev (0: any), up to timeout.
+// It returns with c.mu held for reading.
+func (c *Cache) waitFresh(ctx context.Context, rev int64, timeout time.Duration) error {
+	deadline := time.NewTimer(timeout)
+	defer deadline.Stop()
+	for {
+		c.mu.RLock()
+		if c.ready && c.rev >= rev {
+			return nil
+		}
+		ch := c.changed
+		c.mu.RUnlock()
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-deadline.C:
+			if rev > 0 {
+				return apierrors.NewTimeout(fmt.Sprintf("Too large resource version: %d, current: %d", rev, c.Revision()), 1)
+			}
+			return apierrors.NewServiceUnavailable(fmt.Sprintf("the watch cache of %s is not ready", c.cfg.Resource))
+		case <-ch:
+		}
+	}
+}
+
+// Revision returns the revision the cache reflects.
+func (c *Cache) Revision() int64 {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return c.rev
+}
+
+// Get returns the cached object at key.
+func (c *Cache) Get(ctx context.Context, key string) (scheme.Object, bool, error) {
+	if err := c.waitFresh(ctx, 0, c.cfg.FreshnessTimeout); err != nil {
+		return nil, false, err
+	}
+	defer c.mu.RUnlock()
+	it, ok := c.items[key]
+	if !ok {
+		return nil, false, nil
+	}
+	return it.obj, true, nil
+}
+
+// List returns the cached objects under prefix that p selects, in key order, and the revision they
+// reflect.
+func (c *Cache) List(ctx context.Context, prefix string, p Predicate) ([]scheme.Object, int64, error) {
+	if err := c.waitFresh(ctx, 0, c.cfg.FreshnessTimeout); err != nil {
+		return nil, 0, err
+	}
+	defer c.mu.RUnlock()
+	keys := make([]string, 0, len(c.items))
+	for k, it := range c.items {
+		if strings.HasPrefix(k, prefix) && p.Matches(it.attrs.labels, it.attrs.fields) {
+			keys = append(keys, k)
+		}
+	}
+	sort.Strings(keys)
+	out := make([]scheme.Object, len(keys))
+	for i, k := range keys {
+		out[i] = c.items[k].obj
+	}
+	return out, c.rev, nil
+}
+
+// WatchOptions says where a watch starts and what it sees.
+type WatchOptions struct {
+	// Prefix narrows the watch to keys under it (a namespace), "" for the whole resource.
+	Prefix    string
+	Predicate Predicate
+	// Revision 0 starts at the current state with an ADDED event per selected object; any other
+	// value delivers every change after it.
+	Revision int64
+	// SendInitialEvents sends the current state as ADDED events, then a BOOKMARK annotated
+	// InitialEventsEndAnnotation, whatever Revision says.
+	SendInitialEvents bool
+	// Bookmarks asks for periodic BOOKMARK events.
+	Bookmarks bool
+}
+
+// Watch starts a watch. It fails with Gone when opts.Revision is older than the cache's history and
+// with Timeout when it is newer than the cache reaches within the freshness timeout.
+func (c *Cache) Watch(ctx context.Context, opts WatchOptions) (*Watcher, error) {
+	if opts.Predicate == nil {
+		opts.Predicate = Everything{}
+	}
+	if err := c.waitFresh(ctx, opts.Revision, c.cfg.FreshnessTimeout); err != nil {
+		return nil, err
+	}
+	// waitFresh returns holding the read lock; registering needs the write lock, and between the
+	// two the state may advance, which only means more events to replay.
+	c.mu.RUnlock()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.ready {
+		return nil, apierrors.NewServiceUnavailable(fmt.Sprintf("the watch cache of %s is not ready", c.cfg.Resource))
+	}
+	if opts.Revision > 0 && opts.Revision < c.oldest && !opts.SendInitialEvents {
+		return nil, apierrors.NewExpired("too old resource version: %d (%d)", opts.Revision, c.oldest)
+	}
+	var backlog []*Event
+	if opts.Revision == 0 || opts.SendInitialEvents {
+		keys := make([]string, 0, len(c.items))
+		for k := range c.items {
+			if strings.HasPrefix(k, opts.Prefix) {
+				keys = append(keys, k)
+			}
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			it := c.items[k]
+			if opts.Predicate.Matches(it.attrs.labels, it.attrs.fields) {
+				backlog = append(backlog, &Event{Type: Added, Key: k, Object: it.obj, Rev: c.rev, attrs: it.attrs})
+			}
+		}
+		if opts.SendInitialEvents {
+			backlog = append(backlog, c.bookmark(true))
+		}
+	} else {
+		for i := 0; i < c.size; i++ {
+			e := c.ring[(c.head+i)%len(c.ring)]
+			if e.Rev <= opts.Revision || !strings.HasPrefix(e.Key, opts.Prefix) {
+				continue
+			}
+			if f := e.filter(opts.Predicate); f != nil {
+				backlog = append(backlog, f)
+			}
+		}
+	}
+	w := newWatcher(c, opts, len(backlog)+c.cfg.WatcherBuffer)
+	for _, e := range backlog {
+		w.ch <- e
+	}
+	c.watchers[w] = struct{}{}
+	return w, nil
+}
+
+// WatcherCount returns how many watchers the cache serves.
+func (c *Cache) WatcherCount() int {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return len(c.watchers)
+}
+
+func (c *Cache) remove(w *Watcher) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if _, ok := c.watchers[w]; ok {
+		delete(c.watchers, w)
+		w.end(nil)
+	}
+}
