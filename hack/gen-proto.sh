@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # Regenerates every .pb.go under proto/ from its .proto file. protoc comes from Debian's
 # protobuf-compiler; the Go plugins are pinned by the tool directives in proto/go.mod, so this runs
-# offline once the module cache is warm.
+# offline once the module cache is warm. GOWORK=off keeps the plugins at the versions proto/go.mod pins,
+# whatever the rest of the workspace requires.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 tools="$root/bin/tools"
 mkdir -p "$tools"
 cd "$root/proto"
-go build -o "$tools/protoc-gen-go" google.golang.org/protobuf/cmd/protoc-gen-go
-go build -o "$tools/protoc-gen-go-grpc" google.golang.org/grpc/cmd/protoc-gen-go-grpc
+GOWORK=off go build -o "$tools/protoc-gen-go" google.golang.org/protobuf/cmd/protoc-gen-go
+GOWORK=off go build -o "$tools/protoc-gen-go-grpc" google.golang.org/grpc/cmd/protoc-gen-go-grpc
 find . -name '*.pb.go' -delete
 mapfile -t files < <(find . -name '*.proto' -printf '%P\n' | sort)
 protoc -I . \

@@ -646,12 +646,15 @@ func (x *CreateResponse) GetObject() *anypb.Any {
 }
 
 type UpdateRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Resource      *GroupVersionResource  `protobuf:"bytes,1,opt,name=resource,proto3" json:"resource,omitempty"`
-	Namespace     string                 `protobuf:"bytes,2,opt,name=namespace,proto3" json:"namespace,omitempty"`
-	Object        *anypb.Any             `protobuf:"bytes,3,opt,name=object,proto3" json:"object,omitempty"`
-	DryRun        bool                   `protobuf:"varint,4,opt,name=dry_run,json=dryRun,proto3" json:"dry_run,omitempty"`
-	FieldManager  string                 `protobuf:"bytes,5,opt,name=field_manager,json=fieldManager,proto3" json:"field_manager,omitempty"`
+	state        protoimpl.MessageState `protogen:"open.v1"`
+	Resource     *GroupVersionResource  `protobuf:"bytes,1,opt,name=resource,proto3" json:"resource,omitempty"`
+	Namespace    string                 `protobuf:"bytes,2,opt,name=namespace,proto3" json:"namespace,omitempty"`
+	Object       *anypb.Any             `protobuf:"bytes,3,opt,name=object,proto3" json:"object,omitempty"`
+	DryRun       bool                   `protobuf:"varint,4,opt,name=dry_run,json=dryRun,proto3" json:"dry_run,omitempty"`
+	FieldManager string                 `protobuf:"bytes,5,opt,name=field_manager,json=fieldManager,proto3" json:"field_manager,omitempty"`
+	// subresource "" replaces the object (UpdateStatus always writes "status"); "finalize" replaces a
+	// namespace's spec.finalizers.
+	Subresource   string `protobuf:"bytes,6,opt,name=subresource,proto3" json:"subresource,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -717,6 +720,13 @@ func (x *UpdateRequest) GetDryRun() bool {
 func (x *UpdateRequest) GetFieldManager() string {
 	if x != nil {
 		return x.FieldManager
+	}
+	return ""
+}
+
+func (x *UpdateRequest) GetSubresource() string {
+	if x != nil {
+		return x.Subresource
 	}
 	return ""
 }
@@ -1215,13 +1225,14 @@ const file_resource_v1_resource_proto_rawDesc = "" +
 	"\adry_run\x18\x06 \x01(\bR\x06dryRun\x12#\n" +
 	"\rfield_manager\x18\a \x01(\tR\ffieldManager\">\n" +
 	"\x0eCreateResponse\x12,\n" +
-	"\x06object\x18\x01 \x01(\v2\x14.google.protobuf.AnyR\x06object\"\xe0\x01\n" +
+	"\x06object\x18\x01 \x01(\v2\x14.google.protobuf.AnyR\x06object\"\x82\x02\n" +
 	"\rUpdateRequest\x12E\n" +
 	"\bresource\x18\x01 \x01(\v2).keelson.resource.v1.GroupVersionResourceR\bresource\x12\x1c\n" +
 	"\tnamespace\x18\x02 \x01(\tR\tnamespace\x12,\n" +
 	"\x06object\x18\x03 \x01(\v2\x14.google.protobuf.AnyR\x06object\x12\x17\n" +
 	"\adry_run\x18\x04 \x01(\bR\x06dryRun\x12#\n" +
-	"\rfield_manager\x18\x05 \x01(\tR\ffieldManager\">\n" +
+	"\rfield_manager\x18\x05 \x01(\tR\ffieldManager\x12 \n" +
+	"\vsubresource\x18\x06 \x01(\tR\vsubresource\">\n" +
 	"\x0eUpdateResponse\x12,\n" +
 	"\x06object\x18\x01 \x01(\v2\x14.google.protobuf.AnyR\x06object\"s\n" +
 	"\rPreconditions\x12\x15\n" +
