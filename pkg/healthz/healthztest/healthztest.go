@@ -1,0 +1,90 @@
+// Package healthztest starts a Keelson component in a test and probes the endpoints package
+// healthz installed on it. It is for tests only.
+package healthztest
+
+import (
+	"context"
+	"io"
+	"net"
+	"net/http"
+	"sync"
+	"testing"
+	"time"
+)
+
+// Timeout bounds every wait in this package: listening, answering, and returning after stop.
+const Timeout = 10 * time.Second
+
+// Server is a component that serves HTTP until its context ends and reports where it listens.
+type Server interface {
+	Run(ctx context.Context) error
+	// Addr returns the listening address, or nil until the server listens.
+	Addr() net.Addr
+}
+
+// Start runs srv.Run in the background and waits until srv listens, failing the test if it does
+// not within Timeout or if Run returns first. It returns the server's base URL ("http://host:port")
+// and stop, which cancels Run's context and returns Run's error, failing the test if Run does not
+// return within Timeout. stop may be called more than once; the test's cleanup calls it too.
+func Start(t testing.TB, srv Server) (baseURL string, stop func() error) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- srv.Run(ctx) }()
+
+	var (
+		once   sync.Once
+		runErr error
+	)
+	stop = func() error {
+		once.Do(func() {
+			cancel()
+			select {
+			case runErr = <-done:
+			case <-time.After(Timeout):
+				t.Errorf("Run did not return within %s of cancellation", Timeout)
+			}
+		})
+		return runErr
+	}
+	t.Cleanup(func() { _ = stop() })
+
+	deadline := time.Now().Add(Timeout)
+	tick := time.NewTicker(5 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		if addr := srv.Addr(); addr != nil {
+			return "http://" + addr.String(), stop
+		}
+		select {
+		case err := <-done:
+			cancel()
+			t.Fatalf("Run returned before listening: %v", err)
+		case <-tick.C:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("server did not listen within %s", Timeout)
+		}
+	}
+}
+
+// Get sends GET url and returns the status code and body, failing the test on a transport error.
+func Get(t testing.TB, url string) (int, string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), Timeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		t.Fatalf("build request for %s: %v", url, err)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("GET %s: %v", url, err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatalf("read body of GET %s: %v", url, err)
+	}
+	return resp.StatusCode, string(body)
+}
