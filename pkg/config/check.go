@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net"
 	"strconv"
+	"time"
 )
 
 // CheckPort reports whether port is one a daemon can listen on: 0 (any free port) to 65535. The
@@ -40,6 +41,15 @@ func CheckEndpoints(flag string, endpoints []string) error {
 		if p, err := strconv.Atoi(port); err != nil || p < 1 || p > 65535 {
 			return fmt.Errorf("--%s: endpoint %q: port %q is not a number from 1 to 65535", flag, ep, port)
 		}
+	}
+	return nil
+}
+
+// CheckPositive reports whether d is greater than zero, as timeouts and periods must be. The error
+// names flag.
+func CheckPositive(flag string, d time.Duration) error {
+	if d <= 0 {
+		return fmt.Errorf("--%s: %s is not a positive duration", flag, d)
 	}
 	return nil
 }

@@ -2,6 +2,7 @@ package config
 
 import (
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 )
@@ -35,6 +36,10 @@ func TestChecks(t *testing.T) {
 		{name: "endpoint without host", err: CheckEndpoints("apiserver", []string{":6443"}), wantErr: `endpoint ":6443" has no host`},
 		{name: "endpoint port zero", err: CheckEndpoints("apiserver", []string{"127.0.0.1:0"}), wantErr: `port "0" is not a number from 1 to 65535`},
 		{name: "endpoint named port", err: CheckEndpoints("apiserver", []string{"127.0.0.1:https"}), wantErr: `port "https"`},
+
+		{name: "positive duration", err: CheckPositive("shutdown-timeout", time.Second)},
+		{name: "zero duration", err: CheckPositive("shutdown-timeout", 0), wantErr: "--shutdown-timeout: 0s is not a positive duration"},
+		{name: "negative duration", err: CheckPositive("shutdown-timeout", -time.Second), wantErr: "-1s is not a positive"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
