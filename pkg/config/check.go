@@ -1,9 +1,12 @@
 package config
 
 import (
+	"errors"
 	"fmt"
 	"net"
+	"os"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -52,4 +55,24 @@ func CheckPositive(flag string, d time.Duration) error {
 		return fmt.Errorf("--%s: %s is not a positive duration", flag, d)
 	}
 	return nil
+}
+
+// NodeName returns the name a node-local daemon (kubelet, proxy) goes by: override when set,
+// else the machine's host name, lower-cased and trimmed as Kubernetes does. It fails when the
+// result is empty or the host name cannot be read. Full validation of the name is the API
+// server's when the node registers.
+func NodeName(override string) (string, error) {
+	name := override
+	if name == "" {
+		h, err := os.Hostname()
+		if err != nil {
+			return "", fmt.Errorf("read host name (set --hostname-override instead): %w", err)
+		}
+		name = h
+	}
+	name = strings.ToLower(strings.TrimSpace(name))
+	if name == "" {
+		return "", errors.New("--hostname-override: node name is empty")
+	}
+	return name, nil
 }

@@ -1,6 +1,8 @@
 package config
 
 import (
+	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -48,6 +50,32 @@ func TestChecks(t *testing.T) {
 				return
 			}
 			require.ErrorContains(t, tt.err, tt.wantErr)
+		})
+	}
+}
+
+func TestNodeName(t *testing.T) {
+	host, err := os.Hostname()
+	require.NoError(t, err)
+	tests := []struct {
+		override string
+		want     string
+		wantErr  string
+	}{
+		{override: "node-1", want: "node-1"},
+		{override: "  Node-A.Example ", want: "node-a.example"},
+		{override: "", want: strings.ToLower(strings.TrimSpace(host))},
+		{override: "   ", wantErr: "--hostname-override: node name is empty"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.override, func(t *testing.T) {
+			got, err := NodeName(tt.override)
+			if tt.wantErr != "" {
+				require.ErrorContains(t, err, tt.wantErr)
+				return
+			}
+			require.NoError(t, err)
+			require.Equal(t, tt.want, got)
 		})
 	}
 }

@@ -1,6 +1,5 @@
-// Package log builds the zap logger every Keelson daemon uses. It is one of the two places (with
-// the daemons' app packages) that construct a logger; everything else receives a *zap.Logger
-// through its constructor.
+// Package log builds the zap logger every Keelson daemon uses. Daemons get theirs through
+// run.Main; everything else receives a *zap.Logger through its constructor and never builds one.
 package log
 
 import (

@@ -88,3 +88,14 @@ func Get(t testing.TB, url string) (int, string) {
 	}
 	return resp.StatusCode, string(body)
 }
+
+// RequireHealthy checks that /healthz, /livez and /readyz under baseURL answer 200 "ok".
+func RequireHealthy(t testing.TB, baseURL string) {
+	t.Helper()
+	for _, path := range []string{"/healthz", "/livez", "/readyz"} {
+		code, body := Get(t, baseURL+path)
+		if code != http.StatusOK || body != "ok" {
+			t.Fatalf("GET %s%s: %d %q, want 200 \"ok\"", baseURL, path, code, body)
+		}
+	}
+}

@@ -1,0 +1,47 @@
+package run
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/spf13/pflag"
+	"go.uber.org/zap"
+
+	"github.com/keelson-dev/keelson/pkg/config"
+	"github.com/keelson-dev/keelson/pkg/log"
+	"github.com/keelson-dev/keelson/pkg/version"
+)
+
+// Main is a daemon's life from its arguments to its exit, what every app.Run calls:
+// config.Load (flags > KEELSON_<COMPONENT>_* > --config > defaults) into a config.Daemon[S],
+// Validate, log.New, SignalContext, then serve with the server settings, the logger and a context
+// that SIGINT or SIGTERM cancels. serve builds the server (server.New) and runs it.
+//
+// Main returns nil when args ask for help (fs has printed the usage) or serve returned nil, and
+// otherwise an error that names what failed. It syncs the logger before returning.
+func Main[S config.Validator](
+	component string, fs *pflag.FlagSet, args []string,
+	serve func(ctx context.Context, cfg S, lg *zap.Logger) error,
+) error {
+	var cfg config.Daemon[S]
+	if err := config.Load(component, fs, args, &cfg); err != nil {
+		if errors.Is(err, pflag.ErrHelp) {
+			return nil
+		}
+		return err
+	}
+	if err := cfg.Validate(); err != nil {
+		return fmt.Errorf("invalid configuration: %w", err)
+	}
+	lg, err := log.New(cfg.LogLevel, cfg.LogFormat)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = lg.Sync() }() // syncing stderr fails on some terminals; nothing to do about it
+
+	ctx, stop := SignalContext(context.Background())
+	defer stop()
+	lg.Info("starting keelson-"+component, zap.Any("version", version.Get()), zap.String("config", cfg.File))
+	return serve(ctx, cfg.Server, lg)
+}
