@@ -1,47 +1,48 @@
-// Package app wires keelson-scheduler together: configuration, logging and signals around the
-// embeddable server.
+// Package app wires keelson-scheduler together: its flags, and run.Main's configuration, logging and
+// signal handling around the embeddable server.
 package app
 
 import (
 	"context"
-	"errors"
-	"fmt"
+	"os"
 
 	"github.com/spf13/pflag"
 	"go.uber.org/zap"
 
-	"github.com/keelson-dev/keelson/pkg/log"
+	"github.com/keelson-dev/keelson/pkg/config"
 	"github.com/keelson-dev/keelson/pkg/run"
-	"github.com/keelson-dev/keelson/pkg/version"
 	"github.com/keelson-dev/keelson/scheduler/server"
 )
+
+// component names keelson-scheduler in environment variables (KEELSON_SCHEDULER_<FLAG>).
+const component = "scheduler"
+
+// Config is everything keelson-scheduler reads from flags, the environment and --config.
+type Config = config.Daemon[server.Config]
+
+// NewFlags returns keelson-scheduler's flags with their defaults. Every flag is also read from
+// KEELSON_SCHEDULER_<FLAG> and from the --config file.
+func NewFlags() *pflag.FlagSet {
+	fs := pflag.NewFlagSet("keelson-"+component, pflag.ContinueOnError)
+	fs.SetOutput(os.Stderr)
+	d := server.DefaultConfig()
+	d.Serving.AddFlags(fs)
+	fs.StringSlice("apiserver", d.APIServers, "API server endpoints as host:port, comma-separated")
+	fs.Bool("leader-elect", d.LeaderElect, "elect a leader among replicas so that only one schedules")
+	config.DefaultProcess().AddFlags(fs, component)
+	return fs
+}
 
 // Run runs keelson-scheduler with the given command-line arguments until SIGINT or SIGTERM. It
 // returns nil after a clean shutdown or when args ask for help.
 func Run(args []string) error {
-	cfg, err := Load(args)
-	if errors.Is(err, pflag.ErrHelp) {
-		return nil
-	}
-	if err != nil {
-		return err
-	}
-	if err := cfg.Validate(); err != nil {
-		return fmt.Errorf("invalid configuration: %w", err)
-	}
-	lg, err := log.New(cfg.LogLevel, cfg.LogFormat)
-	if err != nil {
-		return err
-	}
-	defer func() { _ = lg.Sync() }() // stderr may not support sync; nothing to do about it
+	return run.Main(component, NewFlags(), args, serve)
+}
 
-	ctx, stop := run.SignalContext(context.Background())
-	defer stop()
-
-	srv, err := server.New(cfg.Server, lg)
+func serve(ctx context.Context, cfg server.Config, lg *zap.Logger) error {
+	srv, err := server.New(cfg, lg)
 	if err != nil {
 		return err
 	}
-	lg.Info("keelson-scheduler", zap.Any("version", version.Get()), zap.String("configFile", cfg.ConfigFile))
 	return srv.Run(ctx)
 }

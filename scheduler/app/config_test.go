@@ -8,6 +8,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/keelson-dev/keelson/pkg/config"
 	"github.com/keelson-dev/keelson/scheduler/server"
 )
 
@@ -30,7 +31,7 @@ func TestLoadPrecedence(t *testing.T) {
 			c.LogLevel = "warn"  // env
 		}},
 		{name: "file over defaults, env over file, flag over env", args: []string{"--config=" + file, "--log-level=error"}, want: func(c *Config) {
-			c.ConfigFile = file
+			c.File = file
 			c.Server.Port = 2222         // env beats file
 			c.LogLevel = "error"         // flag beats env and file
 			c.Server.LeaderElect = false // file beats default
@@ -40,12 +41,9 @@ func TestLoadPrecedence(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := Load(tt.args)
+			got, err := load(tt.args)
 			require.NoError(t, err)
-			want := Config{
-				Server:   server.DefaultConfig(),
-				LogLevel: "info", LogFormat: "json",
-			}
+			want := Config{Server: server.DefaultConfig(), Process: config.DefaultProcess()}
 			tt.want(&want)
 			require.Equal(t, want, got)
 			require.NoError(t, got.Validate())
@@ -55,9 +53,16 @@ func TestLoadPrecedence(t *testing.T) {
 
 func TestValidateNamesBadFlags(t *testing.T) {
 	t.Setenv("KEELSON_SCHEDULER_LOG_FORMAT", "xml")
-	cfg, err := Load([]string{"--port=-5"})
+	cfg, err := load([]string{"--port=-5"})
 	require.NoError(t, err)
 	err = cfg.Validate()
 	require.ErrorContains(t, err, "--port")
 	require.ErrorContains(t, err, `log format "xml"`)
+}
+
+// load reads the configuration from args as Run does.
+func load(args []string) (Config, error) {
+	var cfg Config
+	err := config.Load(component, NewFlags(), args, &cfg)
+	return cfg, err
 }

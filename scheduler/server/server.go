@@ -10,10 +10,7 @@ import (
 	"context"
 	"fmt"
 	"net"
-	"net/http"
 
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/collectors"
 	"go.uber.org/zap"
 
 	"github.com/keelson-dev/keelson/pkg/healthz"
@@ -32,16 +29,17 @@ func New(cfg Config, lg *zap.Logger) (*Server, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("invalid scheduler configuration: %w", err)
 	}
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	mux := http.NewServeMux()
-	if err := healthz.Install(mux, healthz.Config{Live: []healthz.Check{healthz.Ping()}, Metrics: reg}); err != nil {
-		return nil, fmt.Errorf("install health endpoints: %w", err)
+	health, err := healthz.NewEndpoint(cfg.Address(), cfg.ShutdownTimeout, healthz.Config{
+		Live:    []healthz.Check{healthz.Ping()},
+		Metrics: healthz.NewRegistry(),
+	})
+	if err != nil {
+		return nil, err
 	}
 	return &Server{
 		cfg:    cfg,
 		lg:     lg,
-		health: run.NewHTTPEndpoint(cfg.healthAddress(), mux, cfg.ShutdownTimeout),
+		health: health,
 	}, nil
 }
 
@@ -50,7 +48,7 @@ func New(cfg Config, lg *zap.Logger) (*Server, error) {
 // nil after a clean shutdown and must be called at most once.
 func (s *Server) Run(ctx context.Context) error {
 	s.lg.Info("scheduler starting",
-		zap.String("health", s.cfg.healthAddress()),
+		zap.String("health", s.cfg.Address()),
 		zap.Strings("apiservers", s.cfg.APIServers),
 		zap.Bool("leaderElect", s.cfg.LeaderElect))
 	err := run.Group(ctx, s.health.Run)
