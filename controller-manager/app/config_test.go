@@ -1,0 +1,91 @@
+package app
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/keelson-dev/keelson/controller-manager/server"
+	"github.com/keelson-dev/keelson/pkg/config"
+)
+
+// TestLoadPrecedence checks flags > environment > config file > defaults on --leader-elect and
+// --port.
+func TestLoadPrecedence(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "controller-manager.yaml")
+	require.NoError(t, os.WriteFile(file, []byte("leader-elect: false\nport: 1111\nlog-format: console\n"), 0o600))
+
+	tests := []struct {
+		name string
+		args []string
+		env  map[string]string
+		want func(*Config)
+	}{
+		{name: "defaults", want: func(*Config) {}},
+		{name: "file", args: []string{"--config=" + file}, want: func(c *Config) {
+			c.File = file
+			c.Server.LeaderElect = false
+			c.Server.Port = 1111
+			c.LogFormat = "console"
+		}},
+		{
+			name: "env over file",
+			args: []string{"--config=" + file},
+			env:  map[string]string{"KEELSON_CONTROLLER_MANAGER_LEADER_ELECT": "true", "KEELSON_CONTROLLER_MANAGER_PORT": "2222"},
+			want: func(c *Config) {
+				c.File = file
+				c.Server.Port = 2222
+				c.LogFormat = "console"
+			},
+		},
+		{
+			name: "flag over env",
+			args: []string{"--leader-elect=false", "--apiserver=127.0.0.2:6443,127.0.0.3:6443"},
+			env:  map[string]string{"KEELSON_CONTROLLER_MANAGER_LEADER_ELECT": "true", "KEELSON_CONTROLLER_MANAGER_APISERVER": "127.0.0.9:6443"},
+			want: func(c *Config) {
+				c.Server.LeaderElect = false
+				c.Server.APIServers = []string{"127.0.0.2:6443", "127.0.0.3:6443"}
+			},
+		},
+		{
+			name: "config file named by the environment",
+			env:  map[string]string{"KEELSON_CONTROLLER_MANAGER_CONFIG": file},
+			want: func(c *Config) {
+				c.File = file
+				c.Server.LeaderElect = false
+				c.Server.Port = 1111
+				c.LogFormat = "console"
+			},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			for k, v := range tt.env {
+				t.Setenv(k, v)
+			}
+			got, err := load(tt.args)
+			require.NoError(t, err)
+			want := Config{Server: server.DefaultConfig(), Process: config.DefaultProcess()}
+			tt.want(&want)
+			require.Equal(t, want, got)
+			require.NoError(t, got.Validate())
+		})
+	}
+}
+
+func TestLoadRejectsUnknownFileKey(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "controller-manager.yaml")
+	require.NoError(t, os.WriteFile(file, []byte("leader-elekt: false\n"), 0o600))
+	_, err := load([]string{"--config", file})
+	require.ErrorContains(t, err, `unknown key "leader-elekt"`)
+	require.ErrorContains(t, err, file)
+}
+
+// load reads the configuration from args as Run does.
+func load(args []string) (Config, error) {
+	var cfg Config
+	err := config.Load(component, NewFlags(), args, &cfg)
+	return cfg, err
+}

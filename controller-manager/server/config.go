@@ -1,0 +1,32 @@
+package server
+
+import (
+	"errors"
+	"time"
+
+	"github.com/keelson-dev/keelson/pkg/config"
+)
+
+// Config is what a controller manager needs to run. The mapstructure tags are the command-line flag names.
+type Config struct {
+	// Serving is where the health and metrics endpoint listens.
+	config.Serving `mapstructure:",squash"`
+	// APIServers are the API server endpoints (host:port) to talk to.
+	APIServers []string `mapstructure:"apiserver"`
+	// LeaderElect asks for leader election so that only one replica runs controllers at a time.
+	LeaderElect bool `mapstructure:"leader-elect"`
+}
+
+// DefaultConfig returns the configuration a controller manager runs with when nothing is set.
+func DefaultConfig() Config {
+	return Config{
+		Serving:     config.Serving{BindAddress: "127.0.0.1", Port: 10257, ShutdownTimeout: 10 * time.Second},
+		APIServers:  []string{"127.0.0.1:6443"},
+		LeaderElect: true,
+	}
+}
+
+// Validate reports every invalid field, naming its flag.
+func (c Config) Validate() error {
+	return errors.Join(c.Serving.Validate(), config.CheckEndpoints("apiserver", c.APIServers))
+}
