@@ -1,0 +1,48 @@
+// Package app wires keelson-kubelet together: its flags, and run.Main's configuration, logging and
+// signal handling around the embeddable server.
+package app
+
+import (
+	"context"
+	"os"
+
+	"github.com/spf13/pflag"
+	"go.uber.org/zap"
+
+	"github.com/keelson-dev/keelson/kubelet/server"
+	"github.com/keelson-dev/keelson/pkg/config"
+	"github.com/keelson-dev/keelson/pkg/run"
+)
+
+// component names keelson-kubelet in environment variables (KEELSON_KUBELET_<FLAG>).
+const component = "kubelet"
+
+// Config is everything keelson-kubelet reads from flags, the environment and --config.
+type Config = config.Daemon[server.Config]
+
+// NewFlags returns keelson-kubelet's flags with their defaults. Every flag is also read from
+// KEELSON_KUBELET_<FLAG> and from the --config file.
+func NewFlags() *pflag.FlagSet {
+	fs := pflag.NewFlagSet("keelson-"+component, pflag.ContinueOnError)
+	fs.SetOutput(os.Stderr)
+	d := server.DefaultConfig()
+	d.Serving.AddFlags(fs)
+	fs.StringSlice("apiserver", d.APIServers, "API server endpoints as host:port, comma-separated")
+	fs.String("hostname-override", d.HostnameOverride, "node name to use instead of the host name")
+	config.DefaultProcess().AddFlags(fs, component)
+	return fs
+}
+
+// Run runs keelson-kubelet with the given command-line arguments until SIGINT or SIGTERM. It
+// returns nil after a clean shutdown or when args ask for help.
+func Run(args []string) error {
+	return run.Main(component, NewFlags(), args, serve)
+}
+
+func serve(ctx context.Context, cfg server.Config, lg *zap.Logger) error {
+	srv, err := server.New(cfg, lg)
+	if err != nil {
+		return err
+	}
+	return srv.Run(ctx)
+}
