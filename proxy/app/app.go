@@ -1,0 +1,49 @@
+// Package app wires keelson-proxy together: its flags, and run.Main's configuration, logging and
+// signal handling around the embeddable server.
+package app
+
+import (
+	"context"
+	"os"
+
+	"github.com/spf13/pflag"
+	"go.uber.org/zap"
+
+	"github.com/keelson-dev/keelson/pkg/config"
+	"github.com/keelson-dev/keelson/pkg/run"
+	"github.com/keelson-dev/keelson/proxy/server"
+)
+
+// component names keelson-proxy in environment variables (KEELSON_PROXY_<FLAG>).
+const component = "proxy"
+
+// Config is everything keelson-proxy reads from flags, the environment and --config.
+type Config = config.Daemon[server.Config]
+
+// NewFlags returns keelson-proxy's flags with their defaults. Every flag is also read from
+// KEELSON_PROXY_<FLAG> and from the --config file.
+func NewFlags() *pflag.FlagSet {
+	fs := pflag.NewFlagSet("keelson-"+component, pflag.ContinueOnError)
+	fs.SetOutput(os.Stderr)
+	d := server.DefaultConfig()
+	d.Serving.AddFlags(fs)
+	fs.Int("metrics-port", d.MetricsPort, "port to serve /metrics on (0: any free port)")
+	fs.StringSlice("apiserver", d.APIServers, "API server endpoints as host:port, comma-separated")
+	fs.String("hostname-override", d.HostnameOverride, "node name to use instead of the host name")
+	config.DefaultProcess().AddFlags(fs, component)
+	return fs
+}
+
+// Run runs keelson-proxy with the given command-line arguments until SIGINT or SIGTERM. It
+// returns nil after a clean shutdown or when args ask for help.
+func Run(args []string) error {
+	return run.Main(component, NewFlags(), args, serve)
+}
+
+func serve(ctx context.Context, cfg server.Config, lg *zap.Logger) error {
+	srv, err := server.New(cfg, lg)
+	if err != nil {
+		return err
+	}
+	return srv.Run(ctx)
+}

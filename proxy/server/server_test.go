@@ -1,0 +1,94 @@
+package server
+
+import (
+	"context"
+	"net"
+	"net/http"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	"go.uber.org/zap/zaptest"
+
+	"github.com/keelson-dev/keelson/pkg/healthz/healthztest"
+)
+
+func TestServeHealthAndMetricsThenStop(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.Port, cfg.MetricsPort = 0, 0
+	cfg.HostnameOverride = "node-1"
+	srv, err := New(cfg, zaptest.NewLogger(t))
+	require.NoError(t, err)
+	require.Equal(t, "node-1", srv.NodeName())
+
+	base, stop := healthztest.Start(t, srv)
+	require.Eventually(t, func() bool { return srv.MetricsAddr() != nil }, healthztest.Timeout, time.Millisecond)
+	metrics := "http://" + srv.MetricsAddr().String()
+
+	tests := []struct {
+		url      string
+		wantCode int
+		wantBody string
+	}{
+		{url: base + "/healthz", wantCode: http.StatusOK, wantBody: "ok"},
+		{url: base + "/livez", wantCode: http.StatusOK, wantBody: "ok"},
+		{url: base + "/readyz", wantCode: http.StatusOK, wantBody: "ok"},
+		{url: base + "/metrics", wantCode: http.StatusNotFound},
+		{url: metrics + "/metrics", wantCode: http.StatusOK, wantBody: "go_goroutines"},
+		{url: metrics + "/healthz", wantCode: http.StatusOK, wantBody: "ok"},
+	}
+	for _, tt := range tests {
+		code, body := healthztest.Get(t, tt.url)
+		require.Equal(t, tt.wantCode, code, tt.url)
+		require.Contains(t, body, tt.wantBody, tt.url)
+	}
+
+	require.NoError(t, stop())
+	for _, a := range []net.Addr{srv.Addr(), srv.MetricsAddr()} {
+		_, err := net.Dial("tcp", a.String())
+		require.Error(t, err, "%s must be closed after Run returns", a)
+	}
+}
+
+// TestMetricsPortTakenStopsHealth checks that when one endpoint cannot start, Run stops the other
+// and reports the failure.
+func TestMetricsPortTakenStopsHealth(t *testing.T) {
+	taken, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer taken.Close()
+	cfg := DefaultConfig()
+	cfg.Port = 0
+	cfg.MetricsPort = taken.Addr().(*net.TCPAddr).Port
+	cfg.HostnameOverride = "node-1"
+	srv, err := New(cfg, zaptest.NewLogger(t))
+	require.NoError(t, err)
+
+	ctx, cancel := context.WithTimeout(t.Context(), healthztest.Timeout)
+	defer cancel()
+	err = srv.Run(ctx)
+	require.ErrorContains(t, err, "listen on 127.0.0.1:"+strconv.Itoa(cfg.MetricsPort))
+	require.NoError(t, ctx.Err(), "Run must return on the failure, not on the deadline")
+}
+
+func TestNewRejectsInvalidConfig(t *testing.T) {
+	tests := []struct {
+		name    string
+		mutate  func(*Config)
+		wantErr string
+	}{
+		{name: "metrics port", mutate: func(c *Config) { c.MetricsPort = 65536 }, wantErr: "--metrics-port"},
+		{name: "same ports", mutate: func(c *Config) { c.MetricsPort = c.Port }, wantErr: "--port and --metrics-port must differ"},
+		{name: "apiserver", mutate: func(c *Config) { c.APIServers = nil }, wantErr: "--apiserver"},
+		{name: "node name", mutate: func(c *Config) { c.HostnameOverride = "\t" }, wantErr: "--hostname-override"},
+		{name: "shutdown timeout", mutate: func(c *Config) { c.ShutdownTimeout = -time.Second }, wantErr: "--shutdown-timeout"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := DefaultConfig()
+			tt.mutate(&cfg)
+			_, err := New(cfg, zaptest.NewLogger(t))
+			require.ErrorContains(t, err, tt.wantErr)
+		})
+	}
+}
