@@ -1,0 +1,124 @@
+package client
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"go.uber.org/zap"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials/insecure"
+	_ "google.golang.org/grpc/health" // client-side health checking for the balancer
+	"google.golang.org/grpc/keepalive"
+	"google.golang.org/grpc/resolver"
+	"google.golang.org/grpc/resolver/manual"
+	"google.golang.org/grpc/status"
+
+	"github.com/keelson-dev/keelson/pkg/apierrors"
+	"github.com/keelson-dev/keelson/pkg/scheme"
+	resourcev1 "github.com/keelson-dev/keelson/proto/resource/v1"
+)
+
+// Config configures a Client.
+type Config struct {
+	// Endpoints are apiserver addresses as host:port. At least one is required.
+	Endpoints []string
+	// Retries is how many times a retryable call is tried again (default 6).
+	Retries int
+	// RetryBackoff is the first pause between retries, doubling up to one second (default 50ms).
+	RetryBackoff time.Duration
+	// UserAgent names the caller to the server.
+	UserAgent string
+	Logger    *zap.Logger
+}
+
+// Client talks to one Keelson cluster. It is safe for concurrent use; Close releases it.
+type Client struct {
+	cfg    Config
+	conn   *grpc.ClientConn
+	rpc    resourcev1.ResourceServiceClient
+	scheme *scheme.Scheme
+}
+
+// serviceConfig balances round robin over healthy endpoints.
+const serviceConfig = `{
+  "loadBalancingConfig": [{"round_robin": {}}],
+  "healthCheckConfig": {"serviceName": "keelson.resource.v1.ResourceService"}
+}`
+
+// New returns a client of the apiservers at cfg.Endpoints. It does not wait for a connection.
+func New(cfg Config) (*Client, error) {
+	if len(cfg.Endpoints) == 0 {
+		return nil, errors.New("client: at least one endpoint is required")
+	}
+	if cfg.Retries <= 0 {
+		cfg.Retries = 6
+	}
+	if cfg.RetryBackoff <= 0 {
+		cfg.RetryBackoff = 50 * time.Millisecond
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = zap.NewNop()
+	}
+	addrs := make([]resolver.Address, 0, len(cfg.Endpoints))
+	for _, e := range cfg.Endpoints {
+		e = strings.TrimSpace(e)
+		if e == "" {
+			return nil, fmt.Errorf("client: empty endpoint in %q", cfg.Endpoints)
+		}
+		addrs = append(addrs, resolver.Address{Addr: e})
+	}
+	r := manual.NewBuilderWithScheme("keelson")
+	r.InitialState(resolver.State{Addresses: addrs})
+	opts := []grpc.DialOption{
+		grpc.WithResolvers(r),
+		grpc.WithTransportCredentials(insecure.NewCredentials()),
+		grpc.WithDefaultServiceConfig(serviceConfig),
+		grpc.WithKeepaliveParams(keepalive.ClientParameters{Time: 10 * time.Second, Timeout: 5 * time.Second, PermitWithoutStream: true}),
+		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(256 * 1024 * 1024)),
+	}
+	if cfg.UserAgent != "" {
+		opts = append(opts, grpc.WithUserAgent(cfg.UserAgent))
+	}
+	conn, err := grpc.NewClient(r.Scheme()+":///apiserver", opts...)
+	if err != nil {
+		return nil, fmt.Errorf("client: %w", err)
+	}
+	return &Client{cfg: cfg, conn: conn, rpc: resourcev1.NewResourceServiceClient(conn), scheme: scheme.Builtin()}, nil
+}
+
+// Close releases the client's connections. Watches end.
+func (c *Client) Close() error { return c.conn.Close() }
+
+// Scheme returns the kinds the client knows.
+func (c *Client) Scheme() *scheme.Scheme { return c.scheme }
+
+// unavailable reports whether err says no server took the call: the endpoint is down, the
+// connection broke, or the server refused it while shutting down.
+func unavailable(err error) bool {
+	return status.Code(err) == codes.Unavailable
+}
+
+// retry calls fn until it succeeds, fails with an error retryable rejects, the retries run out or
+// ctx ends. fn gets the attempt number, starting at 0. Errors come back as StatusErrors.
+func (c *Client) retry(ctx context.Context, retryable func(error) bool, fn func(attempt int) error) error {
+	backoff := c.cfg.RetryBackoff
+	for attempt := 0; ; attempt++ {
+		err := fn(attempt)
+		if err == nil || attempt >= c.cfg.Retries || !retryable(err) {
+			return apierrors.FromGRPC(err)
+		}
+		c.cfg.Logger.Debug("retrying call", zap.Int("attempt", attempt+1), zap.Error(err))
+		t := time.NewTimer(backoff)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return apierrors.FromGRPC(err)
+		case <-t.C:
+		}
+		backoff = min(2*backoff, time.Second)
+	}
+}
