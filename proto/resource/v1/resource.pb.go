@@ -515,9 +515,13 @@ type CreateRequest struct {
 	// subresource "" creates the object; "binding" binds a pod (object is a core.v1.Binding).
 	Subresource string `protobuf:"bytes,4,opt,name=subresource,proto3" json:"subresource,omitempty"`
 	// name names the parent object when subresource is set.
-	Name          string `protobuf:"bytes,5,opt,name=name,proto3" json:"name,omitempty"`
-	DryRun        bool   `protobuf:"varint,6,opt,name=dry_run,json=dryRun,proto3" json:"dry_run,omitempty"`
-	FieldManager  string `protobuf:"bytes,7,opt,name=field_manager,json=fieldManager,proto3" json:"field_manager,omitempty"`
+	Name         string `protobuf:"bytes,5,opt,name=name,proto3" json:"name,omitempty"`
+	DryRun       bool   `protobuf:"varint,6,opt,name=dry_run,json=dryRun,proto3" json:"dry_run,omitempty"`
+	FieldManager string `protobuf:"bytes,7,opt,name=field_manager,json=fieldManager,proto3" json:"field_manager,omitempty"`
+	// uid, when a valid UUID, becomes the new object's metadata.uid. A client proposes one so that,
+	// when a create whose outcome it could not see is retried and meets AlreadyExists, it can tell
+	// its own object from someone else's.
+	Uid           string `protobuf:"bytes,8,opt,name=uid,proto3" json:"uid,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -597,6 +601,13 @@ func (x *CreateRequest) GetDryRun() bool {
 func (x *CreateRequest) GetFieldManager() string {
 	if x != nil {
 		return x.FieldManager
+	}
+	return ""
+}
+
+func (x *CreateRequest) GetUid() string {
+	if x != nil {
+		return x.Uid
 	}
 	return ""
 }
@@ -1215,7 +1226,7 @@ const file_resource_v1_resource_proto_rawDesc = "" +
 	"\n" +
 	"WatchEvent\x12\x12\n" +
 	"\x04type\x18\x01 \x01(\tR\x04type\x12,\n" +
-	"\x06object\x18\x02 \x01(\v2\x14.google.protobuf.AnyR\x06object\"\x96\x02\n" +
+	"\x06object\x18\x02 \x01(\v2\x14.google.protobuf.AnyR\x06object\"\xa8\x02\n" +
 	"\rCreateRequest\x12E\n" +
 	"\bresource\x18\x01 \x01(\v2).keelson.resource.v1.GroupVersionResourceR\bresource\x12\x1c\n" +
 	"\tnamespace\x18\x02 \x01(\tR\tnamespace\x12,\n" +
@@ -1223,7 +1234,8 @@ const file_resource_v1_resource_proto_rawDesc = "" +
 	"\vsubresource\x18\x04 \x01(\tR\vsubresource\x12\x12\n" +
 	"\x04name\x18\x05 \x01(\tR\x04name\x12\x17\n" +
 	"\adry_run\x18\x06 \x01(\bR\x06dryRun\x12#\n" +
-	"\rfield_manager\x18\a \x01(\tR\ffieldManager\">\n" +
+	"\rfield_manager\x18\a \x01(\tR\ffieldManager\x12\x10\n" +
+	"\x03uid\x18\b \x01(\tR\x03uid\">\n" +
 	"\x0eCreateResponse\x12,\n" +
 	"\x06object\x18\x01 \x01(\v2\x14.google.protobuf.AnyR\x06object\"\x82\x02\n" +
 	"\rUpdateRequest\x12E\n" +
