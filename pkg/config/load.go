@@ -68,7 +68,7 @@ func Load(component string, fs *pflag.FlagSet, args []string, out any) error {
 }
 
 // mergeFile reads the YAML file at path into v's configuration layer, refusing keys that are not
-// flags so that a misspelt key is not silently ignored.
+// flags so that a misspelled key is not silently ignored.
 func mergeFile(v *viper.Viper, fs *pflag.FlagSet, path string) error {
 	fv := viper.New()
 	fv.SetConfigFile(path)

@@ -36,7 +36,7 @@ func TestHTTPEndpoint(t *testing.T) {
 func TestHTTPEndpointListenFailure(t *testing.T) {
 	taken, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
-	defer taken.Close()
+	t.Cleanup(func() { require.NoError(t, taken.Close()) })
 	e := NewHTTPEndpoint(taken.Addr().String(), http.NotFoundHandler(), time.Second)
 	err = e.Run(t.Context())
 	require.ErrorContains(t, err, "listen on "+taken.Addr().String())

@@ -1,7 +1,7 @@
 // Package run holds the lifecycle plumbing every Keelson daemon shares: Main takes a daemon from
 // its arguments to its exit; Group runs several components under one context; HTTPServer and
 // HTTPEndpoint serve HTTP until that context ends; SignalContext turns SIGINT and SIGTERM into a
-// cancelled context.
+// canceled context.
 //
 // Every long-running piece in Keelson is a func(ctx) error that blocks until ctx ends and has
 // released what it holds when it returns; this package composes such functions.

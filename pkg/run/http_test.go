@@ -91,8 +91,10 @@ func TestHTTPServerShutdownDeadline(t *testing.T) {
 					got <- result{err: err}
 					return
 				}
-				defer resp.Body.Close()
 				b, err := io.ReadAll(resp.Body)
+				if cerr := resp.Body.Close(); err == nil {
+					err = cerr
+				}
 				got <- result{body: string(b), err: err}
 			}()
 			<-started

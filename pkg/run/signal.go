@@ -7,8 +7,8 @@ import (
 	"syscall"
 )
 
-// SignalContext returns a context that is cancelled on the first SIGINT or SIGTERM, or when parent
-// ends. Once it is cancelled the signals are handed back to the default behaviour, so a second
+// SignalContext returns a context that is canceled on the first SIGINT or SIGTERM, or when parent
+// ends. Once it is canceled the signals are handed back to the default behaviour, so a second
 // Ctrl-C kills a process whose shutdown hangs. The caller must call stop to release the signal
 // registration.
 func SignalContext(parent context.Context) (ctx context.Context, stop context.CancelFunc) {

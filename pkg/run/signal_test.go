@@ -27,7 +27,7 @@ func TestSignalContext(t *testing.T) {
 			select {
 			case <-ctx.Done():
 			case <-time.After(10 * time.Second):
-				t.Fatalf("context not cancelled by %s", tt.name)
+				t.Fatalf("context not canceled by %s", tt.name)
 			}
 			require.ErrorIs(t, ctx.Err(), context.Canceled)
 		})
@@ -42,6 +42,6 @@ func TestSignalContextFollowsParent(t *testing.T) {
 	select {
 	case <-ctx.Done():
 	case <-time.After(10 * time.Second):
-		t.Fatal("context not cancelled with its parent")
+		t.Fatal("context not canceled with its parent")
 	}
 }

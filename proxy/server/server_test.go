@@ -56,7 +56,7 @@ func TestServeHealthAndMetricsThenStop(t *testing.T) {
 func TestMetricsPortTakenStopsHealth(t *testing.T) {
 	taken, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
-	defer taken.Close()
+	t.Cleanup(func() { require.NoError(t, taken.Close()) })
 	cfg := DefaultConfig()
 	cfg.Port = 0
 	cfg.MetricsPort = taken.Addr().(*net.TCPAddr).Port

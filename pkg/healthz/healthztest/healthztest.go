@@ -26,8 +26,8 @@ type Server interface {
 // not within Timeout or if Run returns first. It returns the server's base URL ("http://host:port")
 // and stop, which cancels Run's context and returns Run's error, failing the test if Run does not
 // return within Timeout. stop may be called more than once; the test's cleanup calls it too.
-func Start(t testing.TB, srv Server) (baseURL string, stop func() error) {
-	t.Helper()
+func Start(tb testing.TB, srv Server) (baseURL string, stop func() error) {
+	tb.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- srv.Run(ctx) }()
@@ -42,12 +42,12 @@ func Start(t testing.TB, srv Server) (baseURL string, stop func() error) {
 			select {
 			case runErr = <-done:
 			case <-time.After(Timeout):
-				t.Errorf("Run did not return within %s of cancellation", Timeout)
+				tb.Errorf("Run did not return within %s of cancellation", Timeout)
 			}
 		})
 		return runErr
 	}
-	t.Cleanup(func() { _ = stop() })
+	tb.Cleanup(func() { _ = stop() })
 
 	deadline := time.Now().Add(Timeout)
 	tick := time.NewTicker(5 * time.Millisecond)
@@ -59,43 +59,45 @@ func Start(t testing.TB, srv Server) (baseURL string, stop func() error) {
 		select {
 		case err := <-done:
 			cancel()
-			t.Fatalf("Run returned before listening: %v", err)
+			tb.Fatalf("Run returned before listening: %v", err)
 		case <-tick.C:
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("server did not listen within %s", Timeout)
+			tb.Fatalf("server did not listen within %s", Timeout)
 		}
 	}
 }
 
 // Get sends GET url and returns the status code and body, failing the test on a transport error.
-func Get(t testing.TB, url string) (int, string) {
-	t.Helper()
+func Get(tb testing.TB, url string) (int, string) {
+	tb.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), Timeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
-		t.Fatalf("build request for %s: %v", url, err)
+		tb.Fatalf("build request for %s: %v", url, err)
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		t.Fatalf("GET %s: %v", url, err)
+		tb.Fatalf("GET %s: %v", url, err)
 	}
-	defer resp.Body.Close()
 	body, err := io.ReadAll(resp.Body)
+	if cerr := resp.Body.Close(); err == nil {
+		err = cerr
+	}
 	if err != nil {
-		t.Fatalf("read body of GET %s: %v", url, err)
+		tb.Fatalf("read body of GET %s: %v", url, err)
 	}
 	return resp.StatusCode, string(body)
 }
 
 // RequireHealthy checks that /healthz, /livez and /readyz under baseURL answer 200 "ok".
-func RequireHealthy(t testing.TB, baseURL string) {
-	t.Helper()
+func RequireHealthy(tb testing.TB, baseURL string) {
+	tb.Helper()
 	for _, path := range []string{"/healthz", "/livez", "/readyz"} {
-		code, body := Get(t, baseURL+path)
+		code, body := Get(tb, baseURL+path)
 		if code != http.StatusOK || body != "ok" {
-			t.Fatalf("GET %s%s: %d %q, want 200 \"ok\"", baseURL, path, code, body)
+			tb.Fatalf("GET %s%s: %d %q, want 200 \"ok\"", baseURL, path, code, body)
 		}
 	}
 }
