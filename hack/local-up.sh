@@ -1,0 +1,189 @@
+#!/usr/bin/env bash
+# Runs a one-node Keelson cluster from bin/ in the foreground (`make run` builds, then calls this).
+#
+# It starts keelson-apiserver with an embedded etcd, waits until /readyz answers, then starts every
+# other daemon that has been built (scheduler, controller-manager, kubelet, proxy) against it and
+# waits until each answers /healthz. It writes a kubeconfig and prints the line that exports it,
+# then stays in the foreground. Ctrl-C (SIGINT) or SIGTERM stops everything it started: SIGTERM
+# first, SIGKILL for what is still running after the grace period. If a daemon exits on its own,
+# the script prints the end of its log, stops the rest and fails.
+#
+# State lives in .keelson/ at the repository root: etcd data in .keelson/etcd, one log per daemon
+# in .keelson/logs/<component>.log (the previous run's in <component>.log.1), and
+# .keelson/kubeconfig. Environment:
+#   KEELSON_BIN_DIR       where the binaries are (default: bin/)
+#   KEELSON_STATE_DIR     where state goes (default: .keelson/)
+#   KEELSON_UP_TIMEOUT    seconds to wait for each daemon to become ready (default: 60)
+#   KEELSON_STOP_TIMEOUT  seconds between SIGTERM and SIGKILL on shutdown (default: 15)
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+bin_dir=${KEELSON_BIN_DIR:-$root/bin}
+state=${KEELSON_STATE_DIR:-$root/.keelson}
+up_timeout=${KEELSON_UP_TIMEOUT:-60}
+stop_timeout=${KEELSON_STOP_TIMEOUT:-15}
+host=127.0.0.1
+api_port=6443
+api="$host:$api_port"
+
+mkdir -p "$state/etcd" "$state/logs"
+chmod 700 "$state/etcd"
+
+# Processes this script started, in start order.
+pids=()
+names=()
+
+# A closed terminal or pipe must not kill the script before it has stopped its daemons.
+trap '' PIPE
+log() { printf 'local-up: %s\n' "$*" >&2 || true; }
+
+# tail_log COMPONENT prints the end of a component's log.
+tail_log() {
+	log "last lines of $state/logs/$1.log:"
+	tail -n 40 "$state/logs/$1.log" >&2 || true
+}
+
+# stop_all stops every started process, newest first (the apiserver last, so the others can still
+# reach it while they shut down), and waits for all of them. It is safe to call twice.
+stop_all() {
+	((${#pids[@]})) || return 0
+	log "stopping ${names[*]}"
+	local i
+	# Each daemon leads its own process group (see start), so signalling the group reaches anything
+	# it started too.
+	for ((i = ${#pids[@]} - 1; i >= 0; i--)); do
+		kill -TERM -- "-${pids[i]}" 2>/dev/null || true
+	done
+	local deadline=$((SECONDS + stop_timeout))
+	for ((i = ${#pids[@]} - 1; i >= 0; i--)); do
+		while kill -0 "${pids[i]}" 2>/dev/null && ((SECONDS < deadline)); do
+			sleep 0.2 # polling the process with a deadline
+		done
+		if kill -0 "${pids[i]}" 2>/dev/null; then
+			log "${names[i]} still running after ${stop_timeout}s: killing it"
+			kill -KILL -- "-${pids[i]}" 2>/dev/null || true
+		fi
+		wait "${pids[i]}" 2>/dev/null || true
+	done
+	pids=()
+	names=()
+	log "stopped"
+}
+
+on_signal() {
+	trap - INT TERM
+	log "signal received"
+	stop_all
+	exit 0
+}
+trap on_signal INT TERM
+trap stop_all EXIT
+
+# start COMPONENT ARGS... runs bin/keelson-COMPONENT in its own session and process group, so that
+# a Ctrl-C in the terminal reaches only this script, which then stops the daemons in order.
+start() {
+	local component=$1
+	shift
+	local exe="$bin_dir/keelson-$component" out="$state/logs/$component.log"
+	log "starting keelson-$component $*"
+	if [[ -f $out ]]; then
+		mv -f "$out" "$out.1" # keep the previous run's log, once
+	fi
+	setsid "$exe" "$@" >"$out" 2>&1 &
+	pids+=("$!")
+	names+=("$component")
+}
+
+# wait_ready COMPONENT URL polls URL until it answers 200, failing with the component's log tail
+# when the deadline passes or the process exits first.
+wait_ready() {
+	local component=$1 url=$2 pid=${pids[-1]}
+	local deadline=$((SECONDS + up_timeout))
+	until curl -fsS --max-time 2 -o /dev/null "$url" 2>/dev/null; do
+		if ! kill -0 "$pid" 2>/dev/null; then
+			log "keelson-$component exited before it was ready"
+			tail_log "$component"
+			exit 1
+		fi
+		if ((SECONDS >= deadline)); then
+			log "keelson-$component not ready at $url after ${up_timeout}s"
+			tail_log "$component"
+			exit 1
+		fi
+		sleep 0.2 # polling readiness with a deadline
+	done
+	log "keelson-$component ready ($url)"
+}
+
+write_kubeconfig() {
+	cat >"$state/kubeconfig" <<EOF
+apiVersion: v1
+kind: Config
+clusters:
+- name: keelson
+  cluster:
+    server: http://$api
+contexts:
+- name: keelson
+  context:
+    cluster: keelson
+    user: keelson-admin
+current-context: keelson
+users:
+- name: keelson-admin
+  user: {}
+EOF
+	chmod 600 "$state/kubeconfig"
+}
+
+if [[ ! -x $bin_dir/keelson-apiserver ]]; then
+	log "$bin_dir/keelson-apiserver not found: run 'make build' (or 'make run') first"
+	exit 1
+fi
+if curl -fsS --max-time 2 -o /dev/null "http://$api/readyz" 2>/dev/null; then
+	log "something already answers on $api: stop the other cluster first"
+	exit 1
+fi
+
+start apiserver --bind-address="$host" --port="$api_port" --data-dir="$state/etcd" --log-format=console
+wait_ready apiserver "http://$api/readyz"
+
+# component:health port, for each daemon besides the apiserver.
+for spec in scheduler:10259 controller-manager:10257 kubelet:10248 proxy:10256; do
+	component=${spec%%:*}
+	port=${spec##*:}
+	if [[ ! -x $bin_dir/keelson-$component ]]; then
+		log "keelson-$component not built: skipping it"
+		continue
+	fi
+	start "$component" --apiserver="$api" --bind-address="$host" --port="$port" --log-format=console
+	wait_ready "$component" "http://$host:$port/healthz"
+done
+
+write_kubeconfig
+cat <<EOF
+
+Keelson is running (${names[*]}). Logs are in $state/logs/. In another terminal:
+
+    export KUBECONFIG=$state/kubeconfig
+    kubectl get nodes
+
+Press Ctrl-C to stop the cluster.
+EOF
+
+# Stay in the foreground until a signal arrives or a daemon exits on its own.
+while true; do
+	exited=""
+	wait -n -p exited "${pids[@]}" || true
+	[[ -n $exited ]] || continue # interrupted by a signal whose trap returned
+	for i in "${!pids[@]}"; do
+		if [[ ${pids[i]} == "$exited" ]]; then
+			log "keelson-${names[i]} exited on its own"
+			tail_log "${names[i]}"
+			unset 'pids[i]' 'names[i]'
+			pids=("${pids[@]}")
+			names=("${names[@]}")
+			break
+		fi
+	done
+	exit 1
+done
