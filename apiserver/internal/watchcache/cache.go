@@ -455,3 +455,20 @@ func (c *Cache) remove(w *Watcher) {
 		w.end(nil)
 	}
 }
+
+// WaitReady waits until the cache has loaded its resource, or ctx ends.
+func (c *Cache) WaitReady(ctx context.Context) error {
+	for {
+		c.mu.RLock()
+		ready, ch := c.ready, c.changed
+		c.mu.RUnlock()
+		if ready {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-ch:
+		}
+	}
+}
