@@ -6,7 +6,7 @@ package strategy
 
 import (
 	"github.com/keelson-dev/keelson/pkg/scheme"
-	"github.com/keelson-dev/keelson/pkg/validation"
+	"github.com/keelson-dev/keelson/pkg/validation/field"
 )
 
 // Strategy is one kind's rules. Implementations are stateless and safe for concurrent use. Every
@@ -17,12 +17,16 @@ type Strategy interface {
 	Default(obj scheme.Object)
 	// Validate checks a new object's spec and kind-specific fields (metadata is checked by the
 	// store) and names every bad field.
-	Validate(obj scheme.Object) validation.ErrorList
+	Validate(obj scheme.Object) field.ErrorList
+	// PrepareForUpdate copies onto a replacement, before Default and ValidateUpdate, the spec fields
+	// the server allocated and a client may leave out (a service's clusterIP, clusterIPs, node ports
+	// and healthCheckNodePort), so that a PUT or apply without them keeps them rather than failing.
+	PrepareForUpdate(obj, old scheme.Object)
 	// ValidateUpdate checks a replacement against the stored object: Validate plus the fields that
 	// may not change (a pod's containers' names, a service's clusterIP, a job's selector, ...).
-	ValidateUpdate(obj, old scheme.Object) validation.ErrorList
+	ValidateUpdate(obj, old scheme.Object) field.ErrorList
 	// ValidateStatus checks a status write.
-	ValidateStatus(obj, old scheme.Object) validation.ErrorList
+	ValidateStatus(obj, old scheme.Object) field.ErrorList
 	// SelectableFields returns the fields a field selector may match on, with their values:
 	// metadata.name and metadata.namespace always, plus kind-specific ones such as spec.nodeName
 	// and status.phase for pods.

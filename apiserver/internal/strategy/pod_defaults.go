@@ -1,0 +1,187 @@
+package strategy
+
+import (
+	"strings"
+
+	"google.golang.org/protobuf/proto"
+
+	corev1 "github.com/keelson-dev/keelson/proto/core/v1"
+	metav1 "github.com/keelson-dev/keelson/proto/meta/v1"
+)
+
+// Kubernetes' pod defaults.
+const (
+	defaultSchedulerName          = "default-scheduler"
+	defaultTerminationGracePeriod = 30
+	defaultTerminationMessagePath = "/dev/termination-log"
+	// defaultVolumeMode is 0644, the mode of files in configMap, secret, downwardAPI and projected
+	// volumes.
+	defaultVolumeMode = 0o644
+)
+
+// defaultPodSpec applies Kubernetes' pod defaulting to spec, in place. Pods and every workload's
+// pod template share it.
+func defaultPodSpec(spec *corev1.PodSpec) {
+	setString(&spec.RestartPolicy, "Always")
+	setString(&spec.DnsPolicy, "ClusterFirst")
+	setString(&spec.SchedulerName, defaultSchedulerName)
+	if spec.TerminationGracePeriodSeconds == nil {
+		spec.TerminationGracePeriodSeconds = proto.Int64(defaultTerminationGracePeriod)
+	}
+	if spec.EnableServiceLinks == nil {
+		spec.EnableServiceLinks = proto.Bool(true)
+	}
+	if spec.SecurityContext == nil {
+		spec.SecurityContext = &corev1.PodSecurityContext{}
+	}
+	// serviceAccount is the deprecated alias of serviceAccountName; Kubernetes keeps both in step.
+	if spec.ServiceAccountName == "" {
+		spec.ServiceAccountName = spec.ServiceAccount
+	}
+	if spec.ServiceAccount == "" {
+		spec.ServiceAccount = spec.ServiceAccountName
+	}
+	for _, c := range spec.InitContainers {
+		defaultContainer(c, spec.HostNetwork)
+	}
+	for _, c := range spec.Containers {
+		defaultContainer(c, spec.HostNetwork)
+	}
+	for _, v := range spec.Volumes {
+		defaultVolume(v)
+	}
+}
+
+func defaultContainer(c *corev1.Container, hostNetwork bool) {
+	setString(&c.TerminationMessagePath, defaultTerminationMessagePath)
+	setString(&c.TerminationMessagePolicy, "File")
+	setString(&c.ImagePullPolicy, pullPolicyFor(c.Image))
+	for _, p := range c.Ports {
+		setString(&p.Protocol, "TCP")
+		if hostNetwork && p.HostPort == 0 {
+			p.HostPort = p.ContainerPort
+		}
+	}
+	for _, e := range c.Env {
+		if fr := e.GetValueFrom().GetFieldRef(); fr != nil {
+			setString(&fr.ApiVersion, "v1")
+		}
+	}
+	// A resource with a limit and no request is requested at its limit.
+	if r := c.Resources; r != nil && len(r.Limits) > 0 {
+		if r.Requests == nil {
+			r.Requests = make(map[string]string, len(r.Limits))
+		}
+		for name, limit := range r.Limits {
+			if _, ok := r.Requests[name]; !ok {
+				r.Requests[name] = limit
+			}
+		}
+	}
+	for _, p := range []*corev1.Probe{c.LivenessProbe, c.ReadinessProbe, c.StartupProbe} {
+		defaultProbe(p)
+	}
+	if lc := c.Lifecycle; lc != nil {
+		defaultHTTPGet(lc.GetPostStart().GetHttpGet())
+		defaultHTTPGet(lc.GetPreStop().GetHttpGet())
+	}
+}
+
+// pullPolicyFor returns Always for an image with no tag or the tag latest, else IfNotPresent, as
+// Kubernetes does. An image pinned by digest is IfNotPresent.
+func pullPolicyFor(image string) string {
+	if strings.Contains(image, "@") {
+		return "IfNotPresent"
+	}
+	name := image[strings.LastIndex(image, "/")+1:]
+	i := strings.LastIndex(name, ":")
+	if i < 0 || name[i+1:] == "latest" {
+		return "Always"
+	}
+	return "IfNotPresent"
+}
+
+func defaultProbe(p *corev1.Probe) {
+	if p == nil {
+		return
+	}
+	setInt32(&p.TimeoutSeconds, 1)
+	setInt32(&p.PeriodSeconds, 10)
+	setInt32(&p.SuccessThreshold, 1)
+	setInt32(&p.FailureThreshold, 3)
+	defaultHTTPGet(p.HttpGet)
+}
+
+func defaultHTTPGet(h *corev1.HTTPGetAction) {
+	if h == nil {
+		return
+	}
+	setString(&h.Path, "/")
+	setString(&h.Scheme, "HTTP")
+}
+
+func defaultVolume(v *corev1.Volume) {
+	switch {
+	case v.ConfigMap != nil:
+		setMode(&v.ConfigMap.DefaultMode)
+	case v.Secret != nil:
+		setMode(&v.Secret.DefaultMode)
+	case v.DownwardApi != nil:
+		setMode(&v.DownwardApi.DefaultMode)
+		for _, item := range v.DownwardApi.Items {
+			if item.FieldRef != nil {
+				setString(&item.FieldRef.ApiVersion, "v1")
+			}
+		}
+	case v.Projected != nil:
+		setMode(&v.Projected.DefaultMode)
+		for _, src := range v.Projected.Sources {
+			if t := src.ServiceAccountToken; t != nil && t.ExpirationSeconds == nil {
+				t.ExpirationSeconds = proto.Int64(3600)
+			}
+			for _, item := range src.GetDownwardApi().GetItems() {
+				if item.FieldRef != nil {
+					setString(&item.FieldRef.ApiVersion, "v1")
+				}
+			}
+		}
+	case v.HostPath != nil:
+		if v.HostPath.Type == nil {
+			v.HostPath.Type = proto.String("")
+		}
+	}
+}
+
+func setMode(m **int32) {
+	if *m == nil {
+		*m = proto.Int32(defaultVolumeMode)
+	}
+}
+
+func setString(s *string, v string) {
+	if *s == "" {
+		*s = v
+	}
+}
+
+func setInt32(n *int32, v int32) {
+	if *n == 0 {
+		*n = v
+	}
+}
+
+// intOrPercent returns an IntOrString holding the string s, such as "25%".
+func intOrPercent(s string) *metav1.IntOrString {
+	return &metav1.IntOrString{Type: intOrStringString, StrVal: s}
+}
+
+// intOrInt returns an IntOrString holding the integer n.
+func intOrInt(n int32) *metav1.IntOrString {
+	return &metav1.IntOrString{Type: intOrStringInt, IntVal: n}
+}
+
+// The values of IntOrString.type.
+const (
+	intOrStringInt    = 0
+	intOrStringString = 1
+)
