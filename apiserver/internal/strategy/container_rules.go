@@ -64,10 +64,9 @@ func validateContainers(spec *corev1.PodSpec, pc *podContext, p *field.Path) fie
 
 func validateContainer(c *corev1.Container, pc *podContext, p *field.Path, names, hostPorts map[string]bool) field.ErrorList {
 	var errs field.ErrorList
-	switch name := c.GetName(); {
-	case name == "":
+	if name := c.GetName(); name == "" {
 		errs = append(errs, field.Required(p.Child("name"), ""))
-	default:
+	} else {
 		errs = append(errs, dns1123Label(p.Child("name"), name)...)
 		if names[name] {
 			errs = append(errs, field.Duplicate(p.Child("name"), name))

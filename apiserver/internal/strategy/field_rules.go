@@ -40,13 +40,6 @@ func nonNegativePtr64(p *field.Path, v *int64) field.ErrorList {
 	return nonNegative(p, *v)
 }
 
-func positive(p *field.Path, v int64) field.ErrorList {
-	if v <= 0 {
-		return field.ErrorList{field.Invalid(p, v, "must be greater than zero")}
-	}
-	return nil
-}
-
 // inRange checks lo <= v <= hi with Kubernetes' InclusiveRangeError wording.
 func inRange(p *field.Path, v, lo, hi int64) field.ErrorList {
 	if v < lo || v > hi {

@@ -198,7 +198,7 @@ func validateServicePorts(s *corev1.ServiceSpec, p *field.Path) field.ErrorList 
 		errs = append(errs, validateServicePortName(port.GetName(), len(s.GetPorts()), names, pp.Child("name"))...)
 		errs = append(errs, portNumber(pp.Child("port"), port.GetPort())...)
 		errs = append(errs, oneOf(pp.Child("protocol"), port.GetProtocol(), true, "SCTP", "TCP", "UDP")...)
-		if s.GetType() != "ExternalName" && !(s.GetClusterIp() == "None" && port.GetTargetPort() == nil) {
+		if s.GetType() != "ExternalName" && (s.GetClusterIp() != "None" || port.GetTargetPort() != nil) {
 			errs = append(errs, validatePortRef(port.GetTargetPort(), pp.Child("targetPort"))...)
 		}
 		if ap := port.AppProtocol; ap != nil {

@@ -26,8 +26,6 @@ type templateRules struct {
 	kind string
 }
 
-var alwaysRestart = templateRules{restartPolicies: []string{"Always"}}
-
 // validateTemplate checks a workload's pod template: present, valid labels and spec, a restart
 // policy the workload allows.
 func validateTemplate(t *corev1.PodTemplateSpec, p *field.Path, rules templateRules) field.ErrorList {

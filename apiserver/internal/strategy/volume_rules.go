@@ -13,10 +13,9 @@ func validateVolumes(vols []*corev1.Volume, p *field.Path) (map[string]*corev1.V
 	names := make(map[string]*corev1.Volume, len(vols))
 	for i, v := range vols {
 		vp := p.Index(i)
-		switch name := v.GetName(); {
-		case name == "":
+		if name := v.GetName(); name == "" {
 			errs = append(errs, field.Required(vp.Child("name"), ""))
-		default:
+		} else {
 			errs = append(errs, dns1123Label(vp.Child("name"), name)...)
 			if _, dup := names[name]; dup {
 				errs = append(errs, field.Duplicate(vp.Child("name"), name))
