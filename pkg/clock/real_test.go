@@ -30,9 +30,11 @@ func TestRealClock(t *testing.T) {
 		run  func(t *testing.T)
 	}{
 		{"after", func(t *testing.T) {
+			t.Helper()
 			require.False(t, within(t, c.After(time.Millisecond)).Before(start))
 		}},
 		{"timer", func(t *testing.T) {
+			t.Helper()
 			tm := c.NewTimer(time.Millisecond)
 			within(t, tm.C())
 			require.False(t, tm.Stop())
@@ -40,10 +42,12 @@ func TestRealClock(t *testing.T) {
 			within(t, tm.C())
 		}},
 		{"stopped timer", func(t *testing.T) {
+			t.Helper()
 			tm := c.NewTimer(time.Hour)
 			require.True(t, tm.Stop())
 		}},
 		{"ticker", func(t *testing.T) {
+			t.Helper()
 			tk := c.NewTicker(time.Millisecond)
 			defer tk.Stop()
 			first := within(t, tk.C())
@@ -52,6 +56,7 @@ func TestRealClock(t *testing.T) {
 			within(t, tk.C())
 		}},
 		{"after func", func(t *testing.T) {
+			t.Helper()
 			done := make(chan time.Time, 1)
 			tm := c.AfterFunc(time.Millisecond, func() { done <- time.Now() })
 			within(t, done)

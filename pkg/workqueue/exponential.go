@@ -18,9 +18,9 @@ type ItemExponentialFailureRateLimiter[T comparable] struct {
 var _ RateLimiter[string] = (*ItemExponentialFailureRateLimiter[string])(nil)
 
 // NewItemExponentialFailureRateLimiter returns a limiter whose first delay is base and whose delays
-// double up to max.
-func NewItemExponentialFailureRateLimiter[T comparable](base, max time.Duration) *ItemExponentialFailureRateLimiter[T] {
-	return &ItemExponentialFailureRateLimiter[T]{failures: map[T]int{}, base: base, max: max}
+// double up to maxDelay.
+func NewItemExponentialFailureRateLimiter[T comparable](base, maxDelay time.Duration) *ItemExponentialFailureRateLimiter[T] {
+	return &ItemExponentialFailureRateLimiter[T]{failures: map[T]int{}, base: base, max: maxDelay}
 }
 
 // When returns base * 2^n for the item's n-th retry (counting from 0), capped at max.

@@ -100,12 +100,14 @@ func TestQueueShutDown(t *testing.T) {
 		run  func(t *testing.T, q *Queue[string])
 	}{
 		{"get on empty returns shutdown", func(t *testing.T, q *Queue[string]) {
+			t.Helper()
 			q.ShutDown()
 			_, shutdown := q.Get()
 			require.True(t, shutdown)
 			require.True(t, q.ShuttingDown())
 		}},
 		{"queued items are still handed out", func(t *testing.T, q *Queue[string]) {
+			t.Helper()
 			q.Add("a")
 			q.Add("b")
 			q.ShutDown()
@@ -114,11 +116,13 @@ func TestQueueShutDown(t *testing.T) {
 			require.True(t, shutdown)
 		}},
 		{"add after shutdown is ignored", func(t *testing.T, q *Queue[string]) {
+			t.Helper()
 			q.ShutDown()
 			q.Add("a")
 			require.Zero(t, q.Len())
 		}},
 		{"blocked getters wake", func(t *testing.T, q *Queue[string]) {
+			t.Helper()
 			const getters = 4
 			results := make(chan bool, getters)
 			var wg sync.WaitGroup
@@ -136,6 +140,7 @@ func TestQueueShutDown(t *testing.T) {
 			}
 		}},
 		{"re-added item being processed is handed out after Done", func(t *testing.T, q *Queue[string]) {
+			t.Helper()
 			q.Add("a")
 			item, _ := q.Get()
 			q.Add("a")
