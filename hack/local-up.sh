@@ -107,6 +107,8 @@ wait_ready() {
 		if ((SECONDS >= deadline)); then
 			log "keelson-$component not ready at $url after ${up_timeout}s"
 			tail_log "$component"
+			log "$url?verbose says:"
+			curl -sS --max-time 2 "$url?verbose" >&2 || true
 			exit 1
 		fi
 		sleep 0.2 # polling readiness with a deadline
