@@ -5,12 +5,14 @@ package app
 import (
 	"context"
 	"os"
+	"strings"
 
 	"github.com/spf13/pflag"
 	"go.uber.org/zap"
 
 	"github.com/keelson-dev/keelson/pkg/config"
 	"github.com/keelson-dev/keelson/pkg/run"
+	"github.com/keelson-dev/keelson/scheduler/internal/algorithmprovider"
 	"github.com/keelson-dev/keelson/scheduler/server"
 )
 
@@ -29,6 +31,19 @@ func NewFlags() *pflag.FlagSet {
 	d.Serving.AddFlags(fs)
 	fs.StringSlice("apiserver", d.APIServers, "API server endpoints as host:port, comma-separated")
 	fs.Bool("leader-elect", d.LeaderElect, "elect a leader among replicas so that only one schedules")
+	fs.Duration("leader-elect-lease-duration", d.LeaseDuration, "how long a standby waits after the last renewal before it takes the lease")
+	fs.Duration("leader-elect-renew-deadline", d.RenewDeadline, "how long the leader keeps trying to renew before it stops leading")
+	fs.Duration("leader-elect-retry-period", d.RetryPeriod, "pause between attempts to take or renew the lease")
+	fs.String("leader-elect-resource-namespace", d.ResourceNamespace, "namespace of the Lease the election uses")
+	fs.String("leader-elect-resource-name", d.ResourceName, "name of the Lease the election uses")
+	fs.String("scheduler-name", d.SchedulerName, "spec.schedulerName of the pods this scheduler places")
+	fs.String("algorithm-provider", d.AlgorithmProvider, "algorithm provider to schedule with: "+strings.Join(algorithmprovider.NewDefaultRegistry().Providers(), ", "))
+	fs.Int("percentage-of-nodes-to-score", d.PercentageOfNodesToScore,
+		"share of a large cluster's nodes searched for feasible ones per pod (0: adaptive, 50% less 1% per 125 nodes, at least 5%)")
+	fs.Int("parallelism", d.Parallelism, "goroutines that filter and score at once (0: one per CPU)")
+	fs.Int("bind-concurrency", d.BindConcurrency, "bindings written at once")
+	fs.Duration("pod-initial-backoff", d.PodInitialBackoff, "backoff of a pod after its first failed attempt; it doubles with each attempt")
+	fs.Duration("pod-max-backoff", d.PodMaxBackoff, "longest backoff of a pod that keeps failing")
 	config.DefaultProcess().AddFlags(fs, component)
 	return fs
 }

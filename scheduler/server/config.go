@@ -2,9 +2,12 @@ package server
 
 import (
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/keelson-dev/keelson/pkg/config"
+
+	"github.com/keelson-dev/keelson/scheduler/internal/algorithmprovider"
 )
 
 // Config is what a scheduler needs to run. The mapstructure tags are the command-line flag names.
@@ -13,20 +16,103 @@ type Config struct {
 	config.Serving `mapstructure:",squash"`
 	// APIServers are the API server endpoints (host:port) to talk to.
 	APIServers []string `mapstructure:"apiserver"`
+	// LeaderElection says whether and how replicas elect the one that schedules.
+	LeaderElection `mapstructure:",squash"`
+	// SchedulerName is the spec.schedulerName of the pods this scheduler places.
+	SchedulerName string `mapstructure:"scheduler-name"`
+	// AlgorithmProvider names the registered algorithm provider to schedule with.
+	AlgorithmProvider string `mapstructure:"algorithm-provider"`
+	// PercentageOfNodesToScore is the share of a large cluster's nodes searched for feasible ones
+	// per pod; 0 adapts it to the cluster's size as kube-scheduler does.
+	PercentageOfNodesToScore int `mapstructure:"percentage-of-nodes-to-score"`
+	// Parallelism is how many goroutines filter and score at once; 0 uses every CPU.
+	Parallelism int `mapstructure:"parallelism"`
+	// BindConcurrency bounds the bindings written at once.
+	BindConcurrency int `mapstructure:"bind-concurrency"`
+	// PodInitialBackoff and PodMaxBackoff bound the backoff of pods that failed an attempt.
+	PodInitialBackoff time.Duration `mapstructure:"pod-initial-backoff"`
+	PodMaxBackoff     time.Duration `mapstructure:"pod-max-backoff"`
+}
+
+// LeaderElection configures the election among scheduler replicas, as kube-scheduler's
+// --leader-elect-* flags do.
+type LeaderElection struct {
 	// LeaderElect asks for leader election so that only one replica schedules at a time.
 	LeaderElect bool `mapstructure:"leader-elect"`
+	// LeaseDuration, RenewDeadline and RetryPeriod time the election; see pkg/leaderelection.
+	LeaseDuration time.Duration `mapstructure:"leader-elect-lease-duration"`
+	RenewDeadline time.Duration `mapstructure:"leader-elect-renew-deadline"`
+	RetryPeriod   time.Duration `mapstructure:"leader-elect-retry-period"`
+	// ResourceNamespace and ResourceName name the Lease.
+	ResourceNamespace string `mapstructure:"leader-elect-resource-namespace"`
+	ResourceName      string `mapstructure:"leader-elect-resource-name"`
 }
 
 // DefaultConfig returns the configuration a scheduler runs with when nothing is set.
 func DefaultConfig() Config {
 	return Config{
-		Serving:     config.Serving{BindAddress: "127.0.0.1", Port: 10259, ShutdownTimeout: 10 * time.Second},
-		APIServers:  []string{"127.0.0.1:6443"},
-		LeaderElect: true,
+		Serving:    config.Serving{BindAddress: "127.0.0.1", Port: 10259, ShutdownTimeout: 10 * time.Second},
+		APIServers: []string{"127.0.0.1:6443"},
+		LeaderElection: LeaderElection{
+			LeaderElect:       true,
+			LeaseDuration:     15 * time.Second,
+			RenewDeadline:     10 * time.Second,
+			RetryPeriod:       2 * time.Second,
+			ResourceNamespace: "kube-system",
+			ResourceName:      "keelson-scheduler",
+		},
+		SchedulerName:     "default-scheduler",
+		AlgorithmProvider: algorithmprovider.DefaultProvider,
+		BindConcurrency:   64,
+		PodInitialBackoff: time.Second,
+		PodMaxBackoff:     10 * time.Second,
 	}
 }
 
 // Validate reports every invalid field, naming its flag.
 func (c Config) Validate() error {
-	return errors.Join(c.Serving.Validate(), config.CheckEndpoints("apiserver", c.APIServers))
+	errs := []error{c.Serving.Validate(), config.CheckEndpoints("apiserver", c.APIServers), c.LeaderElection.Validate()}
+	if c.SchedulerName == "" {
+		errs = append(errs, errors.New("--scheduler-name: must not be empty"))
+	}
+	if _, ok := algorithmprovider.NewDefaultRegistry().Provider(c.AlgorithmProvider); !ok {
+		errs = append(errs, fmt.Errorf("--algorithm-provider: unknown provider %q (registered: %v)",
+			c.AlgorithmProvider, algorithmprovider.NewDefaultRegistry().Providers()))
+	}
+	if c.PercentageOfNodesToScore < 0 || c.PercentageOfNodesToScore > 100 {
+		errs = append(errs, fmt.Errorf("--percentage-of-nodes-to-score: %d is not from 0 to 100", c.PercentageOfNodesToScore))
+	}
+	if c.Parallelism < 0 {
+		errs = append(errs, fmt.Errorf("--parallelism: %d is negative", c.Parallelism))
+	}
+	if c.BindConcurrency <= 0 {
+		errs = append(errs, fmt.Errorf("--bind-concurrency: %d is not positive", c.BindConcurrency))
+	}
+	errs = append(errs, config.CheckPositive("pod-initial-backoff", c.PodInitialBackoff),
+		config.CheckPositive("pod-max-backoff", c.PodMaxBackoff))
+	if c.PodMaxBackoff < c.PodInitialBackoff {
+		errs = append(errs, fmt.Errorf("--pod-max-backoff: %s is less than --pod-initial-backoff %s", c.PodMaxBackoff, c.PodInitialBackoff))
+	}
+	return errors.Join(errs...)
+}
+
+// Validate reports every invalid leader election setting, naming its flag. Nothing is checked
+// when election is off.
+func (l LeaderElection) Validate() error {
+	if !l.LeaderElect {
+		return nil
+	}
+	errs := []error{
+		config.CheckPositive("leader-elect-lease-duration", l.LeaseDuration),
+		config.CheckPositive("leader-elect-renew-deadline", l.RenewDeadline),
+		config.CheckPositive("leader-elect-retry-period", l.RetryPeriod),
+	}
+	if l.LeaseDuration <= l.RenewDeadline || l.RenewDeadline <= l.RetryPeriod {
+		errs = append(errs, fmt.Errorf("--leader-elect-lease-duration (%s) must exceed --leader-elect-renew-deadline (%s), which must exceed --leader-elect-retry-period (%s)",
+			l.LeaseDuration, l.RenewDeadline, l.RetryPeriod))
+	}
+	if l.ResourceNamespace == "" || l.ResourceName == "" {
+		errs = append(errs, errors.New("--leader-elect-resource-namespace and --leader-elect-resource-name must not be empty"))
+	}
+	return errors.Join(errs...)
 }

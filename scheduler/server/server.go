@@ -2,26 +2,41 @@
 // anything, Run serves until its context ends. The test framework runs it in-process; cmd/ and app/
 // only wire flags, logging and signals around it.
 //
-// Today the scheduler serves its health and metrics endpoint only; it does not yet watch or bind
-// pods.
+// With leader election on (the default), replicas compete for the Lease
+// <leader-elect-resource-namespace>/<leader-elect-resource-name> (kube-system/keelson-scheduler)
+// under the identity <hostname>_<uuid>; only the holder schedules. A leader that cannot renew the
+// lease stops scheduling and Run returns leaderelection.ErrLeadershipLost, so the process exits
+// non-zero and its supervisor restarts it as a standby, as kube-scheduler does.
 package server
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
+	"os"
+	"sync"
 
+	"github.com/google/uuid"
 	"go.uber.org/zap"
 
+	"github.com/keelson-dev/keelson/pkg/client"
 	"github.com/keelson-dev/keelson/pkg/healthz"
+	"github.com/keelson-dev/keelson/pkg/leaderelection"
 	"github.com/keelson-dev/keelson/pkg/run"
+
+	"github.com/keelson-dev/keelson/scheduler/internal/algorithmprovider"
+	"github.com/keelson-dev/keelson/scheduler/internal/metrics"
+	"github.com/keelson-dev/keelson/scheduler/internal/scheduler"
 )
 
 // Server is one scheduler process.
 type Server struct {
-	cfg    Config
-	lg     *zap.Logger
-	health *run.HTTPEndpoint
+	cfg      Config
+	lg       *zap.Logger
+	health   *run.HTTPEndpoint
+	metrics  *metrics.Metrics
+	identity string
 }
 
 // New validates cfg and builds a scheduler. It starts no goroutine and opens no port.
@@ -29,31 +44,134 @@ func New(cfg Config, lg *zap.Logger) (*Server, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("invalid scheduler configuration: %w", err)
 	}
+	reg := healthz.NewRegistry()
+	m, err := metrics.New(reg)
+	if err != nil {
+		return nil, fmt.Errorf("scheduler metrics: %w", err)
+	}
 	health, err := healthz.NewEndpoint(cfg.Address(), cfg.ShutdownTimeout, healthz.Config{
 		Live:    []healthz.Check{healthz.Ping()},
-		Metrics: healthz.NewRegistry(),
+		Metrics: reg,
 	})
 	if err != nil {
 		return nil, err
 	}
+	host, err := os.Hostname()
+	if err != nil {
+		return nil, fmt.Errorf("read host name for the leader election identity: %w", err)
+	}
 	return &Server{
-		cfg:    cfg,
-		lg:     lg,
-		health: health,
+		cfg:      cfg,
+		lg:       lg,
+		health:   health,
+		metrics:  m,
+		identity: host + "_" + uuid.NewString(),
 	}, nil
 }
 
-// Run serves /healthz, /livez, /readyz and /metrics until ctx ends, then stops accepting
-// connections, lets in-flight requests finish within the shutdown timeout and returns. It returns
-// nil after a clean shutdown and must be called at most once.
+// Identity returns the name this scheduler goes by in leader election.
+func (s *Server) Identity() string { return s.identity }
+
+// Run serves /healthz, /livez, /readyz and /metrics and schedules (once elected, with leader
+// election on) until ctx ends or leadership is lost. On ctx's end it stops scheduling, waits for
+// the bindings in flight, gives the lease up so a standby takes over at once, stops the health
+// endpoint within the shutdown timeout and returns nil. It returns
+// leaderelection.ErrLeadershipLost when this scheduler led and could not renew the lease, and
+// must be called at most once.
 func (s *Server) Run(ctx context.Context) error {
 	s.lg.Info("scheduler starting",
 		zap.String("health", s.cfg.Address()),
 		zap.Strings("apiservers", s.cfg.APIServers),
-		zap.Bool("leaderElect", s.cfg.LeaderElect))
-	err := run.Group(ctx, s.health.Run)
+		zap.Bool("leaderElect", s.cfg.LeaderElect),
+		zap.String("identity", s.identity),
+		zap.String("provider", s.cfg.AlgorithmProvider))
+	c, err := client.New(client.Config{Endpoints: s.cfg.APIServers, UserAgent: "keelson-scheduler", Logger: s.lg.Named("client")})
+	if err != nil {
+		return err
+	}
+	defer func() { _ = c.Close() }() // closing a client whose calls have all returned cannot fail usefully
+	schedule := s.schedule(c)
+	if !s.cfg.LeaderElect {
+		schedule = func(ctx context.Context) error {
+			s.metrics.Leader.Set(1)
+			defer s.metrics.Leader.Set(0)
+			return s.scheduleOnly(ctx, c)
+		}
+	}
+	err = run.Group(ctx, s.health.Run, schedule)
 	s.lg.Info("scheduler stopped", zap.Error(err))
 	return err
+}
+
+// schedule returns the leader-elected scheduling loop: campaign, schedule while leading.
+func (s *Server) schedule(c *client.Client) func(context.Context) error {
+	return func(ctx context.Context) error {
+		ectx, cancel := context.WithCancel(ctx)
+		defer cancel()
+		var (
+			mu       sync.Mutex
+			schedErr error
+		)
+		el, err := leaderelection.New(leaderelection.Config{
+			Leases:          c.Leases(s.cfg.ResourceNamespace),
+			Name:            s.cfg.ResourceName,
+			Identity:        s.identity,
+			LeaseDuration:   s.cfg.LeaseDuration,
+			RenewDeadline:   s.cfg.RenewDeadline,
+			RetryPeriod:     s.cfg.RetryPeriod,
+			ReleaseOnCancel: true,
+			Logger:          s.lg.Named("leaderelection"),
+			Callbacks: leaderelection.Callbacks{
+				OnStartedLeading: func(lctx context.Context) {
+					s.lg.Info("started leading; scheduling", zap.String("identity", s.identity))
+					s.metrics.Leader.Set(1)
+					defer s.metrics.Leader.Set(0)
+					if err := s.scheduleOnly(lctx, c); err != nil {
+						mu.Lock()
+						schedErr = err
+						mu.Unlock()
+						cancel() // a leader that cannot schedule must let another lead
+					}
+				},
+				OnNewLeader: func(id string) { s.lg.Info("another scheduler leads", zap.String("leader", id)) },
+			},
+		})
+		if err != nil {
+			return err
+		}
+		err = el.Run(ectx)
+		mu.Lock()
+		defer mu.Unlock()
+		if schedErr != nil {
+			return schedErr
+		}
+		if errors.Is(err, leaderelection.ErrLeadershipLost) {
+			s.lg.Error("leadership lost: stopping", zap.String("identity", s.identity))
+		}
+		return err
+	}
+}
+
+// scheduleOnly runs the scheduling loop until ctx ends.
+func (s *Server) scheduleOnly(ctx context.Context, c *client.Client) error {
+	sched, err := scheduler.New(scheduler.Config{
+		Client:                   c,
+		SchedulerName:            s.cfg.SchedulerName,
+		Registry:                 algorithmprovider.NewDefaultRegistry(),
+		Provider:                 s.cfg.AlgorithmProvider,
+		PercentageOfNodesToScore: int32(s.cfg.PercentageOfNodesToScore),
+		Parallelism:              s.cfg.Parallelism,
+		BindConcurrency:          s.cfg.BindConcurrency,
+		InitialBackoff:           s.cfg.PodInitialBackoff,
+		MaxBackoff:               s.cfg.PodMaxBackoff,
+		Host:                     s.identity,
+		Metrics:                  s.metrics,
+		Logger:                   s.lg,
+	})
+	if err != nil {
+		return err
+	}
+	return sched.Run(ctx)
 }
 
 // Addr returns the address the health endpoint listens on, or nil until Run has opened it.

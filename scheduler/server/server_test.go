@@ -1,8 +1,10 @@
 package server
 
 import (
+	"net"
 	"net/http"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 	"go.uber.org/zap/zaptest"
@@ -10,9 +12,22 @@ import (
 	"github.com/keelson-dev/keelson/pkg/healthz/healthztest"
 )
 
+// unusedEndpoint returns a loopback address nothing listens on.
+func unusedEndpoint(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	addr := l.Addr().String()
+	require.NoError(t, l.Close())
+	return addr
+}
+
+// TestServeHealthThenStop runs a scheduler whose apiserver is down: it serves health and metrics
+// meanwhile, and stops promptly.
 func TestServeHealthThenStop(t *testing.T) {
 	cfg := DefaultConfig()
 	cfg.Port = 0
+	cfg.APIServers = []string{unusedEndpoint(t)}
 	srv, err := New(cfg, zaptest.NewLogger(t))
 	require.NoError(t, err)
 	require.Nil(t, srv.Addr(), "New must not listen")
@@ -22,6 +37,10 @@ func TestServeHealthThenStop(t *testing.T) {
 	code, body := healthztest.Get(t, base+"/metrics")
 	require.Equal(t, http.StatusOK, code)
 	require.Contains(t, body, "go_goroutines")
+	for _, m := range []string{"scheduler_schedule_attempts_total", "scheduler_e2e_scheduling_duration_seconds",
+		`scheduler_pending_pods{queue="unschedulable"}`, "scheduler_leader 0"} {
+		require.Contains(t, body, m)
+	}
 
 	require.NoError(t, stop())
 }
@@ -36,6 +55,15 @@ func TestNewRejectsInvalidConfig(t *testing.T) {
 		{name: "port", mutate: func(c *Config) { c.Port = 70000 }, wantErr: "--port"},
 		{name: "apiserver", mutate: func(c *Config) { c.APIServers = nil }, wantErr: "--apiserver"},
 		{name: "shutdown timeout", mutate: func(c *Config) { c.ShutdownTimeout = 0 }, wantErr: "--shutdown-timeout"},
+		{name: "provider", mutate: func(c *Config) { c.AlgorithmProvider = "Fastest" },
+			wantErr: `--algorithm-provider: unknown provider "Fastest" (registered: [ClusterAutoscalerProvider DefaultProvider])`},
+		{name: "percentage", mutate: func(c *Config) { c.PercentageOfNodesToScore = 101 }, wantErr: "--percentage-of-nodes-to-score"},
+		{name: "parallelism", mutate: func(c *Config) { c.Parallelism = -1 }, wantErr: "--parallelism"},
+		{name: "bind concurrency", mutate: func(c *Config) { c.BindConcurrency = 0 }, wantErr: "--bind-concurrency"},
+		{name: "scheduler name", mutate: func(c *Config) { c.SchedulerName = "" }, wantErr: "--scheduler-name"},
+		{name: "backoff order", mutate: func(c *Config) { c.PodMaxBackoff = 500 * time.Millisecond }, wantErr: "--pod-max-backoff"},
+		{name: "lease timing", mutate: func(c *Config) { c.RenewDeadline = 20 * time.Second }, wantErr: "must exceed --leader-elect-renew-deadline"},
+		{name: "lease name", mutate: func(c *Config) { c.ResourceName = "" }, wantErr: "--leader-elect-resource-name"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -45,4 +73,11 @@ func TestNewRejectsInvalidConfig(t *testing.T) {
 			require.ErrorContains(t, err, tt.wantErr)
 		})
 	}
+}
+
+func TestLeaderElectionSettingsIgnoredWhenOff(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.LeaderElect = false
+	cfg.LeaseDuration = 0
+	require.NoError(t, cfg.Validate())
 }

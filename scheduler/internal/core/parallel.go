@@ -1,0 +1,61 @@
+package core
+
+import (
+	"math"
+	"sync"
+	"sync/atomic"
+)
+
+// serialBelow is the piece count under which work runs on the calling goroutine: starting
+// goroutines costs more than it saves on a few nodes.
+const serialBelow = 32
+
+// parallelize calls fn(i) for every i in [0, n) on up to workers goroutines, handing out chunks of
+// indices, and returns once every call has returned. stop, when it returns true, makes workers
+// take no further indices.
+func parallelize(workers, n int, stop func() bool, fn func(i int)) {
+	if n <= 0 {
+		return
+	}
+	if workers <= 1 || n < serialBelow {
+		for i := 0; i < n; i++ {
+			if stop != nil && stop() {
+				return
+			}
+			fn(i)
+		}
+		return
+	}
+	chunk := chunkSize(n, workers)
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for w := 0; w < min(workers, (n+chunk-1)/chunk); w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				start := int(next.Add(int64(chunk))) - chunk
+				if start >= n {
+					return
+				}
+				for i := start; i < min(start+chunk, n); i++ {
+					if stop != nil && stop() {
+						return
+					}
+					fn(i)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+// chunkSize balances handing out work (small chunks) against contention on the index (large
+// ones): about the square root of n, and at most an even share per worker.
+func chunkSize(n, workers int) int {
+	s := int(math.Sqrt(float64(n)))
+	if per := n/workers + 1; s > per {
+		s = per
+	}
+	return max(s, 1)
+}

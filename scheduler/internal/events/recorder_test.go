@@ -1,0 +1,160 @@
+package events_test
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	"go.uber.org/zap/zaptest"
+
+	"github.com/keelson-dev/keelson/pkg/apierrors"
+	"github.com/keelson-dev/keelson/pkg/clock"
+	corev1 "github.com/keelson-dev/keelson/proto/core/v1"
+
+	"github.com/keelson-dev/keelson/scheduler/internal/events"
+	"github.com/keelson-dev/keelson/scheduler/internal/fixture"
+)
+
+// memSink stores events in memory, as the API would.
+type memSink struct {
+	mu      sync.Mutex
+	events  map[string]*corev1.Event
+	creates int
+	updates int
+	written chan struct{}
+}
+
+func newMemSink() *memSink {
+	return &memSink{events: map[string]*corev1.Event{}, written: make(chan struct{}, 1000)}
+}
+
+func (s *memSink) Create(_ context.Context, ev *corev1.Event) (*corev1.Event, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.events[ev.GetMetadata().GetName()]; ok {
+		return nil, apierrors.NewAlreadyExists("", "events", ev.GetMetadata().GetName())
+	}
+	s.events[ev.GetMetadata().GetName()] = ev
+	s.creates++
+	s.written <- struct{}{}
+	return ev, nil
+}
+
+func (s *memSink) Update(_ context.Context, ev *corev1.Event) (*corev1.Event, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.events[ev.GetMetadata().GetName()]; !ok {
+		return nil, apierrors.NewNotFound("", "events", ev.GetMetadata().GetName())
+	}
+	s.events[ev.GetMetadata().GetName()] = ev
+	s.updates++
+	s.written <- struct{}{}
+	return ev, nil
+}
+
+func (s *memSink) list() []*corev1.Event {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []*corev1.Event
+	for _, ev := range s.events {
+		out = append(out, ev)
+	}
+	return out
+}
+
+func run(t *testing.T, r *events.Recorder) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- r.Run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		require.NoError(t, <-done)
+	})
+}
+
+func waitWrites(t *testing.T, s *memSink, n int) {
+	t.Helper()
+	for i := 0; i < n; i++ {
+		select {
+		case <-s.written:
+		case <-time.After(10 * time.Second):
+			t.Fatalf("only %d of %d writes happened", i, n)
+		}
+	}
+}
+
+func TestEventsAreWrittenAndAggregated(t *testing.T) {
+	sink := newMemSink()
+	clk := clock.NewFake(time.Unix(1000, 0))
+	r := events.New(events.Config{Sink: sink, Component: "default-scheduler", Host: "host_1", Clock: clk, Logger: zaptest.NewLogger(t)})
+	run(t, r)
+	pod := fixture.Pod("web").Obj()
+
+	r.Eventf(pod, events.TypeWarning, "FailedScheduling", "0/%d nodes are available: %s", 1, "a: node is unschedulable")
+	waitWrites(t, sink, 1)
+	clk.Step(time.Second)
+	r.Eventf(pod, events.TypeWarning, "FailedScheduling", "0/1 nodes are available: a: node is unschedulable")
+	waitWrites(t, sink, 1)
+	r.Eventf(pod, events.TypeWarning, "FailedScheduling", "0/2 nodes are available: something else")
+	waitWrites(t, sink, 1)
+
+	evs := sink.list()
+	require.Len(t, evs, 2, "the repeat bumped the first event's count")
+	require.Equal(t, 2, sink.creates)
+	require.Equal(t, 1, sink.updates)
+	for _, ev := range evs {
+		require.Equal(t, "Pod", ev.GetInvolvedObject().GetKind())
+		require.Equal(t, "web", ev.GetInvolvedObject().GetName())
+		require.Equal(t, "uid-web", ev.GetInvolvedObject().GetUid())
+		require.Equal(t, "default-scheduler", ev.GetSource().GetComponent())
+		require.Equal(t, "host_1", ev.GetSource().GetHost())
+		require.Equal(t, "Warning", ev.GetType())
+		require.Equal(t, "FailedScheduling", ev.GetReason())
+		if ev.GetMessage() == "0/1 nodes are available: a: node is unschedulable" {
+			require.Equal(t, int32(2), ev.GetCount())
+			require.Equal(t, int64(1001), ev.GetLastTimestamp().AsTime().Unix())
+			require.Equal(t, int64(1000), ev.GetFirstTimestamp().AsTime().Unix())
+		} else {
+			require.Equal(t, int32(1), ev.GetCount())
+		}
+	}
+}
+
+func TestSpamFilterLimitsOnePod(t *testing.T) {
+	sink := newMemSink()
+	clk := clock.NewFake(time.Unix(1000, 0))
+	var dropped int
+	var mu sync.Mutex
+	r := events.New(events.Config{Sink: sink, Component: "default-scheduler", Clock: clk, Logger: zaptest.NewLogger(t),
+		OnDrop: func() { mu.Lock(); dropped++; mu.Unlock() }})
+	run(t, r)
+	pod := fixture.Pod("flapping").Obj()
+	for i := 0; i < 30; i++ {
+		r.Eventf(pod, events.TypeWarning, "FailedScheduling", "attempt %d", i)
+	}
+	waitWrites(t, sink, 25)
+	mu.Lock()
+	require.Equal(t, 5, dropped, "a burst of 25, then nothing until the bucket refills")
+	mu.Unlock()
+	r.Eventf(fixture.Pod("other").Obj(), events.TypeWarning, "FailedScheduling", "another pod has its own budget")
+	waitWrites(t, sink, 1)
+	clk.Step(5 * time.Minute)
+	r.Eventf(pod, events.TypeWarning, "FailedScheduling", "after five minutes")
+	waitWrites(t, sink, 1)
+	require.Len(t, sink.list(), 27)
+}
+
+func TestFullBufferDrops(t *testing.T) {
+	sink := newMemSink()
+	var dropped int
+	r := events.New(events.Config{Sink: sink, Logger: zaptest.NewLogger(t), OnDrop: func() { dropped++ }})
+	// Not running: nothing drains the buffer of 1000.
+	for i := 0; i < 1100; i++ {
+		r.Eventf(fixture.Pod(fmt.Sprintf("p%d", i)).Obj(), events.TypeWarning, "FailedScheduling", "x")
+	}
+	require.Equal(t, 100, dropped, "Eventf never blocks")
+}

@@ -1,0 +1,207 @@
+package scheduler
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"sync"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/keelson-dev/keelson/pkg/client"
+	"github.com/keelson-dev/keelson/pkg/clock"
+	"github.com/keelson-dev/keelson/pkg/informer"
+	"github.com/keelson-dev/keelson/pkg/run"
+	appsv1 "github.com/keelson-dev/keelson/proto/apps/v1"
+	corev1 "github.com/keelson-dev/keelson/proto/core/v1"
+
+	"github.com/keelson-dev/keelson/scheduler/internal/algorithm"
+	"github.com/keelson-dev/keelson/scheduler/internal/algorithmprovider"
+	"github.com/keelson-dev/keelson/scheduler/internal/cache"
+	"github.com/keelson-dev/keelson/scheduler/internal/core"
+	"github.com/keelson-dev/keelson/scheduler/internal/events"
+	"github.com/keelson-dev/keelson/scheduler/internal/metrics"
+	"github.com/keelson-dev/keelson/scheduler/internal/nodeinfo"
+	"github.com/keelson-dev/keelson/scheduler/internal/queue"
+)
+
+// Config configures a Scheduler.
+type Config struct {
+	Client *client.Client
+	// SchedulerName is the spec.schedulerName of the pods this scheduler places; pods naming none
+	// count as "default-scheduler"'s.
+	SchedulerName string
+	// Registry and Provider name the algorithm.
+	Registry *algorithmprovider.Registry
+	Provider string
+	// PercentageOfNodesToScore and Parallelism tune the algorithm; see core.Config.
+	PercentageOfNodesToScore int32
+	Parallelism              int
+	// BindConcurrency bounds the bindings being written at once (default 64).
+	BindConcurrency int
+	// InitialBackoff and MaxBackoff bound the backoff of pods that failed (defaults 1 s, 10 s).
+	InitialBackoff, MaxBackoff time.Duration
+	// AssumedPodTTL is how long an assumed pod whose binding was written waits for the informer
+	// to confirm it before it is dropped (default 5 min).
+	AssumedPodTTL time.Duration
+	// Host names this scheduler in its events' source.
+	Host    string
+	Metrics *metrics.Metrics
+	Clock   clock.Clock
+	Logger  *zap.Logger
+	// Rand breaks ties between equally good nodes (default: randomly seeded).
+	Rand *rand.Rand
+}
+
+// DefaultSchedulerName is the scheduler name pods get when they name none.
+const DefaultSchedulerName = "default-scheduler"
+
+// Scheduler places pods. Build it with New and run it once with Run.
+type Scheduler struct {
+	cfg       Config
+	lg        *zap.Logger
+	algo      *core.Scheduler
+	cache     *cache.Cache
+	queue     *queue.Queue
+	snapshot  *nodeinfo.Snapshot
+	recorder  *events.Recorder
+	status    *statusWriter
+	informers informers
+
+	bindSlots chan struct{}
+	binds     sync.WaitGroup
+}
+
+// informers are the scheduler's views of the API.
+type informers struct {
+	pods         *informer.Informer[*corev1.Pod]
+	nodes        *informer.Informer[*corev1.Node]
+	namespaces   *informer.Informer[*corev1.Namespace]
+	services     *informer.Informer[*corev1.Service]
+	rcs          *informer.Informer[*corev1.ReplicationController]
+	replicaSets  *informer.Informer[*appsv1.ReplicaSet]
+	statefulSets *informer.Informer[*appsv1.StatefulSet]
+}
+
+// New builds a scheduler: its informers, cache, queue and algorithm. It starts nothing.
+func New(cfg Config) (*Scheduler, error) {
+	if cfg.Client == nil || cfg.Registry == nil || cfg.Metrics == nil {
+		return nil, errors.New("scheduler: Client, Registry and Metrics are required")
+	}
+	if cfg.SchedulerName == "" {
+		cfg.SchedulerName = DefaultSchedulerName
+	}
+	if cfg.BindConcurrency <= 0 {
+		cfg.BindConcurrency = 64
+	}
+	if cfg.AssumedPodTTL <= 0 {
+		cfg.AssumedPodTTL = 5 * time.Minute
+	}
+	if cfg.Clock == nil {
+		cfg.Clock = clock.RealClock{}
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = zap.NewNop()
+	}
+	s := &Scheduler{cfg: cfg, lg: cfg.Logger, snapshot: nodeinfo.NewEmptySnapshot(), bindSlots: make(chan struct{}, cfg.BindConcurrency)}
+	s.informers = newInformers(cfg.Client, cfg.Clock, cfg.Logger)
+	alg, err := cfg.Registry.Build(cfg.Provider, algorithmprovider.Args{Listers: s.listers()})
+	if err != nil {
+		return nil, fmt.Errorf("scheduler: %w", err)
+	}
+	s.algo = core.New(core.Config{
+		Predicates: alg.Predicates, Priorities: alg.Priorities,
+		PercentageOfNodesToScore: cfg.PercentageOfNodesToScore, Parallelism: cfg.Parallelism, Rand: cfg.Rand,
+	})
+	s.cache = cache.New(cfg.AssumedPodTTL, cfg.Clock, cfg.Logger)
+	s.queue = queue.New(queue.Config{
+		InitialBackoff: cfg.InitialBackoff, MaxBackoff: cfg.MaxBackoff, Clock: cfg.Clock,
+		Depths: cfg.Metrics.SetQueueDepths,
+	})
+	s.recorder = events.New(events.Config{
+		Sink: events.ClientSink{Client: cfg.Client}, Component: cfg.SchedulerName, Host: cfg.Host,
+		Clock: cfg.Clock, Logger: cfg.Logger, OnDrop: cfg.Metrics.EventsDropped.Inc,
+	})
+	s.status = newStatusWriter(cfg.Client, s.informers.pods.Lister(), cfg.Clock, cfg.Logger)
+	s.addHandlers()
+	return s, nil
+}
+
+func newInformers(c *client.Client, clk clock.Clock, lg *zap.Logger) informers {
+	return informers{
+		pods:         informer.New(c.Pods(""), informer.Options[*corev1.Pod]{Clock: clk, Logger: lg.Named("pods")}),
+		nodes:        informer.New(c.Nodes(), informer.Options[*corev1.Node]{Clock: clk, Logger: lg.Named("nodes")}),
+		namespaces:   informer.New(c.Namespaces(), informer.Options[*corev1.Namespace]{Clock: clk, Logger: lg.Named("namespaces")}),
+		services:     informer.New(c.Services(""), informer.Options[*corev1.Service]{Clock: clk, Logger: lg.Named("services")}),
+		rcs:          informer.New(c.ReplicationControllers(""), informer.Options[*corev1.ReplicationController]{Clock: clk, Logger: lg.Named("replicationcontrollers")}),
+		replicaSets:  informer.New(c.ReplicaSets(""), informer.Options[*appsv1.ReplicaSet]{Clock: clk, Logger: lg.Named("replicasets")}),
+		statefulSets: informer.New(c.StatefulSets(""), informer.Options[*appsv1.StatefulSet]{Clock: clk, Logger: lg.Named("statefulsets")}),
+	}
+}
+
+// listers reads the informers for the priorities.
+func (s *Scheduler) listers() algorithm.Listers {
+	inf := s.informers
+	return algorithm.Listers{
+		Services:               inf.services.Lister().ListNamespace,
+		ReplicationControllers: inf.rcs.Lister().ListNamespace,
+		ReplicaSets:            inf.replicaSets.Lister().ListNamespace,
+		StatefulSets:           inf.statefulSets.Lister().ListNamespace,
+		NamespaceLabels:        s.namespaceLabels,
+	}
+}
+
+func (s *Scheduler) namespaceLabels(name string) map[string]string {
+	ns, ok := s.informers.namespaces.Lister().Get("", name)
+	if !ok {
+		return nil
+	}
+	return ns.GetMetadata().GetLabels()
+}
+
+// Run schedules until ctx ends. It starts the informers, waits until they have synced, then runs
+// the queue's flusher, the cache's expiry, the event recorder, the status writer and the
+// scheduling loop. On ctx's end the loop stops popping, the bindings in flight end (their calls
+// are canceled), and Run returns once every goroutine has.
+func (s *Scheduler) Run(ctx context.Context) error {
+	inf := s.informers
+	return run.Group(ctx,
+		inf.pods.Run, inf.nodes.Run, inf.namespaces.Run, inf.services.Run, inf.rcs.Run,
+		inf.replicaSets.Run, inf.statefulSets.Run,
+		s.queue.Run, s.cache.Run, s.recorder.Run, s.status.Run,
+		s.scheduleLoop,
+	)
+}
+
+// HasSynced reports whether every informer has synced, after which the scheduler schedules.
+func (s *Scheduler) HasSynced() bool {
+	inf := s.informers
+	return inf.pods.HasSynced() && inf.nodes.HasSynced() && inf.namespaces.HasSynced() &&
+		inf.services.HasSynced() && inf.rcs.HasSynced() && inf.replicaSets.HasSynced() && inf.statefulSets.HasSynced()
+}
+
+// scheduleLoop waits for the informers, then schedules one pod after another until the queue
+// closes, then waits for the bindings in flight.
+func (s *Scheduler) scheduleLoop(ctx context.Context) error {
+	defer s.binds.Wait()
+	inf := s.informers
+	for _, synced := range []func(context.Context) bool{
+		inf.pods.WaitForSync, inf.nodes.WaitForSync, inf.namespaces.WaitForSync, inf.services.WaitForSync,
+		inf.rcs.WaitForSync, inf.replicaSets.WaitForSync, inf.statefulSets.WaitForSync,
+	} {
+		if !synced(ctx) {
+			return nil
+		}
+	}
+	s.lg.Info("informers synced; scheduling", zap.String("provider", s.cfg.Provider),
+		zap.Int("nodes", s.cache.NumNodes()), zap.Int("assignedPods", s.cache.NumPods()))
+	for {
+		p, cycle, ok := s.queue.Pop()
+		if !ok {
+			return nil
+		}
+		s.scheduleOne(ctx, p, cycle)
+	}
+}
