@@ -72,12 +72,13 @@ func New(cfg Config, lg *zap.Logger) (*Server, error) {
 // Identity returns the name this scheduler goes by in leader election.
 func (s *Server) Identity() string { return s.identity }
 
-// Run serves /healthz, /livez, /readyz and /metrics and schedules (once elected, with leader
-// election on) until ctx ends or leadership is lost. On ctx's end it stops scheduling, waits for
-// the bindings in flight, gives the lease up so a standby takes over at once, stops the health
-// endpoint within the shutdown timeout and returns nil. It returns
-// leaderelection.ErrLeadershipLost when this scheduler led and could not renew the lease, and
-// must be called at most once.
+// Run serves /healthz, /livez, /readyz and /metrics, keeps the scheduler's informers, cache and
+// queue current, and schedules — at once without leader election, else while this replica holds
+// the lease (a standby's caches are warm when it takes over) — until ctx ends or leadership is
+// lost. On ctx's end it stops scheduling, waits for the bindings in flight, gives the lease up so
+// a standby takes over at once, stops the health endpoint within the shutdown timeout and returns
+// nil. It returns leaderelection.ErrLeadershipLost when this scheduler led and could not renew the
+// lease, and must be called at most once.
 func (s *Server) Run(ctx context.Context) error {
 	s.lg.Info("scheduler starting",
 		zap.String("health", s.cfg.Address()),
@@ -90,21 +91,45 @@ func (s *Server) Run(ctx context.Context) error {
 		return err
 	}
 	defer func() { _ = c.Close() }() // closing a client whose calls have all returned cannot fail usefully
-	schedule := s.schedule(c)
-	if !s.cfg.LeaderElect {
-		schedule = func(ctx context.Context) error {
-			s.metrics.Leader.Set(1)
-			defer s.metrics.Leader.Set(0)
-			return s.scheduleOnly(ctx, c)
-		}
+	sched, err := scheduler.New(scheduler.Config{
+		Client:                   c,
+		SchedulerName:            s.cfg.SchedulerName,
+		Registry:                 algorithmprovider.NewDefaultRegistry(),
+		Provider:                 s.cfg.AlgorithmProvider,
+		PercentageOfNodesToScore: int32(s.cfg.PercentageOfNodesToScore),
+		Parallelism:              s.cfg.Parallelism,
+		BindConcurrency:          s.cfg.BindConcurrency,
+		InitialBackoff:           s.cfg.PodInitialBackoff,
+		MaxBackoff:               s.cfg.PodMaxBackoff,
+		Host:                     s.identity,
+		Metrics:                  s.metrics,
+		Logger:                   s.lg,
+	})
+	if err != nil {
+		return err
 	}
-	err = run.Group(ctx, s.health.Run, schedule)
+	lead := s.leading(sched.Schedule)
+	if s.cfg.LeaderElect {
+		lead = s.elect(c, lead)
+	}
+	err = run.Group(ctx, s.health.Run, sched.RunWatches, lead)
 	s.lg.Info("scheduler stopped", zap.Error(err))
 	return err
 }
 
-// schedule returns the leader-elected scheduling loop: campaign, schedule while leading.
-func (s *Server) schedule(c *client.Client) func(context.Context) error {
+// leading wraps schedule so that the leader metric says when it runs.
+func (s *Server) leading(schedule func(context.Context) error) func(context.Context) error {
+	return func(ctx context.Context) error {
+		s.metrics.Leader.Set(1)
+		defer s.metrics.Leader.Set(0)
+		return schedule(ctx)
+	}
+}
+
+// elect returns a function that campaigns for the lease and runs schedule while it holds it. It
+// returns leaderelection.ErrLeadershipLost when the lease could not be renewed, and schedule's
+// error (after giving the lease up) when scheduling failed.
+func (s *Server) elect(c *client.Client, schedule func(context.Context) error) func(context.Context) error {
 	return func(ctx context.Context) error {
 		ectx, cancel := context.WithCancel(ctx)
 		defer cancel()
@@ -124,9 +149,7 @@ func (s *Server) schedule(c *client.Client) func(context.Context) error {
 			Callbacks: leaderelection.Callbacks{
 				OnStartedLeading: func(lctx context.Context) {
 					s.lg.Info("started leading; scheduling", zap.String("identity", s.identity))
-					s.metrics.Leader.Set(1)
-					defer s.metrics.Leader.Set(0)
-					if err := s.scheduleOnly(lctx, c); err != nil {
+					if err := schedule(lctx); err != nil {
 						mu.Lock()
 						schedErr = err
 						mu.Unlock()
@@ -150,28 +173,6 @@ func (s *Server) schedule(c *client.Client) func(context.Context) error {
 		}
 		return err
 	}
-}
-
-// scheduleOnly runs the scheduling loop until ctx ends.
-func (s *Server) scheduleOnly(ctx context.Context, c *client.Client) error {
-	sched, err := scheduler.New(scheduler.Config{
-		Client:                   c,
-		SchedulerName:            s.cfg.SchedulerName,
-		Registry:                 algorithmprovider.NewDefaultRegistry(),
-		Provider:                 s.cfg.AlgorithmProvider,
-		PercentageOfNodesToScore: int32(s.cfg.PercentageOfNodesToScore),
-		Parallelism:              s.cfg.Parallelism,
-		BindConcurrency:          s.cfg.BindConcurrency,
-		InitialBackoff:           s.cfg.PodInitialBackoff,
-		MaxBackoff:               s.cfg.PodMaxBackoff,
-		Host:                     s.identity,
-		Metrics:                  s.metrics,
-		Logger:                   s.lg,
-	})
-	if err != nil {
-		return err
-	}
-	return sched.Run(ctx)
 }
 
 // Addr returns the address the health endpoint listens on, or nil until Run has opened it.

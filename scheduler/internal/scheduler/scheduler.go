@@ -161,17 +161,23 @@ func (s *Scheduler) namespaceLabels(name string) map[string]string {
 	return ns.GetMetadata().GetLabels()
 }
 
-// Run schedules until ctx ends. It starts the informers, waits until they have synced, then runs
-// the queue's flusher, the cache's expiry, the event recorder, the status writer and the
-// scheduling loop. On ctx's end the loop stops popping, the bindings in flight end (their calls
-// are canceled), and Run returns once every goroutine has.
+// Run watches and schedules until ctx ends: RunWatches and Schedule together, for a scheduler
+// that does not take part in leader election.
 func (s *Scheduler) Run(ctx context.Context) error {
+	return run.Group(ctx, s.RunWatches, s.Schedule)
+}
+
+// RunWatches keeps the scheduler's view of the cluster current until ctx ends: the informers,
+// which fill the cache and the queue, the queue's backoff flusher, the cache's expiry of
+// assumptions, the event recorder and the status writer. A standby runs it while it waits for
+// leadership, so that it can schedule the moment it leads. It returns once all of them have, and
+// closes the queue.
+func (s *Scheduler) RunWatches(ctx context.Context) error {
 	inf := s.informers
 	return run.Group(ctx,
 		inf.pods.Run, inf.nodes.Run, inf.namespaces.Run, inf.services.Run, inf.rcs.Run,
 		inf.replicaSets.Run, inf.statefulSets.Run,
 		s.queue.Run, s.cache.Run, s.recorder.Run, s.status.Run,
-		s.scheduleLoop,
 	)
 }
 
@@ -182,9 +188,12 @@ func (s *Scheduler) HasSynced() bool {
 		inf.services.HasSynced() && inf.rcs.HasSynced() && inf.replicaSets.HasSynced() && inf.statefulSets.HasSynced()
 }
 
-// scheduleLoop waits for the informers, then schedules one pod after another until the queue
-// closes, then waits for the bindings in flight.
-func (s *Scheduler) scheduleLoop(ctx context.Context) error {
+// Schedule waits for the informers RunWatches runs to sync, then schedules one pod after another
+// until ctx ends, which closes the queue for good; it returns once the bindings in flight (whose
+// calls ctx cancels) have ended. Call it at most once, while RunWatches runs.
+func (s *Scheduler) Schedule(ctx context.Context) error {
+	stop := context.AfterFunc(ctx, s.queue.Close)
+	defer stop()
 	defer s.binds.Wait()
 	inf := s.informers
 	for _, synced := range []func(context.Context) bool{
