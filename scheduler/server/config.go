@@ -63,7 +63,7 @@ func DefaultConfig() Config {
 		},
 		SchedulerName:     "default-scheduler",
 		AlgorithmProvider: algorithmprovider.DefaultProvider,
-		BindConcurrency:   64,
+		BindConcurrency:   256,
 		PodInitialBackoff: time.Second,
 		PodMaxBackoff:     10 * time.Second,
 	}

@@ -6,5 +6,6 @@
 //
 // A scheduling cycle calls, for the pod being scheduled: every PreFilter, then Filter for each
 // node (concurrently across nodes), then for the nodes that passed every PreScore, Score for each
-// node (concurrently), and every Normalize. Filter and Score must only read the CycleState.
+// node (concurrently), and every Normalize. A predicate or priority whose PreFilter or PreScore
+// returns ErrSkip sits the cycle out. Filter and Score must only read the CycleState.
 package algorithm

@@ -2,6 +2,7 @@ package algorithm
 
 import (
 	"context"
+	"errors"
 
 	"github.com/keelson-dev/keelson/scheduler/internal/nodeinfo"
 )
@@ -18,8 +19,15 @@ type Predicate interface {
 	Filter(state *CycleState, pod *nodeinfo.PodInfo, node *nodeinfo.NodeInfo) []Reason
 }
 
+// ErrSkip, returned by PreFilter or PreScore, says that for this pod the predicate passes every
+// node, or the priority scores every node alike, so the scheduler need not call Filter or Score:
+// most pods have no affinity, no node selector, no peers to spread from, and skipping those
+// checks is most of what keeps a decision on a large cluster cheap.
+var ErrSkip = errors.New("nothing to check for this pod")
+
 // PreFilter is implemented by predicates that compute something once per pod before Filter. An
-// *UnschedulableError means the pod fits no node at all.
+// *UnschedulableError means the pod fits no node at all; ErrSkip that it fits every node as far as
+// this predicate is concerned.
 type PreFilter interface {
 	PreFilter(ctx context.Context, state *CycleState, pod *nodeinfo.PodInfo, snap *nodeinfo.Snapshot) error
 }
@@ -33,7 +41,7 @@ type Priority interface {
 }
 
 // PreScore is implemented by priorities that compute something once per pod before Score, over
-// the nodes that passed filtering.
+// the nodes that passed filtering. ErrSkip says every node would score the same.
 type PreScore interface {
 	PreScore(ctx context.Context, state *CycleState, pod *nodeinfo.PodInfo, snap *nodeinfo.Snapshot, nodes []*nodeinfo.NodeInfo) error
 }

@@ -83,11 +83,11 @@ func (c *Cache) Run(ctx context.Context) error {
 	}
 }
 
-// AssumePod accounts for pod, which must name its node, before its binding is written.
-func (c *Cache) AssumePod(pod *nodeinfo.PodInfo) error {
-	node := pod.Pod.GetSpec().GetNodeName()
+// AssumePod accounts for pod on node before its binding is written. The pod object itself is
+// left as it is (unassigned): the cache reads only the PodInfo's parsed values.
+func (c *Cache) AssumePod(pod *nodeinfo.PodInfo, node string) error {
 	if node == "" {
-		return fmt.Errorf("assume pod %s: it names no node", pod.Key)
+		return fmt.Errorf("assume pod %s: no node given", pod.Key)
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()

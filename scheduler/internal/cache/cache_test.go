@@ -17,12 +17,7 @@ import (
 	"github.com/keelson-dev/keelson/scheduler/internal/nodeinfo"
 )
 
-func assumed(t *testing.T, pod *corev1.Pod) *nodeinfo.PodInfo {
-	t.Helper()
-	pi, err := nodeinfo.NewPodInfo(pod)
-	require.NoError(t, err)
-	return pi
-}
+func assumed(t *testing.T, pod *corev1.Pod) *nodeinfo.PodInfo { return fixture.Info(t, pod) }
 
 // requested returns the cpu the snapshot says the node's pods request.
 func requested(t *testing.T, c *cache.Cache, snap *nodeinfo.Snapshot, node string) int64 {
@@ -39,39 +34,39 @@ func TestAssumeConfirmForget(t *testing.T) {
 	c.AddNode(fixture.Node("b").Capacity("4", "8Gi", 110).Obj())
 	snap := nodeinfo.NewEmptySnapshot()
 
-	p1 := fixture.Pod("p1").Req("1", "").Node("a").Obj()
-	require.NoError(t, c.AssumePod(assumed(t, p1)))
+	p1 := fixture.Pod("p1").Req("1", "").Obj()
+	require.NoError(t, c.AssumePod(assumed(t, p1), "a"))
 	require.True(t, c.IsAssumed("default/p1"))
 	require.Equal(t, int64(1000), requested(t, c, snap, "a"), "the next decision counts the assumed pod")
-	require.Error(t, c.AssumePod(assumed(t, p1)), "assuming twice")
-	require.ErrorContains(t, c.AssumePod(assumed(t, fixture.Pod("x").Obj())), "names no node")
+	require.Error(t, c.AssumePod(assumed(t, p1), "a"), "assuming twice")
+	require.ErrorContains(t, c.AssumePod(assumed(t, fixture.Pod("x").Obj()), ""), "no node given")
 
 	// The informer shows the pod bound: the assumption is confirmed, counted once.
 	c.FinishBinding("default/p1")
-	c.AddPod(p1)
+	c.AddPod(fixture.Pod("p1").Req("1", "").Node("a").Obj())
 	require.False(t, c.IsAssumed("default/p1"))
 	require.Equal(t, int64(1000), requested(t, c, snap, "a"))
 	c.ForgetPod("default/p1") // too late to forget a confirmed pod
 	require.Equal(t, int64(1000), requested(t, c, snap, "a"))
 
 	// A failed binding: the assumption is forgotten.
-	p2 := fixture.Pod("p2").Req("2", "").Node("b").Obj()
-	require.NoError(t, c.AssumePod(assumed(t, p2)))
+	p2 := fixture.Pod("p2").Req("2", "").Obj()
+	require.NoError(t, c.AssumePod(assumed(t, p2), "b"))
 	require.Equal(t, int64(2000), requested(t, c, snap, "b"))
 	c.ForgetPod("default/p2")
 	require.Equal(t, int64(0), requested(t, c, snap, "b"))
 	require.Equal(t, 1, c.NumPods())
 
 	// Bound elsewhere than assumed (another scheduler won): the pod moves.
-	p3 := fixture.Pod("p3").Req("500m", "").Node("a").Obj()
-	require.NoError(t, c.AssumePod(assumed(t, p3)))
+	p3 := fixture.Pod("p3").Req("500m", "").Obj()
+	require.NoError(t, c.AssumePod(assumed(t, p3), "a"))
 	c.AddPod(fixture.Pod("p3").Req("500m", "").Node("b").Obj())
 	require.Equal(t, int64(1000), requested(t, c, snap, "a"))
 	require.Equal(t, int64(500), requested(t, c, snap, "b"))
 
 	// Deleted while assumed.
-	p4 := fixture.Pod("p4").Req("1", "").Node("a").Obj()
-	require.NoError(t, c.AssumePod(assumed(t, p4)))
+	p4 := fixture.Pod("p4").Req("1", "").Obj()
+	require.NoError(t, c.AssumePod(assumed(t, p4), "a"))
 	c.RemovePod(p4)
 	require.False(t, c.IsAssumed("default/p4"))
 	require.Equal(t, int64(1000), requested(t, c, snap, "a"))
@@ -94,8 +89,8 @@ func TestAssumedPodsExpire(t *testing.T) {
 	}()
 	require.NoError(t, clk.BlockUntilWaiters(ctx, 1))
 
-	require.NoError(t, c.AssumePod(assumed(t, fixture.Pod("slow").Req("1", "").Node("a").Obj())))
-	require.NoError(t, c.AssumePod(assumed(t, fixture.Pod("binding").Req("1", "").Node("a").Obj())))
+	require.NoError(t, c.AssumePod(assumed(t, fixture.Pod("slow").Req("1", "").Obj()), "a"))
+	require.NoError(t, c.AssumePod(assumed(t, fixture.Pod("binding").Req("1", "").Obj()), "a"))
 	c.FinishBinding("default/slow")
 	clk.Step(31 * time.Second)
 	require.Eventually(t, func() bool { return !c.IsAssumed("default/slow") }, 5*time.Second, time.Millisecond,

@@ -140,7 +140,7 @@ func decide(t *testing.T, file string) string {
 		}
 	}
 	if len(res.Scores) > 0 {
-		b.WriteString("scores (total = sum of score × weight):\n")
+		b.WriteString("scores (total = sum of score × weight; skipped: the priority scores every node alike for this pod):\n")
 		weights := map[string]int64{}
 		var prios []string
 		for _, wp := range alg.Priorities {
@@ -152,7 +152,11 @@ func decide(t *testing.T, file string) string {
 		for _, s := range scores {
 			fmt.Fprintf(&b, "  %s: total %d\n", s.Node, s.Total)
 			for _, p := range prios {
-				fmt.Fprintf(&b, "    %-28s %3d × %d\n", p, s.ByPriority[p], weights[p])
+				if v, ok := s.ByPriority[p]; ok {
+					fmt.Fprintf(&b, "    %-28s %3d × %d\n", p, v, weights[p])
+				} else {
+					fmt.Fprintf(&b, "    %-28s skipped\n", p)
+				}
 			}
 		}
 	}

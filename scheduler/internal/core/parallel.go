@@ -50,6 +50,42 @@ func parallelize(workers, n int, stop func() bool, fn func(i int)) {
 	wg.Wait()
 }
 
+// parallelizeChunks calls fn(lo, hi) for consecutive chunks of at most chunk indices covering
+// [0, n), on up to workers goroutines, and returns once every call has returned. stop, checked
+// before each chunk, makes workers take no further chunks.
+func parallelizeChunks(workers, n, chunk int, stop func() bool, fn func(lo, hi int)) {
+	chunks := (n + chunk - 1) / chunk
+	if workers <= 1 || n < serialBelow {
+		workers = 1
+	}
+	var next atomic.Int64
+	work := func() {
+		for {
+			if stop != nil && stop() {
+				return
+			}
+			c := int(next.Add(1)) - 1
+			if c >= chunks {
+				return
+			}
+			fn(c*chunk, min((c+1)*chunk, n))
+		}
+	}
+	if workers == 1 {
+		work()
+		return
+	}
+	var wg sync.WaitGroup
+	for w := 0; w < min(workers, chunks); w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			work()
+		}()
+	}
+	wg.Wait()
+}
+
 // chunkSize balances handing out work (small chunks) against contention on the index (large
 // ones): about the square root of n, and at most an even share per worker.
 func chunkSize(n, workers int) int {

@@ -67,7 +67,8 @@ type NodeScore struct {
 	Node string
 	// Total is the weighted sum of the priorities' scores.
 	Total int64
-	// ByPriority holds each priority's normalized score, before weighting.
+	// ByPriority holds each priority's normalized score, before weighting; priorities that sat the
+	// cycle out (ErrSkip) are absent.
 	ByPriority map[string]int64
 }
 
@@ -79,20 +80,26 @@ func (s *Scheduler) Schedule(ctx context.Context, pod *nodeinfo.PodInfo, snap *n
 		return Result{}, &FitError{Pod: pod.Pod, NumAllNodes: 0}
 	}
 	state := algorithm.NewCycleState()
+	preds := make([]algorithm.Predicate, 0, len(s.cfg.Predicates))
 	for _, p := range s.cfg.Predicates {
 		pf, ok := p.(algorithm.PreFilter)
 		if !ok {
+			preds = append(preds, p)
 			continue
 		}
-		if err := pf.PreFilter(ctx, state, pod, snap); err != nil {
-			var ue *algorithm.UnschedulableError
-			if errors.As(err, &ue) {
-				return Result{}, &FitError{Pod: pod.Pod, NumAllNodes: n, PodReason: ue.Reason}
-			}
+		err := pf.PreFilter(ctx, state, pod, snap)
+		var ue *algorithm.UnschedulableError
+		switch {
+		case err == nil:
+			preds = append(preds, p)
+		case errors.Is(err, algorithm.ErrSkip):
+		case errors.As(err, &ue):
+			return Result{}, &FitError{Pod: pod.Pod, NumAllNodes: n, PodReason: ue.Reason}
+		default:
 			return Result{}, fmt.Errorf("predicate %s: %w", p.Name(), err)
 		}
 	}
-	feasible, failed, err := s.filter(ctx, state, pod, snap)
+	feasible, failed, err := s.filter(ctx, state, preds, pod, snap)
 	if err != nil {
 		return Result{}, err
 	}

@@ -2,6 +2,7 @@ package core
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/keelson-dev/keelson/scheduler/internal/algorithm"
@@ -9,26 +10,32 @@ import (
 )
 
 // score runs the priorities on the feasible nodes and returns each priority's normalized scores,
-// scores[p][i] being priority p's score of nodes[i].
+// scores[p][i] being priority p's score of nodes[i], and scores[p] nil for a priority that sat the
+// cycle out.
 func (s *Scheduler) score(ctx context.Context, state *algorithm.CycleState, pod *nodeinfo.PodInfo, snap *nodeinfo.Snapshot, nodes []*nodeinfo.NodeInfo) ([][]int64, error) {
 	prios := s.cfg.Priorities
-	for _, wp := range prios {
+	scores := make([][]int64, len(prios))
+	active := make([]int, 0, len(prios))
+	for p, wp := range prios {
 		if ps, ok := wp.Priority.(algorithm.PreScore); ok {
-			if err := ps.PreScore(ctx, state, pod, snap, nodes); err != nil {
+			err := ps.PreScore(ctx, state, pod, snap, nodes)
+			if errors.Is(err, algorithm.ErrSkip) {
+				continue
+			}
+			if err != nil {
 				return nil, fmt.Errorf("priority %s: %w", wp.Priority.Name(), err)
 			}
 		}
-	}
-	scores := make([][]int64, len(prios))
-	for p := range prios {
 		scores[p] = make([]int64, len(nodes))
+		active = append(active, p)
 	}
 	parallelize(s.cfg.Parallelism, len(nodes), nil, func(i int) {
-		for p, wp := range prios {
-			scores[p][i] = wp.Priority.Score(state, pod, nodes[i])
+		for _, p := range active {
+			scores[p][i] = prios[p].Priority.Score(state, pod, nodes[i])
 		}
 	})
-	for p, wp := range prios {
+	for _, p := range active {
+		wp := prios[p]
 		if nz, ok := wp.Priority.(algorithm.Normalizer); ok {
 			nz.Normalize(state, pod, nodes, scores[p])
 		}
@@ -46,7 +53,9 @@ func (s *Scheduler) score(ctx context.Context, state *algorithm.CycleState, pod 
 func (s *Scheduler) total(scores [][]int64, i int) int64 {
 	var t int64
 	for p, wp := range s.cfg.Priorities {
-		t += scores[p][i] * wp.Weight
+		if scores[p] != nil {
+			t += scores[p][i] * wp.Weight
+		}
 	}
 	return t
 }
@@ -75,7 +84,9 @@ func (s *Scheduler) record(nodes []*nodeinfo.NodeInfo, scores [][]int64) []NodeS
 	for i, ni := range nodes {
 		ns := NodeScore{Node: ni.Name(), Total: s.total(scores, i), ByPriority: map[string]int64{}}
 		for p, wp := range s.cfg.Priorities {
-			ns.ByPriority[wp.Priority.Name()] = scores[p][i]
+			if scores[p] != nil {
+				ns.ByPriority[wp.Priority.Name()] = scores[p][i]
+			}
 		}
 		out[i] = ns
 	}

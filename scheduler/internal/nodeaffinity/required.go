@@ -38,6 +38,9 @@ func NewRequired(pod *corev1.Pod) (*Required, error) {
 	return r, nil
 }
 
+// Empty reports whether the pod has neither a nodeSelector nor required node affinity.
+func (r *Required) Empty() bool { return r.selector == nil && !r.hasTerms }
+
 // MatchesSelector reports whether node's labels satisfy the nodeSelector.
 func (r *Required) MatchesSelector(node *corev1.Node) bool {
 	return r.selector == nil || r.selector.Matches(labels.Set(node.GetMetadata().GetLabels()))

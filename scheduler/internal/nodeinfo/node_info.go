@@ -28,6 +28,11 @@ type NodeInfo struct {
 	HostPaths map[string]HostPathCount
 	// Images maps each normalized image name the node holds to its size in bytes.
 	Images map[string]int64
+	// ReadyStatus and ReadyReason are the node's Ready condition's ("" without one), and
+	// NetworkUnavailable whether its NetworkUnavailable condition is True: read once from the
+	// node, since every pod's filtering checks them on every node.
+	ReadyStatus, ReadyReason string
+	NetworkUnavailable       bool
 	// Generation orders changes: the cache sets it to a larger value on every change.
 	Generation int64
 }
@@ -59,6 +64,15 @@ func (ni *NodeInfo) SetNode(node *corev1.Node) {
 	if ni.AllocatableErr != nil {
 		ni.AllocatableErr = fmt.Errorf("node %s allocatable: %w", ni.Name(), ni.AllocatableErr)
 	}
+	ni.ReadyStatus, ni.ReadyReason, ni.NetworkUnavailable = "", "", false
+	for _, c := range node.GetStatus().GetConditions() {
+		switch c.GetType() {
+		case "Ready":
+			ni.ReadyStatus, ni.ReadyReason = c.GetStatus(), c.GetReason()
+		case "NetworkUnavailable":
+			ni.NetworkUnavailable = c.GetStatus() == "True"
+		}
+	}
 	ni.Images = make(map[string]int64, len(node.GetStatus().GetImages()))
 	for _, img := range node.GetStatus().GetImages() {
 		for _, name := range img.GetNames() {
@@ -73,6 +87,7 @@ func (ni *NodeInfo) RemoveNode() {
 	ni.node = nil
 	ni.Allocatable, ni.AllocatableErr = Resource{}, nil
 	ni.Images = nil
+	ni.ReadyStatus, ni.ReadyReason, ni.NetworkUnavailable = "", "", false
 }
 
 // AddPod accounts for pod on the node.
@@ -153,6 +168,9 @@ func (ni *NodeInfo) Clone() *NodeInfo {
 		UsedPorts:                    ni.UsedPorts.Clone(),
 		HostPaths:                    maps.Clone(ni.HostPaths),
 		Images:                       ni.Images, // replaced, never changed, by SetNode
+		ReadyStatus:                  ni.ReadyStatus,
+		ReadyReason:                  ni.ReadyReason,
+		NetworkUnavailable:           ni.NetworkUnavailable,
 		Generation:                   ni.Generation,
 	}
 }

@@ -5,15 +5,11 @@ import (
 	"errors"
 	"fmt"
 
-	"go.uber.org/zap"
-	"google.golang.org/protobuf/proto"
-
-	corev1 "github.com/keelson-dev/keelson/proto/core/v1"
-
 	"github.com/keelson-dev/keelson/scheduler/internal/core"
 	"github.com/keelson-dev/keelson/scheduler/internal/metrics"
 	"github.com/keelson-dev/keelson/scheduler/internal/nodeinfo"
 	"github.com/keelson-dev/keelson/scheduler/internal/queue"
+	"go.uber.org/zap"
 )
 
 // Reasons written on the PodScheduled condition and events.
@@ -53,11 +49,7 @@ func (s *Scheduler) scheduleOne(ctx context.Context, p *queue.QueuedPodInfo, cyc
 		}
 		return
 	}
-	assumed := proto.Clone(pod).(*corev1.Pod)
-	assumed.Spec.NodeName = res.Node
-	api := *pi
-	api.Pod = assumed
-	if err := s.cache.AssumePod(&api); err != nil {
+	if err := s.cache.AssumePod(pi, res.Node); err != nil {
 		s.failed(p, err)
 		return
 	}

@@ -39,7 +39,9 @@ type Config struct {
 	// PercentageOfNodesToScore and Parallelism tune the algorithm; see core.Config.
 	PercentageOfNodesToScore int32
 	Parallelism              int
-	// BindConcurrency bounds the bindings being written at once (default 64).
+	// BindConcurrency bounds the bindings being written at once (default 256): under load a
+	// binding takes tens of milliseconds, so fewer slots would cap throughput below what the
+	// apiserver sustains.
 	BindConcurrency int
 	// InitialBackoff and MaxBackoff bound the backoff of pods that failed (defaults 1 s, 10 s).
 	InitialBackoff, MaxBackoff time.Duration
@@ -94,7 +96,7 @@ func New(cfg Config) (*Scheduler, error) {
 		cfg.SchedulerName = DefaultSchedulerName
 	}
 	if cfg.BindConcurrency <= 0 {
-		cfg.BindConcurrency = 64
+		cfg.BindConcurrency = 256
 	}
 	if cfg.AssumedPodTTL <= 0 {
 		cfg.AssumedPodTTL = 5 * time.Minute

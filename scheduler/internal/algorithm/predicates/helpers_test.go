@@ -2,6 +2,7 @@ package predicates_test
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"testing"
 
@@ -15,13 +16,22 @@ import (
 
 // filter runs pred (its PreFilter first, if it has one) for pod on every node of a cluster of
 // nodes and placed pods, and returns each node's reasons joined by ", ", "" when it fits. A
-// PreFilter's UnschedulableError comes back under the key "*".
+// PreFilter's UnschedulableError comes back under the key "*"; a PreFilter's ErrSkip means every
+// node fits, as the scheduler takes it.
 func filter(t *testing.T, pred algorithm.Predicate, pod *corev1.Pod, nodes []*corev1.Node, placed ...*corev1.Pod) map[string]string {
 	t.Helper()
 	snap, pi := fixture.Snapshot(t, nodes, placed), fixture.Info(t, pod)
 	state := algorithm.NewCycleState()
 	if pf, ok := pred.(algorithm.PreFilter); ok {
-		if err := pf.PreFilter(context.Background(), state, pi, snap); err != nil {
+		err := pf.PreFilter(context.Background(), state, pi, snap)
+		if errors.Is(err, algorithm.ErrSkip) {
+			out := map[string]string{}
+			for _, ni := range snap.NodeInfoList {
+				out[ni.Name()] = ""
+			}
+			return out
+		}
+		if err != nil {
 			var ue *algorithm.UnschedulableError
 			require.ErrorAs(t, err, &ue)
 			return map[string]string{"*": ue.Reason}

@@ -36,6 +36,9 @@ func (HostName) PreFilter(_ context.Context, state *algorithm.CycleState, pod *n
 			}
 		}
 	} // a node affinity that does not compile is MatchNodeSelector's to report
+	if st.names == nil {
+		return algorithm.ErrSkip
+	}
 	slices.Sort(st.names)
 	state.Write(NameHostName, st)
 	return nil

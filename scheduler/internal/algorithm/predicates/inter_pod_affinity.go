@@ -74,6 +74,9 @@ func (p *InterPodAffinity) PreFilter(_ context.Context, state *algorithm.CycleSt
 			}
 		}
 	}
+	if len(st.existingAnti) == 0 && len(pod.RequiredAffinity) == 0 && len(pod.RequiredAntiAffinity) == 0 {
+		return algorithm.ErrSkip
+	}
 	state.Write(NameMatchInterPodAffinity, st)
 	return nil
 }

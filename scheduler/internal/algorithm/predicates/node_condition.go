@@ -16,30 +16,17 @@ func (NodeCondition) Name() string { return NameCheckNodeCondition }
 
 // Filter implements algorithm.Predicate.
 func (NodeCondition) Filter(_ *algorithm.CycleState, _ *nodeinfo.PodInfo, ni *nodeinfo.NodeInfo) []algorithm.Reason {
-	ready := false
-	var reasons []algorithm.Reason
-	for _, c := range ni.Node().GetStatus().GetConditions() {
-		switch c.GetType() {
-		case "Ready":
-			if c.GetStatus() == "True" {
-				ready = true
-				continue
-			}
-			r := algorithm.Reason{Summary: "node is not ready"}
-			if c.GetReason() != "" {
-				r.Detail = fmt.Sprintf("node is not ready (Ready=%s: %s)", c.GetStatus(), c.GetReason())
-			} else {
-				r.Detail = fmt.Sprintf("node is not ready (Ready=%s)", c.GetStatus())
-			}
-			return []algorithm.Reason{r}
-		case "NetworkUnavailable":
-			if c.GetStatus() == "True" {
-				reasons = append(reasons, algorithm.NewReason("node network is unavailable"))
-			}
-		}
-	}
-	if !ready {
+	switch {
+	case ni.ReadyStatus == "True":
+	case ni.ReadyStatus == "":
 		return []algorithm.Reason{{Summary: "node is not ready", Detail: "node is not ready (no Ready condition reported)"}}
+	case ni.ReadyReason != "":
+		return []algorithm.Reason{{Summary: "node is not ready", Detail: fmt.Sprintf("node is not ready (Ready=%s: %s)", ni.ReadyStatus, ni.ReadyReason)}}
+	default:
+		return []algorithm.Reason{{Summary: "node is not ready", Detail: fmt.Sprintf("node is not ready (Ready=%s)", ni.ReadyStatus)}}
 	}
-	return reasons
+	if ni.NetworkUnavailable {
+		return []algorithm.Reason{algorithm.NewReason("node network is unavailable")}
+	}
+	return nil
 }

@@ -22,6 +22,9 @@ func (NodeSelector) PreFilter(_ context.Context, state *algorithm.CycleState, po
 	if err != nil {
 		return &algorithm.UnschedulableError{Reason: fmt.Sprintf("the pod's node constraints are invalid: %v", err)}
 	}
+	if req.Empty() {
+		return algorithm.ErrSkip
+	}
 	state.Write(NameMatchNodeSelector, req)
 	return nil
 }

@@ -29,7 +29,14 @@ type imageState struct {
 }
 
 // PreScore implements algorithm.PreScore.
-func (ImageLocality) PreScore(_ context.Context, state *algorithm.CycleState, _ *nodeinfo.PodInfo, snap *nodeinfo.Snapshot, _ []*nodeinfo.NodeInfo) error {
+func (ImageLocality) PreScore(_ context.Context, state *algorithm.CycleState, pod *nodeinfo.PodInfo, snap *nodeinfo.Snapshot, _ []*nodeinfo.NodeInfo) error {
+	held := false
+	for _, img := range pod.Images {
+		held = held || snap.ImageNodes[img] > 0
+	}
+	if !held {
+		return algorithm.ErrSkip // no node holds any of the pod's images
+	}
 	state.Write(NameImageLocality, &imageState{totalNodes: snap.NumNodes(), imageNodes: snap.ImageNodes})
 	return nil
 }

@@ -59,6 +59,9 @@ func (p *InterPodAffinity) PreScore(_ context.Context, state *algorithm.CycleSta
 			p.score(scores, pod, other, nodeLabels)
 		}
 	}
+	if len(scores) == 0 {
+		return algorithm.ErrSkip
+	}
 	state.Write(NameInterPodAffinity, scores)
 	return nil
 }

@@ -19,8 +19,8 @@ func (NodeAffinity) Name() string { return NameNodeAffinity }
 // cannot make a pod unschedulable.
 func (NodeAffinity) PreScore(_ context.Context, state *algorithm.CycleState, pod *nodeinfo.PodInfo, _ *nodeinfo.Snapshot, _ []*nodeinfo.NodeInfo) error {
 	pref, err := nodeaffinity.NewPreferred(pod.Pod)
-	if err != nil {
-		pref = &nodeaffinity.Preferred{}
+	if err != nil || pref.Empty() {
+		return algorithm.ErrSkip
 	}
 	state.Write(NameNodeAffinity, pref)
 	return nil

@@ -45,11 +45,12 @@ type spreadState struct {
 // PreScore implements algorithm.PreScore.
 func (p *SelectorSpread) PreScore(_ context.Context, state *algorithm.CycleState, pod *nodeinfo.PodInfo, snap *nodeinfo.Snapshot, _ []*nodeinfo.NodeInfo) error {
 	st := &spreadState{selectors: p.selectors(pod), zoneCounts: map[string]int64{}}
-	if len(st.selectors) > 0 {
-		for _, ni := range snap.NodeInfoList {
-			if z := zoneID(ni); z != "" {
-				st.zoneCounts[z] += countPeers(st.selectors, pod, ni)
-			}
+	if len(st.selectors) == 0 {
+		return algorithm.ErrSkip
+	}
+	for _, ni := range snap.NodeInfoList {
+		if z := zoneID(ni); z != "" {
+			st.zoneCounts[z] += countPeers(st.selectors, pod, ni)
 		}
 	}
 	state.Write(NameSelectorSpread, st)

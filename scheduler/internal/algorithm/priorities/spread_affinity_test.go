@@ -39,7 +39,7 @@ func TestSelectorSpread(t *testing.T) {
 	}{
 		{name: "service peers", pod: fixture.Pod("w4").Label("app", "web").Obj(), want: map[string]int64{"a": 0, "b": 50, "c": 100}},
 		{name: "replica set peers", pod: fixture.Pod("x2").Label("app", "api").Obj(), want: map[string]int64{"a": 100, "b": 100, "c": 0}},
-		{name: "selected by nothing: all equal", pod: fixture.Pod("z").Label("app", "batch").Obj(), want: map[string]int64{"a": 100, "b": 100, "c": 100}},
+		{name: "selected by nothing: skipped, every node alike", pod: fixture.Pod("z").Label("app", "batch").Obj(), want: nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -71,7 +71,7 @@ func TestNodeAffinityPriority(t *testing.T) {
 	}
 	pod := fixture.Pod("p").PreferredNodeAffinity(3, fixture.Expr("disk", "In", "ssd")).PreferredNodeAffinity(1, fixture.Expr("zone", "Exists")).Obj()
 	require.Equal(t, map[string]int64{"ssd-z1": 100, "ssd": 75, "plain": 0}, score(t, priorities.NodeAffinity{}, pod, nodes))
-	require.Equal(t, map[string]int64{"ssd-z1": 0, "ssd": 0, "plain": 0}, score(t, priorities.NodeAffinity{}, fixture.Pod("q").Obj(), nodes))
+	require.Nil(t, score(t, priorities.NodeAffinity{}, fixture.Pod("q").Obj(), nodes), "no preferences: skipped")
 }
 
 func TestTaintTolerationPriority(t *testing.T) {
@@ -132,7 +132,7 @@ func TestInterPodAffinityPriority(t *testing.T) {
 		{name: "a placed pod's required affinity counts too", pod: fixture.Pod("web").Label("app", "web").Obj(),
 			placed: []*corev1.Pod{fixture.Pod("sidecar").Node("c1").PodAffinity(fixture.PodAffinityTerm("app", "web", zone)).Obj()},
 			want:   map[string]int64{"a1": 0, "b1": 0, "c1": 100}},
-		{name: "no preferences anywhere", pod: fixture.Pod("web").Obj(), placed: placed, want: map[string]int64{"a1": 0, "b1": 0, "c1": 0}},
+		{name: "no preferences anywhere: skipped", pod: fixture.Pod("web").Obj(), placed: placed, want: nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
