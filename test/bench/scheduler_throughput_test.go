@@ -54,7 +54,7 @@ func BenchmarkSchedulingBasic(b *testing.B) {
 			apiMax := 1 / (1/creates + 1/binds)
 
 			sched := startBenchScheduler(ctx, b, cl.Endpoints())
-			r := schedulePods(ctx, b, c, sched)
+			r := schedulePods(ctx, b, c)
 			algo := sched.mean("scheduler_scheduling_algorithm_duration_seconds")
 			bind := sched.mean("scheduler_binding_duration_seconds")
 
@@ -160,7 +160,7 @@ func (s *benchScheduler) metrics() map[string]float64 {
 	if err != nil {
 		s.b.Fatal(err)
 	}
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }() // a read-only body; closing it cannot lose anything
 	out := map[string]float64{}
 	sc := bufio.NewScanner(resp.Body)
 	sc.Buffer(make([]byte, 1<<20), 1<<20)
@@ -191,7 +191,7 @@ type schedResult struct {
 
 // schedulePods warms the scheduler up with one pod, then creates schedPods pods on
 // schedCreators goroutines and follows their bindings on a watch.
-func schedulePods(ctx context.Context, b *testing.B, c *client.Client, sched *benchScheduler) schedResult {
+func schedulePods(ctx context.Context, b *testing.B, c *client.Client) schedResult {
 	b.Helper()
 	const ns = "default"
 	pods := c.Pods(ns)
@@ -237,7 +237,9 @@ func schedulePods(ctx context.Context, b *testing.B, c *client.Client, sched *be
 		b.Fatalf("only %d of %d pods bound within %s", n, schedPods, schedTimeout)
 	}
 	stopWatch()
-	<-watched
+	if err := <-watched; err != nil {
+		b.Fatalf("watching the bindings: %v", err)
+	}
 
 	mu.Lock()
 	defer mu.Unlock()

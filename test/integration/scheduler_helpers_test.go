@@ -3,7 +3,6 @@ package integration
 import (
 	"bufio"
 	"context"
-	"fmt"
 	"io"
 	"net/http"
 	"runtime"
@@ -97,7 +96,7 @@ func (rs *runningScheduler) metric(t *testing.T, sample string) float64 {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }() // a read-only body; closing it cannot lose anything
 	sc := bufio.NewScanner(resp.Body)
 	sc.Buffer(make([]byte, 1<<20), 1<<20)
 	for sc.Scan() {
@@ -246,12 +245,4 @@ func podCondition(p *corev1.Pod, typ string) *corev1.PodCondition {
 		}
 	}
 	return nil
-}
-
-func nodeNames(prefix string, n int) []string {
-	out := make([]string, n)
-	for i := range out {
-		out[i] = fmt.Sprintf("%s-%d", prefix, i)
-	}
-	return out
 }

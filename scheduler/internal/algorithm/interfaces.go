@@ -19,8 +19,8 @@ type Predicate interface {
 	Filter(state *CycleState, pod *nodeinfo.PodInfo, node *nodeinfo.NodeInfo) []Reason
 }
 
-// ErrSkip, returned by PreFilter or PreScore, says that for this pod the predicate passes every
-// node, or the priority scores every node alike, so the scheduler need not call Filter or Score:
+// ErrSkip is what PreFilter or PreScore returns to say that for this pod the predicate passes
+// every node, or the priority scores every node alike, so the scheduler need not call Filter or Score:
 // most pods have no affinity, no node selector, no peers to spread from, and skipping those
 // checks is most of what keeps a decision on a large cluster cheap.
 var ErrSkip = errors.New("nothing to check for this pod")

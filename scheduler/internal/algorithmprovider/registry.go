@@ -161,8 +161,8 @@ func (r *Registry) Build(name string, args Args) (*Algorithm, error) {
 	}
 	want := map[string]bool{}
 	for _, k := range p.Predicates {
-		if real, ok := r.aliases[k]; ok {
-			k = real
+		if target, ok := r.aliases[k]; ok {
+			k = target
 		}
 		want[k] = true
 	}

@@ -17,7 +17,10 @@ import (
 	"github.com/keelson-dev/keelson/scheduler/internal/nodeinfo"
 )
 
-func assumed(t *testing.T, pod *corev1.Pod) *nodeinfo.PodInfo { return fixture.Info(t, pod) }
+func assumed(t *testing.T, pod *corev1.Pod) *nodeinfo.PodInfo {
+	t.Helper()
+	return fixture.Info(t, pod)
+}
 
 // requested returns the cpu the snapshot says the node's pods request.
 func requested(t *testing.T, c *cache.Cache, snap *nodeinfo.Snapshot, node string) int64 {

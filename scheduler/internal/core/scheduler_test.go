@@ -31,10 +31,10 @@ func cluster(n int, cordon func(i int) bool) []*corev1.Node {
 	return nodes
 }
 
-func newScheduler(t testing.TB, provider string, pct int32, seed uint64) *core.Scheduler {
-	t.Helper()
+func newScheduler(tb testing.TB, provider string, pct int32, seed uint64) *core.Scheduler {
+	tb.Helper()
 	alg, err := algorithmprovider.NewDefaultRegistry().Build(provider, algorithmprovider.Args{})
-	require.NoError(t, err)
+	require.NoError(tb, err)
 	return core.New(core.Config{
 		Predicates: alg.Predicates, Priorities: alg.Priorities, PercentageOfNodesToScore: pct,
 		Parallelism: 2, Rand: rand.New(rand.NewPCG(seed, 0)),

@@ -20,8 +20,8 @@ func TestSelectorSpread(t *testing.T) {
 	rs := &appsv1.ReplicaSet{Metadata: &metav1.ObjectMeta{Name: "api", Namespace: "default"},
 		Spec: &appsv1.ReplicaSetSpec{Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"app": "api"}}}}
 	listers := algorithm.Listers{
-		Services:    func(ns string) []*corev1.Service { return []*corev1.Service{web} },
-		ReplicaSets: func(ns string) []*appsv1.ReplicaSet { return []*appsv1.ReplicaSet{rs} },
+		Services:    func(string) []*corev1.Service { return []*corev1.Service{web} },
+		ReplicaSets: func(string) []*appsv1.ReplicaSet { return []*appsv1.ReplicaSet{rs} },
 	}
 	nodes := []*corev1.Node{fixture.Node("a").Obj(), fixture.Node("b").Obj(), fixture.Node("c").Obj()}
 	placed := []*corev1.Pod{
