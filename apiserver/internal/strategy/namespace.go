@@ -13,7 +13,17 @@ import (
 const namespaceFinalizer = "kubernetes"
 
 // namespaceStrategy holds the rules of core/v1 namespaces.
-type namespaceStrategy struct{ noPrepare }
+type namespaceStrategy struct{}
+
+// PrepareForUpdate keeps the stored spec.finalizers: only the finalize subresource changes them, as
+// in Kubernetes, so the namespace controller's finalizer cannot be dropped by a plain update.
+func (namespaceStrategy) PrepareForUpdate(obj, old scheme.Object) {
+	ns, prev := obj.(*corev1.Namespace), old.(*corev1.Namespace)
+	if ns.Spec == nil {
+		ns.Spec = &corev1.NamespaceSpec{}
+	}
+	ns.Spec.Finalizers = slices.Clone(prev.GetSpec().GetFinalizers())
+}
 
 // Default adds the kubernetes finalizer and sets phase Active on a namespace that has no phase.
 func (namespaceStrategy) Default(obj scheme.Object) {

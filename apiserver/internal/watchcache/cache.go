@@ -42,7 +42,12 @@ type Config struct {
 	// FreshnessTimeout bounds how long a watch from a newer revision than the cache has waits for
 	// the cache to catch up (default 3s).
 	FreshnessTimeout time.Duration
-	Logger           *zap.Logger
+	// DispatchBudget bounds how long one batch of etcd events may wait, in total, for watchers with
+	// full buffers to make room before those watchers are cut off (default 100ms). etcd delivers
+	// events in bursts (a batch per 100ms while a watch catches up), so a healthy watcher may briefly
+	// hold more than its buffer; a stalled one costs the others at most this much, once.
+	DispatchBudget time.Duration
+	Logger         *zap.Logger
 }
 
 func (c *Config) setDefaults() {
@@ -60,6 +65,9 @@ func (c *Config) setDefaults() {
 	}
 	if c.FreshnessTimeout <= 0 {
 		c.FreshnessTimeout = 3 * time.Second
+	}
+	if c.DispatchBudget <= 0 {
+		c.DispatchBudget = 100 * time.Millisecond
 	}
 	if c.Logger == nil {
 		c.Logger = zap.NewNop()
@@ -172,7 +180,7 @@ func (c *Cache) runOnce(ctx context.Context) error {
 	wctx, cancel := context.WithCancel(clientv3.WithRequireLeader(ctx))
 	defer cancel()
 	wch := st.Client().Watch(wctx, c.cfg.Prefix, clientv3.WithPrefix(), clientv3.WithRev(start+1),
-		clientv3.WithProgressNotify())
+		clientv3.WithProgressNotify(), clientv3.WithCreatedNotify())
 
 	bookmarks := time.NewTicker(c.cfg.BookmarkInterval)
 	defer bookmarks.Stop()
@@ -218,6 +226,8 @@ func (c *Cache) attrsOf(obj scheme.Object) attrs {
 func (c *Cache) apply(resp clientv3.WatchResponse, readyAt int64) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	budget := newBudget(c.cfg.DispatchBudget)
+	defer budget.stop()
 	for _, ev := range resp.Events {
 		key := string(ev.Kv.Key)
 		var e *Event
@@ -250,13 +260,18 @@ func (c *Cache) apply(resp clientv3.WatchResponse, readyAt int64) {
 		c.push(e)
 		c.rev = e.Rev
 		for w := range c.watchers {
-			if !w.offer(e) {
+			if !w.offer(e, budget) {
 				delete(c.watchers, w)
 			}
 		}
 	}
 	if resp.IsProgressNotify() && resp.Header.Revision > c.rev {
 		c.rev = resp.Header.Revision
+	}
+	if resp.Created && c.rev >= readyAt {
+		// The watch is registered and there was nothing to replay: the list is the current
+		// state and every later change will arrive as it happens.
+		c.ready = true
 	}
 	if !c.ready && c.rev >= readyAt {
 		c.ready = true

@@ -2,6 +2,7 @@ package watchcache
 
 import (
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 )
@@ -60,13 +61,40 @@ func TestRingKeepsTheNewestEvents(t *testing.T) {
 func TestSlowWatcherIsCutOffNotWaitedFor(t *testing.T) {
 	c := New(Config{Capacity: 10})
 	w := newWatcher(c, WatchOptions{Predicate: Everything{}}, 2)
-	require.True(t, w.offer(&Event{Type: Added, Key: "a", Rev: 1}))
-	require.True(t, w.offer(&Event{Type: Added, Key: "b", Rev: 2}))
-	require.False(t, w.offer(&Event{Type: Added, Key: "c", Rev: 3}), "a full buffer ends the watcher")
+	b := newBudget(20 * time.Millisecond)
+	defer b.stop()
+	require.True(t, w.offer(&Event{Type: Added, Key: "a", Rev: 1}, b))
+	require.True(t, w.offer(&Event{Type: Added, Key: "b", Rev: 2}, b))
+	start := time.Now()
+	require.False(t, w.offer(&Event{Type: Added, Key: "c", Rev: 3}, b), "a full buffer ends the watcher once the budget is spent")
+	require.GreaterOrEqual(t, time.Since(start), 20*time.Millisecond, "it waited out the budget")
+	require.False(t, newWatcher(c, WatchOptions{Predicate: Everything{}}, 0).offer(&Event{Type: Added, Key: "d"}, b),
+		"a spent budget cuts at once")
 	require.ErrorIs(t, w.Err(), ErrTooSlow)
 	var got []string
 	for e := range w.Events() {
 		got = append(got, e.Key)
 	}
 	require.Equal(t, []string{"a", "b"}, got, "what was buffered is still delivered")
+}
+
+func TestBudgetLetsAHealthyWatcherCatchUp(t *testing.T) {
+	c := New(Config{Capacity: 10})
+	w := newWatcher(c, WatchOptions{Predicate: Everything{}}, 1)
+	b := newBudget(time.Second)
+	defer b.stop()
+	require.True(t, w.offer(&Event{Type: Added, Key: "a", Rev: 1}, b))
+	drained := make(chan []string)
+	go func() {
+		var got []string
+		for e := range w.Events() {
+			got = append(got, e.Key)
+		}
+		drained <- got
+	}()
+	// The buffer is full; the reader makes room within the budget.
+	require.True(t, w.offer(&Event{Type: Added, Key: "b", Rev: 2}, b))
+	require.True(t, w.offer(&Event{Type: Added, Key: "c", Rev: 3}, b))
+	w.end(nil)
+	require.Equal(t, []string{"a", "b", "c"}, <-drained)
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"strings"
 	"sync"
+	"time"
 )
 
 // ErrTooSlow ends a watcher that fell further behind than its buffer allows.
@@ -57,9 +58,10 @@ func (w *Watcher) end(err error) {
 	})
 }
 
-// offer hands e to the watcher if it selects it, never blocking. It returns false when the watcher
-// has ended because its buffer is full. The caller holds cache.mu.
-func (w *Watcher) offer(e *Event) bool {
+// offer hands e to the watcher if it selects it. When the buffer is full it waits for room out of
+// the shared budget; once that is spent it ends the watcher and returns false. The caller holds
+// cache.mu.
+func (w *Watcher) offer(e *Event, b *budget) bool {
 	if !strings.HasPrefix(e.Key, w.prefix) {
 		return true
 	}
@@ -71,8 +73,48 @@ func (w *Watcher) offer(e *Event) bool {
 	case w.ch <- f:
 		return true
 	default:
-		w.end(ErrTooSlow)
+	}
+	if b.wait(w.ch, f) {
+		return true
+	}
+	w.end(ErrTooSlow)
+	return false
+}
+
+// budget is the time one dispatch may spend, in total, waiting for full watcher buffers.
+type budget struct {
+	left  time.Duration
+	timer *time.Timer
+}
+
+func newBudget(d time.Duration) *budget { return &budget{left: d} }
+
+// wait tries to send e on ch until the budget runs out, and reports whether it did.
+func (b *budget) wait(ch chan<- *Event, e *Event) bool {
+	if b.left <= 0 {
 		return false
+	}
+	start := time.Now()
+	if b.timer == nil {
+		b.timer = time.NewTimer(b.left)
+	} else {
+		b.timer.Reset(b.left)
+	}
+	defer func() { b.left -= time.Since(start) }()
+	select {
+	case ch <- e:
+		if !b.timer.Stop() {
+			<-b.timer.C
+		}
+		return true
+	case <-b.timer.C:
+		return false
+	}
+}
+
+func (b *budget) stop() {
+	if b.timer != nil {
+		b.timer.Stop()
 	}
 }
 

@@ -1,0 +1,64 @@
+package grpcapi
+
+import (
+	"sync"
+
+	"go.uber.org/zap"
+	"google.golang.org/protobuf/types/known/anypb"
+
+	"github.com/keelson-dev/keelson/apiserver/internal/registry"
+	"github.com/keelson-dev/keelson/pkg/apierrors"
+	"github.com/keelson-dev/keelson/pkg/scheme"
+	resourcev1 "github.com/keelson-dev/keelson/proto/resource/v1"
+)
+
+// Service implements resourcev1.ResourceServiceServer on a registry.
+type Service struct {
+	resourcev1.UnimplementedResourceServiceServer
+	registry *registry.Registry
+	lg       *zap.Logger
+	// draining is closed when the server shuts down, ending every watch stream.
+	draining chan struct{}
+	drain    sync.Once
+}
+
+// New returns the service.
+func New(r *registry.Registry, lg *zap.Logger) *Service {
+	return &Service{registry: r, lg: lg, draining: make(chan struct{})}
+}
+
+// Drain ends every watch stream, so clients resume against another replica, and refuses new ones.
+func (s *Service) Drain() { s.drain.Do(func() { close(s.draining) }) }
+
+// store returns the registry store a request names.
+func (s *Service) store(gvr *resourcev1.GroupVersionResource) (*registry.Store, error) {
+	if gvr.GetVersion() == "" || gvr.GetResource() == "" {
+		return nil, apierrors.NewBadRequest("the request must name a resource: version and resource are required (got %q)", gvr.String())
+	}
+	return s.registry.Store(scheme.GroupVersionResource{Group: gvr.GetGroup(), Version: gvr.GetVersion(), Resource: gvr.GetResource()})
+}
+
+// decode unpacks a request's object, which must be of the store's kind.
+func (s *Service) decode(st *registry.Store, a *anypb.Any) (scheme.Object, error) {
+	if a == nil {
+		return nil, apierrors.NewBadRequest("the request carries no object")
+	}
+	k := st.Kind()
+	if want := k.MessageName(); a.MessageName() != want {
+		return nil, apierrors.NewBadRequest("the object is a %q, but %s holds %s", a.MessageName(), k.GVR(), want)
+	}
+	obj := k.New()
+	if err := a.UnmarshalTo(obj); err != nil {
+		return nil, apierrors.NewBadRequest("the %s in the request cannot be decoded: %v", k.Kind, err)
+	}
+	return obj, nil
+}
+
+// pack wraps a registry result for the response.
+func pack(obj scheme.Object) (*anypb.Any, error) {
+	a, err := scheme.Pack(obj)
+	if err != nil {
+		return nil, apierrors.NewInternal(err)
+	}
+	return a, nil
+}

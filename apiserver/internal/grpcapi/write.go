@@ -1,0 +1,122 @@
+package grpcapi
+
+import (
+	"context"
+
+	"github.com/keelson-dev/keelson/apiserver/internal/registry"
+	"github.com/keelson-dev/keelson/pkg/apierrors"
+	"github.com/keelson-dev/keelson/pkg/scheme"
+	corev1 "github.com/keelson-dev/keelson/proto/core/v1"
+	resourcev1 "github.com/keelson-dev/keelson/proto/resource/v1"
+)
+
+// Create creates an object, or binds a pod when the subresource is "binding".
+func (s *Service) Create(ctx context.Context, req *resourcev1.CreateRequest) (*resourcev1.CreateResponse, error) {
+	st, err := s.store(req.GetResource())
+	if err != nil {
+		return nil, err
+	}
+	var out scheme.Object
+	switch req.GetSubresource() {
+	case "":
+		obj, err := s.decode(st, req.GetObject())
+		if err != nil {
+			return nil, err
+		}
+		out, err = st.Create(ctx, req.GetNamespace(), obj, registry.CreateOptions{DryRun: req.GetDryRun(), FieldManager: req.GetFieldManager(), UID: req.GetUid()})
+		if err != nil {
+			return nil, err
+		}
+	case "binding":
+		var b corev1.Binding
+		if req.GetObject() == nil || req.GetObject().UnmarshalTo(&b) != nil {
+			return nil, apierrors.NewBadRequest("the binding subresource takes a keelson.core.v1.Binding")
+		}
+		out, err = st.Bind(ctx, req.GetNamespace(), req.GetName(), &b, req.GetDryRun())
+		if err != nil {
+			return nil, err
+		}
+	default:
+		return nil, apierrors.NewMethodNotSupported(st.Kind().Group, st.Kind().Resource+"/"+req.GetSubresource(), "create")
+	}
+	a, err := pack(out)
+	if err != nil {
+		return nil, err
+	}
+	return &resourcev1.CreateResponse{Object: a}, nil
+}
+
+// Update replaces an object, or the subresource the request names.
+func (s *Service) Update(ctx context.Context, req *resourcev1.UpdateRequest) (*resourcev1.UpdateResponse, error) {
+	return s.update(ctx, req, req.GetSubresource())
+}
+
+// UpdateStatus replaces an object's status.
+func (s *Service) UpdateStatus(ctx context.Context, req *resourcev1.UpdateRequest) (*resourcev1.UpdateResponse, error) {
+	return s.update(ctx, req, "status")
+}
+
+func (s *Service) update(ctx context.Context, req *resourcev1.UpdateRequest, sub string) (*resourcev1.UpdateResponse, error) {
+	st, err := s.store(req.GetResource())
+	if err != nil {
+		return nil, err
+	}
+	obj, err := s.decode(st, req.GetObject())
+	if err != nil {
+		return nil, err
+	}
+	out, err := st.Update(ctx, req.GetNamespace(), obj, registry.UpdateOptions{
+		DryRun: req.GetDryRun(), FieldManager: req.GetFieldManager(), Subresource: sub,
+	})
+	if err != nil {
+		return nil, err
+	}
+	a, err := pack(out)
+	if err != nil {
+		return nil, err
+	}
+	return &resourcev1.UpdateResponse{Object: a}, nil
+}
+
+// Delete deletes an object or marks it for deletion.
+func (s *Service) Delete(ctx context.Context, req *resourcev1.DeleteRequest) (*resourcev1.DeleteResponse, error) {
+	st, err := s.store(req.GetResource())
+	if err != nil {
+		return nil, err
+	}
+	o := req.GetOptions()
+	out, deleted, err := st.Delete(ctx, req.GetNamespace(), req.GetName(), registry.DeleteOptions{
+		GracePeriodSeconds:          o.GracePeriodSeconds,
+		PreconditionUID:             o.GetPreconditions().GetUid(),
+		PreconditionResourceVersion: o.GetPreconditions().GetResourceVersion(),
+		PropagationPolicy:           o.GetPropagationPolicy(),
+		DryRun:                      o.GetDryRun(),
+	})
+	if err != nil {
+		return nil, err
+	}
+	a, err := pack(out)
+	if err != nil {
+		return nil, err
+	}
+	return &resourcev1.DeleteResponse{Object: a, Deleted: deleted}, nil
+}
+
+// Patch patches an object or its status.
+func (s *Service) Patch(ctx context.Context, req *resourcev1.PatchRequest) (*resourcev1.PatchResponse, error) {
+	st, err := s.store(req.GetResource())
+	if err != nil {
+		return nil, err
+	}
+	out, err := st.Patch(ctx, req.GetNamespace(), req.GetName(), req.GetPatchType(), req.GetPatch(), registry.PatchOptions{
+		Subresource: req.GetSubresource(), DryRun: req.GetDryRun(), FieldManager: req.GetFieldManager(), Force: req.GetForce(),
+	})
+	if err != nil {
+		return nil, err
+	}
+	a, err := pack(out)
+	if err != nil {
+		return nil, err
+	}
+	return &resourcev1.PatchResponse{Object: a}, nil
+}

@@ -1,0 +1,79 @@
+package registry
+
+import (
+	"context"
+	"errors"
+
+	"github.com/google/uuid"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/keelson-dev/keelson/apiserver/internal/storage"
+	"github.com/keelson-dev/keelson/pkg/apierrors"
+	"github.com/keelson-dev/keelson/pkg/scheme"
+)
+
+// CreateOptions qualify a Create.
+type CreateOptions struct {
+	// DryRun runs every check and returns the object without storing it.
+	DryRun       bool
+	FieldManager string
+	// UID, when a valid UUID, becomes the object's uid instead of a fresh one (see
+	// resourcev1.CreateRequest.uid).
+	UID string
+}
+
+// generateNameAttempts is how many names Create tries for an object with generateName before it
+// reports the conflict.
+const generateNameAttempts = 3
+
+// Create stores a new object in namespace ("" for cluster-scoped kinds) and returns it as stored.
+// obj becomes the store's; the caller must not use it afterwards.
+func (s *Store) Create(ctx context.Context, namespace string, obj scheme.Object, opts CreateOptions) (scheme.Object, error) {
+	if err := s.checkNamespace(namespace); err != nil {
+		return nil, err
+	}
+	generated := obj.GetMetadata().GetName() == "" && obj.GetMetadata().GetGenerateName() != ""
+	if err := s.prepareCreate(obj, namespace); err != nil {
+		return nil, err
+	}
+	if opts.UID != "" {
+		if _, err := uuid.Parse(opts.UID); err != nil {
+			return nil, apierrors.NewBadRequest("the proposed uid %q is not a UUID", opts.UID)
+		}
+		obj.GetMetadata().Uid = opts.UID
+	}
+	name := obj.GetMetadata().GetName()
+	// Admission before validation, as in Kubernetes: an object for a missing namespace is NotFound
+	// whatever else is wrong with it.
+	if err := s.admitNamespace(ctx, namespace, name, true); err != nil {
+		return nil, err
+	}
+	s.initStatus(obj)
+	s.strategy.Default(obj)
+	errs := s.validateMeta(obj.GetMetadata())
+	errs = append(errs, s.strategy.Validate(obj)...)
+	if len(errs) > 0 {
+		return nil, s.invalid(obj, errs)
+	}
+	if err := s.sizeCheck(obj, proto.Size(obj)); err != nil {
+		return nil, err
+	}
+	if opts.DryRun {
+		return obj, nil
+	}
+	for attempt := 1; ; attempt++ {
+		_, err := s.storage.Create(ctx, s.key(namespace, name), obj)
+		switch {
+		case err == nil:
+			return obj, nil
+		case !errors.Is(err, storage.ErrExists):
+			return nil, apierrors.NewInternal(err)
+		case !generated:
+			return nil, apierrors.NewAlreadyExists(s.kind.Group, s.kind.Resource, name)
+		case attempt == generateNameAttempts:
+			return nil, apierrors.NewGenerateNameConflict(s.kind.Group, s.kind.Resource, name)
+		}
+		name = generateName(obj.GetMetadata().GetGenerateName())
+		obj.GetMetadata().Name = name
+	}
+}

@@ -1,0 +1,184 @@
+package registry
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"time"
+
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	"github.com/keelson-dev/keelson/apiserver/internal/storage"
+	"github.com/keelson-dev/keelson/pkg/apierrors"
+	"github.com/keelson-dev/keelson/pkg/scheme"
+	corev1 "github.com/keelson-dev/keelson/proto/core/v1"
+	metav1 "github.com/keelson-dev/keelson/proto/meta/v1"
+)
+
+// Finalizers the garbage collector acts on, recorded from a delete's propagationPolicy.
+const (
+	FinalizerOrphan     = "orphan"
+	FinalizerForeground = "foregroundDeletion"
+)
+
+// Propagation policies a delete may ask for.
+const (
+	PropagationOrphan     = "Orphan"
+	PropagationBackground = "Background"
+	PropagationForeground = "Foreground"
+)
+
+// defaultPodGracePeriod applies when neither the request nor the pod names one.
+const defaultPodGracePeriod = 30
+
+// DeleteOptions qualify a Delete.
+type DeleteOptions struct {
+	// GracePeriodSeconds overrides the pod's terminationGracePeriodSeconds; 0 deletes at once.
+	GracePeriodSeconds *int64
+	// PreconditionUID and PreconditionResourceVersion must match the stored object.
+	PreconditionUID             string
+	PreconditionResourceVersion string
+	// PropagationPolicy is Orphan, Background or Foreground ("" is Background).
+	PropagationPolicy string
+	DryRun            bool
+}
+
+// Delete deletes the named object, or marks it for deletion when finalizers or a pod's grace period
+// hold it. It returns the object as the delete left it and whether it is gone from storage.
+func (s *Store) Delete(ctx context.Context, namespace, name string, opts DeleteOptions) (scheme.Object, bool, error) {
+	if err := s.checkNamespace(namespace); err != nil {
+		return nil, false, err
+	}
+	switch opts.PropagationPolicy {
+	case "", PropagationOrphan, PropagationBackground, PropagationForeground:
+	default:
+		return nil, false, apierrors.NewBadRequest("propagationPolicy %q is not supported: use Orphan, Background or Foreground", opts.PropagationPolicy)
+	}
+	if s.kind.Kind == "Namespace" && isSystemNamespace(name) {
+		return nil, false, apierrors.NewForbidden(s.kind.Group, s.kind.Resource, name, "this namespace may not be deleted")
+	}
+	key := s.key(namespace, name)
+	kv, err := s.storage.Get(ctx, key, 0)
+	if err != nil {
+		return nil, false, s.storageErr(name, err)
+	}
+	for {
+		cur := kv.Object
+		if err := s.checkPreconditions(cur, opts.PreconditionResourceVersion, opts.PreconditionUID); err != nil {
+			return nil, false, err
+		}
+		next, mustWait := s.markDeleted(cloneObject(cur), opts)
+		if !mustWait {
+			if opts.DryRun {
+				return cur, true, nil
+			}
+			_, latest, err := s.storage.Delete(ctx, key, kv.ModRevision)
+			if errors.Is(err, storage.ErrConflict) {
+				kv = latest
+				continue
+			}
+			if err != nil {
+				return nil, false, s.storageErr(name, err)
+			}
+			return cur, true, nil
+		}
+		if next == nil || opts.DryRun {
+			if next == nil {
+				next = cur
+			}
+			return next, false, nil
+		}
+		res, err := s.storage.Update(ctx, key, next, kv.ModRevision)
+		if errors.Is(err, storage.ErrConflict) {
+			kv = res
+			continue
+		}
+		if err != nil {
+			return nil, false, s.storageErr(name, err)
+		}
+		return res.Object, false, nil
+	}
+}
+
+// markDeleted decides what a delete does to obj. mustWait is false when the object can be removed
+// now; otherwise next is the object to store (with deletionTimestamp set, the propagation finalizer
+// recorded, a shorter grace period applied), or nil when the stored object already says all that.
+func (s *Store) markDeleted(obj scheme.Object, opts DeleteOptions) (next scheme.Object, mustWait bool) {
+	m := scheme.Meta(obj)
+	grace := s.gracePeriod(obj, opts)
+	changed := false
+	if m.DeletionTimestamp == nil {
+		switch opts.PropagationPolicy {
+		case PropagationOrphan:
+			changed = addFinalizer(m, FinalizerOrphan) || changed
+		case PropagationForeground:
+			changed = addFinalizer(m, FinalizerForeground) || changed
+		}
+	}
+	held := len(m.Finalizers) > 0
+	if ns, ok := obj.(*corev1.Namespace); ok {
+		held = held || len(ns.GetSpec().GetFinalizers()) > 0
+		if ns.Status == nil {
+			ns.Status = &corev1.NamespaceStatus{}
+		}
+		if ns.Status.Phase != "Terminating" {
+			ns.Status.Phase = "Terminating"
+			changed = true
+		}
+	}
+	if !held && grace == 0 {
+		return nil, false
+	}
+	switch {
+	case m.DeletionTimestamp == nil:
+		m.DeletionTimestamp = timestamppb.New(s.clock.Now().Add(time.Duration(grace) * time.Second).Truncate(time.Second))
+		m.DeletionGracePeriodSeconds = &grace
+		changed = true
+	case grace < m.GetDeletionGracePeriodSeconds():
+		// A shorter grace period brings the deadline forward; a longer one is ignored.
+		m.DeletionTimestamp = timestamppb.New(s.clock.Now().Add(time.Duration(grace) * time.Second).Truncate(time.Second))
+		m.DeletionGracePeriodSeconds = &grace
+		changed = true
+	}
+	if !changed {
+		return nil, true
+	}
+	return obj, true
+}
+
+// gracePeriod returns how long the object may take to go: for a pod bound to a node and still
+// running, the requested period or its terminationGracePeriodSeconds; otherwise 0.
+func (s *Store) gracePeriod(obj scheme.Object, opts DeleteOptions) int64 {
+	pod, ok := obj.(*corev1.Pod)
+	if !ok {
+		return 0
+	}
+	if pod.GetSpec().GetNodeName() == "" {
+		return 0
+	}
+	switch pod.GetStatus().GetPhase() {
+	case "Succeeded", "Failed":
+		return 0
+	}
+	g := int64(defaultPodGracePeriod)
+	if pod.GetSpec() != nil && pod.GetSpec().TerminationGracePeriodSeconds != nil {
+		g = pod.GetSpec().GetTerminationGracePeriodSeconds()
+	}
+	if opts.GracePeriodSeconds != nil {
+		g = *opts.GracePeriodSeconds
+	}
+	if g < 0 {
+		// Kubernetes reads a negative grace period as the shortest graceful one.
+		g = 1
+	}
+	return g
+}
+
+// addFinalizer adds f to m's finalizers and reports whether it was missing.
+func addFinalizer(m *metav1.ObjectMeta, f string) bool {
+	if slices.Contains(m.GetFinalizers(), f) {
+		return false
+	}
+	m.Finalizers = append(m.Finalizers, f)
+	return true
+}

@@ -1,0 +1,128 @@
+package registry
+
+import (
+	"context"
+
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
+
+	"github.com/keelson-dev/keelson/pkg/apierrors"
+	"github.com/keelson-dev/keelson/pkg/scheme"
+	corev1 "github.com/keelson-dev/keelson/proto/core/v1"
+	metav1 "github.com/keelson-dev/keelson/proto/meta/v1"
+)
+
+// Namespaces that exist from the start and may not be deleted.
+var systemNamespaces = []string{"default", "kube-system", "kube-public", "kube-node-lease"}
+
+// isSystemNamespace reports whether name is one of systemNamespaces.
+func isSystemNamespace(name string) bool {
+	for _, n := range systemNamespaces {
+		if n == name {
+			return true
+		}
+	}
+	return false
+}
+
+var namespacesGVR = scheme.GroupVersionResource{Version: "v1", Resource: "namespaces"}
+
+// EnsureSystemNamespaces creates the namespaces that exist from the start, leaving existing ones.
+func (r *Registry) EnsureSystemNamespaces(ctx context.Context) error {
+	ns, err := r.Store(namespacesGVR)
+	if err != nil {
+		return err
+	}
+	for _, name := range systemNamespaces {
+		_, err := ns.Create(ctx, "", &corev1.Namespace{Metadata: &metav1.ObjectMeta{Name: name}}, CreateOptions{})
+		if err != nil && !apierrors.IsAlreadyExists(err) {
+			return err
+		}
+	}
+	return nil
+}
+
+// admitNamespace enforces namespace lifecycle on a write of a namespaced object: the namespace must
+// exist and, for creates, must not be terminating.
+func (s *Store) admitNamespace(ctx context.Context, namespace, name string, creating bool) error {
+	if !s.kind.Namespaced {
+		return nil
+	}
+	nss, err := s.registry.Store(namespacesGVR)
+	if err != nil {
+		return err
+	}
+	key := nss.key("", namespace)
+	obj, ok, err := nss.cache.Get(ctx, key)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		// The cache may trail a namespace just created through another apiserver: ask etcd.
+		kv, err := nss.storage.Get(ctx, key, 0)
+		if err != nil {
+			return nss.storageErr(namespace, err)
+		}
+		obj = kv.Object
+	}
+	if creating && obj.GetMetadata().GetDeletionTimestamp() != nil {
+		return apierrors.NewForbidden(s.kind.Group, s.kind.Resource, name,
+			"unable to create new content in namespace "+namespace+" because it is being terminated")
+	}
+	return nil
+}
+
+// statusField returns the kind's status field when the kind has a status subresource.
+func (s *Store) statusField() protoreflect.FieldDescriptor {
+	if !s.kind.HasSubresource("status") {
+		return nil
+	}
+	fd, _ := scheme.Field(s.kind.New(), "status")
+	return fd
+}
+
+// specField returns the field whose change bumps generation: spec, or nil when the kind has none.
+func (s *Store) specField() protoreflect.FieldDescriptor {
+	fd, _ := scheme.Field(s.kind.New(), "spec")
+	return fd
+}
+
+// copyField sets field fd of dst to src's value (or clears it).
+func copyField(dst, src scheme.Object, fd protoreflect.FieldDescriptor) {
+	if fd == nil {
+		return
+	}
+	sr := src.ProtoReflect()
+	if sr.Has(fd) {
+		dst.ProtoReflect().Set(fd, protoreflect.ValueOfMessage(proto.Clone(sr.Get(fd).Message().Interface()).ProtoReflect()))
+	} else {
+		dst.ProtoReflect().Clear(fd)
+	}
+}
+
+// fieldEqual reports whether a and b hold equal values in field fd.
+func fieldEqual(a, b scheme.Object, fd protoreflect.FieldDescriptor) bool {
+	ar, br := a.ProtoReflect(), b.ProtoReflect()
+	if ar.Has(fd) != br.Has(fd) {
+		return false
+	}
+	if !ar.Has(fd) {
+		return true
+	}
+	return proto.Equal(ar.Get(fd).Message().Interface(), br.Get(fd).Message().Interface())
+}
+
+// initStatus sets the status a new object starts with: what the client sent for nodes (the kubelet
+// registers a node with its status), nothing for other kinds with a status subresource, then the
+// kind's starting phase.
+func (s *Store) initStatus(obj scheme.Object) {
+	if fd := s.statusField(); fd != nil && s.kind.Kind != "Node" {
+		obj.ProtoReflect().Clear(fd)
+	}
+	switch o := obj.(type) {
+	case *corev1.Pod:
+		o.Status = &corev1.PodStatus{Phase: "Pending"}
+	case *corev1.Namespace:
+		o.Status = &corev1.NamespaceStatus{Phase: "Active"}
+	}
+}
