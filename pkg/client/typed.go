@@ -77,7 +77,9 @@ func (c *Client) StatefulSets(namespace string) *Resource[*appsv1.StatefulSet] {
 }
 
 // Jobs returns the job client of namespace.
-func (c *Client) Jobs(namespace string) *Resource[*batchv1.Job] { return For[*batchv1.Job](c, namespace) }
+func (c *Client) Jobs(namespace string) *Resource[*batchv1.Job] {
+	return For[*batchv1.Job](c, namespace)
+}
 
 // Leases returns the lease client of namespace.
 func (c *Client) Leases(namespace string) *Resource[*coordinationv1.Lease] {

@@ -1,0 +1,198 @@
+package framework
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	clientv3 "go.etcd.io/etcd/client/v3"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zaptest"
+
+	"github.com/keelson-dev/keelson/apiserver/server"
+	"github.com/keelson-dev/keelson/pkg/client"
+)
+
+// Options shape a test cluster.
+type Options struct {
+	// APIServers is how many replicas to start (default 1).
+	APIServers int
+	// Configure adjusts every apiserver's configuration (watch cache size, compaction, ...).
+	Configure func(*server.Config)
+	// Logger receives the servers' logs (default: the test log at warn level).
+	Logger *zap.Logger
+}
+
+// Cluster is a running test cluster.
+type Cluster struct {
+	t       testing.TB
+	opts    Options
+	etcdURL string
+	apis    []*replica
+}
+
+// replica is one apiserver slot: the proxy clients dial stays while servers behind it come and go.
+type replica struct {
+	proxy  *proxy
+	srv    *server.Server
+	cancel context.CancelFunc
+	done   chan error
+}
+
+// Start starts etcd and opts.APIServers apiservers, waits until every one is ready, and registers
+// their shutdown with t.Cleanup.
+func Start(t testing.TB, opts Options) *Cluster {
+	t.Helper()
+	if opts.APIServers <= 0 {
+		opts.APIServers = 1
+	}
+	if opts.Logger == nil {
+		opts.Logger = zaptest.NewLogger(t, zaptest.Level(zap.WarnLevel))
+	}
+	_, url := startEtcd(t)
+	c := &Cluster{t: t, opts: opts, etcdURL: url}
+	for i := 0; i < opts.APIServers; i++ {
+		p, err := newProxy()
+		if err != nil {
+			t.Fatalf("proxy: %v", err)
+		}
+		c.apis = append(c.apis, &replica{proxy: p})
+		t.Cleanup(p.Close)
+	}
+	for i := range c.apis {
+		c.StartAPIServer(i)
+	}
+	t.Cleanup(func() {
+		for i := range c.apis {
+			c.StopAPIServer(i)
+		}
+	})
+	return c
+}
+
+// EtcdURL returns the client URL of the cluster's etcd.
+func (c *Cluster) EtcdURL() string { return c.etcdURL }
+
+// Endpoint returns the address clients use for replica i.
+func (c *Cluster) Endpoint(i int) string { return c.apis[i].proxy.Addr() }
+
+// Endpoints returns every replica's client address.
+func (c *Cluster) Endpoints() []string {
+	out := make([]string, len(c.apis))
+	for i := range c.apis {
+		out[i] = c.Endpoint(i)
+	}
+	return out
+}
+
+// APIServer returns replica i's running server, or nil when it is stopped.
+func (c *Cluster) APIServer(i int) *server.Server { return c.apis[i].srv }
+
+// ServerConfig returns the configuration replica servers start with.
+func (c *Cluster) ServerConfig() server.Config {
+	cfg := server.DefaultConfig()
+	cfg.Port = 0
+	cfg.EtcdServers = []string{c.etcdURL}
+	cfg.DataDir = ""
+	cfg.ShutdownTimeout = 5 * time.Second
+	cfg.WatchBookmarkInterval = time.Second
+	cfg.CompactionInterval = 0
+	if c.opts.Configure != nil {
+		c.opts.Configure(&cfg)
+	}
+	return cfg
+}
+
+// StartAPIServer starts a server for replica i and waits until it is ready.
+func (c *Cluster) StartAPIServer(i int) {
+	c.t.Helper()
+	r := c.apis[i]
+	if r.srv != nil {
+		c.t.Fatalf("apiserver %d is already running", i)
+	}
+	srv, err := server.New(c.ServerConfig(), c.opts.Logger.Named(fmt.Sprintf("apiserver-%d", i)))
+	if err != nil {
+		c.t.Fatalf("apiserver %d: %v", i, err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- srv.Run(ctx) }()
+	select {
+	case <-srv.Ready():
+	case err := <-done:
+		cancel()
+		c.t.Fatalf("apiserver %d stopped while starting: %v", i, err)
+	case <-time.After(30 * time.Second):
+		cancel()
+		<-done
+		c.t.Fatalf("apiserver %d not ready after 30s", i)
+	}
+	r.srv, r.cancel, r.done = srv, cancel, done
+	r.proxy.Resume(srv.Addr().String())
+}
+
+// StopAPIServer shuts replica i down gracefully and waits for it.
+func (c *Cluster) StopAPIServer(i int) {
+	r := c.apis[i]
+	if r.srv == nil {
+		return
+	}
+	r.cancel()
+	if err := <-r.done; err != nil {
+		c.t.Errorf("apiserver %d: %v", i, err)
+	}
+	r.proxy.Cut()
+	r.srv = nil
+}
+
+// KillAPIServer makes replica i vanish the way a crashed process does: every connection to it is
+// reset at once and no new one is accepted. The server behind the proxy is then stopped.
+func (c *Cluster) KillAPIServer(i int) {
+	r := c.apis[i]
+	r.proxy.Cut()
+	c.StopAPIServer(i)
+}
+
+// Client returns a client of the given endpoints (all replicas when none are given), closed when
+// the test ends.
+func (c *Cluster) Client(endpoints ...string) *client.Client {
+	c.t.Helper()
+	if len(endpoints) == 0 {
+		endpoints = c.Endpoints()
+	}
+	cl, err := client.New(client.Config{Endpoints: endpoints, Logger: c.opts.Logger.Named("client")})
+	if err != nil {
+		c.t.Fatalf("client: %v", err)
+	}
+	c.t.Cleanup(func() { _ = cl.Close() })
+	return cl
+}
+
+// EtcdClient returns a raw etcd client of the cluster's etcd, closed when the test ends.
+func (c *Cluster) EtcdClient() *clientv3.Client {
+	c.t.Helper()
+	cli, err := clientv3.New(clientv3.Config{Endpoints: []string{c.etcdURL}, DialTimeout: 5 * time.Second, Logger: zap.NewNop()})
+	if err != nil {
+		c.t.Fatalf("etcd client: %v", err)
+	}
+	c.t.Cleanup(func() { _ = cli.Close() })
+	return cli
+}
+
+// Eventually polls cond every 10ms until it returns true or timeout passes, then fails the test
+// with msg.
+func Eventually(t testing.TB, timeout time.Duration, cond func() bool, msg string, args ...any) {
+	t.Helper()
+	deadline := time.NewTimer(timeout)
+	defer deadline.Stop()
+	tick := time.NewTicker(10 * time.Millisecond)
+	defer tick.Stop()
+	for !cond() {
+		select {
+		case <-deadline.C:
+			t.Fatalf("timed out after %s: "+msg, append([]any{timeout}, args...)...)
+		case <-tick.C:
+		}
+	}
+}

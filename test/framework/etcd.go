@@ -1,0 +1,38 @@
+package framework
+
+import (
+	"net/url"
+	"testing"
+	"time"
+
+	"go.etcd.io/etcd/server/v3/embed"
+	"go.uber.org/zap"
+)
+
+// startEtcd starts a single-member etcd on loopback ports chosen by the kernel and returns its
+// client URL. It stops when the test ends.
+func startEtcd(t testing.TB) (*embed.Etcd, string) {
+	t.Helper()
+	ec := embed.NewConfig()
+	ec.Name = "framework"
+	ec.Dir = t.TempDir()
+	client := url.URL{Scheme: "http", Host: "127.0.0.1:0"}
+	peer := url.URL{Scheme: "http", Host: "127.0.0.1:0"}
+	ec.ListenClientUrls, ec.AdvertiseClientUrls = []url.URL{client}, []url.URL{client}
+	ec.ListenPeerUrls, ec.AdvertisePeerUrls = []url.URL{peer}, []url.URL{peer}
+	ec.InitialCluster = ec.InitialClusterFromName(ec.Name)
+	ec.UnsafeNoFsync = true
+	ec.ZapLoggerBuilder = embed.NewZapLoggerBuilder(zap.NewNop())
+	e, err := embed.StartEtcd(ec)
+	if err != nil {
+		t.Fatalf("start etcd: %v", err)
+	}
+	select {
+	case <-e.Server.ReadyNotify():
+	case <-time.After(30 * time.Second):
+		e.Close()
+		t.Fatal("etcd not ready after 30s")
+	}
+	t.Cleanup(e.Close)
+	return e, "http://" + e.Clients[0].Addr().String()
+}
