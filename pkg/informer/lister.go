@@ -19,7 +19,9 @@ func (l Lister[T]) Get(namespace, name string) (T, bool) {
 func (l Lister[T]) List() []T { return l.store.List() }
 
 // ListNamespace returns the objects of one namespace, ordered by key.
-func (l Lister[T]) ListNamespace(namespace string) []T { return l.store.ByIndex(NamespaceIndex, namespace) }
+func (l Lister[T]) ListNamespace(namespace string) []T {
+	return l.store.ByIndex(NamespaceIndex, namespace)
+}
 
 // ByIndex returns the objects an index maps value to.
 func (l Lister[T]) ByIndex(index, value string) []T { return l.store.ByIndex(index, value) }
