@@ -10,6 +10,7 @@ require (
 	github.com/keelson-dev/keelson/apiserver v0.0.0
 	github.com/keelson-dev/keelson/pkg v0.0.0
 	github.com/keelson-dev/keelson/proto v0.0.0
+	github.com/keelson-dev/keelson/scheduler v0.0.0-00010101000000-000000000000
 	github.com/prometheus/client_golang v1.25.0
 	github.com/stretchr/testify v1.12.1
 	go.etcd.io/etcd/client/v3 v3.6.16
@@ -88,3 +89,11 @@ require (
 )
 
 replace github.com/keelson-dev/keelson/apiserver => ../apiserver
+
+replace github.com/keelson-dev/keelson/scheduler => ../scheduler
+
+replace github.com/keelson-dev/keelson/controller-manager => ../controller-manager
+
+replace github.com/keelson-dev/keelson/kubelet => ../kubelet
+
+replace github.com/keelson-dev/keelson/proxy => ../proxy

@@ -65,14 +65,14 @@ type Elector struct {
 func New(cfg Config) (*Elector, error) {
 	var errs []error
 	if cfg.Leases == nil || cfg.Name == "" || cfg.Identity == "" {
-		errs = append(errs, errors.New("Leases, Name and Identity are required"))
+		errs = append(errs, errors.New("the lease client, lease name and identity are required"))
 	}
 	if cfg.RetryPeriod <= 0 || cfg.RenewDeadline <= cfg.RetryPeriod || cfg.LeaseDuration <= cfg.RenewDeadline {
 		errs = append(errs, fmt.Errorf("need LeaseDuration (%s) > RenewDeadline (%s) > RetryPeriod (%s) > 0",
 			cfg.LeaseDuration, cfg.RenewDeadline, cfg.RetryPeriod))
 	}
 	if cfg.Callbacks.OnStartedLeading == nil {
-		errs = append(errs, errors.New("Callbacks.OnStartedLeading is required"))
+		errs = append(errs, errors.New("an OnStartedLeading callback is required"))
 	}
 	if err := errors.Join(errs...); err != nil {
 		return nil, fmt.Errorf("leader election: %w", err)

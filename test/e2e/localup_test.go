@@ -66,7 +66,7 @@ func TestMakeRunStartsALocalCluster(t *testing.T) {
 	defer func() {
 		if !stopped {
 			_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-			<-exited
+			t.Logf("local-up.sh killed: %v", <-exited)
 		}
 	}()
 
@@ -120,7 +120,7 @@ func ready(t *testing.T) bool {
 	if err != nil {
 		return false
 	}
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }()
 	return resp.StatusCode == http.StatusOK
 }
 

@@ -41,29 +41,29 @@ type replica struct {
 }
 
 // Start starts etcd and opts.APIServers apiservers, waits until every one is ready, and registers
-// their shutdown with t.Cleanup.
-func Start(t testing.TB, opts Options) *Cluster {
-	t.Helper()
+// their shutdown with tb.Cleanup.
+func Start(tb testing.TB, opts Options) *Cluster {
+	tb.Helper()
 	if opts.APIServers <= 0 {
 		opts.APIServers = 1
 	}
 	if opts.Logger == nil {
-		opts.Logger = zaptest.NewLogger(t, zaptest.Level(zap.WarnLevel))
+		opts.Logger = zaptest.NewLogger(tb, zaptest.Level(zap.WarnLevel))
 	}
-	_, url := startEtcd(t)
-	c := &Cluster{t: t, opts: opts, etcdURL: url}
+	_, url := startEtcd(tb)
+	c := &Cluster{t: tb, opts: opts, etcdURL: url}
 	for i := 0; i < opts.APIServers; i++ {
 		p, err := newProxy()
 		if err != nil {
-			t.Fatalf("proxy: %v", err)
+			tb.Fatalf("proxy: %v", err)
 		}
 		c.apis = append(c.apis, &replica{proxy: p})
-		t.Cleanup(p.Close)
+		tb.Cleanup(p.Close)
 	}
 	for i := range c.apis {
 		c.StartAPIServer(i)
 	}
-	t.Cleanup(func() {
+	tb.Cleanup(func() {
 		for i := range c.apis {
 			c.StopAPIServer(i)
 		}
@@ -125,8 +125,7 @@ func (c *Cluster) StartAPIServer(i int) {
 		c.t.Fatalf("apiserver %d stopped while starting: %v", i, err)
 	case <-time.After(30 * time.Second):
 		cancel()
-		<-done
-		c.t.Fatalf("apiserver %d not ready after 30s", i)
+		c.t.Fatalf("apiserver %d not ready after 30s (stopped: %v)", i, <-done)
 	}
 	r.srv, r.cancel, r.done = srv, cancel, done
 	r.proxy.Resume(srv.Addr().String())
@@ -182,8 +181,8 @@ func (c *Cluster) EtcdClient() *clientv3.Client {
 
 // Eventually polls cond every 10ms until it returns true or timeout passes, then fails the test
 // with msg.
-func Eventually(t testing.TB, timeout time.Duration, cond func() bool, msg string, args ...any) {
-	t.Helper()
+func Eventually(tb testing.TB, timeout time.Duration, cond func() bool, msg string, args ...any) {
+	tb.Helper()
 	deadline := time.NewTimer(timeout)
 	defer deadline.Stop()
 	tick := time.NewTicker(10 * time.Millisecond)
@@ -191,7 +190,7 @@ func Eventually(t testing.TB, timeout time.Duration, cond func() bool, msg strin
 	for !cond() {
 		select {
 		case <-deadline.C:
-			t.Fatalf("timed out after %s: "+msg, append([]any{timeout}, args...)...)
+			tb.Fatalf("timed out after %s: "+msg, append([]any{timeout}, args...)...)
 		case <-tick.C:
 		}
 	}

@@ -11,11 +11,11 @@ import (
 
 // startEtcd starts a single-member etcd on loopback ports chosen by the kernel and returns its
 // client URL. It stops when the test ends.
-func startEtcd(t testing.TB) (*embed.Etcd, string) {
-	t.Helper()
+func startEtcd(tb testing.TB) (*embed.Etcd, string) {
+	tb.Helper()
 	ec := embed.NewConfig()
 	ec.Name = "framework"
-	ec.Dir = t.TempDir()
+	ec.Dir = tb.TempDir()
 	client := url.URL{Scheme: "http", Host: "127.0.0.1:0"}
 	peer := url.URL{Scheme: "http", Host: "127.0.0.1:0"}
 	ec.ListenClientUrls, ec.AdvertiseClientUrls = []url.URL{client}, []url.URL{client}
@@ -25,14 +25,14 @@ func startEtcd(t testing.TB) (*embed.Etcd, string) {
 	ec.ZapLoggerBuilder = embed.NewZapLoggerBuilder(zap.NewNop())
 	e, err := embed.StartEtcd(ec)
 	if err != nil {
-		t.Fatalf("start etcd: %v", err)
+		tb.Fatalf("start etcd: %v", err)
 	}
 	select {
 	case <-e.Server.ReadyNotify():
 	case <-time.After(30 * time.Second):
 		e.Close()
-		t.Fatal("etcd not ready after 30s")
+		tb.Fatal("etcd not ready after 30s")
 	}
-	t.Cleanup(e.Close)
+	tb.Cleanup(e.Close)
 	return e, "http://" + e.Clients[0].Addr().String()
 }

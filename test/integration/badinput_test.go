@@ -27,7 +27,7 @@ func TestBadInputGetsAClearErrorAndWritesNothing(t *testing.T) {
 	ctx := testContext(t)
 	conn, err := grpc.NewClient(cl.Endpoint(0), grpc.WithTransportCredentials(insecure.NewCredentials()))
 	require.NoError(t, err)
-	defer conn.Close()
+	defer func() { _ = conn.Close() }()
 	raw := resourcev1.NewResourceServiceClient(conn)
 	validPod, err := anypb.New(&corev1.Pod{Metadata: meta("ok", nil), Spec: podSpec("nginx")})
 	require.NoError(t, err)

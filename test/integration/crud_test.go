@@ -27,6 +27,7 @@ func clone[T scheme.Object](obj T) T { return proto.Clone(obj).(T) }
 
 // crud drives every verb of one kind through the typed client and checks each error case.
 func crud[T scheme.Object](t *testing.T, c *client.Client, namespace string, fx kindFixture[T]) {
+	t.Helper()
 	ctx := testContext(t)
 	r := client.For[T](c, namespace)
 	k := r.Kind()
@@ -151,23 +152,23 @@ func TestCRUDEveryKind(t *testing.T) {
 		kind string
 		run  func(t *testing.T)
 	}{
-		{"Pod", func(t *testing.T) { crud(t, c, ns, podFixture()) }},
-		{"Node", func(t *testing.T) { crud(t, c, "", nodeFixture()) }},
-		{"Service", func(t *testing.T) { crud(t, c, ns, serviceFixture()) }},
-		{"Endpoints", func(t *testing.T) { crud(t, c, ns, endpointsFixture()) }},
-		{"Namespace", func(t *testing.T) { crud(t, c, "", namespaceFixture()) }},
-		{"ReplicationController", func(t *testing.T) { crud(t, c, ns, rcFixture()) }},
-		{"Event", func(t *testing.T) { crud(t, c, ns, eventFixture()) }},
-		{"ConfigMap", func(t *testing.T) { crud(t, c, ns, configMapFixture()) }},
-		{"Secret", func(t *testing.T) { crud(t, c, ns, secretFixture()) }},
-		{"ServiceAccount", func(t *testing.T) { crud(t, c, ns, serviceAccountFixture()) }},
-		{"ResourceQuota", func(t *testing.T) { crud(t, c, ns, quotaFixture()) }},
-		{"ReplicaSet", func(t *testing.T) { crud(t, c, ns, replicaSetFixture()) }},
-		{"Deployment", func(t *testing.T) { crud(t, c, ns, deploymentFixture()) }},
-		{"DaemonSet", func(t *testing.T) { crud(t, c, ns, daemonSetFixture()) }},
-		{"StatefulSet", func(t *testing.T) { crud(t, c, ns, statefulSetFixture()) }},
-		{"Job", func(t *testing.T) { crud(t, c, ns, jobFixture()) }},
-		{"Lease", func(t *testing.T) { crud(t, c, ns, leaseFixture()) }},
+		{"Pod", func(t *testing.T) { t.Helper(); crud(t, c, ns, podFixture()) }},
+		{"Node", func(t *testing.T) { t.Helper(); crud(t, c, "", nodeFixture()) }},
+		{"Service", func(t *testing.T) { t.Helper(); crud(t, c, ns, serviceFixture()) }},
+		{"Endpoints", func(t *testing.T) { t.Helper(); crud(t, c, ns, endpointsFixture()) }},
+		{"Namespace", func(t *testing.T) { t.Helper(); crud(t, c, "", namespaceFixture()) }},
+		{"ReplicationController", func(t *testing.T) { t.Helper(); crud(t, c, ns, rcFixture()) }},
+		{"Event", func(t *testing.T) { t.Helper(); crud(t, c, ns, eventFixture()) }},
+		{"ConfigMap", func(t *testing.T) { t.Helper(); crud(t, c, ns, configMapFixture()) }},
+		{"Secret", func(t *testing.T) { t.Helper(); crud(t, c, ns, secretFixture()) }},
+		{"ServiceAccount", func(t *testing.T) { t.Helper(); crud(t, c, ns, serviceAccountFixture()) }},
+		{"ResourceQuota", func(t *testing.T) { t.Helper(); crud(t, c, ns, quotaFixture()) }},
+		{"ReplicaSet", func(t *testing.T) { t.Helper(); crud(t, c, ns, replicaSetFixture()) }},
+		{"Deployment", func(t *testing.T) { t.Helper(); crud(t, c, ns, deploymentFixture()) }},
+		{"DaemonSet", func(t *testing.T) { t.Helper(); crud(t, c, ns, daemonSetFixture()) }},
+		{"StatefulSet", func(t *testing.T) { t.Helper(); crud(t, c, ns, statefulSetFixture()) }},
+		{"Job", func(t *testing.T) { t.Helper(); crud(t, c, ns, jobFixture()) }},
+		{"Lease", func(t *testing.T) { t.Helper(); crud(t, c, ns, leaseFixture()) }},
 	}
 	kinds := map[string]bool{}
 	for _, tc := range tests {

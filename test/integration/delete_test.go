@@ -16,11 +16,11 @@ func TestFinalizersHoldDeletion(t *testing.T) {
 	cl := framework.Start(t, framework.Options{})
 	ctx := testContext(t)
 	cms := cl.Client().ConfigMaps("default")
-	cm, err := cms.Create(ctx, &corev1.ConfigMap{Metadata: &metav1.ObjectMeta{Name: "held", Finalizers: []string{"example.com/cleanup"}}})
+	_, err := cms.Create(ctx, &corev1.ConfigMap{Metadata: &metav1.ObjectMeta{Name: "held", Finalizers: []string{"example.com/cleanup"}}})
 	require.NoError(t, err)
 
 	require.NoError(t, cms.Delete(ctx, "held"))
-	cm, err = cms.Get(ctx, "held")
+	cm, err := cms.Get(ctx, "held")
 	require.NoError(t, err, "a finalizer keeps the object")
 	require.NotNil(t, cm.GetMetadata().GetDeletionTimestamp())
 

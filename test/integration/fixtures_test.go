@@ -337,7 +337,7 @@ func namespaceFixture() kindFixture[*corev1.Namespace] {
 				{Type: "NamespaceDeletionDiscoveryFailure", Status: "False", Reason: "ResourcesDiscovered"},
 			}}
 		},
-		invalid: func(n string) *corev1.Namespace {
+		invalid: func(string) *corev1.Namespace {
 			return &corev1.Namespace{Metadata: &metav1.ObjectMeta{Name: "Not_A_Label", Labels: map[string]string{"x": "bad value!"}}}
 		},
 		badFields: []string{"metadata.name", "metadata.labels"},

@@ -34,7 +34,7 @@ func TestGRPCHealthAndReflection(t *testing.T) {
 	ctx := testContext(t)
 	conn, err := grpc.NewClient(cl.Endpoint(0), grpc.WithTransportCredentials(insecure.NewCredentials()))
 	require.NoError(t, err)
-	defer conn.Close()
+	defer func() { _ = conn.Close() }()
 	for _, svc := range []string{"", "keelson.resource.v1.ResourceService"} {
 		resp, err := healthpb.NewHealthClient(conn).Check(ctx, &healthpb.HealthCheckRequest{Service: svc})
 		require.NoError(t, err)

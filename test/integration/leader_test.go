@@ -26,6 +26,7 @@ type candidate struct {
 
 // halt stops the candidate once and waits for its Run to return.
 func (c *candidate) halt(t *testing.T) {
+	t.Helper()
 	c.stop.Do(func() {
 		c.cancel()
 		require.NoError(t, <-c.done)

@@ -3,8 +3,6 @@ package integration
 import (
 	"errors"
 	"fmt"
-	"io"
-	"net"
 	"sync"
 	"testing"
 	"time"
@@ -16,84 +14,6 @@ import (
 	"github.com/keelson-dev/keelson/scheduler/server"
 	"github.com/keelson-dev/keelson/test/framework"
 )
-
-// link is a loopback TCP forwarder to one apiserver that a test can cut, to make the process
-// behind it look crashed to the cluster: every connection is reset and no new one is accepted.
-type link struct {
-	l      net.Listener
-	target string
-	mu     sync.Mutex
-	conns  []net.Conn
-	cut    bool
-	wg     sync.WaitGroup
-}
-
-func newLink(t *testing.T, target string) *link {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	k := &link{l: l, target: target}
-	k.wg.Add(1)
-	go k.accept()
-	t.Cleanup(func() {
-		k.Cut()
-		k.wg.Wait()
-	})
-	return k
-}
-
-func (k *link) Addr() string { return k.l.Addr().String() }
-
-func (k *link) accept() {
-	defer k.wg.Done()
-	for {
-		in, err := k.l.Accept()
-		if err != nil {
-			return
-		}
-		out, err := net.Dial("tcp", k.target)
-		if err != nil {
-			_ = in.Close()
-			continue
-		}
-		k.mu.Lock()
-		if k.cut {
-			k.mu.Unlock()
-			_ = in.Close()
-			_ = out.Close()
-			return
-		}
-		k.conns = append(k.conns, in, out)
-		k.mu.Unlock()
-		k.wg.Add(2)
-		go k.pipe(in, out)
-		go k.pipe(out, in)
-	}
-}
-
-func (k *link) pipe(dst, src net.Conn) {
-	defer k.wg.Done()
-	_, _ = io.Copy(dst, src)
-	_ = dst.Close()
-	_ = src.Close()
-}
-
-// Cut resets every connection and refuses new ones.
-func (k *link) Cut() {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	if k.cut {
-		return
-	}
-	k.cut = true
-	_ = k.l.Close()
-	for _, c := range k.conns {
-		if tc, ok := c.(*net.TCPConn); ok {
-			_ = tc.SetLinger(0)
-		}
-		_ = c.Close()
-	}
-}
 
 // TestSchedulerFailover runs two leader-elected schedulers, each reaching the apiserver through its
 // own link. Cutting the leader's link makes it look crashed: the standby must schedule the pods

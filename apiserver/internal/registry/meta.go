@@ -2,7 +2,6 @@ package registry
 
 import (
 	"crypto/rand"
-	"fmt"
 	"strings"
 
 	"github.com/google/uuid"
@@ -30,8 +29,8 @@ func generateName(prefix string) string {
 	for i := range b {
 		out[i] = nameSuffixAlphabet[int(b[i])%len(nameSuffixAlphabet)]
 	}
-	if max := 63 - n; len(prefix) > max {
-		prefix = prefix[:max]
+	if limit := 63 - n; len(prefix) > limit {
+		prefix = prefix[:limit]
 	}
 	return prefix + string(out)
 }
@@ -174,13 +173,4 @@ func (s *Store) sizeCheck(obj scheme.Object, encodedLen int) error {
 			s.kind.Kind, obj.GetMetadata().GetName(), encodedLen, s.maxSize)
 	}
 	return nil
-}
-
-// describe names an object for logs and messages.
-func describe(obj scheme.Object) string {
-	m := obj.GetMetadata()
-	if m.GetNamespace() == "" {
-		return m.GetName()
-	}
-	return fmt.Sprintf("%s/%s", m.GetNamespace(), m.GetName())
 }
