@@ -214,6 +214,19 @@ func (c *Cache) NumNodes() int {
 	return len(c.order)
 }
 
+// Sizes returns the number of nodes, of pods accounted for (assumed ones included) and of pods
+// only assumed.
+func (c *Cache) Sizes() (nodes, pods, assumed int) {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	for _, ps := range c.pods {
+		if ps.assumed {
+			assumed++
+		}
+	}
+	return len(c.order), len(c.pods), assumed
+}
+
 // NumPods returns the number of pods accounted for, assumed ones included.
 func (c *Cache) NumPods() int {
 	c.mu.RLock()

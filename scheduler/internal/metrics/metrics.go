@@ -5,6 +5,8 @@
 package metrics
 
 import (
+	"sync"
+
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -34,6 +36,8 @@ type Metrics struct {
 	// EventsDropped counts events not written because the recorder's buffer was full or its
 	// spam filter held them back.
 	EventsDropped prometheus.Counter
+	// cacheSize reports the scheduler cache's sizes, read when scraped.
+	cacheSize *cacheSizeCollector
 
 	active, backoff, unschedulable prometheus.Gauge
 }
@@ -74,7 +78,9 @@ func New(reg prometheus.Registerer) (*Metrics, error) {
 			Help: "Events not written because the recorder's buffer was full or its spam filter held them back.",
 		}),
 	}
-	for _, c := range []prometheus.Collector{m.Attempts, m.E2ELatency, m.AlgorithmLatency, m.BindingLatency, m.PendingPods, m.Leader, m.EventsDropped} {
+	m.cacheSize = &cacheSizeCollector{desc: prometheus.NewDesc("scheduler_cache_size",
+		"Nodes, pods and pods only assumed (binding not yet confirmed) in the scheduler's cache.", []string{"type"}, nil)}
+	for _, c := range []prometheus.Collector{m.Attempts, m.E2ELatency, m.AlgorithmLatency, m.BindingLatency, m.PendingPods, m.Leader, m.EventsDropped, m.cacheSize} {
 		if err := reg.Register(c); err != nil {
 			return nil, err
 		}
@@ -94,4 +100,34 @@ func (m *Metrics) SetQueueDepths(active, backoff, unschedulable int) {
 	m.active.Set(float64(active))
 	m.backoff.Set(float64(backoff))
 	m.unschedulable.Set(float64(unschedulable))
+}
+
+// SetCacheSizes makes scrapes report sizes() as scheduler_cache_size{type=nodes|pods|assumed_pods};
+// nil stops reporting.
+func (m *Metrics) SetCacheSizes(sizes func() (nodes, pods, assumed int)) {
+	m.cacheSize.mu.Lock()
+	defer m.cacheSize.mu.Unlock()
+	m.cacheSize.sizes = sizes
+}
+
+// cacheSizeCollector reads the cache's sizes when scraped.
+type cacheSizeCollector struct {
+	desc  *prometheus.Desc
+	mu    sync.Mutex
+	sizes func() (nodes, pods, assumed int)
+}
+
+func (c *cacheSizeCollector) Describe(ch chan<- *prometheus.Desc) { ch <- c.desc }
+
+func (c *cacheSizeCollector) Collect(ch chan<- prometheus.Metric) {
+	c.mu.Lock()
+	sizes := c.sizes
+	c.mu.Unlock()
+	if sizes == nil {
+		return
+	}
+	nodes, pods, assumed := sizes()
+	ch <- prometheus.MustNewConstMetric(c.desc, prometheus.GaugeValue, float64(nodes), "nodes")
+	ch <- prometheus.MustNewConstMetric(c.desc, prometheus.GaugeValue, float64(pods), "pods")
+	ch <- prometheus.MustNewConstMetric(c.desc, prometheus.GaugeValue, float64(assumed), "assumed_pods")
 }

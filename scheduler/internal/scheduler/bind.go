@@ -19,7 +19,7 @@ func (s *Scheduler) bind(ctx context.Context, p *queue.QueuedPodInfo, node strin
 	defer s.queue.Done(p.Key)
 	start := s.cfg.Clock.Now()
 	m := p.Pod.GetMetadata()
-	err := s.cfg.Client.Pods(m.GetNamespace()).Bind(ctx, m.GetName(), node)
+	err := s.cfg.Bind(ctx, m.GetNamespace(), m.GetName(), node)
 	s.cfg.Metrics.BindingLatency.Observe(s.cfg.Clock.Since(start).Seconds())
 	if err == nil {
 		s.cache.FinishBinding(p.Key)

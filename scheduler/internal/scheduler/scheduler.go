@@ -55,6 +55,8 @@ type Config struct {
 	Logger  *zap.Logger
 	// Rand breaks ties between equally good nodes (default: randomly seeded).
 	Rand *rand.Rand
+	// Bind writes a binding (default: the binding subresource through Client).
+	Bind func(ctx context.Context, namespace, name, node string) error
 }
 
 // DefaultSchedulerName is the scheduler name pods get when they name none.
@@ -107,6 +109,12 @@ func New(cfg Config) (*Scheduler, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = zap.NewNop()
 	}
+	if cfg.Bind == nil {
+		c := cfg.Client
+		cfg.Bind = func(ctx context.Context, namespace, name, node string) error {
+			return c.Pods(namespace).Bind(ctx, name, node)
+		}
+	}
 	s := &Scheduler{cfg: cfg, lg: cfg.Logger, snapshot: nodeinfo.NewEmptySnapshot(), bindSlots: make(chan struct{}, cfg.BindConcurrency)}
 	s.informers = newInformers(cfg.Client, cfg.Clock, cfg.Logger)
 	alg, err := cfg.Registry.Build(cfg.Provider, algorithmprovider.Args{Listers: s.listers()})
@@ -118,6 +126,7 @@ func New(cfg Config) (*Scheduler, error) {
 		PercentageOfNodesToScore: cfg.PercentageOfNodesToScore, Parallelism: cfg.Parallelism, Rand: cfg.Rand,
 	})
 	s.cache = cache.New(cfg.AssumedPodTTL, cfg.Clock, cfg.Logger)
+	cfg.Metrics.SetCacheSizes(s.cache.Sizes)
 	s.queue = queue.New(queue.Config{
 		InitialBackoff: cfg.InitialBackoff, MaxBackoff: cfg.MaxBackoff, Clock: cfg.Clock,
 		Depths: cfg.Metrics.SetQueueDepths,
