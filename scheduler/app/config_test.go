@@ -66,3 +66,33 @@ func load(args []string) (Config, error) {
 	err := config.Load(component, NewFlags(), args, &cfg)
 	return cfg, err
 }
+
+// TestSchedulingFlags loads the scheduler's own flags from the command line and the environment.
+func TestSchedulingFlags(t *testing.T) {
+	t.Setenv("KEELSON_SCHEDULER_POD_MAX_BACKOFF", "20s")
+	cfg, err := load([]string{
+		"--algorithm-provider=ClusterAutoscalerProvider", "--percentage-of-nodes-to-score=30",
+		"--bind-concurrency=32", "--scheduler-name=batch-scheduler", "--parallelism=4",
+		"--leader-elect-lease-duration=30s", "--leader-elect-renew-deadline=20s", "--leader-elect-retry-period=5s",
+		"--leader-elect-resource-name=batch-scheduler",
+	})
+	require.NoError(t, err)
+	require.NoError(t, cfg.Validate())
+	s := cfg.Server
+	require.Equal(t, "ClusterAutoscalerProvider", s.AlgorithmProvider)
+	require.Equal(t, 30, s.PercentageOfNodesToScore)
+	require.Equal(t, 32, s.BindConcurrency)
+	require.Equal(t, "batch-scheduler", s.SchedulerName)
+	require.Equal(t, 4, s.Parallelism)
+	require.Equal(t, 20*time.Second, s.PodMaxBackoff)
+	require.Equal(t, time.Second, s.PodInitialBackoff)
+	require.Equal(t, 30*time.Second, s.LeaseDuration)
+	require.Equal(t, 20*time.Second, s.RenewDeadline)
+	require.Equal(t, 5*time.Second, s.RetryPeriod)
+	require.Equal(t, "kube-system", s.ResourceNamespace)
+	require.Equal(t, "batch-scheduler", s.ResourceName)
+
+	cfg, err = load([]string{"--algorithm-provider=Nope"})
+	require.NoError(t, err)
+	require.ErrorContains(t, cfg.Validate(), "--algorithm-provider")
+}
