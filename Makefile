@@ -68,9 +68,9 @@ test-e2e: build ## Run only the test module (integration and end-to-end suites).
 	$(TEST_ENV) go test -race -count=1 $(MODULE_PATH)/test/...
 
 .PHONY: bench
-bench: build ## Run the pkg benchmarks, then the cluster benchmark (test/cmd/keelson-bench) if present.
+bench: build ## Run the library benchmarks, then the cluster benchmarks (test/bench), which print their figures as same-run ratios.
 	cd pkg && go test -run '^$$' -bench . -benchmem ./...
-	@if [ -d test/cmd/keelson-bench ]; then echo "go run ./test/cmd/keelson-bench"; $(TEST_ENV) go run ./test/cmd/keelson-bench; fi
+	cd test && $(TEST_ENV) go test -run '^$$' -bench . -benchtime=1x -timeout 30m ./bench/
 
 .PHONY: gen
 gen: deps ## Regenerate the .pb.go files under proto/ (hack/gen-proto.sh).
