@@ -3,6 +3,7 @@ package framework
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -26,10 +27,11 @@ type Options struct {
 
 // Cluster is a running test cluster.
 type Cluster struct {
-	t       testing.TB
-	opts    Options
-	etcdURL string
-	apis    []*replica
+	t         testing.TB
+	opts      Options
+	etcdProxy *proxy
+	etcdURL   string
+	apis      []*replica
 }
 
 // replica is one apiserver slot: the proxy clients dial stays while servers behind it come and go.
@@ -51,7 +53,14 @@ func Start(tb testing.TB, opts Options) *Cluster {
 		opts.Logger = zaptest.NewLogger(tb, zaptest.Level(zap.WarnLevel))
 	}
 	_, url := startEtcd(tb)
-	c := &Cluster{t: tb, opts: opts, etcdURL: url}
+	// The apiservers reach etcd through a proxy too, so a test can cut them off from it.
+	ep, err := newProxy()
+	if err != nil {
+		tb.Fatalf("etcd proxy: %v", err)
+	}
+	tb.Cleanup(ep.Close)
+	ep.Resume(strings.TrimPrefix(url, "http://"))
+	c := &Cluster{t: tb, opts: opts, etcdProxy: ep, etcdURL: url}
 	for i := 0; i < opts.APIServers; i++ {
 		p, err := newProxy()
 		if err != nil {
@@ -70,6 +79,12 @@ func Start(tb testing.TB, opts Options) *Cluster {
 	})
 	return c
 }
+
+// CutEtcd cuts every apiserver off from etcd, as an outage would, until ResumeEtcd.
+func (c *Cluster) CutEtcd() { c.etcdProxy.Cut() }
+
+// ResumeEtcd lets the apiservers reach etcd again.
+func (c *Cluster) ResumeEtcd() { c.etcdProxy.Resume(strings.TrimPrefix(c.etcdURL, "http://")) }
 
 // EtcdURL returns the client URL of the cluster's etcd.
 func (c *Cluster) EtcdURL() string { return c.etcdURL }
@@ -93,7 +108,7 @@ func (c *Cluster) APIServer(i int) *server.Server { return c.apis[i].srv }
 func (c *Cluster) ServerConfig() server.Config {
 	cfg := server.DefaultConfig()
 	cfg.Port = 0
-	cfg.EtcdServers = []string{c.etcdURL}
+	cfg.EtcdServers = []string{"http://" + c.etcdProxy.Addr()}
 	cfg.DataDir = ""
 	cfg.ShutdownTimeout = 5 * time.Second
 	cfg.WatchBookmarkInterval = time.Second

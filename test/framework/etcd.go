@@ -9,8 +9,8 @@ import (
 	"go.uber.org/zap"
 )
 
-// startEtcd starts a single-member etcd on loopback ports chosen by the kernel and returns its
-// client URL. It stops when the test ends.
+// startEtcd starts a single-member etcd on loopback ports chosen by the kernel and returns it with
+// its client URL. It stops when the test ends.
 func startEtcd(tb testing.TB) (*embed.Etcd, string) {
 	tb.Helper()
 	ec := embed.NewConfig()
