@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 
 	"google.golang.org/protobuf/proto"
 
@@ -32,9 +33,14 @@ type mutateFunc func(cur scheme.Object) (scheme.Object, error)
 // got there first, it reads again and calls fn again; fn fails the cycle with Conflict when its
 // caller pinned a resourceVersion. A next state identical to the current one is not written. An
 // object whose deletion was only waiting for finalizers is deleted once they are gone.
+//
+// The first read comes from the watch cache, which is nearly always current, so a write costs one
+// etcd transaction. A cached copy is only a guess: whenever it could mislead (the object seems
+// missing, fn sees a stale resourceVersion, the write seems to change nothing) the cycle reads etcd
+// and decides again, and a guarded write never lands on a stale read.
 func (s *Store) modify(ctx context.Context, namespace, name string, dryRun bool, fn mutateFunc) (scheme.Object, error) {
 	key := s.key(namespace, name)
-	kv, err := s.storage.Get(ctx, key, 0)
+	kv, fromCache, err := s.read(ctx, key)
 	if err != nil {
 		return nil, s.storageErr(name, err)
 	}
@@ -42,12 +48,27 @@ func (s *Store) modify(ctx context.Context, namespace, name string, dryRun bool,
 		cur := kv.Object
 		next, err := fn(cloneObject(cur))
 		if err != nil {
+			if fromCache && apierrors.IsConflict(err) {
+				if kv, err = s.storage.Get(ctx, key, 0); err != nil {
+					return nil, s.storageErr(name, err)
+				}
+				fromCache = false
+				continue
+			}
 			return nil, err
 		}
 		scheme.Meta(next).ResourceVersion = cur.GetMetadata().GetResourceVersion()
 		if proto.Equal(next, cur) {
+			if fromCache {
+				if kv, err = s.storage.Get(ctx, key, 0); err != nil {
+					return nil, s.storageErr(name, err)
+				}
+				fromCache = false
+				continue
+			}
 			return next, nil
 		}
+		fromCache = false
 		if err := s.sizeCheck(next, proto.Size(next)); err != nil {
 			return nil, err
 		}
@@ -55,9 +76,9 @@ func (s *Store) modify(ctx context.Context, namespace, name string, dryRun bool,
 			if dryRun {
 				return next, nil
 			}
-			_, cur2, err := s.storage.Delete(ctx, key, kv.ModRevision)
+			_, latest, err := s.storage.Delete(ctx, key, kv.ModRevision)
 			if errors.Is(err, storage.ErrConflict) {
-				kv = cur2
+				kv = latest
 				continue
 			}
 			if err != nil {
@@ -78,6 +99,18 @@ func (s *Store) modify(ctx context.Context, namespace, name string, dryRun bool,
 		}
 		return res.Object, nil
 	}
+}
+
+// read returns the object at key from the watch cache when it has it (fromCache true), otherwise
+// from etcd. A cached object is shared: callers clone before changing it.
+func (s *Store) read(ctx context.Context, key string) (kv storage.KV, fromCache bool, err error) {
+	if obj, ok, err := s.cache.Get(ctx, key); err == nil && ok {
+		if rev, err := strconv.ParseInt(obj.GetMetadata().GetResourceVersion(), 10, 64); err == nil {
+			return storage.KV{Key: key, Object: obj, ModRevision: rev}, true, nil
+		}
+	}
+	kv, err = s.storage.Get(ctx, key, 0)
+	return kv, false, err
 }
 
 // finalized reports whether obj is marked for deletion and nothing holds it any more: no finalizers
