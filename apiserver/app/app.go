@@ -1,47 +1,59 @@
-// Package app wires keelson-apiserver together: configuration, logging and signals around the
-// embeddable server.
+// Package app wires keelson-apiserver together: its flags, and run.Main's configuration, logging and
+// signal handling around the embeddable server.
 package app
 
 import (
 	"context"
-	"errors"
-	"fmt"
+	"os"
 
 	"github.com/spf13/pflag"
 	"go.uber.org/zap"
 
 	"github.com/keelson-dev/keelson/apiserver/server"
-	"github.com/keelson-dev/keelson/pkg/log"
+	"github.com/keelson-dev/keelson/pkg/config"
 	"github.com/keelson-dev/keelson/pkg/run"
-	"github.com/keelson-dev/keelson/pkg/version"
 )
+
+// component names keelson-apiserver in environment variables (KEELSON_APISERVER_<FLAG>).
+const component = "apiserver"
+
+// Config is everything keelson-apiserver reads from flags, the environment and --config.
+type Config = config.Daemon[server.Config]
+
+// NewFlags returns keelson-apiserver's flags with their defaults. Every flag is also read from
+// KEELSON_APISERVER_<FLAG> and from the --config file.
+func NewFlags() *pflag.FlagSet {
+	fs := pflag.NewFlagSet("keelson-"+component, pflag.ContinueOnError)
+	fs.SetOutput(os.Stderr)
+	d := server.DefaultConfig()
+	fs.String("bind-address", d.BindAddress, "IP address to serve gRPC and HTTP on")
+	fs.Int("port", d.Port, "port to serve gRPC and HTTP on (0: any free port)")
+	fs.StringSlice("etcd-servers", d.EtcdServers, "client URLs of an external etcd cluster, comma-separated; empty runs an embedded etcd")
+	fs.String("etcd-prefix", d.EtcdPrefix, "root of every etcd key Keelson writes")
+	fs.String("data-dir", d.DataDir, "data directory of the embedded etcd")
+	fs.Int("etcd-client-port", d.EtcdClientPort, "loopback client port of the embedded etcd (0: any free port)")
+	fs.Int("etcd-peer-port", d.EtcdPeerPort, "loopback peer port of the embedded etcd (0: any free port)")
+	fs.Bool("etcd-unsafe-no-fsync", d.EtcdUnsafeNoFsync, "skip fsync in the embedded etcd (tests only: loses data on a crash)")
+	fs.Duration("compaction-interval", d.CompactionInterval, "how often etcd history is compacted (0: never)")
+	fs.Int("watch-cache-size", d.WatchCacheSize, "recent events each resource's watch cache keeps for resuming watches")
+	fs.Int("watch-buffer-size", d.WatchBufferSize, "events a watcher may fall behind before it is cut off")
+	fs.Duration("watch-bookmark-interval", d.WatchBookmarkInterval, "how often watchers that asked for bookmarks get one")
+	fs.Int("max-object-bytes", d.MaxObjectBytes, "largest object the server stores, in bytes")
+	fs.Duration("shutdown-timeout", d.ShutdownTimeout, "how long in-flight requests may take to finish on shutdown")
+	config.DefaultProcess().AddFlags(fs, component)
+	return fs
+}
 
 // Run runs keelson-apiserver with the given command-line arguments until SIGINT or SIGTERM. It
 // returns nil after a clean shutdown or when args ask for help.
 func Run(args []string) error {
-	cfg, err := Load(args)
-	if errors.Is(err, pflag.ErrHelp) {
-		return nil
-	}
-	if err != nil {
-		return err
-	}
-	if err := cfg.Validate(); err != nil {
-		return fmt.Errorf("invalid configuration: %w", err)
-	}
-	lg, err := log.New(cfg.LogLevel, cfg.LogFormat)
-	if err != nil {
-		return err
-	}
-	defer func() { _ = lg.Sync() }() // stderr may not support sync; nothing to do about it
+	return run.Main(component, NewFlags(), args, serve)
+}
 
-	ctx, stop := run.SignalContext(context.Background())
-	defer stop()
-
-	srv, err := server.New(cfg.Server, lg)
+func serve(ctx context.Context, cfg server.Config, lg *zap.Logger) error {
+	srv, err := server.New(cfg, lg)
 	if err != nil {
 		return err
 	}
-	lg.Info("keelson-apiserver", zap.Any("version", version.Get()), zap.String("configFile", cfg.ConfigFile))
 	return srv.Run(ctx)
 }

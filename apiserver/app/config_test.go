@@ -7,31 +7,44 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/keelson-dev/keelson/pkg/config"
 )
+
+func load(t *testing.T, args ...string) Config {
+	t.Helper()
+	var cfg Config
+	require.NoError(t, config.Load(component, NewFlags(), args, &cfg))
+	return cfg
+}
 
 // TestLoadPrecedence checks flags > environment > config file > defaults on the apiserver's flags.
 func TestLoadPrecedence(t *testing.T) {
 	file := filepath.Join(t.TempDir(), "apiserver.yaml")
 	require.NoError(t, os.WriteFile(file, []byte(
-		"port: 1111\ndata-dir: /from/file\ncompaction-interval: 1m\nwatch-cache-size: 10\n"), 0o600))
+		"port: 1111\ndata-dir: /from/file\ncompaction-interval: 1m\nwatch-cache-size: 10\nlog-level: debug\n"), 0o600))
 	t.Setenv("KEELSON_APISERVER_PORT", "2222")
 	t.Setenv("KEELSON_APISERVER_WATCH_CACHE_SIZE", "20")
 
-	cfg, err := Load([]string{"--config", file, "--port", "3333"})
-	require.NoError(t, err)
+	cfg := load(t, "--config", file, "--port", "3333")
 	require.Equal(t, 3333, cfg.Server.Port, "flag wins")
 	require.Equal(t, 20, cfg.Server.WatchCacheSize, "env beats file")
 	require.Equal(t, "/from/file", cfg.Server.DataDir, "file beats default")
 	require.Equal(t, time.Minute, cfg.Server.CompactionInterval)
+	require.Equal(t, "debug", cfg.LogLevel)
 	require.Equal(t, "127.0.0.1", cfg.Server.BindAddress, "default")
 	require.NoError(t, cfg.Validate())
 }
 
 func TestValidateNamesBadFlags(t *testing.T) {
-	cfg, err := Load([]string{"--bind-address", "nowhere", "--watch-cache-size", "0", "--etcd-prefix", "registry"})
-	require.NoError(t, err)
-	err = cfg.Validate()
+	cfg := load(t, "--bind-address", "nowhere", "--watch-cache-size", "0", "--etcd-prefix", "registry", "--log-level", "loud")
+	err := cfg.Validate()
 	require.ErrorContains(t, err, "--bind-address")
 	require.ErrorContains(t, err, "--watch-cache-size")
 	require.ErrorContains(t, err, "--etcd-prefix")
+	require.ErrorContains(t, err, "loud")
+}
+
+func TestHelpIsNotAnError(t *testing.T) {
+	require.NoError(t, Run([]string{"--help"}))
 }
