@@ -104,7 +104,7 @@ func (s *Server) Run(ctx context.Context) error {
 	defer func() { _ = cli.Close() }()
 
 	sch := scheme.Builtin()
-	store := storage.New(cli, storage.NewCodec(sch))
+	store := storage.New(cli, storage.NewCodec(sch), s.cfg.MaxObjectBytes)
 	reg, err := registry.New(registry.Config{
 		Scheme:        sch,
 		Storage:       store,

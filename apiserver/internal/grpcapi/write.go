@@ -32,10 +32,12 @@ func (s *Service) Create(ctx context.Context, req *resourcev1.CreateRequest) (*r
 		if req.GetObject() == nil || req.GetObject().UnmarshalTo(&b) != nil {
 			return nil, apierrors.NewBadRequest("the binding subresource takes a keelson.core.v1.Binding")
 		}
-		out, err = st.Bind(ctx, req.GetNamespace(), req.GetName(), &b, req.GetDryRun())
-		if err != nil {
+		if _, err := st.Bind(ctx, req.GetNamespace(), req.GetName(), &b, req.GetDryRun()); err != nil {
 			return nil, err
 		}
+		// As in Kubernetes, a binding answers with what it accepted, not the whole pod: the
+		// scheduler binds thousands a second and reads the pod from its informer anyway.
+		out = &b
 	default:
 		return nil, apierrors.NewMethodNotSupported(st.Kind().Group, st.Kind().Resource+"/"+req.GetSubresource(), "create")
 	}

@@ -5,7 +5,6 @@ import (
 	"errors"
 
 	"github.com/google/uuid"
-	"google.golang.org/protobuf/proto"
 
 	"github.com/keelson-dev/keelson/apiserver/internal/storage"
 	"github.com/keelson-dev/keelson/pkg/apierrors"
@@ -55,10 +54,10 @@ func (s *Store) Create(ctx context.Context, namespace string, obj scheme.Object,
 	if len(errs) > 0 {
 		return nil, s.invalid(obj, errs)
 	}
-	if err := s.sizeCheck(obj, proto.Size(obj)); err != nil {
-		return nil, err
-	}
 	if opts.DryRun {
+		if err := s.dryRunSizeCheck(obj); err != nil {
+			return nil, err
+		}
 		return obj, nil
 	}
 	for attempt := 1; ; attempt++ {
@@ -67,7 +66,7 @@ func (s *Store) Create(ctx context.Context, namespace string, obj scheme.Object,
 		case err == nil:
 			return obj, nil
 		case !errors.Is(err, storage.ErrExists):
-			return nil, apierrors.NewInternal(err)
+			return nil, s.storageErr(name, err)
 		case !generated:
 			return nil, apierrors.NewAlreadyExists(s.kind.Group, s.kind.Resource, name)
 		case attempt == generateNameAttempts:

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/google/uuid"
+	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/keelson-dev/keelson/pkg/apierrors"
@@ -166,11 +167,16 @@ func (s *Store) prepareCreate(obj scheme.Object, namespace string) error {
 	return nil
 }
 
-// sizeCheck refuses objects larger than the store accepts.
-func (s *Store) sizeCheck(obj scheme.Object, encodedLen int) error {
-	if encodedLen > s.maxSize {
-		return apierrors.NewRequestEntityTooLarge("%s %q is %d bytes, the limit is %d bytes",
-			s.kind.Kind, obj.GetMetadata().GetName(), encodedLen, s.maxSize)
+// tooLarge is the API error for an object over the size limit.
+func (s *Store) tooLarge(obj scheme.Object, size int) error {
+	return apierrors.NewRequestEntityTooLarge("%s %q is %d bytes, the limit is %d bytes",
+		s.kind.Kind, obj.GetMetadata().GetName(), size, s.maxSize)
+}
+
+// dryRunSizeCheck refuses, in a dry run that never reaches storage, what storage would refuse.
+func (s *Store) dryRunSizeCheck(obj scheme.Object) error {
+	if size := proto.Size(obj); size > s.maxSize {
+		return s.tooLarge(obj, size)
 	}
 	return nil
 }

@@ -28,11 +28,14 @@ func parseRV(rv string) (int64, error) {
 
 // storageErr maps storage errors to API errors about the named object.
 func (s *Store) storageErr(name string, err error) error {
+	var tooLarge *storage.TooLargeError
 	switch {
 	case errors.Is(err, storage.ErrNotFound):
 		return s.notFound(name)
 	case errors.Is(err, storage.ErrCompacted):
 		return apierrors.NewExpired("The resourceVersion for the provided %s is too old: %v", s.kind.Resource, err)
+	case errors.As(err, &tooLarge):
+		return apierrors.NewRequestEntityTooLarge("%s %q is %d bytes, the limit is %d bytes", s.kind.Kind, name, tooLarge.Size, tooLarge.Limit)
 	case errors.Is(err, storage.ErrFutureRevision):
 		return apierrors.NewTimeout("Too large resource version: "+err.Error(), 1)
 	default:

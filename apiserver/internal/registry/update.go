@@ -69,9 +69,6 @@ func (s *Store) modify(ctx context.Context, namespace, name string, dryRun bool,
 			return next, nil
 		}
 		fromCache = false
-		if err := s.sizeCheck(next, proto.Size(next)); err != nil {
-			return nil, err
-		}
 		if s.finalized(next) {
 			if dryRun {
 				return next, nil
@@ -87,6 +84,9 @@ func (s *Store) modify(ctx context.Context, namespace, name string, dryRun bool,
 			return next, nil
 		}
 		if dryRun {
+			if err := s.dryRunSizeCheck(next); err != nil {
+				return nil, err
+			}
 			return next, nil
 		}
 		res, err := s.storage.Update(ctx, key, next, kv.ModRevision)

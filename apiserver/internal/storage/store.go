@@ -23,7 +23,19 @@ var (
 	ErrCompacted = errors.New("revision compacted")
 	// ErrFutureRevision says the requested revision is newer than the store.
 	ErrFutureRevision = errors.New("revision not yet reached")
+	// ErrTooLarge says an encoded object exceeds the store's size limit; see TooLargeError.
+	ErrTooLarge = errors.New("object too large to store")
 )
+
+// TooLargeError says how large an encoded object is and what the limit is.
+type TooLargeError struct{ Size, Limit int }
+
+func (e *TooLargeError) Error() string {
+	return fmt.Sprintf("encoded object is %d bytes, the limit is %d bytes", e.Size, e.Limit)
+}
+
+// Unwrap makes errors.Is(err, ErrTooLarge) hold.
+func (e *TooLargeError) Unwrap() error { return ErrTooLarge }
 
 // KV is one stored object with the revision that last wrote it.
 type KV struct {
@@ -35,13 +47,27 @@ type KV struct {
 
 // Store reads and writes objects in etcd. It is safe for concurrent use; the caller owns the client.
 type Store struct {
-	client *clientv3.Client
-	codec  Codec
+	client   *clientv3.Client
+	codec    Codec
+	maxValue int
 }
 
-// New returns a store on client.
-func New(client *clientv3.Client, codec Codec) *Store {
-	return &Store{client: client, codec: codec}
+// New returns a store on client that refuses encoded objects larger than maxValue bytes (0: no
+// limit of its own; etcd's request limit still applies).
+func New(client *clientv3.Client, codec Codec, maxValue int) *Store {
+	return &Store{client: client, codec: codec, maxValue: maxValue}
+}
+
+// encode encodes obj, enforcing the size limit on the bytes that will be stored.
+func (s *Store) encode(obj scheme.Object) ([]byte, error) {
+	data, err := s.codec.Encode(obj)
+	if err != nil {
+		return nil, err
+	}
+	if s.maxValue > 0 && len(data) > s.maxValue {
+		return nil, &TooLargeError{Size: len(data), Limit: s.maxValue}
+	}
+	return data, nil
 }
 
 // Client returns the etcd client the store uses.
@@ -57,7 +83,7 @@ func setRV(obj scheme.Object, rev int64) {
 // Create stores obj at key if the key is free and returns the revision it was written at, with obj's
 // resourceVersion set to it.
 func (s *Store) Create(ctx context.Context, key string, obj scheme.Object) (int64, error) {
-	data, err := s.codec.Encode(obj)
+	data, err := s.encode(obj)
 	if err != nil {
 		return 0, err
 	}
@@ -140,7 +166,7 @@ func (s *Store) List(ctx context.Context, prefix, from string, rev, limit int64)
 // Update replaces the object at key with obj if the key is still at revision expect. On ErrConflict
 // the returned KV holds the current object (or ErrNotFound when it is gone).
 func (s *Store) Update(ctx context.Context, key string, obj scheme.Object, expect int64) (KV, error) {
-	data, err := s.codec.Encode(obj)
+	data, err := s.encode(obj)
 	if err != nil {
 		return KV{}, err
 	}
