@@ -194,3 +194,25 @@ func TestInformerRelistsAfterGoneAndConverges(t *testing.T) {
 		return true
 	}, "informer relists after Gone and converges to the server's state")
 }
+
+// A client that learned a revision elsewhere (another replica, another resource) may watch from
+// it on a replica whose cache of a quiet resource has not seen that revision: the cache asks etcd
+// where it stands instead of waiting for the next bookmark tick.
+func TestWatchFromANewerRevisionOfAQuietResourceStartsPromptly(t *testing.T) {
+	cl := framework.Start(t, framework.Options{APIServers: 2, Configure: func(c *server.Config) { c.WatchBookmarkInterval = time.Hour }})
+	ctx := testContext(t)
+	a, b := cl.Client(cl.Endpoint(0)), cl.Client(cl.Endpoint(1))
+	cm, err := b.ConfigMaps("default").Create(ctx, &corev1.ConfigMap{Metadata: meta("elsewhere", nil)})
+	require.NoError(t, err)
+
+	start := time.Now()
+	w, err := a.Pods("default").Watch(ctx, client.ListOptions{ResourceVersion: cm.GetMetadata().GetResourceVersion()})
+	require.NoError(t, err, "a revision etcd has reached is servable")
+	defer w.Stop()
+	require.Less(t, time.Since(start), time.Second, "no wait for a bookmark tick an hour away")
+
+	_, err = b.Pods("default").Create(ctx, &corev1.Pod{Metadata: meta("p", nil), Spec: podSpec("nginx")})
+	require.NoError(t, err)
+	ev := <-w.Events()
+	require.Equal(t, client.Added, ev.Type)
+}

@@ -96,6 +96,10 @@ type Cache struct {
 	watchers map[*Watcher]struct{}
 	// changed is closed and replaced whenever rev advances or readiness changes.
 	changed chan struct{}
+	// wantProgress asks Run to request a progress notification from etcd: a waiter needs the
+	// cache to reach a revision that a quiet resource would otherwise only learn of at the next
+	// bookmark tick.
+	wantProgress chan struct{}
 }
 
 // New returns a cache; it serves nothing until Run has loaded the resource.
@@ -105,8 +109,9 @@ func New(cfg Config) *Cache {
 		cfg:      cfg,
 		items:    map[string]*item{},
 		ring:     make([]*Event, cfg.Capacity),
-		watchers: map[*Watcher]struct{}{},
-		changed:  make(chan struct{}),
+		watchers:     map[*Watcher]struct{}{},
+		changed:      make(chan struct{}),
+		wantProgress: make(chan struct{}, 1),
 	}
 }
 
@@ -200,6 +205,8 @@ func (c *Cache) runOnce(ctx context.Context) error {
 		case <-bookmarks.C:
 			_ = st.Client().RequestProgress(wctx)
 			c.sendBookmarks()
+		case <-c.wantProgress:
+			_ = st.Client().RequestProgress(wctx)
 		case resp, ok := <-wch:
 			if !ok {
 				return fmt.Errorf("etcd watch on %s closed", c.cfg.Prefix)
@@ -317,21 +324,30 @@ func (c *Cache) bookmark(initialEnd bool) *Event {
 	return &Event{Type: Bookmark, Object: obj, Rev: c.rev}
 }
 
-// waitReady waits until the cache is loaded and reflects revision rev (0: any), up to timeout.
+// waitFresh waits until the cache is loaded and reflects revision rev (0: any), up to timeout.
 // It returns with c.mu held for reading.
 func (c *Cache) waitFresh(ctx context.Context, rev int64, timeout time.Duration) error {
 	deadline := time.NewTimer(timeout)
 	defer deadline.Stop()
+	// A request for progress can be lost (etcd answers only once the watch has caught up), so
+	// ask again every so often while waiting.
+	nudge := time.NewTicker(100 * time.Millisecond)
+	defer nudge.Stop()
 	for {
 		c.mu.RLock()
 		if c.ready && c.rev >= rev {
 			return nil
 		}
 		ch := c.changed
+		behind := c.ready && rev > 0
 		c.mu.RUnlock()
+		if behind {
+			c.requestProgress()
+		}
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
+		case <-nudge.C:
 		case <-deadline.C:
 			if rev > 0 {
 				return apierrors.NewTimeout(fmt.Sprintf("Too large resource version: %d, current: %d", rev, c.Revision()), 1)
@@ -339,6 +355,15 @@ func (c *Cache) waitFresh(ctx context.Context, rev int64, timeout time.Duration)
 			return apierrors.NewServiceUnavailable(fmt.Sprintf("the watch cache of %s is not ready", c.cfg.Resource))
 		case <-ch:
 		}
+	}
+}
+
+// requestProgress asks Run for a progress notification without blocking; one pending request is
+// enough.
+func (c *Cache) requestProgress() {
+	select {
+	case c.wantProgress <- struct{}{}:
+	default:
 	}
 }
 
