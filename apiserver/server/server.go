@@ -25,6 +25,7 @@ import (
 
 	"github.com/keelson-dev/keelson/apiserver/internal/grpcapi"
 	"github.com/keelson-dev/keelson/apiserver/internal/registry"
+	"github.com/keelson-dev/keelson/apiserver/internal/rest"
 	"github.com/keelson-dev/keelson/apiserver/internal/storage"
 	"github.com/keelson-dev/keelson/apiserver/internal/watchcache"
 	"github.com/keelson-dev/keelson/pkg/healthz"
@@ -187,6 +188,11 @@ func (s *Server) Run(ctx context.Context) error {
 		w.Header().Set("Content-Type", "application/json")
 		_ = json.NewEncoder(w).Encode(version.Get())
 	})
+	restDraining := make(chan struct{})
+	if err := rest.New(reg, restDraining, s.lg).Install(mux); err != nil {
+		_ = ln.Close()
+		return err
+	}
 	hsrv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 
 	m := cmux.New(ln)
@@ -243,6 +249,7 @@ func (s *Server) Run(ctx context.Context) error {
 	// Shut down in the documented order.
 	hs.Shutdown()
 	svc.Drain()
+	close(restDraining)
 	_ = ln.Close()
 	grpcDone := make(chan struct{})
 	go func() { gs.GracefulStop(); close(grpcDone) }()

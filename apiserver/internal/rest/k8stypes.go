@@ -1,0 +1,93 @@
+package rest
+
+import (
+	"encoding/json"
+
+	k8sappsv1 "k8s.io/api/apps/v1"
+	k8sbatchv1 "k8s.io/api/batch/v1"
+	k8scoordinationv1 "k8s.io/api/coordination/v1"
+	k8scorev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/runtime/serializer/protobuf"
+
+	"github.com/keelson-dev/keelson/pkg/apierrors"
+	"github.com/keelson-dev/keelson/pkg/scheme"
+)
+
+// protobufMediaType is Kubernetes' protobuf wire format: the "k8s\x00" magic and a runtime.Unknown
+// envelope.
+const protobufMediaType = "application/vnd.kubernetes.protobuf"
+
+// k8sScheme holds Kubernetes' own Go types for the kinds Keelson serves. The REST edge uses them
+// only for wire compatibility: decoding protobuf bodies and the patch metadata of strategic merge
+// patches. It is built once and never changed, so it is safe to share.
+var k8sScheme = func() *runtime.Scheme {
+	s := runtime.NewScheme()
+	for _, add := range []func(*runtime.Scheme) error{
+		k8scorev1.AddToScheme, k8sappsv1.AddToScheme, k8sbatchv1.AddToScheme, k8scoordinationv1.AddToScheme,
+	} {
+		if err := add(s); err != nil {
+			panic(err) // static registration of Kubernetes' own types cannot fail
+		}
+	}
+	return s
+}()
+
+// k8sObject returns a new Kubernetes Go object of kind k, or false when Kubernetes has no such type.
+func k8sObject(k *scheme.Kind) (runtime.Object, bool) {
+	o, err := k8sScheme.New(schema.GroupVersionKind{Group: k.Group, Version: k.Version, Kind: k.Kind})
+	return o, err == nil
+}
+
+// protobufToJSON decodes a Kubernetes protobuf body that must hold a k and returns its JSON form.
+func protobufToJSON(k *scheme.Kind, body []byte) ([]byte, error) {
+	into, ok := k8sObject(k)
+	if !ok {
+		return nil, apierrors.NewUnsupportedMediaType(protobufMediaType)
+	}
+	ser := protobuf.NewSerializer(k8sScheme, k8sScheme)
+	obj, gvk, err := ser.Decode(body, nil, into)
+	if err != nil {
+		return nil, apierrors.NewBadRequest("decode protobuf body: %v", err)
+	}
+	if gvk != nil && (gvk.Kind != k.Kind || gvk.Group != k.Group) {
+		return nil, apierrors.NewBadRequest("the kind in the data (%s) does not match the expected kind (%s)", gvk.Kind, k.Kind)
+	}
+	// Kubernetes' Go types encode unset structs as {} and unset times as null; drop them so that
+	// fieldValidation judges only what the client set.
+	var m map[string]any
+	b, err := json.Marshal(obj)
+	if err == nil {
+		err = json.Unmarshal(b, &m)
+	}
+	if err == nil {
+		pruneEmpty(m)
+		b, err = json.Marshal(m)
+	}
+	if err != nil {
+		return nil, apierrors.NewInternal(err)
+	}
+	return b, nil
+}
+
+// pruneEmpty removes null values and objects that are empty once pruned, recursively.
+func pruneEmpty(m map[string]any) {
+	for k, v := range m {
+		switch x := v.(type) {
+		case nil:
+			delete(m, k)
+		case map[string]any:
+			pruneEmpty(x)
+			if len(x) == 0 {
+				delete(m, k)
+			}
+		case []any:
+			for _, e := range x {
+				if em, ok := e.(map[string]any); ok {
+					pruneEmpty(em)
+				}
+			}
+		}
+	}
+}

@@ -1,0 +1,160 @@
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+// kubectlEnv is one apiserver binary on a free loopback port and a kubeconfig pointing at it.
+type kubectlEnv struct {
+	t          *testing.T
+	kubectl    string
+	kubeconfig string
+	dir        string
+	server     string
+}
+
+// startKubectlEnv starts bin/keelson-apiserver with an embedded etcd in a scratch directory and
+// writes a kubeconfig for it; the apiserver stops when the test ends.
+func startKubectlEnv(t *testing.T) *kubectlEnv {
+	t.Helper()
+	bin := requireBinaries(t)
+	kubectl, err := exec.LookPath("kubectl")
+	require.NoError(t, err, "kubectl must be on PATH")
+	dir := t.TempDir()
+	port := loopbackPort(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	cmd := exec.CommandContext(ctx, filepath.Join(bin, "keelson-apiserver"),
+		"--port", strconv.Itoa(port), "--bind-address", "127.0.0.1",
+		"--etcd-client-port", "0", "--etcd-peer-port", "0", "--data-dir", filepath.Join(dir, "etcd"))
+	logf, err := os.Create(filepath.Join(dir, "apiserver.log"))
+	require.NoError(t, err)
+	cmd.Stdout, cmd.Stderr = logf, logf
+	require.NoError(t, cmd.Start())
+	exited := make(chan struct{})
+	go func() { _ = cmd.Wait(); close(exited) }()
+	t.Cleanup(func() {
+		cancel()
+		<-exited
+		_ = logf.Close()
+		if t.Failed() {
+			if b, err := os.ReadFile(logf.Name()); err == nil {
+				t.Logf("apiserver log:\n%s", b)
+			}
+		}
+	})
+	server := fmt.Sprintf("http://127.0.0.1:%d", port)
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		resp, err := http.Get(server + "/readyz")
+		if err == nil {
+			_ = resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				break
+			}
+		}
+		select {
+		case <-exited:
+			t.Fatal("the apiserver exited before it was ready")
+		case <-time.After(100 * time.Millisecond):
+		}
+		require.True(t, time.Now().Before(deadline), "the apiserver did not get ready")
+	}
+	kubeconfig := filepath.Join(dir, "kubeconfig")
+	require.NoError(t, os.WriteFile(kubeconfig, []byte(fmt.Sprintf(`apiVersion: v1
+kind: Config
+clusters:
+- name: keelson
+  cluster:
+    server: %s
+contexts:
+- name: keelson
+  context: {cluster: keelson, user: admin}
+current-context: keelson
+users:
+- name: admin
+  user: {}
+`, server)), 0o600))
+	return &kubectlEnv{t: t, kubectl: kubectl, kubeconfig: kubeconfig, dir: dir, server: server}
+}
+
+func loopbackPort(t *testing.T) int {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer func() { _ = ln.Close() }()
+	return ln.Addr().(*net.TCPAddr).Port
+}
+
+// kubectlResult is what one kubectl run printed and how it exited.
+type kubectlResult struct {
+	stdout, stderr string
+	code           int
+}
+
+// run runs kubectl with args (and extra environment) and returns its output and exit code.
+func (e *kubectlEnv) run(env []string, args ...string) kubectlResult {
+	e.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, e.kubectl, append([]string{"--kubeconfig", e.kubeconfig}, args...)...)
+	cmd.Env = append(os.Environ(), env...)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	code := 0
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		code = ee.ExitCode()
+	} else {
+		require.NoError(e.t, err, "kubectl %s", strings.Join(args, " "))
+	}
+	return kubectlResult{stdout: out.String(), stderr: errb.String(), code: code}
+}
+
+// ok runs kubectl, requires exit code 0, and returns stdout.
+func (e *kubectlEnv) ok(args ...string) string {
+	e.t.Helper()
+	r := e.run(nil, args...)
+	require.Equal(e.t, 0, r.code, "kubectl %s\nstdout: %s\nstderr: %s", strings.Join(args, " "), r.stdout, r.stderr)
+	return r.stdout
+}
+
+// fails runs kubectl, requires exit code 1, and returns stderr.
+func (e *kubectlEnv) fails(args ...string) string {
+	e.t.Helper()
+	r := e.run(nil, args...)
+	require.Equal(e.t, 1, r.code, "kubectl %s should fail\nstdout: %s\nstderr: %s", strings.Join(args, " "), r.stdout, r.stderr)
+	return r.stderr
+}
+
+// file writes content to a file in the scratch directory and returns its path.
+func (e *kubectlEnv) file(name, content string) string {
+	e.t.Helper()
+	p := filepath.Join(e.dir, name)
+	require.NoError(e.t, os.WriteFile(p, []byte(content), 0o600))
+	return p
+}
+
+// rows returns the lines of a table output without the header, each split into columns.
+func tableRows(out string) [][]string {
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	var rs [][]string
+	for _, l := range lines[1:] {
+		rs = append(rs, strings.Fields(l))
+	}
+	return rs
+}
