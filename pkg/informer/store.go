@@ -110,12 +110,7 @@ func (s *Store[T]) List() []T {
 	for k := range s.items {
 		keys = append(keys, k)
 	}
-	sort.Strings(keys)
-	out := make([]T, len(keys))
-	for i, k := range keys {
-		out[i] = s.items[k]
-	}
-	return out
+	return s.sorted(keys)
 }
 
 // ByIndex returns the objects whose index values include value, ordered by key. An unknown index
@@ -128,6 +123,11 @@ func (s *Store[T]) ByIndex(index, value string) []T {
 	for k := range set {
 		keys = append(keys, k)
 	}
+	return s.sorted(keys)
+}
+
+// sorted returns the objects at keys in key order; the caller holds s.mu.
+func (s *Store[T]) sorted(keys []string) []T {
 	sort.Strings(keys)
 	out := make([]T, len(keys))
 	for i, k := range keys {
