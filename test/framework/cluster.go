@@ -43,9 +43,12 @@ type replica struct {
 }
 
 // Start starts etcd and opts.APIServers apiservers, waits until every one is ready, and registers
-// their shutdown with tb.Cleanup.
+// their shutdown with tb.Cleanup, followed by a check that no goroutine running Keelson code
+// outlived them.
 func Start(tb testing.TB, opts Options) *Cluster {
 	tb.Helper()
+	// Registered first, so it runs after every other cleanup of the cluster.
+	checkLeaks(tb)
 	if opts.APIServers <= 0 {
 		opts.APIServers = 1
 	}
