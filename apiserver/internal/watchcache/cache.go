@@ -106,9 +106,9 @@ type Cache struct {
 func New(cfg Config) *Cache {
 	cfg.setDefaults()
 	return &Cache{
-		cfg:      cfg,
-		items:    map[string]*item{},
-		ring:     make([]*Event, cfg.Capacity),
+		cfg:          cfg,
+		items:        map[string]*item{},
+		ring:         make([]*Event, cfg.Capacity),
 		watchers:     map[*Watcher]struct{}{},
 		changed:      make(chan struct{}),
 		wantProgress: make(chan struct{}, 1),
