@@ -110,7 +110,9 @@ func (e *kubectlEnv) run(env []string, args ...string) kubectlResult {
 	e.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, e.kubectl, append([]string{"--kubeconfig", e.kubeconfig}, args...)...)
+	// A private discovery cache: kubectl keeps one per server address for hours.
+	cmd := exec.CommandContext(ctx, e.kubectl, append([]string{"--kubeconfig", e.kubeconfig,
+		"--cache-dir", filepath.Join(e.dir, "cache")}, args...)...)
 	cmd.Env = append(os.Environ(), env...)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb

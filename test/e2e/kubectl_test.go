@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -179,7 +180,8 @@ func TestKubectl(t *testing.T) {
 	})
 
 	t.Run("get -w sees an update", func(t *testing.T) {
-		cmd := exec.Command(e.kubectl, "--kubeconfig", e.kubeconfig, "get", "deploy", "web", "-w", "--request-timeout=30s")
+		cmd := exec.Command(e.kubectl, "--kubeconfig", e.kubeconfig, "--cache-dir", filepath.Join(e.dir, "cache"),
+			"get", "deploy", "web", "-w", "--request-timeout=30s")
 		stdout, err := cmd.StdoutPipe()
 		require.NoError(t, err)
 		require.NoError(t, cmd.Start())
@@ -230,6 +232,48 @@ func TestKubectl(t *testing.T) {
 		out := e.ok("describe", "deploy", "web")
 		require.Contains(t, out, "Name:                   web")
 		require.Contains(t, out, "Image:      nginx:1.29")
+	})
+
+	t.Run("scale rc, rs and deployment through the scale subresource", func(t *testing.T) {
+		rc := e.file("rc.yaml", "apiVersion: v1\nkind: ReplicationController\nmetadata: {name: legacy}\nspec:\n  replicas: 2\n  selector: {app: legacy}\n"+
+			"  template:\n    metadata: {labels: {app: legacy}}\n    spec:\n      containers: [{name: c, image: busybox}]\n")
+		rs := e.file("rs.yaml", "apiVersion: apps/v1\nkind: ReplicaSet\nmetadata: {name: front}\nspec:\n  replicas: 1\n  selector: {matchLabels: {app: front}}\n"+
+			"  template:\n    metadata: {labels: {app: front}}\n    spec:\n      containers: [{name: c, image: busybox}]\n")
+		e.ok("create", "-f", rc, "-f", rs)
+		require.Equal(t, "replicationcontroller/legacy scaled\n", e.ok("scale", "rc", "legacy", "--replicas=4"))
+		require.Equal(t, "replicaset.apps/front scaled\n", e.ok("scale", "rs", "front", "--replicas=3"))
+		require.Equal(t, "deployment.apps/web scaled\n", e.ok("scale", "deploy", "web", "--current-replicas=3", "--replicas=2"))
+		require.Contains(t, e.fails("scale", "deploy", "web", "--current-replicas=3", "--replicas=1"), "Expected replicas to be 3, was 2")
+		require.Equal(t, "4 3 2", e.ok("get", "rc/legacy", "rs/front", "deploy/web", "-o", "jsonpath={.items[*].spec.replicas}"))
+		out := e.ok("get", "rc", "legacy")
+		require.Equal(t, []string{"legacy", "4", "0", "0"}, tableRows(out)[0][:4])
+		out = e.ok("get", "all")
+		require.Contains(t, out, "replicationcontroller/legacy")
+		require.Contains(t, out, "replicaset.apps/front")
+		require.Contains(t, out, "deployment.apps/web")
+	})
+
+	t.Run("nodes: get, describe, cordon, uncordon and drain", func(t *testing.T) {
+		node := e.file("node.yaml", "apiVersion: v1\nkind: Node\nmetadata:\n  name: node-1\n  labels: {node-role.kubernetes.io/worker: \"\"}\n"+
+			"status:\n  conditions: [{type: Ready, status: \"True\"}]\n  nodeInfo: {kubeletVersion: v1.32.0}\n")
+		e.ok("create", "-f", node)
+		out := e.ok("get", "nodes")
+		require.Equal(t, []string{"NAME", "STATUS", "ROLES", "AGE", "VERSION"}, strings.Fields(strings.Split(out, "\n")[0]))
+		row := tableRows(out)[0]
+		require.Equal(t, []string{"node-1", "Ready", "worker"}, row[:3])
+		require.Equal(t, "v1.32.0", row[4])
+		pod := e.file("bound.yaml", strings.Replace(podManifest, "spec:\n", "spec:\n  nodeName: node-1\n", 1))
+		e.ok("create", "-f", pod)
+		require.Contains(t, e.ok("describe", "node", "node-1"), "default                     p1")
+		require.Contains(t, e.ok("describe", "pod", "p1"), "Node:         node-1/")
+		require.Equal(t, "node/node-1 cordoned\n", e.ok("cordon", "node-1"))
+		require.Equal(t, "Ready,SchedulingDisabled", tableRows(e.ok("get", "node", "node-1"))[0][1])
+		require.Equal(t, "node/node-1 uncordoned\n", e.ok("uncordon", "node-1"))
+		require.Equal(t, "Ready", tableRows(e.ok("get", "node", "node-1"))[0][1])
+		out = e.ok("drain", "node-1", "--force", "--ignore-daemonsets", "--grace-period=0")
+		require.Contains(t, out, "pod/p1 evicted")
+		require.Contains(t, out, "node/node-1 drained")
+		require.Equal(t, "", e.ok("get", "pods", "-o", "name"))
 	})
 
 	t.Run("unsupported requests get a clear error", func(t *testing.T) {

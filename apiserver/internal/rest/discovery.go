@@ -13,8 +13,10 @@ var servedVerbs = []string{"create", "delete", "get", "list", "patch", "update",
 
 // subresourceVerbs are the verbs of each subresource this edge serves.
 var subresourceVerbs = map[string][]string{
-	"status":  {"get", "patch", "update"},
-	"binding": {"create"},
+	"status":   {"get", "patch", "update"},
+	"binding":  {"create"},
+	"scale":    {"get", "patch", "update"},
+	"eviction": {"create"},
 }
 
 type apiVersions struct {
@@ -126,10 +128,13 @@ func (h *Handler) serveResources(w http.ResponseWriter, group, version string) b
 			if !ok {
 				continue
 			}
+			g, v, kind := subresourceKind(k, sub)
 			list.Resources = append(list.Resources, apiResource{
 				Name:       k.Resource + "/" + sub,
 				Namespaced: k.Namespaced,
-				Kind:       subresourceKind(k, sub),
+				Group:      g,
+				Version:    v,
+				Kind:       kind,
 				Verbs:      verbs,
 			})
 		}
@@ -142,9 +147,14 @@ func (h *Handler) serveResources(w http.ResponseWriter, group, version string) b
 }
 
 // subresourceKind names the kind a subresource's body carries.
-func subresourceKind(k *scheme.Kind, sub string) string {
-	if sub == "binding" {
-		return "Binding"
+func subresourceKind(k *scheme.Kind, sub string) (group, version, kind string) {
+	switch sub {
+	case "binding":
+		return "", "", "Binding"
+	case "scale":
+		return "autoscaling", "v1", "Scale"
+	case "eviction":
+		return "policy", "v1", "Eviction"
 	}
-	return k.Kind
+	return "", "", k.Kind
 }

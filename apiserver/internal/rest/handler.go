@@ -127,8 +127,21 @@ func (h *Handler) parse(group, version string, segs []string) (*request, error) 
 
 // serveResource dispatches a resource request by method.
 func (h *Handler) serveResource(w http.ResponseWriter, r *http.Request, req *request) {
-	if req.subresource != "" && req.subresource != "status" && req.subresource != "binding" {
-		writeError(w, apierrors.NewMethodNotSupported(req.kind.Group, req.kind.Resource+"/"+req.subresource, strings.ToLower(r.Method)))
+	if req.subresource != "" && !req.kind.HasSubresource(req.subresource) {
+		writeError(w, &apierrors.StatusError{Reason: apierrors.ReasonNotFound, Code: http.StatusNotFound,
+			Message: "the server could not find the requested resource"})
+		return
+	}
+	switch req.subresource {
+	case "", "status", "binding":
+	case "scale":
+		h.scale(w, r, req)
+		return
+	case "eviction":
+		h.evict(w, r, req)
+		return
+	default:
+		writeError(w, apierrors.NewMethodNotSupported(req.kind.Group, req.kind.Resource+"/"+req.subresource, methodVerb(r)))
 		return
 	}
 	switch {
@@ -147,7 +160,7 @@ func (h *Handler) serveResource(w http.ResponseWriter, r *http.Request, req *req
 	case r.Method == http.MethodDelete:
 		h.remove(w, r, req)
 	default:
-		writeError(w, apierrors.NewMethodNotSupported(req.kind.Group, req.kind.Resource, strings.ToLower(r.Method)))
+		writeError(w, apierrors.NewMethodNotSupported(req.kind.Group, req.kind.Resource, methodVerb(r)))
 	}
 }
 
@@ -183,6 +196,18 @@ func (h *Handler) serveGroup(w http.ResponseWriter, name string) {
 func notFoundPath() error {
 	return &apierrors.StatusError{Reason: apierrors.ReasonNotFound, Code: http.StatusNotFound,
 		Message: "the server could not find the requested resource", Details: &apierrors.Details{}}
+}
+
+// methodVerb names an HTTP method as an API verb in messages.
+func methodVerb(r *http.Request) string {
+	switch r.Method {
+	case http.MethodPost:
+		return "create"
+	case http.MethodPut:
+		return "update"
+	default:
+		return strings.ToLower(r.Method)
+	}
 }
 
 func splitPath(p string) []string {

@@ -1,0 +1,174 @@
+package rest
+
+import (
+	"encoding/json"
+	"net/http"
+	"strconv"
+
+	k8sautoscalingv1 "k8s.io/api/autoscaling/v1"
+	"k8s.io/apimachinery/pkg/types"
+
+	"github.com/keelson-dev/keelson/apiserver/internal/registry"
+	"github.com/keelson-dev/keelson/pkg/apierrors"
+	"github.com/keelson-dev/keelson/pkg/scheme"
+)
+
+// scale serves the <workload>/scale subresource as an autoscaling/v1 Scale: GET reads spec and
+// status replicas and the selector; PUT and PATCH change spec.replicas through a conditional update
+// of the workload. A Scale carrying a resourceVersion fails with Conflict when the workload moved on.
+func (h *Handler) scale(w http.ResponseWriter, r *http.Request, req *request) {
+	if req.name == "" {
+		writeError(w, apierrors.NewMethodNotSupported(req.kind.Group, req.kind.Resource+"/scale", "list"))
+		return
+	}
+	switch r.Method {
+	case http.MethodGet:
+		obj, err := req.store.Get(r.Context(), req.namespace, req.name, registry.GetOptions{})
+		if err != nil {
+			writeError(w, err)
+			return
+		}
+		sc, err := scaleOf(req.kind, obj)
+		if err != nil {
+			writeError(w, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, sc)
+	case http.MethodPut, http.MethodPatch:
+		h.writeScale(w, r, req)
+	default:
+		writeError(w, apierrors.NewMethodNotSupported(req.kind.Group, req.kind.Resource+"/scale", methodVerb(r)))
+	}
+}
+
+func (h *Handler) writeScale(w http.ResponseWriter, r *http.Request, req *request) {
+	body, dry, err := readWrite(r)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	var apply func([]byte) ([]byte, error)
+	if r.Method == http.MethodPut {
+		if mediaType(r) != "application/json" {
+			writeError(w, apierrors.NewUnsupportedMediaType(r.Header.Get("Content-Type")))
+			return
+		}
+		apply = func([]byte) ([]byte, error) { return body, nil }
+	} else if apply, err = scalePatcher(mediaType(r), body); err != nil {
+		writeError(w, err)
+		return
+	}
+	ctx := r.Context()
+	for attempt := 0; ; attempt++ {
+		cur, err := req.store.Get(ctx, req.namespace, req.name, registry.GetOptions{})
+		if err != nil {
+			writeError(w, err)
+			return
+		}
+		curScale, err := scaleOf(req.kind, cur)
+		if err != nil {
+			writeError(w, err)
+			return
+		}
+		orig, err := json.Marshal(curScale)
+		if err != nil {
+			writeError(w, apierrors.NewInternal(err))
+			return
+		}
+		out, err := apply(orig)
+		if err != nil {
+			writeError(w, apierrors.NewBadRequest("unable to apply patch to Scale %q: %v", req.name, err))
+			return
+		}
+		var next k8sautoscalingv1.Scale
+		if err := json.Unmarshal(out, &next); err != nil {
+			writeError(w, apierrors.NewBadRequest("the body of the request is not a Scale: %v", err))
+			return
+		}
+		if next.Name != "" && next.Name != req.name {
+			writeError(w, apierrors.NewBadRequest("the name of the object (%s) does not match the name on the URL (%s)", next.Name, req.name))
+			return
+		}
+		if next.Spec.Replicas < 0 {
+			writeError(w, apierrors.NewInvalid("autoscaling", "Scale", req.name, []apierrors.Cause{{
+				Type: "FieldValueInvalid", Field: "spec.replicas",
+				Message: "Invalid value: " + strconv.Itoa(int(next.Spec.Replicas)) + ": must be greater than or equal to 0"}}))
+			return
+		}
+		pinned := next.ResourceVersion != "" && next.ResourceVersion != curScale.ResourceVersion
+		if pinned {
+			writeError(w, apierrors.NewConflict(req.kind.Group, req.kind.Resource, req.name, apierrors.ModifiedMessage))
+			return
+		}
+		doc, err := toMap(req.kind, cur)
+		if err != nil {
+			writeError(w, apierrors.NewInternal(err))
+			return
+		}
+		spec, _ := doc["spec"].(map[string]any)
+		if spec == nil {
+			spec = map[string]any{}
+			doc["spec"] = spec
+		}
+		spec["replicas"] = next.Spec.Replicas
+		b, err := json.Marshal(doc)
+		if err != nil {
+			writeError(w, apierrors.NewInternal(err))
+			return
+		}
+		obj, err := fromJSON(req.kind, b, decodeOptions{})
+		if err != nil {
+			writeError(w, err)
+			return
+		}
+		stored, err := req.store.Update(ctx, req.namespace, obj, registry.UpdateOptions{DryRun: dry, FieldManager: r.URL.Query().Get("fieldManager")})
+		if apierrors.IsConflict(err) && next.ResourceVersion == "" && attempt < patchRetries {
+			continue
+		}
+		if err != nil {
+			writeError(w, err)
+			return
+		}
+		sc, err := scaleOf(req.kind, stored)
+		if err != nil {
+			writeError(w, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, sc)
+		return
+	}
+}
+
+// scalePatcher applies a patch to a Scale's JSON.
+func scalePatcher(mediaType string, patch []byte) (func([]byte) ([]byte, error), error) {
+	if mediaType == registry.PatchStrategic {
+		// A Scale has no lists, so a strategic merge patch is a merge patch.
+		mediaType = registry.PatchMerge
+	}
+	return patcher(nil, mediaType, patch)
+}
+
+// scaleOf returns the autoscaling/v1 Scale of a workload.
+func scaleOf(k *scheme.Kind, workload scheme.Object) (*k8sautoscalingv1.Scale, error) {
+	m, err := toMap(k, workload)
+	if err != nil {
+		return nil, apierrors.NewInternal(err)
+	}
+	o := obj(m)
+	sc := &k8sautoscalingv1.Scale{}
+	sc.APIVersion, sc.Kind = "autoscaling/v1", "Scale"
+	meta := workload.GetMetadata()
+	sc.Name, sc.Namespace, sc.ResourceVersion = meta.GetName(), meta.GetNamespace(), meta.GetResourceVersion()
+	sc.UID = types.UID(meta.GetUid())
+	if ts := meta.GetCreationTimestamp(); ts != nil {
+		sc.CreationTimestamp.Time = ts.AsTime()
+	}
+	sc.Spec.Replicas = int32(o.num("spec", "replicas"))
+	sc.Status.Replicas = int32(o.num("status", "replicas"))
+	if k.Kind == "ReplicationController" {
+		sc.Status.Selector = mapSelector(o.obj("spec", "selector"))
+	} else if sel := labelSelector(o.obj("spec", "selector")); sel != "<none>" {
+		sc.Status.Selector = sel
+	}
+	return sc, nil
+}
