@@ -35,6 +35,9 @@ type Config struct {
 type Scheduler struct {
 	cfg                Config
 	nextStartNodeIndex int
+	// scoreSlab backs every cycle's score lists in turn; a cycle's scores are dead once Schedule
+	// returns (the Result copies what it keeps), so one slab serves them all.
+	scoreSlab []int64
 }
 
 // New returns a Scheduler.

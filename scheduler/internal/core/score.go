@@ -15,6 +15,9 @@ import (
 func (s *Scheduler) score(ctx context.Context, state *algorithm.CycleState, pod *nodeinfo.PodInfo, snap *nodeinfo.Snapshot, nodes []*nodeinfo.NodeInfo) ([][]int64, error) {
 	prios := s.cfg.Priorities
 	scores := make([][]int64, len(prios))
+	if need := len(prios) * len(nodes); cap(s.scoreSlab) < need {
+		s.scoreSlab = make([]int64, need)
+	}
 	active := make([]int, 0, len(prios))
 	for p, wp := range prios {
 		if ps, ok := wp.Priority.(algorithm.PreScore); ok {
@@ -26,7 +29,8 @@ func (s *Scheduler) score(ctx context.Context, state *algorithm.CycleState, pod 
 				return nil, fmt.Errorf("priority %s: %w", wp.Priority.Name(), err)
 			}
 		}
-		scores[p] = make([]int64, len(nodes))
+		// Every element is written below before anything reads it.
+		scores[p] = s.scoreSlab[p*len(nodes) : (p+1)*len(nodes) : (p+1)*len(nodes)]
 		active = append(active, p)
 	}
 	parallelize(s.cfg.Parallelism, len(nodes), nil, func(i int) {
