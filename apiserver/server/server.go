@@ -15,6 +15,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/soheilhy/cmux"
 	clientv3 "go.etcd.io/etcd/client/v3"
+	"go.etcd.io/etcd/server/v3/etcdserver/api/v3client"
 	"go.uber.org/zap"
 	"golang.org/x/sync/errgroup"
 	"google.golang.org/grpc"
@@ -88,19 +89,23 @@ func (s *Server) EtcdClient() *clientv3.Client {
 // replica; the listener closes and in-flight requests get ShutdownTimeout to finish; then the
 // caches, the compactor, the etcd client and the embedded etcd stop, in that order.
 func (s *Server) Run(ctx context.Context) error {
-	endpoints := s.cfg.EtcdServers
-	if len(endpoints) == 0 {
+	var cli *clientv3.Client
+	if len(s.cfg.EtcdServers) == 0 {
 		e, url, err := startEmbeddedEtcd(s.cfg, s.lg)
 		if err != nil {
 			return err
 		}
 		defer e.Close()
-		endpoints = []string{url}
+		// The embedded member is served in-process: calls go straight to its KV and watch
+		// servers, with no gRPC or loopback connection between the two. Its client URL stays
+		// open for etcdctl.
+		cli = v3client.New(e.Server)
 		s.lg.Info("embedded etcd started", zap.String("dataDir", s.cfg.DataDir), zap.String("url", url))
-	}
-	cli, err := newEtcdClient(ctx, endpoints, s.lg)
-	if err != nil {
-		return err
+	} else {
+		var err error
+		if cli, err = newEtcdClient(ctx, s.cfg.EtcdServers, s.lg); err != nil {
+			return err
+		}
 	}
 	defer func() { _ = cli.Close() }()
 

@@ -46,7 +46,8 @@ func BenchmarkSchedulingBasic(b *testing.B) {
 		b.Run(fmt.Sprintf("nodes=%d/pods=%d", nodes, schedPods), func(b *testing.B) {
 			ctx, cancel := context.WithTimeout(context.Background(), schedTimeout)
 			defer cancel()
-			cl := framework.Start(b, framework.Options{})
+			// The apiserver on its embedded etcd, as `make run` deploys it.
+			cl := framework.Start(b, framework.Options{APIServers: 1, EmbeddedEtcd: true})
 			// Straight to the apiserver, no test proxy, for the scheduler and the baseline alike.
 			addr := cl.APIServer(0).Addr().String()
 			c := cl.Client(addr)

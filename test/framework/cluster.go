@@ -23,6 +23,9 @@ type Options struct {
 	Configure func(*server.Config)
 	// Logger receives the servers' logs (default: the test log at warn level).
 	Logger *zap.Logger
+	// EmbeddedEtcd runs the apiserver on its own embedded etcd, as `make run` does, instead of on
+	// a separate etcd behind a proxy. It allows one apiserver, and no CutEtcd or EtcdClient.
+	EmbeddedEtcd bool
 }
 
 // Cluster is a running test cluster.
@@ -30,6 +33,8 @@ type Cluster struct {
 	t         testing.TB
 	opts      Options
 	etcdProxy *proxy
+	// embeddedDir is the embedded etcd's data directory, kept across restarts.
+	embeddedDir string
 	etcdURL   string
 	apis      []*replica
 }
@@ -55,15 +60,23 @@ func Start(tb testing.TB, opts Options) *Cluster {
 	if opts.Logger == nil {
 		opts.Logger = zaptest.NewLogger(tb, zaptest.Level(zap.WarnLevel))
 	}
-	_, url := startEtcd(tb)
-	// The apiservers reach etcd through a proxy too, so a test can cut them off from it.
-	ep, err := newProxy()
-	if err != nil {
-		tb.Fatalf("etcd proxy: %v", err)
+	c := &Cluster{t: tb, opts: opts}
+	if opts.EmbeddedEtcd {
+		if opts.APIServers != 1 {
+			tb.Fatalf("an embedded etcd serves one apiserver, not %d", opts.APIServers)
+		}
+		c.embeddedDir = tb.TempDir()
+	} else {
+		_, url := startEtcd(tb)
+		// The apiservers reach etcd through a proxy too, so a test can cut them off from it.
+		ep, err := newProxy()
+		if err != nil {
+			tb.Fatalf("etcd proxy: %v", err)
+		}
+		tb.Cleanup(ep.Close)
+		ep.Resume(strings.TrimPrefix(url, "http://"))
+		c.etcdProxy, c.etcdURL = ep, url
 	}
-	tb.Cleanup(ep.Close)
-	ep.Resume(strings.TrimPrefix(url, "http://"))
-	c := &Cluster{t: tb, opts: opts, etcdProxy: ep, etcdURL: url}
 	for i := 0; i < opts.APIServers; i++ {
 		p, err := newProxy()
 		if err != nil {
@@ -84,10 +97,18 @@ func Start(tb testing.TB, opts Options) *Cluster {
 }
 
 // CutEtcd cuts every apiserver off from etcd, as an outage would, until ResumeEtcd.
-func (c *Cluster) CutEtcd() { c.etcdProxy.Cut() }
+func (c *Cluster) CutEtcd() { c.sharedEtcd().Cut() }
 
 // ResumeEtcd lets the apiservers reach etcd again.
-func (c *Cluster) ResumeEtcd() { c.etcdProxy.Resume(strings.TrimPrefix(c.etcdURL, "http://")) }
+func (c *Cluster) ResumeEtcd() { c.sharedEtcd().Resume(strings.TrimPrefix(c.etcdURL, "http://")) }
+
+// sharedEtcd returns the proxy to the cluster's own etcd; a cluster on an embedded etcd has none.
+func (c *Cluster) sharedEtcd() *proxy {
+	if c.etcdProxy == nil {
+		c.t.Fatalf("the cluster runs on the apiserver's embedded etcd: no shared etcd to cut")
+	}
+	return c.etcdProxy
+}
 
 // EtcdURL returns the client URL of the cluster's etcd.
 func (c *Cluster) EtcdURL() string { return c.etcdURL }
@@ -111,8 +132,14 @@ func (c *Cluster) APIServer(i int) *server.Server { return c.apis[i].srv }
 func (c *Cluster) ServerConfig() server.Config {
 	cfg := server.DefaultConfig()
 	cfg.Port = 0
-	cfg.EtcdServers = []string{"http://" + c.etcdProxy.Addr()}
-	cfg.DataDir = ""
+	if c.opts.EmbeddedEtcd {
+		cfg.DataDir = c.embeddedDir
+		cfg.EtcdClientPort, cfg.EtcdPeerPort = 0, 0
+		cfg.EtcdUnsafeNoFsync = true
+	} else {
+		cfg.EtcdServers = []string{"http://" + c.etcdProxy.Addr()}
+		cfg.DataDir = ""
+	}
 	cfg.ShutdownTimeout = 5 * time.Second
 	cfg.WatchBookmarkInterval = time.Second
 	cfg.CompactionInterval = 0
@@ -189,6 +216,9 @@ func (c *Cluster) Client(endpoints ...string) *client.Client {
 // EtcdClient returns a raw etcd client of the cluster's etcd, closed when the test ends.
 func (c *Cluster) EtcdClient() *clientv3.Client {
 	c.t.Helper()
+	if c.etcdURL == "" {
+		c.t.Fatalf("the cluster runs on the apiserver's embedded etcd: use APIServer(0).EtcdClient()")
+	}
 	cli, err := clientv3.New(clientv3.Config{Endpoints: []string{c.etcdURL}, DialTimeout: 5 * time.Second, Logger: zap.NewNop()})
 	if err != nil {
 		c.t.Fatalf("etcd client: %v", err)
