@@ -35,8 +35,8 @@ type Cluster struct {
 	etcdProxy *proxy
 	// embeddedDir is the embedded etcd's data directory, kept across restarts.
 	embeddedDir string
-	etcdURL   string
-	apis      []*replica
+	etcdURL     string
+	apis        []*replica
 }
 
 // replica is one apiserver slot: the proxy clients dial stays while servers behind it come and go.
