@@ -62,41 +62,54 @@ func run(b *testing.B, n, conc int, fn func(i int) error) float64 {
 
 // BenchmarkPodCreate measures pod creates per second through the apiserver's gRPC API and raw etcd
 // puts per second of the same stored size against the same etcd, at concurrency 1 and 100, and
-// reports their ratio.
+// reports their ratio. It does so for both topologies: an external etcd that the apiserver and the
+// baseline both reach over gRPC, and the default embedded etcd, which the apiserver and the
+// baseline both reach in-process.
 func BenchmarkPodCreate(b *testing.B) {
-	for _, tc := range []struct{ conc, n int }{{1, 2000}, {100, 10000}} {
-		b.Run(fmt.Sprintf("concurrency=%d", tc.conc), func(b *testing.B) {
-			cl := framework.Start(b, framework.Options{})
-			// Straight to the apiserver, as the etcd baseline goes straight to etcd: no test proxy.
-			c := cl.Client(cl.APIServer(0).Addr().String())
-			cli := cl.EtcdClient()
-			ctx := context.Background()
-			value := string(mustMarshal(b, benchPod("p-00000")))
-
-			puts := run(b, tc.n, tc.conc, func(i int) error {
-				_, err := cli.Put(ctx, fmt.Sprintf("/bench/raw/%d", i), value)
-				return err
+	for _, topology := range []string{"external", "embedded"} {
+		for _, tc := range []struct{ conc, n int }{{1, 2000}, {100, 10000}} {
+			b.Run(fmt.Sprintf("etcd=%s/concurrency=%d", topology, tc.conc), func(b *testing.B) {
+				embedded := topology == "embedded"
+				cl := framework.Start(b, framework.Options{APIServers: 1, EmbeddedEtcd: embedded})
+				// Straight to the apiserver, as the etcd baseline goes straight to etcd: no test proxy.
+				c := cl.Client(cl.APIServer(0).Addr().String())
+				cli := cl.APIServer(0).EtcdClient()
+				if !embedded {
+					cli = cl.EtcdClient()
+				}
+				benchCreates(b, topology, tc.conc, tc.n, c, cli)
 			})
-			// A guarded transaction is what the apiserver does per create; measure it too.
-			txns := run(b, tc.n, tc.conc, func(i int) error {
-				key := fmt.Sprintf("/bench/txn/%d", i)
-				_, err := cli.Txn(ctx).If(clientv3.Compare(clientv3.CreateRevision(key), "=", 0)).Then(clientv3.OpPut(key, value)).Commit()
-				return err
-			})
-			pods := c.Pods("default")
-			creates := run(b, tc.n, tc.conc, func(i int) error {
-				_, err := pods.Create(ctx, benchPod(fmt.Sprintf("p-%05d", i)))
-				return err
-			})
-			b.ReportMetric(puts, "etcd-puts/s")
-			b.ReportMetric(txns, "etcd-txns/s")
-			b.ReportMetric(creates, "creates/s")
-			b.ReportMetric(creates/puts, "creates/puts")
-			b.ReportMetric(0, "ns/op")
-			fmt.Printf("pod create, concurrency %d: %.0f creates/s through the apiserver, %.0f raw etcd puts/s, %.0f guarded etcd txns/s: ratio creates/puts %.2f\n",
-				tc.conc, creates, puts, txns, creates/puts)
-		})
+		}
 	}
+}
+
+// benchCreates measures raw puts, guarded transactions and apiserver creates on one cluster.
+func benchCreates(b *testing.B, topology string, conc, n int, c *client.Client, cli *clientv3.Client) {
+	b.Helper()
+	ctx := context.Background()
+	value := string(mustMarshal(b, benchPod("p-00000")))
+	puts := run(b, n, conc, func(i int) error {
+		_, err := cli.Put(ctx, fmt.Sprintf("/bench/raw/%d", i), value)
+		return err
+	})
+	// A guarded transaction is what the apiserver does per create; measure it too.
+	txns := run(b, n, conc, func(i int) error {
+		key := fmt.Sprintf("/bench/txn/%d", i)
+		_, err := cli.Txn(ctx).If(clientv3.Compare(clientv3.CreateRevision(key), "=", 0)).Then(clientv3.OpPut(key, value)).Commit()
+		return err
+	})
+	pods := c.Pods("default")
+	creates := run(b, n, conc, func(i int) error {
+		_, err := pods.Create(ctx, benchPod(fmt.Sprintf("p-%05d", i)))
+		return err
+	})
+	b.ReportMetric(puts, "etcd-puts/s")
+	b.ReportMetric(txns, "etcd-txns/s")
+	b.ReportMetric(creates, "creates/s")
+	b.ReportMetric(creates/puts, "creates/puts")
+	b.ReportMetric(0, "ns/op")
+	fmt.Printf("pod create, %s etcd, concurrency %d: %.0f creates/s through the apiserver, %.0f raw etcd puts/s, %.0f guarded etcd txns/s: ratio creates/puts %.2f\n",
+		topology, conc, creates, puts, txns, creates/puts)
 }
 
 func mustMarshal(b *testing.B, m proto.Message) []byte {
