@@ -218,6 +218,12 @@ func TestKubectl(t *testing.T) {
 			strings.Fields(strings.Split(out, "\n")[0]))
 		require.Equal(t, []string{"p1", "0/1", "Pending", "0"}, tableRows(out)[0][:4])
 		require.Contains(t, e.ok("get", "pods", "-A"), "default     p1")
+		// Pod updates may change only a few spec fields: what kubectl sends back must not look like more.
+		require.Equal(t, "pod/p1 image updated\n", e.ok("set", "image", "pod/p1", "c=busybox:1.37"))
+		require.Equal(t, "pod/p1 labeled\n", e.ok("label", "pod", "p1", "x=y"))
+		replaced := e.file("p1.yaml", strings.Replace(e.ok("get", "pod", "p1", "-o", "yaml"), "busybox:1.37", "busybox:1.36", 1))
+		require.Equal(t, "pod/p1 replaced\n", e.ok("replace", "-f", replaced))
+		require.Equal(t, "busybox:1.36", e.ok("get", "pod", "p1", "-o", "jsonpath={.spec.containers[0].image}"))
 		require.Equal(t, `pod "p1" deleted`+"\n", e.ok("delete", "-f", pod))
 		require.Equal(t, "", e.ok("get", "pods", "-o", "name"))
 		e.ok("create", "-f", pod)

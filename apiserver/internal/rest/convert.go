@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"reflect"
 	"strconv"
 	"strings"
 	"time"
@@ -214,6 +215,9 @@ func fromJSON(k *scheme.Kind, body []byte, opts decodeOptions) (scheme.Object, e
 	}
 	delete(m, "apiVersion")
 	delete(m, "kind")
+	if typed, ok := k8sObject(k); ok {
+		pruneZeroStructs(m, reflect.TypeOf(typed))
+	}
 	obj := k.New()
 	if err := mapToMessage(m, obj, opts); err != nil {
 		return nil, err

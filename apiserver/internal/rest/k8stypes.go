@@ -7,6 +7,7 @@ import (
 	k8sbatchv1 "k8s.io/api/batch/v1"
 	k8scoordinationv1 "k8s.io/api/coordination/v1"
 	k8scorev1 "k8s.io/api/core/v1"
+	k8smetav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/runtime/serializer/protobuf"
@@ -38,6 +39,20 @@ var k8sScheme = func() *runtime.Scheme {
 func k8sObject(k *scheme.Kind) (runtime.Object, bool) {
 	o, err := k8sScheme.New(schema.GroupVersionKind{Group: k.Group, Version: k.Version, Kind: k.Kind})
 	return o, err == nil
+}
+
+// deleteOptionsProtobufToJSON decodes a Kubernetes protobuf meta/v1 DeleteOptions, as client-go
+// sends with a DELETE, and returns its JSON form.
+func deleteOptionsProtobufToJSON(body []byte) ([]byte, error) {
+	obj, _, err := protobuf.NewSerializer(k8sScheme, k8sScheme).Decode(body, nil, &k8smetav1.DeleteOptions{})
+	if err != nil {
+		return nil, apierrors.NewBadRequest("decode protobuf DeleteOptions: %v", err)
+	}
+	b, err := json.Marshal(obj)
+	if err != nil {
+		return nil, apierrors.NewInternal(err)
+	}
+	return b, nil
 }
 
 // protobufToJSON decodes a Kubernetes protobuf body that must hold a k and returns its JSON form.

@@ -1,6 +1,7 @@
 package rest
 
 import (
+	"fmt"
 	"net/http"
 	"strconv"
 
@@ -15,9 +16,12 @@ func (h *Handler) get(w http.ResponseWriter, r *http.Request, req *request) {
 		writeError(w, apierrors.NewMethodNotSupported(req.kind.Group, req.kind.Resource+"/binding", "get"))
 		return
 	}
-	obj, err := req.store.Get(r.Context(), req.namespace, req.name, registry.GetOptions{
-		ResourceVersion: r.URL.Query().Get("resourceVersion"),
-	})
+	rv, err := readVersion(r.URL.Query().Get("resourceVersion"), "")
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	obj, err := req.store.Get(r.Context(), req.namespace, req.name, registry.GetOptions{ResourceVersion: rv})
 	if err != nil {
 		writeError(w, err)
 		return
@@ -37,11 +41,16 @@ func (h *Handler) get(w http.ResponseWriter, r *http.Request, req *request) {
 // list serves GET of a collection, as a <Kind>List or as a Table.
 func (h *Handler) list(w http.ResponseWriter, r *http.Request, req *request) {
 	q := r.URL.Query()
+	rv, err := readVersion(q.Get("resourceVersion"), q.Get("resourceVersionMatch"))
+	if err != nil {
+		writeError(w, err)
+		return
+	}
 	opts := registry.ListOptions{
 		LabelSelector:   q.Get("labelSelector"),
 		FieldSelector:   q.Get("fieldSelector"),
 		Continue:        q.Get("continue"),
-		ResourceVersion: q.Get("resourceVersion"),
+		ResourceVersion: rv,
 	}
 	if s := q.Get("limit"); s != "" {
 		n, err := strconv.ParseInt(s, 10, 64)
@@ -87,6 +96,37 @@ func (h *Handler) list(w http.ResponseWriter, r *http.Request, req *request) {
 		"metadata":   listMeta{ResourceVersion: res.ResourceVersion, Continue: res.Continue},
 		"items":      items,
 	})
+}
+
+// readVersion maps Kubernetes' resourceVersion and resourceVersionMatch to the registry's read
+// version: "" (latest, consistent), "0" (the watch cache) or an exact revision. Kubernetes serves a
+// version N without a match, or with NotOlderThan, from any state at least as new as N: the latest
+// state is such a state. Exact reads revision N itself.
+func readVersion(rv, match string) (string, error) {
+	switch match {
+	case "":
+		if rv == "" || rv == "0" {
+			return rv, nil
+		}
+	case "NotOlderThan":
+		if rv == "" {
+			return "", invalidParam("resourceVersionMatch", "resourceVersionMatch is forbidden unless resourceVersion is provided")
+		}
+		if rv == "0" {
+			return rv, nil
+		}
+	case "Exact":
+		if rv == "" || rv == "0" {
+			return "", invalidParam("resourceVersionMatch", "resourceVersionMatch \"Exact\" is forbidden for resourceVersion \"0\" or unset")
+		}
+		return rv, nil
+	default:
+		return "", invalidParam("resourceVersionMatch", fmt.Sprintf("resourceVersionMatch must be Exact or NotOlderThan, not %q", match))
+	}
+	if n, err := strconv.ParseInt(rv, 10, 64); err != nil || n < 0 {
+		return "", apierrors.NewBadRequest("invalid resource version %q: must be a non-negative integer", rv)
+	}
+	return "", nil
 }
 
 type listMeta struct {

@@ -139,7 +139,14 @@ func (h *Handler) remove(w http.ResponseWriter, r *http.Request, req *request) {
 	}
 	var do deleteOptions
 	if len(body) > 0 {
-		if mediaType(r) != "application/json" {
+		switch mediaType(r) {
+		case "application/json":
+		case protobufMediaType:
+			if body, err = deleteOptionsProtobufToJSON(body); err != nil {
+				writeError(w, err)
+				return
+			}
+		default:
 			writeError(w, apierrors.NewUnsupportedMediaType(r.Header.Get("Content-Type")))
 			return
 		}

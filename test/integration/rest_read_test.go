@@ -1,0 +1,156 @@
+package integration
+
+import (
+	"fmt"
+	"net/http"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/keelson-dev/keelson/test/framework"
+)
+
+func TestRESTDiscoveryNamesResourcesAndSubresources(t *testing.T) {
+	cl := framework.Start(t, framework.Options{})
+	base := "http://" + cl.Endpoint(0)
+	code, api := restDo(t, http.MethodGet, base+"/api", "", "")
+	require.Equal(t, http.StatusOK, code)
+	require.Equal(t, "APIVersions", api["kind"])
+	require.Equal(t, []any{"v1"}, api["versions"])
+
+	code, groups := restDo(t, http.MethodGet, base+"/apis", "", "")
+	require.Equal(t, http.StatusOK, code)
+	var names []string
+	for _, g := range groups["groups"].([]any) {
+		names = append(names, g.(map[string]any)["name"].(string))
+	}
+	require.ElementsMatch(t, []string{"apps", "batch", "coordination.k8s.io"}, names)
+
+	code, core := restDo(t, http.MethodGet, base+"/api/v1", "", "")
+	require.Equal(t, http.StatusOK, code)
+	byName := map[string]map[string]any{}
+	for _, r := range core["resources"].([]any) {
+		byName[r.(map[string]any)["name"].(string)] = r.(map[string]any)
+	}
+	require.Equal(t, []any{"po"}, byName["pods"]["shortNames"])
+	require.Equal(t, []any{"all"}, byName["pods"]["categories"])
+	require.Equal(t, true, byName["pods"]["namespaced"])
+	require.Equal(t, false, byName["nodes"]["namespaced"])
+	require.Equal(t, "Eviction", byName["pods/eviction"]["kind"])
+	require.Equal(t, "policy", byName["pods/eviction"]["group"])
+	require.Equal(t, "Scale", byName["replicationcontrollers/scale"]["kind"])
+	require.Equal(t, "autoscaling", byName["replicationcontrollers/scale"]["group"])
+	require.Contains(t, byName["pods"]["verbs"], "watch")
+
+	code, _ = restDo(t, http.MethodGet, base+"/apis/nope/v1", "", "")
+	require.Equal(t, http.StatusNotFound, code)
+	code, idx := restDo(t, http.MethodGet, base+"/openapi/v3", "", "")
+	require.Equal(t, http.StatusOK, code)
+	require.Contains(t, idx["paths"], "apis/apps/v1")
+}
+
+func TestRESTErrorsAreStatusObjects(t *testing.T) {
+	cl := framework.Start(t, framework.Options{})
+	base := "http://" + cl.Endpoint(0)
+	code, st := restDo(t, http.MethodGet, base+"/apis/apps/v1/namespaces/default/deployments/nope", "", "")
+	require.Equal(t, http.StatusNotFound, code)
+	require.Equal(t, map[string]any{
+		"apiVersion": "v1", "kind": "Status", "metadata": map[string]any{}, "status": "Failure",
+		"message": `deployments.apps "nope" not found`, "reason": "NotFound",
+		"details": map[string]any{"name": "nope", "group": "apps", "kind": "deployments"}, "code": float64(404),
+	}, st)
+
+	code, st = restDo(t, http.MethodPost, base+"/api/v1/namespaces/default/pods", "application/json",
+		`{"apiVersion":"v1","kind":"Pod","metadata":{"name":"Bad_Name"},"spec":{"containers":[{"name":"c"}]}}`)
+	require.Equal(t, http.StatusUnprocessableEntity, code)
+	require.Equal(t, "Invalid", st["reason"])
+	var fields []string
+	for _, c := range st["details"].(map[string]any)["causes"].([]any) {
+		fields = append(fields, c.(map[string]any)["field"].(string))
+	}
+	require.Contains(t, fields, "metadata.name")
+	require.Contains(t, fields, "spec.containers[0].image")
+
+	code, st = restDo(t, http.MethodPost, base+"/api/v1/namespaces/default/configmaps?fieldValidation=Strict", "application/json",
+		`{"metadata":{"name":"s"},"bogus":1}`)
+	require.Equal(t, http.StatusBadRequest, code)
+	require.Equal(t, `strict decoding error: unknown field "bogus"`, st["message"])
+
+	code, st = restDo(t, http.MethodPost, base+"/api/v1/namespaces/default/configmaps?dryRun=All", "", `{"metadata":{"name":"dry"}}`)
+	require.Equal(t, http.StatusCreated, code, st)
+	code, _ = restDo(t, http.MethodGet, base+"/api/v1/namespaces/default/configmaps/dry", "", "")
+	require.Equal(t, http.StatusNotFound, code, "a dry run stores nothing")
+
+	code, _ = restDo(t, http.MethodPost, base+"/api/v1/namespaces/default/configmaps", "", `{"metadata":{"name":"p"}}`)
+	require.Equal(t, http.StatusCreated, code)
+	code, st = restDo(t, http.MethodPatch, base+"/api/v1/namespaces/default/configmaps/p", "application/apply-patch+yaml", "data: {}")
+	require.Equal(t, http.StatusUnsupportedMediaType, code)
+	require.Equal(t, "UnsupportedMediaType", st["reason"])
+	code, st = restDo(t, http.MethodPut, base+"/api/v1/namespaces/default/configmaps/p", "",
+		`{"metadata":{"name":"p","resourceVersion":"1"}}`)
+	require.Equal(t, http.StatusConflict, code)
+	require.Equal(t, `Operation cannot be fulfilled on configmaps "p": the object has been modified; please apply your changes to the latest version and try again`, st["message"])
+}
+
+func TestRESTListPagesAndTables(t *testing.T) {
+	cl := framework.Start(t, framework.Options{})
+	base := "http://" + cl.Endpoint(0)
+	for i := range 5 {
+		code, _ := restDo(t, http.MethodPost, base+"/api/v1/namespaces/default/configmaps", "",
+			fmt.Sprintf(`{"metadata":{"name":"c%d","labels":{"i":"%d"}},"data":{"a":"b"}}`, i, i%2))
+		require.Equal(t, http.StatusCreated, code)
+	}
+	var names []string
+	cont := ""
+	for page := 0; ; page++ {
+		require.Less(t, page, 5)
+		code, l := restDo(t, http.MethodGet, base+"/api/v1/namespaces/default/configmaps?limit=2&continue="+cont, "", "")
+		require.Equal(t, http.StatusOK, code)
+		require.Equal(t, "ConfigMapList", l["kind"])
+		for _, it := range l["items"].([]any) {
+			names = append(names, it.(map[string]any)["metadata"].(map[string]any)["name"].(string))
+		}
+		c, _ := l["metadata"].(map[string]any)["continue"].(string)
+		if c == "" {
+			break
+		}
+		cont = c
+	}
+	require.Equal(t, []string{"c0", "c1", "c2", "c3", "c4"}, names)
+
+	code, l := restDo(t, http.MethodGet, base+"/api/v1/configmaps?labelSelector=i%3D1", "", "")
+	require.Equal(t, http.StatusOK, code)
+	require.Len(t, l["items"], 2)
+	code, l = restDo(t, http.MethodGet, base+"/api/v1/namespaces/default/configmaps?fieldSelector=metadata.name%3Dc3", "", "")
+	require.Equal(t, http.StatusOK, code)
+	require.Len(t, l["items"], 1)
+
+	req, err := http.NewRequestWithContext(testContext(t), http.MethodGet, base+"/api/v1/namespaces/default/configmaps/c1", nil)
+	require.NoError(t, err)
+	req.Header.Set("Accept", "application/json;as=Table;v=v1;g=meta.k8s.io,application/json")
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	defer func() { _ = resp.Body.Close() }()
+	var tbl struct {
+		Kind              string
+		ColumnDefinitions []struct {
+			Name, Format string
+			Priority     int
+		}
+		Rows []struct {
+			Cells  []any
+			Object struct {
+				Kind     string
+				Metadata struct{ Name, Namespace string }
+			}
+		}
+	}
+	require.NoError(t, jsonDecode(resp, &tbl))
+	require.Equal(t, "Table", tbl.Kind)
+	require.Equal(t, "Name", tbl.ColumnDefinitions[0].Name)
+	require.Equal(t, "name", tbl.ColumnDefinitions[0].Format)
+	require.Equal(t, "Data", tbl.ColumnDefinitions[1].Name)
+	require.Equal(t, []any{"c1", float64(1)}, tbl.Rows[0].Cells[:2])
+	require.Equal(t, "PartialObjectMetadata", tbl.Rows[0].Object.Kind)
+	require.Equal(t, "default", tbl.Rows[0].Object.Metadata.Namespace)
+}
