@@ -39,29 +39,11 @@ var microTimeFields = map[protoreflect.FullName]bool{
 }
 
 // toMap returns obj as the generic JSON value Kubernetes' own types encode it to, with apiVersion
-// and kind set from k. The converted value passes through Kubernetes' Go type for k, so fields
-// Kubernetes always writes (zero counts in a status, "creationTimestamp": null) are written as it
-// writes them.
+// and kind set from k (see toJSON).
 func toMap(k *scheme.Kind, obj scheme.Object) (map[string]any, error) {
-	m, err := messageToMap(obj)
+	b, err := toJSON(k, obj, true)
 	if err != nil {
 		return nil, err
-	}
-	m["apiVersion"] = k.APIVersion()
-	m["kind"] = k.Kind
-	typed, ok := k8sObject(k)
-	if !ok {
-		return m, nil
-	}
-	b, err := json.Marshal(m)
-	if err == nil {
-		err = json.Unmarshal(b, typed)
-	}
-	if err == nil {
-		b, err = json.Marshal(typed)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("encode %s as Kubernetes JSON: %w", k.Kind, err)
 	}
 	out := map[string]any{}
 	d := json.NewDecoder(bytes.NewReader(b))
@@ -70,6 +52,35 @@ func toMap(k *scheme.Kind, obj scheme.Object) (map[string]any, error) {
 		return nil, fmt.Errorf("encode %s as Kubernetes JSON: %w", k.Kind, err)
 	}
 	return out, nil
+}
+
+// toJSON encodes obj as Kubernetes JSON, with apiVersion and kind when typeMeta is set (list items
+// go without). The converted value passes through Kubernetes' Go type for k, so fields Kubernetes
+// always writes (zero counts in a status, "creationTimestamp": null) are written as it writes them.
+func toJSON(k *scheme.Kind, obj scheme.Object, typeMeta bool) ([]byte, error) {
+	m, err := messageToMap(obj)
+	if err != nil {
+		return nil, err
+	}
+	if typeMeta {
+		m["apiVersion"] = k.APIVersion()
+		m["kind"] = k.Kind
+	}
+	b, err := json.Marshal(m)
+	if err != nil {
+		return nil, fmt.Errorf("encode %s as Kubernetes JSON: %w", k.Kind, err)
+	}
+	typed, ok := k8sObject(k)
+	if !ok {
+		return b, nil
+	}
+	if err := json.Unmarshal(b, typed); err != nil {
+		return nil, fmt.Errorf("encode %s as Kubernetes JSON: %w", k.Kind, err)
+	}
+	if b, err = json.Marshal(typed); err != nil {
+		return nil, fmt.Errorf("encode %s as Kubernetes JSON: %w", k.Kind, err)
+	}
+	return b, nil
 }
 
 // messageToMap encodes msg with protojson and rewrites the fields whose Kubernetes JSON differs.

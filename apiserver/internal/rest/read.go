@@ -1,6 +1,7 @@
 package rest
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -78,17 +79,15 @@ func (h *Handler) list(w http.ResponseWriter, r *http.Request, req *request) {
 		writeJSON(w, http.StatusOK, t)
 		return
 	}
-	items := make([]any, 0, len(res.Items))
+	items := make([]json.RawMessage, 0, len(res.Items))
 	for _, o := range res.Items {
-		m, err := toMap(req.kind, o)
+		// Kubernetes leaves apiVersion and kind out of list items.
+		b, err := toJSON(req.kind, o, false)
 		if err != nil {
 			writeError(w, apierrors.NewInternal(err))
 			return
 		}
-		// Kubernetes leaves apiVersion and kind out of list items.
-		delete(m, "apiVersion")
-		delete(m, "kind")
-		items = append(items, m)
+		items = append(items, b)
 	}
 	writeJSON(w, http.StatusOK, map[string]any{
 		"apiVersion": req.kind.APIVersion(),
