@@ -45,7 +45,8 @@ func (s *Scheduler) filter(ctx context.Context, state *algorithm.CycleState, pre
 			return false
 		}
 	}
-	parallelizeChunks(s.cfg.Parallelism, n, filterChunk, stop, func(lo, hi int) {
+	// The pass looks at about toFind nodes (more when many fail), not at all n.
+	parallelizeChunks(workersFor(s.cfg.Parallelism, toFind), n, filterChunk, stop, func(lo, hi int) {
 		var local [filterChunk]int
 		fits := local[:0]
 		var rejected map[string][]algorithm.Reason

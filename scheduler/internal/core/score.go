@@ -33,7 +33,7 @@ func (s *Scheduler) score(ctx context.Context, state *algorithm.CycleState, pod 
 		scores[p] = s.scoreSlab[p*len(nodes) : (p+1)*len(nodes) : (p+1)*len(nodes)]
 		active = append(active, p)
 	}
-	parallelize(s.cfg.Parallelism, len(nodes), nil, func(i int) {
+	parallelize(workersFor(s.cfg.Parallelism, len(nodes)), len(nodes), nil, func(i int) {
 		for _, p := range active {
 			scores[p][i] = prios[p].Priority.Score(state, pod, nodes[i])
 		}
