@@ -2,6 +2,7 @@ package integration
 
 import (
 	"fmt"
+	"net"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -78,4 +79,22 @@ func TestClientSurvivesAReplicaDying(t *testing.T) {
 		require.NoError(t, err)
 		return len(list.Items)
 	}())
+}
+
+// A client given an endpoint that never answers, next to a live one, works from its first call:
+// the dead endpoint never becomes ready and the balancer skips it.
+func TestClientSkipsAnEndpointThatIsDownFromTheStart(t *testing.T) {
+	cl := framework.Start(t, framework.Options{})
+	ctx := testContext(t)
+	dead, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	deadAddr := dead.Addr().String()
+	require.NoError(t, dead.Close()) // nothing listens there now
+	c := cl.Client(deadAddr, cl.Endpoint(0))
+	for i := 0; i < 20; i++ {
+		_, err := c.ConfigMaps("default").Create(ctx, &corev1.ConfigMap{Metadata: meta(fmt.Sprintf("cm-%d", i), nil)})
+		require.NoError(t, err)
+		_, err = c.Namespaces().Get(ctx, "default")
+		require.NoError(t, err)
+	}
 }
