@@ -282,6 +282,26 @@ func TestKubectl(t *testing.T) {
 		require.Equal(t, "", e.ok("get", "pods", "-o", "name"))
 	})
 
+	t.Run("events: field selectors and describe", func(t *testing.T) {
+		pod := e.file("pod.yaml", podManifest)
+		e.ok("create", "-f", pod)
+		uid := e.ok("get", "pod", "p1", "-o", "jsonpath={.metadata.uid}")
+		ev := e.file("event.yaml", "apiVersion: v1\nkind: Event\nmetadata: {name: p1.1}\n"+
+			"involvedObject: {kind: Pod, namespace: default, name: p1, uid: "+uid+", apiVersion: v1}\n"+
+			"reason: Pulled\nmessage: image pulled\nsource: {component: kubelet}\ntype: Normal\ncount: 1\n"+
+			"firstTimestamp: \"2024-05-01T10:00:00Z\"\nlastTimestamp: \"2024-05-01T10:00:00Z\"\n")
+		e.ok("create", "-f", ev)
+		out := e.ok("get", "events", "--field-selector", "involvedObject.name=p1,involvedObject.kind=Pod")
+		require.Equal(t, []string{"LAST", "SEEN", "TYPE", "REASON", "OBJECT", "MESSAGE"}, strings.Fields(strings.Split(out, "\n")[0]))
+		require.Equal(t, []string{"Normal", "Pulled", "pod/p1", "image", "pulled"}, tableRows(out)[0][1:])
+		require.Equal(t, "", e.ok("get", "events", "--field-selector", "involvedObject.name=other", "-o", "name"))
+		require.Contains(t, e.ok("describe", "pod", "p1"), "Normal  Pulled")
+		require.Equal(t, "pod/p1\n", e.ok("get", "pods", "--field-selector", "status.phase!=Running", "-o", "name"))
+		// The kubelet does not serve container logs yet: kubectl says so and fails.
+		require.Contains(t, e.fails("logs", "p1"), `Error from server (MethodNotAllowed): get is not supported on resources of kind "pods/log"`)
+		e.ok("delete", "-f", pod)
+	})
+
 	t.Run("unsupported requests get a clear error", func(t *testing.T) {
 		pod := e.file("pod.yaml", podManifest)
 		r := e.run(nil, "apply", "--server-side", "-f", pod)
