@@ -327,6 +327,12 @@ func (c *Cache) bookmark(initialEnd bool) *Event {
 // waitFresh waits until the cache is loaded and reflects revision rev (0: any), up to timeout.
 // It returns with c.mu held for reading.
 func (c *Cache) waitFresh(ctx context.Context, rev int64, timeout time.Duration) error {
+	// Nearly always the cache is already there: answer without arming any timer.
+	c.mu.RLock()
+	if c.ready && c.rev >= rev {
+		return nil
+	}
+	c.mu.RUnlock()
 	deadline := time.NewTimer(timeout)
 	defer deadline.Stop()
 	// A request for progress can be lost (etcd answers only once the watch has caught up), so
