@@ -302,10 +302,18 @@ func TestKubectl(t *testing.T) {
 		e.ok("delete", "-f", pod)
 	})
 
-	t.Run("unsupported requests get a clear error", func(t *testing.T) {
-		pod := e.file("pod.yaml", podManifest)
-		r := e.run(nil, "apply", "--server-side", "-f", pod)
-		require.NotEqual(t, 0, r.code)
-		require.Contains(t, r.stderr, "application/apply-patch+yaml")
+	t.Run("server-side apply creates, updates and reports conflicts", func(t *testing.T) {
+		api := e.file("api.yaml", strings.Replace(deploymentManifest, "name: web\n", "name: api\n", 1))
+		require.Equal(t, "deployment.apps/api serverside-applied\n", e.ok("apply", "--server-side", "-f", api))
+		require.Equal(t, "deployment.apps/api serverside-applied\n", e.ok("apply", "--server-side", "-f",
+			e.file("api2.yaml", strings.Replace(strings.Replace(deploymentManifest, "name: web\n", "name: api\n", 1), "nginx:1.27", "nginx:1.28", 1))))
+		require.Equal(t, `nginx:1.28 [{"containerPort":80,"protocol":"TCP"}]`,
+			e.ok("get", "deploy", "api", "-o", `jsonpath={.spec.template.spec.containers[0].image} {.spec.template.spec.containers[0].ports}`))
+		require.Equal(t, "kubectl", e.ok("get", "deploy", "api", "-o", "jsonpath={.metadata.managedFields[*].manager}"))
+		other := e.file("api9.yaml", strings.Replace(strings.Replace(deploymentManifest, "name: web\n", "name: api\n", 1), "replicas: 2", "replicas: 9", 1))
+		require.Contains(t, e.fails("apply", "--server-side", "--field-manager=other", "-f", other),
+			"error: Apply failed with 2 conflicts: conflicts with \"kubectl\":\n- .spec.replicas\n- .spec.template.spec.containers[name=\"nginx\"].image\n")
+		require.Equal(t, "deployment.apps/api serverside-applied\n", e.ok("apply", "--server-side", "--field-manager=other", "--force-conflicts", "-f", other))
+		require.Equal(t, "9", e.ok("get", "deploy", "api", "-o", "jsonpath={.spec.replicas}"))
 	})
 }

@@ -83,9 +83,17 @@ func TestRESTErrorsAreStatusObjects(t *testing.T) {
 
 	code, _ = restDo(t, http.MethodPost, base+"/api/v1/namespaces/default/configmaps", "", `{"metadata":{"name":"p"}}`)
 	require.Equal(t, http.StatusCreated, code)
-	code, st = restDo(t, http.MethodPatch, base+"/api/v1/namespaces/default/configmaps/p", "application/apply-patch+yaml", "data: {}")
+	code, st = restDo(t, http.MethodPatch, base+"/api/v1/namespaces/default/configmaps/p", "application/x-patch", "{}")
 	require.Equal(t, http.StatusUnsupportedMediaType, code)
 	require.Equal(t, "UnsupportedMediaType", st["reason"])
+	code, st = restDo(t, http.MethodPatch, base+"/api/v1/namespaces/default/configmaps/p", "application/apply-patch+yaml",
+		"apiVersion: v1\nkind: ConfigMap\nmetadata: {name: p}\n")
+	require.Equal(t, http.StatusUnprocessableEntity, code)
+	require.Equal(t, `PatchOptions.meta.k8s.io "" is invalid: fieldManager: Required value: is required for apply patch`, st["message"])
+	code, st = restDo(t, http.MethodPatch, base+"/api/v1/namespaces/default/configmaps/new?fieldManager=t", "application/apply-patch+yaml",
+		"apiVersion: v1\nkind: ConfigMap\nmetadata: {name: new}\ndata: {k: v}\n")
+	require.Equal(t, http.StatusCreated, code, st)
+	require.Equal(t, "t", st["metadata"].(map[string]any)["managedFields"].([]any)[0].(map[string]any)["manager"])
 	code, st = restDo(t, http.MethodPut, base+"/api/v1/namespaces/default/configmaps/p", "",
 		`{"metadata":{"name":"p","resourceVersion":"1"}}`)
 	require.Equal(t, http.StatusConflict, code)

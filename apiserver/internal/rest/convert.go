@@ -236,6 +236,16 @@ func fromJSON(k *scheme.Kind, body []byte, opts decodeOptions) (scheme.Object, e
 	return obj, nil
 }
 
+// fromValue decodes v, a Kubernetes object built in memory (a generic map or a Kubernetes Go
+// object), into a new message of kind k.
+func fromValue(k *scheme.Kind, v any) (scheme.Object, error) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil, apierrors.NewInternal(err)
+	}
+	return fromJSON(k, b, decodeOptions{})
+}
+
 // mapToMessage decodes the Kubernetes JSON value m into msg.
 func mapToMessage(m map[string]any, msg protoreflect.ProtoMessage, opts decodeOptions) error {
 	var unknown []string

@@ -18,6 +18,7 @@ type Handler struct {
 	lg     *zap.Logger
 	// draining is closed when the server shuts down; open watches then end.
 	draining <-chan struct{}
+	managers fieldManagers
 }
 
 // New returns a handler serving reg. Watches end when draining is closed.

@@ -18,9 +18,9 @@ import (
 const patchRetries = 5
 
 // patch serves PATCH of an object or its status with a JSON merge patch, a JSON patch or a
-// strategic merge patch. The patch is applied to the object's Kubernetes JSON form, so paths and
+// strategic merge patch (server-side apply goes to apply). The patch is applied to the object's Kubernetes JSON form, so paths and
 // values are the ones Kubernetes clients compute, and the result is stored by a conditional update
-// through the registry. Server-side apply is refused with 415.
+// through the registry.
 func (h *Handler) patch(w http.ResponseWriter, r *http.Request, req *request) {
 	if req.name == "" || (req.subresource != "" && req.subresource != "status") {
 		writeError(w, apierrors.NewMethodNotSupported(req.kind.Group, req.kind.Resource, "patch"))
@@ -29,6 +29,10 @@ func (h *Handler) patch(w http.ResponseWriter, r *http.Request, req *request) {
 	body, dry, err := readWrite(r)
 	if err != nil {
 		writeError(w, err)
+		return
+	}
+	if mediaType(r) == registry.PatchApply {
+		h.apply(w, r, req, body, dry)
 		return
 	}
 	fv, err := fieldValidation(r)

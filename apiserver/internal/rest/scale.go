@@ -111,12 +111,7 @@ func (h *Handler) writeScale(w http.ResponseWriter, r *http.Request, req *reques
 			doc["spec"] = spec
 		}
 		spec["replicas"] = next.Spec.Replicas
-		b, err := json.Marshal(doc)
-		if err != nil {
-			writeError(w, apierrors.NewInternal(err))
-			return
-		}
-		obj, err := fromJSON(req.kind, b, decodeOptions{})
+		obj, err := fromValue(req.kind, doc)
 		if err != nil {
 			writeError(w, err)
 			return

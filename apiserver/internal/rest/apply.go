@@ -1,0 +1,178 @@
+package rest
+
+import (
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strconv"
+	"sync"
+
+	k8serrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/util/managedfields"
+	"k8s.io/client-go/applyconfigurations"
+	"sigs.k8s.io/yaml"
+
+	"github.com/keelson-dev/keelson/apiserver/internal/registry"
+	"github.com/keelson-dev/keelson/pkg/apierrors"
+	"github.com/keelson-dev/keelson/pkg/scheme"
+)
+
+// fieldManagers builds, once, a structured-merge-diff field manager per kind from the schemas of
+// Kubernetes' own types, so server-side apply merges lists by their keys and tracks field owners
+// exactly as Kubernetes does.
+type fieldManagers struct {
+	once sync.Once
+	tc   managedfields.TypeConverter
+	mu   sync.Mutex
+	byGV map[schema.GroupVersionKind]*managedfields.FieldManager
+}
+
+func (f *fieldManagers) forKind(k *scheme.Kind) (*managedfields.FieldManager, error) {
+	f.once.Do(func() {
+		f.tc = applyconfigurations.NewTypeConverter(k8sScheme)
+		f.byGV = map[schema.GroupVersionKind]*managedfields.FieldManager{}
+	})
+	gvk := schema.GroupVersionKind{Group: k.Group, Version: k.Version, Kind: k.Kind}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if fm, ok := f.byGV[gvk]; ok {
+		return fm, nil
+	}
+	fm, err := managedfields.NewDefaultFieldManager(f.tc, k8sScheme, k8sScheme, k8sScheme, gvk, gvk.GroupVersion(), "", nil)
+	if err != nil {
+		return nil, apierrors.NewInternal(err)
+	}
+	f.byGV[gvk] = fm
+	return fm, nil
+}
+
+// apply serves PATCH with application/apply-patch+yaml: server-side apply. The applied
+// configuration is merged into the live object (or an empty one, which creates it: 201) by the
+// field manager, which records fieldManager's ownership in metadata.managedFields and refuses, with
+// 409 Conflict naming each field, to take fields another manager owns unless force=true. The result
+// is stored by a conditional create or update through the registry.
+func (h *Handler) apply(w http.ResponseWriter, r *http.Request, req *request, body []byte, dry bool) {
+	q := r.URL.Query()
+	manager := q.Get("fieldManager")
+	if manager == "" {
+		writeError(w, &apierrors.StatusError{Reason: apierrors.ReasonInvalid, Code: http.StatusUnprocessableEntity,
+			Message: `PatchOptions.meta.k8s.io "" is invalid: fieldManager: Required value: is required for apply patch`,
+			Details: &apierrors.Details{Group: "meta.k8s.io", Kind: "PatchOptions",
+				Causes: []apierrors.Cause{{Type: "FieldValueRequired", Message: "Required value: is required for apply patch", Field: "fieldManager"}}}})
+		return
+	}
+	force, _ := strconv.ParseBool(q.Get("force"))
+	if req.subresource != "" {
+		writeError(w, apierrors.NewMethodNotSupported(req.kind.Group, req.kind.Resource+"/"+req.subresource, "apply"))
+		return
+	}
+	js, err := yaml.YAMLToJSON(body)
+	var applied map[string]any
+	if err == nil {
+		err = json.Unmarshal(js, &applied)
+	}
+	if err != nil || applied == nil {
+		writeError(w, apierrors.NewBadRequest("error decoding YAML: the apply configuration is not a YAML or JSON object: %v", err))
+		return
+	}
+	u := &unstructured.Unstructured{Object: applied}
+	if u.GetAPIVersion() != req.kind.APIVersion() || u.GetKind() != req.kind.Kind {
+		writeError(w, apierrors.NewBadRequest("the apply configuration must name apiVersion %q and kind %q", req.kind.APIVersion(), req.kind.Kind))
+		return
+	}
+	if u.GetName() != req.name {
+		writeError(w, apierrors.NewBadRequest("the name of the object (%s) does not match the name on the URL (%s)", u.GetName(), req.name))
+		return
+	}
+	if req.kind.Namespaced && u.GetNamespace() != "" && u.GetNamespace() != req.namespace {
+		writeError(w, apierrors.NewBadRequest("the namespace of the provided object does not match the namespace sent on the request"))
+		return
+	}
+	fm, err := h.managers.forKind(req.kind)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	ctx := r.Context()
+	for attempt := 0; ; attempt++ {
+		live, ok := k8sObject(req.kind)
+		if !ok {
+			writeError(w, apierrors.NewUnsupportedMediaType(registry.PatchApply))
+			return
+		}
+		cur, err := req.store.Get(ctx, req.namespace, req.name, registry.GetOptions{})
+		exists := err == nil
+		switch {
+		case exists:
+			b, err := toJSON(req.kind, cur, true)
+			if err == nil {
+				err = json.Unmarshal(b, live)
+			}
+			if err != nil {
+				writeError(w, apierrors.NewInternal(err))
+				return
+			}
+		case apierrors.IsNotFound(err):
+			live.GetObjectKind().SetGroupVersionKind(schema.GroupVersionKind{Group: req.kind.Group, Version: req.kind.Version, Kind: req.kind.Kind})
+		default:
+			writeError(w, err)
+			return
+		}
+		out, err := fm.Apply(live, u.DeepCopy(), manager, force)
+		if err != nil {
+			writeError(w, fromK8sError(err))
+			return
+		}
+		obj, err := fromValue(req.kind, out)
+		if err != nil {
+			writeError(w, err)
+			return
+		}
+		if !exists {
+			created, err := req.store.Create(ctx, req.namespace, obj, registry.CreateOptions{DryRun: dry, FieldManager: manager})
+			if apierrors.IsAlreadyExists(err) && attempt < patchRetries {
+				continue
+			}
+			if err != nil {
+				writeError(w, err)
+				return
+			}
+			writeObject(w, http.StatusCreated, req.kind, created)
+			return
+		}
+		obj.GetMetadata().ResourceVersion = cur.GetMetadata().GetResourceVersion()
+		updated, err := req.store.Update(ctx, req.namespace, obj, registry.UpdateOptions{DryRun: dry, FieldManager: manager})
+		if apierrors.IsConflict(err) && attempt < patchRetries {
+			continue
+		}
+		if err != nil {
+			writeError(w, err)
+			return
+		}
+		writeObject(w, http.StatusOK, req.kind, updated)
+		return
+	}
+}
+
+// fromK8sError turns an error of Kubernetes' libraries (an apply conflict, a schema mismatch) into
+// a Status error; errors without a status are the client's applied configuration's fault.
+func fromK8sError(err error) error {
+	var s k8serrors.APIStatus
+	if !errors.As(err, &s) {
+		return apierrors.NewBadRequest("%v", err)
+	}
+	st := s.Status()
+	se := &apierrors.StatusError{Reason: apierrors.Reason(st.Reason), Code: st.Code, Message: st.Message}
+	if d := st.Details; d != nil {
+		se.Details = &apierrors.Details{Group: d.Group, Kind: d.Kind, Name: d.Name, UID: string(d.UID)}
+		for _, c := range d.Causes {
+			se.Details.Causes = append(se.Details.Causes, apierrors.Cause{Type: string(c.Type), Message: c.Message, Field: c.Field})
+		}
+	}
+	if se.Code == 0 {
+		se.Code = http.StatusInternalServerError
+	}
+	return se
+}
