@@ -59,6 +59,9 @@ type Kind struct {
 	Subresources []string
 	// New returns an empty message of the kind.
 	New func() Object
+
+	// desc is the kind's message descriptor, set by New (the Scheme constructor).
+	desc protoreflect.MessageDescriptor
 }
 
 // GVR returns the kind's group, version and resource.
@@ -78,7 +81,16 @@ func (k *Kind) HasSubresource(name string) bool {
 
 // MessageName returns the full protobuf name of the kind's message.
 func (k *Kind) MessageName() protoreflect.FullName {
-	return k.New().ProtoReflect().Descriptor().FullName()
+	return k.Descriptor().FullName()
+}
+
+// Descriptor returns the descriptor of the kind's message.
+func (k *Kind) Descriptor() protoreflect.MessageDescriptor {
+	if k.desc == nil {
+		// A Kind not built by a Scheme: look it up each time.
+		return k.New().ProtoReflect().Descriptor()
+	}
+	return k.desc
 }
 
 // Scheme maps resources, kinds and message types to each other. It is safe for concurrent use
@@ -104,6 +116,7 @@ func New(kinds ...Kind) (*Scheme, error) {
 			return nil, fmt.Errorf("kind %q: New, Resource, Kind and Version are required", k.Kind)
 		}
 		msg := k.New().ProtoReflect().Descriptor()
+		k.desc = msg
 		if fd := msg.Fields().ByName("metadata"); fd == nil || fd.Message() == nil ||
 			fd.Message().FullName() != "keelson.meta.v1.ObjectMeta" {
 			return nil, fmt.Errorf("kind %s: message %s has no keelson.meta.v1.ObjectMeta metadata field", k.Kind, msg.FullName())

@@ -73,18 +73,19 @@ func (s *Store) admitNamespace(ctx context.Context, namespace, name string, crea
 }
 
 // statusField returns the kind's status field when the kind has a status subresource.
-func (s *Store) statusField() protoreflect.FieldDescriptor {
-	if !s.kind.HasSubresource("status") {
-		return nil
-	}
-	fd, _ := scheme.Field(s.kind.New(), "status")
-	return fd
-}
+func (s *Store) statusField() protoreflect.FieldDescriptor { return s.status }
 
 // specField returns the field whose change bumps generation: spec, or nil when the kind has none.
-func (s *Store) specField() protoreflect.FieldDescriptor {
-	fd, _ := scheme.Field(s.kind.New(), "spec")
-	return fd
+func (s *Store) specField() protoreflect.FieldDescriptor { return s.spec }
+
+// kindFields finds a kind's status field (only when it serves the status subresource) and its
+// spec field.
+func kindFields(k *scheme.Kind) (status, spec protoreflect.FieldDescriptor) {
+	fields := k.Descriptor().Fields()
+	if k.HasSubresource("status") {
+		status = fields.ByName("status")
+	}
+	return status, fields.ByName("spec")
 }
 
 // copyField sets field fd of dst to src's value (or clears it).

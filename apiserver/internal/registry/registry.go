@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"go.uber.org/zap"
+	"google.golang.org/protobuf/reflect/protoreflect"
 
 	"github.com/keelson-dev/keelson/apiserver/internal/storage"
 	"github.com/keelson-dev/keelson/apiserver/internal/strategy"
@@ -70,7 +71,10 @@ func New(cfg Config) (*Registry, error) {
 		cc.New = k.New
 		cc.Fields = st.SelectableFields
 		cc.Logger = cfg.Logger.With(zap.String("resource", cc.Resource))
+		status, spec := kindFields(k)
 		r.stores[k.GVR()] = &Store{
+			status:   status,
+			spec:     spec,
 			kind:     k,
 			strategy: st,
 			storage:  cfg.Storage,
@@ -147,6 +151,9 @@ type Store struct {
 	clock    clock.Clock
 	maxSize  int
 	lg       *zap.Logger
+	// status and spec are the kind's status field (nil without a status subresource) and spec
+	// field (nil when it has none).
+	status, spec protoreflect.FieldDescriptor
 }
 
 // Kind returns the kind the store serves.
