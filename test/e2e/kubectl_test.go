@@ -315,5 +315,11 @@ func TestKubectl(t *testing.T) {
 			"error: Apply failed with 2 conflicts: conflicts with \"kubectl\":\n- .spec.replicas\n- .spec.template.spec.containers[name=\"nginx\"].image\n")
 		require.Equal(t, "deployment.apps/api serverside-applied\n", e.ok("apply", "--server-side", "--field-manager=other", "--force-conflicts", "-f", other))
 		require.Equal(t, "9", e.ok("get", "deploy", "api", "-o", "jsonpath={.spec.replicas}"))
+		// Ordinary writes are recorded too: after a scale, the applier no longer owns the replicas.
+		e.ok("scale", "deploy", "api", "--replicas=4")
+		require.Contains(t, e.fails("apply", "--server-side", "--field-manager=other", "-f", other),
+			`error: Apply failed with 1 conflict: conflict with "kubectl" using apps/v1: .spec.replicas`)
+		require.Equal(t, "kubectl-label Update", e.ok("get", "deploy", "web", "-o",
+			`jsonpath={range .metadata.managedFields[?(@.manager=="kubectl-label")]}{.manager} {.operation}{end}`))
 	})
 }

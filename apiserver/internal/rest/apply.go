@@ -5,10 +5,12 @@ import (
 	"errors"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 
 	k8serrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/util/managedfields"
 	"k8s.io/client-go/applyconfigurations"
@@ -175,4 +177,57 @@ func fromK8sError(err error) error {
 		se.Code = http.StatusInternalServerError
 	}
 	return se
+}
+
+// managerName is the field manager a write is recorded under: the fieldManager parameter, or as
+// Kubernetes defaults it, the User-Agent up to its first "/".
+func managerName(r *http.Request) string {
+	if m := r.URL.Query().Get("fieldManager"); m != "" {
+		return m
+	}
+	ua, _, _ := strings.Cut(r.UserAgent(), "/")
+	return ua
+}
+
+// trackUpdate records, in next's metadata.managedFields, that the request's manager set the
+// fields it changed from cur (nil for a create), as Kubernetes records every write that is not an
+// apply, so a later apply sees who owns what.
+func (h *Handler) trackUpdate(r *http.Request, k *scheme.Kind, cur, next scheme.Object) error {
+	fm, err := h.managers.forKind(k)
+	if err != nil {
+		return err
+	}
+	typed := func(o scheme.Object) (runtime.Object, error) {
+		t, ok := k8sObject(k)
+		if !ok {
+			return nil, apierrors.NewInternal(errors.New("no Kubernetes type for " + k.Kind))
+		}
+		t.GetObjectKind().SetGroupVersionKind(schema.GroupVersionKind{Group: k.Group, Version: k.Version, Kind: k.Kind})
+		if o == nil {
+			return t, nil
+		}
+		b, err := toJSON(k, o, true)
+		if err == nil {
+			err = json.Unmarshal(b, t)
+		}
+		if err != nil {
+			return nil, apierrors.NewInternal(err)
+		}
+		return t, nil
+	}
+	live, err := typed(cur)
+	if err != nil {
+		return err
+	}
+	nt, err := typed(next)
+	if err != nil {
+		return err
+	}
+	out := fm.UpdateNoErrors(live, nt, managerName(r))
+	tracked, err := fromValue(k, out)
+	if err != nil {
+		return err
+	}
+	next.GetMetadata().ManagedFields = tracked.GetMetadata().GetManagedFields()
+	return nil
 }

@@ -83,6 +83,12 @@ func (h *Handler) patch(w http.ResponseWriter, r *http.Request, req *request) {
 		if m.ResourceVersion == "" {
 			m.ResourceVersion = curRV
 		}
+		if req.subresource == "" {
+			if err := h.trackUpdate(r, req.kind, cur, obj); err != nil {
+				writeError(w, err)
+				return
+			}
+		}
 		out, err := req.store.Update(ctx, req.namespace, obj, registry.UpdateOptions{
 			DryRun:       dry,
 			FieldManager: r.URL.Query().Get("fieldManager"),

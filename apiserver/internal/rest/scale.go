@@ -116,6 +116,10 @@ func (h *Handler) writeScale(w http.ResponseWriter, r *http.Request, req *reques
 			writeError(w, err)
 			return
 		}
+		if err := h.trackUpdate(r, req.kind, cur, obj); err != nil {
+			writeError(w, err)
+			return
+		}
 		stored, err := req.store.Update(ctx, req.namespace, obj, registry.UpdateOptions{DryRun: dry, FieldManager: r.URL.Query().Get("fieldManager")})
 		if apierrors.IsConflict(err) && next.ResourceVersion == "" && attempt < patchRetries {
 			continue

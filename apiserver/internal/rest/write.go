@@ -35,6 +35,10 @@ func (h *Handler) create(w http.ResponseWriter, r *http.Request, req *request) {
 		writeError(w, apierrors.NewBadRequest("the namespace of the provided object does not match the namespace sent on the request"))
 		return
 	}
+	if err := h.trackUpdate(r, req.kind, nil, obj); err != nil {
+		writeError(w, err)
+		return
+	}
 	out, err := req.store.Create(r.Context(), req.namespace, obj, registry.CreateOptions{
 		DryRun:       dry,
 		FieldManager: r.URL.Query().Get("fieldManager"),
@@ -100,6 +104,16 @@ func (h *Handler) update(w http.ResponseWriter, r *http.Request, req *request) {
 	if n := obj.GetMetadata().GetName(); n != req.name {
 		writeError(w, apierrors.NewBadRequest("the name of the object (%s) does not match the name on the URL (%s)", n, req.name))
 		return
+	}
+	if req.subresource == "" {
+		cur, err := req.store.Get(r.Context(), req.namespace, req.name, registry.GetOptions{})
+		if err == nil {
+			err = h.trackUpdate(r, req.kind, cur, obj)
+		}
+		if err != nil {
+			writeError(w, err)
+			return
+		}
 	}
 	out, err := req.store.Update(r.Context(), req.namespace, obj, registry.UpdateOptions{
 		DryRun:       dry,
