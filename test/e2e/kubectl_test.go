@@ -224,6 +224,12 @@ func TestKubectl(t *testing.T) {
 		replaced := e.file("p1.yaml", strings.Replace(e.ok("get", "pod", "p1", "-o", "yaml"), "busybox:1.37", "busybox:1.36", 1))
 		require.Equal(t, "pod/p1 replaced\n", e.ok("replace", "-f", replaced))
 		require.Equal(t, "busybox:1.36", e.ok("get", "pod", "p1", "-o", "jsonpath={.spec.containers[0].image}"))
+		// Status is written only through the status subresource.
+		require.Equal(t, "pod/p1 patched\n", e.ok("patch", "pod", "p1", "--subresource=status", "--type=merge", "-p", `{"status":{"phase":"Running","podIP":"127.0.0.5"}}`))
+		require.Equal(t, []string{"p1", "0/1", "Running", "0"}, tableRows(e.ok("get", "pods", "-o", "wide"))[0][:4])
+		require.Equal(t, "127.0.0.5", tableRows(e.ok("get", "pods", "-o", "wide"))[0][5])
+		e.ok("patch", "pod", "p1", "--type=merge", "-p", `{"status":{"phase":"Failed"}}`)
+		require.Equal(t, "Running", e.ok("get", "pod", "p1", "-o", "jsonpath={.status.phase}"))
 		require.Equal(t, `pod "p1" deleted`+"\n", e.ok("delete", "-f", pod))
 		require.Equal(t, "", e.ok("get", "pods", "-o", "name"))
 		e.ok("create", "-f", pod)

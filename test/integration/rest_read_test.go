@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -161,4 +162,28 @@ func TestRESTListPagesAndTables(t *testing.T) {
 	require.Equal(t, []any{"c1", float64(1)}, tbl.Rows[0].Cells[:2])
 	require.Equal(t, "PartialObjectMetadata", tbl.Rows[0].Object.Kind)
 	require.Equal(t, "default", tbl.Rows[0].Object.Metadata.Namespace)
+}
+
+func TestRESTBindingAndEviction(t *testing.T) {
+	cl := framework.Start(t, framework.Options{})
+	base := "http://" + cl.Endpoint(0) + "/api/v1/namespaces/default/pods"
+	code, st := restDo(t, http.MethodPost, base, "", `{"metadata":{"name":"b"},"spec":{"containers":[{"name":"c","image":"i"}]}}`)
+	require.Equal(t, http.StatusCreated, code, st)
+	code, st = restDo(t, http.MethodPost, base+"/b/binding", "", `{"apiVersion":"v1","kind":"Binding","metadata":{"name":"b"},"target":{"kind":"Node","name":"n1"}}`)
+	require.Equal(t, http.StatusCreated, code, st)
+	require.Equal(t, "Success", st["status"])
+	code, pod := restDo(t, http.MethodGet, base+"/b", "", "")
+	require.Equal(t, http.StatusOK, code)
+	require.Equal(t, "n1", pod["spec"].(map[string]any)["nodeName"])
+	code, st = restDo(t, http.MethodPost, base+"/b/binding", "", `{"metadata":{"name":"b"},"target":{"kind":"Node","name":"n2"}}`)
+	require.Equal(t, http.StatusConflict, code, st)
+
+	code, st = restDo(t, http.MethodPost, base+"/b/eviction", "", `{"apiVersion":"policy/v1","kind":"Eviction","metadata":{"name":"b"},"deleteOptions":{"gracePeriodSeconds":0}}`)
+	require.Equal(t, http.StatusCreated, code, st)
+	framework.Eventually(t, 10*time.Second, func() bool {
+		code, _ := restDo(t, http.MethodGet, base+"/b", "", "")
+		return code == http.StatusNotFound
+	}, "the evicted pod is still there")
+	code, st = restDo(t, http.MethodPost, base+"/b/eviction", "", `{"metadata":{"name":"b"}}`)
+	require.Equal(t, http.StatusNotFound, code, st)
 }
