@@ -30,16 +30,7 @@ func TestExamplesRoundTripAsKubernetesTypesDo(t *testing.T) {
 	require.NotEmpty(t, files)
 	for _, f := range files {
 		t.Run(filepath.Base(f), func(t *testing.T) {
-			y, err := os.ReadFile(f)
-			require.NoError(t, err)
-			in, err := yaml.YAMLToJSON(y)
-			require.NoError(t, err)
-			var tm struct{ APIVersion, Kind string }
-			require.NoError(t, json.Unmarshal(in, &tm))
-			k := kindOf(t, sch, tm.APIVersion, tm.Kind)
-
-			obj, err := fromJSON(k, in, decodeOptions{Strict: true})
-			require.NoError(t, err)
+			k, obj, in := decodeExample(t, sch, f)
 			m, err := toMap(k, obj)
 			require.NoError(t, err)
 			got := normalize(t, m)
@@ -51,6 +42,21 @@ func TestExamplesRoundTripAsKubernetesTypesDo(t *testing.T) {
 			require.Equal(t, want, got)
 		})
 	}
+}
+
+// decodeExample reads a manifest of the corpus and decodes it strictly: every field must be known.
+func decodeExample(t *testing.T, sch *scheme.Scheme, file string) (*scheme.Kind, scheme.Object, []byte) {
+	t.Helper()
+	y, err := os.ReadFile(file)
+	require.NoError(t, err)
+	in, err := yaml.YAMLToJSON(y)
+	require.NoError(t, err)
+	var tm struct{ APIVersion, Kind string }
+	require.NoError(t, json.Unmarshal(in, &tm))
+	k := kindOf(t, sch, tm.APIVersion, tm.Kind)
+	obj, err := fromJSON(k, in, decodeOptions{Strict: true})
+	require.NoError(t, err)
+	return k, obj, in
 }
 
 func kindOf(t *testing.T, sch *scheme.Scheme, apiVersion, kind string) *scheme.Kind {

@@ -1,0 +1,82 @@
+package rest
+
+import (
+	"bytes"
+	"encoding/json"
+	"flag"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	"github.com/keelson-dev/keelson/pkg/scheme"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files")
+
+// TestTablesOfExamplesMatchGolden prints every manifest of the corpus as kubectl get sees it (the
+// column names with their priority, then the row's cells, with a fixed clock) and compares the
+// result with testdata/tables.golden; -update rewrites it.
+func TestTablesOfExamplesMatchGolden(t *testing.T) {
+	sch := scheme.Builtin()
+	files, err := filepath.Glob(filepath.Join(examplesDir(t), "*.yaml"))
+	require.NoError(t, err)
+	now := time.Date(2024, 5, 1, 12, 0, 0, 0, time.UTC)
+	type printed struct {
+		File    string   `json:"file"`
+		Columns []string `json:"columns"`
+		Cells   []any    `json:"cells"`
+	}
+	var got []printed
+	for _, f := range files {
+		k, obj, _ := decodeExample(t, sch, f)
+		obj.GetMetadata().CreationTimestamp = timestamppb.New(now.Add(-90 * time.Minute))
+		p := printerFor(k.Kind)
+		row, err := tableRowFor(k, p, obj, "None", now)
+		require.NoError(t, err)
+		require.Len(t, row.Cells, len(p.columns), "%s: one cell per column", k.Kind)
+		pr := printed{File: filepath.Base(f), Cells: row.Cells}
+		for _, c := range p.columns {
+			name := c.Name
+			if c.Priority > 0 {
+				name += " (wide)"
+			}
+			pr.Columns = append(pr.Columns, name)
+		}
+		got = append(got, pr)
+	}
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	require.NoError(t, enc.Encode(got))
+	b := bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
+	golden := filepath.Join("testdata", "tables.golden")
+	if *update {
+		require.NoError(t, os.MkdirAll("testdata", 0o755))
+		require.NoError(t, os.WriteFile(golden, append(b, '\n'), 0o600))
+	}
+	want, err := os.ReadFile(golden)
+	require.NoError(t, err, "run with -update to create %s", golden)
+	require.Equal(t, string(want), string(b)+"\n")
+}
+
+func TestHumanDurationMatchesKubectl(t *testing.T) {
+	for d, want := range map[time.Duration]string{
+		-5 * time.Second:              "<invalid>",
+		0:                             "0s",
+		119 * time.Second:             "119s",
+		5*time.Minute + 3*time.Second: "5m3s",
+		45 * time.Minute:              "45m",
+		5*time.Hour + 30*time.Minute:  "5h30m",
+		30 * time.Hour:                "30h",
+		3*24*time.Hour + 5*time.Hour:  "3d5h",
+		400 * 24 * time.Hour:          "400d",
+		3 * 365 * 24 * time.Hour:      "3y",
+	} {
+		require.Equal(t, want, humanDuration(d), d.String())
+	}
+}
