@@ -102,6 +102,15 @@ func TestKubectl(t *testing.T) {
 		require.Contains(t, e.fails("create", "-f", bad), `The Pod "bad" is invalid: spec.containers: Required value`)
 		unknown := e.file("unknown.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: u}\nbogus: 1\n")
 		require.Contains(t, e.fails("create", "-f", unknown), `unknown field "bogus"`)
+		r := e.run(nil, "create", "--validate=warn", "-f", unknown)
+		require.Equal(t, 0, r.code, r.stderr)
+		require.Equal(t, "configmap/u created\n", r.stdout)
+		require.Equal(t, "Warning: unknown field \"bogus\"\n", r.stderr)
+		e.ok("delete", "cm", "u")
+		r = e.run(nil, "create", "--validate=false", "-f", unknown)
+		require.Equal(t, 0, r.code, r.stderr)
+		require.Equal(t, "", r.stderr)
+		e.ok("delete", "cm", "u")
 	})
 
 	t.Run("create, apply twice and get", func(t *testing.T) {
