@@ -127,6 +127,12 @@ func TestRESTListPagesAndTables(t *testing.T) {
 	}
 	require.Equal(t, []string{"c0", "c1", "c2", "c3", "c4"}, names)
 
+	code, st := restDo(t, http.MethodGet, base+"/api/v1/configmaps?resourceVersion=999999999", "", "")
+	require.Equal(t, http.StatusGatewayTimeout, code)
+	require.Equal(t, "Timeout", st["reason"])
+	code, st = restDo(t, http.MethodGet, base+"/api/v1/configmaps?resourceVersion=1&resourceVersionMatch=Sometimes", "", "")
+	require.Equal(t, http.StatusUnprocessableEntity, code, st)
+
 	code, l := restDo(t, http.MethodGet, base+"/api/v1/configmaps?labelSelector=i%3D1", "", "")
 	require.Equal(t, http.StatusOK, code)
 	require.Len(t, l["items"], 2)

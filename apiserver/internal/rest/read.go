@@ -47,6 +47,10 @@ func (h *Handler) list(w http.ResponseWriter, r *http.Request, req *request) {
 		writeError(w, err)
 		return
 	}
+	notOlderThan := int64(0)
+	if rv == "" && q.Get("resourceVersion") != "" {
+		notOlderThan, _ = strconv.ParseInt(q.Get("resourceVersion"), 10, 64)
+	}
 	opts := registry.ListOptions{
 		LabelSelector:   q.Get("labelSelector"),
 		FieldSelector:   q.Get("fieldSelector"),
@@ -68,6 +72,12 @@ func (h *Handler) list(w http.ResponseWriter, r *http.Request, req *request) {
 	res, err := req.store.List(r.Context(), req.namespace, opts)
 	if err != nil {
 		writeError(w, err)
+		return
+	}
+	// The latest state is older than the version asked for only when that version was never
+	// handed out: Kubernetes answers it so.
+	if got, _ := strconv.ParseInt(res.ResourceVersion, 10, 64); got < notOlderThan {
+		writeError(w, apierrors.NewTimeout(fmt.Sprintf("Too large resource version: %d, current: %d", notOlderThan, got), 1))
 		return
 	}
 	if wantsTable(r) {
