@@ -2,11 +2,15 @@ package server
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"net"
+	"net/http"
 	"net/url"
 	"strconv"
 	"time"
 
+	"github.com/soheilhy/cmux"
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"go.etcd.io/etcd/server/v3/embed"
 	"go.uber.org/zap"
@@ -30,7 +34,10 @@ func startEmbeddedEtcd(cfg Config, lg *zap.Logger) (*embed.Etcd, string, error) 
 	ec.UnsafeNoFsync = cfg.EtcdUnsafeNoFsync
 	// Room for the largest object plus its envelope.
 	ec.MaxRequestBytes = uint(cfg.MaxObjectBytes + 64*1024)
-	ec.ZapLoggerBuilder = embed.NewZapLoggerBuilder(lg.Named("etcd").WithOptions(zap.IncreaseLevel(zapcore.ErrorLevel)))
+	ec.ZapLoggerBuilder = embed.NewZapLoggerBuilder(lg.Named("etcd").WithOptions(
+		zap.IncreaseLevel(zapcore.ErrorLevel),
+		zap.WrapCore(func(c zapcore.Core) zapcore.Core { return closingNoise{c} }),
+	))
 	e, err := embed.StartEtcd(ec)
 	if err != nil {
 		return nil, "", fmt.Errorf("start embedded etcd in %s: %w", cfg.DataDir, err)
@@ -64,4 +71,35 @@ func newEtcdClient(ctx context.Context, endpoints []string, lg *zap.Logger) (*cl
 		return nil, fmt.Errorf("etcd %v does not answer: %w", endpoints, err)
 	}
 	return cli, nil
+}
+
+// closingNoise drops the errors etcd logs when its own listeners close as it shuts down ("setting
+// up serving from embedded etcd failed" with a closed-listener or closed-server error): every
+// clean stop printed four of them.
+type closingNoise struct{ zapcore.Core }
+
+func (c closingNoise) With(fields []zapcore.Field) zapcore.Core {
+	return closingNoise{c.Core.With(fields)}
+}
+
+func (c closingNoise) Check(e zapcore.Entry, ce *zapcore.CheckedEntry) *zapcore.CheckedEntry {
+	if c.Enabled(e.Level) {
+		return ce.AddCore(e, c)
+	}
+	return ce
+}
+
+func (c closingNoise) Write(e zapcore.Entry, fields []zapcore.Field) error {
+	if e.Message == "setting up serving from embedded etcd failed." {
+		for _, f := range fields {
+			if err, ok := f.Interface.(error); ok && isClosed(err) {
+				return nil
+			}
+		}
+	}
+	return c.Core.Write(e, fields)
+}
+
+func isClosed(err error) bool {
+	return errors.Is(err, net.ErrClosed) || errors.Is(err, http.ErrServerClosed) || errors.Is(err, cmux.ErrServerClosed)
 }
