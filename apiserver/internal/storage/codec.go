@@ -28,6 +28,8 @@ func NewCodec(s *scheme.Scheme) Codec {
 }
 
 // Encode returns obj's stored form. resourceVersion is never stored: it is the etcd revision.
+// Encode clears it on obj while it marshals and puts it back, so obj must be the caller's own
+// copy, not an object others may be reading (such as one shared by the watch cache).
 func (c Codec) Encode(obj scheme.Object) ([]byte, error) {
 	k, ok := c.scheme.ForObject(obj)
 	if !ok {
