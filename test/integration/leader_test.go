@@ -101,7 +101,9 @@ func TestLeaderElectionFailsOver(t *testing.T) {
 	took := standby.started.Sub(stopped)
 	standby.mu.Unlock()
 	t.Logf("failover took %s (lease %s + retry %s)", took, leaseDuration, retryPeriod)
-	require.LessOrEqual(t, took, leaseDuration+retryPeriod+500*time.Millisecond,
+	// The bound is lease duration plus retry period; a standby may first observe the last renewal
+	// up to a retry period late, and a loaded test machine delays goroutines, hence the slack.
+	require.LessOrEqual(t, took, leaseDuration+2*retryPeriod+time.Second,
 		"failover within lease duration + retry period (plus scheduling slack)")
 	lease, err = c.Leases("kube-system").Get(ctx, "test-controller")
 	require.NoError(t, err)
