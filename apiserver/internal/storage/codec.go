@@ -56,23 +56,30 @@ func (c Codec) Encode(obj scheme.Object) ([]byte, error) {
 
 // Decode returns the object stored in data.
 func (c Codec) Decode(data []byte) (scheme.Object, error) {
+	obj, _, err := c.DecodeRaw(data)
+	return obj, err
+}
+
+// DecodeRaw returns the object stored in data and its message encoding as stored (without a
+// resourceVersion), which aliases data.
+func (c Codec) DecodeRaw(data []byte) (scheme.Object, []byte, error) {
 	if !bytes.HasPrefix(data, magic) {
-		return nil, ErrCorrupt
+		return nil, nil, ErrCorrupt
 	}
 	var env metav1.Unknown
 	if err := proto.Unmarshal(data[len(magic):], &env); err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrCorrupt, err)
+		return nil, nil, fmt.Errorf("%w: %w", ErrCorrupt, err)
 	}
 	gvk := gvkOf(env.GetTypeMeta())
 	k, ok := c.scheme.ByKind(gvk)
 	if !ok {
-		return nil, fmt.Errorf("%w: kind %s %s", ErrCorrupt, env.GetTypeMeta().GetApiVersion(), gvk.Kind)
+		return nil, nil, fmt.Errorf("%w: kind %s %s", ErrCorrupt, env.GetTypeMeta().GetApiVersion(), gvk.Kind)
 	}
 	obj := k.New()
 	if err := proto.Unmarshal(env.GetRaw(), obj); err != nil {
-		return nil, fmt.Errorf("%w: %s: %w", ErrCorrupt, k.Kind, err)
+		return nil, nil, fmt.Errorf("%w: %s: %w", ErrCorrupt, k.Kind, err)
 	}
-	return obj, nil
+	return obj, env.GetRaw(), nil
 }
 
 func gvkOf(tm *metav1.TypeMeta) scheme.GroupVersionKind {

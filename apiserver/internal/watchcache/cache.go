@@ -240,13 +240,13 @@ func (c *Cache) apply(resp clientv3.WatchResponse, readyAt int64) {
 		var e *Event
 		switch ev.Type {
 		case mvccpb.PUT:
-			obj, err := c.cfg.Store.Codec().Decode(ev.Kv.Value)
+			obj, raw, err := c.cfg.Store.Codec().DecodeRaw(ev.Kv.Value)
 			if err != nil {
 				c.cfg.Logger.Error("skipping undecodable object", zap.String("key", key), zap.Error(err))
 				continue
 			}
 			scheme.Meta(obj).ResourceVersion = fmt.Sprint(ev.Kv.ModRevision)
-			e = &Event{Type: Added, Key: key, Object: obj, Rev: ev.Kv.ModRevision, attrs: c.attrsOf(obj)}
+			e = &Event{Type: Added, Key: key, Object: obj, Rev: ev.Kv.ModRevision, attrs: c.attrsOf(obj), raw: raw}
 			if old, ok := c.items[key]; ok {
 				e.Type = Modified
 				prev := old.attrs

@@ -3,6 +3,7 @@ package watchcache
 import (
 	"sync"
 
+	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/types/known/anypb"
 
 	"github.com/keelson-dev/keelson/pkg/scheme"
@@ -37,6 +38,9 @@ type Event struct {
 
 	attrs     attrs
 	prevAttrs *attrs // nil for Added and Bookmark
+	// raw is Object's message as etcd stored it, without resourceVersion, when the event came
+	// from a write; Encoded builds the wire form from it instead of marshalling Object again.
+	raw []byte
 
 	encodeOnce sync.Once
 	encoded    *anypb.Any
@@ -51,8 +55,35 @@ type attrs struct {
 
 // Encoded returns the event's object packed in an Any, encoding it once for all watchers.
 func (e *Event) Encoded() (*anypb.Any, error) {
-	e.encodeOnce.Do(func() { e.encoded, e.encodeErr = scheme.Pack(e.Object) })
+	e.encodeOnce.Do(func() {
+		if e.raw == nil {
+			e.encoded, e.encodeErr = scheme.Pack(e.Object)
+			return
+		}
+		e.encoded = &anypb.Any{
+			TypeUrl: anyPrefix + string(e.Object.ProtoReflect().Descriptor().FullName()),
+			Value:   withResourceVersion(e.Object, e.raw),
+		}
+	})
 	return e.encoded, e.encodeErr
+}
+
+// anyPrefix is the type URL prefix anypb.New uses.
+const anyPrefix = "type.googleapis.com/"
+
+// withResourceVersion returns raw followed by a second metadata field holding only
+// resourceVersion. Protobuf merges repeated occurrences of a message field, so the result decodes
+// to the stored object with its resourceVersion set, at the cost of a copy rather than a marshal.
+func withResourceVersion(obj scheme.Object, raw []byte) []byte {
+	md := obj.ProtoReflect().Descriptor().Fields().ByName("metadata")
+	rvField := md.Message().Fields().ByName("resource_version")
+	rv := obj.GetMetadata().GetResourceVersion()
+	inner := protowire.AppendTag(make([]byte, 0, 2+len(rv)), rvField.Number(), protowire.BytesType)
+	inner = protowire.AppendString(inner, rv)
+	out := make([]byte, len(raw), len(raw)+len(inner)+8)
+	copy(out, raw)
+	out = protowire.AppendTag(out, md.Number(), protowire.BytesType)
+	return protowire.AppendBytes(out, inner)
 }
 
 // Predicate selects objects by their labels and selectable fields.
@@ -101,5 +132,5 @@ func (e *Event) filter(p Predicate) *Event {
 
 // as returns a copy of e with another type, sharing the object.
 func (e *Event) as(t EventType) *Event {
-	return &Event{Type: t, Key: e.Key, Object: e.Object, Rev: e.Rev, attrs: e.attrs, prevAttrs: e.prevAttrs}
+	return &Event{Type: t, Key: e.Key, Object: e.Object, Rev: e.Rev, attrs: e.attrs, prevAttrs: e.prevAttrs, raw: e.raw}
 }
