@@ -32,7 +32,7 @@ type Options struct {
 type Cluster struct {
 	t         testing.TB
 	opts      Options
-	etcdProxy *proxy
+	etcdProxy *Proxy
 	// embeddedDir is the embedded etcd's data directory, kept across restarts.
 	embeddedDir string
 	etcdURL     string
@@ -41,7 +41,7 @@ type Cluster struct {
 
 // replica is one apiserver slot: the proxy clients dial stays while servers behind it come and go.
 type replica struct {
-	proxy  *proxy
+	proxy  *Proxy
 	srv    *server.Server
 	cancel context.CancelFunc
 	done   chan error
@@ -103,7 +103,7 @@ func (c *Cluster) CutEtcd() { c.sharedEtcd().Cut() }
 func (c *Cluster) ResumeEtcd() { c.sharedEtcd().Resume(strings.TrimPrefix(c.etcdURL, "http://")) }
 
 // sharedEtcd returns the proxy to the cluster's own etcd; a cluster on an embedded etcd has none.
-func (c *Cluster) sharedEtcd() *proxy {
+func (c *Cluster) sharedEtcd() *Proxy {
 	if c.etcdProxy == nil {
 		c.t.Fatalf("the cluster runs on the apiserver's embedded etcd: no shared etcd to cut")
 	}

@@ -4,12 +4,13 @@ import (
 	"io"
 	"net"
 	"sync"
+	"testing"
 )
 
-// proxy forwards loopback TCP connections to a backend address. Cut drops every connection at once
+// Proxy forwards loopback TCP connections to a backend address. Cut drops every connection at once
 // and refuses new ones, as a crashed server would look to its clients; Resume forwards again, to
 // a possibly new backend.
-type proxy struct {
+type Proxy struct {
 	ln net.Listener
 
 	mu      sync.Mutex
@@ -19,21 +20,34 @@ type proxy struct {
 	wg      sync.WaitGroup
 }
 
-func newProxy() (*proxy, error) {
+// NewProxy returns a proxy forwarding to target, closed when the test ends. Tests use it to cut a
+// component off from an apiserver, as a crash or a partition would.
+func NewProxy(tb testing.TB, target string) *Proxy {
+	tb.Helper()
+	p, err := newProxy()
+	if err != nil {
+		tb.Fatalf("proxy: %v", err)
+	}
+	tb.Cleanup(p.Close)
+	p.Resume(target)
+	return p
+}
+
+func newProxy() (*Proxy, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, err
 	}
-	p := &proxy{ln: ln, conns: map[net.Conn]struct{}{}, cut: true}
+	p := &Proxy{ln: ln, conns: map[net.Conn]struct{}{}, cut: true}
 	p.wg.Add(1)
 	go p.accept()
 	return p, nil
 }
 
 // Addr returns the address clients dial.
-func (p *proxy) Addr() string { return p.ln.Addr().String() }
+func (p *Proxy) Addr() string { return p.ln.Addr().String() }
 
-func (p *proxy) accept() {
+func (p *Proxy) accept() {
 	defer p.wg.Done()
 	for {
 		c, err := p.ln.Accept()
@@ -67,7 +81,7 @@ func (p *proxy) accept() {
 	}
 }
 
-func (p *proxy) pipe(dst, src net.Conn) {
+func (p *Proxy) pipe(dst, src net.Conn) {
 	defer p.wg.Done()
 	// Either side ending ends both: a half-closed pipe would keep a dead peer looking alive.
 	_, _ = io.Copy(dst, src)
@@ -75,7 +89,7 @@ func (p *proxy) pipe(dst, src net.Conn) {
 	p.drop(src)
 }
 
-func (p *proxy) drop(c net.Conn) {
+func (p *Proxy) drop(c net.Conn) {
 	p.mu.Lock()
 	delete(p.conns, c)
 	p.mu.Unlock()
@@ -83,14 +97,14 @@ func (p *proxy) drop(c net.Conn) {
 }
 
 // Resume forwards new connections to backend.
-func (p *proxy) Resume(backend string) {
+func (p *Proxy) Resume(backend string) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.backend, p.cut = backend, false
 }
 
 // Cut drops every connection with a reset and refuses new ones.
-func (p *proxy) Cut() {
+func (p *Proxy) Cut() {
 	p.mu.Lock()
 	p.cut = true
 	conns := make([]net.Conn, 0, len(p.conns))
@@ -106,8 +120,8 @@ func (p *proxy) Cut() {
 	}
 }
 
-// Close stops the proxy and waits for its goroutines.
-func (p *proxy) Close() {
+// Close stops the Proxy and waits for its goroutines.
+func (p *Proxy) Close() {
 	_ = p.ln.Close()
 	p.Cut()
 	p.wg.Wait()

@@ -60,7 +60,7 @@ func TestBindingSurvivesALostConnection(t *testing.T) {
 	cl := framework.Start(t, framework.Options{})
 	c := cl.Client()
 	fullNodes(t, c, nodes, slots)
-	lk := newLink(t, cl.Endpoint(0))
+	lk := framework.NewProxy(t, cl.Endpoint(0))
 	sched := startScheduler(t, []string{lk.Addr()}, nil)
 
 	createPodsConcurrently(t, c, ns, "p", pods)
@@ -69,7 +69,7 @@ func TestBindingSurvivesALostConnection(t *testing.T) {
 	}, "binding under way")
 	lk.Cut()
 	<-time.After(4 * time.Second) // a partition longer than the client's retry backoff (about 2.5 s)
-	lk.Resume(t)
+	lk.Resume(cl.Endpoint(0))
 
 	framework.Eventually(t, 60*time.Second, func() bool {
 		bound := 0

@@ -16,7 +16,7 @@ import (
 )
 
 // TestSchedulerFailover runs two leader-elected schedulers, each reaching the apiserver through its
-// own link. Cutting the leader's link makes it look crashed: the standby must schedule the pods
+// own proxy. Cutting the leader's proxy makes it look crashed: the standby must schedule the pods
 // created meanwhile within the lease duration plus the retry period, the old leader must stop
 // with ErrLeadershipLost (a real process exits non-zero), and no pod may ever be bound twice.
 func TestSchedulerFailover(t *testing.T) {
@@ -63,7 +63,7 @@ func TestSchedulerFailover(t *testing.T) {
 		cfg.LeaderElect = true
 		cfg.LeaseDuration, cfg.RenewDeadline, cfg.RetryPeriod = leaseDuration, renewDeadline, retryPeriod
 	}
-	links := []*link{newLink(t, cl.Endpoint(0)), newLink(t, cl.Endpoint(0))}
+	links := []*framework.Proxy{framework.NewProxy(t, cl.Endpoint(0)), framework.NewProxy(t, cl.Endpoint(0))}
 	scheds := []*runningScheduler{
 		startScheduler(t, []string{links[0].Addr()}, elect),
 		startScheduler(t, []string{links[1].Addr()}, elect),
