@@ -3,11 +3,9 @@
 package app
 
 import (
-	"context"
 	"os"
 
 	"github.com/spf13/pflag"
-	"go.uber.org/zap"
 
 	"github.com/keelson-dev/keelson/kubelet/server"
 	"github.com/keelson-dev/keelson/pkg/config"
@@ -36,13 +34,5 @@ func NewFlags() *pflag.FlagSet {
 // Run runs keelson-kubelet with the given command-line arguments until SIGINT or SIGTERM. It
 // returns nil after a clean shutdown or when args ask for help.
 func Run(args []string) error {
-	return run.Main(component, NewFlags(), args, serve)
-}
-
-func serve(ctx context.Context, cfg server.Config, lg *zap.Logger) error {
-	srv, err := server.New(cfg, lg)
-	if err != nil {
-		return err
-	}
-	return srv.Run(ctx)
+	return run.Main(component, NewFlags(), args, run.Serve(server.New))
 }

@@ -45,3 +45,20 @@ func Main[S config.Validator](
 	lg.Info("starting keelson-"+component, zap.Any("version", version.Get()), zap.String("config", cfg.File))
 	return serve(ctx, cfg.Server, lg)
 }
+
+// Runner is a server that runs until its context ends.
+type Runner interface {
+	Run(ctx context.Context) error
+}
+
+// Serve turns a server constructor into the serve function Main takes: build the server with
+// the loaded configuration and logger, then run it. Every daemon's server package has such a New.
+func Serve[S any, R Runner](newServer func(S, *zap.Logger) (R, error)) func(context.Context, S, *zap.Logger) error {
+	return func(ctx context.Context, cfg S, lg *zap.Logger) error {
+		srv, err := newServer(cfg, lg)
+		if err != nil {
+			return err
+		}
+		return srv.Run(ctx)
+	}
+}

@@ -89,3 +89,28 @@ func TestMainStopsOnSignal(t *testing.T) {
 		t.Fatal("Main did not return after SIGTERM")
 	}
 }
+
+// fakeServer records the configuration it was built with and runs until its context ends.
+type fakeServer struct{ name string }
+
+func (s *fakeServer) Run(ctx context.Context) error {
+	<-ctx.Done()
+	return nil
+}
+
+func TestServeBuildsThenRuns(t *testing.T) {
+	errServe := errors.New("build failed")
+	var built *fakeServer
+	serve := Serve(func(cfg serverConfig, _ *zap.Logger) (*fakeServer, error) {
+		if cfg.Name == "bad" {
+			return nil, errServe
+		}
+		built = &fakeServer{name: cfg.Name}
+		return built, nil
+	})
+	require.ErrorIs(t, serve(context.Background(), serverConfig{Name: "bad"}, zap.NewNop()), errServe)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	require.NoError(t, serve(ctx, serverConfig{Name: "a"}, zap.NewNop()))
+	require.Equal(t, "a", built.name)
+}
