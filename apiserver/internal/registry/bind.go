@@ -35,7 +35,7 @@ func (s *Store) Bind(ctx context.Context, namespace, name string, binding *corev
 	if len(errs) > 0 {
 		return nil, apierrors.NewInvalid("", "Binding", name, s.causes(errs))
 	}
-	return s.modify(ctx, namespace, name, dryRun, func(cur scheme.Object) (scheme.Object, error) {
+	out, _, err := s.modify(ctx, namespace, name, ModifyOptions{DryRun: dryRun}, func(cur scheme.Object) (scheme.Object, error) {
 		pod := cur.(*corev1.Pod)
 		if err := s.checkPreconditions(pod, bm.GetResourceVersion(), bm.GetUid()); err != nil {
 			return nil, err
@@ -56,6 +56,7 @@ func (s *Store) Bind(ctx context.Context, namespace, name string, binding *corev
 		setPodCondition(pod.Status, &corev1.PodCondition{Type: "PodScheduled", Status: "True", LastTransitionTime: s.now()})
 		return pod, nil
 	})
+	return out, err
 }
 
 // setPodCondition replaces the condition of c's type, keeping its transition time when the status

@@ -32,34 +32,13 @@ func (s *Store) Create(ctx context.Context, namespace string, obj scheme.Object,
 		return nil, err
 	}
 	generated := obj.GetMetadata().GetName() == "" && obj.GetMetadata().GetGenerateName() != ""
-	if err := s.prepareCreate(obj, namespace); err != nil {
+	if err := s.admitCreate(ctx, namespace, obj, opts); err != nil {
 		return nil, err
-	}
-	if opts.UID != "" {
-		if _, err := uuid.Parse(opts.UID); err != nil {
-			return nil, apierrors.NewBadRequest("the proposed uid %q is not a UUID", opts.UID)
-		}
-		obj.GetMetadata().Uid = opts.UID
-	}
-	name := obj.GetMetadata().GetName()
-	// Admission before validation, as in Kubernetes: an object for a missing namespace is NotFound
-	// whatever else is wrong with it.
-	if err := s.admitNamespace(ctx, namespace, name, true); err != nil {
-		return nil, err
-	}
-	s.initStatus(obj)
-	s.strategy.Default(obj)
-	errs := s.validateMeta(obj.GetMetadata())
-	errs = append(errs, s.strategy.Validate(obj)...)
-	if len(errs) > 0 {
-		return nil, s.invalid(obj, errs)
 	}
 	if opts.DryRun {
-		if err := s.dryRunSizeCheck(obj); err != nil {
-			return nil, err
-		}
 		return obj, nil
 	}
+	name := obj.GetMetadata().GetName()
 	for attempt := 1; ; attempt++ {
 		_, err := s.storage.Create(ctx, s.key(namespace, name), obj)
 		switch {
@@ -75,4 +54,34 @@ func (s *Store) Create(ctx context.Context, namespace string, obj scheme.Object,
 		name = generateName(obj.GetMetadata().GetGenerateName())
 		obj.GetMetadata().Name = name
 	}
+}
+
+// admitCreate makes obj a new object in namespace: it sets the metadata the server owns, admits,
+// defaults and validates it, and in a dry run checks its size as storage would.
+func (s *Store) admitCreate(ctx context.Context, namespace string, obj scheme.Object, opts CreateOptions) error {
+	if err := s.prepareCreate(obj, namespace); err != nil {
+		return err
+	}
+	if opts.UID != "" {
+		if _, err := uuid.Parse(opts.UID); err != nil {
+			return apierrors.NewBadRequest("the proposed uid %q is not a UUID", opts.UID)
+		}
+		obj.GetMetadata().Uid = opts.UID
+	}
+	// Admission before validation, as in Kubernetes: an object for a missing namespace is NotFound
+	// whatever else is wrong with it.
+	if err := s.admitNamespace(ctx, namespace, obj.GetMetadata().GetName(), true); err != nil {
+		return err
+	}
+	s.initStatus(obj)
+	s.strategy.Default(obj)
+	errs := s.validateMeta(obj.GetMetadata())
+	errs = append(errs, s.strategy.Validate(obj)...)
+	if len(errs) > 0 {
+		return s.invalid(obj, errs)
+	}
+	if opts.DryRun {
+		return s.dryRunSizeCheck(obj)
+	}
+	return nil
 }

@@ -34,33 +34,54 @@ func (s *Store) Patch(ctx context.Context, namespace, name, patchType string, pa
 	if err := s.checkNamespace(namespace); err != nil {
 		return nil, err
 	}
-	var apply func(doc []byte) ([]byte, error)
+	apply, err := Patcher(patchType, patch)
+	if err != nil {
+		return nil, err
+	}
+	codec := PatchCodec{
+		Encode: func(obj scheme.Object) ([]byte, error) { return protojson.Marshal(obj) },
+		Decode: func(doc []byte) (scheme.Object, error) {
+			obj := s.kind.New()
+			if err := protojson.Unmarshal(doc, obj); err != nil {
+				return nil, apierrors.NewBadRequest("the patched %s %q is not valid: %v", s.kind.Kind, name, err)
+			}
+			return obj, nil
+		},
+	}
+	out, _, err := s.Modify(ctx, namespace, name, ModifyOptions{Subresource: opts.Subresource, DryRun: opts.DryRun},
+		s.PatchFunc(name, codec, apply))
+	return out, err
+}
+
+// Patcher returns the function that applies a JSON merge patch or a JSON patch to a JSON document.
+func Patcher(patchType string, patch []byte) (func(doc []byte) ([]byte, error), error) {
 	switch patchType {
 	case PatchMerge:
-		apply = func(doc []byte) ([]byte, error) { return jsonpatch.MergePatch(doc, patch) }
+		return func(doc []byte) ([]byte, error) { return jsonpatch.MergePatch(doc, patch) }, nil
 	case PatchJSON:
 		p, err := jsonpatch.DecodePatch(patch)
 		if err != nil {
 			return nil, apierrors.NewBadRequest("invalid JSON patch: %v", err)
 		}
-		apply = p.Apply
+		return p.Apply, nil
 	default:
 		return nil, apierrors.NewUnsupportedMediaType(patchType)
 	}
-	var merge func(obj, cur scheme.Object) (scheme.Object, error)
-	switch opts.Subresource {
-	case "":
-		merge = s.mergeUpdate
-	case "status":
-		if s.statusField() == nil {
-			return nil, apierrors.NewMethodNotSupported(s.kind.Group, s.kind.Resource+"/status", "patch")
-		}
-		merge = s.mergeStatus
-	default:
-		return nil, apierrors.NewMethodNotSupported(s.kind.Group, s.kind.Resource+"/"+opts.Subresource, "patch")
-	}
-	return s.modify(ctx, namespace, name, opts.DryRun, func(cur scheme.Object) (scheme.Object, error) {
-		doc, err := protojson.Marshal(cur)
+}
+
+// PatchCodec converts objects to and from the JSON form a patch applies to.
+type PatchCodec struct {
+	Encode func(obj scheme.Object) ([]byte, error)
+	// Decode reads the patched document; its errors are the client's and reach it as they are.
+	Decode func(doc []byte) (scheme.Object, error)
+}
+
+// PatchFunc returns the ModifyFunc that applies apply to the named object's JSON form in codec.
+// The patch may not change metadata.name; a metadata.resourceVersion or uid it changes pins the
+// write to that value, so it fails with Conflict instead of being applied again after a lost race.
+func (s *Store) PatchFunc(name string, codec PatchCodec, apply func(doc []byte) ([]byte, error)) ModifyFunc {
+	return func(cur scheme.Object) (scheme.Object, error) {
+		doc, err := codec.Encode(cur)
 		if err != nil {
 			return nil, apierrors.NewInternal(err)
 		}
@@ -68,18 +89,13 @@ func (s *Store) Patch(ctx context.Context, namespace, name, patchType string, pa
 		if err != nil {
 			return nil, apierrors.NewBadRequest("unable to apply patch to %s %q: %v", s.kind.Kind, name, err)
 		}
-		obj := s.kind.New()
-		if err := protojson.Unmarshal(patched, obj); err != nil {
-			return nil, apierrors.NewBadRequest("the patched %s %q is not valid: %v", s.kind.Kind, name, err)
+		obj, err := codec.Decode(patched)
+		if err != nil {
+			return nil, err
 		}
-		m := scheme.Meta(obj)
-		if m.Name != name {
-			return nil, apierrors.NewBadRequest("the patch may not change metadata.name (from %q to %q)", name, m.Name)
+		if got := obj.GetMetadata().GetName(); got != name {
+			return nil, apierrors.NewBadRequest("the patch may not change metadata.name (from %q to %q)", name, got)
 		}
-		if m.ResourceVersion == cur.GetMetadata().GetResourceVersion() && m.Uid == cur.GetMetadata().GetUid() {
-			// Not pinned by the patch: apply to whatever is current.
-			m.ResourceVersion, m.Uid = "", ""
-		}
-		return merge(obj, cur)
-	})
+		return obj, nil
+	}
 }

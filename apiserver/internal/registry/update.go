@@ -2,14 +2,9 @@ package registry
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"slices"
-	"strconv"
 
-	"google.golang.org/protobuf/proto"
-
-	"github.com/keelson-dev/keelson/apiserver/internal/storage"
 	"github.com/keelson-dev/keelson/pkg/apierrors"
 	"github.com/keelson-dev/keelson/pkg/scheme"
 	"github.com/keelson-dev/keelson/pkg/validation/field"
@@ -23,107 +18,6 @@ type UpdateOptions struct {
 	// Subresource "" replaces the object but not its status; "status" replaces only the status;
 	// "finalize" (namespaces) replaces only spec.finalizers.
 	Subresource string
-}
-
-// mutateFunc turns the current object (a copy the function may change) into the one to store.
-type mutateFunc func(cur scheme.Object) (scheme.Object, error)
-
-// modify is the read-modify-write cycle every write of an existing object goes through: read the
-// object, let fn compute the next state, write it guarded on the revision read. When another writer
-// got there first, it reads again and calls fn again; fn fails the cycle with Conflict when its
-// caller pinned a resourceVersion. A next state identical to the current one is not written. An
-// object whose deletion was only waiting for finalizers is deleted once they are gone.
-//
-// The first read comes from the watch cache, which is nearly always current, so a write costs one
-// etcd transaction. A cached copy is only a guess: whenever it could mislead (the object seems
-// missing, fn sees a stale resourceVersion, the write seems to change nothing) the cycle reads etcd
-// and decides again, and a guarded write never lands on a stale read.
-func (s *Store) modify(ctx context.Context, namespace, name string, dryRun bool, fn mutateFunc) (scheme.Object, error) {
-	key := s.key(namespace, name)
-	kv, fromCache, err := s.read(ctx, key)
-	if err != nil {
-		return nil, s.storageErr(name, err)
-	}
-	for {
-		cur := kv.Object
-		next, err := fn(cloneObject(cur))
-		if err != nil {
-			if fromCache && apierrors.IsConflict(err) {
-				if kv, err = s.storage.Get(ctx, key, 0); err != nil {
-					return nil, s.storageErr(name, err)
-				}
-				fromCache = false
-				continue
-			}
-			return nil, err
-		}
-		scheme.Meta(next).ResourceVersion = cur.GetMetadata().GetResourceVersion()
-		if proto.Equal(next, cur) {
-			if fromCache {
-				if kv, err = s.storage.Get(ctx, key, 0); err != nil {
-					return nil, s.storageErr(name, err)
-				}
-				fromCache = false
-				continue
-			}
-			return next, nil
-		}
-		fromCache = false
-		if s.finalized(next) {
-			if dryRun {
-				return next, nil
-			}
-			_, latest, err := s.storage.Delete(ctx, key, kv.ModRevision)
-			if errors.Is(err, storage.ErrConflict) {
-				kv = latest
-				continue
-			}
-			if err != nil {
-				return nil, s.storageErr(name, err)
-			}
-			return next, nil
-		}
-		if dryRun {
-			if err := s.dryRunSizeCheck(next); err != nil {
-				return nil, err
-			}
-			return next, nil
-		}
-		res, err := s.storage.Update(ctx, key, next, kv.ModRevision)
-		if errors.Is(err, storage.ErrConflict) {
-			kv = res
-			continue
-		}
-		if err != nil {
-			return nil, s.storageErr(name, err)
-		}
-		return res.Object, nil
-	}
-}
-
-// read returns the object at key from the watch cache when it has it (fromCache true), otherwise
-// from etcd. A cached object is shared: callers clone before changing it.
-func (s *Store) read(ctx context.Context, key string) (kv storage.KV, fromCache bool, err error) {
-	if obj, ok, err := s.cache.Get(ctx, key); err == nil && ok {
-		if rev, err := strconv.ParseInt(obj.GetMetadata().GetResourceVersion(), 10, 64); err == nil {
-			return storage.KV{Key: key, Object: obj, ModRevision: rev}, true, nil
-		}
-	}
-	kv, err = s.storage.Get(ctx, key, 0)
-	return kv, false, err
-}
-
-// finalized reports whether obj is marked for deletion and nothing holds it any more: no finalizers
-// (and, for namespaces, no spec.finalizers) and no grace period left to confirm.
-func (s *Store) finalized(obj scheme.Object) bool {
-	m := obj.GetMetadata()
-	if m.GetDeletionTimestamp() == nil || len(m.GetFinalizers()) > 0 || m.GetDeletionGracePeriodSeconds() > 0 {
-		return false
-	}
-	if ns, ok := obj.(*corev1.Namespace); ok && len(ns.GetSpec().GetFinalizers()) > 0 {
-		return false
-	}
-	return true
 }
 
 // checkPreconditions fails with Conflict when the client's resourceVersion or uid no longer match.
@@ -151,24 +45,28 @@ func (s *Store) Update(ctx context.Context, namespace string, obj scheme.Object,
 	if m.GetName() == "" {
 		return nil, s.invalid(obj, field.ErrorList{field.Required(field.NewPath("metadata", "name"), "name is required")})
 	}
-	var fn mutateFunc
-	switch opts.Subresource {
-	case "":
-		fn = func(cur scheme.Object) (scheme.Object, error) { return s.mergeUpdate(obj, cur) }
-	case "status":
-		if s.statusField() == nil {
-			return nil, apierrors.NewMethodNotSupported(s.kind.Group, s.kind.Resource+"/status", "update")
-		}
-		fn = func(cur scheme.Object) (scheme.Object, error) { return s.mergeStatus(obj, cur) }
-	case "finalize":
-		if s.kind.Kind != "Namespace" {
-			return nil, apierrors.NewMethodNotSupported(s.kind.Group, s.kind.Resource+"/finalize", "update")
-		}
-		fn = func(cur scheme.Object) (scheme.Object, error) { return s.mergeFinalize(obj, cur) }
-	default:
-		return nil, apierrors.NewMethodNotSupported(s.kind.Group, s.kind.Resource+"/"+opts.Subresource, "update")
+	merge, err := s.merger(opts.Subresource, "update")
+	if err != nil {
+		return nil, err
 	}
-	return s.modify(ctx, namespace, m.GetName(), opts.DryRun, fn)
+	out, _, err := s.modify(ctx, namespace, m.GetName(), ModifyOptions{DryRun: opts.DryRun}, func(cur scheme.Object) (scheme.Object, error) {
+		return merge(obj, cur)
+	})
+	return out, err
+}
+
+// merger returns how a write of subresource by verb combines the client's object with the current
+// one: a finalize is only ever an update, and only of a namespace.
+func (s *Store) merger(subresource, verb string) (func(obj, cur scheme.Object) (scheme.Object, error), error) {
+	switch {
+	case subresource == "":
+		return s.mergeUpdate, nil
+	case subresource == "status" && s.statusField() != nil:
+		return s.mergeStatus, nil
+	case subresource == "finalize" && verb == "update" && s.kind.Kind == "Namespace":
+		return s.mergeFinalize, nil
+	}
+	return nil, apierrors.NewMethodNotSupported(s.kind.Group, s.kind.Resource+"/"+subresource, verb)
 }
 
 // mergeUpdate computes the object a full update stores: the client's object with the server-owned

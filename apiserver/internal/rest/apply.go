@@ -54,7 +54,8 @@ func (f *fieldManagers) forKind(k *scheme.Kind) (*managedfields.FieldManager, er
 // configuration is merged into the live object (or an empty one, which creates it: 201) by the
 // field manager, which records fieldManager's ownership in metadata.managedFields and refuses, with
 // 409 Conflict naming each field, to take fields another manager owns unless force=true. The result
-// is stored by a conditional create or update through the registry.
+// is stored through the registry by a create or a conditional update, applied again to a newer
+// object after a lost race.
 func (h *Handler) apply(w http.ResponseWriter, r *http.Request, req *request, body []byte, dry bool) {
 	q := r.URL.Query()
 	manager := q.Get("fieldManager")
@@ -97,65 +98,40 @@ func (h *Handler) apply(w http.ResponseWriter, r *http.Request, req *request, bo
 		writeError(w, err)
 		return
 	}
-	ctx := r.Context()
-	for attempt := 0; ; attempt++ {
-		live, ok := k8sObject(req.kind)
-		if !ok {
-			writeError(w, apierrors.NewUnsupportedMediaType(registry.PatchApply))
-			return
-		}
-		cur, err := req.store.Get(ctx, req.namespace, req.name, registry.GetOptions{})
-		exists := err == nil
-		switch {
-		case exists:
-			b, err := toJSON(req.kind, cur, true)
-			if err == nil {
-				err = json.Unmarshal(b, live)
-			}
-			if err != nil {
-				writeError(w, apierrors.NewInternal(err))
-				return
-			}
-		case apierrors.IsNotFound(err):
-			live.GetObjectKind().SetGroupVersionKind(schema.GroupVersionKind{Group: req.kind.Group, Version: req.kind.Version, Kind: req.kind.Kind})
-		default:
-			writeError(w, err)
-			return
-		}
-		out, err := fm.Apply(live, u.DeepCopy(), manager, force)
-		if err != nil {
-			writeError(w, fromK8sError(err))
-			return
-		}
-		obj, err := fromValue(req.kind, out)
-		if err != nil {
-			writeError(w, err)
-			return
-		}
-		if !exists {
-			created, err := req.store.Create(ctx, req.namespace, obj, registry.CreateOptions{DryRun: dry, FieldManager: manager})
-			if apierrors.IsAlreadyExists(err) && attempt < patchRetries {
-				continue
-			}
-			if err != nil {
-				writeError(w, err)
-				return
-			}
-			writeObject(w, http.StatusCreated, req.kind, created)
-			return
-		}
-		obj.GetMetadata().ResourceVersion = cur.GetMetadata().GetResourceVersion()
-		updated, err := req.store.Update(ctx, req.namespace, obj, registry.UpdateOptions{DryRun: dry, FieldManager: manager})
-		if apierrors.IsConflict(err) && attempt < patchRetries {
-			continue
-		}
-		if err != nil {
-			writeError(w, err)
-			return
-		}
-		writeObject(w, http.StatusOK, req.kind, updated)
+	if _, ok := k8sObject(req.kind); !ok {
+		writeError(w, apierrors.NewUnsupportedMediaType(registry.PatchApply))
 		return
 	}
+	out, created, err := req.store.Modify(r.Context(), req.namespace, req.name,
+		registry.ModifyOptions{DryRun: dry, Create: true, Retries: patchRetries},
+		func(cur scheme.Object) (scheme.Object, error) {
+			live, err := typedObject(req.kind, cur)
+			if err != nil {
+				return nil, err
+			}
+			merged, err := fm.Apply(live, u.DeepCopy(), manager, force)
+			if err != nil {
+				return nil, fromK8sError(err)
+			}
+			obj, err := fromValue(req.kind, merged)
+			if err != nil {
+				return nil, err
+			}
+			if cur != nil {
+				// An applied configuration never pins the resourceVersion.
+				obj.GetMetadata().ResourceVersion = cur.GetMetadata().GetResourceVersion()
+			}
+			return obj, nil
+		})
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	code := http.StatusOK
+	if created {
+		code = http.StatusCreated
+	}
+	writeObject(w, code, req.kind, out)
 }
 
 // fromK8sError turns an error of Kubernetes' libraries (an apply conflict, a schema mismatch) into
@@ -197,29 +173,11 @@ func (h *Handler) trackUpdate(r *http.Request, k *scheme.Kind, cur, next scheme.
 	if err != nil {
 		return err
 	}
-	typed := func(o scheme.Object) (runtime.Object, error) {
-		t, ok := k8sObject(k)
-		if !ok {
-			return nil, apierrors.NewInternal(errors.New("no Kubernetes type for " + k.Kind))
-		}
-		t.GetObjectKind().SetGroupVersionKind(schema.GroupVersionKind{Group: k.Group, Version: k.Version, Kind: k.Kind})
-		if o == nil {
-			return t, nil
-		}
-		b, err := toJSON(k, o, true)
-		if err == nil {
-			err = json.Unmarshal(b, t)
-		}
-		if err != nil {
-			return nil, apierrors.NewInternal(err)
-		}
-		return t, nil
-	}
-	live, err := typed(cur)
+	live, err := typedObject(k, cur)
 	if err != nil {
 		return err
 	}
-	nt, err := typed(next)
+	nt, err := typedObject(k, next)
 	if err != nil {
 		return err
 	}
@@ -230,4 +188,24 @@ func (h *Handler) trackUpdate(r *http.Request, k *scheme.Kind, cur, next scheme.
 	}
 	next.GetMetadata().ManagedFields = tracked.GetMetadata().GetManagedFields()
 	return nil
+}
+
+// typedObject returns obj (nil: an empty object of kind k) as Kubernetes' Go type for k.
+func typedObject(k *scheme.Kind, obj scheme.Object) (runtime.Object, error) {
+	t, ok := k8sObject(k)
+	if !ok {
+		return nil, apierrors.NewInternal(errors.New("no Kubernetes type for " + k.Kind))
+	}
+	t.GetObjectKind().SetGroupVersionKind(schema.GroupVersionKind{Group: k.Group, Version: k.Version, Kind: k.Kind})
+	if obj == nil {
+		return t, nil
+	}
+	b, err := toJSON(k, obj, true)
+	if err == nil {
+		err = json.Unmarshal(b, t)
+	}
+	if err != nil {
+		return nil, apierrors.NewInternal(err)
+	}
+	return t, nil
 }

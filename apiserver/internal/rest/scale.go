@@ -28,12 +28,7 @@ func (h *Handler) scale(w http.ResponseWriter, r *http.Request, req *request) {
 			writeError(w, err)
 			return
 		}
-		sc, err := scaleOf(req.kind, obj)
-		if err != nil {
-			writeError(w, err)
-			return
-		}
-		writeJSON(w, http.StatusOK, sc)
+		writeScaleOf(w, req.kind, obj)
 	case http.MethodPut, http.MethodPatch:
 		h.writeScale(w, r, req)
 	default:
@@ -58,84 +53,74 @@ func (h *Handler) writeScale(w http.ResponseWriter, r *http.Request, req *reques
 		writeError(w, err)
 		return
 	}
-	ctx := r.Context()
-	for attempt := 0; ; attempt++ {
-		cur, err := req.store.Get(ctx, req.namespace, req.name, registry.GetOptions{})
-		if err != nil {
-			writeError(w, err)
-			return
-		}
-		curScale, err := scaleOf(req.kind, cur)
-		if err != nil {
-			writeError(w, err)
-			return
-		}
-		orig, err := json.Marshal(curScale)
-		if err != nil {
-			writeError(w, apierrors.NewInternal(err))
-			return
-		}
-		out, err := apply(orig)
-		if err != nil {
-			writeError(w, apierrors.NewBadRequest("unable to apply patch to Scale %q: %v", req.name, err))
-			return
-		}
-		var next k8sautoscalingv1.Scale
-		if err := json.Unmarshal(out, &next); err != nil {
-			writeError(w, apierrors.NewBadRequest("the body of the request is not a Scale: %v", err))
-			return
-		}
-		if next.Name != "" && next.Name != req.name {
-			writeError(w, apierrors.NewBadRequest("the name of the object (%s) does not match the name on the URL (%s)", next.Name, req.name))
-			return
-		}
-		if next.Spec.Replicas < 0 {
-			writeError(w, apierrors.NewInvalid("autoscaling", "Scale", req.name, []apierrors.Cause{{
-				Type: "FieldValueInvalid", Field: "spec.replicas",
-				Message: "Invalid value: " + strconv.Itoa(int(next.Spec.Replicas)) + ": must be greater than or equal to 0"}}))
-			return
-		}
-		pinned := next.ResourceVersion != "" && next.ResourceVersion != curScale.ResourceVersion
-		if pinned {
-			writeError(w, apierrors.NewConflict(req.kind.Group, req.kind.Resource, req.name, apierrors.ModifiedMessage))
-			return
-		}
-		doc, err := toMap(req.kind, cur)
-		if err != nil {
-			writeError(w, apierrors.NewInternal(err))
-			return
-		}
-		spec, _ := doc["spec"].(map[string]any)
-		if spec == nil {
-			spec = map[string]any{}
-			doc["spec"] = spec
-		}
-		spec["replicas"] = next.Spec.Replicas
-		obj, err := fromValue(req.kind, doc)
-		if err != nil {
-			writeError(w, err)
-			return
-		}
-		if err := h.trackUpdate(r, req.kind, cur, obj); err != nil {
-			writeError(w, err)
-			return
-		}
-		stored, err := req.store.Update(ctx, req.namespace, obj, registry.UpdateOptions{DryRun: dry, FieldManager: r.URL.Query().Get("fieldManager")})
-		if apierrors.IsConflict(err) && next.ResourceVersion == "" && attempt < patchRetries {
-			continue
-		}
-		if err != nil {
-			writeError(w, err)
-			return
-		}
-		sc, err := scaleOf(req.kind, stored)
-		if err != nil {
-			writeError(w, err)
-			return
-		}
-		writeJSON(w, http.StatusOK, sc)
+	stored, _, err := req.store.Modify(r.Context(), req.namespace, req.name,
+		registry.ModifyOptions{DryRun: dry, Retries: patchRetries},
+		func(cur scheme.Object) (scheme.Object, error) { return h.scaled(r, req, cur, apply) })
+	if err != nil {
+		writeError(w, err)
 		return
 	}
+	writeScaleOf(w, req.kind, stored)
+}
+
+// writeScaleOf writes the Scale of workload, a k.
+func writeScaleOf(w http.ResponseWriter, k *scheme.Kind, workload scheme.Object) {
+	sc, err := scaleOf(k, workload)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, sc)
+}
+
+// scaled returns the workload cur with the spec.replicas of the Scale apply makes of cur's. A
+// resourceVersion in that Scale pins the workload's.
+func (h *Handler) scaled(r *http.Request, req *request, cur scheme.Object, apply func([]byte) ([]byte, error)) (scheme.Object, error) {
+	curScale, err := scaleOf(req.kind, cur)
+	if err != nil {
+		return nil, err
+	}
+	orig, err := json.Marshal(curScale)
+	if err != nil {
+		return nil, apierrors.NewInternal(err)
+	}
+	out, err := apply(orig)
+	if err != nil {
+		return nil, apierrors.NewBadRequest("unable to apply patch to Scale %q: %v", req.name, err)
+	}
+	var next k8sautoscalingv1.Scale
+	if err := json.Unmarshal(out, &next); err != nil {
+		return nil, apierrors.NewBadRequest("the body of the request is not a Scale: %v", err)
+	}
+	if next.Name != "" && next.Name != req.name {
+		return nil, apierrors.NewBadRequest("the name of the object (%s) does not match the name on the URL (%s)", next.Name, req.name)
+	}
+	if next.Spec.Replicas < 0 {
+		return nil, apierrors.NewInvalid("autoscaling", "Scale", req.name, []apierrors.Cause{{
+			Type: "FieldValueInvalid", Field: "spec.replicas",
+			Message: "Invalid value: " + strconv.Itoa(int(next.Spec.Replicas)) + ": must be greater than or equal to 0"}})
+	}
+	doc, err := toMap(req.kind, cur)
+	if err != nil {
+		return nil, apierrors.NewInternal(err)
+	}
+	spec, _ := doc["spec"].(map[string]any)
+	if spec == nil {
+		spec = map[string]any{}
+		doc["spec"] = spec
+	}
+	spec["replicas"] = next.Spec.Replicas
+	obj, err := fromValue(req.kind, doc)
+	if err != nil {
+		return nil, err
+	}
+	if next.ResourceVersion != "" {
+		obj.GetMetadata().ResourceVersion = next.ResourceVersion
+	}
+	if err := h.trackUpdate(r, req.kind, cur, obj); err != nil {
+		return nil, err
+	}
+	return obj, nil
 }
 
 // scalePatcher applies a patch to a Scale's JSON.

@@ -1,0 +1,41 @@
+// Package servertest starts an in-process apiserver on its own embedded etcd for the apiserver's
+// unit tests.
+package servertest
+
+import (
+	"context"
+	"testing"
+
+	"go.uber.org/zap"
+
+	"github.com/keelson-dev/keelson/apiserver/server"
+)
+
+// Start runs an apiserver on loopback with an embedded etcd in a temporary directory (no fsync, no
+// periodic compaction) and returns it once it is ready. It stops when the test ends.
+func Start(tb testing.TB) *server.Server {
+	tb.Helper()
+	cfg := server.DefaultConfig()
+	cfg.Port = 0
+	cfg.DataDir, cfg.EtcdClientPort, cfg.EtcdPeerPort, cfg.EtcdUnsafeNoFsync = tb.TempDir(), 0, 0, true
+	cfg.CompactionInterval = 0
+	srv, err := server.New(cfg, zap.NewNop())
+	if err != nil {
+		tb.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- srv.Run(ctx) }()
+	tb.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			tb.Errorf("apiserver: %v", err)
+		}
+	})
+	select {
+	case <-srv.Ready():
+	case err := <-done:
+		tb.Fatalf("apiserver stopped while starting: %v", err)
+	}
+	return srv
+}
