@@ -11,6 +11,7 @@ import (
 	"go.uber.org/zap"
 	"go.uber.org/zap/zaptest"
 
+	"github.com/keelson-dev/keelson/apiserver/etcdtest"
 	"github.com/keelson-dev/keelson/apiserver/server"
 	"github.com/keelson-dev/keelson/pkg/client"
 )
@@ -67,7 +68,7 @@ func Start(tb testing.TB, opts Options) *Cluster {
 		}
 		c.embeddedDir = tb.TempDir()
 	} else {
-		_, url := startEtcd(tb)
+		_, url := etcdtest.Start(tb)
 		// The apiservers reach etcd through a proxy too, so a test can cut them off from it.
 		ep, err := newProxy()
 		if err != nil {

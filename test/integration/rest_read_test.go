@@ -39,6 +39,8 @@ func TestRESTDiscoveryNamesResourcesAndSubresources(t *testing.T) {
 	require.Equal(t, false, byName["nodes"]["namespaced"])
 	require.Equal(t, "Eviction", byName["pods/eviction"]["kind"])
 	require.Equal(t, "policy", byName["pods/eviction"]["group"])
+	require.Equal(t, "Pod", byName["pods/log"]["kind"])
+	require.Equal(t, []any{"get"}, byName["pods/log"]["verbs"])
 	require.Equal(t, "Scale", byName["replicationcontrollers/scale"]["kind"])
 	require.Equal(t, "autoscaling", byName["replicationcontrollers/scale"]["group"])
 	require.Contains(t, byName["pods"]["verbs"], "watch")

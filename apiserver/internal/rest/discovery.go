@@ -17,6 +17,7 @@ var subresourceVerbs = map[string][]string{
 	"binding":  {"create"},
 	"scale":    {"get", "patch", "update"},
 	"eviction": {"create"},
+	"log":      {"get"},
 }
 
 type apiVersions struct {

@@ -141,6 +141,9 @@ func (h *Handler) serveResource(w http.ResponseWriter, r *http.Request, req *req
 	case "eviction":
 		h.evict(w, r, req)
 		return
+	case "log":
+		h.podLog(w, r, req)
+		return
 	default:
 		writeError(w, apierrors.NewMethodNotSupported(req.kind.Group, req.kind.Resource+"/"+req.subresource, methodVerb(r)))
 		return

@@ -1,4 +1,5 @@
-package framework
+// Package etcdtest starts throwaway single-member etcd clusters for tests.
+package etcdtest
 
 import (
 	"net/url"
@@ -9,12 +10,12 @@ import (
 	"go.uber.org/zap"
 )
 
-// startEtcd starts a single-member etcd on loopback ports chosen by the kernel and returns it with
-// its client URL. It stops when the test ends.
-func startEtcd(tb testing.TB) (*embed.Etcd, string) {
+// Start starts a single-member etcd without fsync on loopback ports chosen by the kernel, in a
+// temporary directory, and returns it with its client URL. It stops when the test ends.
+func Start(tb testing.TB) (*embed.Etcd, string) {
 	tb.Helper()
 	ec := embed.NewConfig()
-	ec.Name = "framework"
+	ec.Name = "test"
 	ec.Dir = tb.TempDir()
 	client := url.URL{Scheme: "http", Host: "127.0.0.1:0"}
 	peer := url.URL{Scheme: "http", Host: "127.0.0.1:0"}

@@ -1,0 +1,404 @@
+package rest
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/keelson-dev/keelson/apiserver/internal/registry"
+	"github.com/keelson-dev/keelson/pkg/apierrors"
+	"github.com/keelson-dev/keelson/pkg/scheme"
+	"github.com/keelson-dev/keelson/pkg/validation/field"
+	corev1 "github.com/keelson-dev/keelson/proto/core/v1"
+)
+
+const (
+	// defaultKubeletPort is where a kubelet serves HTTP when its Node does not say otherwise.
+	defaultKubeletPort = 10250
+	// kubeletDialTimeout bounds connecting to a kubelet; kubeletHeaderTimeout bounds waiting for its
+	// answer to begin. Nothing bounds the body: a followed log streams for as long as the client stays.
+	kubeletDialTimeout   = 10 * time.Second
+	kubeletHeaderTimeout = 30 * time.Second
+	// maxKubeletErrorBytes is how much of a kubelet's error answer is read into the error returned.
+	maxKubeletErrorBytes = 64 << 10
+)
+
+// kubeletAddressTypes is the order in which a Node's addresses are tried to reach its kubelet.
+var kubeletAddressTypes = []string{"InternalIP", "Hostname", "InternalDNS", "ExternalIP", "ExternalDNS"}
+
+var nodesGVR = scheme.GroupVersionResource{Version: "v1", Resource: "nodes"}
+
+// podLogOptions is core/v1 PodLogOptions as the query of GET pods/<name>/log carries it. Absent
+// numbers are nil.
+type podLogOptions struct {
+	container                             string
+	follow, previous, timestamps, skipTLS bool
+	tailLines, limitBytes, sinceSeconds   *int64
+	sinceTime                             *time.Time
+}
+
+// podLog serves GET pods/<name>/log as Kubernetes does: it reads the pod, picks the container, finds
+// the kubelet of the pod's node from the Node's addresses and kubelet port, and streams what the
+// kubelet serves at /containerLogs/<namespace>/<pod>/<container> back as text/plain, flushed chunk by
+// chunk when following. The stream ends when the kubelet closes it, the client goes away or the
+// server drains. A pod with no node yet has an empty log, as in Kubernetes. A kubelet that cannot be
+// reached, or answers with an error, is a ServiceUnavailable naming the node and the endpoint; a
+// kubelet's own Status answer is passed through.
+func (h *Handler) podLog(w http.ResponseWriter, r *http.Request, req *request) {
+	if r.Method != http.MethodGet {
+		writeError(w, apierrors.NewMethodNotSupported(req.kind.Group, req.kind.Resource+"/log", methodVerb(r)))
+		return
+	}
+	if req.name == "" {
+		writeError(w, apierrors.NewMethodNotSupported(req.kind.Group, req.kind.Resource+"/log", "list"))
+		return
+	}
+	opts, err := parsePodLogOptions(req.name, r.URL.Query())
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	obj, err := req.store.Get(r.Context(), req.namespace, req.name, registry.GetOptions{})
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	pod, ok := obj.(*corev1.Pod)
+	if !ok {
+		writeError(w, apierrors.NewInternal(fmt.Errorf("pods store returned a %T", obj)))
+		return
+	}
+	container, err := logContainer(pod, opts.container)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	nodeName := pod.GetSpec().GetNodeName()
+	if nodeName == "" {
+		// Kubernetes answers an empty log for a pod that is not scheduled yet.
+		w.Header().Set("Content-Type", "text/plain")
+		w.WriteHeader(http.StatusOK)
+		return
+	}
+	endpoint, err := h.kubeletEndpoint(r.Context(), nodeName)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	loc := &url.URL{
+		Scheme:   "http",
+		Host:     endpoint,
+		Path:     "/containerLogs/" + req.namespace + "/" + req.name + "/" + container,
+		RawQuery: opts.kubeletQuery().Encode(),
+	}
+	h.streamLog(w, r, nodeName, loc, opts.follow)
+}
+
+// streamLog proxies GET loc to the kubelet of node and copies its answer to w.
+func (h *Handler) streamLog(w http.ResponseWriter, r *http.Request, node string, loc *url.URL, follow bool) {
+	flusher, ok := w.(http.Flusher)
+	if follow && !ok {
+		writeError(w, apierrors.NewInternal(errors.New("the response writer cannot flush; a followed log needs a streaming connection")))
+		return
+	}
+	ctx, cancel := context.WithCancel(r.Context())
+	var wg sync.WaitGroup
+	// Cancelling ends the kubelet request, which ends the copy below; then the drain watcher stops.
+	defer wg.Wait()
+	defer cancel()
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		select {
+		case <-h.draining:
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+
+	kreq, err := http.NewRequestWithContext(ctx, http.MethodGet, loc.String(), nil)
+	if err != nil {
+		writeError(w, apierrors.NewInternal(fmt.Errorf("build the kubelet request for node %q: %w", node, err)))
+		return
+	}
+	client := newKubeletClient()
+	resp, err := client.Do(kreq)
+	if err != nil {
+		if r.Context().Err() != nil {
+			return // the client went away; nobody reads an answer
+		}
+		writeError(w, apierrors.NewServiceUnavailable(fmt.Sprintf(
+			"unable to reach the kubelet of node %q at %s: %v", node, loc.Host, err)))
+		return
+	}
+	defer func() { _ = resp.Body.Close() }()
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		writeKubeletError(w, resp, node, loc)
+		return
+	}
+	w.Header().Set("Content-Type", "text/plain")
+	w.WriteHeader(http.StatusOK)
+	if follow {
+		flusher.Flush()
+	}
+	buf := make([]byte, 32<<10)
+	for {
+		n, rerr := resp.Body.Read(buf)
+		if n > 0 {
+			if _, err := w.Write(buf[:n]); err != nil {
+				return
+			}
+			if follow {
+				flusher.Flush()
+			}
+		}
+		if rerr != nil {
+			// The status line is sent: a broken stream can only end. EOF is the kubelet closing it.
+			if !errors.Is(rerr, io.EOF) && ctx.Err() == nil {
+				h.lg.Debug("pod log stream from the kubelet broke", zap.String("node", node),
+					zap.String("url", loc.String()), zap.Error(rerr))
+			}
+			return
+		}
+	}
+}
+
+// writeKubeletError answers for a kubelet that answered resp, a non-2xx: its Status body as it is;
+// a 400 as a BadRequest with the kubelet's words (a container that has not started, say), as
+// Kubernetes does; anything else as ServiceUnavailable naming the node, the endpoint and the answer.
+func writeKubeletError(w http.ResponseWriter, resp *http.Response, node string, loc *url.URL) {
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxKubeletErrorBytes))
+	if err != nil {
+		writeError(w, apierrors.NewServiceUnavailable(fmt.Sprintf(
+			"the kubelet of node %q at %s answered %s and its body could not be read: %v", node, loc.Host, resp.Status, err)))
+		return
+	}
+	var st struct {
+		Kind string `json:"kind"`
+		Code int    `json:"code"`
+	}
+	if json.Unmarshal(body, &st) == nil && st.Kind == "Status" {
+		code := resp.StatusCode
+		if code < 400 {
+			code = st.Code
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(code)
+		_, _ = w.Write(body)
+		return
+	}
+	text := strings.TrimSpace(string(body))
+	if resp.StatusCode == http.StatusBadRequest && text != "" {
+		writeError(w, apierrors.NewBadRequest("%s", text))
+		return
+	}
+	msg := fmt.Sprintf("the kubelet of node %q at %s answered %s for %s", node, loc.Host, resp.Status, loc.Path)
+	if text != "" {
+		msg += ": " + text
+	}
+	writeError(w, apierrors.NewServiceUnavailable(msg))
+}
+
+// newKubeletClient returns a client for one log request. Keep-alives are off so that nothing is left
+// running once the request is done; redirects are answers, not followed, as Kubernetes refuses a
+// kubelet's redirect. Proxies from the environment are not used: the kubelet is dialled directly.
+func newKubeletClient() *http.Client {
+	return &http.Client{
+		Transport: &http.Transport{
+			DialContext:            (&net.Dialer{Timeout: kubeletDialTimeout}).DialContext,
+			ResponseHeaderTimeout:  kubeletHeaderTimeout,
+			DisableKeepAlives:      true,
+			MaxResponseHeaderBytes: 64 << 10,
+		},
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
+}
+
+// kubeletEndpoint returns host:port of the kubelet on the named node: its first address in
+// kubeletAddressTypes order, and status.daemonEndpoints.kubeletEndpoint.port or 10250.
+func (h *Handler) kubeletEndpoint(ctx context.Context, nodeName string) (string, error) {
+	nodes, err := h.reg.Store(nodesGVR)
+	if err != nil {
+		return "", err
+	}
+	obj, err := nodes.Get(ctx, "", nodeName, registry.GetOptions{})
+	if err != nil {
+		return "", err
+	}
+	node, ok := obj.(*corev1.Node)
+	if !ok {
+		return "", apierrors.NewInternal(fmt.Errorf("nodes store returned a %T", obj))
+	}
+	addrs := node.GetStatus().GetAddresses()
+	host := ""
+	for _, t := range kubeletAddressTypes {
+		for _, a := range addrs {
+			if a.GetType() == t && a.GetAddress() != "" {
+				host = a.GetAddress()
+				break
+			}
+		}
+		if host != "" {
+			break
+		}
+	}
+	if host == "" {
+		known := make([]string, 0, len(addrs))
+		for _, a := range addrs {
+			known = append(known, a.GetType()+"="+a.GetAddress())
+		}
+		return "", apierrors.NewServiceUnavailable(fmt.Sprintf(
+			"no address to reach the kubelet of node %q: no preferred addresses found (%s); known addresses: %v",
+			nodeName, strings.Join(kubeletAddressTypes, ", "), known))
+	}
+	port := node.GetStatus().GetDaemonEndpoints().GetKubeletEndpoint().GetPort()
+	if port == 0 {
+		port = defaultKubeletPort
+	}
+	return net.JoinHostPort(host, strconv.Itoa(int(port))), nil
+}
+
+// logContainer picks the container whose log is asked for, with Kubernetes' rules and messages: the
+// named one, which must be a container or init container of the pod, or else the pod's only
+// container.
+func logContainer(pod *corev1.Pod, name string) (string, error) {
+	spec := pod.GetSpec()
+	podName := pod.GetMetadata().GetName()
+	if name == "" {
+		switch cs := spec.GetContainers(); len(cs) {
+		case 1:
+			return cs[0].GetName(), nil
+		case 0:
+			return "", apierrors.NewBadRequest("a container name must be specified for pod %s", podName)
+		default:
+			msg := fmt.Sprintf("a container name must be specified for pod %s, choose one of: %s", podName, containerNames(cs))
+			if ics := spec.GetInitContainers(); len(ics) > 0 {
+				msg += fmt.Sprintf(" or one of the init containers: %s", containerNames(ics))
+			}
+			return "", apierrors.NewBadRequest("%s", msg)
+		}
+	}
+	for _, cs := range [][]*corev1.Container{spec.GetContainers(), spec.GetInitContainers()} {
+		for _, c := range cs {
+			if c.GetName() == name {
+				return name, nil
+			}
+		}
+	}
+	return "", apierrors.NewBadRequest("container %s is not valid for pod %s", name, podName)
+}
+
+// containerNames returns the names of cs.
+func containerNames(cs []*corev1.Container) []string {
+	out := make([]string, 0, len(cs))
+	for _, c := range cs {
+		out = append(out, c.GetName())
+	}
+	return out
+}
+
+// parsePodLogOptions reads PodLogOptions from the query of a log request for the named pod: a value
+// that is not a number or a time is a BadRequest; numbers out of range, or both sinceSeconds and
+// sinceTime, are an Invalid PodLogOptions naming each bad parameter, with Kubernetes' messages.
+// Booleans read as Kubernetes reads query booleans: present and neither "0" nor "false" is true.
+func parsePodLogOptions(podName string, q url.Values) (*podLogOptions, error) {
+	o := &podLogOptions{
+		container:  q.Get("container"),
+		follow:     queryBool(q, "follow"),
+		previous:   queryBool(q, "previous"),
+		timestamps: queryBool(q, "timestamps"),
+		skipTLS:    queryBool(q, "insecureSkipTLSVerifyBackend"),
+	}
+	for param, dst := range map[string]**int64{"tailLines": &o.tailLines, "limitBytes": &o.limitBytes, "sinceSeconds": &o.sinceSeconds} {
+		if _, ok := q[param]; !ok {
+			continue
+		}
+		s := q.Get(param)
+		n, err := strconv.ParseInt(s, 10, 64)
+		if err != nil {
+			return nil, apierrors.NewBadRequest("invalid value %q for %s: must be an integer", s, param)
+		}
+		*dst = &n
+	}
+	if _, ok := q["sinceTime"]; ok {
+		s := q.Get("sinceTime")
+		t, err := time.Parse(time.RFC3339, s)
+		if err != nil {
+			return nil, apierrors.NewBadRequest("invalid value %q for sinceTime: must be an RFC 3339 time", s)
+		}
+		o.sinceTime = &t
+	}
+	var errs field.ErrorList
+	if o.tailLines != nil && *o.tailLines < 0 {
+		errs = append(errs, field.Invalid(field.NewPath("tailLines"), *o.tailLines, "must be greater than or equal to 0"))
+	}
+	if o.limitBytes != nil && *o.limitBytes < 1 {
+		errs = append(errs, field.Invalid(field.NewPath("limitBytes"), *o.limitBytes, "must be greater than 0"))
+	}
+	switch {
+	case o.sinceSeconds != nil && o.sinceTime != nil:
+		errs = append(errs, field.Forbidden(field.NewPath(""), "at most one of `sinceTime` or `sinceSeconds` may be specified"))
+	case o.sinceSeconds != nil && *o.sinceSeconds < 1:
+		errs = append(errs, field.Invalid(field.NewPath("sinceSeconds"), *o.sinceSeconds, "must be greater than 0"))
+	}
+	if len(errs) > 0 {
+		causes := make([]apierrors.Cause, 0, len(errs))
+		for _, e := range errs {
+			causes = append(causes, apierrors.Cause{Type: string(e.Type), Message: e.ErrorBody(), Field: e.Field})
+		}
+		return nil, apierrors.NewInvalid("", "PodLogOptions", podName, causes)
+	}
+	return o, nil
+}
+
+// queryBool reads a query boolean as Kubernetes converts one.
+func queryBool(q url.Values, key string) bool {
+	vs, ok := q[key]
+	if !ok {
+		return false
+	}
+	v := ""
+	if len(vs) > 0 {
+		v = vs[0]
+	}
+	return v != "0" && !strings.EqualFold(v, "false")
+}
+
+// kubeletQuery is the query of the kubelet's /containerLogs request, as Kubernetes builds it. The
+// kubelet is reached over plain HTTP, so insecureSkipTLSVerifyBackend changes nothing.
+func (o *podLogOptions) kubeletQuery() url.Values {
+	v := url.Values{}
+	if o.follow {
+		v.Set("follow", "true")
+	}
+	if o.previous {
+		v.Set("previous", "true")
+	}
+	if o.timestamps {
+		v.Set("timestamps", "true")
+	}
+	if o.sinceSeconds != nil {
+		v.Set("sinceSeconds", strconv.FormatInt(*o.sinceSeconds, 10))
+	}
+	if o.sinceTime != nil {
+		v.Set("sinceTime", o.sinceTime.Format(time.RFC3339))
+	}
+	if o.tailLines != nil {
+		v.Set("tailLines", strconv.FormatInt(*o.tailLines, 10))
+	}
+	if o.limitBytes != nil {
+		v.Set("limitBytes", strconv.FormatInt(*o.limitBytes, 10))
+	}
+	return v
+}
