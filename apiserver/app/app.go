@@ -37,6 +37,7 @@ func NewFlags() *pflag.FlagSet {
 	fs.Int("watch-buffer-size", d.WatchBufferSize, "events a watcher may fall behind before it is cut off")
 	fs.Duration("watch-bookmark-interval", d.WatchBookmarkInterval, "how often watchers that asked for bookmarks get one")
 	fs.Int("max-object-bytes", d.MaxObjectBytes, "largest object the server stores, in bytes")
+	fs.Int("etcd-max-writes-in-flight", d.EtcdMaxWritesInFlight, "write transactions open against etcd at once; more wait their turn (0: no bound)")
 	fs.Duration("shutdown-timeout", d.ShutdownTimeout, "how long in-flight requests may take to finish on shutdown")
 	config.DefaultProcess().AddFlags(fs, component)
 	return fs

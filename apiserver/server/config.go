@@ -33,6 +33,9 @@ type Config struct {
 	WatchBookmarkInterval time.Duration `mapstructure:"watch-bookmark-interval"`
 	// MaxObjectBytes bounds an object's stored size.
 	MaxObjectBytes int `mapstructure:"max-object-bytes"`
+	// EtcdMaxWritesInFlight bounds the write transactions open against etcd at once; more wait
+	// (0: no bound).
+	EtcdMaxWritesInFlight int `mapstructure:"etcd-max-writes-in-flight"`
 	// ShutdownTimeout bounds how long in-flight requests may take to finish on shutdown.
 	ShutdownTimeout time.Duration `mapstructure:"shutdown-timeout"`
 }
@@ -51,6 +54,7 @@ func DefaultConfig() Config {
 		WatchBufferSize:       1024,
 		WatchBookmarkInterval: 10 * time.Second,
 		MaxObjectBytes:        1500 * 1024,
+		EtcdMaxWritesInFlight: 32,
 		ShutdownTimeout:       10 * time.Second,
 	}
 }
@@ -76,6 +80,9 @@ func (c Config) Validate() error {
 		if n <= 0 {
 			errs = append(errs, fmt.Errorf("--%s must be positive (got %d)", flag, n))
 		}
+	}
+	if c.EtcdMaxWritesInFlight < 0 {
+		errs = append(errs, fmt.Errorf("--etcd-max-writes-in-flight must not be negative (got %d)", c.EtcdMaxWritesInFlight))
 	}
 	if c.CompactionInterval < 0 {
 		errs = append(errs, fmt.Errorf("--compaction-interval must not be negative (got %s)", c.CompactionInterval))

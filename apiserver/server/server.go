@@ -90,16 +90,18 @@ func (s *Server) EtcdClient() *clientv3.Client {
 // caches, the compactor, the etcd client and the embedded etcd stop, in that order.
 func (s *Server) Run(ctx context.Context) error {
 	var cli *clientv3.Client
+	opts := storage.Options{MaxValue: s.cfg.MaxObjectBytes, MaxWritesInFlight: s.cfg.EtcdMaxWritesInFlight}
 	if len(s.cfg.EtcdServers) == 0 {
 		e, url, err := startEmbeddedEtcd(s.cfg, s.lg)
 		if err != nil {
 			return err
 		}
 		defer e.Close()
-		// The embedded member is served in-process: calls go straight to its KV and watch
-		// servers, with no gRPC or loopback connection between the two. Its client URL stays
-		// open for etcdctl.
+		// The embedded member is served in-process: calls go straight to its KV server, and
+		// watches read its store, with no gRPC or loopback connection between the two. Its client
+		// URL stays open for etcdctl.
 		cli = v3client.New(e.Server)
+		opts.Local = e.Server.Watchable()
 		s.lg.Info("embedded etcd started", zap.String("dataDir", s.cfg.DataDir), zap.String("url", url))
 	} else {
 		var err error
@@ -110,7 +112,7 @@ func (s *Server) Run(ctx context.Context) error {
 	defer func() { _ = cli.Close() }()
 
 	sch := scheme.Builtin()
-	store := storage.New(cli, storage.NewCodec(sch), s.cfg.MaxObjectBytes)
+	store := storage.New(cli, storage.NewCodec(sch), opts)
 	reg, err := registry.New(registry.Config{
 		Scheme:        sch,
 		Storage:       store,

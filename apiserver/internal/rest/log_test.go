@@ -89,7 +89,7 @@ func startLogEnv(t *testing.T) *logEnv {
 	t.Cleanup(func() { _ = cli.Close() })
 
 	sch := scheme.Builtin()
-	reg, err := registry.New(registry.Config{Scheme: sch, Storage: storage.New(cli, storage.NewCodec(sch), 1<<20)})
+	reg, err := registry.New(registry.Config{Scheme: sch, Storage: storage.New(cli, storage.NewCodec(sch), storage.Options{MaxValue: 1 << 20})})
 	require.NoError(t, err)
 	ctx, cancel := context.WithCancel(context.Background())
 	ran := make(chan error, 1)

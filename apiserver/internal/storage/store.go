@@ -8,6 +8,7 @@ import (
 
 	"go.etcd.io/etcd/api/v3/v3rpc/rpctypes"
 	clientv3 "go.etcd.io/etcd/client/v3"
+	"go.etcd.io/etcd/server/v3/storage/mvcc"
 
 	"github.com/keelson-dev/keelson/pkg/scheme"
 )
@@ -50,12 +51,47 @@ type Store struct {
 	client   *clientv3.Client
 	codec    Codec
 	maxValue int
+	local    mvcc.WatchableKV
+	// writes holds a token per transaction in flight when writes are bounded.
+	writes chan struct{}
 }
 
-// New returns a store on client that refuses encoded objects larger than maxValue bytes (0: no
-// limit of its own; etcd's request limit still applies).
-func New(client *clientv3.Client, codec Codec, maxValue int) *Store {
-	return &Store{client: client, codec: codec, maxValue: maxValue}
+// Options tune a Store.
+type Options struct {
+	// MaxValue bounds the size of an encoded object (0: no limit of the store's own; etcd's
+	// request limit still applies).
+	MaxValue int
+	// MaxWritesInFlight bounds the write transactions the store has open at once (0: no bound);
+	// further writes wait their turn. etcd applies the writes it has in hand as one batch, and a
+	// batch pushes one response per write into each watch stream's 128-slot buffer: kept well under
+	// that, a burst of writes cannot overflow the watch caches' etcd watches (see Store.Watch). It
+	// costs nothing in throughput: etcd's write rate levels off long before.
+	MaxWritesInFlight int
+	// Local is the store of an etcd member running in this process, which client also reaches:
+	// watches then read it directly rather than through the client.
+	Local mvcc.WatchableKV
+}
+
+// New returns a store on client.
+func New(client *clientv3.Client, codec Codec, opts Options) *Store {
+	s := &Store{client: client, codec: codec, maxValue: opts.MaxValue, local: opts.Local}
+	if opts.MaxWritesInFlight > 0 {
+		s.writes = make(chan struct{}, opts.MaxWritesInFlight)
+	}
+	return s
+}
+
+// commit runs the transaction build makes, within the bound on writes in flight.
+func (s *Store) commit(ctx context.Context, build func(clientv3.Txn) clientv3.Txn) (*clientv3.TxnResponse, error) {
+	if s.writes != nil {
+		select {
+		case s.writes <- struct{}{}:
+			defer func() { <-s.writes }()
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+	return build(s.client.Txn(ctx)).Commit()
 }
 
 // encode encodes obj, enforcing the size limit on the bytes that will be stored.
@@ -87,10 +123,10 @@ func (s *Store) Create(ctx context.Context, key string, obj scheme.Object) (int6
 	if err != nil {
 		return 0, err
 	}
-	resp, err := s.client.Txn(ctx).
-		If(clientv3.Compare(clientv3.CreateRevision(key), "=", 0)).
-		Then(clientv3.OpPut(key, string(data))).
-		Commit()
+	resp, err := s.commit(ctx, func(txn clientv3.Txn) clientv3.Txn {
+		return txn.If(clientv3.Compare(clientv3.CreateRevision(key), "=", 0)).
+			Then(clientv3.OpPut(key, string(data)))
+	})
 	if err != nil {
 		return 0, fmt.Errorf("create %s: %w", key, err)
 	}
@@ -170,11 +206,11 @@ func (s *Store) Update(ctx context.Context, key string, obj scheme.Object, expec
 	if err != nil {
 		return KV{}, err
 	}
-	resp, err := s.client.Txn(ctx).
-		If(clientv3.Compare(clientv3.ModRevision(key), "=", expect)).
-		Then(clientv3.OpPut(key, string(data))).
-		Else(clientv3.OpGet(key)).
-		Commit()
+	resp, err := s.commit(ctx, func(txn clientv3.Txn) clientv3.Txn {
+		return txn.If(clientv3.Compare(clientv3.ModRevision(key), "=", expect)).
+			Then(clientv3.OpPut(key, string(data))).
+			Else(clientv3.OpGet(key))
+	})
 	if err != nil {
 		return KV{}, fmt.Errorf("update %s: %w", key, err)
 	}
@@ -188,11 +224,11 @@ func (s *Store) Update(ctx context.Context, key string, obj scheme.Object, expec
 // Delete removes the object at key if it is still at revision expect, returning the store revision
 // of the delete. On ErrConflict the returned KV holds the current object.
 func (s *Store) Delete(ctx context.Context, key string, expect int64) (int64, KV, error) {
-	resp, err := s.client.Txn(ctx).
-		If(clientv3.Compare(clientv3.ModRevision(key), "=", expect)).
-		Then(clientv3.OpDelete(key)).
-		Else(clientv3.OpGet(key)).
-		Commit()
+	resp, err := s.commit(ctx, func(txn clientv3.Txn) clientv3.Txn {
+		return txn.If(clientv3.Compare(clientv3.ModRevision(key), "=", expect)).
+			Then(clientv3.OpDelete(key)).
+			Else(clientv3.OpGet(key))
+	})
 	if err != nil {
 		return 0, KV{}, fmt.Errorf("delete %s: %w", key, err)
 	}

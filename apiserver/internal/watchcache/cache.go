@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"go.etcd.io/etcd/api/v3/mvccpb"
-	clientv3 "go.etcd.io/etcd/client/v3"
 	"go.uber.org/zap"
 	"google.golang.org/protobuf/proto"
 
@@ -182,10 +181,9 @@ func (c *Cache) runOnce(ctx context.Context) error {
 	c.rev, c.oldest = start, start
 	c.mu.Unlock()
 
-	wctx, cancel := context.WithCancel(clientv3.WithRequireLeader(ctx))
+	wctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	wch := st.Client().Watch(wctx, c.cfg.Prefix, clientv3.WithPrefix(), clientv3.WithRev(start+1),
-		clientv3.WithProgressNotify(), clientv3.WithCreatedNotify())
+	w := st.Watch(wctx, c.cfg.Prefix, start+1)
 
 	bookmarks := time.NewTicker(c.cfg.BookmarkInterval)
 	defer bookmarks.Stop()
@@ -201,20 +199,20 @@ func (c *Cache) runOnce(ctx context.Context) error {
 				catchUp.Stop()
 				continue
 			}
-			_ = st.Client().RequestProgress(wctx)
+			w.RequestProgress()
 		case <-bookmarks.C:
-			_ = st.Client().RequestProgress(wctx)
+			w.RequestProgress()
 			c.sendBookmarks()
 		case <-c.wantProgress:
-			_ = st.Client().RequestProgress(wctx)
-		case resp, ok := <-wch:
+			w.RequestProgress()
+		case b, ok := <-w.C:
 			if !ok {
-				return fmt.Errorf("etcd watch on %s closed", c.cfg.Prefix)
+				return ctx.Err()
 			}
-			if err := resp.Err(); err != nil {
-				return fmt.Errorf("etcd watch on %s: %w", c.cfg.Prefix, err)
+			if b.Err != nil {
+				return fmt.Errorf("etcd watch on %s: %w", c.cfg.Prefix, b.Err)
 			}
-			c.apply(resp, cur)
+			c.apply(b, cur)
 		}
 	}
 }
@@ -229,8 +227,8 @@ func (c *Cache) attrsOf(obj scheme.Object) attrs {
 	return attrs{labels: obj.GetMetadata().GetLabels(), fields: c.cfg.Fields(obj)}
 }
 
-// apply folds one etcd watch response into the state, the ring and every watcher.
-func (c *Cache) apply(resp clientv3.WatchResponse, readyAt int64) {
+// apply folds one batch of the etcd watch into the state, the ring and every watcher.
+func (c *Cache) apply(resp storage.WatchBatch, readyAt int64) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	budget := newBudget(c.cfg.DispatchBudget)
@@ -272,8 +270,8 @@ func (c *Cache) apply(resp clientv3.WatchResponse, readyAt int64) {
 			}
 		}
 	}
-	if resp.IsProgressNotify() && resp.Header.Revision > c.rev {
-		c.rev = resp.Header.Revision
+	if resp.IsProgress() && resp.Revision > c.rev {
+		c.rev = resp.Revision
 	}
 	if resp.Created && c.rev >= readyAt {
 		// The watch is registered and there was nothing to replay: the list is the current
