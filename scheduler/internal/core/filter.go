@@ -28,11 +28,14 @@ func (s *Scheduler) filter(ctx context.Context, state *algorithm.CycleState, pre
 	// the offsets past the first toFind are dropped.
 	var (
 		mu      sync.Mutex
-		offsets = make([]int, 0, toFind+filterChunk*s.cfg.Parallelism)
+		offsets = s.offsetSlab[:0]
 		failed  = map[string][]algorithm.Reason{}
 		found   atomic.Int64
 		enough  atomic.Bool
 	)
+	if need := toFind + filterChunk*s.cfg.Parallelism; cap(offsets) < need {
+		offsets = make([]int, 0, need)
+	}
 	done := ctx.Done()
 	stop := func() bool {
 		if enough.Load() {
@@ -80,10 +83,11 @@ func (s *Scheduler) filter(ctx context.Context, state *algorithm.CycleState, pre
 		offsets = offsets[:toFind]
 		next = start + offsets[toFind-1] + 1
 	}
-	feasible := make([]*nodeinfo.NodeInfo, len(offsets))
-	for j, off := range offsets {
-		feasible[j] = list[(start+off)%n]
+	feasible := s.feasibleSlab[:0]
+	for _, off := range offsets {
+		feasible = append(feasible, list[(start+off)%n])
 	}
+	s.offsetSlab, s.feasibleSlab = offsets[:0], feasible[:0]
 	s.nextStartNodeIndex = next % n
 	return feasible, failed, nil
 }

@@ -38,6 +38,10 @@ type Scheduler struct {
 	// scoreSlab backs every cycle's score lists in turn; a cycle's scores are dead once Schedule
 	// returns (the Result copies what it keeps), so one slab serves them all.
 	scoreSlab []int64
+	// offsetSlab and feasibleSlab back every cycle's filter results in the same way: the feasible
+	// nodes are only read until Schedule returns.
+	offsetSlab   []int
+	feasibleSlab []*nodeinfo.NodeInfo
 }
 
 // New returns a Scheduler.
