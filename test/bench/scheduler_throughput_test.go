@@ -145,6 +145,7 @@ func schedPod(name string) *corev1.Pod {
 // with sched-<nodes>-allocs-base.pprof to subtract (go tool pprof -base). The returned function
 // stops the profiles.
 func profileScheduling(b *testing.B, nodes int) func() {
+	b.Helper()
 	dir := os.Getenv("KEELSON_BENCH_PROFILE")
 	if dir == "" {
 		return func() {}
