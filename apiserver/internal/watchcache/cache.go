@@ -207,7 +207,10 @@ func (c *Cache) runOnce(ctx context.Context) error {
 			w.RequestProgress()
 		case b, ok := <-w.C:
 			if !ok {
-				return ctx.Err()
+				if err := ctx.Err(); err != nil {
+					return err
+				}
+				return fmt.Errorf("etcd watch on %s closed", c.cfg.Prefix)
 			}
 			if b.Err != nil {
 				return fmt.Errorf("etcd watch on %s: %w", c.cfg.Prefix, b.Err)
