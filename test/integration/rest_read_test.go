@@ -1,12 +1,16 @@
 package integration
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
+	apidiscoveryv2 "k8s.io/api/apidiscovery/v2"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/discovery"
 
 	"github.com/keelson-dev/keelson/test/framework"
 )
@@ -194,4 +198,52 @@ func TestRESTBindingAndEviction(t *testing.T) {
 	}, "the evicted pod is still there")
 	code, st = restDo(t, http.MethodPost, base+"/b/eviction", "", `{"metadata":{"name":"b"}}`)
 	require.Equal(t, http.StatusNotFound, code, st)
+}
+
+// kubectl asks for aggregated discovery first and takes all of /api and /apis from two answers.
+func TestRESTAggregatedDiscovery(t *testing.T) {
+	cl := framework.Start(t, framework.Options{})
+	base := "http://" + cl.Endpoint(0)
+	resources := map[string]metav1.APIResource{}
+	for _, path := range []string{"/api", "/apis"} {
+		req, err := http.NewRequestWithContext(testContext(t), http.MethodGet, base+path, nil)
+		require.NoError(t, err)
+		req.Header.Set("Accept", discovery.AcceptV2+","+discovery.AcceptV2Beta1+","+discovery.AcceptV1)
+		resp, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		var list apidiscoveryv2.APIGroupDiscoveryList
+		require.NoError(t, json.NewDecoder(resp.Body).Decode(&list))
+		require.NoError(t, resp.Body.Close())
+		require.Equal(t, http.StatusOK, resp.StatusCode)
+		require.Equal(t, "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList", resp.Header.Get("Content-Type"))
+		require.Equal(t, "APIGroupDiscoveryList", list.Kind)
+
+		groups, byGV, failed := discovery.SplitGroupsAndResources(list)
+		require.Empty(t, failed)
+		for _, g := range groups.Groups {
+			require.Equal(t, path == "/api", g.Name == "", "group %q served at %s", g.Name, path)
+		}
+		for gv, rl := range byGV {
+			for _, r := range rl.APIResources {
+				resources[gv.String()+" "+r.Name] = r
+			}
+		}
+	}
+	pods := resources["v1 pods"]
+	require.Equal(t, "Pod", pods.Kind)
+	require.True(t, pods.Namespaced)
+	require.Equal(t, []string{"po"}, pods.ShortNames)
+	require.Equal(t, []string{"all"}, pods.Categories)
+	require.Contains(t, pods.Verbs, "watch")
+	require.Equal(t, metav1.APIResource{Name: "pods/eviction", SingularName: "pod", Namespaced: true,
+		Group: "policy", Version: "v1", Kind: "Eviction", Verbs: []string{"create"}}, resources["v1 pods/eviction"])
+	require.Equal(t, "Pod", resources["v1 pods/log"].Kind)
+	require.Equal(t, "Scale", resources["apps/v1 deployments/scale"].Kind)
+	require.False(t, resources["v1 nodes"].Namespaced)
+	require.Equal(t, []string{"deploy"}, resources["apps/v1 deployments"].ShortNames)
+
+	// Without the aggregated type first, the plain documents.
+	code, api := restDo(t, http.MethodGet, base+"/api", "", "")
+	require.Equal(t, http.StatusOK, code)
+	require.Equal(t, "APIVersions", api["kind"])
 }

@@ -1,10 +1,17 @@
 package rest
 
 import (
+	"encoding/json"
+	"mime"
 	"net/http"
 	"slices"
 	"sort"
+	"strings"
 
+	apidiscoveryv2 "k8s.io/api/apidiscovery/v2"
+	k8smetav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/keelson-dev/keelson/pkg/apierrors"
 	"github.com/keelson-dev/keelson/pkg/scheme"
 )
 
@@ -69,6 +76,11 @@ type apiResourceList struct {
 
 // serveAPIVersions answers GET /api.
 func (h *Handler) serveAPIVersions(w http.ResponseWriter, r *http.Request) {
+	if wantsAggregated(r) {
+		_, versions := h.groupVersions()
+		h.serveAggregated(w, []string{""}, versions)
+		return
+	}
 	writeJSON(w, http.StatusOK, apiVersions{
 		Kind:                       "APIVersions",
 		Versions:                   []string{"v1"},
@@ -77,21 +89,13 @@ func (h *Handler) serveAPIVersions(w http.ResponseWriter, r *http.Request) {
 }
 
 // serveAPIGroups answers GET /apis with every named group.
-func (h *Handler) serveAPIGroups(w http.ResponseWriter, _ *http.Request) {
-	versions := map[string][]string{}
-	for _, k := range h.scheme.Kinds() {
-		if k.Group == "" {
-			continue
-		}
-		if !slices.Contains(versions[k.Group], k.Version) {
-			versions[k.Group] = append(versions[k.Group], k.Version)
-		}
+func (h *Handler) serveAPIGroups(w http.ResponseWriter, r *http.Request) {
+	names, versions := h.groupVersions()
+	names = slices.DeleteFunc(names, func(g string) bool { return g == "" })
+	if wantsAggregated(r) {
+		h.serveAggregated(w, names, versions)
+		return
 	}
-	names := make([]string, 0, len(versions))
-	for g := range versions {
-		names = append(names, g)
-	}
-	sort.Strings(names)
 	list := apiGroupList{Kind: "APIGroupList", APIVersion: "v1", Groups: []apiGroup{}}
 	for _, g := range names {
 		ag := apiGroup{Name: g}
@@ -102,6 +106,23 @@ func (h *Handler) serveAPIGroups(w http.ResponseWriter, _ *http.Request) {
 		list.Groups = append(list.Groups, ag)
 	}
 	writeJSON(w, http.StatusOK, list)
+}
+
+// groupVersions returns the served groups, sorted ("" for the core group), and each group's
+// versions, the preferred one first.
+func (h *Handler) groupVersions() ([]string, map[string][]string) {
+	versions := map[string][]string{}
+	for _, k := range h.scheme.Kinds() {
+		if !slices.Contains(versions[k.Group], k.Version) {
+			versions[k.Group] = append(versions[k.Group], k.Version)
+		}
+	}
+	names := make([]string, 0, len(versions))
+	for g := range versions {
+		names = append(names, g)
+	}
+	sort.Strings(names)
+	return names, versions
 }
 
 // serveResources answers GET /api/v1 and /apis/<group>/<version>; it reports whether the group
@@ -124,19 +145,14 @@ func (h *Handler) serveResources(w http.ResponseWriter, group, version string) b
 			ShortNames:   k.ShortNames,
 			Categories:   k.Categories,
 		})
-		for _, sub := range k.Subresources {
-			verbs, ok := subresourceVerbs[sub]
-			if !ok {
-				continue
-			}
-			g, v, kind := subresourceKind(k, sub)
+		for _, sub := range servedSubresources(k) {
 			list.Resources = append(list.Resources, apiResource{
-				Name:       k.Resource + "/" + sub,
+				Name:       k.Resource + "/" + sub.name,
 				Namespaced: k.Namespaced,
-				Group:      g,
-				Version:    v,
-				Kind:       kind,
-				Verbs:      verbs,
+				Group:      sub.group,
+				Version:    sub.version,
+				Kind:       sub.kind,
+				Verbs:      sub.verbs,
 			})
 		}
 	}
@@ -145,6 +161,27 @@ func (h *Handler) serveResources(w http.ResponseWriter, group, version string) b
 	}
 	writeJSON(w, http.StatusOK, list)
 	return true
+}
+
+// subresource is a subresource this edge serves, with the verbs it serves and the kind its body
+// carries (an empty group and version: the parent's).
+type subresource struct {
+	name, group, version, kind string
+	verbs                      []string
+}
+
+// servedSubresources returns the subresources of k this edge serves.
+func servedSubresources(k *scheme.Kind) []subresource {
+	var out []subresource
+	for _, sub := range k.Subresources {
+		verbs, ok := subresourceVerbs[sub]
+		if !ok {
+			continue
+		}
+		g, v, kind := subresourceKind(k, sub)
+		out = append(out, subresource{name: sub, group: g, version: v, kind: kind, verbs: verbs})
+	}
+	return out
 }
 
 // subresourceKind names the kind a subresource's body carries.
@@ -158,4 +195,94 @@ func subresourceKind(k *scheme.Kind, sub string) (group, version, kind string) {
 		return "policy", "v1", "Eviction"
 	}
 	return "", "", k.Kind
+}
+
+// aggregatedDiscoveryType is the media type of aggregated discovery (apidiscovery.k8s.io/v2): all
+// of /api, or all of /apis, with every version's resources, in one answer. Clients recognise it by
+// this Content-Type, so it is sent exactly so.
+const aggregatedDiscoveryType = "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList"
+
+// wantsAggregated reports whether the Accept header prefers aggregated discovery v2 to the plain
+// discovery documents: it names it before any plain JSON or wildcard entry, as kubectl does.
+func wantsAggregated(r *http.Request) bool {
+	for _, accept := range r.Header.Values("Accept") {
+		for _, entry := range strings.Split(accept, ",") {
+			base, params, err := mime.ParseMediaType(strings.TrimSpace(entry))
+			if err != nil {
+				continue
+			}
+			switch {
+			case base == "application/json" && params["g"] == "apidiscovery.k8s.io" && params["v"] == "v2" &&
+				params["as"] == "APIGroupDiscoveryList":
+				return true
+			case (base == "application/json" && params["as"] == "") || base == "*/*" || base == "application/*":
+				return false
+			}
+		}
+	}
+	return false
+}
+
+// serveAggregated answers GET /api or /apis in aggregated discovery v2 with the named groups.
+func (h *Handler) serveAggregated(w http.ResponseWriter, groups []string, versions map[string][]string) {
+	list := apidiscoveryv2.APIGroupDiscoveryList{
+		TypeMeta: k8smetav1.TypeMeta{Kind: "APIGroupDiscoveryList", APIVersion: "apidiscovery.k8s.io/v2"},
+		Items:    []apidiscoveryv2.APIGroupDiscovery{},
+	}
+	for _, g := range groups {
+		item := apidiscoveryv2.APIGroupDiscovery{ObjectMeta: k8smetav1.ObjectMeta{Name: g}}
+		for _, v := range versions[g] {
+			item.Versions = append(item.Versions, apidiscoveryv2.APIVersionDiscovery{
+				Version:   v,
+				Resources: h.aggregatedResources(g, v),
+				Freshness: apidiscoveryv2.DiscoveryFreshnessCurrent,
+			})
+		}
+		list.Items = append(list.Items, item)
+	}
+	b, err := json.Marshal(list)
+	if err != nil {
+		writeError(w, apierrors.NewInternal(err))
+		return
+	}
+	w.Header().Set("Content-Type", aggregatedDiscoveryType)
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(append(b, '\n'))
+}
+
+// aggregatedResources describes the resources of one group version, with their subresources.
+func (h *Handler) aggregatedResources(group, version string) []apidiscoveryv2.APIResourceDiscovery {
+	var out []apidiscoveryv2.APIResourceDiscovery
+	for _, k := range h.scheme.Kinds() {
+		if k.Group != group || k.Version != version {
+			continue
+		}
+		scope := apidiscoveryv2.ScopeCluster
+		if k.Namespaced {
+			scope = apidiscoveryv2.ScopeNamespace
+		}
+		rd := apidiscoveryv2.APIResourceDiscovery{
+			Resource:         k.Resource,
+			ResponseKind:     &k8smetav1.GroupVersionKind{Group: k.Group, Version: k.Version, Kind: k.Kind},
+			Scope:            scope,
+			SingularResource: k.Singular,
+			Verbs:            servedVerbs,
+			ShortNames:       k.ShortNames,
+			Categories:       k.Categories,
+		}
+		for _, sub := range servedSubresources(k) {
+			g, v := sub.group, sub.version
+			if v == "" {
+				// The plain documents leave these empty to mean the parent's group version.
+				g, v = k.Group, k.Version
+			}
+			rd.Subresources = append(rd.Subresources, apidiscoveryv2.APISubresourceDiscovery{
+				Subresource:  sub.name,
+				ResponseKind: &k8smetav1.GroupVersionKind{Group: g, Version: v, Kind: sub.kind},
+				Verbs:        sub.verbs,
+			})
+		}
+		out = append(out, rd)
+	}
+	return out
 }
