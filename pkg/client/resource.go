@@ -11,6 +11,7 @@ import (
 
 	"github.com/keelson-dev/keelson/pkg/apierrors"
 	"github.com/keelson-dev/keelson/pkg/scheme"
+	"github.com/keelson-dev/keelson/pkg/wire"
 	corev1 "github.com/keelson-dev/keelson/proto/core/v1"
 	metav1 "github.com/keelson-dev/keelson/proto/meta/v1"
 	resourcev1 "github.com/keelson-dev/keelson/proto/resource/v1"
@@ -61,7 +62,10 @@ func (r *Resource[T]) unpack(a *anypb.Any) (T, error) {
 	if a == nil {
 		return zero, apierrors.NewInternal(fmt.Errorf("the server returned no %s", r.kind.Kind))
 	}
-	if err := a.UnmarshalTo(obj); err != nil {
+	if a.MessageName() != obj.ProtoReflect().Descriptor().FullName() {
+		return zero, apierrors.NewInternal(fmt.Errorf("decode %s: the server returned a %s", r.kind.Kind, a.MessageName()))
+	}
+	if err := wire.Unmarshal(a.GetValue(), obj); err != nil {
 		return zero, apierrors.NewInternal(fmt.Errorf("decode %s: %w", r.kind.Kind, err))
 	}
 	return obj.(T), nil
@@ -158,7 +162,7 @@ func (r *Resource[T]) Create(ctx context.Context, obj T, opts ...CreateOptions) 
 }
 
 func mustPack(obj scheme.Object) *anypb.Any {
-	a, err := anypb.New(obj)
+	a, err := scheme.Pack(obj)
 	if err != nil {
 		panic(err) // a message just decoded always encodes
 	}

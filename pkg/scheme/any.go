@@ -3,17 +3,21 @@ package scheme
 import (
 	"fmt"
 
-	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/anypb"
+
+	"github.com/keelson-dev/keelson/pkg/wire"
 )
 
-// Pack wraps obj in an Any.
+// typeURLPrefix is the type URL prefix anypb.New uses.
+const typeURLPrefix = "type.googleapis.com/"
+
+// Pack wraps obj in an Any, as anypb.New does, encoding it through its generated fast path.
 func Pack(obj Object) (*anypb.Any, error) {
-	a, err := anypb.New(obj)
+	b, err := wire.Marshal(obj)
 	if err != nil {
 		return nil, fmt.Errorf("pack %T: %w", obj, err)
 	}
-	return a, nil
+	return &anypb.Any{TypeUrl: typeURLPrefix + string(obj.ProtoReflect().Descriptor().FullName()), Value: b}, nil
 }
 
 // Unpack decodes a into a new message of the kind its type URL names, which must be registered in s.
@@ -26,7 +30,7 @@ func (s *Scheme) Unpack(a *anypb.Any) (Object, *Kind, error) {
 		return nil, nil, fmt.Errorf("unknown object type %q", a.GetTypeUrl())
 	}
 	obj := k.New()
-	if err := proto.Unmarshal(a.GetValue(), obj); err != nil {
+	if err := wire.Unmarshal(a.GetValue(), obj); err != nil {
 		return nil, nil, fmt.Errorf("decode %s: %w", k.Kind, err)
 	}
 	return obj, k, nil

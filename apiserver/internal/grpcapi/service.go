@@ -9,6 +9,7 @@ import (
 	"github.com/keelson-dev/keelson/apiserver/internal/registry"
 	"github.com/keelson-dev/keelson/pkg/apierrors"
 	"github.com/keelson-dev/keelson/pkg/scheme"
+	"github.com/keelson-dev/keelson/pkg/wire"
 	resourcev1 "github.com/keelson-dev/keelson/proto/resource/v1"
 )
 
@@ -48,7 +49,7 @@ func (s *Service) decode(st *registry.Store, a *anypb.Any) (scheme.Object, error
 		return nil, apierrors.NewBadRequest("the object is a %q, but %s holds %s", a.MessageName(), k.GVR(), want)
 	}
 	obj := k.New()
-	if err := a.UnmarshalTo(obj); err != nil {
+	if err := wire.Unmarshal(a.GetValue(), obj); err != nil {
 		return nil, apierrors.NewBadRequest("the %s in the request cannot be decoded: %v", k.Kind, err)
 	}
 	return obj, nil

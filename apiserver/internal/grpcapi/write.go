@@ -29,7 +29,7 @@ func (s *Service) Create(ctx context.Context, req *resourcev1.CreateRequest) (*r
 		}
 	case "binding":
 		var b corev1.Binding
-		if req.GetObject() == nil || req.GetObject().UnmarshalTo(&b) != nil {
+		if a := req.GetObject(); a == nil || a.MessageName() != b.ProtoReflect().Descriptor().FullName() || b.UnmarshalVT(a.GetValue()) != nil {
 			return nil, apierrors.NewBadRequest("the binding subresource takes a keelson.core.v1.Binding")
 		}
 		if _, err := st.Bind(ctx, req.GetNamespace(), req.GetName(), &b, req.GetDryRun()); err != nil {

@@ -4,13 +4,12 @@ import (
 	"sort"
 	"strings"
 
-	"google.golang.org/protobuf/proto"
-
 	"github.com/keelson-dev/keelson/apiserver/internal/watchcache"
 	"github.com/keelson-dev/keelson/pkg/apierrors"
 	"github.com/keelson-dev/keelson/pkg/fields"
 	"github.com/keelson-dev/keelson/pkg/labels"
 	"github.com/keelson-dev/keelson/pkg/scheme"
+	"github.com/keelson-dev/keelson/pkg/wire"
 )
 
 // selection is a label selector and a field selector together.
@@ -54,5 +53,5 @@ func (s *Store) predicate(labelSelector, fieldSelector string) (watchcache.Predi
 
 // cloneObject returns a deep copy of a shared object.
 func cloneObject(obj scheme.Object) scheme.Object {
-	return proto.Clone(obj).(scheme.Object)
+	return wire.Clone(obj)
 }

@@ -5,9 +5,8 @@ import (
 	"errors"
 	"fmt"
 
-	"google.golang.org/protobuf/proto"
-
 	"github.com/keelson-dev/keelson/pkg/scheme"
+	"github.com/keelson-dev/keelson/pkg/wire"
 	metav1 "github.com/keelson-dev/keelson/proto/meta/v1"
 )
 
@@ -40,11 +39,13 @@ func (c Codec) Encode(obj scheme.Object) ([]byte, error) {
 		obj.GetMetadata().ResourceVersion = ""
 		defer func() { obj.GetMetadata().ResourceVersion = rv }()
 	}
-	raw, err := proto.MarshalOptions{Deterministic: true}.Marshal(obj)
+	// Not deterministic: map entries are stored in no fixed order. Nothing compares stored bytes
+	// (an update is a no-op when proto.Equal says so), and the fast path costs a fraction.
+	raw, err := wire.Marshal(obj)
 	if err != nil {
 		return nil, fmt.Errorf("encode %s: %w", k.Kind, err)
 	}
-	env, err := proto.Marshal(&metav1.Unknown{
+	env, err := wire.Marshal(&metav1.Unknown{
 		TypeMeta: &metav1.TypeMeta{ApiVersion: k.APIVersion(), Kind: k.Kind},
 		Raw:      raw,
 	})
@@ -67,7 +68,7 @@ func (c Codec) DecodeRaw(data []byte) (scheme.Object, []byte, error) {
 		return nil, nil, ErrCorrupt
 	}
 	var env metav1.Unknown
-	if err := proto.Unmarshal(data[len(magic):], &env); err != nil {
+	if err := env.UnmarshalVT(data[len(magic):]); err != nil {
 		return nil, nil, fmt.Errorf("%w: %w", ErrCorrupt, err)
 	}
 	gvk := gvkOf(env.GetTypeMeta())
@@ -76,7 +77,7 @@ func (c Codec) DecodeRaw(data []byte) (scheme.Object, []byte, error) {
 		return nil, nil, fmt.Errorf("%w: kind %s %s", ErrCorrupt, env.GetTypeMeta().GetApiVersion(), gvk.Kind)
 	}
 	obj := k.New()
-	if err := proto.Unmarshal(env.GetRaw(), obj); err != nil {
+	if err := wire.Unmarshal(env.GetRaw(), obj); err != nil {
 		return nil, nil, fmt.Errorf("%w: %s: %w", ErrCorrupt, k.Kind, err)
 	}
 	return obj, env.GetRaw(), nil

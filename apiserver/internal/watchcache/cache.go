@@ -11,11 +11,11 @@ import (
 
 	"go.etcd.io/etcd/api/v3/mvccpb"
 	"go.uber.org/zap"
-	"google.golang.org/protobuf/proto"
 
 	"github.com/keelson-dev/keelson/apiserver/internal/storage"
 	"github.com/keelson-dev/keelson/pkg/apierrors"
 	"github.com/keelson-dev/keelson/pkg/scheme"
+	"github.com/keelson-dev/keelson/pkg/wire"
 )
 
 // Config configures a Cache.
@@ -259,7 +259,7 @@ func (c *Cache) apply(resp storage.WatchBatch, readyAt int64) {
 			if !ok {
 				continue
 			}
-			obj := proto.Clone(old.obj).(scheme.Object)
+			obj := wire.Clone(old.obj)
 			scheme.Meta(obj).ResourceVersion = fmt.Sprint(ev.Kv.ModRevision)
 			prev := old.attrs
 			e = &Event{Type: Deleted, Key: key, Object: obj, Rev: ev.Kv.ModRevision, attrs: prev, prevAttrs: &prev}

@@ -7,7 +7,6 @@ import (
 	"sync"
 
 	"go.uber.org/zap"
-	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/keelson-dev/keelson/pkg/apierrors"
@@ -143,7 +142,7 @@ func withCondition(pod *corev1.Pod, want condition, clk clock.Clock) (*corev1.Po
 	now := timestamppb.New(clk.Now())
 	cond := &corev1.PodCondition{Type: "PodScheduled", Status: "False", Reason: want.reason, Message: want.message,
 		LastProbeTime: now, LastTransitionTime: now}
-	out := proto.Clone(pod).(*corev1.Pod)
+	out := pod.CloneVT()
 	if out.Status == nil {
 		out.Status = &corev1.PodStatus{}
 	}
