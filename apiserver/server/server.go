@@ -32,6 +32,7 @@ import (
 	"github.com/keelson-dev/keelson/pkg/healthz"
 	"github.com/keelson-dev/keelson/pkg/scheme"
 	"github.com/keelson-dev/keelson/pkg/version"
+	"github.com/keelson-dev/keelson/pkg/wire"
 	resourcev1 "github.com/keelson-dev/keelson/proto/resource/v1"
 )
 
@@ -148,6 +149,7 @@ func (s *Server) Run(ctx context.Context) error {
 	svc := grpcapi.New(reg, s.lg)
 	gs := grpc.NewServer(
 		grpc.MaxRecvMsgSize(maxGRPCMessageBytes),
+		grpc.ForceServerCodecV2(wire.Codec{}),
 		// Clients ping every 10s to notice dead servers under idle watches.
 		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: 5 * time.Second, PermitWithoutStream: true}),
 		grpc.ChainUnaryInterceptor(grpcapi.UnaryInterceptor(gm, s.lg)),
