@@ -43,6 +43,18 @@ func TestBadInputGetsAClearErrorAndWritesNothing(t *testing.T) {
 				Object: &anypb.Any{TypeUrl: "type.googleapis.com/keelson.core.v1.Pod", Value: []byte{0xff, 0xff, 0xff, 0x01}}})
 			return err
 		}, codes.InvalidArgument, "cannot be decoded"},
+		{"string that is not UTF-8", func() error {
+			// The generated fast encoder writes any string it is given. The apiserver must not store
+			// one that is not UTF-8, or every client decoding with the protobuf runtime would fail
+			// on the object.
+			value, err := (&corev1.ConfigMap{Metadata: meta("latin1", nil), Data: map[string]string{"k": "caf\xe9"}}).MarshalVT()
+			if err != nil {
+				return err
+			}
+			_, err = raw.Create(ctx, &resourcev1.CreateRequest{Resource: &resourcev1.GroupVersionResource{Version: "v1", Resource: "configmaps"},
+				Namespace: "default", Object: &anypb.Any{TypeUrl: "type.googleapis.com/keelson.core.v1.ConfigMap", Value: value}})
+			return err
+		}, codes.InvalidArgument, "UTF-8"},
 		{"unknown kind", func() error {
 			_, err := raw.Create(ctx, &resourcev1.CreateRequest{Resource: &resourcev1.GroupVersionResource{Group: "widgets.example.com", Version: "v1", Resource: "widgets"},
 				Namespace: "default", Object: validPod})

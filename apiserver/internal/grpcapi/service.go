@@ -4,12 +4,12 @@ import (
 	"sync"
 
 	"go.uber.org/zap"
+	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/anypb"
 
 	"github.com/keelson-dev/keelson/apiserver/internal/registry"
 	"github.com/keelson-dev/keelson/pkg/apierrors"
 	"github.com/keelson-dev/keelson/pkg/scheme"
-	"github.com/keelson-dev/keelson/pkg/wire"
 	resourcev1 "github.com/keelson-dev/keelson/proto/resource/v1"
 )
 
@@ -49,10 +49,17 @@ func (s *Service) decode(st *registry.Store, a *anypb.Any) (scheme.Object, error
 		return nil, apierrors.NewBadRequest("the object is a %q, but %s holds %s", a.MessageName(), k.GVR(), want)
 	}
 	obj := k.New()
-	if err := wire.Unmarshal(a.GetValue(), obj); err != nil {
+	if err := strictUnmarshal(a.GetValue(), obj); err != nil {
 		return nil, apierrors.NewBadRequest("the %s in the request cannot be decoded: %v", k.Kind, err)
 	}
 	return obj, nil
+}
+
+// strictUnmarshal decodes a client's object with the protobuf runtime, which, unlike the generated
+// fast path, refuses strings that are not UTF-8. Everything the apiserver stores comes through
+// here, so what it later decodes on the fast path, and serves, is valid for every protobuf decoder.
+func strictUnmarshal(b []byte, m proto.Message) error {
+	return proto.Unmarshal(b, m)
 }
 
 // pack wraps a registry result for the response.

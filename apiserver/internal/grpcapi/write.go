@@ -29,7 +29,7 @@ func (s *Service) Create(ctx context.Context, req *resourcev1.CreateRequest) (*r
 		}
 	case "binding":
 		var b corev1.Binding
-		if a := req.GetObject(); a == nil || a.MessageName() != b.ProtoReflect().Descriptor().FullName() || b.UnmarshalVT(a.GetValue()) != nil {
+		if a := req.GetObject(); a == nil || a.MessageName() != b.ProtoReflect().Descriptor().FullName() || strictUnmarshal(a.GetValue(), &b) != nil {
 			return nil, apierrors.NewBadRequest("the binding subresource takes a keelson.core.v1.Binding")
 		}
 		if _, err := st.Bind(ctx, req.GetNamespace(), req.GetName(), &b, req.GetDryRun()); err != nil {
