@@ -79,6 +79,17 @@ func TestUnschedulablePodIsExplainedThenPlaced(t *testing.T) {
 	web, err = c.Pods(ns).Get(ctx, "web")
 	require.NoError(t, err)
 	require.Equal(t, "True", podCondition(web, "PodScheduled").GetStatus(), "the binding marks the pod scheduled")
+	framework.Eventually(t, 10*time.Second, func() bool {
+		list, err := c.Events(ns).List(ctx, client.ListOptions{FieldSelector: "involvedObject.name=web,reason=Scheduled"})
+		if err != nil || len(list.Items) != 1 {
+			return false
+		}
+		event = list.Items[0]
+		return true
+	}, "a Scheduled event for web")
+	require.Equal(t, "Normal", event.GetType())
+	require.Equal(t, "Successfully assigned default/web to node-d", event.GetMessage())
+	require.Equal(t, web.GetMetadata().GetUid(), event.GetInvolvedObject().GetUid())
 
 	// node-d now has 2 cpus left and node-a 1.5: a pod for 3 waits until busy is deleted.
 	createPods(t, c, ns, pendingPod("batch", "3", "1Gi"))

@@ -13,7 +13,7 @@ import (
 )
 
 // bind writes p's binding to node. On success the assumption waits for the informer's
-// confirmation; on failure it is forgotten, and the pod is requeued unless the failure shows it
+// confirmation, and a Scheduled event says where the pod went; on failure it is forgotten, and the pod is requeued unless the failure shows it
 // needs no more scheduling (it is bound already, being deleted, or gone).
 func (s *Scheduler) bind(ctx context.Context, p *queue.QueuedPodInfo, node string) {
 	defer s.queue.Done(p.Key)
@@ -26,6 +26,9 @@ func (s *Scheduler) bind(ctx context.Context, p *queue.QueuedPodInfo, node strin
 		s.status.forget(p.Key)
 		s.cfg.Metrics.Attempts.WithLabelValues(metrics.ResultScheduled).Inc()
 		s.cfg.Metrics.E2ELatency.Observe(s.cfg.Clock.Since(p.InitialTimestamp).Seconds())
+		// As kube-scheduler, for `kubectl describe pod`. Under a burst the recorder drops what its
+		// buffer cannot hold rather than slow scheduling down.
+		s.recorder.Eventf(p.Pod, "Normal", ReasonScheduled, "Successfully assigned %s/%s to %s", m.GetNamespace(), m.GetName(), node)
 		return
 	}
 	s.cache.ForgetPod(p.Key)

@@ -15,6 +15,7 @@ import (
 // Reasons written on the PodScheduled condition and events.
 const (
 	ReasonFailedScheduling = "FailedScheduling"
+	ReasonScheduled        = "Scheduled"
 	ReasonUnschedulable    = "Unschedulable"
 	ReasonSchedulerError   = "SchedulerError"
 )
