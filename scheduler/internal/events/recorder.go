@@ -27,6 +27,10 @@ const (
 	spamBurst     = 25
 	spamRefill    = 5 * time.Minute
 	aggregateKeep = 4096 // repeated events remembered for aggregation
+	// Writes are paced as kube-scheduler's API client paces them, 50 a second in bursts of up to
+	// 100: events are best effort and must not take the API server from bindings in a burst.
+	writeBurst    = 100
+	writeInterval = time.Second / 50
 )
 
 // Sink writes events; *ClientSink writes them through the API.
@@ -65,6 +69,7 @@ type Recorder struct {
 	cfg     Config
 	pending chan *corev1.Event
 	spam    *spamFilter
+	pace    *pacer
 	seen    *lru
 	// seq numbers the events this recorder creates, so that names stay unique when the clock
 	// gives two events the same time; only Run's goroutine uses it.
@@ -83,6 +88,7 @@ func New(cfg Config) *Recorder {
 		cfg:     cfg,
 		pending: make(chan *corev1.Event, bufferSize),
 		spam:    newSpamFilter(cfg.Clock, spamBurst, spamRefill),
+		pace:    newPacer(cfg.Clock, writeBurst, writeInterval),
 		seen:    newLRU(aggregateKeep),
 	}
 }
@@ -125,13 +131,16 @@ func (r *Recorder) drop() {
 	}
 }
 
-// Run writes recorded events until ctx ends; events still buffered then are dropped.
+// Run writes recorded events, paced, until ctx ends; events still buffered then are dropped.
 func (r *Recorder) Run(ctx context.Context) error {
 	for {
 		select {
 		case <-ctx.Done():
 			return nil
 		case ev := <-r.pending:
+			if r.pace.wait(ctx) != nil {
+				return nil
+			}
 			if err := r.write(ctx, ev); err != nil && ctx.Err() == nil {
 				r.cfg.Logger.Warn("writing event failed", zap.String("reason", ev.GetReason()),
 					zap.String("object", ev.GetInvolvedObject().GetNamespace()+"/"+ev.GetInvolvedObject().GetName()), zap.Error(err))

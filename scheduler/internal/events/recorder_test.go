@@ -158,3 +158,30 @@ func TestFullBufferDrops(t *testing.T) {
 	}
 	require.Equal(t, 100, dropped, "Eventf never blocks")
 }
+
+// Writes go out in bursts of 100, then 50 a second, so events never crowd bindings out.
+func TestWritesArePaced(t *testing.T) {
+	sink := newMemSink()
+	clk := clock.NewFake(time.Unix(1000, 0))
+	r := events.New(events.Config{Sink: sink, Component: "default-scheduler", Clock: clk, Logger: zaptest.NewLogger(t)})
+	run(t, r)
+	for i := range 102 {
+		r.Eventf(fixture.Pod(fmt.Sprintf("p%d", i)).Obj(), events.TypeNormal, "Scheduled", "assigned")
+	}
+	waitWrites(t, sink, 100)
+	// The 101st waits for a token, which the fake clock has not earned yet.
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	require.NoError(t, clk.BlockUntilWaiters(ctx, 1))
+	select {
+	case <-sink.written:
+		t.Fatal("a write went out before its token was earned")
+	case <-time.After(50 * time.Millisecond):
+	}
+	clk.Step(20 * time.Millisecond)
+	waitWrites(t, sink, 1)
+	require.NoError(t, clk.BlockUntilWaiters(ctx, 1))
+	clk.Step(20 * time.Millisecond)
+	waitWrites(t, sink, 1)
+	require.Len(t, sink.list(), 102)
+}
