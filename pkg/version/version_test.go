@@ -37,9 +37,6 @@ func TestJSONFieldNamesMatchKubernetes(t *testing.T) {
 // TestLinkerStamps builds a tiny program with -ldflags -X, the way the Makefile does, and checks
 // that every stamp reaches Info.
 func TestLinkerStamps(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds a binary")
-	}
 	dir := t.TempDir()
 	main := filepath.Join(dir, "main.go")
 	require.NoError(t, os.WriteFile(main, []byte(`package main
