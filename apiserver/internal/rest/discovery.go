@@ -2,6 +2,7 @@ package rest
 
 import (
 	"encoding/json"
+	"fmt"
 	"mime"
 	"net/http"
 	"slices"
@@ -11,7 +12,6 @@ import (
 	apidiscoveryv2 "k8s.io/api/apidiscovery/v2"
 	k8smetav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
-	"github.com/keelson-dev/keelson/pkg/apierrors"
 	"github.com/keelson-dev/keelson/pkg/scheme"
 )
 
@@ -77,8 +77,7 @@ type apiResourceList struct {
 // serveAPIVersions answers GET /api.
 func (h *Handler) serveAPIVersions(w http.ResponseWriter, r *http.Request) {
 	if wantsAggregated(r) {
-		_, versions := h.groupVersions()
-		h.serveAggregated(w, []string{""}, versions)
+		writeAggregated(w, h.aggregatedCore)
 		return
 	}
 	writeJSON(w, http.StatusOK, apiVersions{
@@ -90,12 +89,12 @@ func (h *Handler) serveAPIVersions(w http.ResponseWriter, r *http.Request) {
 
 // serveAPIGroups answers GET /apis with every named group.
 func (h *Handler) serveAPIGroups(w http.ResponseWriter, r *http.Request) {
-	names, versions := h.groupVersions()
-	names = slices.DeleteFunc(names, func(g string) bool { return g == "" })
 	if wantsAggregated(r) {
-		h.serveAggregated(w, names, versions)
+		writeAggregated(w, h.aggregatedNamed)
 		return
 	}
+	names, versions := h.groupVersions()
+	names = slices.DeleteFunc(names, func(g string) bool { return g == "" })
 	list := apiGroupList{Kind: "APIGroupList", APIVersion: "v1", Groups: []apiGroup{}}
 	for _, g := range names {
 		ag := apiGroup{Name: g}
@@ -223,8 +222,20 @@ func wantsAggregated(r *http.Request) bool {
 	return false
 }
 
-// serveAggregated answers GET /api or /apis in aggregated discovery v2 with the named groups.
-func (h *Handler) serveAggregated(w http.ResponseWriter, groups []string, versions map[string][]string) {
+// buildAggregated encodes, once, the aggregated discovery documents of /api (the core group) and
+// /apis (every named group); the scheme never changes while the server runs.
+func (h *Handler) buildAggregated() error {
+	names, versions := h.groupVersions()
+	var err error
+	if h.aggregatedCore, err = h.aggregatedDoc([]string{""}, versions); err != nil {
+		return err
+	}
+	h.aggregatedNamed, err = h.aggregatedDoc(slices.DeleteFunc(names, func(g string) bool { return g == "" }), versions)
+	return err
+}
+
+// aggregatedDoc encodes the aggregated discovery v2 document of the named groups.
+func (h *Handler) aggregatedDoc(groups []string, versions map[string][]string) ([]byte, error) {
 	list := apidiscoveryv2.APIGroupDiscoveryList{
 		TypeMeta: k8smetav1.TypeMeta{Kind: "APIGroupDiscoveryList", APIVersion: "apidiscovery.k8s.io/v2"},
 		Items:    []apidiscoveryv2.APIGroupDiscovery{},
@@ -242,12 +253,16 @@ func (h *Handler) serveAggregated(w http.ResponseWriter, groups []string, versio
 	}
 	b, err := json.Marshal(list)
 	if err != nil {
-		writeError(w, apierrors.NewInternal(err))
-		return
+		return nil, fmt.Errorf("encode aggregated discovery: %w", err)
 	}
+	return append(b, '\n'), nil
+}
+
+// writeAggregated answers with an aggregated discovery document.
+func writeAggregated(w http.ResponseWriter, doc []byte) {
 	w.Header().Set("Content-Type", aggregatedDiscoveryType)
 	w.WriteHeader(http.StatusOK)
-	_, _ = w.Write(append(b, '\n'))
+	_, _ = w.Write(doc)
 }
 
 // aggregatedResources describes the resources of one group version, with their subresources.

@@ -19,17 +19,25 @@ type Handler struct {
 	// draining is closed when the server shuts down; open watches then end.
 	draining <-chan struct{}
 	managers fieldManagers
+	// kubelets reaches the kubelets that pods/log is proxied to.
+	kubelets *http.Client
+	// aggregatedCore and aggregatedNamed are the aggregated discovery documents of /api and /apis,
+	// built by Install.
+	aggregatedCore, aggregatedNamed []byte
 }
 
 // New returns a handler serving reg. Watches end when draining is closed.
 func New(reg *registry.Registry, draining <-chan struct{}, lg *zap.Logger) *Handler {
-	return &Handler{reg: reg, scheme: reg.Scheme(), lg: lg, draining: draining}
+	return &Handler{reg: reg, scheme: reg.Scheme(), lg: lg, draining: draining, kubelets: newKubeletClient()}
 }
 
 // Install mounts the handler's paths on mux: /api, /apis and /openapi/v3.
 func (h *Handler) Install(mux *http.ServeMux) error {
 	oa, err := newOpenAPI(h.scheme)
 	if err != nil {
+		return err
+	}
+	if err := h.buildAggregated(); err != nil {
 		return err
 	}
 	mux.Handle("/openapi/v3", oa)

@@ -132,8 +132,7 @@ func (h *Handler) streamLog(w http.ResponseWriter, r *http.Request, node string,
 		writeError(w, apierrors.NewInternal(fmt.Errorf("build the kubelet request for node %q: %w", node, err)))
 		return
 	}
-	client := newKubeletClient()
-	resp, err := client.Do(kreq)
+	resp, err := h.kubelets.Do(kreq)
 	if err != nil {
 		if r.Context().Err() != nil {
 			return // the client went away; nobody reads an answer
@@ -210,9 +209,10 @@ func writeKubeletError(w http.ResponseWriter, resp *http.Response, node string, 
 	writeError(w, apierrors.NewServiceUnavailable(msg))
 }
 
-// newKubeletClient returns a client for one log request. Keep-alives are off so that nothing is left
-// running once the request is done; redirects are answers, not followed, as Kubernetes refuses a
-// kubelet's redirect. Proxies from the environment are not used: the kubelet is dialled directly.
+// newKubeletClient returns the client log requests reach kubelets with. Keep-alives are off so that
+// nothing is left running once a request is done; redirects are answers, not followed, as
+// Kubernetes refuses a kubelet's redirect. Proxies from the environment are not used: the kubelet
+// is dialled directly.
 func newKubeletClient() *http.Client {
 	return &http.Client{
 		Transport: &http.Transport{
