@@ -71,6 +71,13 @@ func (i *Informer[T]) Store() *Store[T] { return i.store }
 // Lister returns a lister over the informer's local copy.
 func (i *Informer[T]) Lister() Lister[T] { return Lister[T]{store: i.store} }
 
+// AddIndexers adds indices to the store, filled from what it holds already, so that consumers of
+// a shared informer can each bring their own. A name taken already is an error, and then nothing
+// is added.
+func (i *Informer[T]) AddIndexers(indexers map[string]IndexFunc[T]) error {
+	return i.store.addIndexers(indexers)
+}
+
 // HasSynced reports whether the first list has been stored and delivered to the handlers' queues.
 func (i *Informer[T]) HasSynced() bool {
 	select {

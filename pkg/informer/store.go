@@ -1,6 +1,7 @@
 package informer
 
 import (
+	"fmt"
 	"sort"
 	"sync"
 
@@ -81,6 +82,32 @@ func (s *Store[T]) unindex(key string, obj T) {
 			}
 		}
 	}
+}
+
+// addIndexers adds indices and fills them from the objects stored. A name taken already is an
+// error, and then nothing is added.
+func (s *Store[T]) addIndexers(indexers map[string]IndexFunc[T]) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for name := range indexers {
+		if _, ok := s.indexers[name]; ok {
+			return fmt.Errorf("informer: index %q exists already", name)
+		}
+	}
+	for name, fn := range indexers {
+		s.indexers[name] = fn
+		idx := map[string]map[string]struct{}{}
+		for key, obj := range s.items {
+			for _, v := range fn(obj) {
+				if idx[v] == nil {
+					idx[v] = map[string]struct{}{}
+				}
+				idx[v][key] = struct{}{}
+			}
+		}
+		s.indices[name] = idx
+	}
+	return nil
 }
 
 // keys returns every key.
