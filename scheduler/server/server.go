@@ -22,6 +22,7 @@ import (
 
 	"github.com/keelson-dev/keelson/pkg/client"
 	"github.com/keelson-dev/keelson/pkg/healthz"
+	"github.com/keelson-dev/keelson/pkg/informer"
 	"github.com/keelson-dev/keelson/pkg/leaderelection"
 	"github.com/keelson-dev/keelson/pkg/run"
 
@@ -91,8 +92,10 @@ func (s *Server) Run(ctx context.Context) error {
 		return err
 	}
 	defer func() { _ = c.Close() }() // closing a client whose calls have all returned cannot fail usefully
+	informers := informer.NewFactory(c, informer.FactoryOptions{Logger: s.lg.Named("informers")})
 	sched, err := scheduler.New(scheduler.Config{
 		Client:                   c,
+		Informers:                informers,
 		SchedulerName:            s.cfg.SchedulerName,
 		Registry:                 algorithmprovider.NewDefaultRegistry(),
 		Provider:                 s.cfg.AlgorithmProvider,
@@ -112,7 +115,7 @@ func (s *Server) Run(ctx context.Context) error {
 	if s.cfg.LeaderElect {
 		lead = s.elect(c, lead)
 	}
-	err = run.Group(ctx, s.health.Run, sched.RunWatches, lead)
+	err = run.Group(ctx, s.health.Run, informers.Run, sched.RunWatches, lead)
 	s.lg.Info("scheduler stopped", zap.Error(err))
 	return err
 }

@@ -30,6 +30,9 @@ import (
 // Config configures a Scheduler.
 type Config struct {
 	Client *client.Client
+	// Informers is the process's informer factory; the scheduler asks it for the informers it
+	// needs when it is built, and whoever runs the factory (not the scheduler) feeds them.
+	Informers *informer.Factory
 	// SchedulerName is the spec.schedulerName of the pods this scheduler places; pods naming none
 	// count as "default-scheduler"'s.
 	SchedulerName string
@@ -78,8 +81,9 @@ type Scheduler struct {
 	binds     sync.WaitGroup
 }
 
-// informers are the scheduler's views of the API.
+// informers are the scheduler's views of the API, shared through Config.Informers.
 type informers struct {
+	factory      *informer.Factory
 	pods         *informer.Informer[*corev1.Pod]
 	nodes        *informer.Informer[*corev1.Node]
 	namespaces   *informer.Informer[*corev1.Namespace]
@@ -91,8 +95,8 @@ type informers struct {
 
 // New builds a scheduler: its informers, cache, queue and algorithm. It starts nothing.
 func New(cfg Config) (*Scheduler, error) {
-	if cfg.Client == nil || cfg.Registry == nil || cfg.Metrics == nil {
-		return nil, errors.New("scheduler: Client, Registry and Metrics are required")
+	if cfg.Client == nil || cfg.Informers == nil || cfg.Registry == nil || cfg.Metrics == nil {
+		return nil, errors.New("scheduler: Client, Informers, Registry and Metrics are required")
 	}
 	if cfg.SchedulerName == "" {
 		cfg.SchedulerName = DefaultSchedulerName
@@ -116,7 +120,7 @@ func New(cfg Config) (*Scheduler, error) {
 		}
 	}
 	s := &Scheduler{cfg: cfg, lg: cfg.Logger, snapshot: nodeinfo.NewEmptySnapshot(), bindSlots: make(chan struct{}, cfg.BindConcurrency)}
-	s.informers = newInformers(cfg.Client, cfg.Clock, cfg.Logger)
+	s.informers = newInformers(cfg.Informers)
 	alg, err := cfg.Registry.Build(cfg.Provider, algorithmprovider.Args{Listers: s.listers()})
 	if err != nil {
 		return nil, fmt.Errorf("scheduler: %w", err)
@@ -140,15 +144,16 @@ func New(cfg Config) (*Scheduler, error) {
 	return s, nil
 }
 
-func newInformers(c *client.Client, clk clock.Clock, lg *zap.Logger) informers {
+func newInformers(f *informer.Factory) informers {
 	return informers{
-		pods:         informer.New(c.Pods(""), informer.Options[*corev1.Pod]{Clock: clk, Logger: lg.Named("pods")}),
-		nodes:        informer.New(c.Nodes(), informer.Options[*corev1.Node]{Clock: clk, Logger: lg.Named("nodes")}),
-		namespaces:   informer.New(c.Namespaces(), informer.Options[*corev1.Namespace]{Clock: clk, Logger: lg.Named("namespaces")}),
-		services:     informer.New(c.Services(""), informer.Options[*corev1.Service]{Clock: clk, Logger: lg.Named("services")}),
-		rcs:          informer.New(c.ReplicationControllers(""), informer.Options[*corev1.ReplicationController]{Clock: clk, Logger: lg.Named("replicationcontrollers")}),
-		replicaSets:  informer.New(c.ReplicaSets(""), informer.Options[*appsv1.ReplicaSet]{Clock: clk, Logger: lg.Named("replicasets")}),
-		statefulSets: informer.New(c.StatefulSets(""), informer.Options[*appsv1.StatefulSet]{Clock: clk, Logger: lg.Named("statefulsets")}),
+		factory:      f,
+		pods:         informer.For[*corev1.Pod](f),
+		nodes:        informer.For[*corev1.Node](f),
+		namespaces:   informer.For[*corev1.Namespace](f),
+		services:     informer.For[*corev1.Service](f),
+		rcs:          informer.For[*corev1.ReplicationController](f),
+		replicaSets:  informer.For[*appsv1.ReplicaSet](f),
+		statefulSets: informer.For[*appsv1.StatefulSet](f),
 	}
 }
 
@@ -172,48 +177,27 @@ func (s *Scheduler) namespaceLabels(name string) map[string]string {
 	return ns.GetMetadata().GetLabels()
 }
 
-// Run watches and schedules until ctx ends: RunWatches and Schedule together, for a scheduler
-// that does not take part in leader election.
-func (s *Scheduler) Run(ctx context.Context) error {
-	return run.Group(ctx, s.RunWatches, s.Schedule)
-}
-
-// RunWatches keeps the scheduler's view of the cluster current until ctx ends: the informers,
-// which fill the cache and the queue, the queue's backoff flusher, the cache's expiry of
-// assumptions, the event recorder and the status writer. A standby runs it while it waits for
-// leadership, so that it can schedule the moment it leads. It returns once all of them have, and
-// closes the queue.
+// RunWatches keeps the scheduler's view of the cluster current until ctx ends, while the informer
+// factory (run by its owner) fills the cache and the queue: the queue's backoff flusher, the
+// cache's expiry of assumptions, the event recorder and the status writer. A standby runs it while
+// it waits for leadership, so that it can schedule the moment it leads. It returns once all of
+// them have, and closes the queue.
 func (s *Scheduler) RunWatches(ctx context.Context) error {
-	inf := s.informers
-	return run.Group(ctx,
-		inf.pods.Run, inf.nodes.Run, inf.namespaces.Run, inf.services.Run, inf.rcs.Run,
-		inf.replicaSets.Run, inf.statefulSets.Run,
-		s.queue.Run, s.cache.Run, s.recorder.Run, s.status.Run,
-	)
+	return run.Group(ctx, s.queue.Run, s.cache.Run, s.recorder.Run, s.status.Run)
 }
 
 // HasSynced reports whether every informer has synced, after which the scheduler schedules.
-func (s *Scheduler) HasSynced() bool {
-	inf := s.informers
-	return inf.pods.HasSynced() && inf.nodes.HasSynced() && inf.namespaces.HasSynced() &&
-		inf.services.HasSynced() && inf.rcs.HasSynced() && inf.replicaSets.HasSynced() && inf.statefulSets.HasSynced()
-}
+func (s *Scheduler) HasSynced() bool { return s.informers.factory.HasSynced() }
 
-// Schedule waits for the informers RunWatches runs to sync, then schedules one pod after another
-// until ctx ends, which closes the queue for good; it returns once the bindings in flight (whose
-// calls ctx cancels) have ended. Call it at most once, while RunWatches runs.
+// Schedule waits for the informers to sync, then schedules one pod after another until ctx ends,
+// which closes the queue for good; it returns once the bindings in flight (whose calls ctx
+// cancels) have ended. Call it at most once, while RunWatches and the informer factory run.
 func (s *Scheduler) Schedule(ctx context.Context) error {
 	stop := context.AfterFunc(ctx, s.queue.Close)
 	defer stop()
 	defer s.binds.Wait()
-	inf := s.informers
-	for _, synced := range []func(context.Context) bool{
-		inf.pods.WaitForSync, inf.nodes.WaitForSync, inf.namespaces.WaitForSync, inf.services.WaitForSync,
-		inf.rcs.WaitForSync, inf.replicaSets.WaitForSync, inf.statefulSets.WaitForSync,
-	} {
-		if !synced(ctx) {
-			return nil
-		}
+	if !s.informers.factory.WaitForSync(ctx) {
+		return nil
 	}
 	s.lg.Info("informers synced; scheduling", zap.String("provider", s.cfg.Provider),
 		zap.Int("nodes", s.cache.NumNodes()), zap.Int("assignedPods", s.cache.NumPods()))

@@ -3,7 +3,6 @@ package scheduler
 import (
 	"context"
 	"fmt"
-	"strings"
 	"sync"
 
 	"go.uber.org/zap"
@@ -12,6 +11,7 @@ import (
 	"github.com/keelson-dev/keelson/pkg/apierrors"
 	"github.com/keelson-dev/keelson/pkg/client"
 	"github.com/keelson-dev/keelson/pkg/clock"
+	"github.com/keelson-dev/keelson/pkg/controller"
 	"github.com/keelson-dev/keelson/pkg/informer"
 	"github.com/keelson-dev/keelson/pkg/workqueue"
 	corev1 "github.com/keelson-dev/keelson/proto/core/v1"
@@ -21,15 +21,15 @@ import (
 const statusWorkers = 2
 
 // statusWriter keeps the PodScheduled=False condition of pending pods in line with their last
-// failed attempt, as a level-based controller: set records what the condition should say, and a
-// worker compares it with the pod as the informer last saw it and writes through UpdateStatus
-// only what differs. A pod bound meanwhile is left alone.
+// failed attempt, as a level-based controller: set records what the condition should say and
+// queues the pod's key, and the reconcile compares it with the pod as the informer last saw it and
+// writes through UpdateStatus only what differs. A pod bound meanwhile is left alone.
 type statusWriter struct {
 	client *client.Client
 	pods   informer.Lister[*corev1.Pod]
 	clock  clock.Clock
-	lg     *zap.Logger
 	queue  *workqueue.RateLimitingQueue[string]
+	ctrl   *controller.Controller
 
 	mu   sync.Mutex
 	want map[string]condition
@@ -41,11 +41,13 @@ type condition struct {
 }
 
 func newStatusWriter(c *client.Client, pods informer.Lister[*corev1.Pod], clk clock.Clock, lg *zap.Logger) *statusWriter {
-	return &statusWriter{
-		client: c, pods: pods, clock: clk, lg: lg,
+	w := &statusWriter{
+		client: c, pods: pods, clock: clk,
 		queue: workqueue.NewRateLimiting(workqueue.DefaultControllerRateLimiter[string](workqueue.WithClock(clk)), workqueue.WithClock(clk)),
 		want:  map[string]condition{},
 	}
+	w.ctrl = controller.New("pod-status", w.queue, w.sync, statusWorkers, controller.WithLogger(lg))
+	return w
 }
 
 // set records that the pod with key failed its last attempt for reason, explained by message.
@@ -64,74 +66,49 @@ func (w *statusWriter) forget(key string) {
 }
 
 // Run writes statuses until ctx ends, then shuts the queue down and waits for its workers.
-func (w *statusWriter) Run(ctx context.Context) error {
-	var wg sync.WaitGroup
-	for i := 0; i < statusWorkers; i++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			w.work(ctx)
-		}()
-	}
-	<-ctx.Done()
-	w.queue.ShutDown()
-	wg.Wait()
-	return nil
-}
-
-func (w *statusWriter) work(ctx context.Context) {
-	for {
-		key, shutdown := w.queue.Get()
-		if shutdown {
-			return
-		}
-		if err := w.sync(ctx, key); err != nil && ctx.Err() == nil {
-			w.lg.Debug("writing pod status failed; retrying", zap.String("pod", key), zap.Error(err))
-			w.queue.AddRateLimited(key)
-		} else {
-			w.queue.Forget(key)
-		}
-		w.queue.Done(key)
-	}
-}
+func (w *statusWriter) Run(ctx context.Context) error { return w.ctrl.Run(ctx) }
 
 // sync makes the pod's PodScheduled condition say what set recorded, if the pod still waits.
-func (w *statusWriter) sync(ctx context.Context, key string) error {
+func (w *statusWriter) sync(ctx context.Context, key string) (controller.Result, error) {
 	w.mu.Lock()
 	want, ok := w.want[key]
 	w.mu.Unlock()
 	if !ok {
-		return nil
+		return controller.Result{}, nil
 	}
-	ns, name, _ := strings.Cut(key, "/")
+	ns, name, err := controller.SplitKey(key)
+	if err != nil {
+		w.forget(key)
+		return controller.Result{}, nil // no pod has such a key: nothing to retry
+	}
 	pod, found := w.pods.Get(ns, name)
 	if !found || pod.GetSpec().GetNodeName() != "" || pod.GetMetadata().GetDeletionTimestamp() != nil {
 		w.forget(key)
-		return nil
+		return controller.Result{}, nil
 	}
 	for attempt := 0; ; attempt++ {
 		updated, changed := withCondition(pod, want, w.clock)
 		if !changed {
-			return nil
+			return controller.Result{}, nil
 		}
 		_, err := w.client.Pods(ns).UpdateStatus(ctx, updated)
 		if err == nil {
-			return nil
+			return controller.Result{}, nil
 		}
 		if apierrors.IsNotFound(err) {
 			w.forget(key)
-			return nil
+			return controller.Result{}, nil
 		}
 		if !apierrors.IsConflict(err) || attempt > 0 {
-			return fmt.Errorf("update status of pod %s: %w", key, err)
+			return controller.Result{}, fmt.Errorf("update status of pod %s: %w", key, err)
 		}
 		// The informer's copy is stale: read the pod as stored and try once more.
 		if pod, err = w.client.Pods(ns).Get(ctx, name); err != nil {
-			return fmt.Errorf("read pod %s: %w", key, err)
+			return controller.Result{}, fmt.Errorf("read pod %s: %w", key, err)
 		}
 		if pod.GetSpec().GetNodeName() != "" || pod.GetMetadata().GetDeletionTimestamp() != nil {
 			w.forget(key)
-			return nil
+			return controller.Result{}, nil
 		}
 	}
 }
