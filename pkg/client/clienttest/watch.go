@@ -16,6 +16,7 @@ import (
 type watcher struct {
 	filter filter
 	wake   chan struct{}
+	ended  chan struct{} // closed by EndWatches
 
 	mu      sync.Mutex
 	pending []event
@@ -35,7 +36,7 @@ func (w *watcher) push(evs ...event) {
 	}
 }
 
-// next waits for events; false once ctx ends.
+// next waits for events; false once ctx ends or the server ends the watch.
 func (w *watcher) next(ctx context.Context) ([]event, bool) {
 	for {
 		w.mu.Lock()
@@ -48,6 +49,8 @@ func (w *watcher) next(ctx context.Context) ([]event, bool) {
 		select {
 		case <-ctx.Done():
 			return nil, false
+		case <-w.ended:
+			return nil, false
 		case <-w.wake:
 		}
 	}
@@ -56,7 +59,7 @@ func (w *watcher) next(ctx context.Context) ([]event, bool) {
 // addWatcher registers a watcher and queues what it must see first: the current state as ADDED
 // events when rv is "" or "0", else the recorded changes after rv (Gone if they were compacted).
 func (s *Server) addWatcher(f filter, rv string) (*watcher, error) {
-	w := &watcher{filter: f, wake: make(chan struct{}, 1)}
+	w := &watcher{filter: f, wake: make(chan struct{}, 1), ended: make(chan struct{})}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var first []event
@@ -89,5 +92,17 @@ func (s *Server) addWatcher(f filter, rv string) (*watcher, error) {
 func (s *Server) removeWatcher(w *watcher) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	delete(s.watchers, w)
+	delete(s.watchers, w) // a no-op after EndWatches
+}
+
+// EndWatches ends every open watch stream cleanly, as an apiserver does when its watch cache
+// drops a watcher: clients resume from the last resourceVersion they saw (and relist if Compact
+// made it Gone). Events already queued for a stream may be dropped with it, as then.
+func (s *Server) EndWatches() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for w := range s.watchers {
+		close(w.ended)
+		delete(s.watchers, w)
+	}
 }
