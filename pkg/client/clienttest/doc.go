@@ -26,8 +26,9 @@
 // by Update), uid and creationTimestamp set on create, label and field selectors (any field by its
 // JSON path, e.g. spec.nodeName), watches that start from the current state or resume after a
 // resourceVersion (Gone once Compact has dropped it), and the pods/binding subresource. What it
-// does not do, and says so with an error rather than pretend: patches, paging (List returns
-// everything), admission, defaulting, validation, finalizers and graceful deletion (a delete
-// removes at once), and bookmarks. Intercept injects failures; Calls counts calls per verb and
-// resource.
+// does not do: patches and dry runs (refused with an error rather than pretended), paging (List
+// returns everything), admission, defaulting, validation, finalizers and graceful deletion (a
+// delete removes at once), and bookmarks. Intercept injects failures, EndWatches cuts every watch
+// stream as a restarting apiserver would, Compact makes old resourceVersions Gone, and Calls
+// counts calls per verb and resource.
 package clienttest
