@@ -2631,9 +2631,8 @@ func (x *Sysctl) GetValue() string {
 }
 
 // Volume is a named volume of a pod; exactly one source must be set. Kubernetes inlines
-// VolumeSource here, so the sources are fields of Volume itself.
-// Left out: the in-tree cloud and network volume plugins (awsElasticBlockStore, nfs, iscsi, ...),
-// csi, ephemeral and image.
+// VolumeSource here, so the sources are fields of Volume itself. The sources from 9 on are in
+// volume.proto.
 type Volume struct {
 	state                 protoimpl.MessageState             `protogen:"open.v1"`
 	Name                  string                             `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
@@ -2644,6 +2643,29 @@ type Volume struct {
 	DownwardApi           *DownwardAPIVolumeSource           `protobuf:"bytes,6,opt,name=downward_api,json=downwardAPI,proto3" json:"downward_api,omitempty"`
 	ConfigMap             *ConfigMapVolumeSource             `protobuf:"bytes,7,opt,name=config_map,json=configMap,proto3" json:"config_map,omitempty"`
 	Projected             *ProjectedVolumeSource             `protobuf:"bytes,8,opt,name=projected,proto3" json:"projected,omitempty"`
+	GcePersistentDisk     *GCEPersistentDiskVolumeSource     `protobuf:"bytes,9,opt,name=gce_persistent_disk,json=gcePersistentDisk,proto3" json:"gce_persistent_disk,omitempty"`
+	AwsElasticBlockStore  *AWSElasticBlockStoreVolumeSource  `protobuf:"bytes,10,opt,name=aws_elastic_block_store,json=awsElasticBlockStore,proto3" json:"aws_elastic_block_store,omitempty"`
+	GitRepo               *GitRepoVolumeSource               `protobuf:"bytes,11,opt,name=git_repo,json=gitRepo,proto3" json:"git_repo,omitempty"`
+	Nfs                   *NFSVolumeSource                   `protobuf:"bytes,12,opt,name=nfs,proto3" json:"nfs,omitempty"`
+	Iscsi                 *ISCSIVolumeSource                 `protobuf:"bytes,13,opt,name=iscsi,proto3" json:"iscsi,omitempty"`
+	Glusterfs             *GlusterfsVolumeSource             `protobuf:"bytes,14,opt,name=glusterfs,proto3" json:"glusterfs,omitempty"`
+	Rbd                   *RBDVolumeSource                   `protobuf:"bytes,15,opt,name=rbd,proto3" json:"rbd,omitempty"`
+	FlexVolume            *FlexVolumeSource                  `protobuf:"bytes,16,opt,name=flex_volume,json=flexVolume,proto3" json:"flex_volume,omitempty"`
+	Cinder                *CinderVolumeSource                `protobuf:"bytes,17,opt,name=cinder,proto3" json:"cinder,omitempty"`
+	Cephfs                *CephFSVolumeSource                `protobuf:"bytes,18,opt,name=cephfs,proto3" json:"cephfs,omitempty"`
+	Flocker               *FlockerVolumeSource               `protobuf:"bytes,19,opt,name=flocker,proto3" json:"flocker,omitempty"`
+	Fc                    *FCVolumeSource                    `protobuf:"bytes,20,opt,name=fc,proto3" json:"fc,omitempty"`
+	AzureFile             *AzureFileVolumeSource             `protobuf:"bytes,21,opt,name=azure_file,json=azureFile,proto3" json:"azure_file,omitempty"`
+	VsphereVolume         *VsphereVirtualDiskVolumeSource    `protobuf:"bytes,22,opt,name=vsphere_volume,json=vsphereVolume,proto3" json:"vsphere_volume,omitempty"`
+	Quobyte               *QuobyteVolumeSource               `protobuf:"bytes,23,opt,name=quobyte,proto3" json:"quobyte,omitempty"`
+	AzureDisk             *AzureDiskVolumeSource             `protobuf:"bytes,24,opt,name=azure_disk,json=azureDisk,proto3" json:"azure_disk,omitempty"`
+	PhotonPersistentDisk  *PhotonPersistentDiskVolumeSource  `protobuf:"bytes,25,opt,name=photon_persistent_disk,json=photonPersistentDisk,proto3" json:"photon_persistent_disk,omitempty"`
+	PortworxVolume        *PortworxVolumeSource              `protobuf:"bytes,26,opt,name=portworx_volume,json=portworxVolume,proto3" json:"portworx_volume,omitempty"`
+	ScaleIo               *ScaleIOVolumeSource               `protobuf:"bytes,27,opt,name=scale_io,json=scaleIO,proto3" json:"scale_io,omitempty"`
+	Storageos             *StorageOSVolumeSource             `protobuf:"bytes,28,opt,name=storageos,proto3" json:"storageos,omitempty"`
+	Csi                   *CSIVolumeSource                   `protobuf:"bytes,29,opt,name=csi,proto3" json:"csi,omitempty"`
+	Ephemeral             *EphemeralVolumeSource             `protobuf:"bytes,30,opt,name=ephemeral,proto3" json:"ephemeral,omitempty"`
+	Image                 *ImageVolumeSource                 `protobuf:"bytes,31,opt,name=image,proto3" json:"image,omitempty"`
 	unknownFields         protoimpl.UnknownFields
 	sizeCache             protoimpl.SizeCache
 }
@@ -2730,6 +2752,167 @@ func (x *Volume) GetConfigMap() *ConfigMapVolumeSource {
 func (x *Volume) GetProjected() *ProjectedVolumeSource {
 	if x != nil {
 		return x.Projected
+	}
+	return nil
+}
+
+func (x *Volume) GetGcePersistentDisk() *GCEPersistentDiskVolumeSource {
+	if x != nil {
+		return x.GcePersistentDisk
+	}
+	return nil
+}
+
+func (x *Volume) GetAwsElasticBlockStore() *AWSElasticBlockStoreVolumeSource {
+	if x != nil {
+		return x.AwsElasticBlockStore
+	}
+	return nil
+}
+
+func (x *Volume) GetGitRepo() *GitRepoVolumeSource {
+	if x != nil {
+		return x.GitRepo
+	}
+	return nil
+}
+
+func (x *Volume) GetNfs() *NFSVolumeSource {
+	if x != nil {
+		return x.Nfs
+	}
+	return nil
+}
+
+func (x *Volume) GetIscsi() *ISCSIVolumeSource {
+	if x != nil {
+		return x.Iscsi
+	}
+	return nil
+}
+
+func (x *Volume) GetGlusterfs() *GlusterfsVolumeSource {
+	if x != nil {
+		return x.Glusterfs
+	}
+	return nil
+}
+
+func (x *Volume) GetRbd() *RBDVolumeSource {
+	if x != nil {
+		return x.Rbd
+	}
+	return nil
+}
+
+func (x *Volume) GetFlexVolume() *FlexVolumeSource {
+	if x != nil {
+		return x.FlexVolume
+	}
+	return nil
+}
+
+func (x *Volume) GetCinder() *CinderVolumeSource {
+	if x != nil {
+		return x.Cinder
+	}
+	return nil
+}
+
+func (x *Volume) GetCephfs() *CephFSVolumeSource {
+	if x != nil {
+		return x.Cephfs
+	}
+	return nil
+}
+
+func (x *Volume) GetFlocker() *FlockerVolumeSource {
+	if x != nil {
+		return x.Flocker
+	}
+	return nil
+}
+
+func (x *Volume) GetFc() *FCVolumeSource {
+	if x != nil {
+		return x.Fc
+	}
+	return nil
+}
+
+func (x *Volume) GetAzureFile() *AzureFileVolumeSource {
+	if x != nil {
+		return x.AzureFile
+	}
+	return nil
+}
+
+func (x *Volume) GetVsphereVolume() *VsphereVirtualDiskVolumeSource {
+	if x != nil {
+		return x.VsphereVolume
+	}
+	return nil
+}
+
+func (x *Volume) GetQuobyte() *QuobyteVolumeSource {
+	if x != nil {
+		return x.Quobyte
+	}
+	return nil
+}
+
+func (x *Volume) GetAzureDisk() *AzureDiskVolumeSource {
+	if x != nil {
+		return x.AzureDisk
+	}
+	return nil
+}
+
+func (x *Volume) GetPhotonPersistentDisk() *PhotonPersistentDiskVolumeSource {
+	if x != nil {
+		return x.PhotonPersistentDisk
+	}
+	return nil
+}
+
+func (x *Volume) GetPortworxVolume() *PortworxVolumeSource {
+	if x != nil {
+		return x.PortworxVolume
+	}
+	return nil
+}
+
+func (x *Volume) GetScaleIo() *ScaleIOVolumeSource {
+	if x != nil {
+		return x.ScaleIo
+	}
+	return nil
+}
+
+func (x *Volume) GetStorageos() *StorageOSVolumeSource {
+	if x != nil {
+		return x.Storageos
+	}
+	return nil
+}
+
+func (x *Volume) GetCsi() *CSIVolumeSource {
+	if x != nil {
+		return x.Csi
+	}
+	return nil
+}
+
+func (x *Volume) GetEphemeral() *EphemeralVolumeSource {
+	if x != nil {
+		return x.Ephemeral
+	}
+	return nil
+}
+
+func (x *Volume) GetImage() *ImageVolumeSource {
+	if x != nil {
+		return x.Image
 	}
 	return nil
 }
@@ -3264,13 +3447,13 @@ func (x *ProjectedVolumeSource) GetDefaultMode() int32 {
 }
 
 // VolumeProjection is one source of a projected volume; exactly one field must be set.
-// Left out: clusterTrustBundle (alpha).
 type VolumeProjection struct {
 	state               protoimpl.MessageState         `protogen:"open.v1"`
 	Secret              *SecretProjection              `protobuf:"bytes,1,opt,name=secret,proto3" json:"secret,omitempty"`
 	DownwardApi         *DownwardAPIProjection         `protobuf:"bytes,2,opt,name=downward_api,json=downwardAPI,proto3" json:"downward_api,omitempty"`
 	ConfigMap           *ConfigMapProjection           `protobuf:"bytes,3,opt,name=config_map,json=configMap,proto3" json:"config_map,omitempty"`
 	ServiceAccountToken *ServiceAccountTokenProjection `protobuf:"bytes,4,opt,name=service_account_token,json=serviceAccountToken,proto3" json:"service_account_token,omitempty"`
+	ClusterTrustBundle  *ClusterTrustBundleProjection  `protobuf:"bytes,5,opt,name=cluster_trust_bundle,json=clusterTrustBundle,proto3" json:"cluster_trust_bundle,omitempty"`
 	unknownFields       protoimpl.UnknownFields
 	sizeCache           protoimpl.SizeCache
 }
@@ -3329,6 +3512,13 @@ func (x *VolumeProjection) GetConfigMap() *ConfigMapProjection {
 func (x *VolumeProjection) GetServiceAccountToken() *ServiceAccountTokenProjection {
 	if x != nil {
 		return x.ServiceAccountToken
+	}
+	return nil
+}
+
+func (x *VolumeProjection) GetClusterTrustBundle() *ClusterTrustBundleProjection {
+	if x != nil {
+		return x.ClusterTrustBundle
 	}
 	return nil
 }
@@ -5279,7 +5469,7 @@ var File_core_v1_pod_proto protoreflect.FileDescriptor
 
 const file_core_v1_pod_proto_rawDesc = "" +
 	"\n" +
-	"\x11core/v1/pod.proto\x12\x0fkeelson.core.v1\x1a\x1ecore/v1/object_reference.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x12meta/v1/meta.proto\"\xa0\x01\n" +
+	"\x11core/v1/pod.proto\x12\x0fkeelson.core.v1\x1a\x1ecore/v1/object_reference.proto\x1a\x14core/v1/volume.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x12meta/v1/meta.proto\"\xa0\x01\n" +
 	"\x03Pod\x127\n" +
 	"\bmetadata\x18\x01 \x01(\v2\x1b.keelson.meta.v1.ObjectMetaR\bmetadata\x12,\n" +
 	"\x04spec\x18\x02 \x01(\v2\x18.keelson.core.v1.PodSpecR\x04spec\x122\n" +
@@ -5563,7 +5753,7 @@ const file_core_v1_pod_proto_rawDesc = "" +
 	"\x12_localhost_profile\"2\n" +
 	"\x06Sysctl\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value\"\xa7\x04\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value\"\xe3\x10\n" +
 	"\x06Volume\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12B\n" +
 	"\thost_path\x18\x02 \x01(\v2%.keelson.core.v1.HostPathVolumeSourceR\bhostPath\x12B\n" +
@@ -5573,7 +5763,34 @@ const file_core_v1_pod_proto_rawDesc = "" +
 	"\fdownward_api\x18\x06 \x01(\v2(.keelson.core.v1.DownwardAPIVolumeSourceR\vdownwardAPI\x12E\n" +
 	"\n" +
 	"config_map\x18\a \x01(\v2&.keelson.core.v1.ConfigMapVolumeSourceR\tconfigMap\x12D\n" +
-	"\tprojected\x18\b \x01(\v2&.keelson.core.v1.ProjectedVolumeSourceR\tprojected\"L\n" +
+	"\tprojected\x18\b \x01(\v2&.keelson.core.v1.ProjectedVolumeSourceR\tprojected\x12^\n" +
+	"\x13gce_persistent_disk\x18\t \x01(\v2..keelson.core.v1.GCEPersistentDiskVolumeSourceR\x11gcePersistentDisk\x12h\n" +
+	"\x17aws_elastic_block_store\x18\n" +
+	" \x01(\v21.keelson.core.v1.AWSElasticBlockStoreVolumeSourceR\x14awsElasticBlockStore\x12?\n" +
+	"\bgit_repo\x18\v \x01(\v2$.keelson.core.v1.GitRepoVolumeSourceR\agitRepo\x122\n" +
+	"\x03nfs\x18\f \x01(\v2 .keelson.core.v1.NFSVolumeSourceR\x03nfs\x128\n" +
+	"\x05iscsi\x18\r \x01(\v2\".keelson.core.v1.ISCSIVolumeSourceR\x05iscsi\x12D\n" +
+	"\tglusterfs\x18\x0e \x01(\v2&.keelson.core.v1.GlusterfsVolumeSourceR\tglusterfs\x122\n" +
+	"\x03rbd\x18\x0f \x01(\v2 .keelson.core.v1.RBDVolumeSourceR\x03rbd\x12B\n" +
+	"\vflex_volume\x18\x10 \x01(\v2!.keelson.core.v1.FlexVolumeSourceR\n" +
+	"flexVolume\x12;\n" +
+	"\x06cinder\x18\x11 \x01(\v2#.keelson.core.v1.CinderVolumeSourceR\x06cinder\x12;\n" +
+	"\x06cephfs\x18\x12 \x01(\v2#.keelson.core.v1.CephFSVolumeSourceR\x06cephfs\x12>\n" +
+	"\aflocker\x18\x13 \x01(\v2$.keelson.core.v1.FlockerVolumeSourceR\aflocker\x12/\n" +
+	"\x02fc\x18\x14 \x01(\v2\x1f.keelson.core.v1.FCVolumeSourceR\x02fc\x12E\n" +
+	"\n" +
+	"azure_file\x18\x15 \x01(\v2&.keelson.core.v1.AzureFileVolumeSourceR\tazureFile\x12V\n" +
+	"\x0evsphere_volume\x18\x16 \x01(\v2/.keelson.core.v1.VsphereVirtualDiskVolumeSourceR\rvsphereVolume\x12>\n" +
+	"\aquobyte\x18\x17 \x01(\v2$.keelson.core.v1.QuobyteVolumeSourceR\aquobyte\x12E\n" +
+	"\n" +
+	"azure_disk\x18\x18 \x01(\v2&.keelson.core.v1.AzureDiskVolumeSourceR\tazureDisk\x12g\n" +
+	"\x16photon_persistent_disk\x18\x19 \x01(\v21.keelson.core.v1.PhotonPersistentDiskVolumeSourceR\x14photonPersistentDisk\x12N\n" +
+	"\x0fportworx_volume\x18\x1a \x01(\v2%.keelson.core.v1.PortworxVolumeSourceR\x0eportworxVolume\x12?\n" +
+	"\bscale_io\x18\x1b \x01(\v2$.keelson.core.v1.ScaleIOVolumeSourceR\ascaleIO\x12D\n" +
+	"\tstorageos\x18\x1c \x01(\v2&.keelson.core.v1.StorageOSVolumeSourceR\tstorageos\x122\n" +
+	"\x03csi\x18\x1d \x01(\v2 .keelson.core.v1.CSIVolumeSourceR\x03csi\x12D\n" +
+	"\tephemeral\x18\x1e \x01(\v2&.keelson.core.v1.EphemeralVolumeSourceR\tephemeral\x128\n" +
+	"\x05image\x18\x1f \x01(\v2\".keelson.core.v1.ImageVolumeSourceR\x05image\"L\n" +
 	"\x14HostPathVolumeSource\x12\x12\n" +
 	"\x04path\x18\x01 \x01(\tR\x04path\x12\x17\n" +
 	"\x04type\x18\x02 \x01(\tH\x00R\x04type\x88\x01\x01B\a\n" +
@@ -5620,13 +5837,14 @@ const file_core_v1_pod_proto_rawDesc = "" +
 	"\x15ProjectedVolumeSource\x12;\n" +
 	"\asources\x18\x01 \x03(\v2!.keelson.core.v1.VolumeProjectionR\asources\x12&\n" +
 	"\fdefault_mode\x18\x02 \x01(\x05H\x00R\vdefaultMode\x88\x01\x01B\x0f\n" +
-	"\r_default_mode\"\xc1\x02\n" +
+	"\r_default_mode\"\xa2\x03\n" +
 	"\x10VolumeProjection\x129\n" +
 	"\x06secret\x18\x01 \x01(\v2!.keelson.core.v1.SecretProjectionR\x06secret\x12I\n" +
 	"\fdownward_api\x18\x02 \x01(\v2&.keelson.core.v1.DownwardAPIProjectionR\vdownwardAPI\x12C\n" +
 	"\n" +
 	"config_map\x18\x03 \x01(\v2$.keelson.core.v1.ConfigMapProjectionR\tconfigMap\x12b\n" +
-	"\x15service_account_token\x18\x04 \x01(\v2..keelson.core.v1.ServiceAccountTokenProjectionR\x13serviceAccountToken\"\x86\x01\n" +
+	"\x15service_account_token\x18\x04 \x01(\v2..keelson.core.v1.ServiceAccountTokenProjectionR\x13serviceAccountToken\x12_\n" +
+	"\x14cluster_trust_bundle\x18\x05 \x01(\v2-.keelson.core.v1.ClusterTrustBundleProjectionR\x12clusterTrustBundle\"\x86\x01\n" +
 	"\x10SecretProjection\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x120\n" +
 	"\x05items\x18\x02 \x03(\v2\x1a.keelson.core.v1.KeyToPathR\x05items\x12\x1f\n" +
@@ -5882,8 +6100,32 @@ var file_core_v1_pod_proto_goTypes = []any{
 	(*v1.ObjectMeta)(nil),                     // 79: keelson.meta.v1.ObjectMeta
 	(*LocalObjectReference)(nil),              // 80: keelson.core.v1.LocalObjectReference
 	(*v1.IntOrString)(nil),                    // 81: keelson.meta.v1.IntOrString
-	(*v1.LabelSelector)(nil),                  // 82: keelson.meta.v1.LabelSelector
-	(*timestamppb.Timestamp)(nil),             // 83: google.protobuf.Timestamp
+	(*GCEPersistentDiskVolumeSource)(nil),     // 82: keelson.core.v1.GCEPersistentDiskVolumeSource
+	(*AWSElasticBlockStoreVolumeSource)(nil),  // 83: keelson.core.v1.AWSElasticBlockStoreVolumeSource
+	(*GitRepoVolumeSource)(nil),               // 84: keelson.core.v1.GitRepoVolumeSource
+	(*NFSVolumeSource)(nil),                   // 85: keelson.core.v1.NFSVolumeSource
+	(*ISCSIVolumeSource)(nil),                 // 86: keelson.core.v1.ISCSIVolumeSource
+	(*GlusterfsVolumeSource)(nil),             // 87: keelson.core.v1.GlusterfsVolumeSource
+	(*RBDVolumeSource)(nil),                   // 88: keelson.core.v1.RBDVolumeSource
+	(*FlexVolumeSource)(nil),                  // 89: keelson.core.v1.FlexVolumeSource
+	(*CinderVolumeSource)(nil),                // 90: keelson.core.v1.CinderVolumeSource
+	(*CephFSVolumeSource)(nil),                // 91: keelson.core.v1.CephFSVolumeSource
+	(*FlockerVolumeSource)(nil),               // 92: keelson.core.v1.FlockerVolumeSource
+	(*FCVolumeSource)(nil),                    // 93: keelson.core.v1.FCVolumeSource
+	(*AzureFileVolumeSource)(nil),             // 94: keelson.core.v1.AzureFileVolumeSource
+	(*VsphereVirtualDiskVolumeSource)(nil),    // 95: keelson.core.v1.VsphereVirtualDiskVolumeSource
+	(*QuobyteVolumeSource)(nil),               // 96: keelson.core.v1.QuobyteVolumeSource
+	(*AzureDiskVolumeSource)(nil),             // 97: keelson.core.v1.AzureDiskVolumeSource
+	(*PhotonPersistentDiskVolumeSource)(nil),  // 98: keelson.core.v1.PhotonPersistentDiskVolumeSource
+	(*PortworxVolumeSource)(nil),              // 99: keelson.core.v1.PortworxVolumeSource
+	(*ScaleIOVolumeSource)(nil),               // 100: keelson.core.v1.ScaleIOVolumeSource
+	(*StorageOSVolumeSource)(nil),             // 101: keelson.core.v1.StorageOSVolumeSource
+	(*CSIVolumeSource)(nil),                   // 102: keelson.core.v1.CSIVolumeSource
+	(*EphemeralVolumeSource)(nil),             // 103: keelson.core.v1.EphemeralVolumeSource
+	(*ImageVolumeSource)(nil),                 // 104: keelson.core.v1.ImageVolumeSource
+	(*ClusterTrustBundleProjection)(nil),      // 105: keelson.core.v1.ClusterTrustBundleProjection
+	(*v1.LabelSelector)(nil),                  // 106: keelson.meta.v1.LabelSelector
+	(*timestamppb.Timestamp)(nil),             // 107: google.protobuf.Timestamp
 }
 var file_core_v1_pod_proto_depIdxs = []int32{
 	79,  // 0: keelson.core.v1.Pod.metadata:type_name -> keelson.meta.v1.ObjectMeta
@@ -5954,58 +6196,82 @@ var file_core_v1_pod_proto_depIdxs = []int32{
 	39,  // 65: keelson.core.v1.Volume.downward_api:type_name -> keelson.core.v1.DownwardAPIVolumeSource
 	38,  // 66: keelson.core.v1.Volume.config_map:type_name -> keelson.core.v1.ConfigMapVolumeSource
 	42,  // 67: keelson.core.v1.Volume.projected:type_name -> keelson.core.v1.ProjectedVolumeSource
-	41,  // 68: keelson.core.v1.SecretVolumeSource.items:type_name -> keelson.core.v1.KeyToPath
-	41,  // 69: keelson.core.v1.ConfigMapVolumeSource.items:type_name -> keelson.core.v1.KeyToPath
-	40,  // 70: keelson.core.v1.DownwardAPIVolumeSource.items:type_name -> keelson.core.v1.DownwardAPIVolumeFile
-	6,   // 71: keelson.core.v1.DownwardAPIVolumeFile.field_ref:type_name -> keelson.core.v1.ObjectFieldSelector
-	7,   // 72: keelson.core.v1.DownwardAPIVolumeFile.resource_field_ref:type_name -> keelson.core.v1.ResourceFieldSelector
-	43,  // 73: keelson.core.v1.ProjectedVolumeSource.sources:type_name -> keelson.core.v1.VolumeProjection
-	44,  // 74: keelson.core.v1.VolumeProjection.secret:type_name -> keelson.core.v1.SecretProjection
-	46,  // 75: keelson.core.v1.VolumeProjection.downward_api:type_name -> keelson.core.v1.DownwardAPIProjection
-	45,  // 76: keelson.core.v1.VolumeProjection.config_map:type_name -> keelson.core.v1.ConfigMapProjection
-	47,  // 77: keelson.core.v1.VolumeProjection.service_account_token:type_name -> keelson.core.v1.ServiceAccountTokenProjection
-	41,  // 78: keelson.core.v1.SecretProjection.items:type_name -> keelson.core.v1.KeyToPath
-	41,  // 79: keelson.core.v1.ConfigMapProjection.items:type_name -> keelson.core.v1.KeyToPath
-	40,  // 80: keelson.core.v1.DownwardAPIProjection.items:type_name -> keelson.core.v1.DownwardAPIVolumeFile
-	49,  // 81: keelson.core.v1.Affinity.node_affinity:type_name -> keelson.core.v1.NodeAffinity
-	54,  // 82: keelson.core.v1.Affinity.pod_affinity:type_name -> keelson.core.v1.PodAffinity
-	55,  // 83: keelson.core.v1.Affinity.pod_anti_affinity:type_name -> keelson.core.v1.PodAntiAffinity
-	50,  // 84: keelson.core.v1.NodeAffinity.required_during_scheduling_ignored_during_execution:type_name -> keelson.core.v1.NodeSelector
-	53,  // 85: keelson.core.v1.NodeAffinity.preferred_during_scheduling_ignored_during_execution:type_name -> keelson.core.v1.PreferredSchedulingTerm
-	51,  // 86: keelson.core.v1.NodeSelector.node_selector_terms:type_name -> keelson.core.v1.NodeSelectorTerm
-	52,  // 87: keelson.core.v1.NodeSelectorTerm.match_expressions:type_name -> keelson.core.v1.NodeSelectorRequirement
-	52,  // 88: keelson.core.v1.NodeSelectorTerm.match_fields:type_name -> keelson.core.v1.NodeSelectorRequirement
-	51,  // 89: keelson.core.v1.PreferredSchedulingTerm.preference:type_name -> keelson.core.v1.NodeSelectorTerm
-	56,  // 90: keelson.core.v1.PodAffinity.required_during_scheduling_ignored_during_execution:type_name -> keelson.core.v1.PodAffinityTerm
-	57,  // 91: keelson.core.v1.PodAffinity.preferred_during_scheduling_ignored_during_execution:type_name -> keelson.core.v1.WeightedPodAffinityTerm
-	56,  // 92: keelson.core.v1.PodAntiAffinity.required_during_scheduling_ignored_during_execution:type_name -> keelson.core.v1.PodAffinityTerm
-	57,  // 93: keelson.core.v1.PodAntiAffinity.preferred_during_scheduling_ignored_during_execution:type_name -> keelson.core.v1.WeightedPodAffinityTerm
-	82,  // 94: keelson.core.v1.PodAffinityTerm.label_selector:type_name -> keelson.meta.v1.LabelSelector
-	82,  // 95: keelson.core.v1.PodAffinityTerm.namespace_selector:type_name -> keelson.meta.v1.LabelSelector
-	56,  // 96: keelson.core.v1.WeightedPodAffinityTerm.pod_affinity_term:type_name -> keelson.core.v1.PodAffinityTerm
-	82,  // 97: keelson.core.v1.TopologySpreadConstraint.label_selector:type_name -> keelson.meta.v1.LabelSelector
-	62,  // 98: keelson.core.v1.PodDNSConfig.options:type_name -> keelson.core.v1.PodDNSConfigOption
-	67,  // 99: keelson.core.v1.PodStatus.conditions:type_name -> keelson.core.v1.PodCondition
-	68,  // 100: keelson.core.v1.PodStatus.host_ips:type_name -> keelson.core.v1.HostIP
-	69,  // 101: keelson.core.v1.PodStatus.pod_ips:type_name -> keelson.core.v1.PodIP
-	83,  // 102: keelson.core.v1.PodStatus.start_time:type_name -> google.protobuf.Timestamp
-	70,  // 103: keelson.core.v1.PodStatus.init_container_statuses:type_name -> keelson.core.v1.ContainerStatus
-	70,  // 104: keelson.core.v1.PodStatus.container_statuses:type_name -> keelson.core.v1.ContainerStatus
-	83,  // 105: keelson.core.v1.PodCondition.last_probe_time:type_name -> google.protobuf.Timestamp
-	83,  // 106: keelson.core.v1.PodCondition.last_transition_time:type_name -> google.protobuf.Timestamp
-	71,  // 107: keelson.core.v1.ContainerStatus.state:type_name -> keelson.core.v1.ContainerState
-	71,  // 108: keelson.core.v1.ContainerStatus.last_state:type_name -> keelson.core.v1.ContainerState
-	72,  // 109: keelson.core.v1.ContainerState.waiting:type_name -> keelson.core.v1.ContainerStateWaiting
-	73,  // 110: keelson.core.v1.ContainerState.running:type_name -> keelson.core.v1.ContainerStateRunning
-	74,  // 111: keelson.core.v1.ContainerState.terminated:type_name -> keelson.core.v1.ContainerStateTerminated
-	83,  // 112: keelson.core.v1.ContainerStateRunning.started_at:type_name -> google.protobuf.Timestamp
-	83,  // 113: keelson.core.v1.ContainerStateTerminated.started_at:type_name -> google.protobuf.Timestamp
-	83,  // 114: keelson.core.v1.ContainerStateTerminated.finished_at:type_name -> google.protobuf.Timestamp
-	115, // [115:115] is the sub-list for method output_type
-	115, // [115:115] is the sub-list for method input_type
-	115, // [115:115] is the sub-list for extension type_name
-	115, // [115:115] is the sub-list for extension extendee
-	0,   // [0:115] is the sub-list for field type_name
+	82,  // 68: keelson.core.v1.Volume.gce_persistent_disk:type_name -> keelson.core.v1.GCEPersistentDiskVolumeSource
+	83,  // 69: keelson.core.v1.Volume.aws_elastic_block_store:type_name -> keelson.core.v1.AWSElasticBlockStoreVolumeSource
+	84,  // 70: keelson.core.v1.Volume.git_repo:type_name -> keelson.core.v1.GitRepoVolumeSource
+	85,  // 71: keelson.core.v1.Volume.nfs:type_name -> keelson.core.v1.NFSVolumeSource
+	86,  // 72: keelson.core.v1.Volume.iscsi:type_name -> keelson.core.v1.ISCSIVolumeSource
+	87,  // 73: keelson.core.v1.Volume.glusterfs:type_name -> keelson.core.v1.GlusterfsVolumeSource
+	88,  // 74: keelson.core.v1.Volume.rbd:type_name -> keelson.core.v1.RBDVolumeSource
+	89,  // 75: keelson.core.v1.Volume.flex_volume:type_name -> keelson.core.v1.FlexVolumeSource
+	90,  // 76: keelson.core.v1.Volume.cinder:type_name -> keelson.core.v1.CinderVolumeSource
+	91,  // 77: keelson.core.v1.Volume.cephfs:type_name -> keelson.core.v1.CephFSVolumeSource
+	92,  // 78: keelson.core.v1.Volume.flocker:type_name -> keelson.core.v1.FlockerVolumeSource
+	93,  // 79: keelson.core.v1.Volume.fc:type_name -> keelson.core.v1.FCVolumeSource
+	94,  // 80: keelson.core.v1.Volume.azure_file:type_name -> keelson.core.v1.AzureFileVolumeSource
+	95,  // 81: keelson.core.v1.Volume.vsphere_volume:type_name -> keelson.core.v1.VsphereVirtualDiskVolumeSource
+	96,  // 82: keelson.core.v1.Volume.quobyte:type_name -> keelson.core.v1.QuobyteVolumeSource
+	97,  // 83: keelson.core.v1.Volume.azure_disk:type_name -> keelson.core.v1.AzureDiskVolumeSource
+	98,  // 84: keelson.core.v1.Volume.photon_persistent_disk:type_name -> keelson.core.v1.PhotonPersistentDiskVolumeSource
+	99,  // 85: keelson.core.v1.Volume.portworx_volume:type_name -> keelson.core.v1.PortworxVolumeSource
+	100, // 86: keelson.core.v1.Volume.scale_io:type_name -> keelson.core.v1.ScaleIOVolumeSource
+	101, // 87: keelson.core.v1.Volume.storageos:type_name -> keelson.core.v1.StorageOSVolumeSource
+	102, // 88: keelson.core.v1.Volume.csi:type_name -> keelson.core.v1.CSIVolumeSource
+	103, // 89: keelson.core.v1.Volume.ephemeral:type_name -> keelson.core.v1.EphemeralVolumeSource
+	104, // 90: keelson.core.v1.Volume.image:type_name -> keelson.core.v1.ImageVolumeSource
+	41,  // 91: keelson.core.v1.SecretVolumeSource.items:type_name -> keelson.core.v1.KeyToPath
+	41,  // 92: keelson.core.v1.ConfigMapVolumeSource.items:type_name -> keelson.core.v1.KeyToPath
+	40,  // 93: keelson.core.v1.DownwardAPIVolumeSource.items:type_name -> keelson.core.v1.DownwardAPIVolumeFile
+	6,   // 94: keelson.core.v1.DownwardAPIVolumeFile.field_ref:type_name -> keelson.core.v1.ObjectFieldSelector
+	7,   // 95: keelson.core.v1.DownwardAPIVolumeFile.resource_field_ref:type_name -> keelson.core.v1.ResourceFieldSelector
+	43,  // 96: keelson.core.v1.ProjectedVolumeSource.sources:type_name -> keelson.core.v1.VolumeProjection
+	44,  // 97: keelson.core.v1.VolumeProjection.secret:type_name -> keelson.core.v1.SecretProjection
+	46,  // 98: keelson.core.v1.VolumeProjection.downward_api:type_name -> keelson.core.v1.DownwardAPIProjection
+	45,  // 99: keelson.core.v1.VolumeProjection.config_map:type_name -> keelson.core.v1.ConfigMapProjection
+	47,  // 100: keelson.core.v1.VolumeProjection.service_account_token:type_name -> keelson.core.v1.ServiceAccountTokenProjection
+	105, // 101: keelson.core.v1.VolumeProjection.cluster_trust_bundle:type_name -> keelson.core.v1.ClusterTrustBundleProjection
+	41,  // 102: keelson.core.v1.SecretProjection.items:type_name -> keelson.core.v1.KeyToPath
+	41,  // 103: keelson.core.v1.ConfigMapProjection.items:type_name -> keelson.core.v1.KeyToPath
+	40,  // 104: keelson.core.v1.DownwardAPIProjection.items:type_name -> keelson.core.v1.DownwardAPIVolumeFile
+	49,  // 105: keelson.core.v1.Affinity.node_affinity:type_name -> keelson.core.v1.NodeAffinity
+	54,  // 106: keelson.core.v1.Affinity.pod_affinity:type_name -> keelson.core.v1.PodAffinity
+	55,  // 107: keelson.core.v1.Affinity.pod_anti_affinity:type_name -> keelson.core.v1.PodAntiAffinity
+	50,  // 108: keelson.core.v1.NodeAffinity.required_during_scheduling_ignored_during_execution:type_name -> keelson.core.v1.NodeSelector
+	53,  // 109: keelson.core.v1.NodeAffinity.preferred_during_scheduling_ignored_during_execution:type_name -> keelson.core.v1.PreferredSchedulingTerm
+	51,  // 110: keelson.core.v1.NodeSelector.node_selector_terms:type_name -> keelson.core.v1.NodeSelectorTerm
+	52,  // 111: keelson.core.v1.NodeSelectorTerm.match_expressions:type_name -> keelson.core.v1.NodeSelectorRequirement
+	52,  // 112: keelson.core.v1.NodeSelectorTerm.match_fields:type_name -> keelson.core.v1.NodeSelectorRequirement
+	51,  // 113: keelson.core.v1.PreferredSchedulingTerm.preference:type_name -> keelson.core.v1.NodeSelectorTerm
+	56,  // 114: keelson.core.v1.PodAffinity.required_during_scheduling_ignored_during_execution:type_name -> keelson.core.v1.PodAffinityTerm
+	57,  // 115: keelson.core.v1.PodAffinity.preferred_during_scheduling_ignored_during_execution:type_name -> keelson.core.v1.WeightedPodAffinityTerm
+	56,  // 116: keelson.core.v1.PodAntiAffinity.required_during_scheduling_ignored_during_execution:type_name -> keelson.core.v1.PodAffinityTerm
+	57,  // 117: keelson.core.v1.PodAntiAffinity.preferred_during_scheduling_ignored_during_execution:type_name -> keelson.core.v1.WeightedPodAffinityTerm
+	106, // 118: keelson.core.v1.PodAffinityTerm.label_selector:type_name -> keelson.meta.v1.LabelSelector
+	106, // 119: keelson.core.v1.PodAffinityTerm.namespace_selector:type_name -> keelson.meta.v1.LabelSelector
+	56,  // 120: keelson.core.v1.WeightedPodAffinityTerm.pod_affinity_term:type_name -> keelson.core.v1.PodAffinityTerm
+	106, // 121: keelson.core.v1.TopologySpreadConstraint.label_selector:type_name -> keelson.meta.v1.LabelSelector
+	62,  // 122: keelson.core.v1.PodDNSConfig.options:type_name -> keelson.core.v1.PodDNSConfigOption
+	67,  // 123: keelson.core.v1.PodStatus.conditions:type_name -> keelson.core.v1.PodCondition
+	68,  // 124: keelson.core.v1.PodStatus.host_ips:type_name -> keelson.core.v1.HostIP
+	69,  // 125: keelson.core.v1.PodStatus.pod_ips:type_name -> keelson.core.v1.PodIP
+	107, // 126: keelson.core.v1.PodStatus.start_time:type_name -> google.protobuf.Timestamp
+	70,  // 127: keelson.core.v1.PodStatus.init_container_statuses:type_name -> keelson.core.v1.ContainerStatus
+	70,  // 128: keelson.core.v1.PodStatus.container_statuses:type_name -> keelson.core.v1.ContainerStatus
+	107, // 129: keelson.core.v1.PodCondition.last_probe_time:type_name -> google.protobuf.Timestamp
+	107, // 130: keelson.core.v1.PodCondition.last_transition_time:type_name -> google.protobuf.Timestamp
+	71,  // 131: keelson.core.v1.ContainerStatus.state:type_name -> keelson.core.v1.ContainerState
+	71,  // 132: keelson.core.v1.ContainerStatus.last_state:type_name -> keelson.core.v1.ContainerState
+	72,  // 133: keelson.core.v1.ContainerState.waiting:type_name -> keelson.core.v1.ContainerStateWaiting
+	73,  // 134: keelson.core.v1.ContainerState.running:type_name -> keelson.core.v1.ContainerStateRunning
+	74,  // 135: keelson.core.v1.ContainerState.terminated:type_name -> keelson.core.v1.ContainerStateTerminated
+	107, // 136: keelson.core.v1.ContainerStateRunning.started_at:type_name -> google.protobuf.Timestamp
+	107, // 137: keelson.core.v1.ContainerStateTerminated.started_at:type_name -> google.protobuf.Timestamp
+	107, // 138: keelson.core.v1.ContainerStateTerminated.finished_at:type_name -> google.protobuf.Timestamp
+	139, // [139:139] is the sub-list for method output_type
+	139, // [139:139] is the sub-list for method input_type
+	139, // [139:139] is the sub-list for extension type_name
+	139, // [139:139] is the sub-list for extension extendee
+	0,   // [0:139] is the sub-list for field type_name
 }
 
 func init() { file_core_v1_pod_proto_init() }
@@ -6014,6 +6280,7 @@ func file_core_v1_pod_proto_init() {
 		return
 	}
 	file_core_v1_object_reference_proto_init()
+	file_core_v1_volume_proto_init()
 	file_core_v1_pod_proto_msgTypes[1].OneofWrappers = []any{}
 	file_core_v1_pod_proto_msgTypes[2].OneofWrappers = []any{}
 	file_core_v1_pod_proto_msgTypes[8].OneofWrappers = []any{}
