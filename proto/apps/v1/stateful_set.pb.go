@@ -266,12 +266,12 @@ func (x *StatefulSetUpdateStrategy) GetRollingUpdate() *RollingUpdateStatefulSet
 }
 
 // RollingUpdateStatefulSetStrategy limits a rolling update.
-// Left out: maxUnavailable (alpha).
 type RollingUpdateStatefulSetStrategy struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Partition     *int32                 `protobuf:"varint,1,opt,name=partition,proto3,oneof" json:"partition,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	state          protoimpl.MessageState `protogen:"open.v1"`
+	Partition      *int32                 `protobuf:"varint,1,opt,name=partition,proto3,oneof" json:"partition,omitempty"`
+	MaxUnavailable *v1.IntOrString        `protobuf:"bytes,2,opt,name=max_unavailable,json=maxUnavailable,proto3" json:"max_unavailable,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *RollingUpdateStatefulSetStrategy) Reset() {
@@ -309,6 +309,13 @@ func (x *RollingUpdateStatefulSetStrategy) GetPartition() int32 {
 		return *x.Partition
 	}
 	return 0
+}
+
+func (x *RollingUpdateStatefulSetStrategy) GetMaxUnavailable() *v1.IntOrString {
+	if x != nil {
+		return x.MaxUnavailable
+	}
+	return nil
 }
 
 type StatefulSetPersistentVolumeClaimRetentionPolicy struct {
@@ -626,9 +633,10 @@ const file_apps_v1_stateful_set_proto_rawDesc = "" +
 	"\x17_revision_history_limit\"\x89\x01\n" +
 	"\x19StatefulSetUpdateStrategy\x12\x12\n" +
 	"\x04type\x18\x01 \x01(\tR\x04type\x12X\n" +
-	"\x0erolling_update\x18\x02 \x01(\v21.keelson.apps.v1.RollingUpdateStatefulSetStrategyR\rrollingUpdate\"S\n" +
+	"\x0erolling_update\x18\x02 \x01(\v21.keelson.apps.v1.RollingUpdateStatefulSetStrategyR\rrollingUpdate\"\x9a\x01\n" +
 	" RollingUpdateStatefulSetStrategy\x12!\n" +
-	"\tpartition\x18\x01 \x01(\x05H\x00R\tpartition\x88\x01\x01B\f\n" +
+	"\tpartition\x18\x01 \x01(\x05H\x00R\tpartition\x88\x01\x01\x12E\n" +
+	"\x0fmax_unavailable\x18\x02 \x01(\v2\x1c.keelson.meta.v1.IntOrStringR\x0emaxUnavailableB\f\n" +
 	"\n" +
 	"_partition\"u\n" +
 	"/StatefulSetPersistentVolumeClaimRetentionPolicy\x12!\n" +
@@ -685,7 +693,8 @@ var file_apps_v1_stateful_set_proto_goTypes = []any{
 	(*v1.LabelSelector)(nil),                                // 9: keelson.meta.v1.LabelSelector
 	(*v11.PodTemplateSpec)(nil),                             // 10: keelson.core.v1.PodTemplateSpec
 	(*v11.PersistentVolumeClaim)(nil),                       // 11: keelson.core.v1.PersistentVolumeClaim
-	(*timestamppb.Timestamp)(nil),                           // 12: google.protobuf.Timestamp
+	(*v1.IntOrString)(nil),                                  // 12: keelson.meta.v1.IntOrString
+	(*timestamppb.Timestamp)(nil),                           // 13: google.protobuf.Timestamp
 }
 var file_apps_v1_stateful_set_proto_depIdxs = []int32{
 	8,  // 0: keelson.apps.v1.StatefulSet.metadata:type_name -> keelson.meta.v1.ObjectMeta
@@ -698,13 +707,14 @@ var file_apps_v1_stateful_set_proto_depIdxs = []int32{
 	5,  // 7: keelson.apps.v1.StatefulSetSpec.ordinals:type_name -> keelson.apps.v1.StatefulSetOrdinals
 	11, // 8: keelson.apps.v1.StatefulSetSpec.volume_claim_templates:type_name -> keelson.core.v1.PersistentVolumeClaim
 	3,  // 9: keelson.apps.v1.StatefulSetUpdateStrategy.rolling_update:type_name -> keelson.apps.v1.RollingUpdateStatefulSetStrategy
-	7,  // 10: keelson.apps.v1.StatefulSetStatus.conditions:type_name -> keelson.apps.v1.StatefulSetCondition
-	12, // 11: keelson.apps.v1.StatefulSetCondition.last_transition_time:type_name -> google.protobuf.Timestamp
-	12, // [12:12] is the sub-list for method output_type
-	12, // [12:12] is the sub-list for method input_type
-	12, // [12:12] is the sub-list for extension type_name
-	12, // [12:12] is the sub-list for extension extendee
-	0,  // [0:12] is the sub-list for field type_name
+	12, // 10: keelson.apps.v1.RollingUpdateStatefulSetStrategy.max_unavailable:type_name -> keelson.meta.v1.IntOrString
+	7,  // 11: keelson.apps.v1.StatefulSetStatus.conditions:type_name -> keelson.apps.v1.StatefulSetCondition
+	13, // 12: keelson.apps.v1.StatefulSetCondition.last_transition_time:type_name -> google.protobuf.Timestamp
+	13, // [13:13] is the sub-list for method output_type
+	13, // [13:13] is the sub-list for method input_type
+	13, // [13:13] is the sub-list for extension type_name
+	13, // [13:13] is the sub-list for extension extendee
+	0,  // [0:13] is the sub-list for field type_name
 }
 
 func init() { file_apps_v1_stateful_set_proto_init() }

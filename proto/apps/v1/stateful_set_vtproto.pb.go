@@ -104,6 +104,7 @@ func (m *RollingUpdateStatefulSetStrategy) CloneVT() *RollingUpdateStatefulSetSt
 		return (*RollingUpdateStatefulSetStrategy)(nil)
 	}
 	r := new(RollingUpdateStatefulSetStrategy)
+	r.MaxUnavailable = m.MaxUnavailable.CloneVT()
 	if rhs := m.Partition; rhs != nil {
 		tmpVal := *rhs
 		r.Partition = &tmpVal
@@ -477,6 +478,16 @@ func (m *RollingUpdateStatefulSetStrategy) MarshalToSizedBufferVT(dAtA []byte) (
 		i -= len(m.unknownFields)
 		copy(dAtA[i:], m.unknownFields)
 	}
+	if m.MaxUnavailable != nil {
+		size, err := m.MaxUnavailable.MarshalToSizedBufferVT(dAtA[:i])
+		if err != nil {
+			return 0, err
+		}
+		i -= size
+		i = protohelpers.EncodeVarint(dAtA, i, uint64(size))
+		i--
+		dAtA[i] = 0x12
+	}
 	if m.Partition != nil {
 		i = protohelpers.EncodeVarint(dAtA, i, uint64(*m.Partition))
 		i--
@@ -836,6 +847,10 @@ func (m *RollingUpdateStatefulSetStrategy) SizeVT() (n int) {
 	_ = l
 	if m.Partition != nil {
 		n += 1 + protohelpers.SizeOfVarint(uint64(*m.Partition))
+	}
+	if m.MaxUnavailable != nil {
+		l = m.MaxUnavailable.SizeVT()
+		n += 1 + l + protohelpers.SizeOfVarint(uint64(l))
 	}
 	n += len(m.unknownFields)
 	return n
@@ -1662,6 +1677,42 @@ func (m *RollingUpdateStatefulSetStrategy) UnmarshalVT(dAtA []byte) error {
 				}
 			}
 			m.Partition = &v
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field MaxUnavailable", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return protohelpers.ErrIntOverflow
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return protohelpers.ErrInvalidLength
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return protohelpers.ErrInvalidLength
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if m.MaxUnavailable == nil {
+				m.MaxUnavailable = &v11.IntOrString{}
+			}
+			if err := m.MaxUnavailable.UnmarshalVT(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
 		default:
 			iNdEx = preIndex
 			skippy, err := protohelpers.Skip(dAtA[iNdEx:])
