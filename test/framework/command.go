@@ -47,7 +47,8 @@ func (c *Command) Run(ctx context.Context) error {
 		killAfter = 45 * time.Second
 	}
 	if err := c.signal(sig); err != nil {
-		return fmt.Errorf("stop %s: %w (exit: %v)", name, err, <-exited)
+		// The program exited meanwhile: what it exited with is the answer.
+		return c.exitErr(name, <-exited)
 	}
 	t := time.NewTimer(killAfter)
 	defer t.Stop()
@@ -56,8 +57,8 @@ func (c *Command) Run(ctx context.Context) error {
 		return c.exitErr(name, err)
 	case <-t.C:
 		_ = c.signal(syscall.SIGKILL)
-		<-exited
-		return fmt.Errorf("%s still running %s after %s: killed", name, killAfter, sig)
+		err := <-exited
+		return fmt.Errorf("%s still running %s after %s, killed: %w", name, killAfter, sig, err)
 	}
 }
 
