@@ -70,7 +70,7 @@ func BenchmarkPodCreate(b *testing.B) {
 		for _, tc := range []struct{ conc, n int }{{1, 2000}, {100, 10000}} {
 			b.Run(fmt.Sprintf("etcd=%s/concurrency=%d", topology, tc.conc), func(b *testing.B) {
 				embedded := topology == "embedded"
-				cl := framework.Start(b, framework.Options{APIServers: 1, EmbeddedEtcd: embedded})
+				cl := framework.StartCluster(b, framework.Options{APIServers: 1, EmbeddedEtcd: embedded})
 				// Straight to the apiserver, as the etcd baseline goes straight to etcd: no test proxy.
 				c := cl.Client(cl.APIServer(0).Addr().String())
 				cli := cl.APIServer(0).EtcdClient()
@@ -125,7 +125,7 @@ func mustMarshal(b *testing.B, m proto.Message) []byte {
 // from just before the create call to the event's arrival at each watcher, over 50 creates.
 func BenchmarkWatchFanout(b *testing.B) {
 	const watchers, changes = 1000, 50
-	cl := framework.Start(b, framework.Options{})
+	cl := framework.StartCluster(b, framework.Options{})
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	addr := cl.APIServer(0).Addr().String()

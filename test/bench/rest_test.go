@@ -47,7 +47,7 @@ func restCall(ctx context.Context, hc *http.Client, method, url string, body []b
 // apiserver in the same run, at concurrency 10, and reports REST's rate as a fraction of gRPC's.
 func BenchmarkRESTNextToGRPC(b *testing.B) {
 	const n, lists, conc = 1000, 50, 10
-	cl := framework.Start(b, framework.Options{APIServers: 1})
+	cl := framework.StartCluster(b, framework.Options{APIServers: 1})
 	addr := cl.APIServer(0).Addr().String()
 	c := cl.Client(addr)
 	hc := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: conc}}

@@ -1,27 +1,20 @@
 package bench
 
 import (
-	"bufio"
 	"context"
 	"fmt"
-	"net/http"
 	"os"
 	"path/filepath"
 	"runtime/pprof"
 	"sort"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"go.uber.org/zap"
-	"go.uber.org/zap/zaptest"
-
 	"github.com/keelson-dev/keelson/pkg/client"
 	corev1 "github.com/keelson-dev/keelson/proto/core/v1"
 	metav1 "github.com/keelson-dev/keelson/proto/meta/v1"
-	"github.com/keelson-dev/keelson/scheduler/server"
 	"github.com/keelson-dev/keelson/test/framework"
 )
 
@@ -50,7 +43,7 @@ func BenchmarkSchedulingBasic(b *testing.B) {
 			ctx, cancel := context.WithTimeout(context.Background(), schedTimeout)
 			defer cancel()
 			// The apiserver on its embedded etcd, as `make run` deploys it.
-			cl := framework.Start(b, framework.Options{APIServers: 1, EmbeddedEtcd: true})
+			cl := framework.StartCluster(b, framework.Options{APIServers: 1, EmbeddedEtcd: true})
 			// Straight to the apiserver, no test proxy, for the scheduler and the baseline alike.
 			addr := cl.APIServer(0).Addr().String()
 			c := cl.Client(addr)
@@ -59,12 +52,12 @@ func BenchmarkSchedulingBasic(b *testing.B) {
 			creates, binds := apiBaseline(ctx, b, c, names)
 			apiMax := 1 / (1/creates + 1/binds)
 
-			sched := startBenchScheduler(ctx, b, []string{addr})
+			sched := framework.StartScheduler(b, []string{addr}, nil)
 			stopProfiles := profileScheduling(b, nodes)
 			r := schedulePods(ctx, b, c)
 			stopProfiles()
-			algo := sched.mean("scheduler_scheduling_algorithm_duration_seconds")
-			bind := sched.mean("scheduler_binding_duration_seconds")
+			algo := mean(b, sched, "scheduler_scheduling_algorithm_duration_seconds")
+			bind := mean(b, sched, "scheduler_binding_duration_seconds")
 
 			b.ReportMetric(r.podsPerSec, "pods/s")
 			b.ReportMetric(float64(r.p50.Milliseconds()), "p50-ms")
@@ -178,58 +171,10 @@ func profileScheduling(b *testing.B, nodes int) func() {
 	}
 }
 
-// benchScheduler is keelson-scheduler running in-process for the benchmark.
-type benchScheduler struct {
-	b   *testing.B
-	srv *server.Server
-}
-
-func startBenchScheduler(ctx context.Context, b *testing.B, endpoints []string) *benchScheduler {
+// mean returns the mean of a histogram of the scheduler's metrics.
+func mean(b *testing.B, s *framework.Scheduler, histogram string) time.Duration {
 	b.Helper()
-	cfg := server.DefaultConfig()
-	cfg.Port = 0
-	cfg.APIServers = endpoints
-	cfg.LeaderElect = false
-	srv, err := server.New(cfg, zaptest.NewLogger(b, zaptest.Level(zap.WarnLevel)).Named("scheduler"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	sctx, cancel := context.WithCancel(ctx)
-	done := make(chan error, 1)
-	go func() { done <- srv.Run(sctx) }()
-	b.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			b.Errorf("scheduler: %v", err)
-		}
-	})
-	framework.Eventually(b, 30*time.Second, func() bool { return srv.Addr() != nil }, "scheduler up")
-	return &benchScheduler{b: b, srv: srv}
-}
-
-// metrics returns the scheduler's metric samples by name (with labels).
-func (s *benchScheduler) metrics() map[string]float64 {
-	resp, err := http.Get("http://" + s.srv.Addr().String() + "/metrics")
-	if err != nil {
-		s.b.Fatal(err)
-	}
-	defer func() { _ = resp.Body.Close() }() // a read-only body; closing it cannot lose anything
-	out := map[string]float64{}
-	sc := bufio.NewScanner(resp.Body)
-	sc.Buffer(make([]byte, 1<<20), 1<<20)
-	for sc.Scan() {
-		if name, value, ok := strings.Cut(sc.Text(), " "); ok && !strings.HasPrefix(name, "#") {
-			if v, err := strconv.ParseFloat(value, 64); err == nil {
-				out[name] = v
-			}
-		}
-	}
-	return out
-}
-
-// mean returns a histogram's mean.
-func (s *benchScheduler) mean(histogram string) time.Duration {
-	m := s.metrics()
+	m := s.Metrics(b)
 	if m[histogram+"_count"] == 0 {
 		return 0
 	}

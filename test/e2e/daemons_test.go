@@ -1,19 +1,17 @@
 package e2e
 
 import (
-	"errors"
 	"net"
-	"net/http"
 	"os/exec"
 	"path/filepath"
 	"strconv"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 
 	"github.com/keelson-dev/keelson/pkg/config"
+	"github.com/keelson-dev/keelson/test/framework"
 )
 
 // freePort returns a loopback port nothing listens on right now.
@@ -25,50 +23,6 @@ func freePort(t *testing.T) int {
 	return ln.Addr().(*net.TCPAddr).Port
 }
 
-// daemon is one started binary.
-type daemon struct {
-	name   string
-	cmd    *exec.Cmd
-	exited chan error
-}
-
-// waitHealthy polls url until it answers 200 or the daemon exits.
-func (d *daemon) waitHealthy(t *testing.T, url string) {
-	t.Helper()
-	c := http.Client{Timeout: time.Second}
-	deadline := time.Now().Add(60 * time.Second)
-	for time.Now().Before(deadline) {
-		if resp, err := c.Get(url); err == nil {
-			_ = resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return
-			}
-		}
-		select {
-		case err := <-d.exited:
-			t.Fatalf("keelson-%s exited before it was healthy: %v", d.name, err)
-		case <-time.After(100 * time.Millisecond):
-		}
-	}
-	t.Fatalf("keelson-%s not healthy at %s after 60s", d.name, url)
-}
-
-// stop sends SIGTERM and requires a clean exit within the deadline.
-func (d *daemon) stop(t *testing.T) {
-	t.Helper()
-	require.NoError(t, d.cmd.Process.Signal(syscall.SIGTERM))
-	select {
-	case err := <-d.exited:
-		var exit *exec.ExitError
-		if errors.As(err, &exit) {
-			t.Fatalf("keelson-%s exited with %d on SIGTERM", d.name, exit.ExitCode())
-		}
-		require.NoError(t, err, "keelson-%s", d.name)
-	case <-time.After(30 * time.Second):
-		t.Fatalf("keelson-%s still running 30s after SIGTERM", d.name)
-	}
-}
-
 // TestEveryDaemonServesHealthAndStopsOnSIGTERM starts each built binary with its configuration
 // from flags and the environment, waits for /healthz, and stops it with SIGTERM.
 func TestEveryDaemonServesHealthAndStopsOnSIGTERM(t *testing.T) {
@@ -76,7 +30,7 @@ func TestEveryDaemonServesHealthAndStopsOnSIGTERM(t *testing.T) {
 	api := strconv.Itoa(freePort(t))
 	apiserver := startDaemon(t, bin, "apiserver", nil, "--port", api, "--data-dir", t.TempDir(),
 		"--etcd-client-port", "0", "--etcd-peer-port", "0", "--log-level", "warn")
-	apiserver.waitHealthy(t, "http://127.0.0.1:"+api+"/readyz")
+	apiserver.WaitHealthy("http://127.0.0.1:"+api+"/readyz", 60*time.Second)
 
 	endpoint := "127.0.0.1:" + api
 	others := []struct {
@@ -92,29 +46,21 @@ func TestEveryDaemonServesHealthAndStopsOnSIGTERM(t *testing.T) {
 		t.Run(o.name, func(t *testing.T) {
 			port := strconv.Itoa(freePort(t))
 			// The port comes from the environment, as every flag may.
-			cmd := startDaemon(t, bin, o.name, []string{config.EnvVar(o.name, "port") + "=" + port}, o.args...)
-			cmd.waitHealthy(t, "http://127.0.0.1:"+port+"/healthz")
-			cmd.stop(t)
+			d := startDaemon(t, bin, o.name, []string{config.EnvVar(o.name, "port") + "=" + port}, o.args...)
+			d.WaitHealthy("http://127.0.0.1:"+port+"/healthz", 60*time.Second)
+			require.NoError(t, d.Stop(), "keelson-%s stops cleanly on SIGTERM", o.name)
 		})
 	}
-	apiserver.stop(t)
+	require.NoError(t, apiserver.Stop(), "keelson-apiserver stops cleanly on SIGTERM")
 }
 
-// startDaemon starts bin/keelson-<name> with extra environment variables; the test kills it if it
-// is still running at the end.
-func startDaemon(t *testing.T, bin, name string, env []string, args ...string) *daemon {
+// startDaemon starts bin/keelson-<name> with extra environment variables; it is stopped with
+// SIGTERM, if still running, when the test ends.
+func startDaemon(t *testing.T, bin, name string, env []string, args ...string) *framework.Running {
 	t.Helper()
 	cmd := exec.Command(filepath.Join(bin, "keelson-"+name), args...)
 	cmd.Env = append(cmd.Environ(), env...)
 	cmd.Stdout = &testWriter{t: t}
 	cmd.Stderr = &testWriter{t: t}
-	require.NoError(t, cmd.Start())
-	d := &daemon{name: name, cmd: cmd, exited: make(chan error, 1)}
-	go func() { d.exited <- cmd.Wait() }()
-	t.Cleanup(func() {
-		if cmd.ProcessState == nil {
-			_ = cmd.Process.Kill()
-		}
-	})
-	return d
+	return framework.Start(t, &framework.Command{Cmd: cmd})
 }

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -16,6 +15,8 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/keelson-dev/keelson/test/framework"
 )
 
 // kubectlEnv is one apiserver binary on a free loopback port and a kubeconfig pointing at it.
@@ -36,19 +37,14 @@ func startKubectlEnv(t *testing.T) *kubectlEnv {
 	require.NoError(t, err, "kubectl must be on PATH")
 	dir := t.TempDir()
 	port := loopbackPort(t)
-	ctx, cancel := context.WithCancel(context.Background())
-	cmd := exec.CommandContext(ctx, filepath.Join(bin, "keelson-apiserver"),
+	cmd := exec.Command(filepath.Join(bin, "keelson-apiserver"),
 		"--port", strconv.Itoa(port), "--bind-address", "127.0.0.1",
 		"--etcd-client-port", "0", "--etcd-peer-port", "0", "--data-dir", filepath.Join(dir, "etcd"))
 	logf, err := os.Create(filepath.Join(dir, "apiserver.log"))
 	require.NoError(t, err)
 	cmd.Stdout, cmd.Stderr = logf, logf
-	require.NoError(t, cmd.Start())
-	exited := make(chan struct{})
-	go func() { _ = cmd.Wait(); close(exited) }()
+	// Registered before the apiserver starts, so it runs once the apiserver has stopped.
 	t.Cleanup(func() {
-		cancel()
-		<-exited
 		_ = logf.Close()
 		if t.Failed() {
 			if b, err := os.ReadFile(logf.Name()); err == nil {
@@ -57,22 +53,7 @@ func startKubectlEnv(t *testing.T) *kubectlEnv {
 		}
 	})
 	server := fmt.Sprintf("http://127.0.0.1:%d", port)
-	deadline := time.Now().Add(60 * time.Second)
-	for {
-		resp, err := http.Get(server + "/readyz")
-		if err == nil {
-			_ = resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				break
-			}
-		}
-		select {
-		case <-exited:
-			t.Fatal("the apiserver exited before it was ready")
-		case <-time.After(100 * time.Millisecond):
-		}
-		require.True(t, time.Now().Before(deadline), "the apiserver did not get ready")
-	}
+	framework.Start(t, &framework.Command{Cmd: cmd}).WaitHealthy(server+"/readyz", 60*time.Second)
 	kubeconfig := filepath.Join(dir, "kubeconfig")
 	require.NoError(t, os.WriteFile(kubeconfig, []byte(fmt.Sprintf(`apiVersion: v1
 kind: Config

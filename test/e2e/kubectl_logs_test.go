@@ -13,13 +13,14 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/keelson-dev/keelson/pkg/kubeletapi"
 )
 
 // TestKubectlLogs drives `kubectl logs` against bin/keelson-apiserver, which proxies pods/log to the
@@ -178,26 +179,27 @@ func (k *standInKubelet) serve(w http.ResponseWriter, r *http.Request) {
 	k.mu.Lock()
 	k.got = append(k.got, r)
 	k.mu.Unlock()
-	parts := strings.Split(strings.TrimPrefix(r.URL.Path, "/"), "/")
-	if r.Method != http.MethodGet || len(parts) != 4 || parts[0] != "containerLogs" || parts[1] != "default" {
+	// The stand-in reads the request with the kubelet's own contract, so what the apiserver sends
+	// must be what a kubelet accepts.
+	ref, err := kubeletapi.ParseContainerLogsPath(r.URL.Path)
+	if r.Method != http.MethodGet || err != nil || ref.Namespace != "default" {
 		http.NotFound(w, r)
+		return
+	}
+	opts, err := kubeletapi.ParseLogOptions(r.URL.Query())
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
 		return
 	}
 	var lines []string
 	for i := 1; i <= 3; i++ {
-		lines = append(lines, fmt.Sprintf("%s/%s line %d\n", parts[2], parts[3], i))
+		lines = append(lines, fmt.Sprintf("%s/%s line %d\n", ref.Pod, ref.Container, i))
 	}
-	q := r.URL.Query()
-	if s := q.Get("tailLines"); s != "" {
-		n, err := strconv.Atoi(s)
-		if err != nil || n < 0 {
-			http.Error(w, "bad tailLines "+s, http.StatusBadRequest)
-			return
-		}
-		lines = lines[max(0, len(lines)-n):]
+	if opts.TailLines != nil {
+		lines = lines[max(0, len(lines)-int(*opts.TailLines)):]
 	}
 	w.Header().Set("Content-Type", "text/plain")
-	if q.Get("follow") != "true" {
+	if !opts.Follow {
 		_, _ = io.WriteString(w, strings.Join(lines, ""))
 		return
 	}

@@ -3,7 +3,6 @@ package e2e
 import (
 	"context"
 	"encoding/json"
-	"io"
 	"net"
 	"net/http"
 	"os"
@@ -16,6 +15,8 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/keelson-dev/keelson/test/framework"
 )
 
 // repoRoot returns the repository root.
@@ -50,39 +51,18 @@ func TestMakeRunStartsALocalCluster(t *testing.T) {
 	state := t.TempDir()
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, filepath.Join(repoRoot(t), "hack", "local-up.sh"))
+	cmd := exec.Command(filepath.Join(repoRoot(t), "hack", "local-up.sh"))
 	cmd.Env = append(os.Environ(), "KEELSON_STATE_DIR="+state, "KEELSON_BIN_DIR="+bin, "KEELSON_STOP_TIMEOUT=20")
+	// Its own process group, which Ctrl-C (SIGINT) reaches as a whole.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	stdout, err := cmd.StdoutPipe()
-	require.NoError(t, err)
 	cmd.Stderr = &testWriter{t: t}
-	require.NoError(t, cmd.Start())
-	exited := make(chan error, 1)
-	go func() {
-		_, _ = io.Copy(io.Discard, stdout)
-		exited <- cmd.Wait()
-	}()
-	stopped := false
-	defer func() {
-		if !stopped {
-			_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-			t.Logf("local-up.sh killed: %v", <-exited)
-		}
-	}()
+	localUp := framework.Start(t, &framework.Command{Cmd: cmd, StopSignal: syscall.SIGINT})
 
 	kubeconfig := filepath.Join(state, "kubeconfig")
-	deadline := time.Now().Add(2 * time.Minute)
-	for {
-		if _, err := os.Stat(kubeconfig); err == nil && ready(t) {
-			break
-		}
-		require.True(t, time.Now().Before(deadline), "the local cluster did not come up")
-		select {
-		case err := <-exited:
-			t.Fatalf("local-up.sh exited early: %v", err)
-		case <-time.After(200 * time.Millisecond):
-		}
-	}
+	localUp.WaitFor(2*time.Minute, func() bool {
+		_, err := os.Stat(kubeconfig)
+		return err == nil && ready(t)
+	}, "the local cluster up")
 	kc, err := os.ReadFile(kubeconfig)
 	require.NoError(t, err)
 	require.Contains(t, string(kc), "server: http://127.0.0.1:6443")
@@ -101,14 +81,7 @@ func TestMakeRunStartsALocalCluster(t *testing.T) {
 	require.NoError(t, err, "embedded etcd data lives in the state directory")
 
 	// Ctrl-C stops every process the script started.
-	require.NoError(t, syscall.Kill(-cmd.Process.Pid, syscall.SIGINT))
-	select {
-	case err := <-exited:
-		require.NoError(t, err, "local-up.sh exits cleanly on SIGINT")
-	case <-time.After(60 * time.Second):
-		t.Fatal("local-up.sh did not stop within 60s of SIGINT")
-	}
-	stopped = true
+	require.NoError(t, localUp.Stop(), "local-up.sh exits cleanly on SIGINT")
 	_, err = net.DialTimeout("tcp", "127.0.0.1:6443", time.Second)
 	require.Error(t, err, "the apiserver is gone")
 }

@@ -1,7 +1,6 @@
 package framework
 
 import (
-	"context"
 	"fmt"
 	"strings"
 	"testing"
@@ -42,19 +41,18 @@ type Cluster struct {
 
 // replica is one apiserver slot: the proxy clients dial stays while servers behind it come and go.
 type replica struct {
-	proxy  *Proxy
-	srv    *server.Server
-	cancel context.CancelFunc
-	done   chan error
+	proxy *Proxy
+	srv   *server.Server
+	run   *Running
 }
 
-// Start starts etcd and opts.APIServers apiservers, waits until every one is ready, and registers
-// their shutdown with tb.Cleanup, followed by a check that no goroutine running Keelson code
-// outlived them.
-func Start(tb testing.TB, opts Options) *Cluster {
+// StartCluster starts etcd and opts.APIServers apiservers, waits until every one is ready, and
+// registers their shutdown with tb.Cleanup, followed by a check that no goroutine running Keelson
+// code (KeelsonCode) outlived them or anything else the test started after the cluster.
+func StartCluster(tb testing.TB, opts Options) *Cluster {
 	tb.Helper()
-	// Registered first, so it runs after every other cleanup of the cluster.
-	checkLeaks(tb)
+	// Registered first, so it runs after every other cleanup of the test.
+	CheckLeaks(tb, KeelsonCode...)
 	if opts.APIServers <= 0 {
 		opts.APIServers = 1
 	}
@@ -161,19 +159,16 @@ func (c *Cluster) StartAPIServer(i int) {
 	if err != nil {
 		c.t.Fatalf("apiserver %d: %v", i, err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- srv.Run(ctx) }()
-	select {
-	case <-srv.Ready():
-	case err := <-done:
-		cancel()
-		c.t.Fatalf("apiserver %d stopped while starting: %v", i, err)
-	case <-time.After(30 * time.Second):
-		cancel()
-		c.t.Fatalf("apiserver %d not ready after 30s (stopped: %v)", i, <-done)
-	}
-	r.srv, r.cancel, r.done = srv, cancel, done
+	run := Start(c.t, srv)
+	run.WaitFor(30*time.Second, func() bool {
+		select {
+		case <-srv.Ready():
+			return true
+		default:
+			return false
+		}
+	}, "apiserver %d ready", i)
+	r.srv, r.run = srv, run
 	r.proxy.Resume(srv.Addr().String())
 }
 
@@ -183,8 +178,7 @@ func (c *Cluster) StopAPIServer(i int) {
 	if r.srv == nil {
 		return
 	}
-	r.cancel()
-	if err := <-r.done; err != nil {
+	if err := r.run.Stop(); err != nil {
 		c.t.Errorf("apiserver %d: %v", i, err)
 	}
 	r.proxy.Cut()
@@ -226,21 +220,4 @@ func (c *Cluster) EtcdClient() *clientv3.Client {
 	}
 	c.t.Cleanup(func() { _ = cli.Close() })
 	return cli
-}
-
-// Eventually polls cond every 10ms until it returns true or timeout passes, then fails the test
-// with msg.
-func Eventually(tb testing.TB, timeout time.Duration, cond func() bool, msg string, args ...any) {
-	tb.Helper()
-	deadline := time.NewTimer(timeout)
-	defer deadline.Stop()
-	tick := time.NewTicker(10 * time.Millisecond)
-	defer tick.Stop()
-	for !cond() {
-		select {
-		case <-deadline.C:
-			tb.Fatalf("timed out after %s: "+msg, append([]any{timeout}, args...)...)
-		case <-tick.C:
-		}
-	}
 }

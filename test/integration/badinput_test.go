@@ -23,7 +23,7 @@ import (
 var podsGVR = &resourcev1.GroupVersionResource{Version: "v1", Resource: "pods"}
 
 func TestBadInputGetsAClearErrorAndWritesNothing(t *testing.T) {
-	cl := framework.Start(t, framework.Options{})
+	cl := framework.StartCluster(t, framework.Options{})
 	ctx := testContext(t)
 	conn, err := grpc.NewClient(cl.Endpoint(0), grpc.WithTransportCredentials(insecure.NewCredentials()))
 	require.NoError(t, err)

@@ -22,7 +22,7 @@ func rvOf(t *testing.T, s string) int64 {
 }
 
 func TestBookmarksCarryTheLatestVersion(t *testing.T) {
-	cl := framework.Start(t, framework.Options{Configure: func(c *server.Config) { c.WatchBookmarkInterval = 200 * time.Millisecond }})
+	cl := framework.StartCluster(t, framework.Options{Configure: func(c *server.Config) { c.WatchBookmarkInterval = 200 * time.Millisecond }})
 	ctx := testContext(t)
 	c := cl.Client()
 	list, err := c.Pods("default").List(ctx, client.ListOptions{})
@@ -49,7 +49,7 @@ func TestBookmarksCarryTheLatestVersion(t *testing.T) {
 }
 
 func TestNoBookmarksUnlessAsked(t *testing.T) {
-	cl := framework.Start(t, framework.Options{Configure: func(c *server.Config) { c.WatchBookmarkInterval = 50 * time.Millisecond }})
+	cl := framework.StartCluster(t, framework.Options{Configure: func(c *server.Config) { c.WatchBookmarkInterval = 50 * time.Millisecond }})
 	ctx := testContext(t)
 	c := cl.Client()
 	w, err := c.Pods("default").Watch(ctx, client.ListOptions{ResourceVersion: "0"})
@@ -67,7 +67,7 @@ func TestNoBookmarksUnlessAsked(t *testing.T) {
 }
 
 func TestSendInitialEventsEndsWithAnnotatedBookmark(t *testing.T) {
-	cl := framework.Start(t, framework.Options{})
+	cl := framework.StartCluster(t, framework.Options{})
 	ctx := testContext(t)
 	c := cl.Client()
 	for _, n := range []string{"a", "b", "c"} {
@@ -99,7 +99,7 @@ func TestSendInitialEventsEndsWithAnnotatedBookmark(t *testing.T) {
 }
 
 func TestWatchTimeoutEndsTheStream(t *testing.T) {
-	cl := framework.Start(t, framework.Options{})
+	cl := framework.StartCluster(t, framework.Options{})
 	ctx := testContext(t)
 	start := time.Now()
 	w, err := cl.Client().Pods("default").Watch(ctx, client.ListOptions{ResourceVersion: "0", TimeoutSeconds: 1})
@@ -113,7 +113,7 @@ func TestWatchTimeoutEndsTheStream(t *testing.T) {
 }
 
 func TestPeriodicCompaction(t *testing.T) {
-	cl := framework.Start(t, framework.Options{Configure: func(c *server.Config) { c.CompactionInterval = 200 * time.Millisecond }})
+	cl := framework.StartCluster(t, framework.Options{Configure: func(c *server.Config) { c.CompactionInterval = 200 * time.Millisecond }})
 	ctx := testContext(t)
 	c := cl.Client()
 	cm, err := c.ConfigMaps("default").Create(ctx, &corev1.ConfigMap{Metadata: meta("v1", nil)})

@@ -145,7 +145,7 @@ func fieldEqual(a, b scheme.Object, field string) bool {
 }
 
 func TestCRUDEveryKind(t *testing.T) {
-	cl := framework.Start(t, framework.Options{})
+	cl := framework.StartCluster(t, framework.Options{})
 	c := cl.Client()
 	ns := "default"
 	tests := []struct {

@@ -13,7 +13,7 @@ import (
 )
 
 func TestFinalizersHoldDeletion(t *testing.T) {
-	cl := framework.Start(t, framework.Options{})
+	cl := framework.StartCluster(t, framework.Options{})
 	ctx := testContext(t)
 	cms := cl.Client().ConfigMaps("default")
 	_, err := cms.Create(ctx, &corev1.ConfigMap{Metadata: &metav1.ObjectMeta{Name: "held", Finalizers: []string{"example.com/cleanup"}}})
@@ -36,7 +36,7 @@ func TestFinalizersHoldDeletion(t *testing.T) {
 }
 
 func TestPodGracefulDeletion(t *testing.T) {
-	cl := framework.Start(t, framework.Options{})
+	cl := framework.StartCluster(t, framework.Options{})
 	ctx := testContext(t)
 	pods := cl.Client().Pods("default")
 
@@ -72,7 +72,7 @@ func TestPodGracefulDeletion(t *testing.T) {
 }
 
 func TestPropagationPolicyAndPreconditions(t *testing.T) {
-	cl := framework.Start(t, framework.Options{})
+	cl := framework.StartCluster(t, framework.Options{})
 	ctx := testContext(t)
 	rss := cl.Client().ReplicaSets("default")
 	fx := replicaSetFixture()
@@ -106,7 +106,7 @@ func TestPropagationPolicyAndPreconditions(t *testing.T) {
 }
 
 func TestNamespaceLifecycle(t *testing.T) {
-	cl := framework.Start(t, framework.Options{})
+	cl := framework.StartCluster(t, framework.Options{})
 	ctx := testContext(t)
 	c := cl.Client()
 	for _, ns := range []string{"default", "kube-system", "kube-public", "kube-node-lease"} {
@@ -136,7 +136,7 @@ func TestNamespaceLifecycle(t *testing.T) {
 }
 
 func TestGenerateName(t *testing.T) {
-	cl := framework.Start(t, framework.Options{})
+	cl := framework.StartCluster(t, framework.Options{})
 	ctx := testContext(t)
 	pods := cl.Client().Pods("default")
 	seen := map[string]bool{}

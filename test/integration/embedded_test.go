@@ -14,7 +14,7 @@ import (
 // watches, and a restart on the same data directory with watches resuming from before it, work the
 // same there.
 func TestEmbeddedEtcdServesTheAPIInProcess(t *testing.T) {
-	cl := framework.Start(t, framework.Options{APIServers: 1, EmbeddedEtcd: true})
+	cl := framework.StartCluster(t, framework.Options{APIServers: 1, EmbeddedEtcd: true})
 	c := cl.Client()
 	t.Run("ConfigMap", func(t *testing.T) { crud(t, c, "default", configMapFixture()) })
 	t.Run("Pod", func(t *testing.T) { crud(t, c, "default", podFixture()) })

@@ -34,7 +34,7 @@ func etcdWatchers(t *testing.T) float64 {
 
 func TestThousandWatchersShareOneEtcdWatch(t *testing.T) {
 	const watchers = 1000
-	cl := framework.Start(t, framework.Options{})
+	cl := framework.StartCluster(t, framework.Options{})
 	ctx := testContext(t)
 	c := cl.Client()
 	// Every watch cache holds its etcd watch; none other exists.
@@ -84,7 +84,7 @@ func TestThousandWatchersShareOneEtcdWatch(t *testing.T) {
 
 func TestStalledWatcherDoesNotDelayOthers(t *testing.T) {
 	const writes = 300
-	cl := framework.Start(t, framework.Options{Configure: func(c *server.Config) { c.WatchBufferSize = 50 }})
+	cl := framework.StartCluster(t, framework.Options{Configure: func(c *server.Config) { c.WatchBufferSize = 50 }})
 	ctx := testContext(t)
 	c := cl.Client()
 	// The stalled watcher never reads: its client, its stream's flow-control window and then its

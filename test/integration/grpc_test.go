@@ -30,7 +30,7 @@ func grpcurl(t *testing.T) string {
 }
 
 func TestGRPCHealthAndReflection(t *testing.T) {
-	cl := framework.Start(t, framework.Options{})
+	cl := framework.StartCluster(t, framework.Options{})
 	ctx := testContext(t)
 	conn, err := grpc.NewClient(cl.Endpoint(0), grpc.WithTransportCredentials(insecure.NewCredentials()))
 	require.NoError(t, err)

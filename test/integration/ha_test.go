@@ -13,7 +13,7 @@ import (
 )
 
 func TestReplicasSeeEachOthersWrites(t *testing.T) {
-	cl := framework.Start(t, framework.Options{APIServers: 2})
+	cl := framework.StartCluster(t, framework.Options{APIServers: 2})
 	ctx := testContext(t)
 	a, b := cl.Client(cl.Endpoint(0)), cl.Client(cl.Endpoint(1))
 
@@ -39,7 +39,7 @@ func TestReplicasSeeEachOthersWrites(t *testing.T) {
 }
 
 func TestClientSurvivesAReplicaDying(t *testing.T) {
-	cl := framework.Start(t, framework.Options{APIServers: 2})
+	cl := framework.StartCluster(t, framework.Options{APIServers: 2})
 	ctx := testContext(t)
 	c := cl.Client() // both endpoints
 	cms := c.ConfigMaps("default")
@@ -84,7 +84,7 @@ func TestClientSurvivesAReplicaDying(t *testing.T) {
 // A client given an endpoint that never answers, next to a live one, works from its first call:
 // the dead endpoint never becomes ready and the balancer skips it.
 func TestClientSkipsAnEndpointThatIsDownFromTheStart(t *testing.T) {
-	cl := framework.Start(t, framework.Options{})
+	cl := framework.StartCluster(t, framework.Options{})
 	ctx := testContext(t)
 	dead, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)

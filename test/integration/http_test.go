@@ -24,7 +24,7 @@ func get(t *testing.T, url string) (int, string) {
 }
 
 func TestHTTPHealthVersionAndMetricsShareThePort(t *testing.T) {
-	cl := framework.Start(t, framework.Options{})
+	cl := framework.StartCluster(t, framework.Options{})
 	base := "http://" + cl.Endpoint(0)
 	for _, path := range []string{"/healthz", "/livez", "/readyz"} {
 		code, body := get(t, base+path)
@@ -54,7 +54,7 @@ func TestHTTPHealthVersionAndMetricsShareThePort(t *testing.T) {
 }
 
 func TestReadyzFollowsEtcd(t *testing.T) {
-	cl := framework.Start(t, framework.Options{})
+	cl := framework.StartCluster(t, framework.Options{})
 	base := "http://" + cl.Endpoint(0)
 	cl.CutEtcd()
 	code, body := get(t, base+"/readyz?verbose")

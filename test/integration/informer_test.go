@@ -1,7 +1,6 @@
 package integration
 
 import (
-	"context"
 	"sync"
 	"testing"
 	"time"
@@ -47,7 +46,7 @@ func (r *recorder) handler() informer.Handler[*corev1.Pod] {
 }
 
 func TestInformerHandlersIndexesAndResync(t *testing.T) {
-	cl := framework.Start(t, framework.Options{})
+	cl := framework.StartCluster(t, framework.Options{})
 	ctx := testContext(t)
 	c := cl.Client()
 	pods := c.Pods("default")
@@ -64,13 +63,8 @@ func TestInformerHandlersIndexesAndResync(t *testing.T) {
 	})
 	early := &recorder{}
 	inf.AddHandler(early.handler())
-	ictx, stop := context.WithCancel(ctx)
-	done := make(chan error, 1)
-	go func() { done <- inf.Run(ictx) }()
-	defer func() {
-		stop()
-		require.NoError(t, <-done)
-	}()
+	running := framework.Start(t, inf)
+	defer func() { require.NoError(t, running.Stop()) }()
 	require.True(t, inf.WaitForSync(ctx))
 
 	_, err = pods.Create(ctx, &corev1.Pod{Metadata: meta("after", nil), Spec: podSpec("nginx")})

@@ -15,22 +15,16 @@ import (
 // candidate runs one elector and records when it led.
 type candidate struct {
 	id      string
-	el      *leaderelection.Elector
-	cancel  context.CancelFunc
-	done    chan error
-	stop    sync.Once
+	run     *framework.Running
 	mu      sync.Mutex
 	leading bool
 	started time.Time
 }
 
-// halt stops the candidate once and waits for its Run to return.
+// halt stops the candidate and waits for its Run to return.
 func (c *candidate) halt(t *testing.T) {
 	t.Helper()
-	c.stop.Do(func() {
-		c.cancel()
-		require.NoError(t, <-c.done)
-	})
+	require.NoError(t, c.run.Stop())
 }
 
 func (c *candidate) isLeading() bool {
@@ -45,12 +39,12 @@ func TestLeaderElectionFailsOver(t *testing.T) {
 		renewDeadline = 1500 * time.Millisecond
 		retryPeriod   = 200 * time.Millisecond
 	)
-	cl := framework.Start(t, framework.Options{})
+	cl := framework.StartCluster(t, framework.Options{})
 	c := cl.Client()
 	ctx := testContext(t)
 
 	start := func(id string) *candidate {
-		cd := &candidate{id: id, done: make(chan error, 1)}
+		cd := &candidate{id: id}
 		el, err := leaderelection.New(leaderelection.Config{
 			Leases: c.Leases("kube-system"), Name: "test-controller", Identity: id,
 			LeaseDuration: leaseDuration, RenewDeadline: renewDeadline, RetryPeriod: retryPeriod,
@@ -67,24 +61,26 @@ func TestLeaderElectionFailsOver(t *testing.T) {
 			},
 		})
 		require.NoError(t, err)
-		cd.el = el
-		rctx, cancel := context.WithCancel(ctx)
-		cd.cancel = cancel
-		go func() { cd.done <- el.Run(rctx) }()
+		cd.run = framework.Start(t, el)
 		return cd
 	}
 	a, b := start("candidate-a"), start("candidate-b")
-	defer func() {
-		a.halt(t)
-		b.halt(t)
-	}()
 
 	framework.Eventually(t, 10*time.Second, func() bool { return a.isLeading() || b.isLeading() }, "someone leads")
-	// Exactly one leads, and keeps leading through many renewals.
-	for i := 0; i < 10; i++ {
+	// Exactly one leads, and keeps leading through many renewals of its lease.
+	var renewals int
+	var lastRenew time.Time
+	framework.Eventually(t, 20*retryPeriod+5*time.Second, func() bool {
 		require.NotEqual(t, a.isLeading(), b.isLeading(), "exactly one leader")
-		<-time.After(retryPeriod)
-	}
+		lease, err := c.Leases("kube-system").Get(ctx, "test-controller")
+		if err != nil {
+			return false
+		}
+		if renewed := lease.GetSpec().GetRenewTime().AsTime(); renewed.After(lastRenew) {
+			renewals, lastRenew = renewals+1, renewed
+		}
+		return renewals > 5
+	}, "five renewals of the leader's lease")
 	leader, standby := a, b
 	if b.isLeading() {
 		leader, standby = b, a

@@ -59,7 +59,7 @@ func restPod(name string) *k8scorev1.Pod {
 // (client-go decides by the error whether it resumes or relists); after an outage longer than the
 // watch cache holds, it must relist. Either way it converges on the stored pods.
 func TestRESTInformerResumesAndRelistsAfterGone(t *testing.T) {
-	cl := framework.Start(t, framework.Options{APIServers: 2, Configure: func(c *server.Config) { c.WatchCacheSize = 20 }})
+	cl := framework.StartCluster(t, framework.Options{APIServers: 2, Configure: func(c *server.Config) { c.WatchCacheSize = 20 }})
 	ctx := testContext(t)
 	informerCS, counts := restClientset(t, cl.Endpoint(0))
 	writer, _ := restClientset(t, cl.Endpoint(1))

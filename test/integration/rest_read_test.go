@@ -16,7 +16,7 @@ import (
 )
 
 func TestRESTDiscoveryNamesResourcesAndSubresources(t *testing.T) {
-	cl := framework.Start(t, framework.Options{})
+	cl := framework.StartCluster(t, framework.Options{})
 	base := "http://" + cl.Endpoint(0)
 	code, api := restDo(t, http.MethodGet, base+"/api", "", "")
 	require.Equal(t, http.StatusOK, code)
@@ -57,7 +57,7 @@ func TestRESTDiscoveryNamesResourcesAndSubresources(t *testing.T) {
 }
 
 func TestRESTErrorsAreStatusObjects(t *testing.T) {
-	cl := framework.Start(t, framework.Options{})
+	cl := framework.StartCluster(t, framework.Options{})
 	base := "http://" + cl.Endpoint(0)
 	code, st := restDo(t, http.MethodGet, base+"/apis/apps/v1/namespaces/default/deployments/nope", "", "")
 	require.Equal(t, http.StatusNotFound, code)
@@ -108,7 +108,7 @@ func TestRESTErrorsAreStatusObjects(t *testing.T) {
 }
 
 func TestRESTListPagesAndTables(t *testing.T) {
-	cl := framework.Start(t, framework.Options{})
+	cl := framework.StartCluster(t, framework.Options{})
 	base := "http://" + cl.Endpoint(0)
 	for i := range 5 {
 		code, _ := restDo(t, http.MethodPost, base+"/api/v1/namespaces/default/configmaps", "",
@@ -177,7 +177,7 @@ func TestRESTListPagesAndTables(t *testing.T) {
 }
 
 func TestRESTBindingAndEviction(t *testing.T) {
-	cl := framework.Start(t, framework.Options{})
+	cl := framework.StartCluster(t, framework.Options{})
 	base := "http://" + cl.Endpoint(0) + "/api/v1/namespaces/default/pods"
 	code, st := restDo(t, http.MethodPost, base, "", `{"metadata":{"name":"b"},"spec":{"containers":[{"name":"c","image":"i"}]}}`)
 	require.Equal(t, http.StatusCreated, code, st)
@@ -202,7 +202,7 @@ func TestRESTBindingAndEviction(t *testing.T) {
 
 // kubectl asks for aggregated discovery first and takes all of /api and /apis from two answers.
 func TestRESTAggregatedDiscovery(t *testing.T) {
-	cl := framework.Start(t, framework.Options{})
+	cl := framework.StartCluster(t, framework.Options{})
 	base := "http://" + cl.Endpoint(0)
 	resources := map[string]metav1.APIResource{}
 	for _, path := range []string{"/api", "/apis"} {

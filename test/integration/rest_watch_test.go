@@ -73,7 +73,7 @@ func restDo(t *testing.T, method, url, contentType, body string) (int, map[strin
 }
 
 func TestRESTWatchStreamsChangesAndEndsAtTimeout(t *testing.T) {
-	cl := framework.Start(t, framework.Options{})
+	cl := framework.StartCluster(t, framework.Options{})
 	base := "http://" + cl.Endpoint(0)
 	code, created := restDo(t, http.MethodPost, base+"/api/v1/namespaces/default/configmaps", "application/json",
 		`{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"w"},"data":{"k":"1"}}`)
@@ -103,7 +103,7 @@ func TestRESTWatchStreamsChangesAndEndsAtTimeout(t *testing.T) {
 }
 
 func TestRESTWatchOfExpiredVersionIsAnErrorEvent(t *testing.T) {
-	cl := framework.Start(t, framework.Options{Configure: func(c *server.Config) { c.WatchCacheSize = 10 }})
+	cl := framework.StartCluster(t, framework.Options{Configure: func(c *server.Config) { c.WatchCacheSize = 10 }})
 	base := "http://" + cl.Endpoint(0)
 	_, list := restDo(t, http.MethodGet, base+"/api/v1/namespaces/default/configmaps", "", "")
 	rv := list["metadata"].(map[string]any)["resourceVersion"].(string)
@@ -133,7 +133,7 @@ func TestRESTWatchOfExpiredVersionIsAnErrorEvent(t *testing.T) {
 }
 
 func TestRESTWatchSendsInitialEventsOrRefusesThem(t *testing.T) {
-	cl := framework.Start(t, framework.Options{})
+	cl := framework.StartCluster(t, framework.Options{})
 	base := "http://" + cl.Endpoint(0)
 	for _, n := range []string{"a", "b"} {
 		code, _ := restDo(t, http.MethodPost, base+"/api/v1/namespaces/default/configmaps", "", `{"metadata":{"name":"`+n+`"}}`)
@@ -163,7 +163,7 @@ func TestRESTWatchSendsInitialEventsOrRefusesThem(t *testing.T) {
 }
 
 func TestRESTWatchAsTableSendsRows(t *testing.T) {
-	cl := framework.Start(t, framework.Options{})
+	cl := framework.StartCluster(t, framework.Options{})
 	base := "http://" + cl.Endpoint(0)
 	req, err := http.NewRequestWithContext(testContext(t), http.MethodGet, base+"/api/v1/namespaces?watch=true&timeoutSeconds=2", nil)
 	require.NoError(t, err)

@@ -45,9 +45,10 @@ func createPodsConcurrently(t *testing.T, c *client.Client, ns, prefix string, n
 	}
 }
 
-// TestBindingSurvivesALostConnection cuts the scheduler off the apiserver for four seconds while
-// it is writing bindings: the bindings in flight wait for the connection (the client retries
-// them, and one that reached the server before the cut counts as done), the informers resume
+// TestBindingSurvivesALostConnection cuts the scheduler off the apiserver while it is writing
+// bindings, until one has failed for good: the bindings in flight wait for the connection (the
+// client retries them, the scheduler retries those whose retries ran out, and one that reached
+// the server before the cut counts as done), the informers resume
 // their watches, and every pod ends up bound. The nodes have room for exactly as many pods as
 // are created, so an assumption counted twice or never confirmed would leave pods without room.
 func TestBindingSurvivesALostConnection(t *testing.T) {
@@ -56,19 +57,26 @@ func TestBindingSurvivesALostConnection(t *testing.T) {
 		nodes, slots = 10, 100
 		pods         = nodes * slots
 	)
-	checkSchedulerLeaks(t)
-	cl := framework.Start(t, framework.Options{})
+	cl := framework.StartCluster(t, framework.Options{})
 	c := cl.Client()
 	fullNodes(t, c, nodes, slots)
 	lk := framework.NewProxy(t, cl.Endpoint(0))
-	sched := startScheduler(t, []string{lk.Addr()}, nil)
+	sched := framework.StartScheduler(t, []string{lk.Addr()}, nil)
 
 	createPodsConcurrently(t, c, ns, "p", pods)
 	framework.Eventually(t, 20*time.Second, func() bool {
-		return sched.metric(t, `scheduler_schedule_attempts_total{result="scheduled"}`) >= 100
+		return sched.Metric(t, `scheduler_schedule_attempts_total{result="scheduled"}`) >= 100
 	}, "binding under way")
+	// The partition lasts until a binding in flight has run out of the client's retries (about
+	// 2.5 s of backoff) and failed, so the scheduler itself must retry it once the link is back;
+	// unless every pod was bound before the cut, which leaves nothing to fail.
+	failedBefore := sched.Metric(t, `scheduler_schedule_attempts_total{result="error"}`)
 	lk.Cut()
-	<-time.After(4 * time.Second) // a partition longer than the client's retry backoff (about 2.5 s)
+	framework.Eventually(t, 30*time.Second, func() bool {
+		m := sched.Metrics(t)
+		return m[`scheduler_schedule_attempts_total{result="error"}`] > failedBefore ||
+			m[`scheduler_schedule_attempts_total{result="scheduled"}`] == pods
+	}, "a binding failed for the partition")
 	lk.Resume(cl.Endpoint(0))
 
 	framework.Eventually(t, 60*time.Second, func() bool {
@@ -88,8 +96,8 @@ func TestBindingSurvivesALostConnection(t *testing.T) {
 		require.Equal(t, slots, n, "node %s", node)
 	}
 	framework.Eventually(t, 10*time.Second, func() bool {
-		return sched.metric(t, `scheduler_cache_size{type="assumed_pods"}`) == 0 &&
-			sched.metric(t, `scheduler_cache_size{type="pods"}`) == pods
+		return sched.Metric(t, `scheduler_cache_size{type="assumed_pods"}`) == 0 &&
+			sched.Metric(t, `scheduler_cache_size{type="pods"}`) == pods
 	}, "every assumption confirmed by the informer")
 }
 
@@ -104,15 +112,14 @@ func TestTwoSchedulersNeverBindAPodTwice(t *testing.T) {
 		nodes, slots = 10, 100
 		pods         = 500
 	)
-	checkSchedulerLeaks(t)
-	cl := framework.Start(t, framework.Options{})
+	cl := framework.StartCluster(t, framework.Options{})
 	c := cl.Client()
 	fullNodes(t, c, nodes, slots)
 	w, err := c.Pods(ns).Watch(testContext(t), client.ListOptions{})
 	require.NoError(t, err)
 	defer w.Stop()
-	a := startScheduler(t, cl.Endpoints(), nil)
-	b := startScheduler(t, cl.Endpoints(), nil)
+	a := framework.StartScheduler(t, cl.Endpoints(), nil)
+	b := framework.StartScheduler(t, cl.Endpoints(), nil)
 
 	createPodsConcurrently(t, c, ns, "p", pods)
 	boundTo := map[string]string{}
@@ -133,14 +140,14 @@ func TestTwoSchedulersNeverBindAPodTwice(t *testing.T) {
 			t.Fatalf("only %d of %d pods bound", len(boundTo), pods)
 		}
 	}
-	for _, s := range []*runningScheduler{a, b} {
+	for _, s := range []*framework.Scheduler{a, b} {
 		framework.Eventually(t, 10*time.Second, func() bool {
-			return s.metric(t, `scheduler_cache_size{type="assumed_pods"}`) == 0 && s.metric(t, `scheduler_cache_size{type="pods"}`) == pods
+			return s.Metric(t, `scheduler_cache_size{type="assumed_pods"}`) == 0 && s.Metric(t, `scheduler_cache_size{type="pods"}`) == pods
 		}, "the loser's assumptions forgotten, every pod counted once")
 	}
-	won := a.metric(t, `scheduler_schedule_attempts_total{result="scheduled"}`) + b.metric(t, `scheduler_schedule_attempts_total{result="scheduled"}`)
+	won := a.Metric(t, `scheduler_schedule_attempts_total{result="scheduled"}`) + b.Metric(t, `scheduler_schedule_attempts_total{result="scheduled"}`)
 	require.Equal(t, float64(pods), won, "every pod was bound by exactly one scheduler")
-	t.Logf("a bound %v, b bound %v; lost races: %v", a.metric(t, `scheduler_schedule_attempts_total{result="scheduled"}`),
-		b.metric(t, `scheduler_schedule_attempts_total{result="scheduled"}`),
-		a.metric(t, `scheduler_schedule_attempts_total{result="error"}`)+b.metric(t, `scheduler_schedule_attempts_total{result="error"}`))
+	t.Logf("a bound %v, b bound %v; lost races: %v", a.Metric(t, `scheduler_schedule_attempts_total{result="scheduled"}`),
+		b.Metric(t, `scheduler_schedule_attempts_total{result="scheduled"}`),
+		a.Metric(t, `scheduler_schedule_attempts_total{result="error"}`)+b.Metric(t, `scheduler_schedule_attempts_total{result="error"}`))
 }

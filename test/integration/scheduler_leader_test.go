@@ -26,8 +26,7 @@ func TestSchedulerFailover(t *testing.T) {
 		retryPeriod   = 250 * time.Millisecond
 		ns            = "default"
 	)
-	checkSchedulerLeaks(t)
-	cl := framework.Start(t, framework.Options{})
+	cl := framework.StartCluster(t, framework.Options{})
 	c := cl.Client()
 	ctx := testContext(t)
 	for i := 0; i < 5; i++ {
@@ -64,14 +63,14 @@ func TestSchedulerFailover(t *testing.T) {
 		cfg.LeaseDuration, cfg.RenewDeadline, cfg.RetryPeriod = leaseDuration, renewDeadline, retryPeriod
 	}
 	links := []*framework.Proxy{framework.NewProxy(t, cl.Endpoint(0)), framework.NewProxy(t, cl.Endpoint(0))}
-	scheds := []*runningScheduler{
-		startScheduler(t, []string{links[0].Addr()}, elect),
-		startScheduler(t, []string{links[1].Addr()}, elect),
+	scheds := []*framework.Scheduler{
+		framework.StartScheduler(t, []string{links[0].Addr()}, elect),
+		framework.StartScheduler(t, []string{links[1].Addr()}, elect),
 	}
 	leader := -1
 	framework.Eventually(t, 10*time.Second, func() bool {
 		for i, s := range scheds {
-			if s.metric(t, "scheduler_leader") == 1 {
+			if s.Metric(t, "scheduler_leader") == 1 {
 				leader = i
 				return true
 			}
@@ -81,8 +80,8 @@ func TestSchedulerFailover(t *testing.T) {
 	standby := 1 - leader
 	lease, err := c.Leases("kube-system").Get(ctx, "keelson-scheduler")
 	require.NoError(t, err)
-	require.Equal(t, scheds[leader].srv.Identity(), lease.GetSpec().GetHolderIdentity())
-	require.Zero(t, scheds[standby].metric(t, "scheduler_leader"), "only one leads")
+	require.Equal(t, scheds[leader].Server.Identity(), lease.GetSpec().GetHolderIdentity())
+	require.Zero(t, scheds[standby].Metric(t, "scheduler_leader"), "only one leads")
 
 	for i := 0; i < 20; i++ {
 		createPods(t, c, ns, pendingPod(fmt.Sprintf("before-%02d", i), "100m", "64Mi"))
@@ -90,8 +89,8 @@ func TestSchedulerFailover(t *testing.T) {
 	for i := 0; i < 20; i++ {
 		waitBound(t, c, ns, fmt.Sprintf("before-%02d", i), 10*time.Second)
 	}
-	require.Equal(t, float64(20), scheds[leader].metric(t, `scheduler_schedule_attempts_total{result="scheduled"}`))
-	require.Zero(t, scheds[standby].metric(t, `scheduler_schedule_attempts_total{result="scheduled"}`), "the standby schedules nothing")
+	require.Equal(t, float64(20), scheds[leader].Metric(t, `scheduler_schedule_attempts_total{result="scheduled"}`))
+	require.Zero(t, scheds[standby].Metric(t, `scheduler_schedule_attempts_total{result="scheduled"}`), "the standby schedules nothing")
 
 	// The leader "crashes": it can no longer reach the apiserver, and cannot give the lease up.
 	killed := time.Now()
@@ -107,14 +106,14 @@ func TestSchedulerFailover(t *testing.T) {
 	// One retry period for the standby to notice the lease is stale, a little for 20 bindings, and
 	// room for a loaded test machine; a standby that waited out a second lease still fails.
 	require.Less(t, took, leaseDuration+retryPeriod+retryPeriod+time.Second)
-	require.Equal(t, float64(1), scheds[standby].metric(t, "scheduler_leader"))
+	require.Equal(t, float64(1), scheds[standby].Metric(t, "scheduler_leader"))
 
-	err = scheds[leader].exited(t, 10*time.Second)
+	err = scheds[leader].Wait(10 * time.Second)
 	require.True(t, errors.Is(err, leaderelection.ErrLeadershipLost), "the old leader stops with ErrLeadershipLost, got %v", err)
 
 	lease, err = c.Leases("kube-system").Get(ctx, "keelson-scheduler")
 	require.NoError(t, err)
-	require.Equal(t, scheds[standby].srv.Identity(), lease.GetSpec().GetHolderIdentity())
+	require.Equal(t, scheds[standby].Server.Identity(), lease.GetSpec().GetHolderIdentity())
 	require.GreaterOrEqual(t, lease.GetSpec().GetLeaseTransitions(), int32(1))
 
 	framework.Eventually(t, 5*time.Second, func() bool {
@@ -138,20 +137,19 @@ func TestSchedulerFailover(t *testing.T) {
 // standby leads at once rather than after the lease expires.
 func TestSchedulerHandsOverOnShutdown(t *testing.T) {
 	const ns = "default"
-	checkSchedulerLeaks(t)
-	cl := framework.Start(t, framework.Options{})
+	cl := framework.StartCluster(t, framework.Options{})
 	c := cl.Client()
 	createNodes(t, c, fakeNode("node-0", "8", "16Gi"))
 	elect := func(cfg *server.Config) {
 		cfg.LeaderElect = true
 		cfg.LeaseDuration, cfg.RenewDeadline, cfg.RetryPeriod = 10*time.Second, 8*time.Second, 200*time.Millisecond
 	}
-	a := startScheduler(t, cl.Endpoints(), elect)
-	framework.Eventually(t, 10*time.Second, func() bool { return a.metric(t, "scheduler_leader") == 1 }, "a leads")
-	b := startScheduler(t, cl.Endpoints(), elect)
-	require.NoError(t, a.stop(), "a graceful stop returns nil")
+	a := framework.StartScheduler(t, cl.Endpoints(), elect)
+	framework.Eventually(t, 10*time.Second, func() bool { return a.Metric(t, "scheduler_leader") == 1 }, "a leads")
+	b := framework.StartScheduler(t, cl.Endpoints(), elect)
+	require.NoError(t, a.Stop(), "a graceful stop returns nil")
 	start := time.Now()
-	framework.Eventually(t, 5*time.Second, func() bool { return b.metric(t, "scheduler_leader") == 1 }, "b leads")
+	framework.Eventually(t, 5*time.Second, func() bool { return b.Metric(t, "scheduler_leader") == 1 }, "b leads")
 	t.Logf("b led %s after a stopped (lease duration 10s)", time.Since(start))
 	createPods(t, c, ns, pendingPod("p", "100m", "64Mi"))
 	require.Equal(t, "node-0", waitBound(t, c, ns, "p", 5*time.Second))

@@ -16,8 +16,7 @@ import (
 // predicates and priorities say: node selectors and affinity, resources, taints that repel and
 // tolerations that admit, a cordoned node that receives nothing, anti-affinity that spreads.
 func TestSchedulerPlacement(t *testing.T) {
-	checkSchedulerLeaks(t)
-	cl := framework.Start(t, framework.Options{})
+	cl := framework.StartCluster(t, framework.Options{})
 	c := cl.Client()
 	ctx := testContext(t)
 	createNodes(t, c,
@@ -28,7 +27,7 @@ func TestSchedulerPlacement(t *testing.T) {
 		fakeNode("spot", "16", "32Gi", withTaint("spot", "", "PreferNoSchedule")),
 		fakeNode("cordoned", "64", "128Gi", cordoned), // the emptiest node by far, were it not cordoned
 	)
-	sched := startScheduler(t, cl.Endpoints(), nil)
+	sched := framework.StartScheduler(t, cl.Endpoints(), nil)
 	const ns = "default"
 
 	t.Run("preferred node affinity", func(t *testing.T) {
@@ -125,10 +124,10 @@ func TestSchedulerPlacement(t *testing.T) {
 		p, err := c.Pods(ns).Get(ctx, "wants-ssd")
 		require.NoError(t, err)
 		require.Equal(t, "True", podCondition(p, "PodScheduled").GetStatus())
-		require.GreaterOrEqual(t, sched.metric(t, `scheduler_schedule_attempts_total{result="scheduled"}`), float64(39))
-		require.GreaterOrEqual(t, sched.metric(t, `scheduler_schedule_attempts_total{result="unschedulable"}`), float64(1))
-		require.GreaterOrEqual(t, sched.metric(t, "scheduler_e2e_scheduling_duration_seconds_count"), float64(39))
-		require.Equal(t, float64(1), sched.metric(t, "scheduler_leader"))
+		require.GreaterOrEqual(t, sched.Metric(t, `scheduler_schedule_attempts_total{result="scheduled"}`), float64(39))
+		require.GreaterOrEqual(t, sched.Metric(t, `scheduler_schedule_attempts_total{result="unschedulable"}`), float64(1))
+		require.GreaterOrEqual(t, sched.Metric(t, "scheduler_e2e_scheduling_duration_seconds_count"), float64(39))
+		require.Equal(t, float64(1), sched.Metric(t, "scheduler_leader"))
 	})
 
 	t.Run("pods of other schedulers are left alone", func(t *testing.T) {

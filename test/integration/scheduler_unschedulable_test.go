@@ -16,8 +16,7 @@ import (
 // placed as soon as a fitting node appears; and a pod waiting for room gets it when another pod
 // is deleted.
 func TestUnschedulablePodIsExplainedThenPlaced(t *testing.T) {
-	checkSchedulerLeaks(t)
-	cl := framework.Start(t, framework.Options{})
+	cl := framework.StartCluster(t, framework.Options{})
 	c := cl.Client()
 	ctx := testContext(t)
 	const ns = "default"
@@ -28,7 +27,7 @@ func TestUnschedulablePodIsExplainedThenPlaced(t *testing.T) {
 	)
 	// A pod already running on node-a takes 2.5 of its 4 cpus.
 	createPods(t, c, ns, pendingPod("busy", "2500m", "1Gi", func(p *corev1.Pod) { p.Spec.NodeName = "node-a" }))
-	startScheduler(t, cl.Endpoints(), nil)
+	framework.StartScheduler(t, cl.Endpoints(), nil)
 
 	createPods(t, c, ns, pendingPod("web", "2", "1Gi"))
 	const want = "0/3 nodes are available: node-a: insufficient cpu (requested 2, free 1.5); " +

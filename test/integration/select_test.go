@@ -22,7 +22,7 @@ func names(pods []*corev1.Pod) []string {
 }
 
 func TestSelectorsAndPaging(t *testing.T) {
-	cl := framework.Start(t, framework.Options{})
+	cl := framework.StartCluster(t, framework.Options{})
 	ctx := testContext(t)
 	c := cl.Client()
 	pods := c.Pods("default")

@@ -1,7 +1,6 @@
 package integration
 
 import (
-	"context"
 	"fmt"
 	"strconv"
 	"testing"
@@ -86,7 +85,7 @@ func sameChanges(t *testing.T, want, got []change) {
 }
 
 func TestWatchFromVersionSeesEveryLaterChangeInOrder(t *testing.T) {
-	cl := framework.Start(t, framework.Options{})
+	cl := framework.StartCluster(t, framework.Options{})
 	c := cl.Client()
 	ctx := testContext(t)
 	writeChanges(t, c, "before", 3)
@@ -101,7 +100,7 @@ func TestWatchFromVersionSeesEveryLaterChangeInOrder(t *testing.T) {
 }
 
 func TestWatchResumesAcrossAPIServerRestart(t *testing.T) {
-	cl := framework.Start(t, framework.Options{})
+	cl := framework.StartCluster(t, framework.Options{})
 	c := cl.Client()
 	ctx := testContext(t)
 	list, err := c.ConfigMaps("default").List(ctx, client.ListOptions{})
@@ -126,7 +125,7 @@ func TestWatchResumesAcrossAPIServerRestart(t *testing.T) {
 }
 
 func TestWatchOfExpiredVersionIsGone(t *testing.T) {
-	cl := framework.Start(t, framework.Options{Configure: func(c *server.Config) { c.WatchCacheSize = 10 }})
+	cl := framework.StartCluster(t, framework.Options{Configure: func(c *server.Config) { c.WatchCacheSize = 10 }})
 	c := cl.Client()
 	ctx := testContext(t)
 	list, err := c.ConfigMaps("default").List(ctx, client.ListOptions{})
@@ -150,20 +149,15 @@ func TestWatchOfExpiredVersionIsGone(t *testing.T) {
 }
 
 func TestInformerRelistsAfterGoneAndConverges(t *testing.T) {
-	cl := framework.Start(t, framework.Options{APIServers: 2, Configure: func(c *server.Config) { c.WatchCacheSize = 20 }})
+	cl := framework.StartCluster(t, framework.Options{APIServers: 2, Configure: func(c *server.Config) { c.WatchCacheSize = 20 }})
 	ctx := testContext(t)
 	writer := cl.Client(cl.Endpoint(1))
 	reader := cl.Client(cl.Endpoint(0))
 	writeChanges(t, writer, "seed", 4)
 
 	inf := informer.New[*corev1.ConfigMap](reader.ConfigMaps("default"), informer.Options[*corev1.ConfigMap]{})
-	ictx, stop := context.WithCancel(ctx)
-	done := make(chan error, 1)
-	go func() { done <- inf.Run(ictx) }()
-	defer func() {
-		stop()
-		require.NoError(t, <-done)
-	}()
+	running := framework.Start(t, inf)
+	defer func() { require.NoError(t, running.Stop()) }()
 	require.True(t, inf.WaitForSync(ctx))
 	require.EqualValues(t, 1, inf.Lists())
 
@@ -199,7 +193,7 @@ func TestInformerRelistsAfterGoneAndConverges(t *testing.T) {
 // it on a replica whose cache of a quiet resource has not seen that revision: the cache asks etcd
 // where it stands instead of waiting for the next bookmark tick.
 func TestWatchFromANewerRevisionOfAQuietResourceStartsPromptly(t *testing.T) {
-	cl := framework.Start(t, framework.Options{APIServers: 2, Configure: func(c *server.Config) { c.WatchBookmarkInterval = time.Hour }})
+	cl := framework.StartCluster(t, framework.Options{APIServers: 2, Configure: func(c *server.Config) { c.WatchBookmarkInterval = time.Hour }})
 	ctx := testContext(t)
 	a, b := cl.Client(cl.Endpoint(0)), cl.Client(cl.Endpoint(1))
 	cm, err := b.ConfigMaps("default").Create(ctx, &corev1.ConfigMap{Metadata: meta("elsewhere", nil)})

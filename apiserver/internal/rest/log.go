@@ -18,14 +18,13 @@ import (
 
 	"github.com/keelson-dev/keelson/apiserver/internal/registry"
 	"github.com/keelson-dev/keelson/pkg/apierrors"
+	"github.com/keelson-dev/keelson/pkg/kubeletapi"
 	"github.com/keelson-dev/keelson/pkg/scheme"
 	"github.com/keelson-dev/keelson/pkg/validation/field"
 	corev1 "github.com/keelson-dev/keelson/proto/core/v1"
 )
 
 const (
-	// defaultKubeletPort is where a kubelet serves HTTP when its Node does not say otherwise.
-	defaultKubeletPort = 10250
 	// kubeletDialTimeout bounds connecting to a kubelet; kubeletHeaderTimeout bounds waiting for its
 	// answer to begin. Nothing bounds the body: a followed log streams for as long as the client stays.
 	kubeletDialTimeout   = 10 * time.Second
@@ -38,15 +37,6 @@ const (
 var kubeletAddressTypes = []string{"InternalIP", "Hostname", "InternalDNS", "ExternalIP", "ExternalDNS"}
 
 var nodesGVR = scheme.GroupVersionResource{Version: "v1", Resource: "nodes"}
-
-// podLogOptions is core/v1 PodLogOptions as the query of GET pods/<name>/log carries it. Absent
-// numbers are nil.
-type podLogOptions struct {
-	container                             string
-	follow, previous, timestamps, skipTLS bool
-	tailLines, limitBytes, sinceSeconds   *int64
-	sinceTime                             *time.Time
-}
 
 // podLog serves GET pods/<name>/log as Kubernetes does: it reads the pod, picks the container, finds
 // the kubelet of the pod's node from the Node's addresses and kubelet port, and streams what the
@@ -69,6 +59,7 @@ func (h *Handler) podLog(w http.ResponseWriter, r *http.Request, req *request) {
 		writeError(w, err)
 		return
 	}
+	// The kubelet is reached over plain HTTP, so insecureSkipTLSVerifyBackend changes nothing.
 	obj, err := req.store.Get(r.Context(), req.namespace, req.name, registry.GetOptions{})
 	if err != nil {
 		writeError(w, err)
@@ -79,7 +70,7 @@ func (h *Handler) podLog(w http.ResponseWriter, r *http.Request, req *request) {
 		writeError(w, apierrors.NewInternal(fmt.Errorf("pods store returned a %T", obj)))
 		return
 	}
-	container, err := logContainer(pod, opts.container)
+	container, err := logContainer(pod, r.URL.Query().Get("container"))
 	if err != nil {
 		writeError(w, err)
 		return
@@ -96,13 +87,9 @@ func (h *Handler) podLog(w http.ResponseWriter, r *http.Request, req *request) {
 		writeError(w, err)
 		return
 	}
-	loc := &url.URL{
-		Scheme:   "http",
-		Host:     endpoint,
-		Path:     "/containerLogs/" + req.namespace + "/" + req.name + "/" + container,
-		RawQuery: opts.kubeletQuery().Encode(),
-	}
-	h.streamLog(w, r, nodeName, loc, opts.follow)
+	loc := kubeletapi.ContainerLogsURL(endpoint,
+		kubeletapi.ContainerRef{Namespace: req.namespace, Pod: req.name, Container: container}, opts)
+	h.streamLog(w, r, nodeName, loc, opts.Follow)
 }
 
 // streamLog proxies GET loc to the kubelet of node and copies its answer to w.
@@ -264,7 +251,7 @@ func (h *Handler) kubeletEndpoint(ctx context.Context, nodeName string) (string,
 	}
 	port := node.GetStatus().GetDaemonEndpoints().GetKubeletEndpoint().GetPort()
 	if port == 0 {
-		port = defaultKubeletPort
+		port = kubeletapi.DefaultPort
 	}
 	return net.JoinHostPort(host, strconv.Itoa(int(port))), nil
 }
@@ -308,97 +295,26 @@ func containerNames(cs []*corev1.Container) []string {
 	return out
 }
 
-// parsePodLogOptions reads PodLogOptions from the query of a log request for the named pod: a value
-// that is not a number or a time is a BadRequest; numbers out of range, or both sinceSeconds and
-// sinceTime, are an Invalid PodLogOptions naming each bad parameter, with Kubernetes' messages.
-// Booleans read as Kubernetes reads query booleans: present and neither "0" nor "false" is true.
-func parsePodLogOptions(podName string, q url.Values) (*podLogOptions, error) {
-	o := &podLogOptions{
-		container:  q.Get("container"),
-		follow:     queryBool(q, "follow"),
-		previous:   queryBool(q, "previous"),
-		timestamps: queryBool(q, "timestamps"),
-		skipTLS:    queryBool(q, "insecureSkipTLSVerifyBackend"),
+// parsePodLogOptions reads the kubelet's log options from the query of a log request for the named
+// pod: a value that is not a number or a time is a BadRequest; numbers out of range, or both
+// sinceSeconds and sinceTime, are an Invalid PodLogOptions naming each bad parameter, with
+// Kubernetes' messages.
+func parsePodLogOptions(podName string, q url.Values) (*kubeletapi.LogOptions, error) {
+	o, err := kubeletapi.ParseLogOptions(q)
+	var pe *kubeletapi.ParamError
+	if errors.As(err, &pe) {
+		return nil, apierrors.NewBadRequest("%s", pe.Error())
 	}
-	for param, dst := range map[string]**int64{"tailLines": &o.tailLines, "limitBytes": &o.limitBytes, "sinceSeconds": &o.sinceSeconds} {
-		if _, ok := q[param]; !ok {
-			continue
-		}
-		s := q.Get(param)
-		n, err := strconv.ParseInt(s, 10, 64)
-		if err != nil {
-			return nil, apierrors.NewBadRequest("invalid value %q for %s: must be an integer", s, param)
-		}
-		*dst = &n
-	}
-	if _, ok := q["sinceTime"]; ok {
-		s := q.Get("sinceTime")
-		t, err := time.Parse(time.RFC3339, s)
-		if err != nil {
-			return nil, apierrors.NewBadRequest("invalid value %q for sinceTime: must be an RFC 3339 time", s)
-		}
-		o.sinceTime = &t
-	}
-	var errs field.ErrorList
-	if o.tailLines != nil && *o.tailLines < 0 {
-		errs = append(errs, field.Invalid(field.NewPath("tailLines"), *o.tailLines, "must be greater than or equal to 0"))
-	}
-	if o.limitBytes != nil && *o.limitBytes < 1 {
-		errs = append(errs, field.Invalid(field.NewPath("limitBytes"), *o.limitBytes, "must be greater than 0"))
-	}
-	switch {
-	case o.sinceSeconds != nil && o.sinceTime != nil:
-		errs = append(errs, field.Forbidden(field.NewPath(""), "at most one of `sinceTime` or `sinceSeconds` may be specified"))
-	case o.sinceSeconds != nil && *o.sinceSeconds < 1:
-		errs = append(errs, field.Invalid(field.NewPath("sinceSeconds"), *o.sinceSeconds, "must be greater than 0"))
-	}
-	if len(errs) > 0 {
-		causes := make([]apierrors.Cause, 0, len(errs))
-		for _, e := range errs {
+	var invalid *field.AggregateError
+	if errors.As(err, &invalid) {
+		causes := make([]apierrors.Cause, 0, len(invalid.Errs))
+		for _, e := range invalid.Errs {
 			causes = append(causes, apierrors.Cause{Type: string(e.Type), Message: e.ErrorBody(), Field: e.Field})
 		}
 		return nil, apierrors.NewInvalid("", "PodLogOptions", podName, causes)
 	}
+	if err != nil {
+		return nil, apierrors.NewBadRequest("%s", err.Error())
+	}
 	return o, nil
-}
-
-// queryBool reads a query boolean as Kubernetes converts one.
-func queryBool(q url.Values, key string) bool {
-	vs, ok := q[key]
-	if !ok {
-		return false
-	}
-	v := ""
-	if len(vs) > 0 {
-		v = vs[0]
-	}
-	return v != "0" && !strings.EqualFold(v, "false")
-}
-
-// kubeletQuery is the query of the kubelet's /containerLogs request, as Kubernetes builds it. The
-// kubelet is reached over plain HTTP, so insecureSkipTLSVerifyBackend changes nothing.
-func (o *podLogOptions) kubeletQuery() url.Values {
-	v := url.Values{}
-	if o.follow {
-		v.Set("follow", "true")
-	}
-	if o.previous {
-		v.Set("previous", "true")
-	}
-	if o.timestamps {
-		v.Set("timestamps", "true")
-	}
-	if o.sinceSeconds != nil {
-		v.Set("sinceSeconds", strconv.FormatInt(*o.sinceSeconds, 10))
-	}
-	if o.sinceTime != nil {
-		v.Set("sinceTime", o.sinceTime.Format(time.RFC3339))
-	}
-	if o.tailLines != nil {
-		v.Set("tailLines", strconv.FormatInt(*o.tailLines, 10))
-	}
-	if o.limitBytes != nil {
-		v.Set("limitBytes", strconv.FormatInt(*o.limitBytes, 10))
-	}
-	return v
 }

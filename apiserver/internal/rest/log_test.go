@@ -447,7 +447,7 @@ func TestPodLogQueryDecoding(t *testing.T) {
 			require.NoError(t, err)
 			o, err := parsePodLogOptions("p", q)
 			require.NoError(t, err)
-			require.Equal(t, tc.want, o.kubeletQuery().Encode())
+			require.Equal(t, tc.want, o.Query().Encode())
 		})
 	}
 }

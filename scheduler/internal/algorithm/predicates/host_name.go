@@ -6,8 +6,9 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/keelson-dev/keelson/pkg/nodeaffinity"
+
 	"github.com/keelson-dev/keelson/scheduler/internal/algorithm"
-	"github.com/keelson-dev/keelson/scheduler/internal/nodeaffinity"
 	"github.com/keelson-dev/keelson/scheduler/internal/nodeinfo"
 )
 

@@ -4,8 +4,9 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/keelson-dev/keelson/pkg/nodeaffinity"
+
 	"github.com/keelson-dev/keelson/scheduler/internal/algorithm"
-	"github.com/keelson-dev/keelson/scheduler/internal/nodeaffinity"
 	"github.com/keelson-dev/keelson/scheduler/internal/nodeinfo"
 )
 

@@ -1,11 +1,11 @@
 package predicates
 
 import (
+	"github.com/keelson-dev/keelson/pkg/taints"
 	corev1 "github.com/keelson-dev/keelson/proto/core/v1"
 
 	"github.com/keelson-dev/keelson/scheduler/internal/algorithm"
 	"github.com/keelson-dev/keelson/scheduler/internal/nodeinfo"
-	"github.com/keelson-dev/keelson/scheduler/internal/taints"
 )
 
 // unschedulableTaint is the taint a cordoned node is treated as carrying: a pod that tolerates it

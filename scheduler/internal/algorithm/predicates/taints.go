@@ -1,9 +1,10 @@
 package predicates
 
 import (
+	"github.com/keelson-dev/keelson/pkg/taints"
+
 	"github.com/keelson-dev/keelson/scheduler/internal/algorithm"
 	"github.com/keelson-dev/keelson/scheduler/internal/nodeinfo"
-	"github.com/keelson-dev/keelson/scheduler/internal/taints"
 )
 
 // TaintToleration rules out nodes with a NoSchedule or NoExecute taint the pod does not

@@ -3,8 +3,9 @@ package priorities
 import (
 	"context"
 
+	"github.com/keelson-dev/keelson/pkg/nodeaffinity"
+
 	"github.com/keelson-dev/keelson/scheduler/internal/algorithm"
-	"github.com/keelson-dev/keelson/scheduler/internal/nodeaffinity"
 	"github.com/keelson-dev/keelson/scheduler/internal/nodeinfo"
 )
 

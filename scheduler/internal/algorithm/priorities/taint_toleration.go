@@ -1,9 +1,10 @@
 package priorities
 
 import (
+	"github.com/keelson-dev/keelson/pkg/taints"
+
 	"github.com/keelson-dev/keelson/scheduler/internal/algorithm"
 	"github.com/keelson-dev/keelson/scheduler/internal/nodeinfo"
-	"github.com/keelson-dev/keelson/scheduler/internal/taints"
 )
 
 // TaintToleration favours nodes with fewer PreferNoSchedule taints the pod does not tolerate.

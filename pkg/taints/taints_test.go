@@ -5,9 +5,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/keelson-dev/keelson/pkg/taints"
 	corev1 "github.com/keelson-dev/keelson/proto/core/v1"
-
-	"github.com/keelson-dev/keelson/scheduler/internal/taints"
 )
 
 func TestTolerates(t *testing.T) {

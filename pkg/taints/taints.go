@@ -1,5 +1,3 @@
-// Package taints decides whether a pod's tolerations tolerate a node's taints, as Kubernetes
-// defines it, and formats taints for messages.
 package taints
 
 import (
