@@ -20,7 +20,7 @@ import (
 // stateful set with volume claim templates, as manifests written for Kubernetes carry them, and
 // reads back the same volumes and claim templates.
 func TestCRUDStorageVolumesOverREST(t *testing.T) {
-	cl := framework.Start(t, framework.Options{})
+	cl := framework.StartCluster(t, framework.Options{})
 	base := "http://" + cl.Endpoint(0)
 	claimSpec := k8scorev1.PersistentVolumeClaimSpec{
 		AccessModes: []k8scorev1.PersistentVolumeAccessMode{k8scorev1.ReadWriteOnce},
