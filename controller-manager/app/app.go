@@ -25,7 +25,7 @@ func NewFlags() *pflag.FlagSet {
 	fs.SetOutput(os.Stderr)
 	d := server.DefaultConfig()
 	d.Serving.AddFlags(fs)
-	fs.StringSlice("apiserver", d.APIServers, "API server endpoints as host:port, comma-separated")
+	d.APIClient.AddFlags(fs)
 	fs.Bool("leader-elect", d.LeaderElect, "elect a leader among replicas so that only one runs controllers")
 	config.DefaultProcess().AddFlags(fs, component)
 	return fs

@@ -11,8 +11,8 @@ import (
 type Config struct {
 	// Serving is where the health and metrics endpoint listens.
 	config.Serving `mapstructure:",squash"`
-	// APIServers are the API server endpoints (host:port) to talk to.
-	APIServers []string `mapstructure:"apiserver"`
+	// APIClient says how to reach the API server (--apiserver).
+	config.APIClient `mapstructure:",squash"`
 	// LeaderElect asks for leader election so that only one replica runs controllers at a time.
 	LeaderElect bool `mapstructure:"leader-elect"`
 }
@@ -21,12 +21,12 @@ type Config struct {
 func DefaultConfig() Config {
 	return Config{
 		Serving:     config.Serving{BindAddress: "127.0.0.1", Port: 10257, ShutdownTimeout: 10 * time.Second},
-		APIServers:  []string{"127.0.0.1:6443"},
+		APIClient:   config.DefaultAPIClient(),
 		LeaderElect: true,
 	}
 }
 
 // Validate reports every invalid field, naming its flag.
 func (c Config) Validate() error {
-	return errors.Join(c.Serving.Validate(), config.CheckEndpoints("apiserver", c.APIServers))
+	return errors.Join(c.Serving.Validate(), c.APIClient.Validate())
 }

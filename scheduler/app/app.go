@@ -27,7 +27,7 @@ func NewFlags() *pflag.FlagSet {
 	fs.SetOutput(os.Stderr)
 	d := server.DefaultConfig()
 	d.Serving.AddFlags(fs)
-	fs.StringSlice("apiserver", d.APIServers, "API server endpoints as host:port, comma-separated")
+	d.APIClient.AddFlags(fs)
 	fs.Bool("leader-elect", d.LeaderElect, "elect a leader among replicas so that only one schedules")
 	fs.Duration("leader-elect-lease-duration", d.LeaseDuration, "how long a standby waits after the last renewal before it takes the lease")
 	fs.Duration("leader-elect-renew-deadline", d.RenewDeadline, "how long the leader keeps trying to renew before it stops leading")

@@ -14,8 +14,8 @@ import (
 type Config struct {
 	// Serving is where the health and metrics endpoint listens.
 	config.Serving `mapstructure:",squash"`
-	// APIServers are the API server endpoints (host:port) to talk to.
-	APIServers []string `mapstructure:"apiserver"`
+	// APIClient says how to reach the API server (--apiserver).
+	config.APIClient `mapstructure:",squash"`
 	// LeaderElection says whether and how replicas elect the one that schedules.
 	LeaderElection `mapstructure:",squash"`
 	// SchedulerName is the spec.schedulerName of the pods this scheduler places.
@@ -51,8 +51,8 @@ type LeaderElection struct {
 // DefaultConfig returns the configuration a scheduler runs with when nothing is set.
 func DefaultConfig() Config {
 	return Config{
-		Serving:    config.Serving{BindAddress: "127.0.0.1", Port: 10259, ShutdownTimeout: 10 * time.Second},
-		APIServers: []string{"127.0.0.1:6443"},
+		Serving:   config.Serving{BindAddress: "127.0.0.1", Port: 10259, ShutdownTimeout: 10 * time.Second},
+		APIClient: config.DefaultAPIClient(),
 		LeaderElection: LeaderElection{
 			LeaderElect:       true,
 			LeaseDuration:     15 * time.Second,
@@ -71,7 +71,7 @@ func DefaultConfig() Config {
 
 // Validate reports every invalid field, naming its flag.
 func (c Config) Validate() error {
-	errs := []error{c.Serving.Validate(), config.CheckEndpoints("apiserver", c.APIServers), c.LeaderElection.Validate()}
+	errs := []error{c.Serving.Validate(), c.APIClient.Validate(), c.LeaderElection.Validate()}
 	if c.SchedulerName == "" {
 		errs = append(errs, errors.New("--scheduler-name: must not be empty"))
 	}

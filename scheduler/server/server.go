@@ -86,7 +86,7 @@ func (s *Server) Run(ctx context.Context) error {
 		zap.Bool("leaderElect", s.cfg.LeaderElect),
 		zap.String("identity", s.identity),
 		zap.String("provider", s.cfg.AlgorithmProvider))
-	c, err := client.New(client.Config{Endpoints: s.cfg.APIServers, UserAgent: "keelson-scheduler", Logger: s.lg.Named("client")})
+	c, err := s.cfg.APIClient.NewClient("keelson-scheduler", s.lg.Named("client"))
 	if err != nil {
 		return err
 	}
