@@ -28,12 +28,7 @@ func NewFlags() *pflag.FlagSet {
 	d := server.DefaultConfig()
 	d.Serving.AddFlags(fs)
 	d.APIClient.AddFlags(fs)
-	fs.Bool("leader-elect", d.LeaderElect, "elect a leader among replicas so that only one schedules")
-	fs.Duration("leader-elect-lease-duration", d.LeaseDuration, "how long a standby waits after the last renewal before it takes the lease")
-	fs.Duration("leader-elect-renew-deadline", d.RenewDeadline, "how long the leader keeps trying to renew before it stops leading")
-	fs.Duration("leader-elect-retry-period", d.RetryPeriod, "pause between attempts to take or renew the lease")
-	fs.String("leader-elect-resource-namespace", d.ResourceNamespace, "namespace of the Lease the election uses")
-	fs.String("leader-elect-resource-name", d.ResourceName, "name of the Lease the election uses")
+	d.LeaderElection.AddFlags(fs)
 	fs.String("scheduler-name", d.SchedulerName, "spec.schedulerName of the pods this scheduler places")
 	fs.String("algorithm-provider", d.AlgorithmProvider, "algorithm provider to schedule with: "+strings.Join(algorithmprovider.NewDefaultRegistry().Providers(), ", "))
 	fs.Int("percentage-of-nodes-to-score", d.PercentageOfNodesToScore,

@@ -2,7 +2,9 @@ package integration
 
 import (
 	"context"
+	"errors"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -12,10 +14,40 @@ import (
 	"github.com/keelson-dev/keelson/test/framework"
 )
 
-// candidate runs one elector and records when it led.
+// mortalLock is a lock whose candidate can die: once killed, every call fails as if the process
+// were gone, so it cannot give the lock up either.
+type mortalLock struct {
+	leaderelection.Lock
+	dead atomic.Bool
+}
+
+var errDead = errors.New("the candidate's process is gone")
+
+func (l *mortalLock) Get(ctx context.Context) (leaderelection.Record, error) {
+	if l.dead.Load() {
+		return leaderelection.Record{}, errDead
+	}
+	return l.Lock.Get(ctx)
+}
+
+func (l *mortalLock) Create(ctx context.Context, r leaderelection.Record) error {
+	if l.dead.Load() {
+		return errDead
+	}
+	return l.Lock.Create(ctx, r)
+}
+
+func (l *mortalLock) Update(ctx context.Context, r leaderelection.Record) error {
+	if l.dead.Load() {
+		return errDead
+	}
+	return l.Lock.Update(ctx, r)
+}
+
+// candidate runs one election and records when it led.
 type candidate struct {
 	id      string
-	el      *leaderelection.Elector
+	lock    *mortalLock
 	cancel  context.CancelFunc
 	done    chan error
 	stop    sync.Once
@@ -50,27 +82,26 @@ func TestLeaderElectionFailsOver(t *testing.T) {
 	ctx := testContext(t)
 
 	start := func(id string) *candidate {
-		cd := &candidate{id: id, done: make(chan error, 1)}
-		el, err := leaderelection.New(leaderelection.Config{
-			Leases: c.Leases("kube-system"), Name: "test-controller", Identity: id,
+		cd := &candidate{id: id, done: make(chan error, 1),
+			lock: &mortalLock{Lock: leaderelection.NewLeaseLock(c.Leases("kube-system"), "test-controller")}}
+		cfg := leaderelection.Config{
+			Lock: cd.lock, Identity: id,
 			LeaseDuration: leaseDuration, RenewDeadline: renewDeadline, RetryPeriod: retryPeriod,
-			Callbacks: leaderelection.Callbacks{
-				OnStartedLeading: func(ctx context.Context) {
-					cd.mu.Lock()
-					cd.leading, cd.started = true, time.Now()
-					cd.mu.Unlock()
-					<-ctx.Done()
-					cd.mu.Lock()
-					cd.leading = false
-					cd.mu.Unlock()
-				},
-			},
-		})
-		require.NoError(t, err)
-		cd.el = el
+		}
+		require.NoError(t, cfg.Validate())
+		lead := func(ctx context.Context) error {
+			cd.mu.Lock()
+			cd.leading, cd.started = true, time.Now()
+			cd.mu.Unlock()
+			<-ctx.Done()
+			cd.mu.Lock()
+			cd.leading = false
+			cd.mu.Unlock()
+			return nil
+		}
 		rctx, cancel := context.WithCancel(ctx)
 		cd.cancel = cancel
-		go func() { cd.done <- el.Run(rctx) }()
+		go func() { cd.done <- leaderelection.RunWhileLeading(rctx, cfg, lead) }()
 		return cd
 	}
 	a, b := start("candidate-a"), start("candidate-b")
@@ -95,6 +126,7 @@ func TestLeaderElectionFailsOver(t *testing.T) {
 
 	// The leader dies without releasing the lease; the standby takes over once it expires.
 	stopped := time.Now()
+	leader.lock.dead.Store(true)
 	leader.halt(t)
 	framework.Eventually(t, leaseDuration+retryPeriod+2*time.Second, standby.isLeading, "standby takes over")
 	standby.mu.Lock()
