@@ -26,7 +26,7 @@ func NewFlags() *pflag.FlagSet {
 	d := server.DefaultConfig()
 	d.Serving.AddFlags(fs)
 	d.APIClient.AddFlags(fs)
-	fs.Bool("leader-elect", d.LeaderElect, "elect a leader among replicas so that only one runs controllers")
+	d.LeaderElection.AddFlags(fs)
 	config.DefaultProcess().AddFlags(fs, component)
 	return fs
 }
