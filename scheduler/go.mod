@@ -7,7 +7,6 @@ replace github.com/keelson-dev/keelson/proto => ../proto
 replace github.com/keelson-dev/keelson/pkg => ../pkg
 
 require (
-	github.com/google/uuid v1.6.0
 	github.com/keelson-dev/keelson/pkg v0.0.0
 	github.com/keelson-dev/keelson/proto v0.0.0
 	github.com/prometheus/client_golang v1.23.2
@@ -24,6 +23,7 @@ require (
 	github.com/cespare/xxhash/v2 v2.3.0 // indirect
 	github.com/fsnotify/fsnotify v1.9.0 // indirect
 	github.com/go-viper/mapstructure/v2 v2.5.0 // indirect
+	github.com/google/uuid v1.6.0 // indirect
 	github.com/kylelemons/godebug v1.1.0 // indirect
 	github.com/munnerz/goautoneg v0.0.0-20191010083416-a7dc8b61c822 // indirect
 	github.com/pelletier/go-toml/v2 v2.2.4 // indirect

@@ -25,8 +25,8 @@ func NewFlags() *pflag.FlagSet {
 	fs.SetOutput(os.Stderr)
 	d := server.DefaultConfig()
 	d.Serving.AddFlags(fs)
-	fs.StringSlice("apiserver", d.APIServers, "API server endpoints as host:port, comma-separated")
-	fs.Bool("leader-elect", d.LeaderElect, "elect a leader among replicas so that only one runs controllers")
+	d.APIClient.AddFlags(fs)
+	d.LeaderElection.AddFlags(fs)
 	config.DefaultProcess().AddFlags(fs, component)
 	return fs
 }

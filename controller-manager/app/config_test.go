@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -42,11 +43,22 @@ func TestLoadPrecedence(t *testing.T) {
 		},
 		{
 			name: "flag over env",
-			args: []string{"--leader-elect=false", "--apiserver=127.0.0.2:6443,127.0.0.3:6443"},
+			args: []string{"--leader-elect=false", "--apiserver=127.0.0.2:6443,127.0.0.3:6443", "--leader-elect-resource-name=cm-b"},
 			env:  map[string]string{"KEELSON_CONTROLLER_MANAGER_LEADER_ELECT": "true", "KEELSON_CONTROLLER_MANAGER_APISERVER": "127.0.0.9:6443"},
 			want: func(c *Config) {
 				c.Server.LeaderElect = false
 				c.Server.APIServers = []string{"127.0.0.2:6443", "127.0.0.3:6443"}
+				c.Server.ResourceName = "cm-b"
+			},
+		},
+		{
+			name: "election timing from the environment",
+			env: map[string]string{"KEELSON_CONTROLLER_MANAGER_LEADER_ELECT_LEASE_DURATION": "30s",
+				"KEELSON_CONTROLLER_MANAGER_LEADER_ELECT_RENEW_DEADLINE": "20s", "KEELSON_CONTROLLER_MANAGER_LEADER_ELECT_RETRY_PERIOD": "5s",
+				"KEELSON_CONTROLLER_MANAGER_LEADER_ELECT_RESOURCE_NAMESPACE": "ops"},
+			want: func(c *Config) {
+				c.Server.LeaseDuration, c.Server.RenewDeadline, c.Server.RetryPeriod = 30*time.Second, 20*time.Second, 5*time.Second
+				c.Server.ResourceNamespace = "ops"
 			},
 		},
 		{

@@ -11,22 +11,22 @@ import (
 type Config struct {
 	// Serving is where the health and metrics endpoint listens.
 	config.Serving `mapstructure:",squash"`
-	// APIServers are the API server endpoints (host:port) to talk to.
-	APIServers []string `mapstructure:"apiserver"`
-	// LeaderElect asks for leader election so that only one replica runs controllers at a time.
-	LeaderElect bool `mapstructure:"leader-elect"`
+	// APIClient says how to reach the API server (--apiserver).
+	config.APIClient `mapstructure:",squash"`
+	// LeaderElection says whether and how replicas elect the one that runs controllers.
+	config.LeaderElection `mapstructure:",squash"`
 }
 
 // DefaultConfig returns the configuration a controller manager runs with when nothing is set.
 func DefaultConfig() Config {
 	return Config{
-		Serving:     config.Serving{BindAddress: "127.0.0.1", Port: 10257, ShutdownTimeout: 10 * time.Second},
-		APIServers:  []string{"127.0.0.1:6443"},
-		LeaderElect: true,
+		Serving:        config.Serving{BindAddress: "127.0.0.1", Port: 10257, ShutdownTimeout: 10 * time.Second},
+		APIClient:      config.DefaultAPIClient(),
+		LeaderElection: config.DefaultLeaderElection("keelson-controller-manager"),
 	}
 }
 
 // Validate reports every invalid field, naming its flag.
 func (c Config) Validate() error {
-	return errors.Join(c.Serving.Validate(), config.CheckEndpoints("apiserver", c.APIServers))
+	return errors.Join(c.Serving.Validate(), c.APIClient.Validate(), c.LeaderElection.Validate())
 }

@@ -2,26 +2,35 @@
 // starting anything, Run serves until its context ends. The test framework runs it in-process; cmd/ and app/
 // only wire flags, logging and signals around it.
 //
-// Today the controller manager serves its health and metrics endpoint only; it runs no controller
-// yet.
+// With leader election on (the default), replicas compete for the Lease
+// <leader-elect-resource-namespace>/<leader-elect-resource-name>
+// (kube-system/keelson-controller-manager) under the identity <hostname>_<uuid>; only the holder
+// runs controllers. A leader that cannot renew the lease stops and Run returns
+// leaderelection.ErrLeadershipLost, so the process exits non-zero and its supervisor restarts it as
+// a standby, as kube-controller-manager does. It runs no controller yet: the leader holds the lease
+// until it stops.
 package server
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 
 	"go.uber.org/zap"
 
+	"github.com/keelson-dev/keelson/pkg/client"
 	"github.com/keelson-dev/keelson/pkg/healthz"
+	"github.com/keelson-dev/keelson/pkg/leaderelection"
 	"github.com/keelson-dev/keelson/pkg/run"
 )
 
 // Server is one controller manager process.
 type Server struct {
-	cfg    Config
-	lg     *zap.Logger
-	health *run.HTTPEndpoint
+	cfg      Config
+	lg       *zap.Logger
+	health   *run.HTTPEndpoint
+	identity string
 }
 
 // New validates cfg and builds a controller manager. It starts no goroutine and opens no port.
@@ -36,24 +45,67 @@ func New(cfg Config, lg *zap.Logger) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	identity, err := leaderelection.NewIdentity()
+	if err != nil {
+		return nil, err
+	}
 	return &Server{
-		cfg:    cfg,
-		lg:     lg,
-		health: health,
+		cfg:      cfg,
+		lg:       lg,
+		health:   health,
+		identity: identity,
 	}, nil
 }
 
-// Run serves /healthz, /livez, /readyz and /metrics until ctx ends, then stops accepting
-// connections, lets in-flight requests finish within the shutdown timeout and returns. It returns
-// nil after a clean shutdown and must be called at most once.
+// Identity returns the name this controller manager goes by in leader election.
+func (s *Server) Identity() string { return s.identity }
+
+// Run serves /healthz, /livez, /readyz and /metrics and runs the controllers — at once without
+// leader election, else while this replica holds the lease — until ctx ends or leadership is lost.
+// On ctx's end it stops the controllers, gives the lease up so a standby takes over at once, stops
+// the health endpoint within the shutdown timeout and returns nil. It returns
+// leaderelection.ErrLeadershipLost when this replica led and could not renew the lease, and must
+// be called at most once.
 func (s *Server) Run(ctx context.Context) error {
 	s.lg.Info("controller manager starting",
 		zap.String("health", s.cfg.Address()),
 		zap.Strings("apiservers", s.cfg.APIServers),
-		zap.Bool("leaderElect", s.cfg.LeaderElect))
-	err := run.Group(ctx, s.health.Run)
+		zap.Bool("leaderElect", s.cfg.LeaderElect),
+		zap.String("identity", s.identity))
+	c, err := s.cfg.APIClient.NewClient("keelson-controller-manager", s.lg.Named("client"))
+	if err != nil {
+		return err
+	}
+	defer func() { _ = c.Close() }() // closing a client whose calls have all returned cannot fail usefully
+	lead := s.runControllers
+	if s.cfg.LeaderElect {
+		lead = s.elect(c, lead)
+	}
+	err = run.Group(ctx, s.health.Run, lead)
 	s.lg.Info("controller manager stopped", zap.Error(err))
 	return err
+}
+
+// runControllers is the leader-only work: every controller, until ctx ends. There are none yet,
+// so it only holds leadership.
+func (s *Server) runControllers(ctx context.Context) error {
+	s.lg.Info("running controllers", zap.String("identity", s.identity))
+	<-ctx.Done()
+	return nil
+}
+
+// elect returns a function that campaigns for the lease and runs controllers while it holds it.
+// It returns leaderelection.ErrLeadershipLost when the lease could not be renewed.
+func (s *Server) elect(c *client.Client, controllers func(context.Context) error) func(context.Context) error {
+	le := leaderelection.LeaseConfig(s.cfg.LeaderElection, c, s.identity)
+	le.Logger = s.lg.Named("leaderelection")
+	return func(ctx context.Context) error {
+		err := leaderelection.RunWhileLeading(ctx, le, controllers)
+		if errors.Is(err, leaderelection.ErrLeadershipLost) {
+			s.lg.Error("leadership lost: stopping", zap.String("identity", s.identity))
+		}
+		return err
+	}
 }
 
 // Addr returns the address the health endpoint listens on, or nil until Run has opened it.

@@ -3,6 +3,7 @@ package server
 import (
 	"net/http"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 	"go.uber.org/zap/zaptest"
@@ -10,9 +11,12 @@ import (
 	"github.com/keelson-dev/keelson/pkg/healthz/healthztest"
 )
 
+// TestServeHealthThenStop runs a leader-elected controller manager whose apiserver is down: it
+// serves health and metrics meanwhile, and stops promptly.
 func TestServeHealthThenStop(t *testing.T) {
 	cfg := DefaultConfig()
 	cfg.Port = 0
+	cfg.APIServers = []string{healthztest.UnusedEndpoint(t)}
 	srv, err := New(cfg, zaptest.NewLogger(t))
 	require.NoError(t, err)
 	require.Nil(t, srv.Addr(), "New must not listen")
@@ -36,6 +40,8 @@ func TestNewRejectsInvalidConfig(t *testing.T) {
 		{name: "port", mutate: func(c *Config) { c.Port = 70000 }, wantErr: "--port"},
 		{name: "apiserver", mutate: func(c *Config) { c.APIServers = nil }, wantErr: "--apiserver"},
 		{name: "shutdown timeout", mutate: func(c *Config) { c.ShutdownTimeout = 0 }, wantErr: "--shutdown-timeout"},
+		{name: "lease timing", mutate: func(c *Config) { c.RetryPeriod = 10 * time.Second }, wantErr: "must exceed --leader-elect-retry-period"},
+		{name: "lease name", mutate: func(c *Config) { c.ResourceName = "" }, wantErr: "--leader-elect-resource-name"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -45,4 +51,11 @@ func TestNewRejectsInvalidConfig(t *testing.T) {
 			require.ErrorContains(t, err, tt.wantErr)
 		})
 	}
+}
+
+func TestLeaderElectionSettingsIgnoredWhenOff(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.LeaderElect = false
+	cfg.LeaseDuration = 0
+	require.NoError(t, cfg.Validate())
 }

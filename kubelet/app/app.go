@@ -25,7 +25,7 @@ func NewFlags() *pflag.FlagSet {
 	fs.SetOutput(os.Stderr)
 	d := server.DefaultConfig()
 	d.Serving.AddFlags(fs)
-	fs.StringSlice("apiserver", d.APIServers, "API server endpoints as host:port, comma-separated")
+	d.APIClient.AddFlags(fs)
 	fs.String("hostname-override", d.HostnameOverride, "node name to use instead of the host name")
 	config.DefaultProcess().AddFlags(fs, component)
 	return fs

@@ -11,8 +11,8 @@ import (
 type Config struct {
 	// Serving is where the health (healthz) and metrics endpoint listens.
 	config.Serving `mapstructure:",squash"`
-	// APIServers are the API server endpoints (host:port) to talk to.
-	APIServers []string `mapstructure:"apiserver"`
+	// APIClient says how to reach the API server (--apiserver).
+	config.APIClient `mapstructure:",squash"`
 	// HostnameOverride, when set, is the node name instead of the machine's host name.
 	HostnameOverride string `mapstructure:"hostname-override"`
 }
@@ -20,13 +20,13 @@ type Config struct {
 // DefaultConfig returns the configuration a kubelet runs with when nothing is set.
 func DefaultConfig() Config {
 	return Config{
-		Serving:    config.Serving{BindAddress: "127.0.0.1", Port: 10248, ShutdownTimeout: 10 * time.Second},
-		APIServers: []string{"127.0.0.1:6443"},
+		Serving:   config.Serving{BindAddress: "127.0.0.1", Port: 10248, ShutdownTimeout: 10 * time.Second},
+		APIClient: config.DefaultAPIClient(),
 	}
 }
 
 // Validate reports every invalid field, naming its flag.
 func (c Config) Validate() error {
 	_, nameErr := config.NodeName(c.HostnameOverride)
-	return errors.Join(c.Serving.Validate(), config.CheckEndpoints("apiserver", c.APIServers), nameErr)
+	return errors.Join(c.Serving.Validate(), c.APIClient.Validate(), nameErr)
 }

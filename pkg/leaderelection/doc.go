@@ -1,8 +1,10 @@
-// Package leaderelection elects one leader among replicas of a component through a Lease object in
-// the API, as client-go's leaderelection does: candidates try to take or renew the lease every
-// RetryPeriod; a holder that fails to renew within RenewDeadline steps down; a lease not renewed for
-// LeaseDuration (as observed on the candidate's own clock, so clocks need not agree) may be taken.
-// The holder, its renew time and the number of transitions are visible with `kubectl get lease`.
+// Package leaderelection elects one leader among replicas of a component, as client-go's
+// leaderelection does. Candidates try every RetryPeriod to take or renew a lock (a Lease object
+// through the API, or any Lock); a leader that fails to renew within RenewDeadline steps down; a
+// lock not renewed for LeaseDuration, as observed on the candidate's own clock (so clocks need not
+// agree), may be taken. The holder, its renew time and the number of transitions are visible with
+// `kubectl get lease`.
 //
-// Leader-only work runs in OnStartedLeading with a context that ends when leadership does.
+// RunWhileLeading runs leader-only work with a context that ends when leadership does, and gives
+// the lock up when it is told to stop, so that a standby takes over at once.
 package leaderelection

@@ -8,74 +8,63 @@ import (
 	"time"
 
 	"go.uber.org/zap"
-	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/keelson-dev/keelson/pkg/apierrors"
-	"github.com/keelson-dev/keelson/pkg/client"
 	"github.com/keelson-dev/keelson/pkg/clock"
-	coordinationv1 "github.com/keelson-dev/keelson/proto/coordination/v1"
-	metav1 "github.com/keelson-dev/keelson/proto/meta/v1"
 )
 
-// ErrLeadershipLost is what Run returns when the elector led and could not renew in time.
+// ErrLeadershipLost is what RunWhileLeading returns when it led and could not renew in time, or
+// saw another candidate take the lock.
 var ErrLeadershipLost = errors.New("leader election lost")
 
-// Callbacks are called as leadership changes.
-type Callbacks struct {
-	// OnStartedLeading runs in its own goroutine when this candidate becomes leader; ctx ends when
-	// leadership does. Run waits for it to return before it returns.
-	OnStartedLeading func(ctx context.Context)
-	// OnStoppedLeading is called after leading ends.
-	OnStoppedLeading func()
-	// OnNewLeader is called when another identity is seen to hold the lease.
-	OnNewLeader func(identity string)
-}
-
-// Config configures an Elector.
+// Config configures an election.
 type Config struct {
-	// Leases is the lease client of the lease's namespace; Name names the lease.
-	Leases *client.Resource[*coordinationv1.Lease]
-	Name   string
+	// Lock is what the candidates compete for.
+	Lock Lock
 	// Identity names this candidate; it must be unique among candidates.
 	Identity string
-	// LeaseDuration is how long a lease not renewed stays held; RenewDeadline is how long the leader
-	// keeps trying to renew before it steps down; RetryPeriod is the pause between attempts.
-	// LeaseDuration > RenewDeadline > RetryPeriod > 0.
+	// LeaseDuration is how long a lock not renewed stays held; RenewDeadline is how long the
+	// leader keeps trying to renew before it steps down; RetryPeriod is the pause between
+	// attempts. LeaseDuration > RenewDeadline > RetryPeriod > 0.
 	LeaseDuration time.Duration
 	RenewDeadline time.Duration
 	RetryPeriod   time.Duration
-	// ReleaseOnCancel gives the lease up when Run's context ends, so a standby takes over at once.
-	ReleaseOnCancel bool
-	Callbacks       Callbacks
-	Clock           clock.Clock
-	Logger          *zap.Logger
+	// OnNewLeader, when set, is called with the identity of each other candidate seen to take the
+	// lock. It runs on the election's goroutine and must not block.
+	OnNewLeader func(identity string)
+	// Clock defaults to the real one; Logger to none.
+	Clock  clock.Clock
+	Logger *zap.Logger
 }
 
-// Elector takes part in one election.
-type Elector struct {
-	cfg Config
-
-	mu           sync.Mutex
-	observed     *coordinationv1.Lease
-	observedTime time.Time
-	leader       string
-}
-
-// New checks cfg and returns an elector.
-func New(cfg Config) (*Elector, error) {
+// Validate reports what is missing or out of order in c.
+func (c Config) Validate() error {
 	var errs []error
-	if cfg.Leases == nil || cfg.Name == "" || cfg.Identity == "" {
-		errs = append(errs, errors.New("the lease client, lease name and identity are required"))
+	if c.Lock == nil || c.Identity == "" {
+		errs = append(errs, errors.New("a lock and an identity are required"))
 	}
-	if cfg.RetryPeriod <= 0 || cfg.RenewDeadline <= cfg.RetryPeriod || cfg.LeaseDuration <= cfg.RenewDeadline {
+	if c.RetryPeriod <= 0 || c.RenewDeadline <= c.RetryPeriod || c.LeaseDuration <= c.RenewDeadline {
 		errs = append(errs, fmt.Errorf("need LeaseDuration (%s) > RenewDeadline (%s) > RetryPeriod (%s) > 0",
-			cfg.LeaseDuration, cfg.RenewDeadline, cfg.RetryPeriod))
-	}
-	if cfg.Callbacks.OnStartedLeading == nil {
-		errs = append(errs, errors.New("an OnStartedLeading callback is required"))
+			c.LeaseDuration, c.RenewDeadline, c.RetryPeriod))
 	}
 	if err := errors.Join(errs...); err != nil {
-		return nil, fmt.Errorf("leader election: %w", err)
+		return fmt.Errorf("leader election: %w", err)
+	}
+	return nil
+}
+
+// RunWhileLeading competes for cfg.Lock until this candidate holds it, then runs fn with a
+// context that ends when leadership does, renewing the lock meanwhile. When fn returns, when ctx
+// ends or when leadership is lost, it cancels fn's context and waits for fn to return; unless
+// leadership was lost it then gives the lock up, so a standby need not wait for it to expire.
+//
+// It returns nil when ctx ended (whether or not this candidate led), ErrLeadershipLost when the
+// lock could not be renewed within RenewDeadline or another candidate took it, and otherwise what
+// fn returned. fn runs at most once; a candidate that lost leadership must start over (in a
+// daemon: exit, so that its supervisor restarts it as a standby).
+func RunWhileLeading(ctx context.Context, cfg Config, fn func(context.Context) error) error {
+	if err := cfg.Validate(); err != nil {
+		return err
 	}
 	if cfg.Clock == nil {
 		cfg.Clock = clock.RealClock{}
@@ -83,193 +72,181 @@ func New(cfg Config) (*Elector, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = zap.NewNop()
 	}
-	return &Elector{cfg: cfg}, nil
-}
-
-// Leader returns the identity last seen holding the lease.
-func (e *Elector) Leader() string {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	return e.leader
-}
-
-// IsLeader reports whether this candidate held the lease when last checked.
-func (e *Elector) IsLeader() bool { return e.Leader() == e.cfg.Identity }
-
-// Run competes for the lease until it is acquired, then leads until ctx ends or a renewal fails.
-// It returns nil when ctx ends and ErrLeadershipLost when renewing failed; in both cases any
-// OnStartedLeading has returned and OnStoppedLeading has been called if leading began.
-func (e *Elector) Run(ctx context.Context) error {
+	e := &elector{cfg: cfg, lg: cfg.Logger.With(zap.String("lock", cfg.Lock.Describe()), zap.String("identity", cfg.Identity))}
 	if !e.acquire(ctx) {
 		return nil
 	}
+	e.lg.Info("acquired the lock; leading")
+
 	lctx, cancel := context.WithCancel(ctx)
-	var wg sync.WaitGroup
+	var (
+		wg    sync.WaitGroup
+		fnErr error
+	)
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		e.cfg.Callbacks.OnStartedLeading(lctx)
+		defer cancel() // leading ends with fn
+		fnErr = fn(lctx)
 	}()
-	err := e.renew(lctx)
+	lost := e.renew(lctx)
 	cancel()
 	wg.Wait()
-	if e.cfg.ReleaseOnCancel && ctx.Err() != nil {
-		e.release()
+	if lost {
+		e.lg.Warn("lost the lock; stopped leading")
+		return ErrLeadershipLost
 	}
-	if e.cfg.Callbacks.OnStoppedLeading != nil {
-		e.cfg.Callbacks.OnStoppedLeading()
+	e.release()
+	// fn's context ending with ctx is a clean stop, not a failure.
+	if ctx.Err() != nil && (errors.Is(fnErr, context.Canceled) || errors.Is(fnErr, context.DeadlineExceeded)) {
+		return nil
 	}
-	return err
+	return fnErr
 }
 
-// acquire tries every RetryPeriod until it holds the lease (true) or ctx ends (false).
-func (e *Elector) acquire(ctx context.Context) bool {
+// elector is one candidate's view of the election. Only RunWhileLeading's goroutine uses it.
+type elector struct {
+	cfg Config
+	lg  *zap.Logger
+	// observed is the record last read or written (seen says there is one), observedAt when it
+	// last changed, on this candidate's clock.
+	observed   Record
+	observedAt time.Time
+	seen       bool
+}
+
+// acquire tries every RetryPeriod until it holds the lock (true) or ctx ends (false).
+func (e *elector) acquire(ctx context.Context) bool {
 	for {
-		if ok := e.tryAcquireOrRenew(ctx); ok {
-			e.cfg.Logger.Info("acquired lease", zap.String("lease", e.cfg.Name), zap.String("identity", e.cfg.Identity))
+		if e.tryAcquireOrRenew(ctx) {
 			return true
 		}
-		select {
-		case <-ctx.Done():
+		if !e.sleep(ctx) {
 			return false
-		case <-e.cfg.Clock.After(e.cfg.RetryPeriod):
 		}
 	}
 }
 
-// renew renews every RetryPeriod until ctx ends (nil) or no renewal succeeded for RenewDeadline.
-func (e *Elector) renew(ctx context.Context) error {
+// renew renews every RetryPeriod until ctx ends (false) or leadership is lost (true): no renewal
+// succeeded for RenewDeadline, or another candidate holds the lock.
+func (e *elector) renew(ctx context.Context) bool {
 	lastRenew := e.cfg.Clock.Now()
 	for {
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-e.cfg.Clock.After(e.cfg.RetryPeriod):
+		if !e.sleep(ctx) {
+			return false
 		}
 		rctx, cancel := context.WithTimeout(ctx, e.cfg.RenewDeadline)
 		ok := e.tryAcquireOrRenew(rctx)
 		cancel()
-		if ok {
+		switch {
+		case ok:
 			lastRenew = e.cfg.Clock.Now()
-			continue
-		}
-		if ctx.Err() != nil {
-			return nil
-		}
-		if e.cfg.Clock.Since(lastRenew) >= e.cfg.RenewDeadline || e.Leader() != e.cfg.Identity {
-			e.cfg.Logger.Warn("lost lease", zap.String("lease", e.cfg.Name), zap.String("identity", e.cfg.Identity))
-			return ErrLeadershipLost
+		case ctx.Err() != nil:
+			return false
+		case e.observed.HolderIdentity != e.cfg.Identity:
+			e.lg.Warn("another candidate took the lock", zap.String("holder", e.observed.HolderIdentity))
+			return true
+		case e.cfg.Clock.Since(lastRenew) >= e.cfg.RenewDeadline:
+			e.lg.Warn("could not renew the lock within the renew deadline", zap.Duration("renewDeadline", e.cfg.RenewDeadline))
+			return true
 		}
 	}
 }
 
-// tryAcquireOrRenew takes the lease if it is free or expired, or renews it if held by this
-// candidate. A conflicting write by another candidate counts as a failed attempt.
-func (e *Elector) tryAcquireOrRenew(ctx context.Context) bool {
+// sleep waits for RetryPeriod; it reports false when ctx ended first.
+func (e *elector) sleep(ctx context.Context) bool {
+	t := e.cfg.Clock.NewTimer(e.cfg.RetryPeriod)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C():
+		return true
+	}
+}
+
+// tryAcquireOrRenew takes the lock if it is free or expired, or renews it if this candidate holds
+// it. A failed read or a write that lost a race counts as a failed attempt.
+func (e *elector) tryAcquireOrRenew(ctx context.Context) bool {
 	now := e.cfg.Clock.Now()
-	lease, err := e.cfg.Leases.Get(ctx, e.cfg.Name)
+	mine := Record{
+		HolderIdentity: e.cfg.Identity,
+		LeaseDuration:  e.cfg.LeaseDuration,
+		AcquireTime:    now,
+		RenewTime:      now,
+	}
+	current, err := e.cfg.Lock.Get(ctx)
 	switch {
 	case apierrors.IsNotFound(err):
-		lease = &coordinationv1.Lease{
-			Metadata: &metav1.ObjectMeta{Name: e.cfg.Name},
-			Spec:     e.spec(now, now, 0),
-		}
-		created, err := e.cfg.Leases.Create(ctx, lease)
-		if err != nil {
+		if err := e.cfg.Lock.Create(ctx, mine); err != nil {
+			e.lg.Debug("creating the lock failed", zap.Error(err))
 			return false
 		}
-		e.observe(created, now)
+		e.observe(mine, now)
 		return true
 	case err != nil:
-		e.cfg.Logger.Debug("reading lease failed", zap.String("lease", e.cfg.Name), zap.Error(err))
+		e.lg.Debug("reading the lock failed", zap.Error(err))
 		return false
 	}
-	e.observe(lease, now)
-	holder := lease.GetSpec().GetHolderIdentity()
-	e.mu.Lock()
-	expired := e.observedTime.Add(e.leaseDuration(lease)).Before(now)
-	e.mu.Unlock()
-	if holder != "" && holder != e.cfg.Identity && !expired {
+	e.observe(current, now)
+	holder := current.HolderIdentity
+	if holder != "" && holder != e.cfg.Identity && !e.expired(now) {
 		return false
 	}
-	acquired := lease.GetSpec().GetAcquireTime().AsTime()
-	transitions := lease.GetSpec().GetLeaseTransitions()
-	if holder != e.cfg.Identity {
-		acquired = now
-		transitions++
+	if holder == e.cfg.Identity {
+		mine.AcquireTime = current.AcquireTime
+		mine.Transitions = current.Transitions
+	} else {
+		mine.Transitions = current.Transitions + 1
 	}
-	lease.Spec = e.spec(acquired, now, transitions)
-	updated, err := e.cfg.Leases.Update(ctx, lease)
-	if err != nil {
+	if err := e.cfg.Lock.Update(ctx, mine); err != nil {
+		e.lg.Debug("writing the lock failed", zap.Error(err))
 		return false
 	}
-	e.observe(updated, now)
+	e.observe(mine, now)
 	return true
 }
 
-func (e *Elector) spec(acquired, renewed time.Time, transitions int32) *coordinationv1.LeaseSpec {
-	id := e.cfg.Identity
-	secs := int32(e.cfg.LeaseDuration / time.Second)
-	if secs < 1 {
-		secs = 1
-	}
-	return &coordinationv1.LeaseSpec{
-		HolderIdentity:       &id,
-		LeaseDurationSeconds: &secs,
-		AcquireTime:          timestamppb.New(acquired),
-		RenewTime:            timestamppb.New(renewed),
-		LeaseTransitions:     &transitions,
-	}
+// expired reports whether the observed record has gone unrenewed for its lease duration, as
+// measured on this candidate's clock. The lock may store whole seconds only, so a shorter
+// configured duration (tests) is honoured as it is.
+func (e *elector) expired(now time.Time) bool {
+	d := max(e.observed.LeaseDuration, e.cfg.LeaseDuration)
+	return e.observedAt.Add(d).Before(now)
 }
 
-// leaseDuration is how long the lease stays held without renewal: what the holder wrote, or
-// this candidate's own setting when the lease says nothing. The lease stores whole seconds, so a
-// sub-second LeaseDuration (tests) is honoured as configured.
-func (e *Elector) leaseDuration(l *coordinationv1.Lease) time.Duration {
-	if l.GetSpec().LeaseDurationSeconds == nil {
-		return e.cfg.LeaseDuration
-	}
-	return max(time.Duration(l.GetSpec().GetLeaseDurationSeconds())*time.Second, e.cfg.LeaseDuration)
-}
-
-// observe records the lease as seen at now; its observation time moves only when the holder or
-// renew time changed, so expiry is judged on this candidate's clock. OnNewLeader is called, outside
-// the lock, when another identity is seen holding the lease.
-func (e *Elector) observe(l *coordinationv1.Lease, now time.Time) {
-	e.mu.Lock()
+// observe records r as seen at now. Its observation time moves only when the holder or the renew
+// time changed, so that expiry is judged on this candidate's clock. OnNewLeader hears of each
+// other holder.
+func (e *elector) observe(r Record, now time.Time) {
 	old := e.observed
-	changed := old == nil ||
-		old.GetSpec().GetHolderIdentity() != l.GetSpec().GetHolderIdentity() ||
-		!old.GetSpec().GetRenewTime().AsTime().Equal(l.GetSpec().GetRenewTime().AsTime())
-	if changed {
-		e.observedTime = now
+	if !e.seen || old.HolderIdentity != r.HolderIdentity || !old.RenewTime.Equal(r.RenewTime) {
+		e.observedAt = now
 	}
-	e.observed = l
-	holder := l.GetSpec().GetHolderIdentity()
-	newLeader := holder != e.leader && holder != "" && holder != e.cfg.Identity
-	e.leader = holder
-	e.mu.Unlock()
-	if newLeader && e.cfg.Callbacks.OnNewLeader != nil {
-		e.cfg.Callbacks.OnNewLeader(holder)
+	newLeader := r.HolderIdentity != "" && r.HolderIdentity != e.cfg.Identity &&
+		(!e.seen || r.HolderIdentity != old.HolderIdentity)
+	e.observed, e.seen = r, true
+	if newLeader {
+		e.lg.Info("another candidate leads", zap.String("leader", r.HolderIdentity))
+		if e.cfg.OnNewLeader != nil {
+			e.cfg.OnNewLeader(r.HolderIdentity)
+		}
 	}
 }
 
-// release gives the lease up so a standby need not wait for it to expire.
-func (e *Elector) release() {
-	ctx, cancel := context.WithTimeout(context.Background(), e.cfg.RenewDeadline)
-	defer cancel()
-	e.mu.Lock()
-	l := e.observed
-	e.mu.Unlock()
-	if l == nil || l.GetSpec().GetHolderIdentity() != e.cfg.Identity {
+// release gives the lock up if this candidate holds it, within RenewDeadline.
+func (e *elector) release() {
+	if e.observed.HolderIdentity != e.cfg.Identity {
 		return
 	}
-	empty := ""
-	one := int32(1)
-	l.Spec.HolderIdentity = &empty
-	l.Spec.LeaseDurationSeconds = &one
-	l.Spec.RenewTime = timestamppb.New(e.cfg.Clock.Now())
-	if _, err := e.cfg.Leases.Update(ctx, l); err != nil {
-		e.cfg.Logger.Warn("releasing lease failed", zap.String("lease", e.cfg.Name), zap.Error(err))
+	ctx, cancel := context.WithTimeout(context.Background(), e.cfg.RenewDeadline)
+	defer cancel()
+	now := e.cfg.Clock.Now()
+	r := Record{LeaseDuration: time.Second, AcquireTime: now, RenewTime: now, Transitions: e.observed.Transitions}
+	if err := e.cfg.Lock.Update(ctx, r); err != nil {
+		e.lg.Warn("giving the lock up failed", zap.Error(err))
+		return
 	}
+	e.observe(r, now)
+	e.lg.Info("gave the lock up")
 }

@@ -26,7 +26,7 @@ func NewFlags() *pflag.FlagSet {
 	d := server.DefaultConfig()
 	d.Serving.AddFlags(fs)
 	fs.Int("metrics-port", d.MetricsPort, "port to serve /metrics on (0: any free port)")
-	fs.StringSlice("apiserver", d.APIServers, "API server endpoints as host:port, comma-separated")
+	d.APIClient.AddFlags(fs)
 	fs.String("hostname-override", d.HostnameOverride, "node name to use instead of the host name")
 	config.DefaultProcess().AddFlags(fs, component)
 	return fs

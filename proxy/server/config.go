@@ -16,8 +16,8 @@ type Config struct {
 	config.Serving `mapstructure:",squash"`
 	// MetricsPort is the port /metrics is served on; 0 picks a free one.
 	MetricsPort int `mapstructure:"metrics-port"`
-	// APIServers are the API server endpoints (host:port) to talk to.
-	APIServers []string `mapstructure:"apiserver"`
+	// APIClient says how to reach the API server (--apiserver).
+	config.APIClient `mapstructure:",squash"`
 	// HostnameOverride, when set, is the node name instead of the machine's host name.
 	HostnameOverride string `mapstructure:"hostname-override"`
 }
@@ -27,7 +27,7 @@ func DefaultConfig() Config {
 	return Config{
 		Serving:     config.Serving{BindAddress: "127.0.0.1", Port: 10256, ShutdownTimeout: 10 * time.Second},
 		MetricsPort: 10249,
-		APIServers:  []string{"127.0.0.1:6443"},
+		APIClient:   config.DefaultAPIClient(),
 	}
 }
 
@@ -42,7 +42,7 @@ func (c Config) Validate() error {
 		c.Serving.Validate(),
 		config.CheckPort("metrics-port", c.MetricsPort),
 		samePort,
-		config.CheckEndpoints("apiserver", c.APIServers),
+		c.APIClient.Validate(),
 		nameErr,
 	)
 }

@@ -14,10 +14,10 @@ import (
 type Config struct {
 	// Serving is where the health and metrics endpoint listens.
 	config.Serving `mapstructure:",squash"`
-	// APIServers are the API server endpoints (host:port) to talk to.
-	APIServers []string `mapstructure:"apiserver"`
+	// APIClient says how to reach the API server (--apiserver).
+	config.APIClient `mapstructure:",squash"`
 	// LeaderElection says whether and how replicas elect the one that schedules.
-	LeaderElection `mapstructure:",squash"`
+	config.LeaderElection `mapstructure:",squash"`
 	// SchedulerName is the spec.schedulerName of the pods this scheduler places.
 	SchedulerName string `mapstructure:"scheduler-name"`
 	// AlgorithmProvider names the registered algorithm provider to schedule with.
@@ -34,33 +34,12 @@ type Config struct {
 	PodMaxBackoff     time.Duration `mapstructure:"pod-max-backoff"`
 }
 
-// LeaderElection configures the election among scheduler replicas, as kube-scheduler's
-// --leader-elect-* flags do.
-type LeaderElection struct {
-	// LeaderElect asks for leader election so that only one replica schedules at a time.
-	LeaderElect bool `mapstructure:"leader-elect"`
-	// LeaseDuration, RenewDeadline and RetryPeriod time the election; see pkg/leaderelection.
-	LeaseDuration time.Duration `mapstructure:"leader-elect-lease-duration"`
-	RenewDeadline time.Duration `mapstructure:"leader-elect-renew-deadline"`
-	RetryPeriod   time.Duration `mapstructure:"leader-elect-retry-period"`
-	// ResourceNamespace and ResourceName name the Lease.
-	ResourceNamespace string `mapstructure:"leader-elect-resource-namespace"`
-	ResourceName      string `mapstructure:"leader-elect-resource-name"`
-}
-
 // DefaultConfig returns the configuration a scheduler runs with when nothing is set.
 func DefaultConfig() Config {
 	return Config{
-		Serving:    config.Serving{BindAddress: "127.0.0.1", Port: 10259, ShutdownTimeout: 10 * time.Second},
-		APIServers: []string{"127.0.0.1:6443"},
-		LeaderElection: LeaderElection{
-			LeaderElect:       true,
-			LeaseDuration:     15 * time.Second,
-			RenewDeadline:     10 * time.Second,
-			RetryPeriod:       2 * time.Second,
-			ResourceNamespace: "kube-system",
-			ResourceName:      "keelson-scheduler",
-		},
+		Serving:           config.Serving{BindAddress: "127.0.0.1", Port: 10259, ShutdownTimeout: 10 * time.Second},
+		APIClient:         config.DefaultAPIClient(),
+		LeaderElection:    config.DefaultLeaderElection("keelson-scheduler"),
 		SchedulerName:     "default-scheduler",
 		AlgorithmProvider: algorithmprovider.DefaultProvider,
 		BindConcurrency:   256,
@@ -71,7 +50,7 @@ func DefaultConfig() Config {
 
 // Validate reports every invalid field, naming its flag.
 func (c Config) Validate() error {
-	errs := []error{c.Serving.Validate(), config.CheckEndpoints("apiserver", c.APIServers), c.LeaderElection.Validate()}
+	errs := []error{c.Serving.Validate(), c.APIClient.Validate(), c.LeaderElection.Validate()}
 	if c.SchedulerName == "" {
 		errs = append(errs, errors.New("--scheduler-name: must not be empty"))
 	}
@@ -92,27 +71,6 @@ func (c Config) Validate() error {
 		config.CheckPositive("pod-max-backoff", c.PodMaxBackoff))
 	if c.PodMaxBackoff < c.PodInitialBackoff {
 		errs = append(errs, fmt.Errorf("--pod-max-backoff: %s is less than --pod-initial-backoff %s", c.PodMaxBackoff, c.PodInitialBackoff))
-	}
-	return errors.Join(errs...)
-}
-
-// Validate reports every invalid leader election setting, naming its flag. Nothing is checked
-// when election is off.
-func (l LeaderElection) Validate() error {
-	if !l.LeaderElect {
-		return nil
-	}
-	errs := []error{
-		config.CheckPositive("leader-elect-lease-duration", l.LeaseDuration),
-		config.CheckPositive("leader-elect-renew-deadline", l.RenewDeadline),
-		config.CheckPositive("leader-elect-retry-period", l.RetryPeriod),
-	}
-	if l.LeaseDuration <= l.RenewDeadline || l.RenewDeadline <= l.RetryPeriod {
-		errs = append(errs, fmt.Errorf("--leader-elect-lease-duration (%s) must exceed --leader-elect-renew-deadline (%s), which must exceed --leader-elect-retry-period (%s)",
-			l.LeaseDuration, l.RenewDeadline, l.RetryPeriod))
-	}
-	if l.ResourceNamespace == "" || l.ResourceName == "" {
-		errs = append(errs, errors.New("--leader-elect-resource-namespace and --leader-elect-resource-name must not be empty"))
 	}
 	return errors.Join(errs...)
 }

@@ -14,10 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"os"
-	"sync"
 
-	"github.com/google/uuid"
 	"go.uber.org/zap"
 
 	"github.com/keelson-dev/keelson/pkg/client"
@@ -57,16 +54,16 @@ func New(cfg Config, lg *zap.Logger) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	host, err := os.Hostname()
+	identity, err := leaderelection.NewIdentity()
 	if err != nil {
-		return nil, fmt.Errorf("read host name for the leader election identity: %w", err)
+		return nil, err
 	}
 	return &Server{
 		cfg:      cfg,
 		lg:       lg,
 		health:   health,
 		metrics:  m,
-		identity: host + "_" + uuid.NewString(),
+		identity: identity,
 	}, nil
 }
 
@@ -87,7 +84,7 @@ func (s *Server) Run(ctx context.Context) error {
 		zap.Bool("leaderElect", s.cfg.LeaderElect),
 		zap.String("identity", s.identity),
 		zap.String("provider", s.cfg.AlgorithmProvider))
-	c, err := client.New(client.Config{Endpoints: s.cfg.APIServers, UserAgent: "keelson-scheduler", Logger: s.lg.Named("client")})
+	c, err := s.cfg.APIClient.NewClient("keelson-scheduler", s.lg.Named("client"))
 	if err != nil {
 		return err
 	}
@@ -133,44 +130,13 @@ func (s *Server) leading(schedule func(context.Context) error) func(context.Cont
 // returns leaderelection.ErrLeadershipLost when the lease could not be renewed, and schedule's
 // error (after giving the lease up) when scheduling failed.
 func (s *Server) elect(c *client.Client, schedule func(context.Context) error) func(context.Context) error {
+	le := leaderelection.LeaseConfig(s.cfg.LeaderElection, c, s.identity)
+	le.Logger = s.lg.Named("leaderelection")
 	return func(ctx context.Context) error {
-		ectx, cancel := context.WithCancel(ctx)
-		defer cancel()
-		var (
-			mu       sync.Mutex
-			schedErr error
-		)
-		el, err := leaderelection.New(leaderelection.Config{
-			Leases:          c.Leases(s.cfg.ResourceNamespace),
-			Name:            s.cfg.ResourceName,
-			Identity:        s.identity,
-			LeaseDuration:   s.cfg.LeaseDuration,
-			RenewDeadline:   s.cfg.RenewDeadline,
-			RetryPeriod:     s.cfg.RetryPeriod,
-			ReleaseOnCancel: true,
-			Logger:          s.lg.Named("leaderelection"),
-			Callbacks: leaderelection.Callbacks{
-				OnStartedLeading: func(lctx context.Context) {
-					s.lg.Info("started leading; scheduling", zap.String("identity", s.identity))
-					if err := schedule(lctx); err != nil {
-						mu.Lock()
-						schedErr = err
-						mu.Unlock()
-						cancel() // a leader that cannot schedule must let another lead
-					}
-				},
-				OnNewLeader: func(id string) { s.lg.Info("another scheduler leads", zap.String("leader", id)) },
-			},
+		err := leaderelection.RunWhileLeading(ctx, le, func(lctx context.Context) error {
+			s.lg.Info("started leading; scheduling", zap.String("identity", s.identity))
+			return schedule(lctx)
 		})
-		if err != nil {
-			return err
-		}
-		err = el.Run(ectx)
-		mu.Lock()
-		defer mu.Unlock()
-		if schedErr != nil {
-			return schedErr
-		}
 		if errors.Is(err, leaderelection.ErrLeadershipLost) {
 			s.lg.Error("leadership lost: stopping", zap.String("identity", s.identity))
 		}

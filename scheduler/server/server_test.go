@@ -1,7 +1,6 @@
 package server
 
 import (
-	"net"
 	"net/http"
 	"testing"
 	"time"
@@ -12,22 +11,12 @@ import (
 	"github.com/keelson-dev/keelson/pkg/healthz/healthztest"
 )
 
-// unusedEndpoint returns a loopback address nothing listens on.
-func unusedEndpoint(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	addr := l.Addr().String()
-	require.NoError(t, l.Close())
-	return addr
-}
-
 // TestServeHealthThenStop runs a scheduler whose apiserver is down: it serves health and metrics
 // meanwhile, and stops promptly.
 func TestServeHealthThenStop(t *testing.T) {
 	cfg := DefaultConfig()
 	cfg.Port = 0
-	cfg.APIServers = []string{unusedEndpoint(t)}
+	cfg.APIServers = []string{healthztest.UnusedEndpoint(t)}
 	srv, err := New(cfg, zaptest.NewLogger(t))
 	require.NoError(t, err)
 	require.Nil(t, srv.Addr(), "New must not listen")

@@ -2,7 +2,9 @@ package integration
 
 import (
 	"context"
+	"errors"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -12,13 +14,59 @@ import (
 	"github.com/keelson-dev/keelson/test/framework"
 )
 
-// candidate runs one elector and records when it led.
+// mortalLock is a lock whose candidate can die: once killed, every call fails as if the process
+// were gone, so it cannot give the lock up either.
+type mortalLock struct {
+	leaderelection.Lock
+	dead atomic.Bool
+}
+
+var errDead = errors.New("the candidate's process is gone")
+
+func (l *mortalLock) Get(ctx context.Context) (leaderelection.Record, error) {
+	if l.dead.Load() {
+		return leaderelection.Record{}, errDead
+	}
+	return l.Lock.Get(ctx)
+}
+
+func (l *mortalLock) Create(ctx context.Context, r leaderelection.Record) error {
+	if l.dead.Load() {
+		return errDead
+	}
+	return l.Lock.Create(ctx, r)
+}
+
+func (l *mortalLock) Update(ctx context.Context, r leaderelection.Record) error {
+	if l.dead.Load() {
+		return errDead
+	}
+	return l.Lock.Update(ctx, r)
+}
+
+// candidate runs one election and records when it led.
 type candidate struct {
 	id      string
+	lock    *mortalLock
+	cfg     leaderelection.Config
 	run     *framework.Running
 	mu      sync.Mutex
 	leading bool
 	started time.Time
+}
+
+// Run campaigns until ctx ends, recording when the candidate leads.
+func (c *candidate) Run(ctx context.Context) error {
+	return leaderelection.RunWhileLeading(ctx, c.cfg, func(ctx context.Context) error {
+		c.mu.Lock()
+		c.leading, c.started = true, time.Now()
+		c.mu.Unlock()
+		<-ctx.Done()
+		c.mu.Lock()
+		c.leading = false
+		c.mu.Unlock()
+		return nil
+	})
 }
 
 // halt stops the candidate and waits for its Run to return.
@@ -44,24 +92,14 @@ func TestLeaderElectionFailsOver(t *testing.T) {
 	ctx := testContext(t)
 
 	start := func(id string) *candidate {
-		cd := &candidate{id: id}
-		el, err := leaderelection.New(leaderelection.Config{
-			Leases: c.Leases("kube-system"), Name: "test-controller", Identity: id,
+		cd := &candidate{id: id,
+			lock: &mortalLock{Lock: leaderelection.NewLeaseLock(c.Leases("kube-system"), "test-controller")}}
+		cd.cfg = leaderelection.Config{
+			Lock: cd.lock, Identity: id,
 			LeaseDuration: leaseDuration, RenewDeadline: renewDeadline, RetryPeriod: retryPeriod,
-			Callbacks: leaderelection.Callbacks{
-				OnStartedLeading: func(ctx context.Context) {
-					cd.mu.Lock()
-					cd.leading, cd.started = true, time.Now()
-					cd.mu.Unlock()
-					<-ctx.Done()
-					cd.mu.Lock()
-					cd.leading = false
-					cd.mu.Unlock()
-				},
-			},
-		})
-		require.NoError(t, err)
-		cd.run = framework.Start(t, el)
+		}
+		require.NoError(t, cd.cfg.Validate())
+		cd.run = framework.Start(t, cd)
 		return cd
 	}
 	a, b := start("candidate-a"), start("candidate-b")
@@ -91,6 +129,7 @@ func TestLeaderElectionFailsOver(t *testing.T) {
 
 	// The leader dies without releasing the lease; the standby takes over once it expires.
 	stopped := time.Now()
+	leader.lock.dead.Store(true)
 	leader.halt(t)
 	framework.Eventually(t, leaseDuration+retryPeriod+2*time.Second, standby.isLeading, "standby takes over")
 	standby.mu.Lock()

@@ -101,3 +101,18 @@ func RequireHealthy(tb testing.TB, baseURL string) {
 		}
 	}
 }
+
+// UnusedEndpoint returns a loopback host:port nothing listens on, for a component started
+// without an API server: it serves its endpoints while its client retries.
+func UnusedEndpoint(tb testing.TB) string {
+	tb.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		tb.Fatalf("find an unused port: %v", err)
+	}
+	addr := l.Addr().String()
+	if err := l.Close(); err != nil {
+		tb.Fatalf("free port %s: %v", addr, err)
+	}
+	return addr
+}

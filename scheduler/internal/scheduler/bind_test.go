@@ -13,11 +13,11 @@ import (
 
 	"github.com/keelson-dev/keelson/pkg/apierrors"
 	"github.com/keelson-dev/keelson/pkg/clock"
+	"github.com/keelson-dev/keelson/pkg/events"
 	"github.com/keelson-dev/keelson/pkg/informer"
 	corev1 "github.com/keelson-dev/keelson/proto/core/v1"
 
 	"github.com/keelson-dev/keelson/scheduler/internal/cache"
-	"github.com/keelson-dev/keelson/scheduler/internal/events"
 	"github.com/keelson-dev/keelson/scheduler/internal/fixture"
 	"github.com/keelson-dev/keelson/scheduler/internal/metrics"
 	"github.com/keelson-dev/keelson/scheduler/internal/queue"

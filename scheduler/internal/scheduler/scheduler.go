@@ -12,6 +12,7 @@ import (
 
 	"github.com/keelson-dev/keelson/pkg/client"
 	"github.com/keelson-dev/keelson/pkg/clock"
+	"github.com/keelson-dev/keelson/pkg/events"
 	"github.com/keelson-dev/keelson/pkg/informer"
 	"github.com/keelson-dev/keelson/pkg/run"
 	appsv1 "github.com/keelson-dev/keelson/proto/apps/v1"
@@ -21,7 +22,6 @@ import (
 	"github.com/keelson-dev/keelson/scheduler/internal/algorithmprovider"
 	"github.com/keelson-dev/keelson/scheduler/internal/cache"
 	"github.com/keelson-dev/keelson/scheduler/internal/core"
-	"github.com/keelson-dev/keelson/scheduler/internal/events"
 	"github.com/keelson-dev/keelson/scheduler/internal/metrics"
 	"github.com/keelson-dev/keelson/scheduler/internal/nodeinfo"
 	"github.com/keelson-dev/keelson/scheduler/internal/queue"
@@ -136,7 +136,7 @@ func New(cfg Config) (*Scheduler, error) {
 		Depths: cfg.Metrics.SetQueueDepths,
 	})
 	s.recorder = events.New(events.Config{
-		Sink: events.ClientSink{Client: cfg.Client}, Component: cfg.SchedulerName, Host: cfg.Host,
+		Sink: events.ClientSink{Client: cfg.Client}, Component: cfg.SchedulerName, Host: cfg.Host, Scheme: cfg.Client.Scheme(),
 		Clock: cfg.Clock, Logger: cfg.Logger, OnDrop: cfg.Metrics.EventsDropped.Inc,
 	})
 	s.status = newStatusWriter(cfg.Client, s.informers.pods.Lister(), cfg.Clock, cfg.Logger)

@@ -1,0 +1,38 @@
+package framework
+
+import (
+	"testing"
+	"time"
+
+	"go.uber.org/zap"
+	"go.uber.org/zap/zaptest"
+
+	"github.com/keelson-dev/keelson/controller-manager/server"
+)
+
+// ControllerManager is a keelson-controller-manager running in-process.
+type ControllerManager struct {
+	*Running
+	Server *server.Server
+}
+
+// StartControllerManager runs a controller manager against the apiserver endpoints, leader-elected
+// as it is by default, and waits until its health endpoint is up. configure may adjust the
+// configuration first. It logs to the test at info level and stops when the test ends (see Start).
+func StartControllerManager(tb testing.TB, endpoints []string, configure func(*server.Config)) *ControllerManager {
+	tb.Helper()
+	cfg := server.DefaultConfig()
+	cfg.Port = 0
+	cfg.APIServers = endpoints
+	cfg.ShutdownTimeout = 5 * time.Second
+	if configure != nil {
+		configure(&cfg)
+	}
+	srv, err := server.New(cfg, zaptest.NewLogger(tb, zaptest.Level(zap.InfoLevel)).Named("controller-manager"))
+	if err != nil {
+		tb.Fatalf("controller-manager: %v", err)
+	}
+	cm := &ControllerManager{Running: Start(tb, srv), Server: srv}
+	cm.WaitFor(30*time.Second, func() bool { return srv.Addr() != nil }, "controller-manager health endpoint up")
+	return cm
+}
