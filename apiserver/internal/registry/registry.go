@@ -23,9 +23,10 @@ type Config struct {
 	Prefix string
 	// MaxObjectSize bounds an object's stored size in bytes (default 1.5 MiB, etcd's request limit).
 	MaxObjectSize int
-	// Cache configures every resource's watch cache; Resource, Prefix, Store, New and Fields are
-	// filled in per resource.
-	Cache  watchcache.Config
+	// Cache configures every resource's watch cache; Resource, Prefix, Store, New, Fields and Clock
+	// are filled in per resource.
+	Cache watchcache.Config
+	// Clock stamps deletions and times the watch caches (default the real clock).
 	Clock  clock.Clock
 	Logger *zap.Logger
 }
@@ -70,6 +71,7 @@ func New(cfg Config) (*Registry, error) {
 		cc.Store = cfg.Storage
 		cc.New = k.New
 		cc.Fields = st.SelectableFields
+		cc.Clock = cfg.Clock
 		cc.Logger = cfg.Logger.With(zap.String("resource", cc.Resource))
 		status, spec := kindFields(k)
 		r.stores[k.GVR()] = &Store{
