@@ -33,8 +33,9 @@ type Config struct {
 
 // Registry holds a Store per resource.
 type Registry struct {
-	cfg    Config
-	stores map[scheme.GroupVersionResource]*Store
+	cfg       Config
+	stores    map[scheme.GroupVersionResource]*Store
+	lifecycle lifecycle
 }
 
 // New builds a store and a watch cache for every kind in cfg.Scheme. Nothing runs until Run.

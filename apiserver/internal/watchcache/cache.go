@@ -390,7 +390,14 @@ func (c *Cache) Revision() int64 {
 
 // Get returns the cached object at key.
 func (c *Cache) Get(ctx context.Context, key string) (scheme.Object, bool, error) {
-	if err := c.waitFresh(ctx, 0, c.cfg.FreshnessTimeout); err != nil {
+	return c.GetFresh(ctx, key, 0)
+}
+
+// GetFresh returns the cached object at key once the cache reflects revision rev (0: any), so that
+// a caller that knows of a write at rev never reads the state from before it. It fails with Timeout
+// when the cache does not reach rev within the freshness timeout.
+func (c *Cache) GetFresh(ctx context.Context, key string, rev int64) (scheme.Object, bool, error) {
+	if err := c.waitFresh(ctx, rev, c.cfg.FreshnessTimeout); err != nil {
 		return nil, false, err
 	}
 	defer c.mu.RUnlock()
