@@ -3,6 +3,7 @@ package registry
 import (
 	"context"
 	"fmt"
+	"sync"
 
 	"go.uber.org/zap"
 	"google.golang.org/protobuf/reflect/protoreflect"
@@ -36,6 +37,9 @@ type Registry struct {
 	cfg       Config
 	stores    map[scheme.GroupVersionResource]*Store
 	lifecycle lifecycle
+	// draining is closed by Drain.
+	draining chan struct{}
+	drain    sync.Once
 }
 
 // New builds a store and a watch cache for every kind in cfg.Scheme. Nothing runs until Run.
@@ -56,7 +60,7 @@ func New(cfg Config) (*Registry, error) {
 		cfg.Logger = zap.NewNop()
 	}
 	strategies := strategy.NewSet()
-	r := &Registry{cfg: cfg, stores: map[scheme.GroupVersionResource]*Store{}}
+	r := &Registry{cfg: cfg, stores: map[scheme.GroupVersionResource]*Store{}, draining: make(chan struct{})}
 	for _, k := range cfg.Scheme.Kinds() {
 		st := strategies.ForKind(k)
 		if st == nil {
