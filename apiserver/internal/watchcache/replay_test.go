@@ -246,6 +246,7 @@ func startWatch(t *testing.T, tc *testCache, rev int64) <-chan watchResult {
 }
 
 func testCtx(t *testing.T) context.Context {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	t.Cleanup(cancel)
 	return ctx
