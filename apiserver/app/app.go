@@ -24,8 +24,10 @@ func NewFlags() *pflag.FlagSet {
 	fs := pflag.NewFlagSet("keelson-"+component, pflag.ContinueOnError)
 	fs.SetOutput(os.Stderr)
 	d := server.DefaultConfig()
-	fs.String("bind-address", d.BindAddress, "IP address to serve gRPC and HTTP on")
-	fs.Int("port", d.Port, "port to serve gRPC and HTTP on (0: any free port)")
+	d.Serving.AddFlags(fs)
+	// The API, health and metrics share one port.
+	fs.Lookup("bind-address").Usage = "IP address to serve gRPC and HTTP (the API, health and metrics) on"
+	fs.Lookup("port").Usage = "port to serve gRPC and HTTP (the API, health and metrics) on (0: any free port)"
 	fs.StringSlice("etcd-servers", d.EtcdServers, "client URLs of an external etcd cluster, comma-separated; empty runs an embedded etcd")
 	fs.String("etcd-prefix", d.EtcdPrefix, "root of every etcd key Keelson writes")
 	fs.String("data-dir", d.DataDir, "data directory of the embedded etcd")
@@ -38,7 +40,6 @@ func NewFlags() *pflag.FlagSet {
 	fs.Duration("watch-bookmark-interval", d.WatchBookmarkInterval, "how often watchers that asked for bookmarks get one")
 	fs.Int("max-object-bytes", d.MaxObjectBytes, "largest object the server stores, in bytes")
 	fs.Int("etcd-max-writes-in-flight", d.EtcdMaxWritesInFlight, "write transactions open against etcd at once; more wait their turn (0: no bound)")
-	fs.Duration("shutdown-timeout", d.ShutdownTimeout, "how long in-flight requests may take to finish on shutdown")
 	config.DefaultProcess().AddFlags(fs, component)
 	return fs
 }

@@ -3,15 +3,17 @@ package server
 import (
 	"errors"
 	"fmt"
-	"net"
 	"time"
+
+	"github.com/keelson-dev/keelson/pkg/clock"
+	"github.com/keelson-dev/keelson/pkg/config"
 )
 
 // Config is the API server's configuration. The mapstructure tags are the flag names.
 type Config struct {
-	// BindAddress and Port are where gRPC and HTTP are served; port 0 picks a free one.
-	BindAddress string `mapstructure:"bind-address"`
-	Port        int    `mapstructure:"port"`
+	// Serving is where gRPC and HTTP are served (port 0 picks a free one) and how long in-flight
+	// requests may take to finish on shutdown.
+	config.Serving `mapstructure:",squash"`
 	// EtcdServers are the client URLs of an external etcd cluster; empty runs an embedded member.
 	EtcdServers []string `mapstructure:"etcd-servers"`
 	// EtcdPrefix is the root of every key Keelson writes.
@@ -36,15 +38,15 @@ type Config struct {
 	// EtcdMaxWritesInFlight bounds the write transactions open against etcd at once; more wait
 	// (0: no bound).
 	EtcdMaxWritesInFlight int `mapstructure:"etcd-max-writes-in-flight"`
-	// ShutdownTimeout bounds how long in-flight requests may take to finish on shutdown.
-	ShutdownTimeout time.Duration `mapstructure:"shutdown-timeout"`
+	// Clock times the watch caches, the compactor and deletion timestamps; nil is the real clock.
+	// It is untagged because it is no flag: tests set it.
+	Clock clock.Clock
 }
 
 // DefaultConfig returns the defaults: 127.0.0.1:6443 on an embedded etcd in .keelson/etcd.
 func DefaultConfig() Config {
 	return Config{
-		BindAddress:           "127.0.0.1",
-		Port:                  6443,
+		Serving:               config.Serving{BindAddress: "127.0.0.1", Port: 6443, ShutdownTimeout: 10 * time.Second},
 		EtcdPrefix:            "/registry",
 		DataDir:               ".keelson/etcd",
 		EtcdClientPort:        2379,
@@ -55,43 +57,42 @@ func DefaultConfig() Config {
 		WatchBookmarkInterval: 10 * time.Second,
 		MaxObjectBytes:        1500 * 1024,
 		EtcdMaxWritesInFlight: 32,
-		ShutdownTimeout:       10 * time.Second,
 	}
 }
 
-// Validate reports every invalid setting, naming its flag.
+// Validate reports every invalid setting, naming its flag, in the order of the fields: the same
+// configuration always gets the same message.
 func (c Config) Validate() error {
-	var errs []error
-	if net.ParseIP(c.BindAddress) == nil {
-		errs = append(errs, fmt.Errorf("--bind-address %q is not an IP address", c.BindAddress))
-	}
-	for flag, p := range map[string]int{"port": c.Port, "etcd-client-port": c.EtcdClientPort, "etcd-peer-port": c.EtcdPeerPort} {
-		if p < 0 || p > 65535 {
-			errs = append(errs, fmt.Errorf("--%s %d is not a port number", flag, p))
-		}
+	errs := []error{
+		c.Serving.Validate(),
+		config.CheckPort("etcd-client-port", c.EtcdClientPort),
+		config.CheckPort("etcd-peer-port", c.EtcdPeerPort),
 	}
 	if len(c.EtcdServers) == 0 && c.DataDir == "" {
-		errs = append(errs, errors.New("--data-dir is required for the embedded etcd (or set --etcd-servers)"))
+		errs = append(errs, errors.New("--data-dir: required for the embedded etcd (or set --etcd-servers)"))
 	}
 	if c.EtcdPrefix == "" || c.EtcdPrefix[0] != '/' {
-		errs = append(errs, fmt.Errorf("--etcd-prefix %q must start with /", c.EtcdPrefix))
-	}
-	for flag, n := range map[string]int{"watch-cache-size": c.WatchCacheSize, "watch-buffer-size": c.WatchBufferSize, "max-object-bytes": c.MaxObjectBytes} {
-		if n <= 0 {
-			errs = append(errs, fmt.Errorf("--%s must be positive (got %d)", flag, n))
-		}
-	}
-	if c.EtcdMaxWritesInFlight < 0 {
-		errs = append(errs, fmt.Errorf("--etcd-max-writes-in-flight must not be negative (got %d)", c.EtcdMaxWritesInFlight))
+		errs = append(errs, fmt.Errorf("--etcd-prefix: %q must start with /", c.EtcdPrefix))
 	}
 	if c.CompactionInterval < 0 {
-		errs = append(errs, fmt.Errorf("--compaction-interval must not be negative (got %s)", c.CompactionInterval))
+		errs = append(errs, fmt.Errorf("--compaction-interval: %s is negative", c.CompactionInterval))
 	}
-	if c.WatchBookmarkInterval <= 0 {
-		errs = append(errs, fmt.Errorf("--watch-bookmark-interval must be positive (got %s)", c.WatchBookmarkInterval))
-	}
-	if c.ShutdownTimeout <= 0 {
-		errs = append(errs, fmt.Errorf("--shutdown-timeout must be positive (got %s)", c.ShutdownTimeout))
+	errs = append(errs,
+		checkCount("watch-cache-size", c.WatchCacheSize),
+		checkCount("watch-buffer-size", c.WatchBufferSize),
+		config.CheckPositive("watch-bookmark-interval", c.WatchBookmarkInterval),
+		checkCount("max-object-bytes", c.MaxObjectBytes),
+	)
+	if c.EtcdMaxWritesInFlight < 0 {
+		errs = append(errs, fmt.Errorf("--etcd-max-writes-in-flight: %d is negative", c.EtcdMaxWritesInFlight))
 	}
 	return errors.Join(errs...)
+}
+
+// checkCount reports whether n, a size or count, is positive. The error names flag.
+func checkCount(flag string, n int) error {
+	if n <= 0 {
+		return fmt.Errorf("--%s: %d is not a positive number", flag, n)
+	}
+	return nil
 }

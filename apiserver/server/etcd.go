@@ -2,53 +2,63 @@ package server
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"net"
-	"net/http"
-	"net/url"
-	"strconv"
 	"time"
 
-	"github.com/soheilhy/cmux"
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"go.etcd.io/etcd/server/v3/embed"
+	"go.etcd.io/etcd/server/v3/etcdserver/api/v3client"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
+
+	"github.com/keelson-dev/keelson/apiserver/internal/embedetcd"
+	"github.com/keelson-dev/keelson/apiserver/internal/storage"
 )
 
-// embeddedEtcdStartTimeout bounds how long the embedded member may take to become ready.
-const embeddedEtcdStartTimeout = time.Minute
+// etcdBackend is the server's way to etcd: a client, and the embedded member when there is one.
+type etcdBackend struct {
+	client *clientv3.Client
+	member *embed.Etcd // nil for an external cluster
+	opts   storage.Options
+}
 
-// startEmbeddedEtcd starts a single-member etcd on loopback and returns it with its client URL.
-// The caller closes it.
-func startEmbeddedEtcd(cfg Config, lg *zap.Logger) (*embed.Etcd, string, error) {
-	ec := embed.NewConfig()
-	ec.Name = "keelson"
-	ec.Dir = cfg.DataDir
-	client := url.URL{Scheme: "http", Host: "127.0.0.1:" + strconv.Itoa(cfg.EtcdClientPort)}
-	peer := url.URL{Scheme: "http", Host: "127.0.0.1:" + strconv.Itoa(cfg.EtcdPeerPort)}
-	ec.ListenClientUrls, ec.AdvertiseClientUrls = []url.URL{client}, []url.URL{client}
-	ec.ListenPeerUrls, ec.AdvertisePeerUrls = []url.URL{peer}, []url.URL{peer}
-	ec.InitialCluster = ec.InitialClusterFromName(ec.Name)
-	ec.UnsafeNoFsync = cfg.EtcdUnsafeNoFsync
-	// Room for the largest object plus its envelope.
-	ec.MaxRequestBytes = uint(cfg.MaxObjectBytes + 64*1024)
-	ec.ZapLoggerBuilder = embed.NewZapLoggerBuilder(lg.Named("etcd").WithOptions(
-		zap.IncreaseLevel(zapcore.ErrorLevel),
-		zap.WrapCore(func(c zapcore.Core) zapcore.Core { return closingNoise{c} }),
-	))
-	e, err := embed.StartEtcd(ec)
+// connectEtcd starts the embedded member, when cfg names no external cluster, or connects to the
+// external one. The caller closes the result.
+func connectEtcd(ctx context.Context, cfg Config, lg *zap.Logger) (*etcdBackend, error) {
+	opts := storage.Options{MaxValue: cfg.MaxObjectBytes, MaxWritesInFlight: cfg.EtcdMaxWritesInFlight}
+	if len(cfg.EtcdServers) > 0 {
+		cli, err := newEtcdClient(ctx, cfg.EtcdServers, lg)
+		if err != nil {
+			return nil, err
+		}
+		return &etcdBackend{client: cli, opts: opts}, nil
+	}
+	e, err := embedetcd.Start(embedetcd.Config{
+		Dir:           cfg.DataDir,
+		ClientPort:    cfg.EtcdClientPort,
+		PeerPort:      cfg.EtcdPeerPort,
+		UnsafeNoFsync: cfg.EtcdUnsafeNoFsync,
+		// Room for the largest object plus its envelope.
+		MaxRequestBytes: uint(cfg.MaxObjectBytes + 64*1024),
+		Logger:          lg,
+	})
 	if err != nil {
-		return nil, "", fmt.Errorf("start embedded etcd in %s: %w", cfg.DataDir, err)
+		return nil, err
 	}
-	select {
-	case <-e.Server.ReadyNotify():
-	case <-time.After(embeddedEtcdStartTimeout):
-		e.Close()
-		return nil, "", fmt.Errorf("embedded etcd in %s not ready after %s", cfg.DataDir, embeddedEtcdStartTimeout)
+	// The embedded member is served in-process: calls go straight to its KV server, and watches
+	// read its store, with no gRPC or loopback connection between the two. Its client URL stays
+	// open for etcdctl.
+	opts.Local = e.Server.Watchable()
+	lg.Info("embedded etcd started", zap.String("dataDir", cfg.DataDir), zap.String("url", embedetcd.ClientURL(e)))
+	return &etcdBackend{client: v3client.New(e.Server), member: e, opts: opts}, nil
+}
+
+// Close closes the client, then stops the embedded member.
+func (b *etcdBackend) Close() {
+	_ = b.client.Close()
+	if b.member != nil {
+		b.member.Close()
 	}
-	return e, "http://" + e.Clients[0].Addr().String(), nil
 }
 
 // newEtcdClient connects to endpoints and checks that etcd answers.
@@ -71,35 +81,4 @@ func newEtcdClient(ctx context.Context, endpoints []string, lg *zap.Logger) (*cl
 		return nil, fmt.Errorf("etcd %v does not answer: %w", endpoints, err)
 	}
 	return cli, nil
-}
-
-// closingNoise drops the errors etcd logs when its own listeners close as it shuts down ("setting
-// up serving from embedded etcd failed" with a closed-listener or closed-server error): every
-// clean stop printed four of them.
-type closingNoise struct{ zapcore.Core }
-
-func (c closingNoise) With(fields []zapcore.Field) zapcore.Core {
-	return closingNoise{c.Core.With(fields)}
-}
-
-func (c closingNoise) Check(e zapcore.Entry, ce *zapcore.CheckedEntry) *zapcore.CheckedEntry {
-	if c.Enabled(e.Level) {
-		return ce.AddCore(e, c)
-	}
-	return ce
-}
-
-func (c closingNoise) Write(e zapcore.Entry, fields []zapcore.Field) error {
-	if e.Message == "setting up serving from embedded etcd failed." {
-		for _, f := range fields {
-			if err, ok := f.Interface.(error); ok && isClosed(err) {
-				return nil
-			}
-		}
-	}
-	return c.Core.Write(e, fields)
-}
-
-func isClosed(err error) bool {
-	return errors.Is(err, net.ErrClosed) || errors.Is(err, http.ErrServerClosed) || errors.Is(err, cmux.ErrServerClosed)
 }

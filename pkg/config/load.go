@@ -31,8 +31,8 @@ func EnvVar(component, flag string) string {
 
 // Load parses args into fs, layers the environment and the --config file under the flags that
 // were set, and decodes the result into out, which must be a pointer to a struct whose
-// `mapstructure` tags name exactly the flags of fs. Durations are written like "10s"; string
-// slices as YAML lists or comma-separated strings.
+// `mapstructure` tags name exactly the flags of fs (untagged fields are left alone). Durations are
+// written like "10s"; string slices as YAML lists or comma-separated strings.
 //
 // Load fails, naming the culprit, on a bad argument, an unreadable file, a file key that is no
 // flag, a value that does not fit its field, or a mismatch between the flags and out. It returns
@@ -105,6 +105,8 @@ func decode(component string, v *viper.Viper, out any) error {
 		dc.WeaklyTypedInput = true // environment values arrive as strings
 		dc.ErrorUnused = true      // a flag with no field
 		dc.ErrorUnset = true       // a field with no flag
+		// A field without a tag (a clock that tests inject, say) is not configuration.
+		dc.IgnoreUntaggedFields = true
 	})
 	if err != nil {
 		return fmt.Errorf("decode %s configuration: %w", component, err)

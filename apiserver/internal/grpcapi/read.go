@@ -92,7 +92,7 @@ func (s *Service) Watch(req *resourcev1.WatchRequest, stream resourcev1.Resource
 		select {
 		case <-ctx.Done():
 			return nil
-		case <-s.draining:
+		case <-s.registry.Draining():
 			return apierrors.NewServiceUnavailable("the apiserver is shutting down")
 		case e, ok := <-w.Events():
 			if !ok {

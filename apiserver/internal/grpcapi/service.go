@@ -1,8 +1,6 @@
 package grpcapi
 
 import (
-	"sync"
-
 	"go.uber.org/zap"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/anypb"
@@ -18,18 +16,12 @@ type Service struct {
 	resourcev1.UnimplementedResourceServiceServer
 	registry *registry.Registry
 	lg       *zap.Logger
-	// draining is closed when the server shuts down, ending every watch stream.
-	draining chan struct{}
-	drain    sync.Once
 }
 
 // New returns the service.
 func New(r *registry.Registry, lg *zap.Logger) *Service {
-	return &Service{registry: r, lg: lg, draining: make(chan struct{})}
+	return &Service{registry: r, lg: lg}
 }
-
-// Drain ends every watch stream, so clients resume against another replica, and refuses new ones.
-func (s *Service) Drain() { s.drain.Do(func() { close(s.draining) }) }
 
 // store returns the registry store a request names.
 func (s *Service) store(gvr *resourcev1.GroupVersionResource) (*registry.Store, error) {

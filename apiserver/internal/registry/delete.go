@@ -72,7 +72,7 @@ func (s *Store) Delete(ctx context.Context, namespace, name string, opts DeleteO
 			if opts.DryRun {
 				return cur, true, nil
 			}
-			_, latest, err := s.storage.Delete(ctx, key, kv.ModRevision)
+			rev, latest, err := s.storage.Delete(ctx, key, kv.ModRevision)
 			if errors.Is(err, storage.ErrConflict) {
 				kv = latest
 				continue
@@ -80,6 +80,7 @@ func (s *Store) Delete(ctx context.Context, namespace, name string, opts DeleteO
 			if err != nil {
 				return nil, false, s.storageErr(name, err)
 			}
+			s.namespaceDeleted(rev)
 			return cur, true, nil
 		}
 		if next == nil || opts.DryRun {
@@ -96,6 +97,7 @@ func (s *Store) Delete(ctx context.Context, namespace, name string, opts DeleteO
 		if err != nil {
 			return nil, false, s.storageErr(name, err)
 		}
+		s.namespaceDeleted(res.ModRevision)
 		return res.Object, false, nil
 	}
 }

@@ -2,6 +2,7 @@ package registry
 
 import (
 	"context"
+	"sync/atomic"
 
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
@@ -42,8 +43,37 @@ func (r *Registry) EnsureSystemNamespaces(ctx context.Context) error {
 	return nil
 }
 
+// lifecycle is what namespace admission remembers between requests: the newest revision at which
+// this server marked a namespace for deletion or removed one. Admission reads namespaces from the
+// watch cache, which trails etcd by a moment; without this, a create that follows an acknowledged
+// namespace delete could be judged on the namespace as it was before the delete and be let into a
+// terminating namespace. Deletions through other replicas are seen as soon as this replica's cache
+// has them, as with Kubernetes' admission informers.
+type lifecycle struct {
+	deletedAt atomic.Int64
+}
+
+// noteDeletion records that a namespace was marked for deletion, or removed, at revision rev.
+func (l *lifecycle) noteDeletion(rev int64) {
+	for {
+		cur := l.deletedAt.Load()
+		if rev <= cur || l.deletedAt.CompareAndSwap(cur, rev) {
+			return
+		}
+	}
+}
+
+// namespaceDeleted records, when s serves namespaces, that one was marked for deletion or removed
+// at revision rev, so admission waits for the watch cache to see it.
+func (s *Store) namespaceDeleted(rev int64) {
+	if s.kind.GVR() == namespacesGVR {
+		s.registry.lifecycle.noteDeletion(rev)
+	}
+}
+
 // admitNamespace enforces namespace lifecycle on a write of a namespaced object: the namespace must
-// exist and, for creates, must not be terminating.
+// exist and, for creates, must not be terminating. It judges the namespace from a watch cache that
+// reflects at least every namespace deletion this server has acknowledged.
 func (s *Store) admitNamespace(ctx context.Context, namespace, name string, creating bool) error {
 	if !s.kind.Namespaced {
 		return nil
@@ -53,7 +83,7 @@ func (s *Store) admitNamespace(ctx context.Context, namespace, name string, crea
 		return err
 	}
 	key := nss.key("", namespace)
-	obj, ok, err := nss.cache.Get(ctx, key)
+	obj, ok, err := nss.cache.GetFresh(ctx, key, s.registry.lifecycle.deletedAt.Load())
 	if err != nil {
 		return err
 	}

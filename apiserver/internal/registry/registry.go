@@ -3,6 +3,7 @@ package registry
 import (
 	"context"
 	"fmt"
+	"sync"
 
 	"go.uber.org/zap"
 	"google.golang.org/protobuf/reflect/protoreflect"
@@ -23,17 +24,22 @@ type Config struct {
 	Prefix string
 	// MaxObjectSize bounds an object's stored size in bytes (default 1.5 MiB, etcd's request limit).
 	MaxObjectSize int
-	// Cache configures every resource's watch cache; Resource, Prefix, Store, New and Fields are
-	// filled in per resource.
-	Cache  watchcache.Config
+	// Cache configures every resource's watch cache; Resource, Prefix, Store, New, Fields and Clock
+	// are filled in per resource.
+	Cache watchcache.Config
+	// Clock stamps deletions and times the watch caches (default the real clock).
 	Clock  clock.Clock
 	Logger *zap.Logger
 }
 
 // Registry holds a Store per resource.
 type Registry struct {
-	cfg    Config
-	stores map[scheme.GroupVersionResource]*Store
+	cfg       Config
+	stores    map[scheme.GroupVersionResource]*Store
+	lifecycle lifecycle
+	// draining is closed by Drain.
+	draining chan struct{}
+	drain    sync.Once
 }
 
 // New builds a store and a watch cache for every kind in cfg.Scheme. Nothing runs until Run.
@@ -54,7 +60,7 @@ func New(cfg Config) (*Registry, error) {
 		cfg.Logger = zap.NewNop()
 	}
 	strategies := strategy.NewSet()
-	r := &Registry{cfg: cfg, stores: map[scheme.GroupVersionResource]*Store{}}
+	r := &Registry{cfg: cfg, stores: map[scheme.GroupVersionResource]*Store{}, draining: make(chan struct{})}
 	for _, k := range cfg.Scheme.Kinds() {
 		st := strategies.ForKind(k)
 		if st == nil {
@@ -70,6 +76,7 @@ func New(cfg Config) (*Registry, error) {
 		cc.Store = cfg.Storage
 		cc.New = k.New
 		cc.Fields = st.SelectableFields
+		cc.Clock = cfg.Clock
 		cc.Logger = cfg.Logger.With(zap.String("resource", cc.Resource))
 		status, spec := kindFields(k)
 		r.stores[k.GVR()] = &Store{

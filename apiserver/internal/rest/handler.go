@@ -13,11 +13,9 @@ import (
 
 // Handler serves the Kubernetes REST paths under /api and /apis. It is safe for concurrent use.
 type Handler struct {
-	reg    *registry.Registry
-	scheme *scheme.Scheme
-	lg     *zap.Logger
-	// draining is closed when the server shuts down; open watches then end.
-	draining <-chan struct{}
+	reg      *registry.Registry
+	scheme   *scheme.Scheme
+	lg       *zap.Logger
 	managers fieldManagers
 	// kubelets reaches the kubelets that pods/log is proxied to.
 	kubelets *http.Client
@@ -26,9 +24,9 @@ type Handler struct {
 	aggregatedCore, aggregatedNamed []byte
 }
 
-// New returns a handler serving reg. Watches end when draining is closed.
-func New(reg *registry.Registry, draining <-chan struct{}, lg *zap.Logger) *Handler {
-	return &Handler{reg: reg, scheme: reg.Scheme(), lg: lg, draining: draining, kubelets: newKubeletClient()}
+// New returns a handler serving reg. Watches and followed logs end when reg drains.
+func New(reg *registry.Registry, lg *zap.Logger) *Handler {
+	return &Handler{reg: reg, scheme: reg.Scheme(), lg: lg, kubelets: newKubeletClient()}
 }
 
 // Install mounts the handler's paths on mux: /api, /apis and /openapi/v3.

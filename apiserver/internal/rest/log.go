@@ -108,7 +108,7 @@ func (h *Handler) streamLog(w http.ResponseWriter, r *http.Request, node string,
 	go func() {
 		defer wg.Done()
 		select {
-		case <-h.draining:
+		case <-h.reg.Draining():
 			cancel()
 		case <-ctx.Done():
 		}

@@ -82,7 +82,7 @@ func (h *Handler) watch(w http.ResponseWriter, r *http.Request, req *request) {
 		select {
 		case <-ctx.Done():
 			return
-		case <-h.draining:
+		case <-h.reg.Draining():
 			return
 		case e, ok := <-wt.Events():
 			if !ok {

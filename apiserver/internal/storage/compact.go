@@ -8,6 +8,8 @@ import (
 
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"go.uber.org/zap"
+
+	"github.com/keelson-dev/keelson/pkg/clock"
 )
 
 // compactKey coordinates compaction between apiservers sharing one etcd: each interval, only the
@@ -22,21 +24,22 @@ func (s *Store) Compact(ctx context.Context, rev int64) error {
 	return nil
 }
 
-// RunCompactor compacts etcd every interval to the revision seen one interval earlier, so that a
-// watcher always has at least one interval of history to resume from. It returns nil when ctx ends.
-// Several replicas may run it: a write guarded on the version of compactKey elects one per interval.
-func (s *Store) RunCompactor(ctx context.Context, interval time.Duration, lg *zap.Logger) error {
+// RunCompactor compacts etcd every interval of clk to the revision seen one interval earlier, so
+// that a watcher always has at least one interval of history to resume from. It returns nil when
+// ctx ends. Several replicas may run it: a write guarded on the version of compactKey elects one per
+// interval.
+func (s *Store) RunCompactor(ctx context.Context, clk clock.Clock, interval time.Duration, lg *zap.Logger) error {
 	if interval <= 0 {
 		return nil
 	}
-	t := time.NewTicker(interval)
+	t := clk.NewTicker(interval)
 	defer t.Stop()
 	var prevRev, version int64
 	for {
 		select {
 		case <-ctx.Done():
 			return nil
-		case <-t.C:
+		case <-t.C():
 		}
 		resp, err := s.client.Txn(ctx).
 			If(clientv3.Compare(clientv3.Version(compactKey), "=", version)).

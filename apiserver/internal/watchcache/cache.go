@@ -14,6 +14,7 @@ import (
 
 	"github.com/keelson-dev/keelson/apiserver/internal/storage"
 	"github.com/keelson-dev/keelson/pkg/apierrors"
+	"github.com/keelson-dev/keelson/pkg/clock"
 	"github.com/keelson-dev/keelson/pkg/scheme"
 	"github.com/keelson-dev/keelson/pkg/wire"
 )
@@ -46,7 +47,10 @@ type Config struct {
 	// events in bursts (a batch per 100ms while a watch catches up), so a healthy watcher may briefly
 	// hold more than its buffer; a stalled one costs the others at most this much, once.
 	DispatchBudget time.Duration
-	Logger         *zap.Logger
+	// Clock times bookmarks, freshness waits, the dispatch budget and restarts (default the real
+	// clock).
+	Clock  clock.Clock
+	Logger *zap.Logger
 }
 
 func (c *Config) setDefaults() {
@@ -67,6 +71,9 @@ func (c *Config) setDefaults() {
 	}
 	if c.DispatchBudget <= 0 {
 		c.DispatchBudget = 100 * time.Millisecond
+	}
+	if c.Clock == nil {
+		c.Clock = clock.RealClock{}
 	}
 	if c.Logger == nil {
 		c.Logger = zap.NewNop()
@@ -129,7 +136,7 @@ func (c *Cache) Run(ctx context.Context) error {
 		select {
 		case <-ctx.Done():
 			return nil
-		case <-time.After(backoff):
+		case <-c.cfg.Clock.After(backoff):
 		}
 		backoff = min(2*backoff, 5*time.Second)
 	}
@@ -185,22 +192,22 @@ func (c *Cache) runOnce(ctx context.Context) error {
 	defer cancel()
 	w := st.Watch(wctx, c.cfg.Prefix, start+1)
 
-	bookmarks := time.NewTicker(c.cfg.BookmarkInterval)
+	bookmarks := c.cfg.Clock.NewTicker(c.cfg.BookmarkInterval)
 	defer bookmarks.Stop()
 	// Until the replay reaches cur, ask etcd for progress so a quiet resource becomes ready too.
-	catchUp := time.NewTicker(50 * time.Millisecond)
+	catchUp := c.cfg.Clock.NewTicker(50 * time.Millisecond)
 	defer catchUp.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
-		case <-catchUp.C:
+		case <-catchUp.C():
 			if c.isReady() {
 				catchUp.Stop()
 				continue
 			}
 			w.RequestProgress()
-		case <-bookmarks.C:
+		case <-bookmarks.C():
 			w.RequestProgress()
 			c.sendBookmarks()
 		case <-c.wantProgress:
@@ -234,7 +241,7 @@ func (c *Cache) attrsOf(obj scheme.Object) attrs {
 func (c *Cache) apply(resp storage.WatchBatch, readyAt int64) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	budget := newBudget(c.cfg.DispatchBudget)
+	budget := newBudget(c.cfg.Clock, c.cfg.DispatchBudget)
 	defer budget.stop()
 	for _, ev := range resp.Events {
 		key := string(ev.Kv.Key)
@@ -334,11 +341,11 @@ func (c *Cache) waitFresh(ctx context.Context, rev int64, timeout time.Duration)
 		return nil
 	}
 	c.mu.RUnlock()
-	deadline := time.NewTimer(timeout)
+	deadline := c.cfg.Clock.NewTimer(timeout)
 	defer deadline.Stop()
 	// A request for progress can be lost (etcd answers only once the watch has caught up), so
 	// ask again every so often while waiting.
-	nudge := time.NewTicker(100 * time.Millisecond)
+	nudge := c.cfg.Clock.NewTicker(100 * time.Millisecond)
 	defer nudge.Stop()
 	for {
 		c.mu.RLock()
@@ -354,8 +361,8 @@ func (c *Cache) waitFresh(ctx context.Context, rev int64, timeout time.Duration)
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
-		case <-nudge.C:
-		case <-deadline.C:
+		case <-nudge.C():
+		case <-deadline.C():
 			if rev > 0 {
 				return apierrors.NewTimeout(fmt.Sprintf("Too large resource version: %d, current: %d", rev, c.Revision()), 1)
 			}
@@ -383,7 +390,14 @@ func (c *Cache) Revision() int64 {
 
 // Get returns the cached object at key.
 func (c *Cache) Get(ctx context.Context, key string) (scheme.Object, bool, error) {
-	if err := c.waitFresh(ctx, 0, c.cfg.FreshnessTimeout); err != nil {
+	return c.GetFresh(ctx, key, 0)
+}
+
+// GetFresh returns the cached object at key once the cache reflects revision rev (0: any), so that
+// a caller that knows of a write at rev never reads the state from before it. It fails with Timeout
+// when the cache does not reach rev within the freshness timeout.
+func (c *Cache) GetFresh(ctx context.Context, key string, rev int64) (scheme.Object, bool, error) {
+	if err := c.waitFresh(ctx, rev, c.cfg.FreshnessTimeout); err != nil {
 		return nil, false, err
 	}
 	defer c.mu.RUnlock()

@@ -5,6 +5,8 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/keelson-dev/keelson/pkg/clock"
 )
 
 // labelIs selects objects whose "app" label is the given value.
@@ -61,7 +63,7 @@ func TestRingKeepsTheNewestEvents(t *testing.T) {
 func TestSlowWatcherIsCutOffNotWaitedFor(t *testing.T) {
 	c := New(Config{Capacity: 10})
 	w := newWatcher(c, WatchOptions{Predicate: Everything{}}, 2)
-	b := newBudget(20 * time.Millisecond)
+	b := newBudget(clock.RealClock{}, 20*time.Millisecond)
 	defer b.stop()
 	require.True(t, w.offer(&Event{Type: Added, Key: "a", Rev: 1}, b))
 	require.True(t, w.offer(&Event{Type: Added, Key: "b", Rev: 2}, b))
@@ -81,7 +83,7 @@ func TestSlowWatcherIsCutOffNotWaitedFor(t *testing.T) {
 func TestBudgetLetsAHealthyWatcherCatchUp(t *testing.T) {
 	c := New(Config{Capacity: 10})
 	w := newWatcher(c, WatchOptions{Predicate: Everything{}}, 1)
-	b := newBudget(time.Second)
+	b := newBudget(clock.RealClock{}, time.Second)
 	defer b.stop()
 	require.True(t, w.offer(&Event{Type: Added, Key: "a", Rev: 1}, b))
 	drained := make(chan []string)

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/keelson-dev/keelson/pkg/clock"
 )
 
 // ErrTooSlow ends a watcher that fell further behind than its buffer allows.
@@ -83,31 +85,31 @@ func (w *Watcher) offer(e *Event, b *budget) bool {
 
 // budget is the time one dispatch may spend, in total, waiting for full watcher buffers.
 type budget struct {
+	clock clock.Clock
 	left  time.Duration
-	timer *time.Timer
+	timer clock.Timer
 }
 
-func newBudget(d time.Duration) *budget { return &budget{left: d} }
+func newBudget(clk clock.Clock, d time.Duration) *budget { return &budget{clock: clk, left: d} }
 
 // wait tries to send e on ch until the budget runs out, and reports whether it did.
 func (b *budget) wait(ch chan<- *Event, e *Event) bool {
 	if b.left <= 0 {
 		return false
 	}
-	start := time.Now()
+	start := b.clock.Now()
 	if b.timer == nil {
-		b.timer = time.NewTimer(b.left)
+		b.timer = b.clock.NewTimer(b.left)
 	} else {
 		b.timer.Reset(b.left)
 	}
-	defer func() { b.left -= time.Since(start) }()
+	defer func() { b.left -= b.clock.Since(start) }()
 	select {
 	case ch <- e:
-		if !b.timer.Stop() {
-			<-b.timer.C
-		}
+		// Stop discards a fire time not yet received, so a Reset starts afresh.
+		b.timer.Stop()
 		return true
-	case <-b.timer.C:
+	case <-b.timer.C():
 		return false
 	}
 }

@@ -1,0 +1,59 @@
+package server
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+// TestValidateReportsEveryErrorInFieldOrder checks that Validate names every bad flag, one line
+// each, in the order of the fields, and says the same thing every time.
+func TestValidateReportsEveryErrorInFieldOrder(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.BindAddress = "nowhere"
+	cfg.Port = 70000
+	cfg.ShutdownTimeout = 0
+	cfg.EtcdClientPort = -1
+	cfg.EtcdPeerPort = 65536
+	cfg.DataDir = ""
+	cfg.EtcdPrefix = "registry"
+	cfg.CompactionInterval = -time.Second
+	cfg.WatchCacheSize = 0
+	cfg.WatchBufferSize = -1
+	cfg.WatchBookmarkInterval = 0
+	cfg.MaxObjectBytes = 0
+	cfg.EtcdMaxWritesInFlight = -1
+	want := []string{
+		`--bind-address: "nowhere" is not an IP address`,
+		"--port: port 70000 out of range 0-65535",
+		"--shutdown-timeout: 0s is not a positive duration",
+		"--etcd-client-port: port -1 out of range 0-65535",
+		"--etcd-peer-port: port 65536 out of range 0-65535",
+		"--data-dir: required for the embedded etcd (or set --etcd-servers)",
+		`--etcd-prefix: "registry" must start with /`,
+		"--compaction-interval: -1s is negative",
+		"--watch-cache-size: 0 is not a positive number",
+		"--watch-buffer-size: -1 is not a positive number",
+		"--watch-bookmark-interval: 0s is not a positive duration",
+		"--max-object-bytes: 0 is not a positive number",
+		"--etcd-max-writes-in-flight: -1 is negative",
+	}
+	// Maps iterate in a random order: one run could pass by chance.
+	for range 20 {
+		err := cfg.Validate()
+		require.Error(t, err)
+		require.Equal(t, want, strings.Split(err.Error(), "\n"))
+	}
+}
+
+func TestValidateAcceptsTheDefaults(t *testing.T) {
+	require.NoError(t, DefaultConfig().Validate())
+	ext := DefaultConfig()
+	ext.DataDir, ext.EtcdServers = "", []string{"http://127.0.0.1:2379"}
+	require.NoError(t, ext.Validate(), "an external etcd needs no data directory")
+	free := DefaultConfig()
+	free.Port, free.EtcdClientPort, free.EtcdPeerPort, free.CompactionInterval, free.EtcdMaxWritesInFlight = 0, 0, 0, 0, 0
+	require.NoError(t, free.Validate(), "zero means any port, no compaction, no bound")
+}
