@@ -34,6 +34,8 @@ type Config struct {
 type Registry struct {
 	cfg    Config
 	stores map[scheme.GroupVersionResource]*Store
+	// fields holds the field managers of server-side apply and managedFields, built on first use.
+	fields fieldManagers
 }
 
 // New builds a store and a watch cache for every kind in cfg.Scheme. Nothing runs until Run.

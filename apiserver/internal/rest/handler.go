@@ -18,7 +18,6 @@ type Handler struct {
 	lg     *zap.Logger
 	// draining is closed when the server shuts down; open watches then end.
 	draining <-chan struct{}
-	managers fieldManagers
 	// kubelets reaches the kubelets that pods/log is proxied to.
 	kubelets *http.Client
 	// aggregatedCore and aggregatedNamed are the aggregated discovery documents of /api and /apis,
