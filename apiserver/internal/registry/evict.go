@@ -41,13 +41,15 @@ func (s *Store) Evict(ctx context.Context, namespace, name string, ev *policyv1.
 	if err != nil {
 		return err
 	}
-	_, _, err = s.Delete(ctx, namespace, name, DeleteOptions{
-		GracePeriodSeconds:          do.GracePeriodSeconds,
+	opts := DeleteOptions{
 		PreconditionUID:             do.GetPreconditions().GetUid(),
 		PreconditionResourceVersion: do.GetPreconditions().GetResourceVersion(),
 		PropagationPolicy:           do.GetPropagationPolicy(),
-		OrphanDependents:            do.OrphanDependents,
 		DryRun:                      dryRun || dry,
-	})
+	}
+	if do != nil {
+		opts.GracePeriodSeconds, opts.OrphanDependents = do.GracePeriodSeconds, do.OrphanDependents
+	}
+	_, _, err = s.Delete(ctx, namespace, name, opts)
 	return err
 }
