@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strconv"
 
+	"google.golang.org/protobuf/reflect/protoreflect"
+
 	"github.com/keelson-dev/keelson/pkg/apierrors"
 	"github.com/keelson-dev/keelson/pkg/labels"
 	"github.com/keelson-dev/keelson/pkg/scheme"
@@ -127,30 +129,17 @@ func scaleOf(workload scheme.Object) (*autoscalingv1.Scale, error) {
 
 // setReplicas sets a workload's spec.replicas.
 func setReplicas(workload scheme.Object, n int32) error {
-	switch w := workload.(type) {
-	case *corev1.ReplicationController:
-		if w.Spec == nil {
-			w.Spec = &corev1.ReplicationControllerSpec{}
-		}
-		w.Spec.Replicas = &n
-	case *appsv1.ReplicaSet:
-		if w.Spec == nil {
-			w.Spec = &appsv1.ReplicaSetSpec{}
-		}
-		w.Spec.Replicas = &n
-	case *appsv1.Deployment:
-		if w.Spec == nil {
-			w.Spec = &appsv1.DeploymentSpec{}
-		}
-		w.Spec.Replicas = &n
-	case *appsv1.StatefulSet:
-		if w.Spec == nil {
-			w.Spec = &appsv1.StatefulSetSpec{}
-		}
-		w.Spec.Replicas = &n
-	default:
+	m := workload.ProtoReflect()
+	specFD := m.Descriptor().Fields().ByName("spec")
+	if specFD == nil || specFD.Message() == nil {
 		return apierrors.NewInternal(errNoScale(workload))
 	}
+	spec := m.Mutable(specFD).Message()
+	fd := spec.Descriptor().Fields().ByName("replicas")
+	if fd == nil || fd.Kind() != protoreflect.Int32Kind {
+		return apierrors.NewInternal(errNoScale(workload))
+	}
+	spec.Set(fd, protoreflect.ValueOfInt32(n))
 	return nil
 }
 

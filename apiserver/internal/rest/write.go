@@ -64,10 +64,6 @@ func (h *Handler) bind(w http.ResponseWriter, r *http.Request, req *request, bod
 		writeError(w, err)
 		return
 	}
-	if n := b.GetMetadata().GetName(); n != "" && n != req.name {
-		writeError(w, apierrors.NewBadRequest("the name of the binding (%q) does not match the pod in the path (%q)", n, req.name))
-		return
-	}
 	if _, err := req.store.Bind(r.Context(), req.namespace, req.name, b, dry); err != nil {
 		writeError(w, err)
 		return
