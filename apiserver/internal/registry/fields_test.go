@@ -79,6 +79,7 @@ func TestWritesRecordManagedFields(t *testing.T) {
 			return out, err
 		}, []string{"creator Update", "applier Apply"}},
 		{"a lost race is tracked against the newer object", func(t *testing.T, _ *corev1.ConfigMap) (scheme.Object, error) {
+			t.Helper()
 			calls := 0
 			out, _, err := st.Modify(ctx, "default", "cm", registry.ModifyOptions{FieldManager: "late"}, func(cur scheme.Object) (scheme.Object, error) {
 				if calls++; calls == 1 {

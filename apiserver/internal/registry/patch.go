@@ -35,9 +35,7 @@ type PatchOptions struct {
 // patch is server-side apply (see Apply); only it may force.
 func (s *Store) Patch(ctx context.Context, namespace, name, patchType string, patch []byte, opts PatchOptions) (scheme.Object, error) {
 	if patchType == PatchApply {
-		out, _, err := s.Apply(ctx, namespace, name, patch, ApplyOptions{
-			Subresource: opts.Subresource, DryRun: opts.DryRun, FieldManager: opts.FieldManager, Force: opts.Force,
-		})
+		out, _, err := s.Apply(ctx, namespace, name, patch, ApplyOptions(opts))
 		return out, err
 	}
 	if err := s.checkNamespace(namespace); err != nil {
