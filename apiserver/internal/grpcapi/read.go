@@ -10,17 +10,26 @@ import (
 
 	"github.com/keelson-dev/keelson/apiserver/internal/registry"
 	"github.com/keelson-dev/keelson/pkg/apierrors"
+	"github.com/keelson-dev/keelson/pkg/scheme"
 	metav1 "github.com/keelson-dev/keelson/proto/meta/v1"
 	resourcev1 "github.com/keelson-dev/keelson/proto/resource/v1"
 )
 
-// Get returns one object.
+// Get returns one object, or a workload's Scale.
 func (s *Service) Get(ctx context.Context, req *resourcev1.GetRequest) (*resourcev1.GetResponse, error) {
 	st, err := s.store(req.GetResource())
 	if err != nil {
 		return nil, err
 	}
-	obj, err := st.Get(ctx, req.GetNamespace(), req.GetName(), registry.GetOptions{ResourceVersion: req.GetResourceVersion()})
+	var obj scheme.Object
+	switch req.GetSubresource() {
+	case "":
+		obj, err = st.Get(ctx, req.GetNamespace(), req.GetName(), registry.GetOptions{ResourceVersion: req.GetResourceVersion()})
+	case "scale":
+		obj, err = st.GetScale(ctx, req.GetNamespace(), req.GetName())
+	default:
+		err = apierrors.NewMethodNotSupported(st.Kind().Group, st.Kind().Resource+"/"+req.GetSubresource(), "get")
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -1,7 +1,10 @@
 package grpcapi
 
 import (
+	"context"
+
 	"go.uber.org/zap"
+	"google.golang.org/grpc/metadata"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/anypb"
 
@@ -61,4 +64,25 @@ func pack(obj scheme.Object) (*anypb.Any, error) {
 		return nil, apierrors.NewInternal(err)
 	}
 	return a, nil
+}
+
+// unpackInto decodes a request's payload of a subresource, which must be a message like into.
+func unpackInto(a *anypb.Any, into proto.Message, subresource string) error {
+	want := into.ProtoReflect().Descriptor().FullName()
+	if a == nil || a.MessageName() != want || strictUnmarshal(a.GetValue(), into) != nil {
+		return apierrors.NewBadRequest("the %s subresource takes a %s", subresource, want)
+	}
+	return nil
+}
+
+// fieldManager is the manager a write is recorded under: the one the request names or, as
+// Kubernetes defaults it, the client's user agent.
+func fieldManager(ctx context.Context, requested string) string {
+	if requested != "" {
+		return requested
+	}
+	if ua := metadata.ValueFromIncomingContext(ctx, "user-agent"); len(ua) > 0 {
+		return registry.ManagerFromUserAgent(ua[0])
+	}
+	return ""
 }

@@ -6,7 +6,9 @@ import (
 	"github.com/keelson-dev/keelson/apiserver/internal/registry"
 	"github.com/keelson-dev/keelson/pkg/apierrors"
 	"github.com/keelson-dev/keelson/pkg/scheme"
+	autoscalingv1 "github.com/keelson-dev/keelson/proto/autoscaling/v1"
 	corev1 "github.com/keelson-dev/keelson/proto/core/v1"
+	policyv1 "github.com/keelson-dev/keelson/proto/policy/v1"
 	resourcev1 "github.com/keelson-dev/keelson/proto/resource/v1"
 )
 
@@ -23,14 +25,16 @@ func (s *Service) Create(ctx context.Context, req *resourcev1.CreateRequest) (*r
 		if err != nil {
 			return nil, err
 		}
-		out, err = st.Create(ctx, req.GetNamespace(), obj, registry.CreateOptions{DryRun: req.GetDryRun(), FieldManager: req.GetFieldManager(), UID: req.GetUid()})
+		out, err = st.Create(ctx, req.GetNamespace(), obj, registry.CreateOptions{
+			DryRun: req.GetDryRun(), FieldManager: fieldManager(ctx, req.GetFieldManager()), UID: req.GetUid(),
+		})
 		if err != nil {
 			return nil, err
 		}
 	case "binding":
 		var b corev1.Binding
-		if a := req.GetObject(); a == nil || a.MessageName() != b.ProtoReflect().Descriptor().FullName() || strictUnmarshal(a.GetValue(), &b) != nil {
-			return nil, apierrors.NewBadRequest("the binding subresource takes a keelson.core.v1.Binding")
+		if err := unpackInto(req.GetObject(), &b, "binding"); err != nil {
+			return nil, err
 		}
 		if _, err := st.Bind(ctx, req.GetNamespace(), req.GetName(), &b, req.GetDryRun()); err != nil {
 			return nil, err
@@ -38,6 +42,15 @@ func (s *Service) Create(ctx context.Context, req *resourcev1.CreateRequest) (*r
 		// As in Kubernetes, a binding answers with what it accepted, not the whole pod: the
 		// scheduler binds thousands a second and reads the pod from its informer anyway.
 		out = &b
+	case "eviction":
+		var ev policyv1.Eviction
+		if err := unpackInto(req.GetObject(), &ev, "eviction"); err != nil {
+			return nil, err
+		}
+		if err := st.Evict(ctx, req.GetNamespace(), req.GetName(), &ev, req.GetDryRun()); err != nil {
+			return nil, err
+		}
+		out = &ev
 	default:
 		return nil, apierrors.NewMethodNotSupported(st.Kind().Group, st.Kind().Resource+"/"+req.GetSubresource(), "create")
 	}
@@ -63,13 +76,25 @@ func (s *Service) update(ctx context.Context, req *resourcev1.UpdateRequest, sub
 	if err != nil {
 		return nil, err
 	}
-	obj, err := s.decode(st, req.GetObject())
-	if err != nil {
-		return nil, err
+	manager := fieldManager(ctx, req.GetFieldManager())
+	var out scheme.Object
+	if sub == "scale" {
+		var sc autoscalingv1.Scale
+		if err := unpackInto(req.GetObject(), &sc, "scale"); err != nil {
+			return nil, err
+		}
+		out, err = st.UpdateScale(ctx, req.GetNamespace(), sc.GetMetadata().GetName(),
+			registry.ScaleOptions{DryRun: req.GetDryRun(), FieldManager: manager},
+			func(*autoscalingv1.Scale) (*autoscalingv1.Scale, error) { return &sc, nil })
+	} else {
+		obj, derr := s.decode(st, req.GetObject())
+		if derr != nil {
+			return nil, derr
+		}
+		out, err = st.Update(ctx, req.GetNamespace(), obj, registry.UpdateOptions{
+			DryRun: req.GetDryRun(), FieldManager: manager, Subresource: sub,
+		})
 	}
-	out, err := st.Update(ctx, req.GetNamespace(), obj, registry.UpdateOptions{
-		DryRun: req.GetDryRun(), FieldManager: req.GetFieldManager(), Subresource: sub,
-	})
 	if err != nil {
 		return nil, err
 	}
@@ -110,8 +135,13 @@ func (s *Service) Patch(ctx context.Context, req *resourcev1.PatchRequest) (*res
 	if err != nil {
 		return nil, err
 	}
+	manager := req.GetFieldManager()
+	if req.GetPatchType() != registry.PatchApply {
+		// An apply must name its manager; other writes default to the user agent.
+		manager = fieldManager(ctx, manager)
+	}
 	out, err := st.Patch(ctx, req.GetNamespace(), req.GetName(), req.GetPatchType(), req.GetPatch(), registry.PatchOptions{
-		Subresource: req.GetSubresource(), DryRun: req.GetDryRun(), FieldManager: req.GetFieldManager(), Force: req.GetForce(),
+		Subresource: req.GetSubresource(), DryRun: req.GetDryRun(), FieldManager: manager, Force: req.GetForce(),
 	})
 	if err != nil {
 		return nil, err

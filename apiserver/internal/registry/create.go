@@ -14,7 +14,8 @@ import (
 // CreateOptions qualify a Create.
 type CreateOptions struct {
 	// DryRun runs every check and returns the object without storing it.
-	DryRun       bool
+	DryRun bool
+	// FieldManager names the writer in metadata.managedFields.
 	FieldManager string
 	// UID, when a valid UUID, becomes the object's uid instead of a fresh one (see
 	// resourcev1.CreateRequest.uid).
@@ -35,8 +36,11 @@ func (s *Store) Create(ctx context.Context, namespace string, obj scheme.Object,
 	if err := s.admitCreate(ctx, namespace, obj, opts); err != nil {
 		return nil, err
 	}
+	if err := s.trackUpdate(nil, obj, opts.FieldManager); err != nil {
+		return nil, err
+	}
 	if opts.DryRun {
-		return obj, nil
+		return obj, s.dryRunSizeCheck(obj)
 	}
 	name := obj.GetMetadata().GetName()
 	for attempt := 1; ; attempt++ {
@@ -57,7 +61,7 @@ func (s *Store) Create(ctx context.Context, namespace string, obj scheme.Object,
 }
 
 // admitCreate makes obj a new object in namespace: it sets the metadata the server owns, admits,
-// defaults and validates it, and in a dry run checks its size as storage would.
+// defaults and validates it.
 func (s *Store) admitCreate(ctx context.Context, namespace string, obj scheme.Object, opts CreateOptions) error {
 	if err := s.prepareCreate(obj, namespace); err != nil {
 		return err
@@ -79,9 +83,6 @@ func (s *Store) admitCreate(ctx context.Context, namespace string, obj scheme.Ob
 	errs = append(errs, s.strategy.Validate(obj)...)
 	if len(errs) > 0 {
 		return s.invalid(obj, errs)
-	}
-	if opts.DryRun {
-		return s.dryRunSizeCheck(obj)
 	}
 	return nil
 }

@@ -40,7 +40,26 @@ type DeleteOptions struct {
 	PreconditionResourceVersion string
 	// PropagationPolicy is Orphan, Background or Foreground ("" is Background).
 	PropagationPolicy string
-	DryRun            bool
+	// OrphanDependents is the deprecated form of PropagationPolicy: true means Orphan, false
+	// Background. It applies only when PropagationPolicy is "".
+	OrphanDependents *bool
+	DryRun           bool
+}
+
+// propagation returns the propagation policy opts ask for, or BadRequest for an unknown one.
+func (opts DeleteOptions) propagation() (string, error) {
+	p := opts.PropagationPolicy
+	if p == "" && opts.OrphanDependents != nil {
+		p = PropagationBackground
+		if *opts.OrphanDependents {
+			p = PropagationOrphan
+		}
+	}
+	switch p {
+	case "", PropagationOrphan, PropagationBackground, PropagationForeground:
+		return p, nil
+	}
+	return "", apierrors.NewBadRequest("propagationPolicy %q is not supported: use Orphan, Background or Foreground", p)
 }
 
 // Delete deletes the named object, or marks it for deletion when finalizers or a pod's grace period
@@ -49,11 +68,11 @@ func (s *Store) Delete(ctx context.Context, namespace, name string, opts DeleteO
 	if err := s.checkNamespace(namespace); err != nil {
 		return nil, false, err
 	}
-	switch opts.PropagationPolicy {
-	case "", PropagationOrphan, PropagationBackground, PropagationForeground:
-	default:
-		return nil, false, apierrors.NewBadRequest("propagationPolicy %q is not supported: use Orphan, Background or Foreground", opts.PropagationPolicy)
+	policy, err := opts.propagation()
+	if err != nil {
+		return nil, false, err
 	}
+	opts.PropagationPolicy, opts.OrphanDependents = policy, nil
 	if s.kind.Kind == "Namespace" && isSystemNamespace(name) {
 		return nil, false, apierrors.NewForbidden(s.kind.Group, s.kind.Resource, name, "this namespace may not be deleted")
 	}

@@ -144,12 +144,11 @@ func (s *Store) causes(errs field.ErrorList) []apierrors.Cause {
 // prepareCreate sets the metadata the server owns on a new object.
 func (s *Store) prepareCreate(obj scheme.Object, namespace string) error {
 	m := scheme.Meta(obj)
+	if err := s.checkObjectNamespace(m.Namespace, namespace); err != nil {
+		return err
+	}
 	if s.kind.Namespaced {
-		if m.Namespace == "" {
-			m.Namespace = namespace
-		} else if m.Namespace != namespace {
-			return apierrors.NewBadRequest("the namespace of the provided object (%q) does not match the namespace sent on the request (%q)", m.Namespace, namespace)
-		}
+		m.Namespace = namespace
 	} else {
 		m.Namespace = ""
 	}
@@ -177,6 +176,15 @@ func (s *Store) tooLarge(obj scheme.Object, size int) error {
 func (s *Store) dryRunSizeCheck(obj scheme.Object) error {
 	if size := proto.Size(obj); size > s.maxSize {
 		return s.tooLarge(obj, size)
+	}
+	return nil
+}
+
+// checkObjectNamespace fails with BadRequest when an object of a namespaced kind names a namespace
+// other than the one its request names. An object that names none takes the request's.
+func (s *Store) checkObjectNamespace(objNamespace, namespace string) error {
+	if s.kind.Namespaced && objNamespace != "" && objNamespace != namespace {
+		return apierrors.NewBadRequest("the namespace of the provided object (%q) does not match the namespace sent on the request (%q)", objNamespace, namespace)
 	}
 	return nil
 }

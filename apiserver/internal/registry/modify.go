@@ -25,6 +25,9 @@ type ModifyOptions struct {
 	// Retries bounds how often fn runs again after another writer changed the object between
 	// read and write; once they are spent, Modify fails with Conflict. 0 sets no bound.
 	Retries int
+	// FieldManager names the writer in metadata.managedFields, which record the fields a write of
+	// the object (not of its status) changes.
+	FieldManager string
 }
 
 // ModifyFunc computes the object to store from cur, the current object, which it may change and
@@ -47,15 +50,17 @@ func (s *Store) Modify(ctx context.Context, namespace, name string, opts ModifyO
 		return nil, false, err
 	}
 	return s.modify(ctx, namespace, name, opts, func(cur scheme.Object) (scheme.Object, error) {
+		var next scheme.Object
 		if cur == nil {
-			return fn(nil)
+			next, err = fn(nil)
+		} else if next, err = fn(cloneObject(cur)); err == nil {
+			// merge compares with the object fn started from, which fn may have changed.
+			next, err = merge(next, cur)
 		}
-		// merge compares with the object fn started from, which fn may have changed.
-		obj, err := fn(cloneObject(cur))
-		if err != nil {
-			return nil, err
+		if err == nil && opts.Subresource == "" {
+			err = s.trackUpdate(cur, next, opts.FieldManager)
 		}
-		return merge(obj, cur)
+		return next, err
 	})
 }
 
@@ -166,7 +171,7 @@ func (s *Store) createMissing(ctx context.Context, namespace, name string, dryRu
 		return nil, err
 	}
 	if dryRun {
-		return obj, nil
+		return obj, s.dryRunSizeCheck(obj)
 	}
 	if _, err := s.storage.Create(ctx, s.key(namespace, name), obj); err != nil {
 		if errors.Is(err, storage.ErrExists) {

@@ -21,18 +21,29 @@ const (
 // PatchOptions qualify a Patch.
 type PatchOptions struct {
 	// Subresource "" patches the object, "status" its status.
-	Subresource  string
-	DryRun       bool
+	Subresource string
+	DryRun      bool
+	// FieldManager names the writer in metadata.managedFields; an apply requires it.
 	FieldManager string
-	Force        bool
+	// Force lets an apply take the fields another manager owns.
+	Force bool
 }
 
 // Patch applies a JSON merge patch or JSON patch to the named object's JSON form and stores the
 // result as an update would. A metadata.resourceVersion in the patched object makes the write
-// conditional on it; otherwise a lost race re-applies the patch to the newer object.
+// conditional on it; otherwise a lost race re-applies the patch to the newer object. An apply
+// patch is server-side apply (see Apply); only it may force.
 func (s *Store) Patch(ctx context.Context, namespace, name, patchType string, patch []byte, opts PatchOptions) (scheme.Object, error) {
+	if patchType == PatchApply {
+		out, _, err := s.Apply(ctx, namespace, name, patch, ApplyOptions(opts))
+		return out, err
+	}
 	if err := s.checkNamespace(namespace); err != nil {
 		return nil, err
+	}
+	if opts.Force {
+		return nil, apierrors.NewInvalid("meta.k8s.io", "PatchOptions", "", []apierrors.Cause{{
+			Type: "FieldValueForbidden", Field: "force", Message: "Forbidden: may not be specified for non-apply patch"}})
 	}
 	apply, err := Patcher(patchType, patch)
 	if err != nil {
@@ -48,7 +59,7 @@ func (s *Store) Patch(ctx context.Context, namespace, name, patchType string, pa
 			return obj, nil
 		},
 	}
-	out, _, err := s.Modify(ctx, namespace, name, ModifyOptions{Subresource: opts.Subresource, DryRun: opts.DryRun},
+	out, _, err := s.Modify(ctx, namespace, name, ModifyOptions{Subresource: opts.Subresource, DryRun: opts.DryRun, FieldManager: opts.FieldManager},
 		s.PatchFunc(name, codec, apply))
 	return out, err
 }

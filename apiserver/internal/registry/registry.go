@@ -40,6 +40,8 @@ type Registry struct {
 	// draining is closed by Drain.
 	draining chan struct{}
 	drain    sync.Once
+	// fields holds the field managers of server-side apply and managedFields, built on first use.
+	fields fieldManagers
 }
 
 // New builds a store and a watch cache for every kind in cfg.Scheme. Nothing runs until Run.

@@ -13,7 +13,9 @@ import (
 
 // UpdateOptions qualify an Update.
 type UpdateOptions struct {
-	DryRun       bool
+	DryRun bool
+	// FieldManager names the writer in metadata.managedFields, which record the fields an update
+	// of the object (not of its status) changes.
 	FieldManager string
 	// Subresource "" replaces the object but not its status; "status" replaces only the status;
 	// "finalize" (namespaces) replaces only spec.finalizers.
@@ -39,8 +41,8 @@ func (s *Store) Update(ctx context.Context, namespace string, obj scheme.Object,
 		return nil, err
 	}
 	m := scheme.Meta(obj)
-	if s.kind.Namespaced && m.Namespace != "" && m.Namespace != namespace {
-		return nil, apierrors.NewBadRequest("the namespace of the provided object (%q) does not match the namespace sent on the request (%q)", m.Namespace, namespace)
+	if err := s.checkObjectNamespace(m.Namespace, namespace); err != nil {
+		return nil, err
 	}
 	if m.GetName() == "" {
 		return nil, s.invalid(obj, field.ErrorList{field.Required(field.NewPath("metadata", "name"), "name is required")})
@@ -50,7 +52,11 @@ func (s *Store) Update(ctx context.Context, namespace string, obj scheme.Object,
 		return nil, err
 	}
 	out, _, err := s.modify(ctx, namespace, m.GetName(), ModifyOptions{DryRun: opts.DryRun}, func(cur scheme.Object) (scheme.Object, error) {
-		return merge(obj, cur)
+		next, err := merge(obj, cur)
+		if err == nil && opts.Subresource == "" {
+			err = s.trackUpdate(cur, next, opts.FieldManager)
+		}
+		return next, err
 	})
 	return out, err
 }

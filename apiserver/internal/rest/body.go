@@ -6,6 +6,8 @@ import (
 	"mime"
 	"net/http"
 
+	"github.com/keelson-dev/keelson/apiserver/internal/kubejson"
+	"github.com/keelson-dev/keelson/apiserver/internal/registry"
 	"github.com/keelson-dev/keelson/pkg/apierrors"
 	"github.com/keelson-dev/keelson/pkg/scheme"
 )
@@ -63,13 +65,7 @@ func fieldValidation(r *http.Request) (string, error) {
 
 // dryRun reports whether the request asks for dryRun=All; other values are refused.
 func dryRun(r *http.Request) (bool, error) {
-	vals := r.URL.Query()["dryRun"]
-	for _, v := range vals {
-		if v != "All" {
-			return false, apierrors.NewBadRequest("dryRun may only be All, not %q", v)
-		}
-	}
-	return len(vals) > 0, nil
+	return registry.ParseDryRun(r.URL.Query()["dryRun"])
 }
 
 // decodeObject decodes a request body of kind k, as JSON or as a Kubernetes protobuf envelope, and
@@ -89,7 +85,7 @@ func decodeObject(w http.ResponseWriter, r *http.Request, k *scheme.Kind, body [
 		return nil, apierrors.NewUnsupportedMediaType(r.Header.Get("Content-Type"))
 	}
 	var unknown []string
-	obj, err := fromJSON(k, body, decodeOptions{Strict: fv == "Strict", Unknown: &unknown})
+	obj, err := kubejson.FromJSON(k, body, kubejson.DecodeOptions{Strict: fv == "Strict", Unknown: &unknown})
 	if err != nil {
 		return nil, err
 	}

@@ -4,20 +4,13 @@ import (
 	"encoding/json"
 	"net/http"
 
-	"github.com/keelson-dev/keelson/apiserver/internal/registry"
+	"github.com/keelson-dev/keelson/apiserver/internal/kubejson"
 	"github.com/keelson-dev/keelson/pkg/apierrors"
+	policyv1 "github.com/keelson-dev/keelson/proto/policy/v1"
 )
 
-// eviction is policy/v1 Eviction as its JSON body carries it.
-type eviction struct {
-	Kind          string                `json:"kind"`
-	Metadata      struct{ Name string } `json:"metadata"`
-	DeleteOptions *deleteOptions        `json:"deleteOptions"`
-}
-
-// evict serves POST pods/<name>/eviction: Keelson has no disruption budgets, so an eviction is
-// the pod's delete with the eviction's delete options (grace period, preconditions), answered with
-// 201 and a Success Status as Kubernetes answers an allowed eviction.
+// evict serves POST pods/<name>/eviction: it decodes the policy/v1 Eviction and hands it to the
+// registry, answering an allowed eviction with 201 and a Success Status as Kubernetes does.
 func (h *Handler) evict(w http.ResponseWriter, r *http.Request, req *request) {
 	if r.Method != http.MethodPost || req.name == "" {
 		writeError(w, apierrors.NewMethodNotSupported(req.kind.Group, req.kind.Resource+"/eviction", methodVerb(r)))
@@ -32,35 +25,23 @@ func (h *Handler) evict(w http.ResponseWriter, r *http.Request, req *request) {
 		writeError(w, apierrors.NewUnsupportedMediaType(r.Header.Get("Content-Type")))
 		return
 	}
-	var ev eviction
-	if err := json.Unmarshal(body, &ev); err != nil {
+	var m map[string]any
+	if err := json.Unmarshal(body, &m); err != nil || m == nil {
 		writeError(w, apierrors.NewBadRequest("the body of the request is not an Eviction: %v", err))
 		return
 	}
-	if ev.Kind != "" && ev.Kind != "Eviction" {
-		writeError(w, apierrors.NewBadRequest("the kind in the data (%s) does not match the expected kind (Eviction)", ev.Kind))
+	if kind, ok := m["kind"]; ok && kind != "Eviction" {
+		writeError(w, apierrors.NewBadRequest("the kind in the data (%v) does not match the expected kind (Eviction)", kind))
 		return
 	}
-	if ev.Metadata.Name != "" && ev.Metadata.Name != req.name {
-		writeError(w, apierrors.NewBadRequest("name in URL does not match name in Eviction object"))
+	delete(m, "kind")
+	delete(m, "apiVersion")
+	ev := &policyv1.Eviction{}
+	if err := kubejson.MapToMessage(m, ev, kubejson.DecodeOptions{}); err != nil {
+		writeError(w, err)
 		return
 	}
-	opts := registry.DeleteOptions{DryRun: dry}
-	if do := ev.DeleteOptions; do != nil {
-		opts.GracePeriodSeconds = do.GracePeriodSeconds
-		opts.PropagationPolicy = do.PropagationPolicy
-		if do.Preconditions != nil {
-			opts.PreconditionUID, opts.PreconditionResourceVersion = do.Preconditions.UID, do.Preconditions.ResourceVersion
-		}
-		for _, v := range do.DryRun {
-			if v != "All" {
-				writeError(w, apierrors.NewBadRequest("dryRun may only be All, not %q", v))
-				return
-			}
-			opts.DryRun = true
-		}
-	}
-	if _, _, err := req.store.Delete(r.Context(), req.namespace, req.name, opts); err != nil {
+	if err := req.store.Evict(r.Context(), req.namespace, req.name, ev, dry); err != nil {
 		writeError(w, err)
 		return
 	}

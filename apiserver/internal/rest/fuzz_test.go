@@ -4,6 +4,7 @@ import (
 	"errors"
 	"testing"
 
+	"github.com/keelson-dev/keelson/apiserver/internal/kubejson"
 	"github.com/keelson-dev/keelson/apiserver/internal/registry"
 	"github.com/keelson-dev/keelson/pkg/apierrors"
 	"github.com/keelson-dev/keelson/pkg/scheme"
@@ -27,7 +28,7 @@ func FuzzDecode(f *testing.F) {
 	kinds := scheme.Builtin().Kinds()
 	f.Fuzz(func(t *testing.T, body []byte) {
 		for _, k := range kinds {
-			if _, err := fromJSON(k, body, decodeOptions{Strict: len(body)%2 == 0}); err != nil && !clientError(err) {
+			if _, err := kubejson.FromJSON(k, body, kubejson.DecodeOptions{Strict: len(body)%2 == 0}); err != nil && !clientError(err) {
 				t.Fatalf("%s: %v", k.Kind, err)
 			}
 			if _, err := protobufToJSON(k, body); err != nil && !clientError(err) {
@@ -61,7 +62,7 @@ func FuzzPatch(f *testing.F) {
 		if err != nil {
 			return // reported as BadRequest by the handler
 		}
-		if _, err := fromJSON(k, out, decodeOptions{}); err != nil && !clientError(err) {
+		if _, err := kubejson.FromJSON(k, out, kubejson.DecodeOptions{}); err != nil && !clientError(err) {
 			t.Fatal(err)
 		}
 	})

@@ -13,10 +13,9 @@ import (
 
 // Handler serves the Kubernetes REST paths under /api and /apis. It is safe for concurrent use.
 type Handler struct {
-	reg      *registry.Registry
-	scheme   *scheme.Scheme
-	lg       *zap.Logger
-	managers fieldManagers
+	reg    *registry.Registry
+	scheme *scheme.Scheme
+	lg     *zap.Logger
 	// kubelets reaches the kubelets that pods/log is proxied to.
 	kubelets *http.Client
 	// aggregatedCore and aggregatedNamed are the aggregated discovery documents of /api and /apis,

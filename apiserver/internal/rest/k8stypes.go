@@ -4,15 +4,10 @@ import (
 	"bytes"
 	"encoding/json"
 
-	k8sappsv1 "k8s.io/api/apps/v1"
-	k8sbatchv1 "k8s.io/api/batch/v1"
-	k8scoordinationv1 "k8s.io/api/coordination/v1"
-	k8scorev1 "k8s.io/api/core/v1"
 	k8smetav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/runtime"
-	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/runtime/serializer/protobuf"
 
+	"github.com/keelson-dev/keelson/apiserver/internal/kubejson"
 	"github.com/keelson-dev/keelson/pkg/apierrors"
 	"github.com/keelson-dev/keelson/pkg/scheme"
 )
@@ -21,31 +16,10 @@ import (
 // envelope.
 const protobufMediaType = "application/vnd.kubernetes.protobuf"
 
-// k8sScheme holds Kubernetes' own Go types for the kinds Keelson serves. The REST edge uses them
-// only for wire compatibility: decoding protobuf bodies and the patch metadata of strategic merge
-// patches. It is built once and never changed, so it is safe to share.
-var k8sScheme = func() *runtime.Scheme {
-	s := runtime.NewScheme()
-	for _, add := range []func(*runtime.Scheme) error{
-		k8scorev1.AddToScheme, k8sappsv1.AddToScheme, k8sbatchv1.AddToScheme, k8scoordinationv1.AddToScheme,
-	} {
-		if err := add(s); err != nil {
-			panic(err) // static registration of Kubernetes' own types cannot fail
-		}
-	}
-	return s
-}()
-
-// k8sObject returns a new Kubernetes Go object of kind k, or false when Kubernetes has no such type.
-func k8sObject(k *scheme.Kind) (runtime.Object, bool) {
-	o, err := k8sScheme.New(schema.GroupVersionKind{Group: k.Group, Version: k.Version, Kind: k.Kind})
-	return o, err == nil
-}
-
 // deleteOptionsProtobufToJSON decodes a Kubernetes protobuf meta/v1 DeleteOptions, as client-go
 // sends with a DELETE, and returns its JSON form.
 func deleteOptionsProtobufToJSON(body []byte) ([]byte, error) {
-	obj, _, err := protobuf.NewSerializer(k8sScheme, k8sScheme).Decode(body, nil, &k8smetav1.DeleteOptions{})
+	obj, _, err := protobuf.NewSerializer(kubejson.Scheme(), kubejson.Scheme()).Decode(body, nil, &k8smetav1.DeleteOptions{})
 	if err != nil {
 		return nil, apierrors.NewBadRequest("decode protobuf DeleteOptions: %v", err)
 	}
@@ -58,11 +32,11 @@ func deleteOptionsProtobufToJSON(body []byte) ([]byte, error) {
 
 // protobufToJSON decodes a Kubernetes protobuf body that must hold a k and returns its JSON form.
 func protobufToJSON(k *scheme.Kind, body []byte) ([]byte, error) {
-	into, ok := k8sObject(k)
+	into, ok := kubejson.NewTyped(k)
 	if !ok {
 		return nil, apierrors.NewUnsupportedMediaType(protobufMediaType)
 	}
-	ser := protobuf.NewSerializer(k8sScheme, k8sScheme)
+	ser := protobuf.NewSerializer(kubejson.Scheme(), kubejson.Scheme())
 	obj, gvk, err := ser.Decode(body, nil, into)
 	if err != nil {
 		return nil, apierrors.NewBadRequest("decode protobuf body: %v", err)

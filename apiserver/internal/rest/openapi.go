@@ -13,6 +13,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
+	"github.com/keelson-dev/keelson/apiserver/internal/kubejson"
 	"github.com/keelson-dev/keelson/pkg/apierrors"
 	"github.com/keelson-dev/keelson/pkg/scheme"
 	"github.com/keelson-dev/keelson/pkg/version"
@@ -176,14 +177,14 @@ var jsonMarshalerType = reflect.TypeFor[json.Marshaler]()
 // defineKind adds the schemas of kind k and of its list, each tagged with its group, version and
 // kind, and returns their names. It returns empty names when Kubernetes has no Go type for k.
 func (s schemaSet) defineKind(k *scheme.Kind) (kind, list string) {
-	obj, ok := k8sObject(k)
+	obj, ok := kubejson.NewTyped(k)
 	if !ok {
 		return "", ""
 	}
 	gvk := schema.GroupVersionKind{Group: k.Group, Version: k.Version, Kind: k.Kind}
 	kind = s.defineGVK(obj, gvk)
 	gvk.Kind += "List"
-	if l, err := k8sScheme.New(gvk); err == nil {
+	if l, err := kubejson.Scheme().New(gvk); err == nil {
 		list = s.defineGVK(l, gvk)
 	}
 	return kind, list

@@ -12,6 +12,7 @@ import (
 	k8smetav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 
+	"github.com/keelson-dev/keelson/apiserver/internal/kubejson"
 	"github.com/keelson-dev/keelson/pkg/scheme"
 )
 
@@ -125,7 +126,7 @@ func TestOpenAPIEveryKindHasItsGroupVersionKind(t *testing.T) {
 		}
 		doc := docs[gv]
 		t.Run(k.Kind, func(t *testing.T) {
-			obj, ok := k8sObject(k)
+			obj, ok := kubejson.NewTyped(k)
 			require.True(t, ok)
 			name := schemaName(reflect.TypeOf(obj).Elem())
 			for kind, schema := range map[string]string{k.Kind: name, k.Kind + "List": name + "List"} {

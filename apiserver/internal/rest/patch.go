@@ -7,13 +7,14 @@ import (
 
 	"k8s.io/apimachinery/pkg/util/strategicpatch"
 
+	"github.com/keelson-dev/keelson/apiserver/internal/kubejson"
 	"github.com/keelson-dev/keelson/apiserver/internal/registry"
 	"github.com/keelson-dev/keelson/pkg/apierrors"
 	"github.com/keelson-dev/keelson/pkg/scheme"
 )
 
-// patchRetries bounds how often a patch, scale or apply that does not pin a resourceVersion is
-// re-applied to a newer object after losing a race.
+// patchRetries bounds how often a patch that does not pin a resourceVersion is re-applied to a
+// newer object after losing a race.
 const patchRetries = 5
 
 // patch serves PATCH of an object or its status with a JSON merge patch, a JSON patch or a
@@ -47,22 +48,15 @@ func (h *Handler) patch(w http.ResponseWriter, r *http.Request, req *request) {
 	// unknown holds the fields the last decode of the patched object dropped.
 	var unknown []string
 	codec := registry.PatchCodec{
-		Encode: func(obj scheme.Object) ([]byte, error) { return toJSON(req.kind, obj, true) },
+		Encode: func(obj scheme.Object) ([]byte, error) { return kubejson.ToJSON(req.kind, obj, true) },
 		Decode: func(doc []byte) (scheme.Object, error) {
 			unknown = nil
-			return fromJSON(req.kind, doc, decodeOptions{Strict: fv == "Strict", Unknown: &unknown})
+			return kubejson.FromJSON(req.kind, doc, kubejson.DecodeOptions{Strict: fv == "Strict", Unknown: &unknown})
 		},
 	}
-	patchFn := req.store.PatchFunc(req.name, codec, apply)
 	out, _, err := req.store.Modify(r.Context(), req.namespace, req.name,
-		registry.ModifyOptions{DryRun: dry, Subresource: req.subresource, Retries: patchRetries},
-		func(cur scheme.Object) (scheme.Object, error) {
-			obj, err := patchFn(cur)
-			if err == nil && req.subresource == "" {
-				err = h.trackUpdate(r, req.kind, cur, obj)
-			}
-			return obj, err
-		})
+		registry.ModifyOptions{DryRun: dry, Subresource: req.subresource, Retries: patchRetries, FieldManager: managerName(r)},
+		req.store.PatchFunc(req.name, codec, apply))
 	if err != nil {
 		writeError(w, err)
 		return
@@ -84,7 +78,7 @@ func patcher(k *scheme.Kind, mediaType string, patch []byte) (func([]byte) ([]by
 		}
 		return registry.Patcher(mediaType, patch)
 	case registry.PatchStrategic:
-		typed, ok := k8sObject(k)
+		typed, ok := kubejson.NewTyped(k)
 		if !ok {
 			return nil, apierrors.NewUnsupportedMediaType(mediaType)
 		}

@@ -536,9 +536,9 @@ func jobCells(o obj, now time.Time) []any {
 		}
 	}
 	duration := ""
-	if start, err := time.Parse(k8sTimeLayout, o.str("status", "startTime")); err == nil {
+	if start, err := time.Parse(time.RFC3339, o.str("status", "startTime")); err == nil {
 		end := now
-		if done, err := time.Parse(k8sTimeLayout, o.str("status", "completionTime")); err == nil {
+		if done, err := time.Parse(time.RFC3339, o.str("status", "completionTime")); err == nil {
 			end = done
 		}
 		duration = humanDuration(end.Sub(start))

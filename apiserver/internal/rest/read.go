@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strconv"
 
+	"github.com/keelson-dev/keelson/apiserver/internal/kubejson"
 	"github.com/keelson-dev/keelson/apiserver/internal/registry"
 	"github.com/keelson-dev/keelson/pkg/apierrors"
 	"github.com/keelson-dev/keelson/pkg/scheme"
@@ -92,7 +93,7 @@ func (h *Handler) list(w http.ResponseWriter, r *http.Request, req *request) {
 	items := make([]json.RawMessage, 0, len(res.Items))
 	for _, o := range res.Items {
 		// Kubernetes leaves apiVersion and kind out of list items.
-		b, err := toJSON(req.kind, o, false)
+		b, err := kubejson.ToJSON(req.kind, o, false)
 		if err != nil {
 			writeError(w, apierrors.NewInternal(err))
 			return
@@ -145,7 +146,7 @@ type listMeta struct {
 
 // writeObject writes obj as Kubernetes JSON with apiVersion and kind.
 func writeObject(w http.ResponseWriter, code int, k *scheme.Kind, obj scheme.Object) {
-	m, err := toMap(k, obj)
+	m, err := kubejson.ToMap(k, obj)
 	if err != nil {
 		writeError(w, apierrors.NewInternal(err))
 		return

@@ -24,6 +24,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"sigs.k8s.io/randfill"
 
+	"github.com/keelson-dev/keelson/apiserver/internal/kubejson"
 	"github.com/keelson-dev/keelson/pkg/scheme"
 	"github.com/keelson-dev/keelson/pkg/wire"
 	autoscalingv1 "github.com/keelson-dev/keelson/proto/autoscaling/v1"
@@ -102,13 +103,13 @@ func TestRoundTripEveryField(t *testing.T) {
 	for _, k := range scheme.Builtin().Kinds() {
 		t.Run(k.Kind, func(t *testing.T) {
 			for i := range roundTripIterations {
-				typed, ok := k8sObject(k)
+				typed, ok := kubejson.NewTyped(k)
 				require.True(t, ok)
 				in := fill(t, typed, int64(i), k.APIVersion(), k.Kind)
 
-				obj, err := fromJSON(k, in, decodeOptions{Strict: true})
+				obj, err := kubejson.FromJSON(k, in, kubejson.DecodeOptions{Strict: true})
 				require.NoError(t, err, "iteration %d", i)
-				out, err := toJSON(k, obj, true)
+				out, err := kubejson.ToJSON(k, obj, true)
 				require.NoError(t, err)
 				requireSameObject(t, typed, out, "iteration %d: JSON in and out differ", i)
 
@@ -116,17 +117,17 @@ func TestRoundTripEveryField(t *testing.T) {
 				require.NoError(t, err)
 				back := k.New()
 				require.NoError(t, wire.Unmarshal(b, back))
-				out, err = toJSON(k, back, true)
+				out, err = kubejson.ToJSON(k, back, true)
 				require.NoError(t, err)
 				requireSameObject(t, typed, out, "iteration %d: after the wire encoding", i)
 
 				var pb bytes.Buffer
-				require.NoError(t, protobuf.NewSerializer(k8sScheme, k8sScheme).Encode(typed, &pb))
+				require.NoError(t, protobuf.NewSerializer(kubejson.Scheme(), kubejson.Scheme()).Encode(typed, &pb))
 				fromPB, err := protobufToJSON(k, pb.Bytes())
 				require.NoError(t, err)
-				obj, err = fromJSON(k, fromPB, decodeOptions{Strict: true})
+				obj, err = kubejson.FromJSON(k, fromPB, kubejson.DecodeOptions{Strict: true})
 				require.NoError(t, err, "iteration %d", i)
-				out, err = toJSON(k, obj, true)
+				out, err = kubejson.ToJSON(k, obj, true)
 				require.NoError(t, err)
 				if sts, ok := typed.(*k8sappsv1.StatefulSet); ok {
 					// Kubernetes' protobuf does not carry the type fields of embedded objects.
@@ -165,13 +166,13 @@ func TestRoundTripSubresourcePayloads(t *testing.T) {
 				delete(m, "apiVersion")
 				delete(m, "kind")
 				msg := tc.msg()
-				require.NoError(t, mapToMessage(m, msg, decodeOptions{Strict: true}), "iteration %d", i)
+				require.NoError(t, kubejson.MapToMessage(m, msg, kubejson.DecodeOptions{Strict: true}), "iteration %d", i)
 				b, err := wire.Marshal(msg)
 				require.NoError(t, err)
 				back := tc.msg()
 				require.NoError(t, wire.Unmarshal(b, back))
 
-				outMap, err := messageToMap(back)
+				outMap, err := kubejson.MessageToMap(back)
 				require.NoError(t, err)
 				outMap["apiVersion"], outMap["kind"] = tc.apiVersion, tc.kind
 				out, err := json.Marshal(outMap)

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/keelson-dev/keelson/apiserver/internal/kubejson"
 	"github.com/keelson-dev/keelson/pkg/apierrors"
 	"github.com/keelson-dev/keelson/pkg/scheme"
 )
@@ -77,7 +78,7 @@ func (h *Handler) table(r *http.Request, k *scheme.Kind, objs []scheme.Object, r
 
 // tableRowFor prints one object.
 func tableRowFor(k *scheme.Kind, p printer, o scheme.Object, include string, now time.Time) (tableRow, error) {
-	m, err := toMap(k, o)
+	m, err := kubejson.ToMap(k, o)
 	if err != nil {
 		return tableRow{}, apierrors.NewInternal(err)
 	}

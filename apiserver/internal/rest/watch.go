@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/keelson-dev/keelson/apiserver/internal/kubejson"
 	"github.com/keelson-dev/keelson/apiserver/internal/registry"
 	"github.com/keelson-dev/keelson/apiserver/internal/watchcache"
 	"github.com/keelson-dev/keelson/pkg/apierrors"
@@ -119,7 +120,7 @@ func (h *Handler) eventObject(k *scheme.Kind, p printer, e *watchcache.Event, as
 		return map[string]any{"kind": k.Kind, "apiVersion": k.APIVersion(), "metadata": meta}, nil
 	}
 	if !asTable {
-		return toMap(k, e.Object)
+		return kubejson.ToMap(k, e.Object)
 	}
 	row, err := tableRowFor(k, p, e.Object, include, time.Now())
 	if err != nil {

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strconv"
 
+	"github.com/keelson-dev/keelson/apiserver/internal/kubejson"
 	"github.com/keelson-dev/keelson/apiserver/internal/registry"
 	"github.com/keelson-dev/keelson/pkg/apierrors"
 	corev1 "github.com/keelson-dev/keelson/proto/core/v1"
@@ -30,18 +31,9 @@ func (h *Handler) create(w http.ResponseWriter, r *http.Request, req *request) {
 		writeError(w, err)
 		return
 	}
-	m := obj.GetMetadata()
-	if req.kind.Namespaced && m != nil && m.GetNamespace() != "" && m.GetNamespace() != req.namespace {
-		writeError(w, apierrors.NewBadRequest("the namespace of the provided object does not match the namespace sent on the request"))
-		return
-	}
-	if err := h.trackUpdate(r, req.kind, nil, obj); err != nil {
-		writeError(w, err)
-		return
-	}
 	out, err := req.store.Create(r.Context(), req.namespace, obj, registry.CreateOptions{
 		DryRun:       dry,
-		FieldManager: r.URL.Query().Get("fieldManager"),
+		FieldManager: managerName(r),
 	})
 	if err != nil {
 		writeError(w, err)
@@ -68,12 +60,8 @@ func (h *Handler) bind(w http.ResponseWriter, r *http.Request, req *request, bod
 	delete(m, "kind")
 	delete(m, "apiVersion")
 	b := &corev1.Binding{}
-	if err := mapToMessage(m, b, decodeOptions{}); err != nil {
+	if err := kubejson.MapToMessage(m, b, kubejson.DecodeOptions{}); err != nil {
 		writeError(w, err)
-		return
-	}
-	if n := b.GetMetadata().GetName(); n != "" && n != req.name {
-		writeError(w, apierrors.NewBadRequest("the name of the binding (%q) does not match the pod in the path (%q)", n, req.name))
 		return
 	}
 	if _, err := req.store.Bind(r.Context(), req.namespace, req.name, b, dry); err != nil {
@@ -105,19 +93,9 @@ func (h *Handler) update(w http.ResponseWriter, r *http.Request, req *request) {
 		writeError(w, apierrors.NewBadRequest("the name of the object (%s) does not match the name on the URL (%s)", n, req.name))
 		return
 	}
-	if req.subresource == "" {
-		cur, err := req.store.Get(r.Context(), req.namespace, req.name, registry.GetOptions{})
-		if err == nil {
-			err = h.trackUpdate(r, req.kind, cur, obj)
-		}
-		if err != nil {
-			writeError(w, err)
-			return
-		}
-	}
 	out, err := req.store.Update(r.Context(), req.namespace, obj, registry.UpdateOptions{
 		DryRun:       dry,
-		FieldManager: r.URL.Query().Get("fieldManager"),
+		FieldManager: managerName(r),
 		Subresource:  req.subresource,
 	})
 	if err != nil {
@@ -181,31 +159,22 @@ func (h *Handler) remove(w http.ResponseWriter, r *http.Request, req *request) {
 	if p := q.Get("propagationPolicy"); p != "" {
 		do.PropagationPolicy = p
 	}
-	if do.OrphanDependents != nil && do.PropagationPolicy == "" {
-		do.PropagationPolicy = registry.PropagationBackground
-		if *do.OrphanDependents {
-			do.PropagationPolicy = registry.PropagationOrphan
-		}
-	}
-	switch do.PropagationPolicy {
-	case "", registry.PropagationOrphan, registry.PropagationBackground, registry.PropagationForeground:
-	default:
-		writeError(w, apierrors.NewBadRequest("propagationPolicy must be Orphan, Background or Foreground, not %q", do.PropagationPolicy))
-		return
-	}
 	dry, err := dryRun(r)
 	if err != nil {
 		writeError(w, err)
 		return
 	}
-	for _, v := range do.DryRun {
-		if v != "All" {
-			writeError(w, apierrors.NewBadRequest("dryRun may only be All, not %q", v))
-			return
-		}
-		dry = true
+	bodyDry, err := registry.ParseDryRun(do.DryRun)
+	if err != nil {
+		writeError(w, err)
+		return
 	}
-	opts := registry.DeleteOptions{GracePeriodSeconds: do.GracePeriodSeconds, PropagationPolicy: do.PropagationPolicy, DryRun: dry}
+	opts := registry.DeleteOptions{
+		GracePeriodSeconds: do.GracePeriodSeconds,
+		PropagationPolicy:  do.PropagationPolicy,
+		OrphanDependents:   do.OrphanDependents,
+		DryRun:             dry || bodyDry,
+	}
 	if do.Preconditions != nil {
 		opts.PreconditionUID, opts.PreconditionResourceVersion = do.Preconditions.UID, do.Preconditions.ResourceVersion
 	}

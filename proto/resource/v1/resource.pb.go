@@ -95,8 +95,10 @@ type GetRequest struct {
 	Name      string                 `protobuf:"bytes,3,opt,name=name,proto3" json:"name,omitempty"`
 	// resource_version "" reads the latest state; any other value reads that revision.
 	ResourceVersion string `protobuf:"bytes,4,opt,name=resource_version,json=resourceVersion,proto3" json:"resource_version,omitempty"`
-	unknownFields   protoimpl.UnknownFields
-	sizeCache       protoimpl.SizeCache
+	// subresource "" reads the object; "scale" reads a workload's autoscaling.v1.Scale.
+	Subresource   string `protobuf:"bytes,5,opt,name=subresource,proto3" json:"subresource,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *GetRequest) Reset() {
@@ -157,9 +159,17 @@ func (x *GetRequest) GetResourceVersion() string {
 	return ""
 }
 
+func (x *GetRequest) GetSubresource() string {
+	if x != nil {
+		return x.Subresource
+	}
+	return ""
+}
+
 type GetResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Object        *anypb.Any             `protobuf:"bytes,1,opt,name=object,proto3" json:"object,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// object is the object, or the Scale the subresource names.
+	Object        *anypb.Any `protobuf:"bytes,1,opt,name=object,proto3" json:"object,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -512,11 +522,13 @@ type CreateRequest struct {
 	Resource  *GroupVersionResource  `protobuf:"bytes,1,opt,name=resource,proto3" json:"resource,omitempty"`
 	Namespace string                 `protobuf:"bytes,2,opt,name=namespace,proto3" json:"namespace,omitempty"`
 	Object    *anypb.Any             `protobuf:"bytes,3,opt,name=object,proto3" json:"object,omitempty"`
-	// subresource "" creates the object; "binding" binds a pod (object is a core.v1.Binding).
+	// subresource "" creates the object; "binding" binds a pod (object is a core.v1.Binding);
+	// "eviction" evicts a pod (object is a policy.v1.Eviction).
 	Subresource string `protobuf:"bytes,4,opt,name=subresource,proto3" json:"subresource,omitempty"`
 	// name names the parent object when subresource is set.
-	Name         string `protobuf:"bytes,5,opt,name=name,proto3" json:"name,omitempty"`
-	DryRun       bool   `protobuf:"varint,6,opt,name=dry_run,json=dryRun,proto3" json:"dry_run,omitempty"`
+	Name   string `protobuf:"bytes,5,opt,name=name,proto3" json:"name,omitempty"`
+	DryRun bool   `protobuf:"varint,6,opt,name=dry_run,json=dryRun,proto3" json:"dry_run,omitempty"`
+	// field_manager names the writer in metadata.managedFields; "" is the client's user agent.
 	FieldManager string `protobuf:"bytes,7,opt,name=field_manager,json=fieldManager,proto3" json:"field_manager,omitempty"`
 	// uid, when a valid UUID, becomes the new object's metadata.uid. A client proposes one so that,
 	// when a create whose outcome it could not see is retried and meets AlreadyExists, it can tell
@@ -614,7 +626,8 @@ func (x *CreateRequest) GetUid() string {
 
 type CreateResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// object is the created object; for the binding subresource, the Binding as accepted.
+	// object is the created object; for the binding and eviction subresources, the Binding or
+	// Eviction as accepted.
 	Object        *anypb.Any `protobuf:"bytes,1,opt,name=object,proto3" json:"object,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -658,14 +671,16 @@ func (x *CreateResponse) GetObject() *anypb.Any {
 }
 
 type UpdateRequest struct {
-	state        protoimpl.MessageState `protogen:"open.v1"`
-	Resource     *GroupVersionResource  `protobuf:"bytes,1,opt,name=resource,proto3" json:"resource,omitempty"`
-	Namespace    string                 `protobuf:"bytes,2,opt,name=namespace,proto3" json:"namespace,omitempty"`
-	Object       *anypb.Any             `protobuf:"bytes,3,opt,name=object,proto3" json:"object,omitempty"`
-	DryRun       bool                   `protobuf:"varint,4,opt,name=dry_run,json=dryRun,proto3" json:"dry_run,omitempty"`
-	FieldManager string                 `protobuf:"bytes,5,opt,name=field_manager,json=fieldManager,proto3" json:"field_manager,omitempty"`
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	Resource  *GroupVersionResource  `protobuf:"bytes,1,opt,name=resource,proto3" json:"resource,omitempty"`
+	Namespace string                 `protobuf:"bytes,2,opt,name=namespace,proto3" json:"namespace,omitempty"`
+	Object    *anypb.Any             `protobuf:"bytes,3,opt,name=object,proto3" json:"object,omitempty"`
+	DryRun    bool                   `protobuf:"varint,4,opt,name=dry_run,json=dryRun,proto3" json:"dry_run,omitempty"`
+	// field_manager names the writer in metadata.managedFields; "" is the client's user agent.
+	FieldManager string `protobuf:"bytes,5,opt,name=field_manager,json=fieldManager,proto3" json:"field_manager,omitempty"`
 	// subresource "" replaces the object (UpdateStatus always writes "status"); "finalize" replaces a
-	// namespace's spec.finalizers.
+	// namespace's spec.finalizers; "scale" sets a workload's replicas (object is an
+	// autoscaling.v1.Scale, whose resourceVersion, when set, must be the workload's).
 	Subresource   string `protobuf:"bytes,6,opt,name=subresource,proto3" json:"subresource,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -744,8 +759,9 @@ func (x *UpdateRequest) GetSubresource() string {
 }
 
 type UpdateResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Object        *anypb.Any             `protobuf:"bytes,1,opt,name=object,proto3" json:"object,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// object is the object as stored; for the scale subresource, the workload's Scale.
+	Object        *anypb.Any `protobuf:"bytes,1,opt,name=object,proto3" json:"object,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1042,10 +1058,12 @@ type PatchRequest struct {
 	PatchType string `protobuf:"bytes,4,opt,name=patch_type,json=patchType,proto3" json:"patch_type,omitempty"`
 	Patch     []byte `protobuf:"bytes,5,opt,name=patch,proto3" json:"patch,omitempty"`
 	// subresource "" patches the object, "status" its status.
-	Subresource   string `protobuf:"bytes,6,opt,name=subresource,proto3" json:"subresource,omitempty"`
-	DryRun        bool   `protobuf:"varint,7,opt,name=dry_run,json=dryRun,proto3" json:"dry_run,omitempty"`
-	FieldManager  string `protobuf:"bytes,8,opt,name=field_manager,json=fieldManager,proto3" json:"field_manager,omitempty"`
-	Force         bool   `protobuf:"varint,9,opt,name=force,proto3" json:"force,omitempty"`
+	Subresource string `protobuf:"bytes,6,opt,name=subresource,proto3" json:"subresource,omitempty"`
+	DryRun      bool   `protobuf:"varint,7,opt,name=dry_run,json=dryRun,proto3" json:"dry_run,omitempty"`
+	// field_manager names the writer in metadata.managedFields; an apply patch requires it.
+	FieldManager string `protobuf:"bytes,8,opt,name=field_manager,json=fieldManager,proto3" json:"field_manager,omitempty"`
+	// force lets an apply patch take fields another manager owns instead of failing with Conflict.
+	Force         bool `protobuf:"varint,9,opt,name=force,proto3" json:"force,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1195,13 +1213,14 @@ const file_resource_v1_resource_proto_rawDesc = "" +
 	"\x14GroupVersionResource\x12\x14\n" +
 	"\x05group\x18\x01 \x01(\tR\x05group\x12\x18\n" +
 	"\aversion\x18\x02 \x01(\tR\aversion\x12\x1a\n" +
-	"\bresource\x18\x03 \x01(\tR\bresource\"\xb0\x01\n" +
+	"\bresource\x18\x03 \x01(\tR\bresource\"\xd2\x01\n" +
 	"\n" +
 	"GetRequest\x12E\n" +
 	"\bresource\x18\x01 \x01(\v2).keelson.resource.v1.GroupVersionResourceR\bresource\x12\x1c\n" +
 	"\tnamespace\x18\x02 \x01(\tR\tnamespace\x12\x12\n" +
 	"\x04name\x18\x03 \x01(\tR\x04name\x12)\n" +
-	"\x10resource_version\x18\x04 \x01(\tR\x0fresourceVersion\";\n" +
+	"\x10resource_version\x18\x04 \x01(\tR\x0fresourceVersion\x12 \n" +
+	"\vsubresource\x18\x05 \x01(\tR\vsubresource\";\n" +
 	"\vGetResponse\x12,\n" +
 	"\x06object\x18\x01 \x01(\v2\x14.google.protobuf.AnyR\x06object\"\x9d\x02\n" +
 	"\vListRequest\x12E\n" +

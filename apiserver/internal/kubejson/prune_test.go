@@ -1,4 +1,4 @@
-package rest
+package kubejson
 
 import (
 	"encoding/json"
@@ -16,13 +16,13 @@ func TestUnchangedObjectDecodesEqual(t *testing.T) {
 	k, _ := scheme.Builtin().ByKind(scheme.GroupVersionKind{Version: "v1", Kind: "Pod"})
 	in := []byte(`{"apiVersion":"v1","kind":"Pod","metadata":{"name":"p","creationTimestamp":null},
 		"spec":{"containers":[{"name":"c","image":"i","resources":{}}],"volumes":[{"name":"v","emptyDir":{}}]},"status":{}}`)
-	obj, err := fromJSON(k, in, decodeOptions{Strict: true})
+	obj, err := FromJSON(k, in, DecodeOptions{Strict: true})
 	require.NoError(t, err)
-	m, err := toMap(k, obj)
+	m, err := ToMap(k, obj)
 	require.NoError(t, err)
 	require.Equal(t, map[string]any{}, m["spec"].(map[string]any)["containers"].([]any)[0].(map[string]any)["resources"],
 		"Kubernetes writes unset resources as {}")
-	again, err := fromJSON(k, mustJSON(t, m), decodeOptions{Strict: true})
+	again, err := FromJSON(k, mustJSON(t, m), DecodeOptions{Strict: true})
 	require.NoError(t, err)
 	require.True(t, proto.Equal(obj, again), "a round trip through Kubernetes JSON changed the object:\n%v\n%v", obj, again)
 	vol := m["spec"].(map[string]any)["volumes"].([]any)[0].(map[string]any)

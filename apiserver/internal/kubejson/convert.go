@@ -1,4 +1,4 @@
-package rest
+package kubejson
 
 import (
 	"bytes"
@@ -38,10 +38,10 @@ var microTimeFields = map[protoreflect.FullName]bool{
 	"keelson.core.v1.EventSeries.last_observed_time": true,
 }
 
-// toMap returns obj as the generic JSON value Kubernetes' own types encode it to, with apiVersion
-// and kind set from k (see toJSON).
-func toMap(k *scheme.Kind, obj scheme.Object) (map[string]any, error) {
-	b, err := toJSON(k, obj, true)
+// ToMap returns obj as the generic JSON value Kubernetes' own types encode it to, with apiVersion
+// and kind set from k (see ToJSON).
+func ToMap(k *scheme.Kind, obj scheme.Object) (map[string]any, error) {
+	b, err := ToJSON(k, obj, true)
 	if err != nil {
 		return nil, err
 	}
@@ -54,11 +54,11 @@ func toMap(k *scheme.Kind, obj scheme.Object) (map[string]any, error) {
 	return out, nil
 }
 
-// toJSON encodes obj as Kubernetes JSON, with apiVersion and kind when typeMeta is set (list items
+// ToJSON encodes obj as Kubernetes JSON, with apiVersion and kind when typeMeta is set (list items
 // go without). The converted value passes through Kubernetes' Go type for k, so fields Kubernetes
 // always writes (zero counts in a status, "creationTimestamp": null) are written as it writes them.
-func toJSON(k *scheme.Kind, obj scheme.Object, typeMeta bool) ([]byte, error) {
-	m, err := messageToMap(obj)
+func ToJSON(k *scheme.Kind, obj scheme.Object, typeMeta bool) ([]byte, error) {
+	m, err := MessageToMap(obj)
 	if err != nil {
 		return nil, err
 	}
@@ -70,7 +70,7 @@ func toJSON(k *scheme.Kind, obj scheme.Object, typeMeta bool) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("encode %s as Kubernetes JSON: %w", k.Kind, err)
 	}
-	typed, ok := k8sObject(k)
+	typed, ok := NewTyped(k)
 	if !ok {
 		return b, nil
 	}
@@ -83,8 +83,8 @@ func toJSON(k *scheme.Kind, obj scheme.Object, typeMeta bool) ([]byte, error) {
 	return b, nil
 }
 
-// messageToMap encodes msg with protojson and rewrites the fields whose Kubernetes JSON differs.
-func messageToMap(msg protoreflect.ProtoMessage) (map[string]any, error) {
+// MessageToMap encodes msg with protojson and rewrites the fields whose Kubernetes JSON differs.
+func MessageToMap(msg protoreflect.ProtoMessage) (map[string]any, error) {
 	b, err := protojson.Marshal(msg)
 	if err != nil {
 		return nil, fmt.Errorf("encode %s: %w", msg.ProtoReflect().Descriptor().FullName(), err)
@@ -198,17 +198,17 @@ func rawFromBase64(s string) any {
 	return json.RawMessage(raw)
 }
 
-// decodeOptions say how fromJSON treats fields Keelson does not know.
-type decodeOptions struct {
+// DecodeOptions say how FromJSON treats fields Keelson does not know.
+type DecodeOptions struct {
 	// Strict fails on unknown fields (fieldValidation=Strict); otherwise they are dropped.
 	Strict bool
 	// Unknown, when set, receives the path of every unknown field that was dropped.
 	Unknown *[]string
 }
 
-// fromJSON decodes a Kubernetes JSON object of kind k into a new message. apiVersion and kind, when
+// FromJSON decodes a Kubernetes JSON object of kind k into a new message. apiVersion and kind, when
 // present, must name k. Errors are BadRequest Status errors that name the problem.
-func fromJSON(k *scheme.Kind, body []byte, opts decodeOptions) (scheme.Object, error) {
+func FromJSON(k *scheme.Kind, body []byte, opts DecodeOptions) (scheme.Object, error) {
 	var m map[string]any
 	d := json.NewDecoder(bytes.NewReader(body))
 	d.UseNumber()
@@ -226,28 +226,28 @@ func fromJSON(k *scheme.Kind, body []byte, opts decodeOptions) (scheme.Object, e
 	}
 	delete(m, "apiVersion")
 	delete(m, "kind")
-	if typed, ok := k8sObject(k); ok {
+	if typed, ok := NewTyped(k); ok {
 		pruneZeroStructs(m, reflect.TypeOf(typed))
 	}
 	obj := k.New()
-	if err := mapToMessage(m, obj, opts); err != nil {
+	if err := MapToMessage(m, obj, opts); err != nil {
 		return nil, err
 	}
 	return obj, nil
 }
 
-// fromValue decodes v, a Kubernetes object built in memory (a generic map or a Kubernetes Go
+// FromValue decodes v, a Kubernetes object built in memory (a generic map or a Kubernetes Go
 // object), into a new message of kind k.
-func fromValue(k *scheme.Kind, v any) (scheme.Object, error) {
+func FromValue(k *scheme.Kind, v any) (scheme.Object, error) {
 	b, err := json.Marshal(v)
 	if err != nil {
 		return nil, apierrors.NewInternal(err)
 	}
-	return fromJSON(k, b, decodeOptions{})
+	return FromJSON(k, b, DecodeOptions{})
 }
 
-// mapToMessage decodes the Kubernetes JSON value m into msg.
-func mapToMessage(m map[string]any, msg protoreflect.ProtoMessage, opts decodeOptions) error {
+// MapToMessage decodes the Kubernetes JSON value m into msg.
+func MapToMessage(m map[string]any, msg protoreflect.ProtoMessage, opts DecodeOptions) error {
 	var unknown []string
 	inMessage(msg.ProtoReflect().Descriptor(), m, "", &unknown)
 	if len(unknown) > 0 {

@@ -1,4 +1,4 @@
-package rest
+package kubejson
 
 import (
 	"encoding/json"
@@ -8,7 +8,6 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
-	"sigs.k8s.io/yaml"
 
 	"github.com/keelson-dev/keelson/pkg/scheme"
 )
@@ -38,11 +37,11 @@ func TestExamplesRoundTripAsKubernetesTypesDo(t *testing.T) {
 func requireRoundTripAsKubernetesTypesDo(t *testing.T, sch *scheme.Scheme, file string) (*scheme.Kind, scheme.Object) {
 	t.Helper()
 	k, obj, in := decodeExample(t, sch, file)
-	m, err := toMap(k, obj)
+	m, err := ToMap(k, obj)
 	require.NoError(t, err)
 	got := normalize(t, m)
 
-	typed, ok := k8sObject(k)
+	typed, ok := NewTyped(k)
 	require.True(t, ok)
 	require.NoError(t, json.Unmarshal(in, typed))
 	want := normalize(t, typed)
@@ -55,34 +54,9 @@ func decodeExample(t *testing.T, sch *scheme.Scheme, file string) (*scheme.Kind,
 	t.Helper()
 	y, err := os.ReadFile(file)
 	require.NoError(t, err)
-	in, err := yaml.YAMLToJSON(y)
-	require.NoError(t, err)
-	var tm struct{ APIVersion, Kind string }
-	require.NoError(t, json.Unmarshal(in, &tm))
-	k := kindOf(t, sch, tm.APIVersion, tm.Kind)
-	obj, err := fromJSON(k, in, decodeOptions{Strict: true})
+	k, obj, in, err := DecodeManifest(sch, y)
 	require.NoError(t, err)
 	return k, obj, in
-}
-
-func kindOf(t *testing.T, sch *scheme.Scheme, apiVersion, kind string) *scheme.Kind {
-	t.Helper()
-	gvk := scheme.GroupVersionKind{Version: apiVersion, Kind: kind}
-	if g, v, ok := cut(apiVersion); ok {
-		gvk.Group, gvk.Version = g, v
-	}
-	k, ok := sch.ByKind(gvk)
-	require.True(t, ok, "unknown kind %s %s", apiVersion, kind)
-	return k
-}
-
-func cut(apiVersion string) (string, string, bool) {
-	for i := range len(apiVersion) {
-		if apiVersion[i] == '/' {
-			return apiVersion[:i], apiVersion[i+1:], true
-		}
-	}
-	return "", apiVersion, false
 }
 
 // normalize encodes v and decodes it as generic JSON.
@@ -99,10 +73,10 @@ func normalize(t *testing.T, v any) map[string]any {
 func TestDecodeRefusesUnknownFieldsOnlyWhenStrict(t *testing.T) {
 	k, _ := scheme.Builtin().ByKind(scheme.GroupVersionKind{Version: "v1", Kind: "ConfigMap"})
 	body := []byte(`{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"a","bogus":1},"data":{"k":"v"},"extra":true}`)
-	_, err := fromJSON(k, body, decodeOptions{Strict: true})
+	_, err := FromJSON(k, body, DecodeOptions{Strict: true})
 	require.EqualError(t, err, `strict decoding error: unknown field "extra", unknown field "metadata.bogus"`)
 	var unknown []string
-	obj, err := fromJSON(k, body, decodeOptions{Unknown: &unknown})
+	obj, err := FromJSON(k, body, DecodeOptions{Unknown: &unknown})
 	require.NoError(t, err)
 	require.ElementsMatch(t, []string{"extra", "metadata.bogus"}, unknown)
 	require.Equal(t, "a", obj.GetMetadata().GetName())
@@ -113,7 +87,7 @@ func TestDecodeRefusesUnknownFieldsOnlyWhenStrict(t *testing.T) {
 		"wrong kind": `{"kind":"Secret"}`,
 		"wrong type": `{"data":{"k":1}}`,
 	} {
-		_, err := fromJSON(k, []byte(bad), decodeOptions{})
+		_, err := FromJSON(k, []byte(bad), DecodeOptions{})
 		require.Error(t, err, name)
 	}
 }
