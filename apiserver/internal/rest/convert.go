@@ -228,6 +228,7 @@ func fromJSON(k *scheme.Kind, body []byte, opts decodeOptions) (scheme.Object, e
 	delete(m, "kind")
 	if typed, ok := k8sObject(k); ok {
 		pruneZeroStructs(m, reflect.TypeOf(typed))
+		numbersAsQuantities(m, reflect.TypeOf(typed))
 	}
 	obj := k.New()
 	if err := mapToMessage(m, obj, opts); err != nil {
