@@ -20,7 +20,7 @@ type defaultsCase struct {
 	rule  string
 	s     Strategy
 	in    scheme.Object
-	check func(t *testing.T, obj scheme.Object)
+	check func(r *require.Assertions, obj scheme.Object)
 }
 
 // podWith returns a pod of one container c and the given volumes.
@@ -55,361 +55,361 @@ func TestKubernetesDefaults(t *testing.T) {
 				Limits:   map[string]string{"cpu": "0.0001", "memory": "128Mi"},
 				Requests: map[string]string{"cpu": "1.0005", "example.com/dev": "-0.0001"},
 			}}),
-			func(t *testing.T, obj scheme.Object) {
-				r := container0(obj).GetResources()
-				require.Equal(t, map[string]string{"cpu": "1m", "memory": "128Mi"}, r.GetLimits())
-				require.Equal(t, map[string]string{"cpu": "1001m", "memory": "128Mi", "example.com/dev": "-1m"}, r.GetRequests())
+			func(r *require.Assertions, obj scheme.Object) {
+				res := container0(obj).GetResources()
+				r.Equal(map[string]string{"cpu": "1m", "memory": "128Mi"}, res.GetLimits())
+				r.Equal(map[string]string{"cpu": "1001m", "memory": "128Mi", "example.com/dev": "-1m"}, res.GetRequests())
 			}},
 		{"ResourceList of a quota", resourceQuotaStrategy{},
 			&corev1.ResourceQuota{Metadata: meta("q"), Spec: &corev1.ResourceQuotaSpec{Hard: map[string]string{"requests.cpu": "0.0005", "pods": "10"}}},
-			func(t *testing.T, obj scheme.Object) {
-				require.Equal(t, map[string]string{"requests.cpu": "1m", "pods": "10"}, obj.(*corev1.ResourceQuota).GetSpec().GetHard())
+			func(r *require.Assertions, obj scheme.Object) {
+				r.Equal(map[string]string{"requests.cpu": "1m", "pods": "10"}, obj.(*corev1.ResourceQuota).GetSpec().GetHard())
 			}},
 		{"ResourceList of a node", nodeStrategy{},
 			&corev1.Node{Metadata: &metav1.ObjectMeta{Name: "n"}, Status: &corev1.NodeStatus{Capacity: map[string]string{"cpu": "3.9999"}}},
-			func(t *testing.T, obj scheme.Object) {
-				require.Equal(t, "4", obj.(*corev1.Node).GetStatus().GetCapacity()["cpu"])
-				require.Equal(t, "4", obj.(*corev1.Node).GetStatus().GetAllocatable()["cpu"])
+			func(r *require.Assertions, obj scheme.Object) {
+				r.Equal("4", obj.(*corev1.Node).GetStatus().GetCapacity()["cpu"])
+				r.Equal("4", obj.(*corev1.Node).GetStatus().GetAllocatable()["cpu"])
 			}},
 		{"ReplicationController selector from the template", replicationControllerStrategy{},
 			&corev1.ReplicationController{Metadata: meta("rc"), Spec: &corev1.ReplicationControllerSpec{Template: templ(map[string]string{"app": "web"}, nil)}},
-			func(t *testing.T, obj scheme.Object) {
-				require.Equal(t, map[string]string{"app": "web"}, obj.(*corev1.ReplicationController).GetSpec().GetSelector())
+			func(r *require.Assertions, obj scheme.Object) {
+				r.Equal(map[string]string{"app": "web"}, obj.(*corev1.ReplicationController).GetSpec().GetSelector())
 			}},
 		{"ReplicationController labels from the template", replicationControllerStrategy{},
 			&corev1.ReplicationController{Metadata: meta("rc"), Spec: &corev1.ReplicationControllerSpec{
 				Selector: map[string]string{"app": "web"}, Template: templ(map[string]string{"app": "web", "tier": "front"}, nil)}},
-			func(t *testing.T, obj scheme.Object) {
+			func(r *require.Assertions, obj scheme.Object) {
 				rc := obj.(*corev1.ReplicationController)
-				require.Equal(t, map[string]string{"app": "web", "tier": "front"}, rc.GetMetadata().GetLabels())
-				require.Equal(t, map[string]string{"app": "web"}, rc.GetSpec().GetSelector(), "a given selector is kept")
+				r.Equal(map[string]string{"app": "web", "tier": "front"}, rc.GetMetadata().GetLabels())
+				r.Equal(map[string]string{"app": "web"}, rc.GetSpec().GetSelector(), "a given selector is kept")
 			}},
 		{"ReplicationController keeps its own labels", replicationControllerStrategy{},
 			&corev1.ReplicationController{Metadata: &metav1.ObjectMeta{Name: "rc", Labels: map[string]string{"own": "x"}},
 				Spec: &corev1.ReplicationControllerSpec{Template: templ(map[string]string{"app": "web"}, nil)}},
-			func(t *testing.T, obj scheme.Object) {
-				require.Equal(t, map[string]string{"own": "x"}, obj.GetMetadata().GetLabels())
+			func(r *require.Assertions, obj scheme.Object) {
+				r.Equal(map[string]string{"own": "x"}, obj.GetMetadata().GetLabels())
 			}},
 		{"ReplicationController replicas (+default=1)", replicationControllerStrategy{},
 			&corev1.ReplicationController{Metadata: meta("rc")},
-			func(t *testing.T, obj scheme.Object) {
-				require.Equal(t, int32(1), obj.(*corev1.ReplicationController).GetSpec().GetReplicas())
+			func(r *require.Assertions, obj scheme.Object) {
+				r.Equal(int32(1), obj.(*corev1.ReplicationController).GetSpec().GetReplicas())
 			}},
 		{"Volume without a source is an emptyDir", podStrategy{},
 			podWith(app("i"), &corev1.Volume{Name: "scratch"}),
-			func(t *testing.T, obj scheme.Object) {
-				require.True(t, proto.Equal(&corev1.Volume{Name: "scratch", EmptyDir: &corev1.EmptyDirVolumeSource{}}, volume0(obj)), "%v", volume0(obj))
+			func(r *require.Assertions, obj scheme.Object) {
+				r.True(proto.Equal(&corev1.Volume{Name: "scratch", EmptyDir: &corev1.EmptyDirVolumeSource{}}, volume0(obj)), "%v", volume0(obj))
 			}},
 		{"Volume with a source keeps it", podStrategy{},
 			podWith(app("i"), &corev1.Volume{Name: "claim", PersistentVolumeClaim: &corev1.PersistentVolumeClaimVolumeSource{ClaimName: "c"}}),
-			func(t *testing.T, obj scheme.Object) {
-				require.Nil(t, volume0(obj).GetEmptyDir())
+			func(r *require.Assertions, obj scheme.Object) {
+				r.Nil(volume0(obj).GetEmptyDir())
 			}},
 		{"Container imagePullPolicy Always for latest", podStrategy{}, podWith(app("nginx:latest")),
-			func(t *testing.T, obj scheme.Object) {
-				require.Equal(t, "Always", container0(obj).GetImagePullPolicy())
+			func(r *require.Assertions, obj scheme.Object) {
+				r.Equal("Always", container0(obj).GetImagePullPolicy())
 			}},
 		{"Container imagePullPolicy Always without a tag", podStrategy{}, podWith(app("registry:5000/nginx")),
-			func(t *testing.T, obj scheme.Object) {
-				require.Equal(t, "Always", container0(obj).GetImagePullPolicy())
+			func(r *require.Assertions, obj scheme.Object) {
+				r.Equal("Always", container0(obj).GetImagePullPolicy())
 			}},
 		{"Container imagePullPolicy IfNotPresent for a tag", podStrategy{}, podWith(app("nginx:1.27")),
-			func(t *testing.T, obj scheme.Object) {
-				require.Equal(t, "IfNotPresent", container0(obj).GetImagePullPolicy())
+			func(r *require.Assertions, obj scheme.Object) {
+				r.Equal("IfNotPresent", container0(obj).GetImagePullPolicy())
 			}},
 		{"Container imagePullPolicy IfNotPresent for a digest", podStrategy{}, podWith(app("nginx@sha256:0123")),
-			func(t *testing.T, obj scheme.Object) {
-				require.Equal(t, "IfNotPresent", container0(obj).GetImagePullPolicy())
+			func(r *require.Assertions, obj scheme.Object) {
+				r.Equal("IfNotPresent", container0(obj).GetImagePullPolicy())
 			}},
 		{"Container termination message", podStrategy{}, podWith(app("i")),
-			func(t *testing.T, obj scheme.Object) {
-				require.Equal(t, "/dev/termination-log", container0(obj).GetTerminationMessagePath())
-				require.Equal(t, "File", container0(obj).GetTerminationMessagePolicy())
+			func(r *require.Assertions, obj scheme.Object) {
+				r.Equal("/dev/termination-log", container0(obj).GetTerminationMessagePath())
+				r.Equal("File", container0(obj).GetTerminationMessagePolicy())
 			}},
 		{"ContainerPort protocol (+default=TCP)", podStrategy{},
 			podWith(&corev1.Container{Name: "app", Image: "i", Ports: []*corev1.ContainerPort{{ContainerPort: 80}}}),
-			func(t *testing.T, obj scheme.Object) {
-				require.Equal(t, "TCP", container0(obj).GetPorts()[0].GetProtocol())
+			func(r *require.Assertions, obj scheme.Object) {
+				r.Equal("TCP", container0(obj).GetPorts()[0].GetProtocol())
 			}},
 		{"Service type, affinity, protocol, target port, internal traffic policy", serviceStrategy{},
 			&corev1.Service{Metadata: meta("s"), Spec: &corev1.ServiceSpec{Ports: []*corev1.ServicePort{{Port: 80}},
 				SessionAffinityConfig: &corev1.SessionAffinityConfig{ClientIp: &corev1.ClientIPConfig{TimeoutSeconds: proto.Int32(5)}}}},
-			func(t *testing.T, obj scheme.Object) {
+			func(r *require.Assertions, obj scheme.Object) {
 				s := obj.(*corev1.Service).GetSpec()
-				require.Equal(t, "ClusterIP", s.GetType())
-				require.Equal(t, "None", s.GetSessionAffinity())
-				require.Nil(t, s.GetSessionAffinityConfig(), "no affinity, no affinity config")
-				require.Equal(t, "TCP", s.GetPorts()[0].GetProtocol())
-				require.Equal(t, intOrInt(80).String(), s.GetPorts()[0].GetTargetPort().String())
-				require.Equal(t, "Cluster", s.GetInternalTrafficPolicy())
-				require.Empty(t, s.GetExternalTrafficPolicy())
+				r.Equal("ClusterIP", s.GetType())
+				r.Equal("None", s.GetSessionAffinity())
+				r.Nil(s.GetSessionAffinityConfig(), "no affinity, no affinity config")
+				r.Equal("TCP", s.GetPorts()[0].GetProtocol())
+				r.Equal(intOrInt(80).String(), s.GetPorts()[0].GetTargetPort().String())
+				r.Equal("Cluster", s.GetInternalTrafficPolicy())
+				r.Empty(s.GetExternalTrafficPolicy())
 			}},
 		{"Service ClientIP affinity timeout", serviceStrategy{},
 			&corev1.Service{Metadata: meta("s"), Spec: &corev1.ServiceSpec{SessionAffinity: "ClientIP"}},
-			func(t *testing.T, obj scheme.Object) {
-				require.Equal(t, int32(10800), obj.(*corev1.Service).GetSpec().GetSessionAffinityConfig().GetClientIp().GetTimeoutSeconds())
+			func(r *require.Assertions, obj scheme.Object) {
+				r.Equal(int32(10800), obj.(*corev1.Service).GetSpec().GetSessionAffinityConfig().GetClientIp().GetTimeoutSeconds())
 			}},
 		{"Service external traffic policy for node ports", serviceStrategy{},
 			&corev1.Service{Metadata: meta("s"), Spec: &corev1.ServiceSpec{Type: "NodePort"}},
-			func(t *testing.T, obj scheme.Object) {
-				require.Equal(t, "Cluster", obj.(*corev1.Service).GetSpec().GetExternalTrafficPolicy())
+			func(r *require.Assertions, obj scheme.Object) {
+				r.Equal("Cluster", obj.(*corev1.Service).GetSpec().GetExternalTrafficPolicy())
 			}},
 		{"Service external traffic policy for external IPs", serviceStrategy{},
 			&corev1.Service{Metadata: meta("s"), Spec: &corev1.ServiceSpec{ExternalIps: []string{"192.0.2.10"}}},
-			func(t *testing.T, obj scheme.Object) {
-				require.Equal(t, "Cluster", obj.(*corev1.Service).GetSpec().GetExternalTrafficPolicy())
+			func(r *require.Assertions, obj scheme.Object) {
+				r.Equal("Cluster", obj.(*corev1.Service).GetSpec().GetExternalTrafficPolicy())
 			}},
 		{"Service load balancer node ports and ingress ipMode", serviceStrategy{},
 			&corev1.Service{Metadata: meta("s"), Spec: &corev1.ServiceSpec{Type: "LoadBalancer"},
 				Status: &corev1.ServiceStatus{LoadBalancer: &corev1.LoadBalancerStatus{Ingress: []*corev1.LoadBalancerIngress{{Ip: "192.0.2.1"}, {Hostname: "lb.example.com"}}}}},
-			func(t *testing.T, obj scheme.Object) {
+			func(r *require.Assertions, obj scheme.Object) {
 				svc := obj.(*corev1.Service)
-				require.True(t, svc.GetSpec().GetAllocateLoadBalancerNodePorts())
+				r.True(svc.GetSpec().GetAllocateLoadBalancerNodePorts())
 				ing := svc.GetStatus().GetLoadBalancer().GetIngress()
-				require.Equal(t, "VIP", ing[0].GetIpMode())
-				require.Nil(t, ing[1].IpMode, "a hostname has no ipMode")
+				r.Equal("VIP", ing[0].GetIpMode())
+				r.Nil(ing[1].IpMode, "a hostname has no ipMode")
 			}},
 		{"Pod requests from limits", podStrategy{},
 			&corev1.Pod{Metadata: meta("p"), Spec: &corev1.PodSpec{
 				InitContainers: []*corev1.Container{{Name: "init", Image: "i", Resources: &corev1.ResourceRequirements{Limits: map[string]string{"memory": "1Gi"}}}},
 				Containers: []*corev1.Container{{Name: "app", Image: "i", Resources: &corev1.ResourceRequirements{
 					Limits: map[string]string{"cpu": "1", "memory": "1Gi"}, Requests: map[string]string{"cpu": "500m"}}}}}},
-			func(t *testing.T, obj scheme.Object) {
+			func(r *require.Assertions, obj scheme.Object) {
 				s := obj.(*corev1.Pod).GetSpec()
-				require.Equal(t, map[string]string{"memory": "1Gi"}, s.GetInitContainers()[0].GetResources().GetRequests())
-				require.Equal(t, map[string]string{"cpu": "500m", "memory": "1Gi"}, s.GetContainers()[0].GetResources().GetRequests())
+				r.Equal(map[string]string{"memory": "1Gi"}, s.GetInitContainers()[0].GetResources().GetRequests())
+				r.Equal(map[string]string{"cpu": "500m", "memory": "1Gi"}, s.GetContainers()[0].GetResources().GetRequests())
 			}},
 		{"Pod enableServiceLinks", podStrategy{}, podWith(app("i")),
-			func(t *testing.T, obj scheme.Object) {
-				require.True(t, obj.(*corev1.Pod).GetSpec().GetEnableServiceLinks())
+			func(r *require.Assertions, obj scheme.Object) {
+				r.True(obj.(*corev1.Pod).GetSpec().GetEnableServiceLinks())
 			}},
 		{"Pod host ports on the host network", podStrategy{},
 			&corev1.Pod{Metadata: meta("p"), Spec: &corev1.PodSpec{HostNetwork: true, Containers: []*corev1.Container{{Name: "app", Image: "i",
 				Ports: []*corev1.ContainerPort{{ContainerPort: 53}}}}}},
-			func(t *testing.T, obj scheme.Object) {
-				require.Equal(t, int32(53), container0(obj).GetPorts()[0].GetHostPort())
+			func(r *require.Assertions, obj scheme.Object) {
+				r.Equal(int32(53), container0(obj).GetPorts()[0].GetHostPort())
 			}},
 		{"Pod defaults stay out of a template", deploymentStrategy{},
 			&appsv1.Deployment{Metadata: meta("d"), Spec: &appsv1.DeploymentSpec{Template: templ(map[string]string{"app": "d"}, &corev1.PodSpec{
 				HostNetwork: true,
 				Containers: []*corev1.Container{{Name: "app", Image: "i", Ports: []*corev1.ContainerPort{{ContainerPort: 53}},
 					Resources: &corev1.ResourceRequirements{Limits: map[string]string{"cpu": "1"}}}}})}},
-			func(t *testing.T, obj scheme.Object) {
+			func(r *require.Assertions, obj scheme.Object) {
 				s := obj.(*appsv1.Deployment).GetSpec().GetTemplate().GetSpec()
-				require.Nil(t, s.EnableServiceLinks)
-				require.Empty(t, s.GetContainers()[0].GetResources().GetRequests())
-				require.Zero(t, s.GetContainers()[0].GetPorts()[0].GetHostPort())
+				r.Nil(s.EnableServiceLinks)
+				r.Empty(s.GetContainers()[0].GetResources().GetRequests())
+				r.Zero(s.GetContainers()[0].GetPorts()[0].GetHostPort())
 			}},
 		{"PodSpec policies, security context, grace period, scheduler", podStrategy{}, podWith(app("i")),
-			func(t *testing.T, obj scheme.Object) {
+			func(r *require.Assertions, obj scheme.Object) {
 				s := obj.(*corev1.Pod).GetSpec()
-				require.Equal(t, "ClusterFirst", s.GetDnsPolicy())
-				require.Equal(t, "Always", s.GetRestartPolicy())
-				require.NotNil(t, s.GetSecurityContext())
-				require.Equal(t, int64(30), s.GetTerminationGracePeriodSeconds())
-				require.Equal(t, "default-scheduler", s.GetSchedulerName())
+				r.Equal("ClusterFirst", s.GetDnsPolicy())
+				r.Equal("Always", s.GetRestartPolicy())
+				r.NotNil(s.GetSecurityContext())
+				r.Equal(int64(30), s.GetTerminationGracePeriodSeconds())
+				r.Equal("default-scheduler", s.GetSchedulerName())
 			}},
 		{"Probe thresholds and periods", podStrategy{},
 			podWith(&corev1.Container{Name: "app", Image: "i", LivenessProbe: &corev1.Probe{Exec: &corev1.ExecAction{Command: []string{"true"}}}}),
-			func(t *testing.T, obj scheme.Object) {
+			func(r *require.Assertions, obj scheme.Object) {
 				p := container0(obj).GetLivenessProbe()
-				require.Equal(t, []int32{1, 10, 1, 3}, []int32{p.GetTimeoutSeconds(), p.GetPeriodSeconds(), p.GetSuccessThreshold(), p.GetFailureThreshold()})
+				r.Equal([]int32{1, 10, 1, 3}, []int32{p.GetTimeoutSeconds(), p.GetPeriodSeconds(), p.GetSuccessThreshold(), p.GetFailureThreshold()})
 			}},
 		{"GRPCAction service (+default=\"\")", podStrategy{},
 			podWith(&corev1.Container{Name: "app", Image: "i", ReadinessProbe: &corev1.Probe{Grpc: &corev1.GRPCAction{Port: 9000}}}),
-			func(t *testing.T, obj scheme.Object) {
-				require.NotNil(t, container0(obj).GetReadinessProbe().GetGrpc().Service)
-				require.Empty(t, container0(obj).GetReadinessProbe().GetGrpc().GetService())
+			func(r *require.Assertions, obj scheme.Object) {
+				r.NotNil(container0(obj).GetReadinessProbe().GetGrpc().Service)
+				r.Empty(container0(obj).GetReadinessProbe().GetGrpc().GetService())
 			}},
 		{"HTTPGetAction path and scheme in probes and hooks", podStrategy{},
 			podWith(&corev1.Container{Name: "app", Image: "i",
 				StartupProbe: &corev1.Probe{HttpGet: &corev1.HTTPGetAction{Port: intOrInt(80)}},
 				Lifecycle:    &corev1.Lifecycle{PreStop: &corev1.LifecycleHandler{HttpGet: &corev1.HTTPGetAction{Port: intOrInt(80)}}}}),
-			func(t *testing.T, obj scheme.Object) {
+			func(r *require.Assertions, obj scheme.Object) {
 				for _, h := range []*corev1.HTTPGetAction{container0(obj).GetStartupProbe().GetHttpGet(), container0(obj).GetLifecycle().GetPreStop().GetHttpGet()} {
-					require.Equal(t, "/", h.GetPath())
-					require.Equal(t, "HTTP", h.GetScheme())
+					r.Equal("/", h.GetPath())
+					r.Equal("HTTP", h.GetScheme())
 				}
 			}},
 		{"SecretVolumeSource defaultMode", podStrategy{},
 			podWith(app("i"), &corev1.Volume{Name: "v", Secret: &corev1.SecretVolumeSource{SecretName: "s"}}),
-			func(t *testing.T, obj scheme.Object) {
-				require.Equal(t, int32(0o644), volume0(obj).GetSecret().GetDefaultMode())
+			func(r *require.Assertions, obj scheme.Object) {
+				r.Equal(int32(0o644), volume0(obj).GetSecret().GetDefaultMode())
 			}},
 		{"ConfigMapVolumeSource defaultMode", podStrategy{},
 			podWith(app("i"), &corev1.Volume{Name: "v", ConfigMap: &corev1.ConfigMapVolumeSource{Name: "c"}}),
-			func(t *testing.T, obj scheme.Object) {
-				require.Equal(t, int32(0o644), volume0(obj).GetConfigMap().GetDefaultMode())
+			func(r *require.Assertions, obj scheme.Object) {
+				r.Equal(int32(0o644), volume0(obj).GetConfigMap().GetDefaultMode())
 			}},
 		{"DownwardAPIVolumeSource defaultMode and ObjectFieldSelector apiVersion", podStrategy{},
 			podWith(app("i"), &corev1.Volume{Name: "v", DownwardApi: &corev1.DownwardAPIVolumeSource{Items: []*corev1.DownwardAPIVolumeFile{
 				{Path: "labels", FieldRef: &corev1.ObjectFieldSelector{FieldPath: "metadata.labels"}}}}}),
-			func(t *testing.T, obj scheme.Object) {
+			func(r *require.Assertions, obj scheme.Object) {
 				d := volume0(obj).GetDownwardApi()
-				require.Equal(t, int32(0o644), d.GetDefaultMode())
-				require.Equal(t, "v1", d.GetItems()[0].GetFieldRef().GetApiVersion())
+				r.Equal(int32(0o644), d.GetDefaultMode())
+				r.Equal("v1", d.GetItems()[0].GetFieldRef().GetApiVersion())
 			}},
 		{"ProjectedVolumeSource defaultMode and ServiceAccountTokenProjection expiry", podStrategy{},
 			podWith(app("i"), &corev1.Volume{Name: "v", Projected: &corev1.ProjectedVolumeSource{Sources: []*corev1.VolumeProjection{
 				{ServiceAccountToken: &corev1.ServiceAccountTokenProjection{Path: "token"}},
 				{DownwardApi: &corev1.DownwardAPIProjection{Items: []*corev1.DownwardAPIVolumeFile{{Path: "n", FieldRef: &corev1.ObjectFieldSelector{FieldPath: "metadata.name"}}}}}}}}),
-			func(t *testing.T, obj scheme.Object) {
+			func(r *require.Assertions, obj scheme.Object) {
 				p := volume0(obj).GetProjected()
-				require.Equal(t, int32(0o644), p.GetDefaultMode())
-				require.Equal(t, int64(3600), p.GetSources()[0].GetServiceAccountToken().GetExpirationSeconds())
-				require.Equal(t, "v1", p.GetSources()[1].GetDownwardApi().GetItems()[0].GetFieldRef().GetApiVersion())
+				r.Equal(int32(0o644), p.GetDefaultMode())
+				r.Equal(int64(3600), p.GetSources()[0].GetServiceAccountToken().GetExpirationSeconds())
+				r.Equal("v1", p.GetSources()[1].GetDownwardApi().GetItems()[0].GetFieldRef().GetApiVersion())
 			}},
 		{"HostPathVolumeSource type", podStrategy{},
 			podWith(app("i"), &corev1.Volume{Name: "v", HostPath: &corev1.HostPathVolumeSource{Path: "/var/log"}}),
-			func(t *testing.T, obj scheme.Object) {
-				require.NotNil(t, volume0(obj).GetHostPath().Type)
-				require.Empty(t, volume0(obj).GetHostPath().GetType())
+			func(r *require.Assertions, obj scheme.Object) {
+				r.NotNil(volume0(obj).GetHostPath().Type)
+				r.Empty(volume0(obj).GetHostPath().GetType())
 			}},
 		{"ObjectFieldSelector apiVersion in env", podStrategy{},
 			podWith(&corev1.Container{Name: "app", Image: "i", Env: []*corev1.EnvVar{{Name: "N",
 				ValueFrom: &corev1.EnvVarSource{FieldRef: &corev1.ObjectFieldSelector{FieldPath: "metadata.name"}}}}}),
-			func(t *testing.T, obj scheme.Object) {
-				require.Equal(t, "v1", container0(obj).GetEnv()[0].GetValueFrom().GetFieldRef().GetApiVersion())
+			func(r *require.Assertions, obj scheme.Object) {
+				r.Equal("v1", container0(obj).GetEnv()[0].GetValueFrom().GetFieldRef().GetApiVersion())
 			}},
 		{"Secret type", secretStrategy{}, &corev1.Secret{Metadata: meta("s")},
-			func(t *testing.T, obj scheme.Object) { require.Equal(t, "Opaque", obj.(*corev1.Secret).GetType()) }},
+			func(r *require.Assertions, obj scheme.Object) { r.Equal("Opaque", obj.(*corev1.Secret).GetType()) }},
 		{"Endpoints port protocol", endpointsStrategy{},
 			&corev1.Endpoints{Metadata: meta("e"), Subsets: []*corev1.EndpointSubset{{Ports: []*corev1.EndpointPort{{Port: 80}}}}},
-			func(t *testing.T, obj scheme.Object) {
-				require.Equal(t, "TCP", obj.(*corev1.Endpoints).GetSubsets()[0].GetPorts()[0].GetProtocol())
+			func(r *require.Assertions, obj scheme.Object) {
+				r.Equal("TCP", obj.(*corev1.Endpoints).GetSubsets()[0].GetPorts()[0].GetProtocol())
 			}},
 		{"Namespace name label", namespaceStrategy{}, &corev1.Namespace{Metadata: &metav1.ObjectMeta{Name: "team", Labels: map[string]string{"a": "b"}}},
-			func(t *testing.T, obj scheme.Object) {
-				require.Equal(t, map[string]string{"a": "b", "kubernetes.io/metadata.name": "team"}, obj.GetMetadata().GetLabels())
+			func(r *require.Assertions, obj scheme.Object) {
+				r.Equal(map[string]string{"a": "b", "kubernetes.io/metadata.name": "team"}, obj.GetMetadata().GetLabels())
 			}},
 		{"NamespaceStatus phase", namespaceStrategy{}, &corev1.Namespace{Metadata: &metav1.ObjectMeta{Name: "team"}},
-			func(t *testing.T, obj scheme.Object) {
-				require.Equal(t, "Active", obj.(*corev1.Namespace).GetStatus().GetPhase())
+			func(r *require.Assertions, obj scheme.Object) {
+				r.Equal("Active", obj.(*corev1.Namespace).GetStatus().GetPhase())
 			}},
 		{"NodeStatus allocatable from capacity", nodeStrategy{},
 			&corev1.Node{Metadata: &metav1.ObjectMeta{Name: "n"}, Status: &corev1.NodeStatus{Capacity: map[string]string{"cpu": "4", "pods": "110"}}},
-			func(t *testing.T, obj scheme.Object) {
-				require.Equal(t, map[string]string{"cpu": "4", "pods": "110"}, obj.(*corev1.Node).GetStatus().GetAllocatable())
+			func(r *require.Assertions, obj scheme.Object) {
+				r.Equal(map[string]string{"cpu": "4", "pods": "110"}, obj.(*corev1.Node).GetStatus().GetAllocatable())
 			}},
 
 		// pkg/apis/apps/v1
 		{"Deployment replicas, rolling update, history, progress deadline", deploymentStrategy{},
 			&appsv1.Deployment{Metadata: meta("d")},
-			func(t *testing.T, obj scheme.Object) {
+			func(r *require.Assertions, obj scheme.Object) {
 				s := obj.(*appsv1.Deployment).GetSpec()
-				require.Equal(t, int32(1), s.GetReplicas())
-				require.Equal(t, "RollingUpdate", s.GetStrategy().GetType())
-				require.Equal(t, "25%", s.GetStrategy().GetRollingUpdate().GetMaxUnavailable().GetStrVal())
-				require.Equal(t, "25%", s.GetStrategy().GetRollingUpdate().GetMaxSurge().GetStrVal())
-				require.Equal(t, int32(10), s.GetRevisionHistoryLimit())
-				require.Equal(t, int32(600), s.GetProgressDeadlineSeconds())
+				r.Equal(int32(1), s.GetReplicas())
+				r.Equal("RollingUpdate", s.GetStrategy().GetType())
+				r.Equal("25%", s.GetStrategy().GetRollingUpdate().GetMaxUnavailable().GetStrVal())
+				r.Equal("25%", s.GetStrategy().GetRollingUpdate().GetMaxSurge().GetStrVal())
+				r.Equal(int32(10), s.GetRevisionHistoryLimit())
+				r.Equal(int32(600), s.GetProgressDeadlineSeconds())
 			}},
 		{"Deployment Recreate has no rolling update", deploymentStrategy{},
 			&appsv1.Deployment{Metadata: meta("d"), Spec: &appsv1.DeploymentSpec{Strategy: &appsv1.DeploymentStrategy{Type: "Recreate"}}},
-			func(t *testing.T, obj scheme.Object) {
-				require.Nil(t, obj.(*appsv1.Deployment).GetSpec().GetStrategy().GetRollingUpdate())
+			func(r *require.Assertions, obj scheme.Object) {
+				r.Nil(obj.(*appsv1.Deployment).GetSpec().GetStrategy().GetRollingUpdate())
 			}},
 		{"DaemonSet rolling update and history", daemonSetStrategy{},
 			&appsv1.DaemonSet{Metadata: meta("ds")},
-			func(t *testing.T, obj scheme.Object) {
+			func(r *require.Assertions, obj scheme.Object) {
 				s := obj.(*appsv1.DaemonSet).GetSpec()
-				require.Equal(t, "RollingUpdate", s.GetUpdateStrategy().GetType())
-				require.Equal(t, intOrInt(1).String(), s.GetUpdateStrategy().GetRollingUpdate().GetMaxUnavailable().String())
-				require.Equal(t, intOrInt(0).String(), s.GetUpdateStrategy().GetRollingUpdate().GetMaxSurge().String())
-				require.Equal(t, int32(10), s.GetRevisionHistoryLimit())
+				r.Equal("RollingUpdate", s.GetUpdateStrategy().GetType())
+				r.Equal(intOrInt(1).String(), s.GetUpdateStrategy().GetRollingUpdate().GetMaxUnavailable().String())
+				r.Equal(intOrInt(0).String(), s.GetUpdateStrategy().GetRollingUpdate().GetMaxSurge().String())
+				r.Equal(int32(10), s.GetRevisionHistoryLimit())
 			}},
 		{"StatefulSet policies, partition, retention, replicas, history", statefulSetStrategy{},
 			&appsv1.StatefulSet{Metadata: meta("ss")},
-			func(t *testing.T, obj scheme.Object) {
+			func(r *require.Assertions, obj scheme.Object) {
 				s := obj.(*appsv1.StatefulSet).GetSpec()
-				require.Equal(t, "OrderedReady", s.GetPodManagementPolicy())
-				require.Equal(t, "RollingUpdate", s.GetUpdateStrategy().GetType())
-				require.NotNil(t, s.GetUpdateStrategy().GetRollingUpdate().Partition)
-				require.Zero(t, s.GetUpdateStrategy().GetRollingUpdate().GetPartition())
-				require.Equal(t, "Retain", s.GetPersistentVolumeClaimRetentionPolicy().GetWhenDeleted())
-				require.Equal(t, "Retain", s.GetPersistentVolumeClaimRetentionPolicy().GetWhenScaled())
-				require.Equal(t, int32(1), s.GetReplicas())
-				require.Equal(t, int32(10), s.GetRevisionHistoryLimit())
+				r.Equal("OrderedReady", s.GetPodManagementPolicy())
+				r.Equal("RollingUpdate", s.GetUpdateStrategy().GetType())
+				r.NotNil(s.GetUpdateStrategy().GetRollingUpdate().Partition)
+				r.Zero(s.GetUpdateStrategy().GetRollingUpdate().GetPartition())
+				r.Equal("Retain", s.GetPersistentVolumeClaimRetentionPolicy().GetWhenDeleted())
+				r.Equal("Retain", s.GetPersistentVolumeClaimRetentionPolicy().GetWhenScaled())
+				r.Equal(int32(1), s.GetReplicas())
+				r.Equal(int32(10), s.GetRevisionHistoryLimit())
 			}},
 		{"ReplicaSet replicas", replicaSetStrategy{}, &appsv1.ReplicaSet{Metadata: meta("rs")},
-			func(t *testing.T, obj scheme.Object) {
-				require.Equal(t, int32(1), obj.(*appsv1.ReplicaSet).GetSpec().GetReplicas())
+			func(r *require.Assertions, obj scheme.Object) {
+				r.Equal(int32(1), obj.(*appsv1.ReplicaSet).GetSpec().GetReplicas())
 			}},
 		{"Workload templates get pod spec and volume defaults", statefulSetStrategy{},
 			&appsv1.StatefulSet{Metadata: meta("ss"), Spec: &appsv1.StatefulSetSpec{Template: templ(nil, &corev1.PodSpec{
 				Containers: []*corev1.Container{app("i")}, Volumes: []*corev1.Volume{{Name: "scratch"}}})}},
-			func(t *testing.T, obj scheme.Object) {
+			func(r *require.Assertions, obj scheme.Object) {
 				s := obj.(*appsv1.StatefulSet).GetSpec().GetTemplate().GetSpec()
-				require.Equal(t, "Always", s.GetRestartPolicy())
-				require.NotNil(t, s.GetVolumes()[0].GetEmptyDir())
+				r.Equal("Always", s.GetRestartPolicy())
+				r.NotNil(s.GetVolumes()[0].GetEmptyDir())
 			}},
 
 		// pkg/apis/batch/v1
 		{"Job completions and parallelism", jobStrategy{}, &batchv1.Job{Metadata: meta("j")},
-			func(t *testing.T, obj scheme.Object) {
+			func(r *require.Assertions, obj scheme.Object) {
 				s := obj.(*batchv1.Job).GetSpec()
-				require.Equal(t, int32(1), s.GetCompletions())
-				require.Equal(t, int32(1), s.GetParallelism())
+				r.Equal(int32(1), s.GetCompletions())
+				r.Equal(int32(1), s.GetParallelism())
 			}},
 		{"Job parallelism alone", jobStrategy{}, &batchv1.Job{Metadata: meta("j"), Spec: &batchv1.JobSpec{Completions: proto.Int32(5)}},
-			func(t *testing.T, obj scheme.Object) {
+			func(r *require.Assertions, obj scheme.Object) {
 				s := obj.(*batchv1.Job).GetSpec()
-				require.Equal(t, int32(5), s.GetCompletions())
-				require.Equal(t, int32(1), s.GetParallelism())
+				r.Equal(int32(5), s.GetCompletions())
+				r.Equal(int32(1), s.GetParallelism())
 			}},
 		{"Job backoffLimit", jobStrategy{}, &batchv1.Job{Metadata: meta("j")},
-			func(t *testing.T, obj scheme.Object) {
-				require.Equal(t, int32(6), obj.(*batchv1.Job).GetSpec().GetBackoffLimit())
+			func(r *require.Assertions, obj scheme.Object) {
+				r.Equal(int32(6), obj.(*batchv1.Job).GetSpec().GetBackoffLimit())
 			}},
 		{"Job backoffLimit with a limit per index", jobStrategy{},
 			&batchv1.Job{Metadata: meta("j"), Spec: &batchv1.JobSpec{CompletionMode: proto.String("Indexed"), Completions: proto.Int32(3), BackoffLimitPerIndex: proto.Int32(1)}},
-			func(t *testing.T, obj scheme.Object) {
-				require.Equal(t, int32(math.MaxInt32), obj.(*batchv1.Job).GetSpec().GetBackoffLimit())
+			func(r *require.Assertions, obj scheme.Object) {
+				r.Equal(int32(math.MaxInt32), obj.(*batchv1.Job).GetSpec().GetBackoffLimit())
 			}},
 		{"Job labels from the template", jobStrategy{},
 			&batchv1.Job{Metadata: meta("j"), Spec: &batchv1.JobSpec{Template: templ(map[string]string{"app": "pi"}, nil)}},
-			func(t *testing.T, obj scheme.Object) {
-				require.Equal(t, map[string]string{"app": "pi"}, obj.GetMetadata().GetLabels())
+			func(r *require.Assertions, obj scheme.Object) {
+				r.Equal(map[string]string{"app": "pi"}, obj.GetMetadata().GetLabels())
 			}},
 		{"Job labels from the generated template labels", jobStrategy{},
 			&batchv1.Job{Metadata: meta("j")},
-			func(t *testing.T, obj scheme.Object) {
-				require.Equal(t, map[string]string{
+			func(r *require.Assertions, obj scheme.Object) {
+				r.Equal(map[string]string{
 					"batch.kubernetes.io/controller-uid": "uid-j", "controller-uid": "uid-j",
 					"batch.kubernetes.io/job-name": "j", "job-name": "j",
 				}, obj.GetMetadata().GetLabels())
 			}},
 		{"Job keeps its own labels", jobStrategy{},
 			&batchv1.Job{Metadata: &metav1.ObjectMeta{Name: "j", Uid: "u", Labels: map[string]string{"own": "x"}}, Spec: &batchv1.JobSpec{Template: templ(map[string]string{"app": "pi"}, nil)}},
-			func(t *testing.T, obj scheme.Object) {
-				require.Equal(t, map[string]string{"own": "x"}, obj.GetMetadata().GetLabels())
+			func(r *require.Assertions, obj scheme.Object) {
+				r.Equal(map[string]string{"own": "x"}, obj.GetMetadata().GetLabels())
 			}},
 		{"Job completion mode and suspend", jobStrategy{}, &batchv1.Job{Metadata: meta("j")},
-			func(t *testing.T, obj scheme.Object) {
+			func(r *require.Assertions, obj scheme.Object) {
 				s := obj.(*batchv1.Job).GetSpec()
-				require.Equal(t, "NonIndexed", s.GetCompletionMode())
-				require.NotNil(t, s.Suspend)
-				require.False(t, s.GetSuspend())
+				r.Equal("NonIndexed", s.GetCompletionMode())
+				r.NotNil(s.Suspend)
+				r.False(s.GetSuspend())
 			}},
 		{"Job pod failure policy condition status and replacement policy", jobStrategy{},
 			&batchv1.Job{Metadata: meta("j"), Spec: &batchv1.JobSpec{PodFailurePolicy: &batchv1.PodFailurePolicy{Rules: []*batchv1.PodFailurePolicyRule{
 				{Action: "Ignore", OnPodConditions: []*batchv1.PodFailurePolicyOnPodConditionsPattern{{Type: "DisruptionTarget"}, {Type: "Custom", Status: "False"}}}}}}},
-			func(t *testing.T, obj scheme.Object) {
+			func(r *require.Assertions, obj scheme.Object) {
 				s := obj.(*batchv1.Job).GetSpec()
 				pats := s.GetPodFailurePolicy().GetRules()[0].GetOnPodConditions()
-				require.Equal(t, "True", pats[0].GetStatus())
-				require.Equal(t, "False", pats[1].GetStatus())
-				require.Equal(t, "Failed", s.GetPodReplacementPolicy())
+				r.Equal("True", pats[0].GetStatus())
+				r.Equal("False", pats[1].GetStatus())
+				r.Equal("Failed", s.GetPodReplacementPolicy())
 			}},
 		{"Job replacement policy without a failure policy", jobStrategy{}, &batchv1.Job{Metadata: meta("j")},
-			func(t *testing.T, obj scheme.Object) {
-				require.Equal(t, "TerminatingOrFailed", obj.(*batchv1.Job).GetSpec().GetPodReplacementPolicy())
+			func(r *require.Assertions, obj scheme.Object) {
+				r.Equal("TerminatingOrFailed", obj.(*batchv1.Job).GetSpec().GetPodReplacementPolicy())
 			}},
 	}
 	for _, c := range cases {
 		t.Run(c.rule, func(t *testing.T) {
 			c.s.Default(c.in)
-			c.check(t, c.in)
+			c.check(require.New(t), c.in)
 		})
 	}
 }
