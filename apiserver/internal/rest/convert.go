@@ -313,13 +313,13 @@ func inField(fd protoreflect.FieldDescriptor, v any, path string, unknown *[]str
 	case fd.IsMap():
 		if mv, ok := v.(map[string]any); ok {
 			for k, e := range mv {
-				mv[k] = inValue(fd.MapValue(), e, path+"."+k, unknown)
+				mv[k] = inValue(fd.MapValue(), nullElement(fd.MapValue(), e), path+"."+k, unknown)
 			}
 		}
 	case fd.IsList():
 		if lv, ok := v.([]any); ok {
 			for i, e := range lv {
-				lv[i] = inValue(fd, e, fmt.Sprintf("%s[%d]", path, i), unknown)
+				lv[i] = inValue(fd, nullElement(fd, e), fmt.Sprintf("%s[%d]", path, i), unknown)
 			}
 		}
 	default:
@@ -347,4 +347,29 @@ func inValue(fd protoreflect.FieldDescriptor, v any, path string, unknown *[]str
 		}
 	}
 	return v
+}
+
+// nullElement returns the zero value of fd's element type for a null map value or list element,
+// which Kubernetes' Go types decode as the zero value ("binaryData": {"k": null} is an empty
+// value) and protojson refuses; any other value is returned as it is.
+func nullElement(fd protoreflect.FieldDescriptor, v any) any {
+	if v != nil {
+		return v
+	}
+	switch fd.Kind() {
+	case protoreflect.StringKind, protoreflect.BytesKind:
+		return ""
+	case protoreflect.BoolKind:
+		return false
+	case protoreflect.MessageKind:
+		switch fd.Message().FullName() {
+		case intOrStringName:
+			return json.Number("0")
+		case timestampName:
+			return v
+		}
+		return map[string]any{}
+	default:
+		return json.Number("0")
+	}
 }

@@ -29,19 +29,25 @@ func TestExamplesRoundTripAsKubernetesTypesDo(t *testing.T) {
 	require.NoError(t, err)
 	require.NotEmpty(t, files)
 	for _, f := range files {
-		t.Run(filepath.Base(f), func(t *testing.T) {
-			k, obj, in := decodeExample(t, sch, f)
-			m, err := toMap(k, obj)
-			require.NoError(t, err)
-			got := normalize(t, m)
-
-			typed, ok := k8sObject(k)
-			require.True(t, ok)
-			require.NoError(t, json.Unmarshal(in, typed))
-			want := normalize(t, typed)
-			require.Equal(t, want, got)
-		})
+		t.Run(filepath.Base(f), func(t *testing.T) { requireRoundTripAsKubernetesTypesDo(t, sch, f) })
 	}
+}
+
+// requireRoundTripAsKubernetesTypesDo decodes a manifest strictly, encodes it again and requires the
+// JSON to equal what Kubernetes' Go types make of the manifest. It returns the decoded object.
+func requireRoundTripAsKubernetesTypesDo(t *testing.T, sch *scheme.Scheme, file string) (*scheme.Kind, scheme.Object) {
+	t.Helper()
+	k, obj, in := decodeExample(t, sch, file)
+	m, err := toMap(k, obj)
+	require.NoError(t, err)
+	got := normalize(t, m)
+
+	typed, ok := k8sObject(k)
+	require.True(t, ok)
+	require.NoError(t, json.Unmarshal(in, typed))
+	want := normalize(t, typed)
+	require.Equal(t, want, got)
+	return k, obj
 }
 
 // decodeExample reads a manifest of the corpus and decodes it strictly: every field must be known.

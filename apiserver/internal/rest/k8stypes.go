@@ -1,6 +1,7 @@
 package rest
 
 import (
+	"bytes"
 	"encoding/json"
 
 	k8sappsv1 "k8s.io/api/apps/v1"
@@ -69,15 +70,18 @@ func protobufToJSON(k *scheme.Kind, body []byte) ([]byte, error) {
 	if gvk != nil && (gvk.Kind != k.Kind || gvk.Group != k.Group) {
 		return nil, apierrors.NewBadRequest("the kind in the data (%s) does not match the expected kind (%s)", gvk.Kind, k.Kind)
 	}
-	// Kubernetes' Go types encode unset structs as {} and unset times as null; drop them so that
-	// fieldValidation judges only what the client set.
+	// Kubernetes' Go types encode unset times, slices and maps as null; drop them so that
+	// fieldValidation judges only what the client set. Unset structs ({}) are left to fromJSON,
+	// which knows which {} mean unset and which mean set ("emptyDir": {}).
 	var m map[string]any
 	b, err := json.Marshal(obj)
 	if err == nil {
-		err = json.Unmarshal(b, &m)
+		d := json.NewDecoder(bytes.NewReader(b))
+		d.UseNumber() // int64s beyond 2^53 stay exact
+		err = d.Decode(&m)
 	}
 	if err == nil {
-		pruneEmpty(m)
+		pruneNulls(m)
 		b, err = json.Marshal(m)
 	}
 	if err != nil {
@@ -86,21 +90,18 @@ func protobufToJSON(k *scheme.Kind, body []byte) ([]byte, error) {
 	return b, nil
 }
 
-// pruneEmpty removes null values and objects that are empty once pruned, recursively.
-func pruneEmpty(m map[string]any) {
+// pruneNulls removes null values from m and the objects nested in it.
+func pruneNulls(m map[string]any) {
 	for k, v := range m {
 		switch x := v.(type) {
 		case nil:
 			delete(m, k)
 		case map[string]any:
-			pruneEmpty(x)
-			if len(x) == 0 {
-				delete(m, k)
-			}
+			pruneNulls(x)
 		case []any:
 			for _, e := range x {
 				if em, ok := e.(map[string]any); ok {
-					pruneEmpty(em)
+					pruneNulls(em)
 				}
 			}
 		}

@@ -372,8 +372,8 @@ func validateVolumeMounts(c *corev1.Container, pc *podContext, p *field.Path) fi
 			errs = append(errs, field.Required(dp.Child("name"), ""))
 		case pc.volumes[name] == nil:
 			errs = append(errs, field.NotFound(dp.Child("name"), name))
-		case pc.volumes[name].PersistentVolumeClaim == nil:
-			errs = append(errs, field.Invalid(dp.Child("name"), name, "can only use volume source type of PersistentVolumeClaim for block mode"))
+		case pc.volumes[name].PersistentVolumeClaim == nil && pc.volumes[name].Ephemeral == nil:
+			errs = append(errs, field.Invalid(dp.Child("name"), name, "can only use volume source type of PersistentVolumeClaim or Ephemeral for block mode"))
 		}
 		switch path := d.GetDevicePath(); {
 		case path == "":

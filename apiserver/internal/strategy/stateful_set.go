@@ -7,6 +7,7 @@ import (
 	"github.com/keelson-dev/keelson/pkg/scheme"
 	"github.com/keelson-dev/keelson/pkg/validation/field"
 	appsv1 "github.com/keelson-dev/keelson/proto/apps/v1"
+	corev1 "github.com/keelson-dev/keelson/proto/core/v1"
 )
 
 // statefulSetStrategy holds the rules of apps/v1 stateful sets.
@@ -74,9 +75,57 @@ func (statefulSetStrategy) Validate(obj scheme.Object) field.ErrorList {
 		errs = append(errs, nonNegative(p.Child("ordinals", "start"), int64(o.GetStart()))...)
 	}
 	errs = append(errs, validateSelectorAndTemplate(spec.GetSelector(), spec.GetTemplate(), p, "statefulset")...)
-	errs = append(errs, validateTemplate(spec.GetTemplate(), p.Child("template"),
+	errs = append(errs, validateClaimTemplates(spec.GetVolumeClaimTemplates(), p.Child("volumeClaimTemplates"))...)
+	errs = append(errs, validateTemplate(withClaimVolumes(spec.GetTemplate(), spec.GetVolumeClaimTemplates()), p.Child("template"),
 		templateRules{restartPolicies: []string{"Always"}, kind: "StatefulSet"})...)
 	return errs
+}
+
+// validateClaimTemplates checks that every claim template has a name, unique in the set, which
+// its pods' volume mounts refer to.
+func validateClaimTemplates(claims []*corev1.PersistentVolumeClaim, p *field.Path) field.ErrorList {
+	var errs field.ErrorList
+	seen := map[string]bool{}
+	for i, c := range claims {
+		np := p.Index(i).Child("metadata", "name")
+		switch name := c.GetMetadata().GetName(); {
+		case name == "":
+			errs = append(errs, field.Required(np, ""))
+		case seen[name]:
+			errs = append(errs, field.Duplicate(np, name))
+		default:
+			seen[name] = true
+			errs = append(errs, dns1123Label(np, name)...)
+		}
+	}
+	return errs
+}
+
+// withClaimVolumes returns t with a volume for every claim template the template does not already
+// name, as each pod of the set gets one, so that its volume mounts may refer to the claims. t is
+// not changed.
+func withClaimVolumes(t *corev1.PodTemplateSpec, claims []*corev1.PersistentVolumeClaim) *corev1.PodTemplateSpec {
+	if len(claims) == 0 || t == nil {
+		return t
+	}
+	t = proto.Clone(t).(*corev1.PodTemplateSpec)
+	if t.Spec == nil {
+		return t
+	}
+	have := map[string]bool{}
+	for _, v := range t.Spec.Volumes {
+		have[v.GetName()] = true
+	}
+	for _, c := range claims {
+		name := c.GetMetadata().GetName()
+		if name == "" || have[name] {
+			continue
+		}
+		have[name] = true
+		t.Spec.Volumes = append(t.Spec.Volumes, &corev1.Volume{Name: name,
+			PersistentVolumeClaim: &corev1.PersistentVolumeClaimVolumeSource{ClaimName: name}})
+	}
+	return t
 }
 
 const statefulSetUpdateForbidden = "updates to statefulset spec for fields other than 'replicas', 'ordinals', 'template', 'updateStrategy', 'revisionHistoryLimit', 'persistentVolumeClaimRetentionPolicy' and 'minReadySeconds' are forbidden"

@@ -75,6 +75,7 @@ func validateVolumeSource(v *corev1.Volume, p *field.Path) field.ErrorList {
 	if s := v.Projected; s != nil && more("projected") {
 		errs = append(errs, validateProjected(s, p.Child("projected"))...)
 	}
+	errs = append(errs, validateStorageSources(v, &one, p)...)
 	if one.n == 0 {
 		errs = append(errs, field.Required(p, "must specify a volume type"))
 	}
@@ -134,6 +135,10 @@ func validateProjected(s *corev1.ProjectedVolumeSource, p *field.Path) field.Err
 				errs = append(errs, validateLocalPath(tp.Child("path"), x.GetPath())...)
 				addPath(tp.Child("path"), x.GetPath())
 			}
+		}
+		if x := src.ClusterTrustBundle; x != nil && more("clusterTrustBundle") {
+			errs = append(errs, validateClusterTrustBundle(x, sp.Child("clusterTrustBundle"))...)
+			addPath(sp.Child("clusterTrustBundle", "path"), x.GetPath())
 		}
 		if one.n == 0 {
 			errs = append(errs, field.Required(sp, "must specify a volume type"))

@@ -192,8 +192,25 @@ func TestStatefulSet(t *testing.T) {
 		{"bad service name", func(s *appsv1.StatefulSet) { s.Spec.ServiceName = "DB" }, []string{"spec.serviceName"}},
 		{"bad retention", func(s *appsv1.StatefulSet) { s.Spec.PersistentVolumeClaimRetentionPolicy.WhenScaled = "Keep" }, []string{"spec.persistentVolumeClaimRetentionPolicy.whenScaled"}},
 		{"negative replicas", func(s *appsv1.StatefulSet) { s.Spec.Replicas = proto.Int32(-1) }, []string{"spec.replicas"}},
+		{"mount of a claim template", func(s *appsv1.StatefulSet) {
+			s.Spec.VolumeClaimTemplates = []*corev1.PersistentVolumeClaim{claimTemplate("data")}
+			mountData(s)
+		}, nil},
+		{"mount of neither a volume nor a claim template", func(s *appsv1.StatefulSet) {
+			s.Spec.VolumeClaimTemplates = []*corev1.PersistentVolumeClaim{claimTemplate("logs")}
+			mountData(s)
+		}, []string{"spec.template.spec.containers[0].volumeMounts[0].name"}},
+		{"claim template without name", func(s *appsv1.StatefulSet) {
+			s.Spec.VolumeClaimTemplates = []*corev1.PersistentVolumeClaim{claimTemplate("")}
+		}, []string{"spec.volumeClaimTemplates[0].metadata.name"}},
+		{"duplicate claim template", func(s *appsv1.StatefulSet) {
+			s.Spec.VolumeClaimTemplates = []*corev1.PersistentVolumeClaim{claimTemplate("data"), claimTemplate("data")}
+		}, []string{"spec.volumeClaimTemplates[1].metadata.name"}},
 	})
 	runUpdate(t, statefulSetStrategy{}, validStatefulSet, []fieldCase[*appsv1.StatefulSet]{
+		{"claim templates changed", func(s *appsv1.StatefulSet) {
+			s.Spec.VolumeClaimTemplates = []*corev1.PersistentVolumeClaim{claimTemplate("data")}
+		}, []string{"spec"}},
 		{"scale and new image", func(s *appsv1.StatefulSet) {
 			s.Spec.Replicas = proto.Int32(3)
 			s.Spec.Template.Spec.Containers[0].Image = "postgres:17"
@@ -204,4 +221,21 @@ func TestStatefulSet(t *testing.T) {
 	runStatus(t, statefulSetStrategy{}, validStatefulSet, []fieldCase[*appsv1.StatefulSet]{
 		{"ready above replicas", func(s *appsv1.StatefulSet) { s.Status = &appsv1.StatefulSetStatus{Replicas: 1, ReadyReplicas: 2} }, []string{"status.readyReplicas"}},
 	})
+}
+
+// claimTemplate is a stateful set's claim template asking for a gigabyte.
+func claimTemplate(name string) *corev1.PersistentVolumeClaim {
+	return &corev1.PersistentVolumeClaim{
+		Metadata: &metav1.ObjectMeta{Name: name},
+		Spec: &corev1.PersistentVolumeClaimSpec{
+			AccessModes: []string{"ReadWriteOnce"},
+			Resources:   &corev1.VolumeResourceRequirements{Requests: map[string]string{"storage": "1Gi"}},
+		},
+	}
+}
+
+// mountData mounts the volume "data" into the first container of s's template.
+func mountData(s *appsv1.StatefulSet) {
+	c := s.Spec.Template.Spec.Containers[0]
+	c.VolumeMounts = append(c.VolumeMounts, &corev1.VolumeMount{Name: "data", MountPath: "/var/lib/data"})
 }

@@ -86,7 +86,6 @@ func (x *StatefulSet) GetStatus() *StatefulSetStatus {
 }
 
 // StatefulSetSpec is the desired state of a stateful set.
-// Left out: volumeClaimTemplates (Keelson has no PersistentVolumeClaim kind yet).
 type StatefulSetSpec struct {
 	state       protoimpl.MessageState `protogen:"open.v1"`
 	Replicas    *int32                 `protobuf:"varint,1,opt,name=replicas,proto3,oneof" json:"replicas,omitempty"`
@@ -100,8 +99,10 @@ type StatefulSetSpec struct {
 	MinReadySeconds                      int32                                            `protobuf:"varint,8,opt,name=min_ready_seconds,json=minReadySeconds,proto3" json:"min_ready_seconds,omitempty"`
 	PersistentVolumeClaimRetentionPolicy *StatefulSetPersistentVolumeClaimRetentionPolicy `protobuf:"bytes,9,opt,name=persistent_volume_claim_retention_policy,json=persistentVolumeClaimRetentionPolicy,proto3" json:"persistent_volume_claim_retention_policy,omitempty"`
 	Ordinals                             *StatefulSetOrdinals                             `protobuf:"bytes,10,opt,name=ordinals,proto3" json:"ordinals,omitempty"`
-	unknownFields                        protoimpl.UnknownFields
-	sizeCache                            protoimpl.SizeCache
+	// volume_claim_templates are the claims each pod gets, named <template>-<pod>.
+	VolumeClaimTemplates []*v11.PersistentVolumeClaim `protobuf:"bytes,11,rep,name=volume_claim_templates,json=volumeClaimTemplates,proto3" json:"volume_claim_templates,omitempty"`
+	unknownFields        protoimpl.UnknownFields
+	sizeCache            protoimpl.SizeCache
 }
 
 func (x *StatefulSetSpec) Reset() {
@@ -204,6 +205,13 @@ func (x *StatefulSetSpec) GetOrdinals() *StatefulSetOrdinals {
 	return nil
 }
 
+func (x *StatefulSetSpec) GetVolumeClaimTemplates() []*v11.PersistentVolumeClaim {
+	if x != nil {
+		return x.VolumeClaimTemplates
+	}
+	return nil
+}
+
 type StatefulSetUpdateStrategy struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// type is RollingUpdate or OnDelete.
@@ -258,12 +266,12 @@ func (x *StatefulSetUpdateStrategy) GetRollingUpdate() *RollingUpdateStatefulSet
 }
 
 // RollingUpdateStatefulSetStrategy limits a rolling update.
-// Left out: maxUnavailable (alpha).
 type RollingUpdateStatefulSetStrategy struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Partition     *int32                 `protobuf:"varint,1,opt,name=partition,proto3,oneof" json:"partition,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	state          protoimpl.MessageState `protogen:"open.v1"`
+	Partition      *int32                 `protobuf:"varint,1,opt,name=partition,proto3,oneof" json:"partition,omitempty"`
+	MaxUnavailable *v1.IntOrString        `protobuf:"bytes,2,opt,name=max_unavailable,json=maxUnavailable,proto3" json:"max_unavailable,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *RollingUpdateStatefulSetStrategy) Reset() {
@@ -301,6 +309,13 @@ func (x *RollingUpdateStatefulSetStrategy) GetPartition() int32 {
 		return *x.Partition
 	}
 	return 0
+}
+
+func (x *RollingUpdateStatefulSetStrategy) GetMaxUnavailable() *v1.IntOrString {
+	if x != nil {
+		return x.MaxUnavailable
+	}
+	return nil
 }
 
 type StatefulSetPersistentVolumeClaimRetentionPolicy struct {
@@ -596,11 +611,11 @@ var File_apps_v1_stateful_set_proto protoreflect.FileDescriptor
 
 const file_apps_v1_stateful_set_proto_rawDesc = "" +
 	"\n" +
-	"\x1aapps/v1/stateful_set.proto\x12\x0fkeelson.apps.v1\x1a\x1acore/v1/pod_template.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x12meta/v1/meta.proto\"\xb8\x01\n" +
+	"\x1aapps/v1/stateful_set.proto\x12\x0fkeelson.apps.v1\x1a%core/v1/persistent_volume_claim.proto\x1a\x1acore/v1/pod_template.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x12meta/v1/meta.proto\"\xb8\x01\n" +
 	"\vStatefulSet\x127\n" +
 	"\bmetadata\x18\x01 \x01(\v2\x1b.keelson.meta.v1.ObjectMetaR\bmetadata\x124\n" +
 	"\x04spec\x18\x02 \x01(\v2 .keelson.apps.v1.StatefulSetSpecR\x04spec\x12:\n" +
-	"\x06status\x18\x03 \x01(\v2\".keelson.apps.v1.StatefulSetStatusR\x06status\"\xc4\x05\n" +
+	"\x06status\x18\x03 \x01(\v2\".keelson.apps.v1.StatefulSetStatusR\x06status\"\xa2\x06\n" +
 	"\x0fStatefulSetSpec\x12\x1f\n" +
 	"\breplicas\x18\x01 \x01(\x05H\x00R\breplicas\x88\x01\x01\x12:\n" +
 	"\bselector\x18\x02 \x01(\v2\x1e.keelson.meta.v1.LabelSelectorR\bselector\x12<\n" +
@@ -612,14 +627,16 @@ const file_apps_v1_stateful_set_proto_rawDesc = "" +
 	"\x11min_ready_seconds\x18\b \x01(\x05R\x0fminReadySeconds\x12\x98\x01\n" +
 	"(persistent_volume_claim_retention_policy\x18\t \x01(\v2@.keelson.apps.v1.StatefulSetPersistentVolumeClaimRetentionPolicyR$persistentVolumeClaimRetentionPolicy\x12@\n" +
 	"\bordinals\x18\n" +
-	" \x01(\v2$.keelson.apps.v1.StatefulSetOrdinalsR\bordinalsB\v\n" +
+	" \x01(\v2$.keelson.apps.v1.StatefulSetOrdinalsR\bordinals\x12\\\n" +
+	"\x16volume_claim_templates\x18\v \x03(\v2&.keelson.core.v1.PersistentVolumeClaimR\x14volumeClaimTemplatesB\v\n" +
 	"\t_replicasB\x19\n" +
 	"\x17_revision_history_limit\"\x89\x01\n" +
 	"\x19StatefulSetUpdateStrategy\x12\x12\n" +
 	"\x04type\x18\x01 \x01(\tR\x04type\x12X\n" +
-	"\x0erolling_update\x18\x02 \x01(\v21.keelson.apps.v1.RollingUpdateStatefulSetStrategyR\rrollingUpdate\"S\n" +
+	"\x0erolling_update\x18\x02 \x01(\v21.keelson.apps.v1.RollingUpdateStatefulSetStrategyR\rrollingUpdate\"\x9a\x01\n" +
 	" RollingUpdateStatefulSetStrategy\x12!\n" +
-	"\tpartition\x18\x01 \x01(\x05H\x00R\tpartition\x88\x01\x01B\f\n" +
+	"\tpartition\x18\x01 \x01(\x05H\x00R\tpartition\x88\x01\x01\x12E\n" +
+	"\x0fmax_unavailable\x18\x02 \x01(\v2\x1c.keelson.meta.v1.IntOrStringR\x0emaxUnavailableB\f\n" +
 	"\n" +
 	"_partition\"u\n" +
 	"/StatefulSetPersistentVolumeClaimRetentionPolicy\x12!\n" +
@@ -675,7 +692,9 @@ var file_apps_v1_stateful_set_proto_goTypes = []any{
 	(*v1.ObjectMeta)(nil),                                   // 8: keelson.meta.v1.ObjectMeta
 	(*v1.LabelSelector)(nil),                                // 9: keelson.meta.v1.LabelSelector
 	(*v11.PodTemplateSpec)(nil),                             // 10: keelson.core.v1.PodTemplateSpec
-	(*timestamppb.Timestamp)(nil),                           // 11: google.protobuf.Timestamp
+	(*v11.PersistentVolumeClaim)(nil),                       // 11: keelson.core.v1.PersistentVolumeClaim
+	(*v1.IntOrString)(nil),                                  // 12: keelson.meta.v1.IntOrString
+	(*timestamppb.Timestamp)(nil),                           // 13: google.protobuf.Timestamp
 }
 var file_apps_v1_stateful_set_proto_depIdxs = []int32{
 	8,  // 0: keelson.apps.v1.StatefulSet.metadata:type_name -> keelson.meta.v1.ObjectMeta
@@ -686,14 +705,16 @@ var file_apps_v1_stateful_set_proto_depIdxs = []int32{
 	2,  // 5: keelson.apps.v1.StatefulSetSpec.update_strategy:type_name -> keelson.apps.v1.StatefulSetUpdateStrategy
 	4,  // 6: keelson.apps.v1.StatefulSetSpec.persistent_volume_claim_retention_policy:type_name -> keelson.apps.v1.StatefulSetPersistentVolumeClaimRetentionPolicy
 	5,  // 7: keelson.apps.v1.StatefulSetSpec.ordinals:type_name -> keelson.apps.v1.StatefulSetOrdinals
-	3,  // 8: keelson.apps.v1.StatefulSetUpdateStrategy.rolling_update:type_name -> keelson.apps.v1.RollingUpdateStatefulSetStrategy
-	7,  // 9: keelson.apps.v1.StatefulSetStatus.conditions:type_name -> keelson.apps.v1.StatefulSetCondition
-	11, // 10: keelson.apps.v1.StatefulSetCondition.last_transition_time:type_name -> google.protobuf.Timestamp
-	11, // [11:11] is the sub-list for method output_type
-	11, // [11:11] is the sub-list for method input_type
-	11, // [11:11] is the sub-list for extension type_name
-	11, // [11:11] is the sub-list for extension extendee
-	0,  // [0:11] is the sub-list for field type_name
+	11, // 8: keelson.apps.v1.StatefulSetSpec.volume_claim_templates:type_name -> keelson.core.v1.PersistentVolumeClaim
+	3,  // 9: keelson.apps.v1.StatefulSetUpdateStrategy.rolling_update:type_name -> keelson.apps.v1.RollingUpdateStatefulSetStrategy
+	12, // 10: keelson.apps.v1.RollingUpdateStatefulSetStrategy.max_unavailable:type_name -> keelson.meta.v1.IntOrString
+	7,  // 11: keelson.apps.v1.StatefulSetStatus.conditions:type_name -> keelson.apps.v1.StatefulSetCondition
+	13, // 12: keelson.apps.v1.StatefulSetCondition.last_transition_time:type_name -> google.protobuf.Timestamp
+	13, // [13:13] is the sub-list for method output_type
+	13, // [13:13] is the sub-list for method input_type
+	13, // [13:13] is the sub-list for extension type_name
+	13, // [13:13] is the sub-list for extension extendee
+	0,  // [0:13] is the sub-list for field type_name
 }
 
 func init() { file_apps_v1_stateful_set_proto_init() }

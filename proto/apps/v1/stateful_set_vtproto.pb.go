@@ -6,8 +6,8 @@ package appsv1
 
 import (
 	fmt "fmt"
-	v11 "github.com/keelson-dev/keelson/proto/core/v1"
-	v1 "github.com/keelson-dev/keelson/proto/meta/v1"
+	v1 "github.com/keelson-dev/keelson/proto/core/v1"
+	v11 "github.com/keelson-dev/keelson/proto/meta/v1"
 	protohelpers "github.com/planetscale/vtprotobuf/protohelpers"
 	timestamppb1 "github.com/planetscale/vtprotobuf/types/known/timestamppb"
 	proto "google.golang.org/protobuf/proto"
@@ -63,6 +63,13 @@ func (m *StatefulSetSpec) CloneVT() *StatefulSetSpec {
 		tmpVal := *rhs
 		r.RevisionHistoryLimit = &tmpVal
 	}
+	if rhs := m.VolumeClaimTemplates; rhs != nil {
+		tmpContainer := make([]*v1.PersistentVolumeClaim, len(rhs))
+		for k, v := range rhs {
+			tmpContainer[k] = v.CloneVT()
+		}
+		r.VolumeClaimTemplates = tmpContainer
+	}
 	if len(m.unknownFields) > 0 {
 		r.unknownFields = make([]byte, len(m.unknownFields))
 		copy(r.unknownFields, m.unknownFields)
@@ -97,6 +104,7 @@ func (m *RollingUpdateStatefulSetStrategy) CloneVT() *RollingUpdateStatefulSetSt
 		return (*RollingUpdateStatefulSetStrategy)(nil)
 	}
 	r := new(RollingUpdateStatefulSetStrategy)
+	r.MaxUnavailable = m.MaxUnavailable.CloneVT()
 	if rhs := m.Partition; rhs != nil {
 		tmpVal := *rhs
 		r.Partition = &tmpVal
@@ -296,6 +304,18 @@ func (m *StatefulSetSpec) MarshalToSizedBufferVT(dAtA []byte) (int, error) {
 		i -= len(m.unknownFields)
 		copy(dAtA[i:], m.unknownFields)
 	}
+	if len(m.VolumeClaimTemplates) > 0 {
+		for iNdEx := len(m.VolumeClaimTemplates) - 1; iNdEx >= 0; iNdEx-- {
+			size, err := m.VolumeClaimTemplates[iNdEx].MarshalToSizedBufferVT(dAtA[:i])
+			if err != nil {
+				return 0, err
+			}
+			i -= size
+			i = protohelpers.EncodeVarint(dAtA, i, uint64(size))
+			i--
+			dAtA[i] = 0x5a
+		}
+	}
 	if m.Ordinals != nil {
 		size, err := m.Ordinals.MarshalToSizedBufferVT(dAtA[:i])
 		if err != nil {
@@ -457,6 +477,16 @@ func (m *RollingUpdateStatefulSetStrategy) MarshalToSizedBufferVT(dAtA []byte) (
 	if m.unknownFields != nil {
 		i -= len(m.unknownFields)
 		copy(dAtA[i:], m.unknownFields)
+	}
+	if m.MaxUnavailable != nil {
+		size, err := m.MaxUnavailable.MarshalToSizedBufferVT(dAtA[:i])
+		if err != nil {
+			return 0, err
+		}
+		i -= size
+		i = protohelpers.EncodeVarint(dAtA, i, uint64(size))
+		i--
+		dAtA[i] = 0x12
 	}
 	if m.Partition != nil {
 		i = protohelpers.EncodeVarint(dAtA, i, uint64(*m.Partition))
@@ -781,6 +811,12 @@ func (m *StatefulSetSpec) SizeVT() (n int) {
 		l = m.Ordinals.SizeVT()
 		n += 1 + l + protohelpers.SizeOfVarint(uint64(l))
 	}
+	if len(m.VolumeClaimTemplates) > 0 {
+		for _, e := range m.VolumeClaimTemplates {
+			l = e.SizeVT()
+			n += 1 + l + protohelpers.SizeOfVarint(uint64(l))
+		}
+	}
 	n += len(m.unknownFields)
 	return n
 }
@@ -811,6 +847,10 @@ func (m *RollingUpdateStatefulSetStrategy) SizeVT() (n int) {
 	_ = l
 	if m.Partition != nil {
 		n += 1 + protohelpers.SizeOfVarint(uint64(*m.Partition))
+	}
+	if m.MaxUnavailable != nil {
+		l = m.MaxUnavailable.SizeVT()
+		n += 1 + l + protohelpers.SizeOfVarint(uint64(l))
 	}
 	n += len(m.unknownFields)
 	return n
@@ -981,7 +1021,7 @@ func (m *StatefulSet) UnmarshalVT(dAtA []byte) error {
 				return io.ErrUnexpectedEOF
 			}
 			if m.Metadata == nil {
-				m.Metadata = &v1.ObjectMeta{}
+				m.Metadata = &v11.ObjectMeta{}
 			}
 			if err := m.Metadata.UnmarshalVT(dAtA[iNdEx:postIndex]); err != nil {
 				return err
@@ -1160,7 +1200,7 @@ func (m *StatefulSetSpec) UnmarshalVT(dAtA []byte) error {
 				return io.ErrUnexpectedEOF
 			}
 			if m.Selector == nil {
-				m.Selector = &v1.LabelSelector{}
+				m.Selector = &v11.LabelSelector{}
 			}
 			if err := m.Selector.UnmarshalVT(dAtA[iNdEx:postIndex]); err != nil {
 				return err
@@ -1196,7 +1236,7 @@ func (m *StatefulSetSpec) UnmarshalVT(dAtA []byte) error {
 				return io.ErrUnexpectedEOF
 			}
 			if m.Template == nil {
-				m.Template = &v11.PodTemplateSpec{}
+				m.Template = &v1.PodTemplateSpec{}
 			}
 			if err := m.Template.UnmarshalVT(dAtA[iNdEx:postIndex]); err != nil {
 				return err
@@ -1413,6 +1453,40 @@ func (m *StatefulSetSpec) UnmarshalVT(dAtA []byte) error {
 				return err
 			}
 			iNdEx = postIndex
+		case 11:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field VolumeClaimTemplates", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return protohelpers.ErrIntOverflow
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return protohelpers.ErrInvalidLength
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return protohelpers.ErrInvalidLength
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.VolumeClaimTemplates = append(m.VolumeClaimTemplates, &v1.PersistentVolumeClaim{})
+			if err := m.VolumeClaimTemplates[len(m.VolumeClaimTemplates)-1].UnmarshalVT(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
 		default:
 			iNdEx = preIndex
 			skippy, err := protohelpers.Skip(dAtA[iNdEx:])
@@ -1603,6 +1677,42 @@ func (m *RollingUpdateStatefulSetStrategy) UnmarshalVT(dAtA []byte) error {
 				}
 			}
 			m.Partition = &v
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field MaxUnavailable", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return protohelpers.ErrIntOverflow
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return protohelpers.ErrInvalidLength
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return protohelpers.ErrInvalidLength
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if m.MaxUnavailable == nil {
+				m.MaxUnavailable = &v11.IntOrString{}
+			}
+			if err := m.MaxUnavailable.UnmarshalVT(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
 		default:
 			iNdEx = preIndex
 			skippy, err := protohelpers.Skip(dAtA[iNdEx:])

@@ -80,7 +80,6 @@ func (x *Lease) GetSpec() *LeaseSpec {
 }
 
 // LeaseSpec is the state of a lease.
-// Left out: strategy and preferredHolder (alpha coordinated leader election).
 type LeaseSpec struct {
 	state                protoimpl.MessageState `protogen:"open.v1"`
 	HolderIdentity       *string                `protobuf:"bytes,1,opt,name=holder_identity,json=holderIdentity,proto3,oneof" json:"holder_identity,omitempty"`
@@ -89,8 +88,11 @@ type LeaseSpec struct {
 	AcquireTime      *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=acquire_time,json=acquireTime,proto3" json:"acquire_time,omitempty"`
 	RenewTime        *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=renew_time,json=renewTime,proto3" json:"renew_time,omitempty"`
 	LeaseTransitions *int32                 `protobuf:"varint,5,opt,name=lease_transitions,json=leaseTransitions,proto3,oneof" json:"lease_transitions,omitempty"`
-	unknownFields    protoimpl.UnknownFields
-	sizeCache        protoimpl.SizeCache
+	// strategy and preferred_holder serve coordinated leader election.
+	Strategy        *string `protobuf:"bytes,6,opt,name=strategy,proto3,oneof" json:"strategy,omitempty"`
+	PreferredHolder *string `protobuf:"bytes,7,opt,name=preferred_holder,json=preferredHolder,proto3,oneof" json:"preferred_holder,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
 }
 
 func (x *LeaseSpec) Reset() {
@@ -158,6 +160,20 @@ func (x *LeaseSpec) GetLeaseTransitions() int32 {
 	return 0
 }
 
+func (x *LeaseSpec) GetStrategy() string {
+	if x != nil && x.Strategy != nil {
+		return *x.Strategy
+	}
+	return ""
+}
+
+func (x *LeaseSpec) GetPreferredHolder() string {
+	if x != nil && x.PreferredHolder != nil {
+		return *x.PreferredHolder
+	}
+	return ""
+}
+
 var File_coordination_v1_lease_proto protoreflect.FileDescriptor
 
 const file_coordination_v1_lease_proto_rawDesc = "" +
@@ -165,17 +181,21 @@ const file_coordination_v1_lease_proto_rawDesc = "" +
 	"\x1bcoordination/v1/lease.proto\x12\x17keelson.coordination.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x12meta/v1/meta.proto\"x\n" +
 	"\x05Lease\x127\n" +
 	"\bmetadata\x18\x01 \x01(\v2\x1b.keelson.meta.v1.ObjectMetaR\bmetadata\x126\n" +
-	"\x04spec\x18\x02 \x01(\v2\".keelson.coordination.v1.LeaseSpecR\x04spec\"\xe5\x02\n" +
+	"\x04spec\x18\x02 \x01(\v2\".keelson.coordination.v1.LeaseSpecR\x04spec\"\xd8\x03\n" +
 	"\tLeaseSpec\x12,\n" +
 	"\x0fholder_identity\x18\x01 \x01(\tH\x00R\x0eholderIdentity\x88\x01\x01\x129\n" +
 	"\x16lease_duration_seconds\x18\x02 \x01(\x05H\x01R\x14leaseDurationSeconds\x88\x01\x01\x12=\n" +
 	"\facquire_time\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\vacquireTime\x129\n" +
 	"\n" +
 	"renew_time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\trenewTime\x120\n" +
-	"\x11lease_transitions\x18\x05 \x01(\x05H\x02R\x10leaseTransitions\x88\x01\x01B\x12\n" +
+	"\x11lease_transitions\x18\x05 \x01(\x05H\x02R\x10leaseTransitions\x88\x01\x01\x12\x1f\n" +
+	"\bstrategy\x18\x06 \x01(\tH\x03R\bstrategy\x88\x01\x01\x12.\n" +
+	"\x10preferred_holder\x18\a \x01(\tH\x04R\x0fpreferredHolder\x88\x01\x01B\x12\n" +
 	"\x10_holder_identityB\x19\n" +
 	"\x17_lease_duration_secondsB\x14\n" +
-	"\x12_lease_transitionsBEZCgithub.com/keelson-dev/keelson/proto/coordination/v1;coordinationv1b\x06proto3"
+	"\x12_lease_transitionsB\v\n" +
+	"\t_strategyB\x13\n" +
+	"\x11_preferred_holderBEZCgithub.com/keelson-dev/keelson/proto/coordination/v1;coordinationv1b\x06proto3"
 
 var (
 	file_coordination_v1_lease_proto_rawDescOnce sync.Once

@@ -85,7 +85,6 @@ func (x *Node) GetStatus() *NodeStatus {
 }
 
 // NodeSpec is the desired state of a node.
-// Left out: configSource (deprecated dynamic kubelet config).
 type NodeSpec struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	PodCidr       string                 `protobuf:"bytes,1,opt,name=pod_cidr,json=podCIDR,proto3" json:"pod_cidr,omitempty"`
@@ -94,7 +93,9 @@ type NodeSpec struct {
 	Unschedulable bool                   `protobuf:"varint,4,opt,name=unschedulable,proto3" json:"unschedulable,omitempty"`
 	Taints        []*Taint               `protobuf:"bytes,5,rep,name=taints,proto3" json:"taints,omitempty"`
 	// external_id is deprecated in Kubernetes and kept for manifests that still carry it.
-	ExternalId    string `protobuf:"bytes,6,opt,name=external_id,json=externalID,proto3" json:"external_id,omitempty"`
+	ExternalId string `protobuf:"bytes,6,opt,name=external_id,json=externalID,proto3" json:"external_id,omitempty"`
+	// config_source is the deprecated dynamic kubelet configuration.
+	ConfigSource  *NodeConfigSource `protobuf:"bytes,7,opt,name=config_source,json=configSource,proto3" json:"config_source,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -171,6 +172,134 @@ func (x *NodeSpec) GetExternalId() string {
 	return ""
 }
 
+func (x *NodeSpec) GetConfigSource() *NodeConfigSource {
+	if x != nil {
+		return x.ConfigSource
+	}
+	return nil
+}
+
+// NodeConfigSource names a ConfigMap holding a kubelet configuration (deprecated).
+type NodeConfigSource struct {
+	state         protoimpl.MessageState     `protogen:"open.v1"`
+	ConfigMap     *ConfigMapNodeConfigSource `protobuf:"bytes,1,opt,name=config_map,json=configMap,proto3" json:"config_map,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *NodeConfigSource) Reset() {
+	*x = NodeConfigSource{}
+	mi := &file_core_v1_node_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *NodeConfigSource) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*NodeConfigSource) ProtoMessage() {}
+
+func (x *NodeConfigSource) ProtoReflect() protoreflect.Message {
+	mi := &file_core_v1_node_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use NodeConfigSource.ProtoReflect.Descriptor instead.
+func (*NodeConfigSource) Descriptor() ([]byte, []int) {
+	return file_core_v1_node_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *NodeConfigSource) GetConfigMap() *ConfigMapNodeConfigSource {
+	if x != nil {
+		return x.ConfigMap
+	}
+	return nil
+}
+
+type ConfigMapNodeConfigSource struct {
+	state            protoimpl.MessageState `protogen:"open.v1"`
+	Namespace        string                 `protobuf:"bytes,1,opt,name=namespace,proto3" json:"namespace,omitempty"`
+	Name             string                 `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
+	Uid              string                 `protobuf:"bytes,3,opt,name=uid,proto3" json:"uid,omitempty"`
+	ResourceVersion  string                 `protobuf:"bytes,4,opt,name=resource_version,json=resourceVersion,proto3" json:"resource_version,omitempty"`
+	KubeletConfigKey string                 `protobuf:"bytes,5,opt,name=kubelet_config_key,json=kubeletConfigKey,proto3" json:"kubelet_config_key,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
+}
+
+func (x *ConfigMapNodeConfigSource) Reset() {
+	*x = ConfigMapNodeConfigSource{}
+	mi := &file_core_v1_node_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ConfigMapNodeConfigSource) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ConfigMapNodeConfigSource) ProtoMessage() {}
+
+func (x *ConfigMapNodeConfigSource) ProtoReflect() protoreflect.Message {
+	mi := &file_core_v1_node_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ConfigMapNodeConfigSource.ProtoReflect.Descriptor instead.
+func (*ConfigMapNodeConfigSource) Descriptor() ([]byte, []int) {
+	return file_core_v1_node_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *ConfigMapNodeConfigSource) GetNamespace() string {
+	if x != nil {
+		return x.Namespace
+	}
+	return ""
+}
+
+func (x *ConfigMapNodeConfigSource) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *ConfigMapNodeConfigSource) GetUid() string {
+	if x != nil {
+		return x.Uid
+	}
+	return ""
+}
+
+func (x *ConfigMapNodeConfigSource) GetResourceVersion() string {
+	if x != nil {
+		return x.ResourceVersion
+	}
+	return ""
+}
+
+func (x *ConfigMapNodeConfigSource) GetKubeletConfigKey() string {
+	if x != nil {
+		return x.KubeletConfigKey
+	}
+	return ""
+}
+
 // Taint repels pods that do not tolerate it.
 type Taint struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -185,7 +314,7 @@ type Taint struct {
 
 func (x *Taint) Reset() {
 	*x = Taint{}
-	mi := &file_core_v1_node_proto_msgTypes[2]
+	mi := &file_core_v1_node_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -197,7 +326,7 @@ func (x *Taint) String() string {
 func (*Taint) ProtoMessage() {}
 
 func (x *Taint) ProtoReflect() protoreflect.Message {
-	mi := &file_core_v1_node_proto_msgTypes[2]
+	mi := &file_core_v1_node_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -210,7 +339,7 @@ func (x *Taint) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Taint.ProtoReflect.Descriptor instead.
 func (*Taint) Descriptor() ([]byte, []int) {
-	return file_core_v1_node_proto_rawDescGZIP(), []int{2}
+	return file_core_v1_node_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *Taint) GetKey() string {
@@ -242,7 +371,6 @@ func (x *Taint) GetTimeAdded() *timestamppb.Timestamp {
 }
 
 // NodeStatus is the observed state of a node.
-// Left out: config (deprecated dynamic kubelet config) and features (alpha).
 type NodeStatus struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// capacity and allocatable map resource names to quantities.
@@ -258,13 +386,15 @@ type NodeStatus struct {
 	VolumesInUse    []string              `protobuf:"bytes,9,rep,name=volumes_in_use,json=volumesInUse,proto3" json:"volumes_in_use,omitempty"`
 	VolumesAttached []*AttachedVolume     `protobuf:"bytes,10,rep,name=volumes_attached,json=volumesAttached,proto3" json:"volumes_attached,omitempty"`
 	RuntimeHandlers []*NodeRuntimeHandler `protobuf:"bytes,11,rep,name=runtime_handlers,json=runtimeHandlers,proto3" json:"runtime_handlers,omitempty"`
+	Config          *NodeConfigStatus     `protobuf:"bytes,12,opt,name=config,proto3" json:"config,omitempty"`
+	Features        *NodeFeatures         `protobuf:"bytes,13,opt,name=features,proto3" json:"features,omitempty"`
 	unknownFields   protoimpl.UnknownFields
 	sizeCache       protoimpl.SizeCache
 }
 
 func (x *NodeStatus) Reset() {
 	*x = NodeStatus{}
-	mi := &file_core_v1_node_proto_msgTypes[3]
+	mi := &file_core_v1_node_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -276,7 +406,7 @@ func (x *NodeStatus) String() string {
 func (*NodeStatus) ProtoMessage() {}
 
 func (x *NodeStatus) ProtoReflect() protoreflect.Message {
-	mi := &file_core_v1_node_proto_msgTypes[3]
+	mi := &file_core_v1_node_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -289,7 +419,7 @@ func (x *NodeStatus) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use NodeStatus.ProtoReflect.Descriptor instead.
 func (*NodeStatus) Descriptor() ([]byte, []int) {
-	return file_core_v1_node_proto_rawDescGZIP(), []int{3}
+	return file_core_v1_node_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *NodeStatus) GetCapacity() map[string]string {
@@ -369,6 +499,134 @@ func (x *NodeStatus) GetRuntimeHandlers() []*NodeRuntimeHandler {
 	return nil
 }
 
+func (x *NodeStatus) GetConfig() *NodeConfigStatus {
+	if x != nil {
+		return x.Config
+	}
+	return nil
+}
+
+func (x *NodeStatus) GetFeatures() *NodeFeatures {
+	if x != nil {
+		return x.Features
+	}
+	return nil
+}
+
+// NodeConfigStatus reports the deprecated dynamic kubelet configuration.
+type NodeConfigStatus struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Assigned      *NodeConfigSource      `protobuf:"bytes,1,opt,name=assigned,proto3" json:"assigned,omitempty"`
+	Active        *NodeConfigSource      `protobuf:"bytes,2,opt,name=active,proto3" json:"active,omitempty"`
+	LastKnownGood *NodeConfigSource      `protobuf:"bytes,3,opt,name=last_known_good,json=lastKnownGood,proto3" json:"last_known_good,omitempty"`
+	Error         string                 `protobuf:"bytes,4,opt,name=error,proto3" json:"error,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *NodeConfigStatus) Reset() {
+	*x = NodeConfigStatus{}
+	mi := &file_core_v1_node_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *NodeConfigStatus) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*NodeConfigStatus) ProtoMessage() {}
+
+func (x *NodeConfigStatus) ProtoReflect() protoreflect.Message {
+	mi := &file_core_v1_node_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use NodeConfigStatus.ProtoReflect.Descriptor instead.
+func (*NodeConfigStatus) Descriptor() ([]byte, []int) {
+	return file_core_v1_node_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *NodeConfigStatus) GetAssigned() *NodeConfigSource {
+	if x != nil {
+		return x.Assigned
+	}
+	return nil
+}
+
+func (x *NodeConfigStatus) GetActive() *NodeConfigSource {
+	if x != nil {
+		return x.Active
+	}
+	return nil
+}
+
+func (x *NodeConfigStatus) GetLastKnownGood() *NodeConfigSource {
+	if x != nil {
+		return x.LastKnownGood
+	}
+	return nil
+}
+
+func (x *NodeConfigStatus) GetError() string {
+	if x != nil {
+		return x.Error
+	}
+	return ""
+}
+
+// NodeFeatures lists features the node's kubelet implements.
+type NodeFeatures struct {
+	state                    protoimpl.MessageState `protogen:"open.v1"`
+	SupplementalGroupsPolicy *bool                  `protobuf:"varint,1,opt,name=supplemental_groups_policy,json=supplementalGroupsPolicy,proto3,oneof" json:"supplemental_groups_policy,omitempty"`
+	unknownFields            protoimpl.UnknownFields
+	sizeCache                protoimpl.SizeCache
+}
+
+func (x *NodeFeatures) Reset() {
+	*x = NodeFeatures{}
+	mi := &file_core_v1_node_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *NodeFeatures) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*NodeFeatures) ProtoMessage() {}
+
+func (x *NodeFeatures) ProtoReflect() protoreflect.Message {
+	mi := &file_core_v1_node_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use NodeFeatures.ProtoReflect.Descriptor instead.
+func (*NodeFeatures) Descriptor() ([]byte, []int) {
+	return file_core_v1_node_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *NodeFeatures) GetSupplementalGroupsPolicy() bool {
+	if x != nil && x.SupplementalGroupsPolicy != nil {
+		return *x.SupplementalGroupsPolicy
+	}
+	return false
+}
+
 type NodeCondition struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// type is Ready, MemoryPressure, DiskPressure, PIDPressure or NetworkUnavailable.
@@ -384,7 +642,7 @@ type NodeCondition struct {
 
 func (x *NodeCondition) Reset() {
 	*x = NodeCondition{}
-	mi := &file_core_v1_node_proto_msgTypes[4]
+	mi := &file_core_v1_node_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -396,7 +654,7 @@ func (x *NodeCondition) String() string {
 func (*NodeCondition) ProtoMessage() {}
 
 func (x *NodeCondition) ProtoReflect() protoreflect.Message {
-	mi := &file_core_v1_node_proto_msgTypes[4]
+	mi := &file_core_v1_node_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -409,7 +667,7 @@ func (x *NodeCondition) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use NodeCondition.ProtoReflect.Descriptor instead.
 func (*NodeCondition) Descriptor() ([]byte, []int) {
-	return file_core_v1_node_proto_rawDescGZIP(), []int{4}
+	return file_core_v1_node_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *NodeCondition) GetType() string {
@@ -465,7 +723,7 @@ type NodeAddress struct {
 
 func (x *NodeAddress) Reset() {
 	*x = NodeAddress{}
-	mi := &file_core_v1_node_proto_msgTypes[5]
+	mi := &file_core_v1_node_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -477,7 +735,7 @@ func (x *NodeAddress) String() string {
 func (*NodeAddress) ProtoMessage() {}
 
 func (x *NodeAddress) ProtoReflect() protoreflect.Message {
-	mi := &file_core_v1_node_proto_msgTypes[5]
+	mi := &file_core_v1_node_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -490,7 +748,7 @@ func (x *NodeAddress) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use NodeAddress.ProtoReflect.Descriptor instead.
 func (*NodeAddress) Descriptor() ([]byte, []int) {
-	return file_core_v1_node_proto_rawDescGZIP(), []int{5}
+	return file_core_v1_node_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *NodeAddress) GetType() string {
@@ -516,7 +774,7 @@ type NodeDaemonEndpoints struct {
 
 func (x *NodeDaemonEndpoints) Reset() {
 	*x = NodeDaemonEndpoints{}
-	mi := &file_core_v1_node_proto_msgTypes[6]
+	mi := &file_core_v1_node_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -528,7 +786,7 @@ func (x *NodeDaemonEndpoints) String() string {
 func (*NodeDaemonEndpoints) ProtoMessage() {}
 
 func (x *NodeDaemonEndpoints) ProtoReflect() protoreflect.Message {
-	mi := &file_core_v1_node_proto_msgTypes[6]
+	mi := &file_core_v1_node_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -541,7 +799,7 @@ func (x *NodeDaemonEndpoints) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use NodeDaemonEndpoints.ProtoReflect.Descriptor instead.
 func (*NodeDaemonEndpoints) Descriptor() ([]byte, []int) {
-	return file_core_v1_node_proto_rawDescGZIP(), []int{6}
+	return file_core_v1_node_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *NodeDaemonEndpoints) GetKubeletEndpoint() *DaemonEndpoint {
@@ -561,7 +819,7 @@ type DaemonEndpoint struct {
 
 func (x *DaemonEndpoint) Reset() {
 	*x = DaemonEndpoint{}
-	mi := &file_core_v1_node_proto_msgTypes[7]
+	mi := &file_core_v1_node_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -573,7 +831,7 @@ func (x *DaemonEndpoint) String() string {
 func (*DaemonEndpoint) ProtoMessage() {}
 
 func (x *DaemonEndpoint) ProtoReflect() protoreflect.Message {
-	mi := &file_core_v1_node_proto_msgTypes[7]
+	mi := &file_core_v1_node_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -586,7 +844,7 @@ func (x *DaemonEndpoint) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DaemonEndpoint.ProtoReflect.Descriptor instead.
 func (*DaemonEndpoint) Descriptor() ([]byte, []int) {
-	return file_core_v1_node_proto_rawDescGZIP(), []int{7}
+	return file_core_v1_node_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *DaemonEndpoint) GetPort() int32 {
@@ -614,7 +872,7 @@ type NodeSystemInfo struct {
 
 func (x *NodeSystemInfo) Reset() {
 	*x = NodeSystemInfo{}
-	mi := &file_core_v1_node_proto_msgTypes[8]
+	mi := &file_core_v1_node_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -626,7 +884,7 @@ func (x *NodeSystemInfo) String() string {
 func (*NodeSystemInfo) ProtoMessage() {}
 
 func (x *NodeSystemInfo) ProtoReflect() protoreflect.Message {
-	mi := &file_core_v1_node_proto_msgTypes[8]
+	mi := &file_core_v1_node_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -639,7 +897,7 @@ func (x *NodeSystemInfo) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use NodeSystemInfo.ProtoReflect.Descriptor instead.
 func (*NodeSystemInfo) Descriptor() ([]byte, []int) {
-	return file_core_v1_node_proto_rawDescGZIP(), []int{8}
+	return file_core_v1_node_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *NodeSystemInfo) GetMachineId() string {
@@ -722,7 +980,7 @@ type ContainerImage struct {
 
 func (x *ContainerImage) Reset() {
 	*x = ContainerImage{}
-	mi := &file_core_v1_node_proto_msgTypes[9]
+	mi := &file_core_v1_node_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -734,7 +992,7 @@ func (x *ContainerImage) String() string {
 func (*ContainerImage) ProtoMessage() {}
 
 func (x *ContainerImage) ProtoReflect() protoreflect.Message {
-	mi := &file_core_v1_node_proto_msgTypes[9]
+	mi := &file_core_v1_node_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -747,7 +1005,7 @@ func (x *ContainerImage) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ContainerImage.ProtoReflect.Descriptor instead.
 func (*ContainerImage) Descriptor() ([]byte, []int) {
-	return file_core_v1_node_proto_rawDescGZIP(), []int{9}
+	return file_core_v1_node_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *ContainerImage) GetNames() []string {
@@ -774,7 +1032,7 @@ type AttachedVolume struct {
 
 func (x *AttachedVolume) Reset() {
 	*x = AttachedVolume{}
-	mi := &file_core_v1_node_proto_msgTypes[10]
+	mi := &file_core_v1_node_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -786,7 +1044,7 @@ func (x *AttachedVolume) String() string {
 func (*AttachedVolume) ProtoMessage() {}
 
 func (x *AttachedVolume) ProtoReflect() protoreflect.Message {
-	mi := &file_core_v1_node_proto_msgTypes[10]
+	mi := &file_core_v1_node_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -799,7 +1057,7 @@ func (x *AttachedVolume) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AttachedVolume.ProtoReflect.Descriptor instead.
 func (*AttachedVolume) Descriptor() ([]byte, []int) {
-	return file_core_v1_node_proto_rawDescGZIP(), []int{10}
+	return file_core_v1_node_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *AttachedVolume) GetName() string {
@@ -826,7 +1084,7 @@ type NodeRuntimeHandler struct {
 
 func (x *NodeRuntimeHandler) Reset() {
 	*x = NodeRuntimeHandler{}
-	mi := &file_core_v1_node_proto_msgTypes[11]
+	mi := &file_core_v1_node_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -838,7 +1096,7 @@ func (x *NodeRuntimeHandler) String() string {
 func (*NodeRuntimeHandler) ProtoMessage() {}
 
 func (x *NodeRuntimeHandler) ProtoReflect() protoreflect.Message {
-	mi := &file_core_v1_node_proto_msgTypes[11]
+	mi := &file_core_v1_node_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -851,7 +1109,7 @@ func (x *NodeRuntimeHandler) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use NodeRuntimeHandler.ProtoReflect.Descriptor instead.
 func (*NodeRuntimeHandler) Descriptor() ([]byte, []int) {
-	return file_core_v1_node_proto_rawDescGZIP(), []int{11}
+	return file_core_v1_node_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *NodeRuntimeHandler) GetName() string {
@@ -878,7 +1136,7 @@ type NodeRuntimeHandlerFeatures struct {
 
 func (x *NodeRuntimeHandlerFeatures) Reset() {
 	*x = NodeRuntimeHandlerFeatures{}
-	mi := &file_core_v1_node_proto_msgTypes[12]
+	mi := &file_core_v1_node_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -890,7 +1148,7 @@ func (x *NodeRuntimeHandlerFeatures) String() string {
 func (*NodeRuntimeHandlerFeatures) ProtoMessage() {}
 
 func (x *NodeRuntimeHandlerFeatures) ProtoReflect() protoreflect.Message {
-	mi := &file_core_v1_node_proto_msgTypes[12]
+	mi := &file_core_v1_node_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -903,7 +1161,7 @@ func (x *NodeRuntimeHandlerFeatures) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use NodeRuntimeHandlerFeatures.ProtoReflect.Descriptor instead.
 func (*NodeRuntimeHandlerFeatures) Descriptor() ([]byte, []int) {
-	return file_core_v1_node_proto_rawDescGZIP(), []int{12}
+	return file_core_v1_node_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *NodeRuntimeHandlerFeatures) GetRecursiveReadOnlyMounts() bool {
@@ -928,7 +1186,7 @@ const file_core_v1_node_proto_rawDesc = "" +
 	"\x04Node\x127\n" +
 	"\bmetadata\x18\x01 \x01(\v2\x1b.keelson.meta.v1.ObjectMetaR\bmetadata\x12-\n" +
 	"\x04spec\x18\x02 \x01(\v2\x19.keelson.core.v1.NodeSpecR\x04spec\x123\n" +
-	"\x06status\x18\x03 \x01(\v2\x1b.keelson.core.v1.NodeStatusR\x06status\"\xda\x01\n" +
+	"\x06status\x18\x03 \x01(\v2\x1b.keelson.core.v1.NodeStatusR\x06status\"\xa2\x02\n" +
 	"\bNodeSpec\x12\x19\n" +
 	"\bpod_cidr\x18\x01 \x01(\tR\apodCIDR\x12\x1b\n" +
 	"\tpod_cidrs\x18\x02 \x03(\tR\bpodCIDRs\x12\x1f\n" +
@@ -937,13 +1195,23 @@ const file_core_v1_node_proto_rawDesc = "" +
 	"\runschedulable\x18\x04 \x01(\bR\runschedulable\x12.\n" +
 	"\x06taints\x18\x05 \x03(\v2\x16.keelson.core.v1.TaintR\x06taints\x12\x1f\n" +
 	"\vexternal_id\x18\x06 \x01(\tR\n" +
-	"externalID\"\x82\x01\n" +
+	"externalID\x12F\n" +
+	"\rconfig_source\x18\a \x01(\v2!.keelson.core.v1.NodeConfigSourceR\fconfigSource\"]\n" +
+	"\x10NodeConfigSource\x12I\n" +
+	"\n" +
+	"config_map\x18\x01 \x01(\v2*.keelson.core.v1.ConfigMapNodeConfigSourceR\tconfigMap\"\xb8\x01\n" +
+	"\x19ConfigMapNodeConfigSource\x12\x1c\n" +
+	"\tnamespace\x18\x01 \x01(\tR\tnamespace\x12\x12\n" +
+	"\x04name\x18\x02 \x01(\tR\x04name\x12\x10\n" +
+	"\x03uid\x18\x03 \x01(\tR\x03uid\x12)\n" +
+	"\x10resource_version\x18\x04 \x01(\tR\x0fresourceVersion\x12,\n" +
+	"\x12kubelet_config_key\x18\x05 \x01(\tR\x10kubeletConfigKey\"\x82\x01\n" +
 	"\x05Taint\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value\x12\x16\n" +
 	"\x06effect\x18\x03 \x01(\tR\x06effect\x129\n" +
 	"\n" +
-	"time_added\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\ttimeAdded\"\xbc\x06\n" +
+	"time_added\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\ttimeAdded\"\xb2\a\n" +
 	"\n" +
 	"NodeStatus\x12E\n" +
 	"\bcapacity\x18\x01 \x03(\v2).keelson.core.v1.NodeStatus.CapacityEntryR\bcapacity\x12N\n" +
@@ -959,13 +1227,23 @@ const file_core_v1_node_proto_rawDesc = "" +
 	"\x0evolumes_in_use\x18\t \x03(\tR\fvolumesInUse\x12J\n" +
 	"\x10volumes_attached\x18\n" +
 	" \x03(\v2\x1f.keelson.core.v1.AttachedVolumeR\x0fvolumesAttached\x12N\n" +
-	"\x10runtime_handlers\x18\v \x03(\v2#.keelson.core.v1.NodeRuntimeHandlerR\x0fruntimeHandlers\x1a;\n" +
+	"\x10runtime_handlers\x18\v \x03(\v2#.keelson.core.v1.NodeRuntimeHandlerR\x0fruntimeHandlers\x129\n" +
+	"\x06config\x18\f \x01(\v2!.keelson.core.v1.NodeConfigStatusR\x06config\x129\n" +
+	"\bfeatures\x18\r \x01(\v2\x1d.keelson.core.v1.NodeFeaturesR\bfeatures\x1a;\n" +
 	"\rCapacityEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\x1a>\n" +
 	"\x10AllocatableEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\x87\x02\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xed\x01\n" +
+	"\x10NodeConfigStatus\x12=\n" +
+	"\bassigned\x18\x01 \x01(\v2!.keelson.core.v1.NodeConfigSourceR\bassigned\x129\n" +
+	"\x06active\x18\x02 \x01(\v2!.keelson.core.v1.NodeConfigSourceR\x06active\x12I\n" +
+	"\x0flast_known_good\x18\x03 \x01(\v2!.keelson.core.v1.NodeConfigSourceR\rlastKnownGood\x12\x14\n" +
+	"\x05error\x18\x04 \x01(\tR\x05error\"p\n" +
+	"\fNodeFeatures\x12A\n" +
+	"\x1asupplemental_groups_policy\x18\x01 \x01(\bH\x00R\x18supplementalGroupsPolicy\x88\x01\x01B\x1d\n" +
+	"\x1b_supplemental_groups_policy\"\x87\x02\n" +
 	"\rNodeCondition\x12\x12\n" +
 	"\x04type\x18\x01 \x01(\tR\x04type\x12\x16\n" +
 	"\x06status\x18\x02 \x01(\tR\x06status\x12J\n" +
@@ -1023,50 +1301,61 @@ func file_core_v1_node_proto_rawDescGZIP() []byte {
 	return file_core_v1_node_proto_rawDescData
 }
 
-var file_core_v1_node_proto_msgTypes = make([]protoimpl.MessageInfo, 15)
+var file_core_v1_node_proto_msgTypes = make([]protoimpl.MessageInfo, 19)
 var file_core_v1_node_proto_goTypes = []any{
 	(*Node)(nil),                       // 0: keelson.core.v1.Node
 	(*NodeSpec)(nil),                   // 1: keelson.core.v1.NodeSpec
-	(*Taint)(nil),                      // 2: keelson.core.v1.Taint
-	(*NodeStatus)(nil),                 // 3: keelson.core.v1.NodeStatus
-	(*NodeCondition)(nil),              // 4: keelson.core.v1.NodeCondition
-	(*NodeAddress)(nil),                // 5: keelson.core.v1.NodeAddress
-	(*NodeDaemonEndpoints)(nil),        // 6: keelson.core.v1.NodeDaemonEndpoints
-	(*DaemonEndpoint)(nil),             // 7: keelson.core.v1.DaemonEndpoint
-	(*NodeSystemInfo)(nil),             // 8: keelson.core.v1.NodeSystemInfo
-	(*ContainerImage)(nil),             // 9: keelson.core.v1.ContainerImage
-	(*AttachedVolume)(nil),             // 10: keelson.core.v1.AttachedVolume
-	(*NodeRuntimeHandler)(nil),         // 11: keelson.core.v1.NodeRuntimeHandler
-	(*NodeRuntimeHandlerFeatures)(nil), // 12: keelson.core.v1.NodeRuntimeHandlerFeatures
-	nil,                                // 13: keelson.core.v1.NodeStatus.CapacityEntry
-	nil,                                // 14: keelson.core.v1.NodeStatus.AllocatableEntry
-	(*v1.ObjectMeta)(nil),              // 15: keelson.meta.v1.ObjectMeta
-	(*timestamppb.Timestamp)(nil),      // 16: google.protobuf.Timestamp
+	(*NodeConfigSource)(nil),           // 2: keelson.core.v1.NodeConfigSource
+	(*ConfigMapNodeConfigSource)(nil),  // 3: keelson.core.v1.ConfigMapNodeConfigSource
+	(*Taint)(nil),                      // 4: keelson.core.v1.Taint
+	(*NodeStatus)(nil),                 // 5: keelson.core.v1.NodeStatus
+	(*NodeConfigStatus)(nil),           // 6: keelson.core.v1.NodeConfigStatus
+	(*NodeFeatures)(nil),               // 7: keelson.core.v1.NodeFeatures
+	(*NodeCondition)(nil),              // 8: keelson.core.v1.NodeCondition
+	(*NodeAddress)(nil),                // 9: keelson.core.v1.NodeAddress
+	(*NodeDaemonEndpoints)(nil),        // 10: keelson.core.v1.NodeDaemonEndpoints
+	(*DaemonEndpoint)(nil),             // 11: keelson.core.v1.DaemonEndpoint
+	(*NodeSystemInfo)(nil),             // 12: keelson.core.v1.NodeSystemInfo
+	(*ContainerImage)(nil),             // 13: keelson.core.v1.ContainerImage
+	(*AttachedVolume)(nil),             // 14: keelson.core.v1.AttachedVolume
+	(*NodeRuntimeHandler)(nil),         // 15: keelson.core.v1.NodeRuntimeHandler
+	(*NodeRuntimeHandlerFeatures)(nil), // 16: keelson.core.v1.NodeRuntimeHandlerFeatures
+	nil,                                // 17: keelson.core.v1.NodeStatus.CapacityEntry
+	nil,                                // 18: keelson.core.v1.NodeStatus.AllocatableEntry
+	(*v1.ObjectMeta)(nil),              // 19: keelson.meta.v1.ObjectMeta
+	(*timestamppb.Timestamp)(nil),      // 20: google.protobuf.Timestamp
 }
 var file_core_v1_node_proto_depIdxs = []int32{
-	15, // 0: keelson.core.v1.Node.metadata:type_name -> keelson.meta.v1.ObjectMeta
+	19, // 0: keelson.core.v1.Node.metadata:type_name -> keelson.meta.v1.ObjectMeta
 	1,  // 1: keelson.core.v1.Node.spec:type_name -> keelson.core.v1.NodeSpec
-	3,  // 2: keelson.core.v1.Node.status:type_name -> keelson.core.v1.NodeStatus
-	2,  // 3: keelson.core.v1.NodeSpec.taints:type_name -> keelson.core.v1.Taint
-	16, // 4: keelson.core.v1.Taint.time_added:type_name -> google.protobuf.Timestamp
-	13, // 5: keelson.core.v1.NodeStatus.capacity:type_name -> keelson.core.v1.NodeStatus.CapacityEntry
-	14, // 6: keelson.core.v1.NodeStatus.allocatable:type_name -> keelson.core.v1.NodeStatus.AllocatableEntry
-	4,  // 7: keelson.core.v1.NodeStatus.conditions:type_name -> keelson.core.v1.NodeCondition
-	5,  // 8: keelson.core.v1.NodeStatus.addresses:type_name -> keelson.core.v1.NodeAddress
-	6,  // 9: keelson.core.v1.NodeStatus.daemon_endpoints:type_name -> keelson.core.v1.NodeDaemonEndpoints
-	8,  // 10: keelson.core.v1.NodeStatus.node_info:type_name -> keelson.core.v1.NodeSystemInfo
-	9,  // 11: keelson.core.v1.NodeStatus.images:type_name -> keelson.core.v1.ContainerImage
-	10, // 12: keelson.core.v1.NodeStatus.volumes_attached:type_name -> keelson.core.v1.AttachedVolume
-	11, // 13: keelson.core.v1.NodeStatus.runtime_handlers:type_name -> keelson.core.v1.NodeRuntimeHandler
-	16, // 14: keelson.core.v1.NodeCondition.last_heartbeat_time:type_name -> google.protobuf.Timestamp
-	16, // 15: keelson.core.v1.NodeCondition.last_transition_time:type_name -> google.protobuf.Timestamp
-	7,  // 16: keelson.core.v1.NodeDaemonEndpoints.kubelet_endpoint:type_name -> keelson.core.v1.DaemonEndpoint
-	12, // 17: keelson.core.v1.NodeRuntimeHandler.features:type_name -> keelson.core.v1.NodeRuntimeHandlerFeatures
-	18, // [18:18] is the sub-list for method output_type
-	18, // [18:18] is the sub-list for method input_type
-	18, // [18:18] is the sub-list for extension type_name
-	18, // [18:18] is the sub-list for extension extendee
-	0,  // [0:18] is the sub-list for field type_name
+	5,  // 2: keelson.core.v1.Node.status:type_name -> keelson.core.v1.NodeStatus
+	4,  // 3: keelson.core.v1.NodeSpec.taints:type_name -> keelson.core.v1.Taint
+	2,  // 4: keelson.core.v1.NodeSpec.config_source:type_name -> keelson.core.v1.NodeConfigSource
+	3,  // 5: keelson.core.v1.NodeConfigSource.config_map:type_name -> keelson.core.v1.ConfigMapNodeConfigSource
+	20, // 6: keelson.core.v1.Taint.time_added:type_name -> google.protobuf.Timestamp
+	17, // 7: keelson.core.v1.NodeStatus.capacity:type_name -> keelson.core.v1.NodeStatus.CapacityEntry
+	18, // 8: keelson.core.v1.NodeStatus.allocatable:type_name -> keelson.core.v1.NodeStatus.AllocatableEntry
+	8,  // 9: keelson.core.v1.NodeStatus.conditions:type_name -> keelson.core.v1.NodeCondition
+	9,  // 10: keelson.core.v1.NodeStatus.addresses:type_name -> keelson.core.v1.NodeAddress
+	10, // 11: keelson.core.v1.NodeStatus.daemon_endpoints:type_name -> keelson.core.v1.NodeDaemonEndpoints
+	12, // 12: keelson.core.v1.NodeStatus.node_info:type_name -> keelson.core.v1.NodeSystemInfo
+	13, // 13: keelson.core.v1.NodeStatus.images:type_name -> keelson.core.v1.ContainerImage
+	14, // 14: keelson.core.v1.NodeStatus.volumes_attached:type_name -> keelson.core.v1.AttachedVolume
+	15, // 15: keelson.core.v1.NodeStatus.runtime_handlers:type_name -> keelson.core.v1.NodeRuntimeHandler
+	6,  // 16: keelson.core.v1.NodeStatus.config:type_name -> keelson.core.v1.NodeConfigStatus
+	7,  // 17: keelson.core.v1.NodeStatus.features:type_name -> keelson.core.v1.NodeFeatures
+	2,  // 18: keelson.core.v1.NodeConfigStatus.assigned:type_name -> keelson.core.v1.NodeConfigSource
+	2,  // 19: keelson.core.v1.NodeConfigStatus.active:type_name -> keelson.core.v1.NodeConfigSource
+	2,  // 20: keelson.core.v1.NodeConfigStatus.last_known_good:type_name -> keelson.core.v1.NodeConfigSource
+	20, // 21: keelson.core.v1.NodeCondition.last_heartbeat_time:type_name -> google.protobuf.Timestamp
+	20, // 22: keelson.core.v1.NodeCondition.last_transition_time:type_name -> google.protobuf.Timestamp
+	11, // 23: keelson.core.v1.NodeDaemonEndpoints.kubelet_endpoint:type_name -> keelson.core.v1.DaemonEndpoint
+	16, // 24: keelson.core.v1.NodeRuntimeHandler.features:type_name -> keelson.core.v1.NodeRuntimeHandlerFeatures
+	25, // [25:25] is the sub-list for method output_type
+	25, // [25:25] is the sub-list for method input_type
+	25, // [25:25] is the sub-list for extension type_name
+	25, // [25:25] is the sub-list for extension extendee
+	0,  // [0:25] is the sub-list for field type_name
 }
 
 func init() { file_core_v1_node_proto_init() }
@@ -1074,14 +1363,15 @@ func file_core_v1_node_proto_init() {
 	if File_core_v1_node_proto != nil {
 		return
 	}
-	file_core_v1_node_proto_msgTypes[12].OneofWrappers = []any{}
+	file_core_v1_node_proto_msgTypes[7].OneofWrappers = []any{}
+	file_core_v1_node_proto_msgTypes[16].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_core_v1_node_proto_rawDesc), len(file_core_v1_node_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   15,
+			NumMessages:   19,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -85,8 +85,6 @@ func (x *Pod) GetStatus() *PodStatus {
 }
 
 // PodSpec is the desired state of a pod.
-// Left out: ephemeralContainers, resourceClaims, resources (pod-level), all alpha or served through
-// their own subresources in Kubernetes.
 type PodSpec struct {
 	state          protoimpl.MessageState `protogen:"open.v1"`
 	Volumes        []*Volume              `protobuf:"bytes,1,rep,name=volumes,proto3" json:"volumes,omitempty"`
@@ -131,8 +129,12 @@ type PodSpec struct {
 	Os                        *PodOS                      `protobuf:"bytes,35,opt,name=os,proto3" json:"os,omitempty"`
 	HostUsers                 *bool                       `protobuf:"varint,36,opt,name=host_users,json=hostUsers,proto3,oneof" json:"host_users,omitempty"`
 	SchedulingGates           []*PodSchedulingGate        `protobuf:"bytes,37,rep,name=scheduling_gates,json=schedulingGates,proto3" json:"scheduling_gates,omitempty"`
-	unknownFields             protoimpl.UnknownFields
-	sizeCache                 protoimpl.SizeCache
+	EphemeralContainers       []*EphemeralContainer       `protobuf:"bytes,38,rep,name=ephemeral_containers,json=ephemeralContainers,proto3" json:"ephemeral_containers,omitempty"`
+	ResourceClaims            []*PodResourceClaim         `protobuf:"bytes,39,rep,name=resource_claims,json=resourceClaims,proto3" json:"resource_claims,omitempty"`
+	// resources are pod-level requests and limits.
+	Resources     *ResourceRequirements `protobuf:"bytes,40,opt,name=resources,proto3" json:"resources,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *PodSpec) Reset() {
@@ -424,8 +426,28 @@ func (x *PodSpec) GetSchedulingGates() []*PodSchedulingGate {
 	return nil
 }
 
+func (x *PodSpec) GetEphemeralContainers() []*EphemeralContainer {
+	if x != nil {
+		return x.EphemeralContainers
+	}
+	return nil
+}
+
+func (x *PodSpec) GetResourceClaims() []*PodResourceClaim {
+	if x != nil {
+		return x.ResourceClaims
+	}
+	return nil
+}
+
+func (x *PodSpec) GetResources() *ResourceRequirements {
+	if x != nil {
+		return x.Resources
+	}
+	return nil
+}
+
 // Container is one container of a pod.
-// Left out: resizePolicy (alpha in-place resize).
 type Container struct {
 	state      protoimpl.MessageState `protogen:"open.v1"`
 	Name       string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
@@ -449,11 +471,12 @@ type Container struct {
 	// termination_message_policy is File or FallbackToLogsOnError.
 	TerminationMessagePolicy string `protobuf:"bytes,18,opt,name=termination_message_policy,json=terminationMessagePolicy,proto3" json:"termination_message_policy,omitempty"`
 	// image_pull_policy is Always, Never or IfNotPresent.
-	ImagePullPolicy string           `protobuf:"bytes,19,opt,name=image_pull_policy,json=imagePullPolicy,proto3" json:"image_pull_policy,omitempty"`
-	SecurityContext *SecurityContext `protobuf:"bytes,20,opt,name=security_context,json=securityContext,proto3" json:"security_context,omitempty"`
-	Stdin           bool             `protobuf:"varint,21,opt,name=stdin,proto3" json:"stdin,omitempty"`
-	StdinOnce       bool             `protobuf:"varint,22,opt,name=stdin_once,json=stdinOnce,proto3" json:"stdin_once,omitempty"`
-	Tty             bool             `protobuf:"varint,23,opt,name=tty,proto3" json:"tty,omitempty"`
+	ImagePullPolicy string                   `protobuf:"bytes,19,opt,name=image_pull_policy,json=imagePullPolicy,proto3" json:"image_pull_policy,omitempty"`
+	SecurityContext *SecurityContext         `protobuf:"bytes,20,opt,name=security_context,json=securityContext,proto3" json:"security_context,omitempty"`
+	Stdin           bool                     `protobuf:"varint,21,opt,name=stdin,proto3" json:"stdin,omitempty"`
+	StdinOnce       bool                     `protobuf:"varint,22,opt,name=stdin_once,json=stdinOnce,proto3" json:"stdin_once,omitempty"`
+	Tty             bool                     `protobuf:"varint,23,opt,name=tty,proto3" json:"tty,omitempty"`
+	ResizePolicy    []*ContainerResizePolicy `protobuf:"bytes,24,rep,name=resize_policy,json=resizePolicy,proto3" json:"resize_policy,omitempty"`
 	unknownFields   protoimpl.UnknownFields
 	sizeCache       protoimpl.SizeCache
 }
@@ -649,6 +672,368 @@ func (x *Container) GetTty() bool {
 	return false
 }
 
+func (x *Container) GetResizePolicy() []*ContainerResizePolicy {
+	if x != nil {
+		return x.ResizePolicy
+	}
+	return nil
+}
+
+// EphemeralContainer is a container added to a running pod for debugging, through the pod's
+// ephemeralcontainers subresource in Kubernetes. Kubernetes inlines EphemeralContainerCommon, so
+// its fields are those of Container plus target_container_name.
+type EphemeralContainer struct {
+	state                    protoimpl.MessageState   `protogen:"open.v1"`
+	Name                     string                   `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	Image                    string                   `protobuf:"bytes,2,opt,name=image,proto3" json:"image,omitempty"`
+	Command                  []string                 `protobuf:"bytes,3,rep,name=command,proto3" json:"command,omitempty"`
+	Args                     []string                 `protobuf:"bytes,4,rep,name=args,proto3" json:"args,omitempty"`
+	WorkingDir               string                   `protobuf:"bytes,5,opt,name=working_dir,json=workingDir,proto3" json:"working_dir,omitempty"`
+	Ports                    []*ContainerPort         `protobuf:"bytes,6,rep,name=ports,proto3" json:"ports,omitempty"`
+	EnvFrom                  []*EnvFromSource         `protobuf:"bytes,7,rep,name=env_from,json=envFrom,proto3" json:"env_from,omitempty"`
+	Env                      []*EnvVar                `protobuf:"bytes,8,rep,name=env,proto3" json:"env,omitempty"`
+	Resources                *ResourceRequirements    `protobuf:"bytes,9,opt,name=resources,proto3" json:"resources,omitempty"`
+	ResizePolicy             []*ContainerResizePolicy `protobuf:"bytes,10,rep,name=resize_policy,json=resizePolicy,proto3" json:"resize_policy,omitempty"`
+	RestartPolicy            *string                  `protobuf:"bytes,11,opt,name=restart_policy,json=restartPolicy,proto3,oneof" json:"restart_policy,omitempty"`
+	VolumeMounts             []*VolumeMount           `protobuf:"bytes,12,rep,name=volume_mounts,json=volumeMounts,proto3" json:"volume_mounts,omitempty"`
+	VolumeDevices            []*VolumeDevice          `protobuf:"bytes,13,rep,name=volume_devices,json=volumeDevices,proto3" json:"volume_devices,omitempty"`
+	LivenessProbe            *Probe                   `protobuf:"bytes,14,opt,name=liveness_probe,json=livenessProbe,proto3" json:"liveness_probe,omitempty"`
+	ReadinessProbe           *Probe                   `protobuf:"bytes,15,opt,name=readiness_probe,json=readinessProbe,proto3" json:"readiness_probe,omitempty"`
+	StartupProbe             *Probe                   `protobuf:"bytes,16,opt,name=startup_probe,json=startupProbe,proto3" json:"startup_probe,omitempty"`
+	Lifecycle                *Lifecycle               `protobuf:"bytes,17,opt,name=lifecycle,proto3" json:"lifecycle,omitempty"`
+	TerminationMessagePath   string                   `protobuf:"bytes,18,opt,name=termination_message_path,json=terminationMessagePath,proto3" json:"termination_message_path,omitempty"`
+	TerminationMessagePolicy string                   `protobuf:"bytes,19,opt,name=termination_message_policy,json=terminationMessagePolicy,proto3" json:"termination_message_policy,omitempty"`
+	ImagePullPolicy          string                   `protobuf:"bytes,20,opt,name=image_pull_policy,json=imagePullPolicy,proto3" json:"image_pull_policy,omitempty"`
+	SecurityContext          *SecurityContext         `protobuf:"bytes,21,opt,name=security_context,json=securityContext,proto3" json:"security_context,omitempty"`
+	Stdin                    bool                     `protobuf:"varint,22,opt,name=stdin,proto3" json:"stdin,omitempty"`
+	StdinOnce                bool                     `protobuf:"varint,23,opt,name=stdin_once,json=stdinOnce,proto3" json:"stdin_once,omitempty"`
+	Tty                      bool                     `protobuf:"varint,24,opt,name=tty,proto3" json:"tty,omitempty"`
+	// target_container_name is the container whose namespaces the ephemeral container joins.
+	TargetContainerName string `protobuf:"bytes,25,opt,name=target_container_name,json=targetContainerName,proto3" json:"target_container_name,omitempty"`
+	unknownFields       protoimpl.UnknownFields
+	sizeCache           protoimpl.SizeCache
+}
+
+func (x *EphemeralContainer) Reset() {
+	*x = EphemeralContainer{}
+	mi := &file_core_v1_pod_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *EphemeralContainer) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*EphemeralContainer) ProtoMessage() {}
+
+func (x *EphemeralContainer) ProtoReflect() protoreflect.Message {
+	mi := &file_core_v1_pod_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use EphemeralContainer.ProtoReflect.Descriptor instead.
+func (*EphemeralContainer) Descriptor() ([]byte, []int) {
+	return file_core_v1_pod_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *EphemeralContainer) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *EphemeralContainer) GetImage() string {
+	if x != nil {
+		return x.Image
+	}
+	return ""
+}
+
+func (x *EphemeralContainer) GetCommand() []string {
+	if x != nil {
+		return x.Command
+	}
+	return nil
+}
+
+func (x *EphemeralContainer) GetArgs() []string {
+	if x != nil {
+		return x.Args
+	}
+	return nil
+}
+
+func (x *EphemeralContainer) GetWorkingDir() string {
+	if x != nil {
+		return x.WorkingDir
+	}
+	return ""
+}
+
+func (x *EphemeralContainer) GetPorts() []*ContainerPort {
+	if x != nil {
+		return x.Ports
+	}
+	return nil
+}
+
+func (x *EphemeralContainer) GetEnvFrom() []*EnvFromSource {
+	if x != nil {
+		return x.EnvFrom
+	}
+	return nil
+}
+
+func (x *EphemeralContainer) GetEnv() []*EnvVar {
+	if x != nil {
+		return x.Env
+	}
+	return nil
+}
+
+func (x *EphemeralContainer) GetResources() *ResourceRequirements {
+	if x != nil {
+		return x.Resources
+	}
+	return nil
+}
+
+func (x *EphemeralContainer) GetResizePolicy() []*ContainerResizePolicy {
+	if x != nil {
+		return x.ResizePolicy
+	}
+	return nil
+}
+
+func (x *EphemeralContainer) GetRestartPolicy() string {
+	if x != nil && x.RestartPolicy != nil {
+		return *x.RestartPolicy
+	}
+	return ""
+}
+
+func (x *EphemeralContainer) GetVolumeMounts() []*VolumeMount {
+	if x != nil {
+		return x.VolumeMounts
+	}
+	return nil
+}
+
+func (x *EphemeralContainer) GetVolumeDevices() []*VolumeDevice {
+	if x != nil {
+		return x.VolumeDevices
+	}
+	return nil
+}
+
+func (x *EphemeralContainer) GetLivenessProbe() *Probe {
+	if x != nil {
+		return x.LivenessProbe
+	}
+	return nil
+}
+
+func (x *EphemeralContainer) GetReadinessProbe() *Probe {
+	if x != nil {
+		return x.ReadinessProbe
+	}
+	return nil
+}
+
+func (x *EphemeralContainer) GetStartupProbe() *Probe {
+	if x != nil {
+		return x.StartupProbe
+	}
+	return nil
+}
+
+func (x *EphemeralContainer) GetLifecycle() *Lifecycle {
+	if x != nil {
+		return x.Lifecycle
+	}
+	return nil
+}
+
+func (x *EphemeralContainer) GetTerminationMessagePath() string {
+	if x != nil {
+		return x.TerminationMessagePath
+	}
+	return ""
+}
+
+func (x *EphemeralContainer) GetTerminationMessagePolicy() string {
+	if x != nil {
+		return x.TerminationMessagePolicy
+	}
+	return ""
+}
+
+func (x *EphemeralContainer) GetImagePullPolicy() string {
+	if x != nil {
+		return x.ImagePullPolicy
+	}
+	return ""
+}
+
+func (x *EphemeralContainer) GetSecurityContext() *SecurityContext {
+	if x != nil {
+		return x.SecurityContext
+	}
+	return nil
+}
+
+func (x *EphemeralContainer) GetStdin() bool {
+	if x != nil {
+		return x.Stdin
+	}
+	return false
+}
+
+func (x *EphemeralContainer) GetStdinOnce() bool {
+	if x != nil {
+		return x.StdinOnce
+	}
+	return false
+}
+
+func (x *EphemeralContainer) GetTty() bool {
+	if x != nil {
+		return x.Tty
+	}
+	return false
+}
+
+func (x *EphemeralContainer) GetTargetContainerName() string {
+	if x != nil {
+		return x.TargetContainerName
+	}
+	return ""
+}
+
+// ContainerResizePolicy says whether resizing a resource in place restarts the container.
+type ContainerResizePolicy struct {
+	state        protoimpl.MessageState `protogen:"open.v1"`
+	ResourceName string                 `protobuf:"bytes,1,opt,name=resource_name,json=resourceName,proto3" json:"resource_name,omitempty"`
+	// restart_policy is NotRequired or RestartContainer.
+	RestartPolicy string `protobuf:"bytes,2,opt,name=restart_policy,json=restartPolicy,proto3" json:"restart_policy,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ContainerResizePolicy) Reset() {
+	*x = ContainerResizePolicy{}
+	mi := &file_core_v1_pod_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ContainerResizePolicy) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ContainerResizePolicy) ProtoMessage() {}
+
+func (x *ContainerResizePolicy) ProtoReflect() protoreflect.Message {
+	mi := &file_core_v1_pod_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ContainerResizePolicy.ProtoReflect.Descriptor instead.
+func (*ContainerResizePolicy) Descriptor() ([]byte, []int) {
+	return file_core_v1_pod_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *ContainerResizePolicy) GetResourceName() string {
+	if x != nil {
+		return x.ResourceName
+	}
+	return ""
+}
+
+func (x *ContainerResizePolicy) GetRestartPolicy() string {
+	if x != nil {
+		return x.RestartPolicy
+	}
+	return ""
+}
+
+// PodResourceClaim names a dynamic resource claim the pod's containers may use.
+type PodResourceClaim struct {
+	state                     protoimpl.MessageState `protogen:"open.v1"`
+	Name                      string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	ResourceClaimName         *string                `protobuf:"bytes,2,opt,name=resource_claim_name,json=resourceClaimName,proto3,oneof" json:"resource_claim_name,omitempty"`
+	ResourceClaimTemplateName *string                `protobuf:"bytes,3,opt,name=resource_claim_template_name,json=resourceClaimTemplateName,proto3,oneof" json:"resource_claim_template_name,omitempty"`
+	unknownFields             protoimpl.UnknownFields
+	sizeCache                 protoimpl.SizeCache
+}
+
+func (x *PodResourceClaim) Reset() {
+	*x = PodResourceClaim{}
+	mi := &file_core_v1_pod_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PodResourceClaim) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PodResourceClaim) ProtoMessage() {}
+
+func (x *PodResourceClaim) ProtoReflect() protoreflect.Message {
+	mi := &file_core_v1_pod_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PodResourceClaim.ProtoReflect.Descriptor instead.
+func (*PodResourceClaim) Descriptor() ([]byte, []int) {
+	return file_core_v1_pod_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *PodResourceClaim) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *PodResourceClaim) GetResourceClaimName() string {
+	if x != nil && x.ResourceClaimName != nil {
+		return *x.ResourceClaimName
+	}
+	return ""
+}
+
+func (x *PodResourceClaim) GetResourceClaimTemplateName() string {
+	if x != nil && x.ResourceClaimTemplateName != nil {
+		return *x.ResourceClaimTemplateName
+	}
+	return ""
+}
+
 // ContainerPort is a network port a container exposes.
 type ContainerPort struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -664,7 +1049,7 @@ type ContainerPort struct {
 
 func (x *ContainerPort) Reset() {
 	*x = ContainerPort{}
-	mi := &file_core_v1_pod_proto_msgTypes[3]
+	mi := &file_core_v1_pod_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -676,7 +1061,7 @@ func (x *ContainerPort) String() string {
 func (*ContainerPort) ProtoMessage() {}
 
 func (x *ContainerPort) ProtoReflect() protoreflect.Message {
-	mi := &file_core_v1_pod_proto_msgTypes[3]
+	mi := &file_core_v1_pod_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -689,7 +1074,7 @@ func (x *ContainerPort) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ContainerPort.ProtoReflect.Descriptor instead.
 func (*ContainerPort) Descriptor() ([]byte, []int) {
-	return file_core_v1_pod_proto_rawDescGZIP(), []int{3}
+	return file_core_v1_pod_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *ContainerPort) GetName() string {
@@ -739,7 +1124,7 @@ type EnvVar struct {
 
 func (x *EnvVar) Reset() {
 	*x = EnvVar{}
-	mi := &file_core_v1_pod_proto_msgTypes[4]
+	mi := &file_core_v1_pod_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -751,7 +1136,7 @@ func (x *EnvVar) String() string {
 func (*EnvVar) ProtoMessage() {}
 
 func (x *EnvVar) ProtoReflect() protoreflect.Message {
-	mi := &file_core_v1_pod_proto_msgTypes[4]
+	mi := &file_core_v1_pod_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -764,7 +1149,7 @@ func (x *EnvVar) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EnvVar.ProtoReflect.Descriptor instead.
 func (*EnvVar) Descriptor() ([]byte, []int) {
-	return file_core_v1_pod_proto_rawDescGZIP(), []int{4}
+	return file_core_v1_pod_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *EnvVar) GetName() string {
@@ -801,7 +1186,7 @@ type EnvVarSource struct {
 
 func (x *EnvVarSource) Reset() {
 	*x = EnvVarSource{}
-	mi := &file_core_v1_pod_proto_msgTypes[5]
+	mi := &file_core_v1_pod_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -813,7 +1198,7 @@ func (x *EnvVarSource) String() string {
 func (*EnvVarSource) ProtoMessage() {}
 
 func (x *EnvVarSource) ProtoReflect() protoreflect.Message {
-	mi := &file_core_v1_pod_proto_msgTypes[5]
+	mi := &file_core_v1_pod_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -826,7 +1211,7 @@ func (x *EnvVarSource) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EnvVarSource.ProtoReflect.Descriptor instead.
 func (*EnvVarSource) Descriptor() ([]byte, []int) {
-	return file_core_v1_pod_proto_rawDescGZIP(), []int{5}
+	return file_core_v1_pod_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *EnvVarSource) GetFieldRef() *ObjectFieldSelector {
@@ -868,7 +1253,7 @@ type ObjectFieldSelector struct {
 
 func (x *ObjectFieldSelector) Reset() {
 	*x = ObjectFieldSelector{}
-	mi := &file_core_v1_pod_proto_msgTypes[6]
+	mi := &file_core_v1_pod_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -880,7 +1265,7 @@ func (x *ObjectFieldSelector) String() string {
 func (*ObjectFieldSelector) ProtoMessage() {}
 
 func (x *ObjectFieldSelector) ProtoReflect() protoreflect.Message {
-	mi := &file_core_v1_pod_proto_msgTypes[6]
+	mi := &file_core_v1_pod_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -893,7 +1278,7 @@ func (x *ObjectFieldSelector) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ObjectFieldSelector.ProtoReflect.Descriptor instead.
 func (*ObjectFieldSelector) Descriptor() ([]byte, []int) {
-	return file_core_v1_pod_proto_rawDescGZIP(), []int{6}
+	return file_core_v1_pod_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *ObjectFieldSelector) GetApiVersion() string {
@@ -923,7 +1308,7 @@ type ResourceFieldSelector struct {
 
 func (x *ResourceFieldSelector) Reset() {
 	*x = ResourceFieldSelector{}
-	mi := &file_core_v1_pod_proto_msgTypes[7]
+	mi := &file_core_v1_pod_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -935,7 +1320,7 @@ func (x *ResourceFieldSelector) String() string {
 func (*ResourceFieldSelector) ProtoMessage() {}
 
 func (x *ResourceFieldSelector) ProtoReflect() protoreflect.Message {
-	mi := &file_core_v1_pod_proto_msgTypes[7]
+	mi := &file_core_v1_pod_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -948,7 +1333,7 @@ func (x *ResourceFieldSelector) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ResourceFieldSelector.ProtoReflect.Descriptor instead.
 func (*ResourceFieldSelector) Descriptor() ([]byte, []int) {
-	return file_core_v1_pod_proto_rawDescGZIP(), []int{7}
+	return file_core_v1_pod_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *ResourceFieldSelector) GetContainerName() string {
@@ -984,7 +1369,7 @@ type ConfigMapKeySelector struct {
 
 func (x *ConfigMapKeySelector) Reset() {
 	*x = ConfigMapKeySelector{}
-	mi := &file_core_v1_pod_proto_msgTypes[8]
+	mi := &file_core_v1_pod_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -996,7 +1381,7 @@ func (x *ConfigMapKeySelector) String() string {
 func (*ConfigMapKeySelector) ProtoMessage() {}
 
 func (x *ConfigMapKeySelector) ProtoReflect() protoreflect.Message {
-	mi := &file_core_v1_pod_proto_msgTypes[8]
+	mi := &file_core_v1_pod_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1009,7 +1394,7 @@ func (x *ConfigMapKeySelector) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ConfigMapKeySelector.ProtoReflect.Descriptor instead.
 func (*ConfigMapKeySelector) Descriptor() ([]byte, []int) {
-	return file_core_v1_pod_proto_rawDescGZIP(), []int{8}
+	return file_core_v1_pod_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *ConfigMapKeySelector) GetName() string {
@@ -1045,7 +1430,7 @@ type SecretKeySelector struct {
 
 func (x *SecretKeySelector) Reset() {
 	*x = SecretKeySelector{}
-	mi := &file_core_v1_pod_proto_msgTypes[9]
+	mi := &file_core_v1_pod_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1057,7 +1442,7 @@ func (x *SecretKeySelector) String() string {
 func (*SecretKeySelector) ProtoMessage() {}
 
 func (x *SecretKeySelector) ProtoReflect() protoreflect.Message {
-	mi := &file_core_v1_pod_proto_msgTypes[9]
+	mi := &file_core_v1_pod_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1070,7 +1455,7 @@ func (x *SecretKeySelector) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SecretKeySelector.ProtoReflect.Descriptor instead.
 func (*SecretKeySelector) Descriptor() ([]byte, []int) {
-	return file_core_v1_pod_proto_rawDescGZIP(), []int{9}
+	return file_core_v1_pod_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *SecretKeySelector) GetName() string {
@@ -1106,7 +1491,7 @@ type EnvFromSource struct {
 
 func (x *EnvFromSource) Reset() {
 	*x = EnvFromSource{}
-	mi := &file_core_v1_pod_proto_msgTypes[10]
+	mi := &file_core_v1_pod_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1118,7 +1503,7 @@ func (x *EnvFromSource) String() string {
 func (*EnvFromSource) ProtoMessage() {}
 
 func (x *EnvFromSource) ProtoReflect() protoreflect.Message {
-	mi := &file_core_v1_pod_proto_msgTypes[10]
+	mi := &file_core_v1_pod_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1131,7 +1516,7 @@ func (x *EnvFromSource) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EnvFromSource.ProtoReflect.Descriptor instead.
 func (*EnvFromSource) Descriptor() ([]byte, []int) {
-	return file_core_v1_pod_proto_rawDescGZIP(), []int{10}
+	return file_core_v1_pod_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *EnvFromSource) GetPrefix() string {
@@ -1165,7 +1550,7 @@ type ConfigMapEnvSource struct {
 
 func (x *ConfigMapEnvSource) Reset() {
 	*x = ConfigMapEnvSource{}
-	mi := &file_core_v1_pod_proto_msgTypes[11]
+	mi := &file_core_v1_pod_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1177,7 +1562,7 @@ func (x *ConfigMapEnvSource) String() string {
 func (*ConfigMapEnvSource) ProtoMessage() {}
 
 func (x *ConfigMapEnvSource) ProtoReflect() protoreflect.Message {
-	mi := &file_core_v1_pod_proto_msgTypes[11]
+	mi := &file_core_v1_pod_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1190,7 +1575,7 @@ func (x *ConfigMapEnvSource) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ConfigMapEnvSource.ProtoReflect.Descriptor instead.
 func (*ConfigMapEnvSource) Descriptor() ([]byte, []int) {
-	return file_core_v1_pod_proto_rawDescGZIP(), []int{11}
+	return file_core_v1_pod_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *ConfigMapEnvSource) GetName() string {
@@ -1217,7 +1602,7 @@ type SecretEnvSource struct {
 
 func (x *SecretEnvSource) Reset() {
 	*x = SecretEnvSource{}
-	mi := &file_core_v1_pod_proto_msgTypes[12]
+	mi := &file_core_v1_pod_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1229,7 +1614,7 @@ func (x *SecretEnvSource) String() string {
 func (*SecretEnvSource) ProtoMessage() {}
 
 func (x *SecretEnvSource) ProtoReflect() protoreflect.Message {
-	mi := &file_core_v1_pod_proto_msgTypes[12]
+	mi := &file_core_v1_pod_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1242,7 +1627,7 @@ func (x *SecretEnvSource) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SecretEnvSource.ProtoReflect.Descriptor instead.
 func (*SecretEnvSource) Descriptor() ([]byte, []int) {
-	return file_core_v1_pod_proto_rawDescGZIP(), []int{12}
+	return file_core_v1_pod_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *SecretEnvSource) GetName() string {
@@ -1260,18 +1645,18 @@ func (x *SecretEnvSource) GetOptional() bool {
 }
 
 // ResourceRequirements are a container's requests and limits: resource names mapped to quantities.
-// Left out: claims (alpha dynamic resource allocation).
 type ResourceRequirements struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Limits        map[string]string      `protobuf:"bytes,1,rep,name=limits,proto3" json:"limits,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
 	Requests      map[string]string      `protobuf:"bytes,2,rep,name=requests,proto3" json:"requests,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	Claims        []*ResourceClaim       `protobuf:"bytes,3,rep,name=claims,proto3" json:"claims,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *ResourceRequirements) Reset() {
 	*x = ResourceRequirements{}
-	mi := &file_core_v1_pod_proto_msgTypes[13]
+	mi := &file_core_v1_pod_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1283,7 +1668,7 @@ func (x *ResourceRequirements) String() string {
 func (*ResourceRequirements) ProtoMessage() {}
 
 func (x *ResourceRequirements) ProtoReflect() protoreflect.Message {
-	mi := &file_core_v1_pod_proto_msgTypes[13]
+	mi := &file_core_v1_pod_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1296,7 +1681,7 @@ func (x *ResourceRequirements) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ResourceRequirements.ProtoReflect.Descriptor instead.
 func (*ResourceRequirements) Descriptor() ([]byte, []int) {
-	return file_core_v1_pod_proto_rawDescGZIP(), []int{13}
+	return file_core_v1_pod_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *ResourceRequirements) GetLimits() map[string]string {
@@ -1311,6 +1696,66 @@ func (x *ResourceRequirements) GetRequests() map[string]string {
 		return x.Requests
 	}
 	return nil
+}
+
+func (x *ResourceRequirements) GetClaims() []*ResourceClaim {
+	if x != nil {
+		return x.Claims
+	}
+	return nil
+}
+
+// ResourceClaim names one of the pod's resource claims a container uses.
+type ResourceClaim struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Name          string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	Request       string                 `protobuf:"bytes,2,opt,name=request,proto3" json:"request,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ResourceClaim) Reset() {
+	*x = ResourceClaim{}
+	mi := &file_core_v1_pod_proto_msgTypes[17]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ResourceClaim) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ResourceClaim) ProtoMessage() {}
+
+func (x *ResourceClaim) ProtoReflect() protoreflect.Message {
+	mi := &file_core_v1_pod_proto_msgTypes[17]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ResourceClaim.ProtoReflect.Descriptor instead.
+func (*ResourceClaim) Descriptor() ([]byte, []int) {
+	return file_core_v1_pod_proto_rawDescGZIP(), []int{17}
+}
+
+func (x *ResourceClaim) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *ResourceClaim) GetRequest() string {
+	if x != nil {
+		return x.Request
+	}
+	return ""
 }
 
 // VolumeMount mounts a pod volume into a container.
@@ -1331,7 +1776,7 @@ type VolumeMount struct {
 
 func (x *VolumeMount) Reset() {
 	*x = VolumeMount{}
-	mi := &file_core_v1_pod_proto_msgTypes[14]
+	mi := &file_core_v1_pod_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1343,7 +1788,7 @@ func (x *VolumeMount) String() string {
 func (*VolumeMount) ProtoMessage() {}
 
 func (x *VolumeMount) ProtoReflect() protoreflect.Message {
-	mi := &file_core_v1_pod_proto_msgTypes[14]
+	mi := &file_core_v1_pod_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1356,7 +1801,7 @@ func (x *VolumeMount) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use VolumeMount.ProtoReflect.Descriptor instead.
 func (*VolumeMount) Descriptor() ([]byte, []int) {
-	return file_core_v1_pod_proto_rawDescGZIP(), []int{14}
+	return file_core_v1_pod_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *VolumeMount) GetName() string {
@@ -1419,7 +1864,7 @@ type VolumeDevice struct {
 
 func (x *VolumeDevice) Reset() {
 	*x = VolumeDevice{}
-	mi := &file_core_v1_pod_proto_msgTypes[15]
+	mi := &file_core_v1_pod_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1431,7 +1876,7 @@ func (x *VolumeDevice) String() string {
 func (*VolumeDevice) ProtoMessage() {}
 
 func (x *VolumeDevice) ProtoReflect() protoreflect.Message {
-	mi := &file_core_v1_pod_proto_msgTypes[15]
+	mi := &file_core_v1_pod_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1444,7 +1889,7 @@ func (x *VolumeDevice) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use VolumeDevice.ProtoReflect.Descriptor instead.
 func (*VolumeDevice) Descriptor() ([]byte, []int) {
-	return file_core_v1_pod_proto_rawDescGZIP(), []int{15}
+	return file_core_v1_pod_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *VolumeDevice) GetName() string {
@@ -1481,7 +1926,7 @@ type Probe struct {
 
 func (x *Probe) Reset() {
 	*x = Probe{}
-	mi := &file_core_v1_pod_proto_msgTypes[16]
+	mi := &file_core_v1_pod_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1493,7 +1938,7 @@ func (x *Probe) String() string {
 func (*Probe) ProtoMessage() {}
 
 func (x *Probe) ProtoReflect() protoreflect.Message {
-	mi := &file_core_v1_pod_proto_msgTypes[16]
+	mi := &file_core_v1_pod_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1506,7 +1951,7 @@ func (x *Probe) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Probe.ProtoReflect.Descriptor instead.
 func (*Probe) Descriptor() ([]byte, []int) {
-	return file_core_v1_pod_proto_rawDescGZIP(), []int{16}
+	return file_core_v1_pod_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *Probe) GetExec() *ExecAction {
@@ -1588,7 +2033,7 @@ type ExecAction struct {
 
 func (x *ExecAction) Reset() {
 	*x = ExecAction{}
-	mi := &file_core_v1_pod_proto_msgTypes[17]
+	mi := &file_core_v1_pod_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1600,7 +2045,7 @@ func (x *ExecAction) String() string {
 func (*ExecAction) ProtoMessage() {}
 
 func (x *ExecAction) ProtoReflect() protoreflect.Message {
-	mi := &file_core_v1_pod_proto_msgTypes[17]
+	mi := &file_core_v1_pod_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1613,7 +2058,7 @@ func (x *ExecAction) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExecAction.ProtoReflect.Descriptor instead.
 func (*ExecAction) Descriptor() ([]byte, []int) {
-	return file_core_v1_pod_proto_rawDescGZIP(), []int{17}
+	return file_core_v1_pod_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *ExecAction) GetCommand() []string {
@@ -1637,7 +2082,7 @@ type HTTPGetAction struct {
 
 func (x *HTTPGetAction) Reset() {
 	*x = HTTPGetAction{}
-	mi := &file_core_v1_pod_proto_msgTypes[18]
+	mi := &file_core_v1_pod_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1649,7 +2094,7 @@ func (x *HTTPGetAction) String() string {
 func (*HTTPGetAction) ProtoMessage() {}
 
 func (x *HTTPGetAction) ProtoReflect() protoreflect.Message {
-	mi := &file_core_v1_pod_proto_msgTypes[18]
+	mi := &file_core_v1_pod_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1662,7 +2107,7 @@ func (x *HTTPGetAction) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HTTPGetAction.ProtoReflect.Descriptor instead.
 func (*HTTPGetAction) Descriptor() ([]byte, []int) {
-	return file_core_v1_pod_proto_rawDescGZIP(), []int{18}
+	return file_core_v1_pod_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *HTTPGetAction) GetPath() string {
@@ -1710,7 +2155,7 @@ type HTTPHeader struct {
 
 func (x *HTTPHeader) Reset() {
 	*x = HTTPHeader{}
-	mi := &file_core_v1_pod_proto_msgTypes[19]
+	mi := &file_core_v1_pod_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1722,7 +2167,7 @@ func (x *HTTPHeader) String() string {
 func (*HTTPHeader) ProtoMessage() {}
 
 func (x *HTTPHeader) ProtoReflect() protoreflect.Message {
-	mi := &file_core_v1_pod_proto_msgTypes[19]
+	mi := &file_core_v1_pod_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1735,7 +2180,7 @@ func (x *HTTPHeader) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HTTPHeader.ProtoReflect.Descriptor instead.
 func (*HTTPHeader) Descriptor() ([]byte, []int) {
-	return file_core_v1_pod_proto_rawDescGZIP(), []int{19}
+	return file_core_v1_pod_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *HTTPHeader) GetName() string {
@@ -1762,7 +2207,7 @@ type TCPSocketAction struct {
 
 func (x *TCPSocketAction) Reset() {
 	*x = TCPSocketAction{}
-	mi := &file_core_v1_pod_proto_msgTypes[20]
+	mi := &file_core_v1_pod_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1774,7 +2219,7 @@ func (x *TCPSocketAction) String() string {
 func (*TCPSocketAction) ProtoMessage() {}
 
 func (x *TCPSocketAction) ProtoReflect() protoreflect.Message {
-	mi := &file_core_v1_pod_proto_msgTypes[20]
+	mi := &file_core_v1_pod_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1787,7 +2232,7 @@ func (x *TCPSocketAction) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TCPSocketAction.ProtoReflect.Descriptor instead.
 func (*TCPSocketAction) Descriptor() ([]byte, []int) {
-	return file_core_v1_pod_proto_rawDescGZIP(), []int{20}
+	return file_core_v1_pod_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *TCPSocketAction) GetPort() *v1.IntOrString {
@@ -1814,7 +2259,7 @@ type GRPCAction struct {
 
 func (x *GRPCAction) Reset() {
 	*x = GRPCAction{}
-	mi := &file_core_v1_pod_proto_msgTypes[21]
+	mi := &file_core_v1_pod_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1826,7 +2271,7 @@ func (x *GRPCAction) String() string {
 func (*GRPCAction) ProtoMessage() {}
 
 func (x *GRPCAction) ProtoReflect() protoreflect.Message {
-	mi := &file_core_v1_pod_proto_msgTypes[21]
+	mi := &file_core_v1_pod_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1839,7 +2284,7 @@ func (x *GRPCAction) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GRPCAction.ProtoReflect.Descriptor instead.
 func (*GRPCAction) Descriptor() ([]byte, []int) {
-	return file_core_v1_pod_proto_rawDescGZIP(), []int{21}
+	return file_core_v1_pod_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *GRPCAction) GetPort() int32 {
@@ -1865,7 +2310,7 @@ type SleepAction struct {
 
 func (x *SleepAction) Reset() {
 	*x = SleepAction{}
-	mi := &file_core_v1_pod_proto_msgTypes[22]
+	mi := &file_core_v1_pod_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1877,7 +2322,7 @@ func (x *SleepAction) String() string {
 func (*SleepAction) ProtoMessage() {}
 
 func (x *SleepAction) ProtoReflect() protoreflect.Message {
-	mi := &file_core_v1_pod_proto_msgTypes[22]
+	mi := &file_core_v1_pod_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1890,7 +2335,7 @@ func (x *SleepAction) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SleepAction.ProtoReflect.Descriptor instead.
 func (*SleepAction) Descriptor() ([]byte, []int) {
-	return file_core_v1_pod_proto_rawDescGZIP(), []int{22}
+	return file_core_v1_pod_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *SleepAction) GetSeconds() int64 {
@@ -1911,7 +2356,7 @@ type Lifecycle struct {
 
 func (x *Lifecycle) Reset() {
 	*x = Lifecycle{}
-	mi := &file_core_v1_pod_proto_msgTypes[23]
+	mi := &file_core_v1_pod_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1923,7 +2368,7 @@ func (x *Lifecycle) String() string {
 func (*Lifecycle) ProtoMessage() {}
 
 func (x *Lifecycle) ProtoReflect() protoreflect.Message {
-	mi := &file_core_v1_pod_proto_msgTypes[23]
+	mi := &file_core_v1_pod_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1936,7 +2381,7 @@ func (x *Lifecycle) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Lifecycle.ProtoReflect.Descriptor instead.
 func (*Lifecycle) Descriptor() ([]byte, []int) {
-	return file_core_v1_pod_proto_rawDescGZIP(), []int{23}
+	return file_core_v1_pod_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *Lifecycle) GetPostStart() *LifecycleHandler {
@@ -1966,7 +2411,7 @@ type LifecycleHandler struct {
 
 func (x *LifecycleHandler) Reset() {
 	*x = LifecycleHandler{}
-	mi := &file_core_v1_pod_proto_msgTypes[24]
+	mi := &file_core_v1_pod_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1978,7 +2423,7 @@ func (x *LifecycleHandler) String() string {
 func (*LifecycleHandler) ProtoMessage() {}
 
 func (x *LifecycleHandler) ProtoReflect() protoreflect.Message {
-	mi := &file_core_v1_pod_proto_msgTypes[24]
+	mi := &file_core_v1_pod_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1991,7 +2436,7 @@ func (x *LifecycleHandler) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LifecycleHandler.ProtoReflect.Descriptor instead.
 func (*LifecycleHandler) Descriptor() ([]byte, []int) {
-	return file_core_v1_pod_proto_rawDescGZIP(), []int{24}
+	return file_core_v1_pod_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *LifecycleHandler) GetExec() *ExecAction {
@@ -2045,7 +2490,7 @@ type SecurityContext struct {
 
 func (x *SecurityContext) Reset() {
 	*x = SecurityContext{}
-	mi := &file_core_v1_pod_proto_msgTypes[25]
+	mi := &file_core_v1_pod_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2057,7 +2502,7 @@ func (x *SecurityContext) String() string {
 func (*SecurityContext) ProtoMessage() {}
 
 func (x *SecurityContext) ProtoReflect() protoreflect.Message {
-	mi := &file_core_v1_pod_proto_msgTypes[25]
+	mi := &file_core_v1_pod_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2070,7 +2515,7 @@ func (x *SecurityContext) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SecurityContext.ProtoReflect.Descriptor instead.
 func (*SecurityContext) Descriptor() ([]byte, []int) {
-	return file_core_v1_pod_proto_rawDescGZIP(), []int{25}
+	return file_core_v1_pod_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *SecurityContext) GetCapabilities() *Capabilities {
@@ -2158,7 +2603,6 @@ func (x *SecurityContext) GetAppArmorProfile() *AppArmorProfile {
 }
 
 // PodSecurityContext is the pod-wide security configuration.
-// Left out: supplementalGroupsPolicy and seLinuxChangePolicy (alpha).
 type PodSecurityContext struct {
 	state              protoimpl.MessageState         `protogen:"open.v1"`
 	SeLinuxOptions     *SELinuxOptions                `protobuf:"bytes,1,opt,name=se_linux_options,json=seLinuxOptions,proto3" json:"se_linux_options,omitempty"`
@@ -2173,13 +2617,17 @@ type PodSecurityContext struct {
 	FsGroupChangePolicy *string          `protobuf:"bytes,9,opt,name=fs_group_change_policy,json=fsGroupChangePolicy,proto3,oneof" json:"fs_group_change_policy,omitempty"`
 	SeccompProfile      *SeccompProfile  `protobuf:"bytes,10,opt,name=seccomp_profile,json=seccompProfile,proto3" json:"seccomp_profile,omitempty"`
 	AppArmorProfile     *AppArmorProfile `protobuf:"bytes,11,opt,name=app_armor_profile,json=appArmorProfile,proto3" json:"app_armor_profile,omitempty"`
+	// supplemental_groups_policy is Merge or Strict.
+	SupplementalGroupsPolicy *string `protobuf:"bytes,12,opt,name=supplemental_groups_policy,json=supplementalGroupsPolicy,proto3,oneof" json:"supplemental_groups_policy,omitempty"`
+	// se_linux_change_policy is Recursive or MountOption.
+	SeLinuxChangePolicy *string `protobuf:"bytes,13,opt,name=se_linux_change_policy,json=seLinuxChangePolicy,proto3,oneof" json:"se_linux_change_policy,omitempty"`
 	unknownFields       protoimpl.UnknownFields
 	sizeCache           protoimpl.SizeCache
 }
 
 func (x *PodSecurityContext) Reset() {
 	*x = PodSecurityContext{}
-	mi := &file_core_v1_pod_proto_msgTypes[26]
+	mi := &file_core_v1_pod_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2191,7 +2639,7 @@ func (x *PodSecurityContext) String() string {
 func (*PodSecurityContext) ProtoMessage() {}
 
 func (x *PodSecurityContext) ProtoReflect() protoreflect.Message {
-	mi := &file_core_v1_pod_proto_msgTypes[26]
+	mi := &file_core_v1_pod_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2204,7 +2652,7 @@ func (x *PodSecurityContext) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PodSecurityContext.ProtoReflect.Descriptor instead.
 func (*PodSecurityContext) Descriptor() ([]byte, []int) {
-	return file_core_v1_pod_proto_rawDescGZIP(), []int{26}
+	return file_core_v1_pod_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *PodSecurityContext) GetSeLinuxOptions() *SELinuxOptions {
@@ -2284,6 +2732,20 @@ func (x *PodSecurityContext) GetAppArmorProfile() *AppArmorProfile {
 	return nil
 }
 
+func (x *PodSecurityContext) GetSupplementalGroupsPolicy() string {
+	if x != nil && x.SupplementalGroupsPolicy != nil {
+		return *x.SupplementalGroupsPolicy
+	}
+	return ""
+}
+
+func (x *PodSecurityContext) GetSeLinuxChangePolicy() string {
+	if x != nil && x.SeLinuxChangePolicy != nil {
+		return *x.SeLinuxChangePolicy
+	}
+	return ""
+}
+
 type Capabilities struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Add           []string               `protobuf:"bytes,1,rep,name=add,proto3" json:"add,omitempty"`
@@ -2294,7 +2756,7 @@ type Capabilities struct {
 
 func (x *Capabilities) Reset() {
 	*x = Capabilities{}
-	mi := &file_core_v1_pod_proto_msgTypes[27]
+	mi := &file_core_v1_pod_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2306,7 +2768,7 @@ func (x *Capabilities) String() string {
 func (*Capabilities) ProtoMessage() {}
 
 func (x *Capabilities) ProtoReflect() protoreflect.Message {
-	mi := &file_core_v1_pod_proto_msgTypes[27]
+	mi := &file_core_v1_pod_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2319,7 +2781,7 @@ func (x *Capabilities) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Capabilities.ProtoReflect.Descriptor instead.
 func (*Capabilities) Descriptor() ([]byte, []int) {
-	return file_core_v1_pod_proto_rawDescGZIP(), []int{27}
+	return file_core_v1_pod_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *Capabilities) GetAdd() []string {
@@ -2348,7 +2810,7 @@ type SELinuxOptions struct {
 
 func (x *SELinuxOptions) Reset() {
 	*x = SELinuxOptions{}
-	mi := &file_core_v1_pod_proto_msgTypes[28]
+	mi := &file_core_v1_pod_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2360,7 +2822,7 @@ func (x *SELinuxOptions) String() string {
 func (*SELinuxOptions) ProtoMessage() {}
 
 func (x *SELinuxOptions) ProtoReflect() protoreflect.Message {
-	mi := &file_core_v1_pod_proto_msgTypes[28]
+	mi := &file_core_v1_pod_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2373,7 +2835,7 @@ func (x *SELinuxOptions) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SELinuxOptions.ProtoReflect.Descriptor instead.
 func (*SELinuxOptions) Descriptor() ([]byte, []int) {
-	return file_core_v1_pod_proto_rawDescGZIP(), []int{28}
+	return file_core_v1_pod_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *SELinuxOptions) GetUser() string {
@@ -2416,7 +2878,7 @@ type WindowsSecurityContextOptions struct {
 
 func (x *WindowsSecurityContextOptions) Reset() {
 	*x = WindowsSecurityContextOptions{}
-	mi := &file_core_v1_pod_proto_msgTypes[29]
+	mi := &file_core_v1_pod_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2428,7 +2890,7 @@ func (x *WindowsSecurityContextOptions) String() string {
 func (*WindowsSecurityContextOptions) ProtoMessage() {}
 
 func (x *WindowsSecurityContextOptions) ProtoReflect() protoreflect.Message {
-	mi := &file_core_v1_pod_proto_msgTypes[29]
+	mi := &file_core_v1_pod_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2441,7 +2903,7 @@ func (x *WindowsSecurityContextOptions) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WindowsSecurityContextOptions.ProtoReflect.Descriptor instead.
 func (*WindowsSecurityContextOptions) Descriptor() ([]byte, []int) {
-	return file_core_v1_pod_proto_rawDescGZIP(), []int{29}
+	return file_core_v1_pod_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *WindowsSecurityContextOptions) GetGmsaCredentialSpecName() string {
@@ -2483,7 +2945,7 @@ type SeccompProfile struct {
 
 func (x *SeccompProfile) Reset() {
 	*x = SeccompProfile{}
-	mi := &file_core_v1_pod_proto_msgTypes[30]
+	mi := &file_core_v1_pod_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2495,7 +2957,7 @@ func (x *SeccompProfile) String() string {
 func (*SeccompProfile) ProtoMessage() {}
 
 func (x *SeccompProfile) ProtoReflect() protoreflect.Message {
-	mi := &file_core_v1_pod_proto_msgTypes[30]
+	mi := &file_core_v1_pod_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2508,7 +2970,7 @@ func (x *SeccompProfile) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SeccompProfile.ProtoReflect.Descriptor instead.
 func (*SeccompProfile) Descriptor() ([]byte, []int) {
-	return file_core_v1_pod_proto_rawDescGZIP(), []int{30}
+	return file_core_v1_pod_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *SeccompProfile) GetType() string {
@@ -2536,7 +2998,7 @@ type AppArmorProfile struct {
 
 func (x *AppArmorProfile) Reset() {
 	*x = AppArmorProfile{}
-	mi := &file_core_v1_pod_proto_msgTypes[31]
+	mi := &file_core_v1_pod_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2548,7 +3010,7 @@ func (x *AppArmorProfile) String() string {
 func (*AppArmorProfile) ProtoMessage() {}
 
 func (x *AppArmorProfile) ProtoReflect() protoreflect.Message {
-	mi := &file_core_v1_pod_proto_msgTypes[31]
+	mi := &file_core_v1_pod_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2561,7 +3023,7 @@ func (x *AppArmorProfile) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AppArmorProfile.ProtoReflect.Descriptor instead.
 func (*AppArmorProfile) Descriptor() ([]byte, []int) {
-	return file_core_v1_pod_proto_rawDescGZIP(), []int{31}
+	return file_core_v1_pod_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *AppArmorProfile) GetType() string {
@@ -2588,7 +3050,7 @@ type Sysctl struct {
 
 func (x *Sysctl) Reset() {
 	*x = Sysctl{}
-	mi := &file_core_v1_pod_proto_msgTypes[32]
+	mi := &file_core_v1_pod_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2600,7 +3062,7 @@ func (x *Sysctl) String() string {
 func (*Sysctl) ProtoMessage() {}
 
 func (x *Sysctl) ProtoReflect() protoreflect.Message {
-	mi := &file_core_v1_pod_proto_msgTypes[32]
+	mi := &file_core_v1_pod_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2613,7 +3075,7 @@ func (x *Sysctl) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Sysctl.ProtoReflect.Descriptor instead.
 func (*Sysctl) Descriptor() ([]byte, []int) {
-	return file_core_v1_pod_proto_rawDescGZIP(), []int{32}
+	return file_core_v1_pod_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *Sysctl) GetName() string {
@@ -2631,9 +3093,8 @@ func (x *Sysctl) GetValue() string {
 }
 
 // Volume is a named volume of a pod; exactly one source must be set. Kubernetes inlines
-// VolumeSource here, so the sources are fields of Volume itself.
-// Left out: the in-tree cloud and network volume plugins (awsElasticBlockStore, nfs, iscsi, ...),
-// csi, ephemeral and image.
+// VolumeSource here, so the sources are fields of Volume itself. The sources from 9 on are in
+// volume.proto.
 type Volume struct {
 	state                 protoimpl.MessageState             `protogen:"open.v1"`
 	Name                  string                             `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
@@ -2644,13 +3105,36 @@ type Volume struct {
 	DownwardApi           *DownwardAPIVolumeSource           `protobuf:"bytes,6,opt,name=downward_api,json=downwardAPI,proto3" json:"downward_api,omitempty"`
 	ConfigMap             *ConfigMapVolumeSource             `protobuf:"bytes,7,opt,name=config_map,json=configMap,proto3" json:"config_map,omitempty"`
 	Projected             *ProjectedVolumeSource             `protobuf:"bytes,8,opt,name=projected,proto3" json:"projected,omitempty"`
+	GcePersistentDisk     *GCEPersistentDiskVolumeSource     `protobuf:"bytes,9,opt,name=gce_persistent_disk,json=gcePersistentDisk,proto3" json:"gce_persistent_disk,omitempty"`
+	AwsElasticBlockStore  *AWSElasticBlockStoreVolumeSource  `protobuf:"bytes,10,opt,name=aws_elastic_block_store,json=awsElasticBlockStore,proto3" json:"aws_elastic_block_store,omitempty"`
+	GitRepo               *GitRepoVolumeSource               `protobuf:"bytes,11,opt,name=git_repo,json=gitRepo,proto3" json:"git_repo,omitempty"`
+	Nfs                   *NFSVolumeSource                   `protobuf:"bytes,12,opt,name=nfs,proto3" json:"nfs,omitempty"`
+	Iscsi                 *ISCSIVolumeSource                 `protobuf:"bytes,13,opt,name=iscsi,proto3" json:"iscsi,omitempty"`
+	Glusterfs             *GlusterfsVolumeSource             `protobuf:"bytes,14,opt,name=glusterfs,proto3" json:"glusterfs,omitempty"`
+	Rbd                   *RBDVolumeSource                   `protobuf:"bytes,15,opt,name=rbd,proto3" json:"rbd,omitempty"`
+	FlexVolume            *FlexVolumeSource                  `protobuf:"bytes,16,opt,name=flex_volume,json=flexVolume,proto3" json:"flex_volume,omitempty"`
+	Cinder                *CinderVolumeSource                `protobuf:"bytes,17,opt,name=cinder,proto3" json:"cinder,omitempty"`
+	Cephfs                *CephFSVolumeSource                `protobuf:"bytes,18,opt,name=cephfs,proto3" json:"cephfs,omitempty"`
+	Flocker               *FlockerVolumeSource               `protobuf:"bytes,19,opt,name=flocker,proto3" json:"flocker,omitempty"`
+	Fc                    *FCVolumeSource                    `protobuf:"bytes,20,opt,name=fc,proto3" json:"fc,omitempty"`
+	AzureFile             *AzureFileVolumeSource             `protobuf:"bytes,21,opt,name=azure_file,json=azureFile,proto3" json:"azure_file,omitempty"`
+	VsphereVolume         *VsphereVirtualDiskVolumeSource    `protobuf:"bytes,22,opt,name=vsphere_volume,json=vsphereVolume,proto3" json:"vsphere_volume,omitempty"`
+	Quobyte               *QuobyteVolumeSource               `protobuf:"bytes,23,opt,name=quobyte,proto3" json:"quobyte,omitempty"`
+	AzureDisk             *AzureDiskVolumeSource             `protobuf:"bytes,24,opt,name=azure_disk,json=azureDisk,proto3" json:"azure_disk,omitempty"`
+	PhotonPersistentDisk  *PhotonPersistentDiskVolumeSource  `protobuf:"bytes,25,opt,name=photon_persistent_disk,json=photonPersistentDisk,proto3" json:"photon_persistent_disk,omitempty"`
+	PortworxVolume        *PortworxVolumeSource              `protobuf:"bytes,26,opt,name=portworx_volume,json=portworxVolume,proto3" json:"portworx_volume,omitempty"`
+	ScaleIo               *ScaleIOVolumeSource               `protobuf:"bytes,27,opt,name=scale_io,json=scaleIO,proto3" json:"scale_io,omitempty"`
+	Storageos             *StorageOSVolumeSource             `protobuf:"bytes,28,opt,name=storageos,proto3" json:"storageos,omitempty"`
+	Csi                   *CSIVolumeSource                   `protobuf:"bytes,29,opt,name=csi,proto3" json:"csi,omitempty"`
+	Ephemeral             *EphemeralVolumeSource             `protobuf:"bytes,30,opt,name=ephemeral,proto3" json:"ephemeral,omitempty"`
+	Image                 *ImageVolumeSource                 `protobuf:"bytes,31,opt,name=image,proto3" json:"image,omitempty"`
 	unknownFields         protoimpl.UnknownFields
 	sizeCache             protoimpl.SizeCache
 }
 
 func (x *Volume) Reset() {
 	*x = Volume{}
-	mi := &file_core_v1_pod_proto_msgTypes[33]
+	mi := &file_core_v1_pod_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2662,7 +3146,7 @@ func (x *Volume) String() string {
 func (*Volume) ProtoMessage() {}
 
 func (x *Volume) ProtoReflect() protoreflect.Message {
-	mi := &file_core_v1_pod_proto_msgTypes[33]
+	mi := &file_core_v1_pod_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2675,7 +3159,7 @@ func (x *Volume) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Volume.ProtoReflect.Descriptor instead.
 func (*Volume) Descriptor() ([]byte, []int) {
-	return file_core_v1_pod_proto_rawDescGZIP(), []int{33}
+	return file_core_v1_pod_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *Volume) GetName() string {
@@ -2734,6 +3218,167 @@ func (x *Volume) GetProjected() *ProjectedVolumeSource {
 	return nil
 }
 
+func (x *Volume) GetGcePersistentDisk() *GCEPersistentDiskVolumeSource {
+	if x != nil {
+		return x.GcePersistentDisk
+	}
+	return nil
+}
+
+func (x *Volume) GetAwsElasticBlockStore() *AWSElasticBlockStoreVolumeSource {
+	if x != nil {
+		return x.AwsElasticBlockStore
+	}
+	return nil
+}
+
+func (x *Volume) GetGitRepo() *GitRepoVolumeSource {
+	if x != nil {
+		return x.GitRepo
+	}
+	return nil
+}
+
+func (x *Volume) GetNfs() *NFSVolumeSource {
+	if x != nil {
+		return x.Nfs
+	}
+	return nil
+}
+
+func (x *Volume) GetIscsi() *ISCSIVolumeSource {
+	if x != nil {
+		return x.Iscsi
+	}
+	return nil
+}
+
+func (x *Volume) GetGlusterfs() *GlusterfsVolumeSource {
+	if x != nil {
+		return x.Glusterfs
+	}
+	return nil
+}
+
+func (x *Volume) GetRbd() *RBDVolumeSource {
+	if x != nil {
+		return x.Rbd
+	}
+	return nil
+}
+
+func (x *Volume) GetFlexVolume() *FlexVolumeSource {
+	if x != nil {
+		return x.FlexVolume
+	}
+	return nil
+}
+
+func (x *Volume) GetCinder() *CinderVolumeSource {
+	if x != nil {
+		return x.Cinder
+	}
+	return nil
+}
+
+func (x *Volume) GetCephfs() *CephFSVolumeSource {
+	if x != nil {
+		return x.Cephfs
+	}
+	return nil
+}
+
+func (x *Volume) GetFlocker() *FlockerVolumeSource {
+	if x != nil {
+		return x.Flocker
+	}
+	return nil
+}
+
+func (x *Volume) GetFc() *FCVolumeSource {
+	if x != nil {
+		return x.Fc
+	}
+	return nil
+}
+
+func (x *Volume) GetAzureFile() *AzureFileVolumeSource {
+	if x != nil {
+		return x.AzureFile
+	}
+	return nil
+}
+
+func (x *Volume) GetVsphereVolume() *VsphereVirtualDiskVolumeSource {
+	if x != nil {
+		return x.VsphereVolume
+	}
+	return nil
+}
+
+func (x *Volume) GetQuobyte() *QuobyteVolumeSource {
+	if x != nil {
+		return x.Quobyte
+	}
+	return nil
+}
+
+func (x *Volume) GetAzureDisk() *AzureDiskVolumeSource {
+	if x != nil {
+		return x.AzureDisk
+	}
+	return nil
+}
+
+func (x *Volume) GetPhotonPersistentDisk() *PhotonPersistentDiskVolumeSource {
+	if x != nil {
+		return x.PhotonPersistentDisk
+	}
+	return nil
+}
+
+func (x *Volume) GetPortworxVolume() *PortworxVolumeSource {
+	if x != nil {
+		return x.PortworxVolume
+	}
+	return nil
+}
+
+func (x *Volume) GetScaleIo() *ScaleIOVolumeSource {
+	if x != nil {
+		return x.ScaleIo
+	}
+	return nil
+}
+
+func (x *Volume) GetStorageos() *StorageOSVolumeSource {
+	if x != nil {
+		return x.Storageos
+	}
+	return nil
+}
+
+func (x *Volume) GetCsi() *CSIVolumeSource {
+	if x != nil {
+		return x.Csi
+	}
+	return nil
+}
+
+func (x *Volume) GetEphemeral() *EphemeralVolumeSource {
+	if x != nil {
+		return x.Ephemeral
+	}
+	return nil
+}
+
+func (x *Volume) GetImage() *ImageVolumeSource {
+	if x != nil {
+		return x.Image
+	}
+	return nil
+}
+
 type HostPathVolumeSource struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	Path  string                 `protobuf:"bytes,1,opt,name=path,proto3" json:"path,omitempty"`
@@ -2745,7 +3390,7 @@ type HostPathVolumeSource struct {
 
 func (x *HostPathVolumeSource) Reset() {
 	*x = HostPathVolumeSource{}
-	mi := &file_core_v1_pod_proto_msgTypes[34]
+	mi := &file_core_v1_pod_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2757,7 +3402,7 @@ func (x *HostPathVolumeSource) String() string {
 func (*HostPathVolumeSource) ProtoMessage() {}
 
 func (x *HostPathVolumeSource) ProtoReflect() protoreflect.Message {
-	mi := &file_core_v1_pod_proto_msgTypes[34]
+	mi := &file_core_v1_pod_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2770,7 +3415,7 @@ func (x *HostPathVolumeSource) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HostPathVolumeSource.ProtoReflect.Descriptor instead.
 func (*HostPathVolumeSource) Descriptor() ([]byte, []int) {
-	return file_core_v1_pod_proto_rawDescGZIP(), []int{34}
+	return file_core_v1_pod_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *HostPathVolumeSource) GetPath() string {
@@ -2799,7 +3444,7 @@ type EmptyDirVolumeSource struct {
 
 func (x *EmptyDirVolumeSource) Reset() {
 	*x = EmptyDirVolumeSource{}
-	mi := &file_core_v1_pod_proto_msgTypes[35]
+	mi := &file_core_v1_pod_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2811,7 +3456,7 @@ func (x *EmptyDirVolumeSource) String() string {
 func (*EmptyDirVolumeSource) ProtoMessage() {}
 
 func (x *EmptyDirVolumeSource) ProtoReflect() protoreflect.Message {
-	mi := &file_core_v1_pod_proto_msgTypes[35]
+	mi := &file_core_v1_pod_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2824,7 +3469,7 @@ func (x *EmptyDirVolumeSource) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EmptyDirVolumeSource.ProtoReflect.Descriptor instead.
 func (*EmptyDirVolumeSource) Descriptor() ([]byte, []int) {
-	return file_core_v1_pod_proto_rawDescGZIP(), []int{35}
+	return file_core_v1_pod_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *EmptyDirVolumeSource) GetMedium() string {
@@ -2853,7 +3498,7 @@ type SecretVolumeSource struct {
 
 func (x *SecretVolumeSource) Reset() {
 	*x = SecretVolumeSource{}
-	mi := &file_core_v1_pod_proto_msgTypes[36]
+	mi := &file_core_v1_pod_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2865,7 +3510,7 @@ func (x *SecretVolumeSource) String() string {
 func (*SecretVolumeSource) ProtoMessage() {}
 
 func (x *SecretVolumeSource) ProtoReflect() protoreflect.Message {
-	mi := &file_core_v1_pod_proto_msgTypes[36]
+	mi := &file_core_v1_pod_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2878,7 +3523,7 @@ func (x *SecretVolumeSource) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SecretVolumeSource.ProtoReflect.Descriptor instead.
 func (*SecretVolumeSource) Descriptor() ([]byte, []int) {
-	return file_core_v1_pod_proto_rawDescGZIP(), []int{36}
+	return file_core_v1_pod_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *SecretVolumeSource) GetSecretName() string {
@@ -2919,7 +3564,7 @@ type PersistentVolumeClaimVolumeSource struct {
 
 func (x *PersistentVolumeClaimVolumeSource) Reset() {
 	*x = PersistentVolumeClaimVolumeSource{}
-	mi := &file_core_v1_pod_proto_msgTypes[37]
+	mi := &file_core_v1_pod_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2931,7 +3576,7 @@ func (x *PersistentVolumeClaimVolumeSource) String() string {
 func (*PersistentVolumeClaimVolumeSource) ProtoMessage() {}
 
 func (x *PersistentVolumeClaimVolumeSource) ProtoReflect() protoreflect.Message {
-	mi := &file_core_v1_pod_proto_msgTypes[37]
+	mi := &file_core_v1_pod_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2944,7 +3589,7 @@ func (x *PersistentVolumeClaimVolumeSource) ProtoReflect() protoreflect.Message 
 
 // Deprecated: Use PersistentVolumeClaimVolumeSource.ProtoReflect.Descriptor instead.
 func (*PersistentVolumeClaimVolumeSource) Descriptor() ([]byte, []int) {
-	return file_core_v1_pod_proto_rawDescGZIP(), []int{37}
+	return file_core_v1_pod_proto_rawDescGZIP(), []int{41}
 }
 
 func (x *PersistentVolumeClaimVolumeSource) GetClaimName() string {
@@ -2973,7 +3618,7 @@ type ConfigMapVolumeSource struct {
 
 func (x *ConfigMapVolumeSource) Reset() {
 	*x = ConfigMapVolumeSource{}
-	mi := &file_core_v1_pod_proto_msgTypes[38]
+	mi := &file_core_v1_pod_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2985,7 +3630,7 @@ func (x *ConfigMapVolumeSource) String() string {
 func (*ConfigMapVolumeSource) ProtoMessage() {}
 
 func (x *ConfigMapVolumeSource) ProtoReflect() protoreflect.Message {
-	mi := &file_core_v1_pod_proto_msgTypes[38]
+	mi := &file_core_v1_pod_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2998,7 +3643,7 @@ func (x *ConfigMapVolumeSource) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ConfigMapVolumeSource.ProtoReflect.Descriptor instead.
 func (*ConfigMapVolumeSource) Descriptor() ([]byte, []int) {
-	return file_core_v1_pod_proto_rawDescGZIP(), []int{38}
+	return file_core_v1_pod_proto_rawDescGZIP(), []int{42}
 }
 
 func (x *ConfigMapVolumeSource) GetName() string {
@@ -3039,7 +3684,7 @@ type DownwardAPIVolumeSource struct {
 
 func (x *DownwardAPIVolumeSource) Reset() {
 	*x = DownwardAPIVolumeSource{}
-	mi := &file_core_v1_pod_proto_msgTypes[39]
+	mi := &file_core_v1_pod_proto_msgTypes[43]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3051,7 +3696,7 @@ func (x *DownwardAPIVolumeSource) String() string {
 func (*DownwardAPIVolumeSource) ProtoMessage() {}
 
 func (x *DownwardAPIVolumeSource) ProtoReflect() protoreflect.Message {
-	mi := &file_core_v1_pod_proto_msgTypes[39]
+	mi := &file_core_v1_pod_proto_msgTypes[43]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3064,7 +3709,7 @@ func (x *DownwardAPIVolumeSource) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DownwardAPIVolumeSource.ProtoReflect.Descriptor instead.
 func (*DownwardAPIVolumeSource) Descriptor() ([]byte, []int) {
-	return file_core_v1_pod_proto_rawDescGZIP(), []int{39}
+	return file_core_v1_pod_proto_rawDescGZIP(), []int{43}
 }
 
 func (x *DownwardAPIVolumeSource) GetItems() []*DownwardAPIVolumeFile {
@@ -3093,7 +3738,7 @@ type DownwardAPIVolumeFile struct {
 
 func (x *DownwardAPIVolumeFile) Reset() {
 	*x = DownwardAPIVolumeFile{}
-	mi := &file_core_v1_pod_proto_msgTypes[40]
+	mi := &file_core_v1_pod_proto_msgTypes[44]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3105,7 +3750,7 @@ func (x *DownwardAPIVolumeFile) String() string {
 func (*DownwardAPIVolumeFile) ProtoMessage() {}
 
 func (x *DownwardAPIVolumeFile) ProtoReflect() protoreflect.Message {
-	mi := &file_core_v1_pod_proto_msgTypes[40]
+	mi := &file_core_v1_pod_proto_msgTypes[44]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3118,7 +3763,7 @@ func (x *DownwardAPIVolumeFile) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DownwardAPIVolumeFile.ProtoReflect.Descriptor instead.
 func (*DownwardAPIVolumeFile) Descriptor() ([]byte, []int) {
-	return file_core_v1_pod_proto_rawDescGZIP(), []int{40}
+	return file_core_v1_pod_proto_rawDescGZIP(), []int{44}
 }
 
 func (x *DownwardAPIVolumeFile) GetPath() string {
@@ -3161,7 +3806,7 @@ type KeyToPath struct {
 
 func (x *KeyToPath) Reset() {
 	*x = KeyToPath{}
-	mi := &file_core_v1_pod_proto_msgTypes[41]
+	mi := &file_core_v1_pod_proto_msgTypes[45]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3173,7 +3818,7 @@ func (x *KeyToPath) String() string {
 func (*KeyToPath) ProtoMessage() {}
 
 func (x *KeyToPath) ProtoReflect() protoreflect.Message {
-	mi := &file_core_v1_pod_proto_msgTypes[41]
+	mi := &file_core_v1_pod_proto_msgTypes[45]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3186,7 +3831,7 @@ func (x *KeyToPath) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use KeyToPath.ProtoReflect.Descriptor instead.
 func (*KeyToPath) Descriptor() ([]byte, []int) {
-	return file_core_v1_pod_proto_rawDescGZIP(), []int{41}
+	return file_core_v1_pod_proto_rawDescGZIP(), []int{45}
 }
 
 func (x *KeyToPath) GetKey() string {
@@ -3221,7 +3866,7 @@ type ProjectedVolumeSource struct {
 
 func (x *ProjectedVolumeSource) Reset() {
 	*x = ProjectedVolumeSource{}
-	mi := &file_core_v1_pod_proto_msgTypes[42]
+	mi := &file_core_v1_pod_proto_msgTypes[46]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3233,7 +3878,7 @@ func (x *ProjectedVolumeSource) String() string {
 func (*ProjectedVolumeSource) ProtoMessage() {}
 
 func (x *ProjectedVolumeSource) ProtoReflect() protoreflect.Message {
-	mi := &file_core_v1_pod_proto_msgTypes[42]
+	mi := &file_core_v1_pod_proto_msgTypes[46]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3246,7 +3891,7 @@ func (x *ProjectedVolumeSource) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ProjectedVolumeSource.ProtoReflect.Descriptor instead.
 func (*ProjectedVolumeSource) Descriptor() ([]byte, []int) {
-	return file_core_v1_pod_proto_rawDescGZIP(), []int{42}
+	return file_core_v1_pod_proto_rawDescGZIP(), []int{46}
 }
 
 func (x *ProjectedVolumeSource) GetSources() []*VolumeProjection {
@@ -3264,20 +3909,20 @@ func (x *ProjectedVolumeSource) GetDefaultMode() int32 {
 }
 
 // VolumeProjection is one source of a projected volume; exactly one field must be set.
-// Left out: clusterTrustBundle (alpha).
 type VolumeProjection struct {
 	state               protoimpl.MessageState         `protogen:"open.v1"`
 	Secret              *SecretProjection              `protobuf:"bytes,1,opt,name=secret,proto3" json:"secret,omitempty"`
 	DownwardApi         *DownwardAPIProjection         `protobuf:"bytes,2,opt,name=downward_api,json=downwardAPI,proto3" json:"downward_api,omitempty"`
 	ConfigMap           *ConfigMapProjection           `protobuf:"bytes,3,opt,name=config_map,json=configMap,proto3" json:"config_map,omitempty"`
 	ServiceAccountToken *ServiceAccountTokenProjection `protobuf:"bytes,4,opt,name=service_account_token,json=serviceAccountToken,proto3" json:"service_account_token,omitempty"`
+	ClusterTrustBundle  *ClusterTrustBundleProjection  `protobuf:"bytes,5,opt,name=cluster_trust_bundle,json=clusterTrustBundle,proto3" json:"cluster_trust_bundle,omitempty"`
 	unknownFields       protoimpl.UnknownFields
 	sizeCache           protoimpl.SizeCache
 }
 
 func (x *VolumeProjection) Reset() {
 	*x = VolumeProjection{}
-	mi := &file_core_v1_pod_proto_msgTypes[43]
+	mi := &file_core_v1_pod_proto_msgTypes[47]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3289,7 +3934,7 @@ func (x *VolumeProjection) String() string {
 func (*VolumeProjection) ProtoMessage() {}
 
 func (x *VolumeProjection) ProtoReflect() protoreflect.Message {
-	mi := &file_core_v1_pod_proto_msgTypes[43]
+	mi := &file_core_v1_pod_proto_msgTypes[47]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3302,7 +3947,7 @@ func (x *VolumeProjection) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use VolumeProjection.ProtoReflect.Descriptor instead.
 func (*VolumeProjection) Descriptor() ([]byte, []int) {
-	return file_core_v1_pod_proto_rawDescGZIP(), []int{43}
+	return file_core_v1_pod_proto_rawDescGZIP(), []int{47}
 }
 
 func (x *VolumeProjection) GetSecret() *SecretProjection {
@@ -3333,6 +3978,13 @@ func (x *VolumeProjection) GetServiceAccountToken() *ServiceAccountTokenProjecti
 	return nil
 }
 
+func (x *VolumeProjection) GetClusterTrustBundle() *ClusterTrustBundleProjection {
+	if x != nil {
+		return x.ClusterTrustBundle
+	}
+	return nil
+}
+
 type SecretProjection struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Name          string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
@@ -3344,7 +3996,7 @@ type SecretProjection struct {
 
 func (x *SecretProjection) Reset() {
 	*x = SecretProjection{}
-	mi := &file_core_v1_pod_proto_msgTypes[44]
+	mi := &file_core_v1_pod_proto_msgTypes[48]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3356,7 +4008,7 @@ func (x *SecretProjection) String() string {
 func (*SecretProjection) ProtoMessage() {}
 
 func (x *SecretProjection) ProtoReflect() protoreflect.Message {
-	mi := &file_core_v1_pod_proto_msgTypes[44]
+	mi := &file_core_v1_pod_proto_msgTypes[48]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3369,7 +4021,7 @@ func (x *SecretProjection) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SecretProjection.ProtoReflect.Descriptor instead.
 func (*SecretProjection) Descriptor() ([]byte, []int) {
-	return file_core_v1_pod_proto_rawDescGZIP(), []int{44}
+	return file_core_v1_pod_proto_rawDescGZIP(), []int{48}
 }
 
 func (x *SecretProjection) GetName() string {
@@ -3404,7 +4056,7 @@ type ConfigMapProjection struct {
 
 func (x *ConfigMapProjection) Reset() {
 	*x = ConfigMapProjection{}
-	mi := &file_core_v1_pod_proto_msgTypes[45]
+	mi := &file_core_v1_pod_proto_msgTypes[49]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3416,7 +4068,7 @@ func (x *ConfigMapProjection) String() string {
 func (*ConfigMapProjection) ProtoMessage() {}
 
 func (x *ConfigMapProjection) ProtoReflect() protoreflect.Message {
-	mi := &file_core_v1_pod_proto_msgTypes[45]
+	mi := &file_core_v1_pod_proto_msgTypes[49]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3429,7 +4081,7 @@ func (x *ConfigMapProjection) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ConfigMapProjection.ProtoReflect.Descriptor instead.
 func (*ConfigMapProjection) Descriptor() ([]byte, []int) {
-	return file_core_v1_pod_proto_rawDescGZIP(), []int{45}
+	return file_core_v1_pod_proto_rawDescGZIP(), []int{49}
 }
 
 func (x *ConfigMapProjection) GetName() string {
@@ -3462,7 +4114,7 @@ type DownwardAPIProjection struct {
 
 func (x *DownwardAPIProjection) Reset() {
 	*x = DownwardAPIProjection{}
-	mi := &file_core_v1_pod_proto_msgTypes[46]
+	mi := &file_core_v1_pod_proto_msgTypes[50]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3474,7 +4126,7 @@ func (x *DownwardAPIProjection) String() string {
 func (*DownwardAPIProjection) ProtoMessage() {}
 
 func (x *DownwardAPIProjection) ProtoReflect() protoreflect.Message {
-	mi := &file_core_v1_pod_proto_msgTypes[46]
+	mi := &file_core_v1_pod_proto_msgTypes[50]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3487,7 +4139,7 @@ func (x *DownwardAPIProjection) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DownwardAPIProjection.ProtoReflect.Descriptor instead.
 func (*DownwardAPIProjection) Descriptor() ([]byte, []int) {
-	return file_core_v1_pod_proto_rawDescGZIP(), []int{46}
+	return file_core_v1_pod_proto_rawDescGZIP(), []int{50}
 }
 
 func (x *DownwardAPIProjection) GetItems() []*DownwardAPIVolumeFile {
@@ -3508,7 +4160,7 @@ type ServiceAccountTokenProjection struct {
 
 func (x *ServiceAccountTokenProjection) Reset() {
 	*x = ServiceAccountTokenProjection{}
-	mi := &file_core_v1_pod_proto_msgTypes[47]
+	mi := &file_core_v1_pod_proto_msgTypes[51]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3520,7 +4172,7 @@ func (x *ServiceAccountTokenProjection) String() string {
 func (*ServiceAccountTokenProjection) ProtoMessage() {}
 
 func (x *ServiceAccountTokenProjection) ProtoReflect() protoreflect.Message {
-	mi := &file_core_v1_pod_proto_msgTypes[47]
+	mi := &file_core_v1_pod_proto_msgTypes[51]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3533,7 +4185,7 @@ func (x *ServiceAccountTokenProjection) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ServiceAccountTokenProjection.ProtoReflect.Descriptor instead.
 func (*ServiceAccountTokenProjection) Descriptor() ([]byte, []int) {
-	return file_core_v1_pod_proto_rawDescGZIP(), []int{47}
+	return file_core_v1_pod_proto_rawDescGZIP(), []int{51}
 }
 
 func (x *ServiceAccountTokenProjection) GetAudience() string {
@@ -3569,7 +4221,7 @@ type Affinity struct {
 
 func (x *Affinity) Reset() {
 	*x = Affinity{}
-	mi := &file_core_v1_pod_proto_msgTypes[48]
+	mi := &file_core_v1_pod_proto_msgTypes[52]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3581,7 +4233,7 @@ func (x *Affinity) String() string {
 func (*Affinity) ProtoMessage() {}
 
 func (x *Affinity) ProtoReflect() protoreflect.Message {
-	mi := &file_core_v1_pod_proto_msgTypes[48]
+	mi := &file_core_v1_pod_proto_msgTypes[52]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3594,7 +4246,7 @@ func (x *Affinity) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Affinity.ProtoReflect.Descriptor instead.
 func (*Affinity) Descriptor() ([]byte, []int) {
-	return file_core_v1_pod_proto_rawDescGZIP(), []int{48}
+	return file_core_v1_pod_proto_rawDescGZIP(), []int{52}
 }
 
 func (x *Affinity) GetNodeAffinity() *NodeAffinity {
@@ -3628,7 +4280,7 @@ type NodeAffinity struct {
 
 func (x *NodeAffinity) Reset() {
 	*x = NodeAffinity{}
-	mi := &file_core_v1_pod_proto_msgTypes[49]
+	mi := &file_core_v1_pod_proto_msgTypes[53]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3640,7 +4292,7 @@ func (x *NodeAffinity) String() string {
 func (*NodeAffinity) ProtoMessage() {}
 
 func (x *NodeAffinity) ProtoReflect() protoreflect.Message {
-	mi := &file_core_v1_pod_proto_msgTypes[49]
+	mi := &file_core_v1_pod_proto_msgTypes[53]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3653,7 +4305,7 @@ func (x *NodeAffinity) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use NodeAffinity.ProtoReflect.Descriptor instead.
 func (*NodeAffinity) Descriptor() ([]byte, []int) {
-	return file_core_v1_pod_proto_rawDescGZIP(), []int{49}
+	return file_core_v1_pod_proto_rawDescGZIP(), []int{53}
 }
 
 func (x *NodeAffinity) GetRequiredDuringSchedulingIgnoredDuringExecution() *NodeSelector {
@@ -3680,7 +4332,7 @@ type NodeSelector struct {
 
 func (x *NodeSelector) Reset() {
 	*x = NodeSelector{}
-	mi := &file_core_v1_pod_proto_msgTypes[50]
+	mi := &file_core_v1_pod_proto_msgTypes[54]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3692,7 +4344,7 @@ func (x *NodeSelector) String() string {
 func (*NodeSelector) ProtoMessage() {}
 
 func (x *NodeSelector) ProtoReflect() protoreflect.Message {
-	mi := &file_core_v1_pod_proto_msgTypes[50]
+	mi := &file_core_v1_pod_proto_msgTypes[54]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3705,7 +4357,7 @@ func (x *NodeSelector) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use NodeSelector.ProtoReflect.Descriptor instead.
 func (*NodeSelector) Descriptor() ([]byte, []int) {
-	return file_core_v1_pod_proto_rawDescGZIP(), []int{50}
+	return file_core_v1_pod_proto_rawDescGZIP(), []int{54}
 }
 
 func (x *NodeSelector) GetNodeSelectorTerms() []*NodeSelectorTerm {
@@ -3726,7 +4378,7 @@ type NodeSelectorTerm struct {
 
 func (x *NodeSelectorTerm) Reset() {
 	*x = NodeSelectorTerm{}
-	mi := &file_core_v1_pod_proto_msgTypes[51]
+	mi := &file_core_v1_pod_proto_msgTypes[55]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3738,7 +4390,7 @@ func (x *NodeSelectorTerm) String() string {
 func (*NodeSelectorTerm) ProtoMessage() {}
 
 func (x *NodeSelectorTerm) ProtoReflect() protoreflect.Message {
-	mi := &file_core_v1_pod_proto_msgTypes[51]
+	mi := &file_core_v1_pod_proto_msgTypes[55]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3751,7 +4403,7 @@ func (x *NodeSelectorTerm) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use NodeSelectorTerm.ProtoReflect.Descriptor instead.
 func (*NodeSelectorTerm) Descriptor() ([]byte, []int) {
-	return file_core_v1_pod_proto_rawDescGZIP(), []int{51}
+	return file_core_v1_pod_proto_rawDescGZIP(), []int{55}
 }
 
 func (x *NodeSelectorTerm) GetMatchExpressions() []*NodeSelectorRequirement {
@@ -3780,7 +4432,7 @@ type NodeSelectorRequirement struct {
 
 func (x *NodeSelectorRequirement) Reset() {
 	*x = NodeSelectorRequirement{}
-	mi := &file_core_v1_pod_proto_msgTypes[52]
+	mi := &file_core_v1_pod_proto_msgTypes[56]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3792,7 +4444,7 @@ func (x *NodeSelectorRequirement) String() string {
 func (*NodeSelectorRequirement) ProtoMessage() {}
 
 func (x *NodeSelectorRequirement) ProtoReflect() protoreflect.Message {
-	mi := &file_core_v1_pod_proto_msgTypes[52]
+	mi := &file_core_v1_pod_proto_msgTypes[56]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3805,7 +4457,7 @@ func (x *NodeSelectorRequirement) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use NodeSelectorRequirement.ProtoReflect.Descriptor instead.
 func (*NodeSelectorRequirement) Descriptor() ([]byte, []int) {
-	return file_core_v1_pod_proto_rawDescGZIP(), []int{52}
+	return file_core_v1_pod_proto_rawDescGZIP(), []int{56}
 }
 
 func (x *NodeSelectorRequirement) GetKey() string {
@@ -3839,7 +4491,7 @@ type PreferredSchedulingTerm struct {
 
 func (x *PreferredSchedulingTerm) Reset() {
 	*x = PreferredSchedulingTerm{}
-	mi := &file_core_v1_pod_proto_msgTypes[53]
+	mi := &file_core_v1_pod_proto_msgTypes[57]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3851,7 +4503,7 @@ func (x *PreferredSchedulingTerm) String() string {
 func (*PreferredSchedulingTerm) ProtoMessage() {}
 
 func (x *PreferredSchedulingTerm) ProtoReflect() protoreflect.Message {
-	mi := &file_core_v1_pod_proto_msgTypes[53]
+	mi := &file_core_v1_pod_proto_msgTypes[57]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3864,7 +4516,7 @@ func (x *PreferredSchedulingTerm) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PreferredSchedulingTerm.ProtoReflect.Descriptor instead.
 func (*PreferredSchedulingTerm) Descriptor() ([]byte, []int) {
-	return file_core_v1_pod_proto_rawDescGZIP(), []int{53}
+	return file_core_v1_pod_proto_rawDescGZIP(), []int{57}
 }
 
 func (x *PreferredSchedulingTerm) GetWeight() int32 {
@@ -3891,7 +4543,7 @@ type PodAffinity struct {
 
 func (x *PodAffinity) Reset() {
 	*x = PodAffinity{}
-	mi := &file_core_v1_pod_proto_msgTypes[54]
+	mi := &file_core_v1_pod_proto_msgTypes[58]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3903,7 +4555,7 @@ func (x *PodAffinity) String() string {
 func (*PodAffinity) ProtoMessage() {}
 
 func (x *PodAffinity) ProtoReflect() protoreflect.Message {
-	mi := &file_core_v1_pod_proto_msgTypes[54]
+	mi := &file_core_v1_pod_proto_msgTypes[58]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3916,7 +4568,7 @@ func (x *PodAffinity) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PodAffinity.ProtoReflect.Descriptor instead.
 func (*PodAffinity) Descriptor() ([]byte, []int) {
-	return file_core_v1_pod_proto_rawDescGZIP(), []int{54}
+	return file_core_v1_pod_proto_rawDescGZIP(), []int{58}
 }
 
 func (x *PodAffinity) GetRequiredDuringSchedulingIgnoredDuringExecution() []*PodAffinityTerm {
@@ -3943,7 +4595,7 @@ type PodAntiAffinity struct {
 
 func (x *PodAntiAffinity) Reset() {
 	*x = PodAntiAffinity{}
-	mi := &file_core_v1_pod_proto_msgTypes[55]
+	mi := &file_core_v1_pod_proto_msgTypes[59]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3955,7 +4607,7 @@ func (x *PodAntiAffinity) String() string {
 func (*PodAntiAffinity) ProtoMessage() {}
 
 func (x *PodAntiAffinity) ProtoReflect() protoreflect.Message {
-	mi := &file_core_v1_pod_proto_msgTypes[55]
+	mi := &file_core_v1_pod_proto_msgTypes[59]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3968,7 +4620,7 @@ func (x *PodAntiAffinity) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PodAntiAffinity.ProtoReflect.Descriptor instead.
 func (*PodAntiAffinity) Descriptor() ([]byte, []int) {
-	return file_core_v1_pod_proto_rawDescGZIP(), []int{55}
+	return file_core_v1_pod_proto_rawDescGZIP(), []int{59}
 }
 
 func (x *PodAntiAffinity) GetRequiredDuringSchedulingIgnoredDuringExecution() []*PodAffinityTerm {
@@ -3999,7 +4651,7 @@ type PodAffinityTerm struct {
 
 func (x *PodAffinityTerm) Reset() {
 	*x = PodAffinityTerm{}
-	mi := &file_core_v1_pod_proto_msgTypes[56]
+	mi := &file_core_v1_pod_proto_msgTypes[60]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4011,7 +4663,7 @@ func (x *PodAffinityTerm) String() string {
 func (*PodAffinityTerm) ProtoMessage() {}
 
 func (x *PodAffinityTerm) ProtoReflect() protoreflect.Message {
-	mi := &file_core_v1_pod_proto_msgTypes[56]
+	mi := &file_core_v1_pod_proto_msgTypes[60]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4024,7 +4676,7 @@ func (x *PodAffinityTerm) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PodAffinityTerm.ProtoReflect.Descriptor instead.
 func (*PodAffinityTerm) Descriptor() ([]byte, []int) {
-	return file_core_v1_pod_proto_rawDescGZIP(), []int{56}
+	return file_core_v1_pod_proto_rawDescGZIP(), []int{60}
 }
 
 func (x *PodAffinityTerm) GetLabelSelector() *v1.LabelSelector {
@@ -4079,7 +4731,7 @@ type WeightedPodAffinityTerm struct {
 
 func (x *WeightedPodAffinityTerm) Reset() {
 	*x = WeightedPodAffinityTerm{}
-	mi := &file_core_v1_pod_proto_msgTypes[57]
+	mi := &file_core_v1_pod_proto_msgTypes[61]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4091,7 +4743,7 @@ func (x *WeightedPodAffinityTerm) String() string {
 func (*WeightedPodAffinityTerm) ProtoMessage() {}
 
 func (x *WeightedPodAffinityTerm) ProtoReflect() protoreflect.Message {
-	mi := &file_core_v1_pod_proto_msgTypes[57]
+	mi := &file_core_v1_pod_proto_msgTypes[61]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4104,7 +4756,7 @@ func (x *WeightedPodAffinityTerm) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WeightedPodAffinityTerm.ProtoReflect.Descriptor instead.
 func (*WeightedPodAffinityTerm) Descriptor() ([]byte, []int) {
-	return file_core_v1_pod_proto_rawDescGZIP(), []int{57}
+	return file_core_v1_pod_proto_rawDescGZIP(), []int{61}
 }
 
 func (x *WeightedPodAffinityTerm) GetWeight() int32 {
@@ -4136,7 +4788,7 @@ type Toleration struct {
 
 func (x *Toleration) Reset() {
 	*x = Toleration{}
-	mi := &file_core_v1_pod_proto_msgTypes[58]
+	mi := &file_core_v1_pod_proto_msgTypes[62]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4148,7 +4800,7 @@ func (x *Toleration) String() string {
 func (*Toleration) ProtoMessage() {}
 
 func (x *Toleration) ProtoReflect() protoreflect.Message {
-	mi := &file_core_v1_pod_proto_msgTypes[58]
+	mi := &file_core_v1_pod_proto_msgTypes[62]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4161,7 +4813,7 @@ func (x *Toleration) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Toleration.ProtoReflect.Descriptor instead.
 func (*Toleration) Descriptor() ([]byte, []int) {
-	return file_core_v1_pod_proto_rawDescGZIP(), []int{58}
+	return file_core_v1_pod_proto_rawDescGZIP(), []int{62}
 }
 
 func (x *Toleration) GetKey() string {
@@ -4209,7 +4861,7 @@ type HostAlias struct {
 
 func (x *HostAlias) Reset() {
 	*x = HostAlias{}
-	mi := &file_core_v1_pod_proto_msgTypes[59]
+	mi := &file_core_v1_pod_proto_msgTypes[63]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4221,7 +4873,7 @@ func (x *HostAlias) String() string {
 func (*HostAlias) ProtoMessage() {}
 
 func (x *HostAlias) ProtoReflect() protoreflect.Message {
-	mi := &file_core_v1_pod_proto_msgTypes[59]
+	mi := &file_core_v1_pod_proto_msgTypes[63]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4234,7 +4886,7 @@ func (x *HostAlias) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HostAlias.ProtoReflect.Descriptor instead.
 func (*HostAlias) Descriptor() ([]byte, []int) {
-	return file_core_v1_pod_proto_rawDescGZIP(), []int{59}
+	return file_core_v1_pod_proto_rawDescGZIP(), []int{63}
 }
 
 func (x *HostAlias) GetIp() string {
@@ -4269,7 +4921,7 @@ type TopologySpreadConstraint struct {
 
 func (x *TopologySpreadConstraint) Reset() {
 	*x = TopologySpreadConstraint{}
-	mi := &file_core_v1_pod_proto_msgTypes[60]
+	mi := &file_core_v1_pod_proto_msgTypes[64]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4281,7 +4933,7 @@ func (x *TopologySpreadConstraint) String() string {
 func (*TopologySpreadConstraint) ProtoMessage() {}
 
 func (x *TopologySpreadConstraint) ProtoReflect() protoreflect.Message {
-	mi := &file_core_v1_pod_proto_msgTypes[60]
+	mi := &file_core_v1_pod_proto_msgTypes[64]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4294,7 +4946,7 @@ func (x *TopologySpreadConstraint) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TopologySpreadConstraint.ProtoReflect.Descriptor instead.
 func (*TopologySpreadConstraint) Descriptor() ([]byte, []int) {
-	return file_core_v1_pod_proto_rawDescGZIP(), []int{60}
+	return file_core_v1_pod_proto_rawDescGZIP(), []int{64}
 }
 
 func (x *TopologySpreadConstraint) GetMaxSkew() int32 {
@@ -4364,7 +5016,7 @@ type PodDNSConfig struct {
 
 func (x *PodDNSConfig) Reset() {
 	*x = PodDNSConfig{}
-	mi := &file_core_v1_pod_proto_msgTypes[61]
+	mi := &file_core_v1_pod_proto_msgTypes[65]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4376,7 +5028,7 @@ func (x *PodDNSConfig) String() string {
 func (*PodDNSConfig) ProtoMessage() {}
 
 func (x *PodDNSConfig) ProtoReflect() protoreflect.Message {
-	mi := &file_core_v1_pod_proto_msgTypes[61]
+	mi := &file_core_v1_pod_proto_msgTypes[65]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4389,7 +5041,7 @@ func (x *PodDNSConfig) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PodDNSConfig.ProtoReflect.Descriptor instead.
 func (*PodDNSConfig) Descriptor() ([]byte, []int) {
-	return file_core_v1_pod_proto_rawDescGZIP(), []int{61}
+	return file_core_v1_pod_proto_rawDescGZIP(), []int{65}
 }
 
 func (x *PodDNSConfig) GetNameservers() []string {
@@ -4423,7 +5075,7 @@ type PodDNSConfigOption struct {
 
 func (x *PodDNSConfigOption) Reset() {
 	*x = PodDNSConfigOption{}
-	mi := &file_core_v1_pod_proto_msgTypes[62]
+	mi := &file_core_v1_pod_proto_msgTypes[66]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4435,7 +5087,7 @@ func (x *PodDNSConfigOption) String() string {
 func (*PodDNSConfigOption) ProtoMessage() {}
 
 func (x *PodDNSConfigOption) ProtoReflect() protoreflect.Message {
-	mi := &file_core_v1_pod_proto_msgTypes[62]
+	mi := &file_core_v1_pod_proto_msgTypes[66]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4448,7 +5100,7 @@ func (x *PodDNSConfigOption) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PodDNSConfigOption.ProtoReflect.Descriptor instead.
 func (*PodDNSConfigOption) Descriptor() ([]byte, []int) {
-	return file_core_v1_pod_proto_rawDescGZIP(), []int{62}
+	return file_core_v1_pod_proto_rawDescGZIP(), []int{66}
 }
 
 func (x *PodDNSConfigOption) GetName() string {
@@ -4474,7 +5126,7 @@ type PodReadinessGate struct {
 
 func (x *PodReadinessGate) Reset() {
 	*x = PodReadinessGate{}
-	mi := &file_core_v1_pod_proto_msgTypes[63]
+	mi := &file_core_v1_pod_proto_msgTypes[67]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4486,7 +5138,7 @@ func (x *PodReadinessGate) String() string {
 func (*PodReadinessGate) ProtoMessage() {}
 
 func (x *PodReadinessGate) ProtoReflect() protoreflect.Message {
-	mi := &file_core_v1_pod_proto_msgTypes[63]
+	mi := &file_core_v1_pod_proto_msgTypes[67]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4499,7 +5151,7 @@ func (x *PodReadinessGate) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PodReadinessGate.ProtoReflect.Descriptor instead.
 func (*PodReadinessGate) Descriptor() ([]byte, []int) {
-	return file_core_v1_pod_proto_rawDescGZIP(), []int{63}
+	return file_core_v1_pod_proto_rawDescGZIP(), []int{67}
 }
 
 func (x *PodReadinessGate) GetConditionType() string {
@@ -4519,7 +5171,7 @@ type PodOS struct {
 
 func (x *PodOS) Reset() {
 	*x = PodOS{}
-	mi := &file_core_v1_pod_proto_msgTypes[64]
+	mi := &file_core_v1_pod_proto_msgTypes[68]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4531,7 +5183,7 @@ func (x *PodOS) String() string {
 func (*PodOS) ProtoMessage() {}
 
 func (x *PodOS) ProtoReflect() protoreflect.Message {
-	mi := &file_core_v1_pod_proto_msgTypes[64]
+	mi := &file_core_v1_pod_proto_msgTypes[68]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4544,7 +5196,7 @@ func (x *PodOS) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PodOS.ProtoReflect.Descriptor instead.
 func (*PodOS) Descriptor() ([]byte, []int) {
-	return file_core_v1_pod_proto_rawDescGZIP(), []int{64}
+	return file_core_v1_pod_proto_rawDescGZIP(), []int{68}
 }
 
 func (x *PodOS) GetName() string {
@@ -4563,7 +5215,7 @@ type PodSchedulingGate struct {
 
 func (x *PodSchedulingGate) Reset() {
 	*x = PodSchedulingGate{}
-	mi := &file_core_v1_pod_proto_msgTypes[65]
+	mi := &file_core_v1_pod_proto_msgTypes[69]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4575,7 +5227,7 @@ func (x *PodSchedulingGate) String() string {
 func (*PodSchedulingGate) ProtoMessage() {}
 
 func (x *PodSchedulingGate) ProtoReflect() protoreflect.Message {
-	mi := &file_core_v1_pod_proto_msgTypes[65]
+	mi := &file_core_v1_pod_proto_msgTypes[69]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4588,7 +5240,7 @@ func (x *PodSchedulingGate) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PodSchedulingGate.ProtoReflect.Descriptor instead.
 func (*PodSchedulingGate) Descriptor() ([]byte, []int) {
-	return file_core_v1_pod_proto_rawDescGZIP(), []int{65}
+	return file_core_v1_pod_proto_rawDescGZIP(), []int{69}
 }
 
 func (x *PodSchedulingGate) GetName() string {
@@ -4599,7 +5251,6 @@ func (x *PodSchedulingGate) GetName() string {
 }
 
 // PodStatus is the observed state of a pod.
-// Left out: ephemeralContainerStatuses, resize and resourceClaimStatuses (alpha).
 type PodStatus struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// phase is Pending, Running, Succeeded, Failed or Unknown.
@@ -4616,14 +5267,18 @@ type PodStatus struct {
 	InitContainerStatuses []*ContainerStatus     `protobuf:"bytes,11,rep,name=init_container_statuses,json=initContainerStatuses,proto3" json:"init_container_statuses,omitempty"`
 	ContainerStatuses     []*ContainerStatus     `protobuf:"bytes,12,rep,name=container_statuses,json=containerStatuses,proto3" json:"container_statuses,omitempty"`
 	// qos_class is Guaranteed, Burstable or BestEffort.
-	QosClass      string `protobuf:"bytes,13,opt,name=qos_class,json=qosClass,proto3" json:"qos_class,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	QosClass                   string             `protobuf:"bytes,13,opt,name=qos_class,json=qosClass,proto3" json:"qos_class,omitempty"`
+	EphemeralContainerStatuses []*ContainerStatus `protobuf:"bytes,14,rep,name=ephemeral_container_statuses,json=ephemeralContainerStatuses,proto3" json:"ephemeral_container_statuses,omitempty"`
+	// resize is the state of an in-place resize: Proposed, InProgress, Deferred or Infeasible.
+	Resize                string                    `protobuf:"bytes,15,opt,name=resize,proto3" json:"resize,omitempty"`
+	ResourceClaimStatuses []*PodResourceClaimStatus `protobuf:"bytes,16,rep,name=resource_claim_statuses,json=resourceClaimStatuses,proto3" json:"resource_claim_statuses,omitempty"`
+	unknownFields         protoimpl.UnknownFields
+	sizeCache             protoimpl.SizeCache
 }
 
 func (x *PodStatus) Reset() {
 	*x = PodStatus{}
-	mi := &file_core_v1_pod_proto_msgTypes[66]
+	mi := &file_core_v1_pod_proto_msgTypes[70]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4635,7 +5290,7 @@ func (x *PodStatus) String() string {
 func (*PodStatus) ProtoMessage() {}
 
 func (x *PodStatus) ProtoReflect() protoreflect.Message {
-	mi := &file_core_v1_pod_proto_msgTypes[66]
+	mi := &file_core_v1_pod_proto_msgTypes[70]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4648,7 +5303,7 @@ func (x *PodStatus) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PodStatus.ProtoReflect.Descriptor instead.
 func (*PodStatus) Descriptor() ([]byte, []int) {
-	return file_core_v1_pod_proto_rawDescGZIP(), []int{66}
+	return file_core_v1_pod_proto_rawDescGZIP(), []int{70}
 }
 
 func (x *PodStatus) GetPhase() string {
@@ -4742,6 +5397,80 @@ func (x *PodStatus) GetQosClass() string {
 	return ""
 }
 
+func (x *PodStatus) GetEphemeralContainerStatuses() []*ContainerStatus {
+	if x != nil {
+		return x.EphemeralContainerStatuses
+	}
+	return nil
+}
+
+func (x *PodStatus) GetResize() string {
+	if x != nil {
+		return x.Resize
+	}
+	return ""
+}
+
+func (x *PodStatus) GetResourceClaimStatuses() []*PodResourceClaimStatus {
+	if x != nil {
+		return x.ResourceClaimStatuses
+	}
+	return nil
+}
+
+// PodResourceClaimStatus names the ResourceClaim made for one of the pod's resource claims.
+type PodResourceClaimStatus struct {
+	state             protoimpl.MessageState `protogen:"open.v1"`
+	Name              string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	ResourceClaimName *string                `protobuf:"bytes,2,opt,name=resource_claim_name,json=resourceClaimName,proto3,oneof" json:"resource_claim_name,omitempty"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
+}
+
+func (x *PodResourceClaimStatus) Reset() {
+	*x = PodResourceClaimStatus{}
+	mi := &file_core_v1_pod_proto_msgTypes[71]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PodResourceClaimStatus) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PodResourceClaimStatus) ProtoMessage() {}
+
+func (x *PodResourceClaimStatus) ProtoReflect() protoreflect.Message {
+	mi := &file_core_v1_pod_proto_msgTypes[71]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PodResourceClaimStatus.ProtoReflect.Descriptor instead.
+func (*PodResourceClaimStatus) Descriptor() ([]byte, []int) {
+	return file_core_v1_pod_proto_rawDescGZIP(), []int{71}
+}
+
+func (x *PodResourceClaimStatus) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *PodResourceClaimStatus) GetResourceClaimName() string {
+	if x != nil && x.ResourceClaimName != nil {
+		return *x.ResourceClaimName
+	}
+	return ""
+}
+
 type PodCondition struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// type is PodScheduled, PodReadyToStartContainers, Initialized, ContainersReady or Ready.
@@ -4758,7 +5487,7 @@ type PodCondition struct {
 
 func (x *PodCondition) Reset() {
 	*x = PodCondition{}
-	mi := &file_core_v1_pod_proto_msgTypes[67]
+	mi := &file_core_v1_pod_proto_msgTypes[72]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4770,7 +5499,7 @@ func (x *PodCondition) String() string {
 func (*PodCondition) ProtoMessage() {}
 
 func (x *PodCondition) ProtoReflect() protoreflect.Message {
-	mi := &file_core_v1_pod_proto_msgTypes[67]
+	mi := &file_core_v1_pod_proto_msgTypes[72]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4783,7 +5512,7 @@ func (x *PodCondition) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PodCondition.ProtoReflect.Descriptor instead.
 func (*PodCondition) Descriptor() ([]byte, []int) {
-	return file_core_v1_pod_proto_rawDescGZIP(), []int{67}
+	return file_core_v1_pod_proto_rawDescGZIP(), []int{72}
 }
 
 func (x *PodCondition) GetType() string {
@@ -4837,7 +5566,7 @@ type HostIP struct {
 
 func (x *HostIP) Reset() {
 	*x = HostIP{}
-	mi := &file_core_v1_pod_proto_msgTypes[68]
+	mi := &file_core_v1_pod_proto_msgTypes[73]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4849,7 +5578,7 @@ func (x *HostIP) String() string {
 func (*HostIP) ProtoMessage() {}
 
 func (x *HostIP) ProtoReflect() protoreflect.Message {
-	mi := &file_core_v1_pod_proto_msgTypes[68]
+	mi := &file_core_v1_pod_proto_msgTypes[73]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4862,7 +5591,7 @@ func (x *HostIP) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HostIP.ProtoReflect.Descriptor instead.
 func (*HostIP) Descriptor() ([]byte, []int) {
-	return file_core_v1_pod_proto_rawDescGZIP(), []int{68}
+	return file_core_v1_pod_proto_rawDescGZIP(), []int{73}
 }
 
 func (x *HostIP) GetIp() string {
@@ -4881,7 +5610,7 @@ type PodIP struct {
 
 func (x *PodIP) Reset() {
 	*x = PodIP{}
-	mi := &file_core_v1_pod_proto_msgTypes[69]
+	mi := &file_core_v1_pod_proto_msgTypes[74]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4893,7 +5622,7 @@ func (x *PodIP) String() string {
 func (*PodIP) ProtoMessage() {}
 
 func (x *PodIP) ProtoReflect() protoreflect.Message {
-	mi := &file_core_v1_pod_proto_msgTypes[69]
+	mi := &file_core_v1_pod_proto_msgTypes[74]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4906,7 +5635,7 @@ func (x *PodIP) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PodIP.ProtoReflect.Descriptor instead.
 func (*PodIP) Descriptor() ([]byte, []int) {
-	return file_core_v1_pod_proto_rawDescGZIP(), []int{69}
+	return file_core_v1_pod_proto_rawDescGZIP(), []int{74}
 }
 
 func (x *PodIP) GetIp() string {
@@ -4917,25 +5646,30 @@ func (x *PodIP) GetIp() string {
 }
 
 // ContainerStatus is the observed state of one container.
-// Left out: allocatedResources, resources, volumeMounts, user, allocatedResourcesStatus (alpha).
 type ContainerStatus struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Name          string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
-	State         *ContainerState        `protobuf:"bytes,2,opt,name=state,proto3" json:"state,omitempty"`
-	LastState     *ContainerState        `protobuf:"bytes,3,opt,name=last_state,json=lastState,proto3" json:"last_state,omitempty"`
-	Ready         bool                   `protobuf:"varint,4,opt,name=ready,proto3" json:"ready,omitempty"`
-	RestartCount  int32                  `protobuf:"varint,5,opt,name=restart_count,json=restartCount,proto3" json:"restart_count,omitempty"`
-	Image         string                 `protobuf:"bytes,6,opt,name=image,proto3" json:"image,omitempty"`
-	ImageId       string                 `protobuf:"bytes,7,opt,name=image_id,json=imageID,proto3" json:"image_id,omitempty"`
-	ContainerId   string                 `protobuf:"bytes,8,opt,name=container_id,json=containerID,proto3" json:"container_id,omitempty"`
-	Started       *bool                  `protobuf:"varint,9,opt,name=started,proto3,oneof" json:"started,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	state        protoimpl.MessageState `protogen:"open.v1"`
+	Name         string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	State        *ContainerState        `protobuf:"bytes,2,opt,name=state,proto3" json:"state,omitempty"`
+	LastState    *ContainerState        `protobuf:"bytes,3,opt,name=last_state,json=lastState,proto3" json:"last_state,omitempty"`
+	Ready        bool                   `protobuf:"varint,4,opt,name=ready,proto3" json:"ready,omitempty"`
+	RestartCount int32                  `protobuf:"varint,5,opt,name=restart_count,json=restartCount,proto3" json:"restart_count,omitempty"`
+	Image        string                 `protobuf:"bytes,6,opt,name=image,proto3" json:"image,omitempty"`
+	ImageId      string                 `protobuf:"bytes,7,opt,name=image_id,json=imageID,proto3" json:"image_id,omitempty"`
+	ContainerId  string                 `protobuf:"bytes,8,opt,name=container_id,json=containerID,proto3" json:"container_id,omitempty"`
+	Started      *bool                  `protobuf:"varint,9,opt,name=started,proto3,oneof" json:"started,omitempty"`
+	// allocated_resources maps resource names to the quantities the node allocated.
+	AllocatedResources       map[string]string     `protobuf:"bytes,10,rep,name=allocated_resources,json=allocatedResources,proto3" json:"allocated_resources,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	Resources                *ResourceRequirements `protobuf:"bytes,11,opt,name=resources,proto3" json:"resources,omitempty"`
+	VolumeMounts             []*VolumeMountStatus  `protobuf:"bytes,12,rep,name=volume_mounts,json=volumeMounts,proto3" json:"volume_mounts,omitempty"`
+	User                     *ContainerUser        `protobuf:"bytes,13,opt,name=user,proto3" json:"user,omitempty"`
+	AllocatedResourcesStatus []*ResourceStatus     `protobuf:"bytes,14,rep,name=allocated_resources_status,json=allocatedResourcesStatus,proto3" json:"allocated_resources_status,omitempty"`
+	unknownFields            protoimpl.UnknownFields
+	sizeCache                protoimpl.SizeCache
 }
 
 func (x *ContainerStatus) Reset() {
 	*x = ContainerStatus{}
-	mi := &file_core_v1_pod_proto_msgTypes[70]
+	mi := &file_core_v1_pod_proto_msgTypes[75]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4947,7 +5681,7 @@ func (x *ContainerStatus) String() string {
 func (*ContainerStatus) ProtoMessage() {}
 
 func (x *ContainerStatus) ProtoReflect() protoreflect.Message {
-	mi := &file_core_v1_pod_proto_msgTypes[70]
+	mi := &file_core_v1_pod_proto_msgTypes[75]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4960,7 +5694,7 @@ func (x *ContainerStatus) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ContainerStatus.ProtoReflect.Descriptor instead.
 func (*ContainerStatus) Descriptor() ([]byte, []int) {
-	return file_core_v1_pod_proto_rawDescGZIP(), []int{70}
+	return file_core_v1_pod_proto_rawDescGZIP(), []int{75}
 }
 
 func (x *ContainerStatus) GetName() string {
@@ -5026,6 +5760,320 @@ func (x *ContainerStatus) GetStarted() bool {
 	return false
 }
 
+func (x *ContainerStatus) GetAllocatedResources() map[string]string {
+	if x != nil {
+		return x.AllocatedResources
+	}
+	return nil
+}
+
+func (x *ContainerStatus) GetResources() *ResourceRequirements {
+	if x != nil {
+		return x.Resources
+	}
+	return nil
+}
+
+func (x *ContainerStatus) GetVolumeMounts() []*VolumeMountStatus {
+	if x != nil {
+		return x.VolumeMounts
+	}
+	return nil
+}
+
+func (x *ContainerStatus) GetUser() *ContainerUser {
+	if x != nil {
+		return x.User
+	}
+	return nil
+}
+
+func (x *ContainerStatus) GetAllocatedResourcesStatus() []*ResourceStatus {
+	if x != nil {
+		return x.AllocatedResourcesStatus
+	}
+	return nil
+}
+
+type VolumeMountStatus struct {
+	state             protoimpl.MessageState `protogen:"open.v1"`
+	Name              string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	MountPath         string                 `protobuf:"bytes,2,opt,name=mount_path,json=mountPath,proto3" json:"mount_path,omitempty"`
+	ReadOnly          bool                   `protobuf:"varint,3,opt,name=read_only,json=readOnly,proto3" json:"read_only,omitempty"`
+	RecursiveReadOnly *string                `protobuf:"bytes,4,opt,name=recursive_read_only,json=recursiveReadOnly,proto3,oneof" json:"recursive_read_only,omitempty"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
+}
+
+func (x *VolumeMountStatus) Reset() {
+	*x = VolumeMountStatus{}
+	mi := &file_core_v1_pod_proto_msgTypes[76]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *VolumeMountStatus) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*VolumeMountStatus) ProtoMessage() {}
+
+func (x *VolumeMountStatus) ProtoReflect() protoreflect.Message {
+	mi := &file_core_v1_pod_proto_msgTypes[76]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use VolumeMountStatus.ProtoReflect.Descriptor instead.
+func (*VolumeMountStatus) Descriptor() ([]byte, []int) {
+	return file_core_v1_pod_proto_rawDescGZIP(), []int{76}
+}
+
+func (x *VolumeMountStatus) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *VolumeMountStatus) GetMountPath() string {
+	if x != nil {
+		return x.MountPath
+	}
+	return ""
+}
+
+func (x *VolumeMountStatus) GetReadOnly() bool {
+	if x != nil {
+		return x.ReadOnly
+	}
+	return false
+}
+
+func (x *VolumeMountStatus) GetRecursiveReadOnly() string {
+	if x != nil && x.RecursiveReadOnly != nil {
+		return *x.RecursiveReadOnly
+	}
+	return ""
+}
+
+// ContainerUser is the identity the container's first process runs as.
+type ContainerUser struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Linux         *LinuxContainerUser    `protobuf:"bytes,1,opt,name=linux,proto3" json:"linux,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ContainerUser) Reset() {
+	*x = ContainerUser{}
+	mi := &file_core_v1_pod_proto_msgTypes[77]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ContainerUser) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ContainerUser) ProtoMessage() {}
+
+func (x *ContainerUser) ProtoReflect() protoreflect.Message {
+	mi := &file_core_v1_pod_proto_msgTypes[77]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ContainerUser.ProtoReflect.Descriptor instead.
+func (*ContainerUser) Descriptor() ([]byte, []int) {
+	return file_core_v1_pod_proto_rawDescGZIP(), []int{77}
+}
+
+func (x *ContainerUser) GetLinux() *LinuxContainerUser {
+	if x != nil {
+		return x.Linux
+	}
+	return nil
+}
+
+type LinuxContainerUser struct {
+	state              protoimpl.MessageState `protogen:"open.v1"`
+	Uid                int64                  `protobuf:"varint,1,opt,name=uid,proto3" json:"uid,omitempty"`
+	Gid                int64                  `protobuf:"varint,2,opt,name=gid,proto3" json:"gid,omitempty"`
+	SupplementalGroups []int64                `protobuf:"varint,3,rep,packed,name=supplemental_groups,json=supplementalGroups,proto3" json:"supplemental_groups,omitempty"`
+	unknownFields      protoimpl.UnknownFields
+	sizeCache          protoimpl.SizeCache
+}
+
+func (x *LinuxContainerUser) Reset() {
+	*x = LinuxContainerUser{}
+	mi := &file_core_v1_pod_proto_msgTypes[78]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *LinuxContainerUser) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*LinuxContainerUser) ProtoMessage() {}
+
+func (x *LinuxContainerUser) ProtoReflect() protoreflect.Message {
+	mi := &file_core_v1_pod_proto_msgTypes[78]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use LinuxContainerUser.ProtoReflect.Descriptor instead.
+func (*LinuxContainerUser) Descriptor() ([]byte, []int) {
+	return file_core_v1_pod_proto_rawDescGZIP(), []int{78}
+}
+
+func (x *LinuxContainerUser) GetUid() int64 {
+	if x != nil {
+		return x.Uid
+	}
+	return 0
+}
+
+func (x *LinuxContainerUser) GetGid() int64 {
+	if x != nil {
+		return x.Gid
+	}
+	return 0
+}
+
+func (x *LinuxContainerUser) GetSupplementalGroups() []int64 {
+	if x != nil {
+		return x.SupplementalGroups
+	}
+	return nil
+}
+
+// ResourceStatus is the health of the devices behind one allocated resource.
+type ResourceStatus struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Name          string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	Resources     []*ResourceHealth      `protobuf:"bytes,2,rep,name=resources,proto3" json:"resources,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ResourceStatus) Reset() {
+	*x = ResourceStatus{}
+	mi := &file_core_v1_pod_proto_msgTypes[79]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ResourceStatus) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ResourceStatus) ProtoMessage() {}
+
+func (x *ResourceStatus) ProtoReflect() protoreflect.Message {
+	mi := &file_core_v1_pod_proto_msgTypes[79]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ResourceStatus.ProtoReflect.Descriptor instead.
+func (*ResourceStatus) Descriptor() ([]byte, []int) {
+	return file_core_v1_pod_proto_rawDescGZIP(), []int{79}
+}
+
+func (x *ResourceStatus) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *ResourceStatus) GetResources() []*ResourceHealth {
+	if x != nil {
+		return x.Resources
+	}
+	return nil
+}
+
+type ResourceHealth struct {
+	state      protoimpl.MessageState `protogen:"open.v1"`
+	ResourceId string                 `protobuf:"bytes,1,opt,name=resource_id,json=resourceID,proto3" json:"resource_id,omitempty"`
+	// health is Healthy, Unhealthy or Unknown.
+	Health        string `protobuf:"bytes,2,opt,name=health,proto3" json:"health,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ResourceHealth) Reset() {
+	*x = ResourceHealth{}
+	mi := &file_core_v1_pod_proto_msgTypes[80]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ResourceHealth) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ResourceHealth) ProtoMessage() {}
+
+func (x *ResourceHealth) ProtoReflect() protoreflect.Message {
+	mi := &file_core_v1_pod_proto_msgTypes[80]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ResourceHealth.ProtoReflect.Descriptor instead.
+func (*ResourceHealth) Descriptor() ([]byte, []int) {
+	return file_core_v1_pod_proto_rawDescGZIP(), []int{80}
+}
+
+func (x *ResourceHealth) GetResourceId() string {
+	if x != nil {
+		return x.ResourceId
+	}
+	return ""
+}
+
+func (x *ResourceHealth) GetHealth() string {
+	if x != nil {
+		return x.Health
+	}
+	return ""
+}
+
 // ContainerState holds at most one of waiting, running and terminated; none means waiting.
 type ContainerState struct {
 	state         protoimpl.MessageState    `protogen:"open.v1"`
@@ -5038,7 +6086,7 @@ type ContainerState struct {
 
 func (x *ContainerState) Reset() {
 	*x = ContainerState{}
-	mi := &file_core_v1_pod_proto_msgTypes[71]
+	mi := &file_core_v1_pod_proto_msgTypes[81]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5050,7 +6098,7 @@ func (x *ContainerState) String() string {
 func (*ContainerState) ProtoMessage() {}
 
 func (x *ContainerState) ProtoReflect() protoreflect.Message {
-	mi := &file_core_v1_pod_proto_msgTypes[71]
+	mi := &file_core_v1_pod_proto_msgTypes[81]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5063,7 +6111,7 @@ func (x *ContainerState) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ContainerState.ProtoReflect.Descriptor instead.
 func (*ContainerState) Descriptor() ([]byte, []int) {
-	return file_core_v1_pod_proto_rawDescGZIP(), []int{71}
+	return file_core_v1_pod_proto_rawDescGZIP(), []int{81}
 }
 
 func (x *ContainerState) GetWaiting() *ContainerStateWaiting {
@@ -5097,7 +6145,7 @@ type ContainerStateWaiting struct {
 
 func (x *ContainerStateWaiting) Reset() {
 	*x = ContainerStateWaiting{}
-	mi := &file_core_v1_pod_proto_msgTypes[72]
+	mi := &file_core_v1_pod_proto_msgTypes[82]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5109,7 +6157,7 @@ func (x *ContainerStateWaiting) String() string {
 func (*ContainerStateWaiting) ProtoMessage() {}
 
 func (x *ContainerStateWaiting) ProtoReflect() protoreflect.Message {
-	mi := &file_core_v1_pod_proto_msgTypes[72]
+	mi := &file_core_v1_pod_proto_msgTypes[82]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5122,7 +6170,7 @@ func (x *ContainerStateWaiting) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ContainerStateWaiting.ProtoReflect.Descriptor instead.
 func (*ContainerStateWaiting) Descriptor() ([]byte, []int) {
-	return file_core_v1_pod_proto_rawDescGZIP(), []int{72}
+	return file_core_v1_pod_proto_rawDescGZIP(), []int{82}
 }
 
 func (x *ContainerStateWaiting) GetReason() string {
@@ -5148,7 +6196,7 @@ type ContainerStateRunning struct {
 
 func (x *ContainerStateRunning) Reset() {
 	*x = ContainerStateRunning{}
-	mi := &file_core_v1_pod_proto_msgTypes[73]
+	mi := &file_core_v1_pod_proto_msgTypes[83]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5160,7 +6208,7 @@ func (x *ContainerStateRunning) String() string {
 func (*ContainerStateRunning) ProtoMessage() {}
 
 func (x *ContainerStateRunning) ProtoReflect() protoreflect.Message {
-	mi := &file_core_v1_pod_proto_msgTypes[73]
+	mi := &file_core_v1_pod_proto_msgTypes[83]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5173,7 +6221,7 @@ func (x *ContainerStateRunning) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ContainerStateRunning.ProtoReflect.Descriptor instead.
 func (*ContainerStateRunning) Descriptor() ([]byte, []int) {
-	return file_core_v1_pod_proto_rawDescGZIP(), []int{73}
+	return file_core_v1_pod_proto_rawDescGZIP(), []int{83}
 }
 
 func (x *ContainerStateRunning) GetStartedAt() *timestamppb.Timestamp {
@@ -5198,7 +6246,7 @@ type ContainerStateTerminated struct {
 
 func (x *ContainerStateTerminated) Reset() {
 	*x = ContainerStateTerminated{}
-	mi := &file_core_v1_pod_proto_msgTypes[74]
+	mi := &file_core_v1_pod_proto_msgTypes[84]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5210,7 +6258,7 @@ func (x *ContainerStateTerminated) String() string {
 func (*ContainerStateTerminated) ProtoMessage() {}
 
 func (x *ContainerStateTerminated) ProtoReflect() protoreflect.Message {
-	mi := &file_core_v1_pod_proto_msgTypes[74]
+	mi := &file_core_v1_pod_proto_msgTypes[84]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5223,7 +6271,7 @@ func (x *ContainerStateTerminated) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ContainerStateTerminated.ProtoReflect.Descriptor instead.
 func (*ContainerStateTerminated) Descriptor() ([]byte, []int) {
-	return file_core_v1_pod_proto_rawDescGZIP(), []int{74}
+	return file_core_v1_pod_proto_rawDescGZIP(), []int{84}
 }
 
 func (x *ContainerStateTerminated) GetExitCode() int32 {
@@ -5279,11 +6327,11 @@ var File_core_v1_pod_proto protoreflect.FileDescriptor
 
 const file_core_v1_pod_proto_rawDesc = "" +
 	"\n" +
-	"\x11core/v1/pod.proto\x12\x0fkeelson.core.v1\x1a\x1ecore/v1/object_reference.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x12meta/v1/meta.proto\"\xa0\x01\n" +
+	"\x11core/v1/pod.proto\x12\x0fkeelson.core.v1\x1a\x1ecore/v1/object_reference.proto\x1a\x14core/v1/volume.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x12meta/v1/meta.proto\"\xa0\x01\n" +
 	"\x03Pod\x127\n" +
 	"\bmetadata\x18\x01 \x01(\v2\x1b.keelson.meta.v1.ObjectMetaR\bmetadata\x12,\n" +
 	"\x04spec\x18\x02 \x01(\v2\x18.keelson.core.v1.PodSpecR\x04spec\x122\n" +
-	"\x06status\x18\x03 \x01(\v2\x1a.keelson.core.v1.PodStatusR\x06status\"\xe5\x12\n" +
+	"\x06status\x18\x03 \x01(\v2\x1a.keelson.core.v1.PodStatusR\x06status\"\xce\x14\n" +
 	"\aPodSpec\x121\n" +
 	"\avolumes\x18\x01 \x03(\v2\x17.keelson.core.v1.VolumeR\avolumes\x12C\n" +
 	"\x0finit_containers\x18\x02 \x03(\v2\x1a.keelson.core.v1.ContainerR\x0einitContainers\x12:\n" +
@@ -5327,7 +6375,10 @@ const file_core_v1_pod_proto_rawDesc = "" +
 	"\x02os\x18# \x01(\v2\x16.keelson.core.v1.PodOSR\x02os\x12\"\n" +
 	"\n" +
 	"host_users\x18$ \x01(\bH\tR\thostUsers\x88\x01\x01\x12M\n" +
-	"\x10scheduling_gates\x18% \x03(\v2\".keelson.core.v1.PodSchedulingGateR\x0fschedulingGates\x1a?\n" +
+	"\x10scheduling_gates\x18% \x03(\v2\".keelson.core.v1.PodSchedulingGateR\x0fschedulingGates\x12V\n" +
+	"\x14ephemeral_containers\x18& \x03(\v2#.keelson.core.v1.EphemeralContainerR\x13ephemeralContainers\x12J\n" +
+	"\x0fresource_claims\x18' \x03(\v2!.keelson.core.v1.PodResourceClaimR\x0eresourceClaims\x12C\n" +
+	"\tresources\x18( \x01(\v2%.keelson.core.v1.ResourceRequirementsR\tresources\x1a?\n" +
 	"\x11NodeSelectorEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\x1a;\n" +
@@ -5343,7 +6394,7 @@ const file_core_v1_pod_proto_rawDesc = "" +
 	"\x15_enable_service_linksB\x14\n" +
 	"\x12_preemption_policyB\x17\n" +
 	"\x15_set_hostname_as_fqdnB\r\n" +
-	"\v_host_users\"\xdc\b\n" +
+	"\v_host_users\"\xa9\t\n" +
 	"\tContainer\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x14\n" +
 	"\x05image\x18\x02 \x01(\tR\x05image\x12\x18\n" +
@@ -5370,8 +6421,48 @@ const file_core_v1_pod_proto_rawDesc = "" +
 	"\x05stdin\x18\x15 \x01(\bR\x05stdin\x12\x1d\n" +
 	"\n" +
 	"stdin_once\x18\x16 \x01(\bR\tstdinOnce\x12\x10\n" +
-	"\x03tty\x18\x17 \x01(\bR\x03ttyB\x11\n" +
-	"\x0f_restart_policy\"\x9c\x01\n" +
+	"\x03tty\x18\x17 \x01(\bR\x03tty\x12K\n" +
+	"\rresize_policy\x18\x18 \x03(\v2&.keelson.core.v1.ContainerResizePolicyR\fresizePolicyB\x11\n" +
+	"\x0f_restart_policy\"\xe6\t\n" +
+	"\x12EphemeralContainer\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x14\n" +
+	"\x05image\x18\x02 \x01(\tR\x05image\x12\x18\n" +
+	"\acommand\x18\x03 \x03(\tR\acommand\x12\x12\n" +
+	"\x04args\x18\x04 \x03(\tR\x04args\x12\x1f\n" +
+	"\vworking_dir\x18\x05 \x01(\tR\n" +
+	"workingDir\x124\n" +
+	"\x05ports\x18\x06 \x03(\v2\x1e.keelson.core.v1.ContainerPortR\x05ports\x129\n" +
+	"\benv_from\x18\a \x03(\v2\x1e.keelson.core.v1.EnvFromSourceR\aenvFrom\x12)\n" +
+	"\x03env\x18\b \x03(\v2\x17.keelson.core.v1.EnvVarR\x03env\x12C\n" +
+	"\tresources\x18\t \x01(\v2%.keelson.core.v1.ResourceRequirementsR\tresources\x12K\n" +
+	"\rresize_policy\x18\n" +
+	" \x03(\v2&.keelson.core.v1.ContainerResizePolicyR\fresizePolicy\x12*\n" +
+	"\x0erestart_policy\x18\v \x01(\tH\x00R\rrestartPolicy\x88\x01\x01\x12A\n" +
+	"\rvolume_mounts\x18\f \x03(\v2\x1c.keelson.core.v1.VolumeMountR\fvolumeMounts\x12D\n" +
+	"\x0evolume_devices\x18\r \x03(\v2\x1d.keelson.core.v1.VolumeDeviceR\rvolumeDevices\x12=\n" +
+	"\x0eliveness_probe\x18\x0e \x01(\v2\x16.keelson.core.v1.ProbeR\rlivenessProbe\x12?\n" +
+	"\x0freadiness_probe\x18\x0f \x01(\v2\x16.keelson.core.v1.ProbeR\x0ereadinessProbe\x12;\n" +
+	"\rstartup_probe\x18\x10 \x01(\v2\x16.keelson.core.v1.ProbeR\fstartupProbe\x128\n" +
+	"\tlifecycle\x18\x11 \x01(\v2\x1a.keelson.core.v1.LifecycleR\tlifecycle\x128\n" +
+	"\x18termination_message_path\x18\x12 \x01(\tR\x16terminationMessagePath\x12<\n" +
+	"\x1atermination_message_policy\x18\x13 \x01(\tR\x18terminationMessagePolicy\x12*\n" +
+	"\x11image_pull_policy\x18\x14 \x01(\tR\x0fimagePullPolicy\x12K\n" +
+	"\x10security_context\x18\x15 \x01(\v2 .keelson.core.v1.SecurityContextR\x0fsecurityContext\x12\x14\n" +
+	"\x05stdin\x18\x16 \x01(\bR\x05stdin\x12\x1d\n" +
+	"\n" +
+	"stdin_once\x18\x17 \x01(\bR\tstdinOnce\x12\x10\n" +
+	"\x03tty\x18\x18 \x01(\bR\x03tty\x122\n" +
+	"\x15target_container_name\x18\x19 \x01(\tR\x13targetContainerNameB\x11\n" +
+	"\x0f_restart_policy\"c\n" +
+	"\x15ContainerResizePolicy\x12#\n" +
+	"\rresource_name\x18\x01 \x01(\tR\fresourceName\x12%\n" +
+	"\x0erestart_policy\x18\x02 \x01(\tR\rrestartPolicy\"\xda\x01\n" +
+	"\x10PodResourceClaim\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x123\n" +
+	"\x13resource_claim_name\x18\x02 \x01(\tH\x00R\x11resourceClaimName\x88\x01\x01\x12D\n" +
+	"\x1cresource_claim_template_name\x18\x03 \x01(\tH\x01R\x19resourceClaimTemplateName\x88\x01\x01B\x16\n" +
+	"\x14_resource_claim_nameB\x1f\n" +
+	"\x1d_resource_claim_template_name\"\x9c\x01\n" +
 	"\rContainerPort\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x1b\n" +
 	"\thost_port\x18\x02 \x01(\x05R\bhostPort\x12%\n" +
@@ -5419,16 +6510,20 @@ const file_core_v1_pod_proto_rawDesc = "" +
 	"\x0fSecretEnvSource\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x1f\n" +
 	"\boptional\x18\x02 \x01(\bH\x00R\boptional\x88\x01\x01B\v\n" +
-	"\t_optional\"\xaa\x02\n" +
+	"\t_optional\"\xe2\x02\n" +
 	"\x14ResourceRequirements\x12I\n" +
 	"\x06limits\x18\x01 \x03(\v21.keelson.core.v1.ResourceRequirements.LimitsEntryR\x06limits\x12O\n" +
-	"\brequests\x18\x02 \x03(\v23.keelson.core.v1.ResourceRequirements.RequestsEntryR\brequests\x1a9\n" +
+	"\brequests\x18\x02 \x03(\v23.keelson.core.v1.ResourceRequirements.RequestsEntryR\brequests\x126\n" +
+	"\x06claims\x18\x03 \x03(\v2\x1e.keelson.core.v1.ResourceClaimR\x06claims\x1a9\n" +
 	"\vLimitsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\x1a;\n" +
 	"\rRequestsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xb1\x02\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"=\n" +
+	"\rResourceClaim\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x18\n" +
+	"\arequest\x18\x02 \x01(\tR\arequest\"\xb1\x02\n" +
 	"\vVolumeMount\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x1b\n" +
 	"\tread_only\x18\x02 \x01(\bR\breadOnly\x123\n" +
@@ -5516,7 +6611,7 @@ const file_core_v1_pod_proto_rawDesc = "" +
 	"\x10_run_as_non_rootB\x1c\n" +
 	"\x1a_read_only_root_filesystemB\x1d\n" +
 	"\x1b_allow_privilege_escalationB\r\n" +
-	"\v_proc_mount\"\xe3\x05\n" +
+	"\v_proc_mount\"\x9a\a\n" +
 	"\x12PodSecurityContext\x12I\n" +
 	"\x10se_linux_options\x18\x01 \x01(\v2\x1f.keelson.core.v1.SELinuxOptionsR\x0eseLinuxOptions\x12W\n" +
 	"\x0fwindows_options\x18\x02 \x01(\v2..keelson.core.v1.WindowsSecurityContextOptionsR\x0ewindowsOptions\x12#\n" +
@@ -5530,12 +6625,16 @@ const file_core_v1_pod_proto_rawDesc = "" +
 	"\x16fs_group_change_policy\x18\t \x01(\tH\x04R\x13fsGroupChangePolicy\x88\x01\x01\x12H\n" +
 	"\x0fseccomp_profile\x18\n" +
 	" \x01(\v2\x1f.keelson.core.v1.SeccompProfileR\x0eseccompProfile\x12L\n" +
-	"\x11app_armor_profile\x18\v \x01(\v2 .keelson.core.v1.AppArmorProfileR\x0fappArmorProfileB\x0e\n" +
+	"\x11app_armor_profile\x18\v \x01(\v2 .keelson.core.v1.AppArmorProfileR\x0fappArmorProfile\x12A\n" +
+	"\x1asupplemental_groups_policy\x18\f \x01(\tH\x05R\x18supplementalGroupsPolicy\x88\x01\x01\x128\n" +
+	"\x16se_linux_change_policy\x18\r \x01(\tH\x06R\x13seLinuxChangePolicy\x88\x01\x01B\x0e\n" +
 	"\f_run_as_userB\x0f\n" +
 	"\r_run_as_groupB\x12\n" +
 	"\x10_run_as_non_rootB\v\n" +
 	"\t_fs_groupB\x19\n" +
-	"\x17_fs_group_change_policy\"4\n" +
+	"\x17_fs_group_change_policyB\x1d\n" +
+	"\x1b_supplemental_groups_policyB\x19\n" +
+	"\x17_se_linux_change_policy\"4\n" +
 	"\fCapabilities\x12\x10\n" +
 	"\x03add\x18\x01 \x03(\tR\x03add\x12\x12\n" +
 	"\x04drop\x18\x02 \x03(\tR\x04drop\"b\n" +
@@ -5563,7 +6662,7 @@ const file_core_v1_pod_proto_rawDesc = "" +
 	"\x12_localhost_profile\"2\n" +
 	"\x06Sysctl\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value\"\xa7\x04\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value\"\xe3\x10\n" +
 	"\x06Volume\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12B\n" +
 	"\thost_path\x18\x02 \x01(\v2%.keelson.core.v1.HostPathVolumeSourceR\bhostPath\x12B\n" +
@@ -5573,7 +6672,34 @@ const file_core_v1_pod_proto_rawDesc = "" +
 	"\fdownward_api\x18\x06 \x01(\v2(.keelson.core.v1.DownwardAPIVolumeSourceR\vdownwardAPI\x12E\n" +
 	"\n" +
 	"config_map\x18\a \x01(\v2&.keelson.core.v1.ConfigMapVolumeSourceR\tconfigMap\x12D\n" +
-	"\tprojected\x18\b \x01(\v2&.keelson.core.v1.ProjectedVolumeSourceR\tprojected\"L\n" +
+	"\tprojected\x18\b \x01(\v2&.keelson.core.v1.ProjectedVolumeSourceR\tprojected\x12^\n" +
+	"\x13gce_persistent_disk\x18\t \x01(\v2..keelson.core.v1.GCEPersistentDiskVolumeSourceR\x11gcePersistentDisk\x12h\n" +
+	"\x17aws_elastic_block_store\x18\n" +
+	" \x01(\v21.keelson.core.v1.AWSElasticBlockStoreVolumeSourceR\x14awsElasticBlockStore\x12?\n" +
+	"\bgit_repo\x18\v \x01(\v2$.keelson.core.v1.GitRepoVolumeSourceR\agitRepo\x122\n" +
+	"\x03nfs\x18\f \x01(\v2 .keelson.core.v1.NFSVolumeSourceR\x03nfs\x128\n" +
+	"\x05iscsi\x18\r \x01(\v2\".keelson.core.v1.ISCSIVolumeSourceR\x05iscsi\x12D\n" +
+	"\tglusterfs\x18\x0e \x01(\v2&.keelson.core.v1.GlusterfsVolumeSourceR\tglusterfs\x122\n" +
+	"\x03rbd\x18\x0f \x01(\v2 .keelson.core.v1.RBDVolumeSourceR\x03rbd\x12B\n" +
+	"\vflex_volume\x18\x10 \x01(\v2!.keelson.core.v1.FlexVolumeSourceR\n" +
+	"flexVolume\x12;\n" +
+	"\x06cinder\x18\x11 \x01(\v2#.keelson.core.v1.CinderVolumeSourceR\x06cinder\x12;\n" +
+	"\x06cephfs\x18\x12 \x01(\v2#.keelson.core.v1.CephFSVolumeSourceR\x06cephfs\x12>\n" +
+	"\aflocker\x18\x13 \x01(\v2$.keelson.core.v1.FlockerVolumeSourceR\aflocker\x12/\n" +
+	"\x02fc\x18\x14 \x01(\v2\x1f.keelson.core.v1.FCVolumeSourceR\x02fc\x12E\n" +
+	"\n" +
+	"azure_file\x18\x15 \x01(\v2&.keelson.core.v1.AzureFileVolumeSourceR\tazureFile\x12V\n" +
+	"\x0evsphere_volume\x18\x16 \x01(\v2/.keelson.core.v1.VsphereVirtualDiskVolumeSourceR\rvsphereVolume\x12>\n" +
+	"\aquobyte\x18\x17 \x01(\v2$.keelson.core.v1.QuobyteVolumeSourceR\aquobyte\x12E\n" +
+	"\n" +
+	"azure_disk\x18\x18 \x01(\v2&.keelson.core.v1.AzureDiskVolumeSourceR\tazureDisk\x12g\n" +
+	"\x16photon_persistent_disk\x18\x19 \x01(\v21.keelson.core.v1.PhotonPersistentDiskVolumeSourceR\x14photonPersistentDisk\x12N\n" +
+	"\x0fportworx_volume\x18\x1a \x01(\v2%.keelson.core.v1.PortworxVolumeSourceR\x0eportworxVolume\x12?\n" +
+	"\bscale_io\x18\x1b \x01(\v2$.keelson.core.v1.ScaleIOVolumeSourceR\ascaleIO\x12D\n" +
+	"\tstorageos\x18\x1c \x01(\v2&.keelson.core.v1.StorageOSVolumeSourceR\tstorageos\x122\n" +
+	"\x03csi\x18\x1d \x01(\v2 .keelson.core.v1.CSIVolumeSourceR\x03csi\x12D\n" +
+	"\tephemeral\x18\x1e \x01(\v2&.keelson.core.v1.EphemeralVolumeSourceR\tephemeral\x128\n" +
+	"\x05image\x18\x1f \x01(\v2\".keelson.core.v1.ImageVolumeSourceR\x05image\"L\n" +
 	"\x14HostPathVolumeSource\x12\x12\n" +
 	"\x04path\x18\x01 \x01(\tR\x04path\x12\x17\n" +
 	"\x04type\x18\x02 \x01(\tH\x00R\x04type\x88\x01\x01B\a\n" +
@@ -5620,13 +6746,14 @@ const file_core_v1_pod_proto_rawDesc = "" +
 	"\x15ProjectedVolumeSource\x12;\n" +
 	"\asources\x18\x01 \x03(\v2!.keelson.core.v1.VolumeProjectionR\asources\x12&\n" +
 	"\fdefault_mode\x18\x02 \x01(\x05H\x00R\vdefaultMode\x88\x01\x01B\x0f\n" +
-	"\r_default_mode\"\xc1\x02\n" +
+	"\r_default_mode\"\xa2\x03\n" +
 	"\x10VolumeProjection\x129\n" +
 	"\x06secret\x18\x01 \x01(\v2!.keelson.core.v1.SecretProjectionR\x06secret\x12I\n" +
 	"\fdownward_api\x18\x02 \x01(\v2&.keelson.core.v1.DownwardAPIProjectionR\vdownwardAPI\x12C\n" +
 	"\n" +
 	"config_map\x18\x03 \x01(\v2$.keelson.core.v1.ConfigMapProjectionR\tconfigMap\x12b\n" +
-	"\x15service_account_token\x18\x04 \x01(\v2..keelson.core.v1.ServiceAccountTokenProjectionR\x13serviceAccountToken\"\x86\x01\n" +
+	"\x15service_account_token\x18\x04 \x01(\v2..keelson.core.v1.ServiceAccountTokenProjectionR\x13serviceAccountToken\x12_\n" +
+	"\x14cluster_trust_bundle\x18\x05 \x01(\v2-.keelson.core.v1.ClusterTrustBundleProjectionR\x12clusterTrustBundle\"\x86\x01\n" +
 	"\x10SecretProjection\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x120\n" +
 	"\x05items\x18\x02 \x03(\v2\x1a.keelson.core.v1.KeyToPathR\x05items\x12\x1f\n" +
@@ -5720,7 +6847,7 @@ const file_core_v1_pod_proto_rawDesc = "" +
 	"\x05PodOS\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\"'\n" +
 	"\x11PodSchedulingGate\x12\x12\n" +
-	"\x04name\x18\x01 \x01(\tR\x04name\"\xda\x04\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\"\xb7\x06\n" +
 	"\tPodStatus\x12\x14\n" +
 	"\x05phase\x18\x01 \x01(\tR\x05phase\x12=\n" +
 	"\n" +
@@ -5738,7 +6865,14 @@ const file_core_v1_pod_proto_rawDesc = "" +
 	" \x01(\v2\x1a.google.protobuf.TimestampR\tstartTime\x12X\n" +
 	"\x17init_container_statuses\x18\v \x03(\v2 .keelson.core.v1.ContainerStatusR\x15initContainerStatuses\x12O\n" +
 	"\x12container_statuses\x18\f \x03(\v2 .keelson.core.v1.ContainerStatusR\x11containerStatuses\x12\x1b\n" +
-	"\tqos_class\x18\r \x01(\tR\bqosClass\"\xfe\x01\n" +
+	"\tqos_class\x18\r \x01(\tR\bqosClass\x12b\n" +
+	"\x1cephemeral_container_statuses\x18\x0e \x03(\v2 .keelson.core.v1.ContainerStatusR\x1aephemeralContainerStatuses\x12\x16\n" +
+	"\x06resize\x18\x0f \x01(\tR\x06resize\x12_\n" +
+	"\x17resource_claim_statuses\x18\x10 \x03(\v2'.keelson.core.v1.PodResourceClaimStatusR\x15resourceClaimStatuses\"y\n" +
+	"\x16PodResourceClaimStatus\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x123\n" +
+	"\x13resource_claim_name\x18\x02 \x01(\tH\x00R\x11resourceClaimName\x88\x01\x01B\x16\n" +
+	"\x14_resource_claim_name\"\xfe\x01\n" +
 	"\fPodCondition\x12\x12\n" +
 	"\x04type\x18\x01 \x01(\tR\x04type\x12\x16\n" +
 	"\x06status\x18\x02 \x01(\tR\x06status\x12B\n" +
@@ -5749,7 +6883,7 @@ const file_core_v1_pod_proto_rawDesc = "" +
 	"\x06HostIP\x12\x0e\n" +
 	"\x02ip\x18\x01 \x01(\tR\x02ip\"\x17\n" +
 	"\x05PodIP\x12\x0e\n" +
-	"\x02ip\x18\x01 \x01(\tR\x02ip\"\xd6\x02\n" +
+	"\x02ip\x18\x01 \x01(\tR\x02ip\"\xa9\x06\n" +
 	"\x0fContainerStatus\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x125\n" +
 	"\x05state\x18\x02 \x01(\v2\x1f.keelson.core.v1.ContainerStateR\x05state\x12>\n" +
@@ -5760,9 +6894,38 @@ const file_core_v1_pod_proto_rawDesc = "" +
 	"\x05image\x18\x06 \x01(\tR\x05image\x12\x19\n" +
 	"\bimage_id\x18\a \x01(\tR\aimageID\x12!\n" +
 	"\fcontainer_id\x18\b \x01(\tR\vcontainerID\x12\x1d\n" +
-	"\astarted\x18\t \x01(\bH\x00R\astarted\x88\x01\x01B\n" +
+	"\astarted\x18\t \x01(\bH\x00R\astarted\x88\x01\x01\x12i\n" +
+	"\x13allocated_resources\x18\n" +
+	" \x03(\v28.keelson.core.v1.ContainerStatus.AllocatedResourcesEntryR\x12allocatedResources\x12C\n" +
+	"\tresources\x18\v \x01(\v2%.keelson.core.v1.ResourceRequirementsR\tresources\x12G\n" +
+	"\rvolume_mounts\x18\f \x03(\v2\".keelson.core.v1.VolumeMountStatusR\fvolumeMounts\x122\n" +
+	"\x04user\x18\r \x01(\v2\x1e.keelson.core.v1.ContainerUserR\x04user\x12]\n" +
+	"\x1aallocated_resources_status\x18\x0e \x03(\v2\x1f.keelson.core.v1.ResourceStatusR\x18allocatedResourcesStatus\x1aE\n" +
+	"\x17AllocatedResourcesEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01B\n" +
 	"\n" +
-	"\b_started\"\xdf\x01\n" +
+	"\b_started\"\xb0\x01\n" +
+	"\x11VolumeMountStatus\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x1d\n" +
+	"\n" +
+	"mount_path\x18\x02 \x01(\tR\tmountPath\x12\x1b\n" +
+	"\tread_only\x18\x03 \x01(\bR\breadOnly\x123\n" +
+	"\x13recursive_read_only\x18\x04 \x01(\tH\x00R\x11recursiveReadOnly\x88\x01\x01B\x16\n" +
+	"\x14_recursive_read_only\"J\n" +
+	"\rContainerUser\x129\n" +
+	"\x05linux\x18\x01 \x01(\v2#.keelson.core.v1.LinuxContainerUserR\x05linux\"i\n" +
+	"\x12LinuxContainerUser\x12\x10\n" +
+	"\x03uid\x18\x01 \x01(\x03R\x03uid\x12\x10\n" +
+	"\x03gid\x18\x02 \x01(\x03R\x03gid\x12/\n" +
+	"\x13supplemental_groups\x18\x03 \x03(\x03R\x12supplementalGroups\"c\n" +
+	"\x0eResourceStatus\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12=\n" +
+	"\tresources\x18\x02 \x03(\v2\x1f.keelson.core.v1.ResourceHealthR\tresources\"I\n" +
+	"\x0eResourceHealth\x12\x1f\n" +
+	"\vresource_id\x18\x01 \x01(\tR\n" +
+	"resourceID\x12\x16\n" +
+	"\x06health\x18\x02 \x01(\tR\x06health\"\xdf\x01\n" +
 	"\x0eContainerState\x12@\n" +
 	"\awaiting\x18\x01 \x01(\v2&.keelson.core.v1.ContainerStateWaitingR\awaiting\x12@\n" +
 	"\arunning\x18\x02 \x01(\v2&.keelson.core.v1.ContainerStateRunningR\arunning\x12I\n" +
@@ -5798,214 +6961,299 @@ func file_core_v1_pod_proto_rawDescGZIP() []byte {
 	return file_core_v1_pod_proto_rawDescData
 }
 
-var file_core_v1_pod_proto_msgTypes = make([]protoimpl.MessageInfo, 79)
+var file_core_v1_pod_proto_msgTypes = make([]protoimpl.MessageInfo, 90)
 var file_core_v1_pod_proto_goTypes = []any{
 	(*Pod)(nil),                               // 0: keelson.core.v1.Pod
 	(*PodSpec)(nil),                           // 1: keelson.core.v1.PodSpec
 	(*Container)(nil),                         // 2: keelson.core.v1.Container
-	(*ContainerPort)(nil),                     // 3: keelson.core.v1.ContainerPort
-	(*EnvVar)(nil),                            // 4: keelson.core.v1.EnvVar
-	(*EnvVarSource)(nil),                      // 5: keelson.core.v1.EnvVarSource
-	(*ObjectFieldSelector)(nil),               // 6: keelson.core.v1.ObjectFieldSelector
-	(*ResourceFieldSelector)(nil),             // 7: keelson.core.v1.ResourceFieldSelector
-	(*ConfigMapKeySelector)(nil),              // 8: keelson.core.v1.ConfigMapKeySelector
-	(*SecretKeySelector)(nil),                 // 9: keelson.core.v1.SecretKeySelector
-	(*EnvFromSource)(nil),                     // 10: keelson.core.v1.EnvFromSource
-	(*ConfigMapEnvSource)(nil),                // 11: keelson.core.v1.ConfigMapEnvSource
-	(*SecretEnvSource)(nil),                   // 12: keelson.core.v1.SecretEnvSource
-	(*ResourceRequirements)(nil),              // 13: keelson.core.v1.ResourceRequirements
-	(*VolumeMount)(nil),                       // 14: keelson.core.v1.VolumeMount
-	(*VolumeDevice)(nil),                      // 15: keelson.core.v1.VolumeDevice
-	(*Probe)(nil),                             // 16: keelson.core.v1.Probe
-	(*ExecAction)(nil),                        // 17: keelson.core.v1.ExecAction
-	(*HTTPGetAction)(nil),                     // 18: keelson.core.v1.HTTPGetAction
-	(*HTTPHeader)(nil),                        // 19: keelson.core.v1.HTTPHeader
-	(*TCPSocketAction)(nil),                   // 20: keelson.core.v1.TCPSocketAction
-	(*GRPCAction)(nil),                        // 21: keelson.core.v1.GRPCAction
-	(*SleepAction)(nil),                       // 22: keelson.core.v1.SleepAction
-	(*Lifecycle)(nil),                         // 23: keelson.core.v1.Lifecycle
-	(*LifecycleHandler)(nil),                  // 24: keelson.core.v1.LifecycleHandler
-	(*SecurityContext)(nil),                   // 25: keelson.core.v1.SecurityContext
-	(*PodSecurityContext)(nil),                // 26: keelson.core.v1.PodSecurityContext
-	(*Capabilities)(nil),                      // 27: keelson.core.v1.Capabilities
-	(*SELinuxOptions)(nil),                    // 28: keelson.core.v1.SELinuxOptions
-	(*WindowsSecurityContextOptions)(nil),     // 29: keelson.core.v1.WindowsSecurityContextOptions
-	(*SeccompProfile)(nil),                    // 30: keelson.core.v1.SeccompProfile
-	(*AppArmorProfile)(nil),                   // 31: keelson.core.v1.AppArmorProfile
-	(*Sysctl)(nil),                            // 32: keelson.core.v1.Sysctl
-	(*Volume)(nil),                            // 33: keelson.core.v1.Volume
-	(*HostPathVolumeSource)(nil),              // 34: keelson.core.v1.HostPathVolumeSource
-	(*EmptyDirVolumeSource)(nil),              // 35: keelson.core.v1.EmptyDirVolumeSource
-	(*SecretVolumeSource)(nil),                // 36: keelson.core.v1.SecretVolumeSource
-	(*PersistentVolumeClaimVolumeSource)(nil), // 37: keelson.core.v1.PersistentVolumeClaimVolumeSource
-	(*ConfigMapVolumeSource)(nil),             // 38: keelson.core.v1.ConfigMapVolumeSource
-	(*DownwardAPIVolumeSource)(nil),           // 39: keelson.core.v1.DownwardAPIVolumeSource
-	(*DownwardAPIVolumeFile)(nil),             // 40: keelson.core.v1.DownwardAPIVolumeFile
-	(*KeyToPath)(nil),                         // 41: keelson.core.v1.KeyToPath
-	(*ProjectedVolumeSource)(nil),             // 42: keelson.core.v1.ProjectedVolumeSource
-	(*VolumeProjection)(nil),                  // 43: keelson.core.v1.VolumeProjection
-	(*SecretProjection)(nil),                  // 44: keelson.core.v1.SecretProjection
-	(*ConfigMapProjection)(nil),               // 45: keelson.core.v1.ConfigMapProjection
-	(*DownwardAPIProjection)(nil),             // 46: keelson.core.v1.DownwardAPIProjection
-	(*ServiceAccountTokenProjection)(nil),     // 47: keelson.core.v1.ServiceAccountTokenProjection
-	(*Affinity)(nil),                          // 48: keelson.core.v1.Affinity
-	(*NodeAffinity)(nil),                      // 49: keelson.core.v1.NodeAffinity
-	(*NodeSelector)(nil),                      // 50: keelson.core.v1.NodeSelector
-	(*NodeSelectorTerm)(nil),                  // 51: keelson.core.v1.NodeSelectorTerm
-	(*NodeSelectorRequirement)(nil),           // 52: keelson.core.v1.NodeSelectorRequirement
-	(*PreferredSchedulingTerm)(nil),           // 53: keelson.core.v1.PreferredSchedulingTerm
-	(*PodAffinity)(nil),                       // 54: keelson.core.v1.PodAffinity
-	(*PodAntiAffinity)(nil),                   // 55: keelson.core.v1.PodAntiAffinity
-	(*PodAffinityTerm)(nil),                   // 56: keelson.core.v1.PodAffinityTerm
-	(*WeightedPodAffinityTerm)(nil),           // 57: keelson.core.v1.WeightedPodAffinityTerm
-	(*Toleration)(nil),                        // 58: keelson.core.v1.Toleration
-	(*HostAlias)(nil),                         // 59: keelson.core.v1.HostAlias
-	(*TopologySpreadConstraint)(nil),          // 60: keelson.core.v1.TopologySpreadConstraint
-	(*PodDNSConfig)(nil),                      // 61: keelson.core.v1.PodDNSConfig
-	(*PodDNSConfigOption)(nil),                // 62: keelson.core.v1.PodDNSConfigOption
-	(*PodReadinessGate)(nil),                  // 63: keelson.core.v1.PodReadinessGate
-	(*PodOS)(nil),                             // 64: keelson.core.v1.PodOS
-	(*PodSchedulingGate)(nil),                 // 65: keelson.core.v1.PodSchedulingGate
-	(*PodStatus)(nil),                         // 66: keelson.core.v1.PodStatus
-	(*PodCondition)(nil),                      // 67: keelson.core.v1.PodCondition
-	(*HostIP)(nil),                            // 68: keelson.core.v1.HostIP
-	(*PodIP)(nil),                             // 69: keelson.core.v1.PodIP
-	(*ContainerStatus)(nil),                   // 70: keelson.core.v1.ContainerStatus
-	(*ContainerState)(nil),                    // 71: keelson.core.v1.ContainerState
-	(*ContainerStateWaiting)(nil),             // 72: keelson.core.v1.ContainerStateWaiting
-	(*ContainerStateRunning)(nil),             // 73: keelson.core.v1.ContainerStateRunning
-	(*ContainerStateTerminated)(nil),          // 74: keelson.core.v1.ContainerStateTerminated
-	nil,                                       // 75: keelson.core.v1.PodSpec.NodeSelectorEntry
-	nil,                                       // 76: keelson.core.v1.PodSpec.OverheadEntry
-	nil,                                       // 77: keelson.core.v1.ResourceRequirements.LimitsEntry
-	nil,                                       // 78: keelson.core.v1.ResourceRequirements.RequestsEntry
-	(*v1.ObjectMeta)(nil),                     // 79: keelson.meta.v1.ObjectMeta
-	(*LocalObjectReference)(nil),              // 80: keelson.core.v1.LocalObjectReference
-	(*v1.IntOrString)(nil),                    // 81: keelson.meta.v1.IntOrString
-	(*v1.LabelSelector)(nil),                  // 82: keelson.meta.v1.LabelSelector
-	(*timestamppb.Timestamp)(nil),             // 83: google.protobuf.Timestamp
+	(*EphemeralContainer)(nil),                // 3: keelson.core.v1.EphemeralContainer
+	(*ContainerResizePolicy)(nil),             // 4: keelson.core.v1.ContainerResizePolicy
+	(*PodResourceClaim)(nil),                  // 5: keelson.core.v1.PodResourceClaim
+	(*ContainerPort)(nil),                     // 6: keelson.core.v1.ContainerPort
+	(*EnvVar)(nil),                            // 7: keelson.core.v1.EnvVar
+	(*EnvVarSource)(nil),                      // 8: keelson.core.v1.EnvVarSource
+	(*ObjectFieldSelector)(nil),               // 9: keelson.core.v1.ObjectFieldSelector
+	(*ResourceFieldSelector)(nil),             // 10: keelson.core.v1.ResourceFieldSelector
+	(*ConfigMapKeySelector)(nil),              // 11: keelson.core.v1.ConfigMapKeySelector
+	(*SecretKeySelector)(nil),                 // 12: keelson.core.v1.SecretKeySelector
+	(*EnvFromSource)(nil),                     // 13: keelson.core.v1.EnvFromSource
+	(*ConfigMapEnvSource)(nil),                // 14: keelson.core.v1.ConfigMapEnvSource
+	(*SecretEnvSource)(nil),                   // 15: keelson.core.v1.SecretEnvSource
+	(*ResourceRequirements)(nil),              // 16: keelson.core.v1.ResourceRequirements
+	(*ResourceClaim)(nil),                     // 17: keelson.core.v1.ResourceClaim
+	(*VolumeMount)(nil),                       // 18: keelson.core.v1.VolumeMount
+	(*VolumeDevice)(nil),                      // 19: keelson.core.v1.VolumeDevice
+	(*Probe)(nil),                             // 20: keelson.core.v1.Probe
+	(*ExecAction)(nil),                        // 21: keelson.core.v1.ExecAction
+	(*HTTPGetAction)(nil),                     // 22: keelson.core.v1.HTTPGetAction
+	(*HTTPHeader)(nil),                        // 23: keelson.core.v1.HTTPHeader
+	(*TCPSocketAction)(nil),                   // 24: keelson.core.v1.TCPSocketAction
+	(*GRPCAction)(nil),                        // 25: keelson.core.v1.GRPCAction
+	(*SleepAction)(nil),                       // 26: keelson.core.v1.SleepAction
+	(*Lifecycle)(nil),                         // 27: keelson.core.v1.Lifecycle
+	(*LifecycleHandler)(nil),                  // 28: keelson.core.v1.LifecycleHandler
+	(*SecurityContext)(nil),                   // 29: keelson.core.v1.SecurityContext
+	(*PodSecurityContext)(nil),                // 30: keelson.core.v1.PodSecurityContext
+	(*Capabilities)(nil),                      // 31: keelson.core.v1.Capabilities
+	(*SELinuxOptions)(nil),                    // 32: keelson.core.v1.SELinuxOptions
+	(*WindowsSecurityContextOptions)(nil),     // 33: keelson.core.v1.WindowsSecurityContextOptions
+	(*SeccompProfile)(nil),                    // 34: keelson.core.v1.SeccompProfile
+	(*AppArmorProfile)(nil),                   // 35: keelson.core.v1.AppArmorProfile
+	(*Sysctl)(nil),                            // 36: keelson.core.v1.Sysctl
+	(*Volume)(nil),                            // 37: keelson.core.v1.Volume
+	(*HostPathVolumeSource)(nil),              // 38: keelson.core.v1.HostPathVolumeSource
+	(*EmptyDirVolumeSource)(nil),              // 39: keelson.core.v1.EmptyDirVolumeSource
+	(*SecretVolumeSource)(nil),                // 40: keelson.core.v1.SecretVolumeSource
+	(*PersistentVolumeClaimVolumeSource)(nil), // 41: keelson.core.v1.PersistentVolumeClaimVolumeSource
+	(*ConfigMapVolumeSource)(nil),             // 42: keelson.core.v1.ConfigMapVolumeSource
+	(*DownwardAPIVolumeSource)(nil),           // 43: keelson.core.v1.DownwardAPIVolumeSource
+	(*DownwardAPIVolumeFile)(nil),             // 44: keelson.core.v1.DownwardAPIVolumeFile
+	(*KeyToPath)(nil),                         // 45: keelson.core.v1.KeyToPath
+	(*ProjectedVolumeSource)(nil),             // 46: keelson.core.v1.ProjectedVolumeSource
+	(*VolumeProjection)(nil),                  // 47: keelson.core.v1.VolumeProjection
+	(*SecretProjection)(nil),                  // 48: keelson.core.v1.SecretProjection
+	(*ConfigMapProjection)(nil),               // 49: keelson.core.v1.ConfigMapProjection
+	(*DownwardAPIProjection)(nil),             // 50: keelson.core.v1.DownwardAPIProjection
+	(*ServiceAccountTokenProjection)(nil),     // 51: keelson.core.v1.ServiceAccountTokenProjection
+	(*Affinity)(nil),                          // 52: keelson.core.v1.Affinity
+	(*NodeAffinity)(nil),                      // 53: keelson.core.v1.NodeAffinity
+	(*NodeSelector)(nil),                      // 54: keelson.core.v1.NodeSelector
+	(*NodeSelectorTerm)(nil),                  // 55: keelson.core.v1.NodeSelectorTerm
+	(*NodeSelectorRequirement)(nil),           // 56: keelson.core.v1.NodeSelectorRequirement
+	(*PreferredSchedulingTerm)(nil),           // 57: keelson.core.v1.PreferredSchedulingTerm
+	(*PodAffinity)(nil),                       // 58: keelson.core.v1.PodAffinity
+	(*PodAntiAffinity)(nil),                   // 59: keelson.core.v1.PodAntiAffinity
+	(*PodAffinityTerm)(nil),                   // 60: keelson.core.v1.PodAffinityTerm
+	(*WeightedPodAffinityTerm)(nil),           // 61: keelson.core.v1.WeightedPodAffinityTerm
+	(*Toleration)(nil),                        // 62: keelson.core.v1.Toleration
+	(*HostAlias)(nil),                         // 63: keelson.core.v1.HostAlias
+	(*TopologySpreadConstraint)(nil),          // 64: keelson.core.v1.TopologySpreadConstraint
+	(*PodDNSConfig)(nil),                      // 65: keelson.core.v1.PodDNSConfig
+	(*PodDNSConfigOption)(nil),                // 66: keelson.core.v1.PodDNSConfigOption
+	(*PodReadinessGate)(nil),                  // 67: keelson.core.v1.PodReadinessGate
+	(*PodOS)(nil),                             // 68: keelson.core.v1.PodOS
+	(*PodSchedulingGate)(nil),                 // 69: keelson.core.v1.PodSchedulingGate
+	(*PodStatus)(nil),                         // 70: keelson.core.v1.PodStatus
+	(*PodResourceClaimStatus)(nil),            // 71: keelson.core.v1.PodResourceClaimStatus
+	(*PodCondition)(nil),                      // 72: keelson.core.v1.PodCondition
+	(*HostIP)(nil),                            // 73: keelson.core.v1.HostIP
+	(*PodIP)(nil),                             // 74: keelson.core.v1.PodIP
+	(*ContainerStatus)(nil),                   // 75: keelson.core.v1.ContainerStatus
+	(*VolumeMountStatus)(nil),                 // 76: keelson.core.v1.VolumeMountStatus
+	(*ContainerUser)(nil),                     // 77: keelson.core.v1.ContainerUser
+	(*LinuxContainerUser)(nil),                // 78: keelson.core.v1.LinuxContainerUser
+	(*ResourceStatus)(nil),                    // 79: keelson.core.v1.ResourceStatus
+	(*ResourceHealth)(nil),                    // 80: keelson.core.v1.ResourceHealth
+	(*ContainerState)(nil),                    // 81: keelson.core.v1.ContainerState
+	(*ContainerStateWaiting)(nil),             // 82: keelson.core.v1.ContainerStateWaiting
+	(*ContainerStateRunning)(nil),             // 83: keelson.core.v1.ContainerStateRunning
+	(*ContainerStateTerminated)(nil),          // 84: keelson.core.v1.ContainerStateTerminated
+	nil,                                       // 85: keelson.core.v1.PodSpec.NodeSelectorEntry
+	nil,                                       // 86: keelson.core.v1.PodSpec.OverheadEntry
+	nil,                                       // 87: keelson.core.v1.ResourceRequirements.LimitsEntry
+	nil,                                       // 88: keelson.core.v1.ResourceRequirements.RequestsEntry
+	nil,                                       // 89: keelson.core.v1.ContainerStatus.AllocatedResourcesEntry
+	(*v1.ObjectMeta)(nil),                     // 90: keelson.meta.v1.ObjectMeta
+	(*LocalObjectReference)(nil),              // 91: keelson.core.v1.LocalObjectReference
+	(*v1.IntOrString)(nil),                    // 92: keelson.meta.v1.IntOrString
+	(*GCEPersistentDiskVolumeSource)(nil),     // 93: keelson.core.v1.GCEPersistentDiskVolumeSource
+	(*AWSElasticBlockStoreVolumeSource)(nil),  // 94: keelson.core.v1.AWSElasticBlockStoreVolumeSource
+	(*GitRepoVolumeSource)(nil),               // 95: keelson.core.v1.GitRepoVolumeSource
+	(*NFSVolumeSource)(nil),                   // 96: keelson.core.v1.NFSVolumeSource
+	(*ISCSIVolumeSource)(nil),                 // 97: keelson.core.v1.ISCSIVolumeSource
+	(*GlusterfsVolumeSource)(nil),             // 98: keelson.core.v1.GlusterfsVolumeSource
+	(*RBDVolumeSource)(nil),                   // 99: keelson.core.v1.RBDVolumeSource
+	(*FlexVolumeSource)(nil),                  // 100: keelson.core.v1.FlexVolumeSource
+	(*CinderVolumeSource)(nil),                // 101: keelson.core.v1.CinderVolumeSource
+	(*CephFSVolumeSource)(nil),                // 102: keelson.core.v1.CephFSVolumeSource
+	(*FlockerVolumeSource)(nil),               // 103: keelson.core.v1.FlockerVolumeSource
+	(*FCVolumeSource)(nil),                    // 104: keelson.core.v1.FCVolumeSource
+	(*AzureFileVolumeSource)(nil),             // 105: keelson.core.v1.AzureFileVolumeSource
+	(*VsphereVirtualDiskVolumeSource)(nil),    // 106: keelson.core.v1.VsphereVirtualDiskVolumeSource
+	(*QuobyteVolumeSource)(nil),               // 107: keelson.core.v1.QuobyteVolumeSource
+	(*AzureDiskVolumeSource)(nil),             // 108: keelson.core.v1.AzureDiskVolumeSource
+	(*PhotonPersistentDiskVolumeSource)(nil),  // 109: keelson.core.v1.PhotonPersistentDiskVolumeSource
+	(*PortworxVolumeSource)(nil),              // 110: keelson.core.v1.PortworxVolumeSource
+	(*ScaleIOVolumeSource)(nil),               // 111: keelson.core.v1.ScaleIOVolumeSource
+	(*StorageOSVolumeSource)(nil),             // 112: keelson.core.v1.StorageOSVolumeSource
+	(*CSIVolumeSource)(nil),                   // 113: keelson.core.v1.CSIVolumeSource
+	(*EphemeralVolumeSource)(nil),             // 114: keelson.core.v1.EphemeralVolumeSource
+	(*ImageVolumeSource)(nil),                 // 115: keelson.core.v1.ImageVolumeSource
+	(*ClusterTrustBundleProjection)(nil),      // 116: keelson.core.v1.ClusterTrustBundleProjection
+	(*v1.LabelSelector)(nil),                  // 117: keelson.meta.v1.LabelSelector
+	(*timestamppb.Timestamp)(nil),             // 118: google.protobuf.Timestamp
 }
 var file_core_v1_pod_proto_depIdxs = []int32{
-	79,  // 0: keelson.core.v1.Pod.metadata:type_name -> keelson.meta.v1.ObjectMeta
+	90,  // 0: keelson.core.v1.Pod.metadata:type_name -> keelson.meta.v1.ObjectMeta
 	1,   // 1: keelson.core.v1.Pod.spec:type_name -> keelson.core.v1.PodSpec
-	66,  // 2: keelson.core.v1.Pod.status:type_name -> keelson.core.v1.PodStatus
-	33,  // 3: keelson.core.v1.PodSpec.volumes:type_name -> keelson.core.v1.Volume
+	70,  // 2: keelson.core.v1.Pod.status:type_name -> keelson.core.v1.PodStatus
+	37,  // 3: keelson.core.v1.PodSpec.volumes:type_name -> keelson.core.v1.Volume
 	2,   // 4: keelson.core.v1.PodSpec.init_containers:type_name -> keelson.core.v1.Container
 	2,   // 5: keelson.core.v1.PodSpec.containers:type_name -> keelson.core.v1.Container
-	75,  // 6: keelson.core.v1.PodSpec.node_selector:type_name -> keelson.core.v1.PodSpec.NodeSelectorEntry
-	26,  // 7: keelson.core.v1.PodSpec.security_context:type_name -> keelson.core.v1.PodSecurityContext
-	80,  // 8: keelson.core.v1.PodSpec.image_pull_secrets:type_name -> keelson.core.v1.LocalObjectReference
-	48,  // 9: keelson.core.v1.PodSpec.affinity:type_name -> keelson.core.v1.Affinity
-	58,  // 10: keelson.core.v1.PodSpec.tolerations:type_name -> keelson.core.v1.Toleration
-	59,  // 11: keelson.core.v1.PodSpec.host_aliases:type_name -> keelson.core.v1.HostAlias
-	61,  // 12: keelson.core.v1.PodSpec.dns_config:type_name -> keelson.core.v1.PodDNSConfig
-	63,  // 13: keelson.core.v1.PodSpec.readiness_gates:type_name -> keelson.core.v1.PodReadinessGate
-	76,  // 14: keelson.core.v1.PodSpec.overhead:type_name -> keelson.core.v1.PodSpec.OverheadEntry
-	60,  // 15: keelson.core.v1.PodSpec.topology_spread_constraints:type_name -> keelson.core.v1.TopologySpreadConstraint
-	64,  // 16: keelson.core.v1.PodSpec.os:type_name -> keelson.core.v1.PodOS
-	65,  // 17: keelson.core.v1.PodSpec.scheduling_gates:type_name -> keelson.core.v1.PodSchedulingGate
-	3,   // 18: keelson.core.v1.Container.ports:type_name -> keelson.core.v1.ContainerPort
-	10,  // 19: keelson.core.v1.Container.env_from:type_name -> keelson.core.v1.EnvFromSource
-	4,   // 20: keelson.core.v1.Container.env:type_name -> keelson.core.v1.EnvVar
-	13,  // 21: keelson.core.v1.Container.resources:type_name -> keelson.core.v1.ResourceRequirements
-	14,  // 22: keelson.core.v1.Container.volume_mounts:type_name -> keelson.core.v1.VolumeMount
-	15,  // 23: keelson.core.v1.Container.volume_devices:type_name -> keelson.core.v1.VolumeDevice
-	16,  // 24: keelson.core.v1.Container.liveness_probe:type_name -> keelson.core.v1.Probe
-	16,  // 25: keelson.core.v1.Container.readiness_probe:type_name -> keelson.core.v1.Probe
-	16,  // 26: keelson.core.v1.Container.startup_probe:type_name -> keelson.core.v1.Probe
-	23,  // 27: keelson.core.v1.Container.lifecycle:type_name -> keelson.core.v1.Lifecycle
-	25,  // 28: keelson.core.v1.Container.security_context:type_name -> keelson.core.v1.SecurityContext
-	5,   // 29: keelson.core.v1.EnvVar.value_from:type_name -> keelson.core.v1.EnvVarSource
-	6,   // 30: keelson.core.v1.EnvVarSource.field_ref:type_name -> keelson.core.v1.ObjectFieldSelector
-	7,   // 31: keelson.core.v1.EnvVarSource.resource_field_ref:type_name -> keelson.core.v1.ResourceFieldSelector
-	8,   // 32: keelson.core.v1.EnvVarSource.config_map_key_ref:type_name -> keelson.core.v1.ConfigMapKeySelector
-	9,   // 33: keelson.core.v1.EnvVarSource.secret_key_ref:type_name -> keelson.core.v1.SecretKeySelector
-	11,  // 34: keelson.core.v1.EnvFromSource.config_map_ref:type_name -> keelson.core.v1.ConfigMapEnvSource
-	12,  // 35: keelson.core.v1.EnvFromSource.secret_ref:type_name -> keelson.core.v1.SecretEnvSource
-	77,  // 36: keelson.core.v1.ResourceRequirements.limits:type_name -> keelson.core.v1.ResourceRequirements.LimitsEntry
-	78,  // 37: keelson.core.v1.ResourceRequirements.requests:type_name -> keelson.core.v1.ResourceRequirements.RequestsEntry
-	17,  // 38: keelson.core.v1.Probe.exec:type_name -> keelson.core.v1.ExecAction
-	18,  // 39: keelson.core.v1.Probe.http_get:type_name -> keelson.core.v1.HTTPGetAction
-	20,  // 40: keelson.core.v1.Probe.tcp_socket:type_name -> keelson.core.v1.TCPSocketAction
-	21,  // 41: keelson.core.v1.Probe.grpc:type_name -> keelson.core.v1.GRPCAction
-	81,  // 42: keelson.core.v1.HTTPGetAction.port:type_name -> keelson.meta.v1.IntOrString
-	19,  // 43: keelson.core.v1.HTTPGetAction.http_headers:type_name -> keelson.core.v1.HTTPHeader
-	81,  // 44: keelson.core.v1.TCPSocketAction.port:type_name -> keelson.meta.v1.IntOrString
-	24,  // 45: keelson.core.v1.Lifecycle.post_start:type_name -> keelson.core.v1.LifecycleHandler
-	24,  // 46: keelson.core.v1.Lifecycle.pre_stop:type_name -> keelson.core.v1.LifecycleHandler
-	17,  // 47: keelson.core.v1.LifecycleHandler.exec:type_name -> keelson.core.v1.ExecAction
-	18,  // 48: keelson.core.v1.LifecycleHandler.http_get:type_name -> keelson.core.v1.HTTPGetAction
-	20,  // 49: keelson.core.v1.LifecycleHandler.tcp_socket:type_name -> keelson.core.v1.TCPSocketAction
-	22,  // 50: keelson.core.v1.LifecycleHandler.sleep:type_name -> keelson.core.v1.SleepAction
-	27,  // 51: keelson.core.v1.SecurityContext.capabilities:type_name -> keelson.core.v1.Capabilities
-	28,  // 52: keelson.core.v1.SecurityContext.se_linux_options:type_name -> keelson.core.v1.SELinuxOptions
-	29,  // 53: keelson.core.v1.SecurityContext.windows_options:type_name -> keelson.core.v1.WindowsSecurityContextOptions
-	30,  // 54: keelson.core.v1.SecurityContext.seccomp_profile:type_name -> keelson.core.v1.SeccompProfile
-	31,  // 55: keelson.core.v1.SecurityContext.app_armor_profile:type_name -> keelson.core.v1.AppArmorProfile
-	28,  // 56: keelson.core.v1.PodSecurityContext.se_linux_options:type_name -> keelson.core.v1.SELinuxOptions
-	29,  // 57: keelson.core.v1.PodSecurityContext.windows_options:type_name -> keelson.core.v1.WindowsSecurityContextOptions
-	32,  // 58: keelson.core.v1.PodSecurityContext.sysctls:type_name -> keelson.core.v1.Sysctl
-	30,  // 59: keelson.core.v1.PodSecurityContext.seccomp_profile:type_name -> keelson.core.v1.SeccompProfile
-	31,  // 60: keelson.core.v1.PodSecurityContext.app_armor_profile:type_name -> keelson.core.v1.AppArmorProfile
-	34,  // 61: keelson.core.v1.Volume.host_path:type_name -> keelson.core.v1.HostPathVolumeSource
-	35,  // 62: keelson.core.v1.Volume.empty_dir:type_name -> keelson.core.v1.EmptyDirVolumeSource
-	36,  // 63: keelson.core.v1.Volume.secret:type_name -> keelson.core.v1.SecretVolumeSource
-	37,  // 64: keelson.core.v1.Volume.persistent_volume_claim:type_name -> keelson.core.v1.PersistentVolumeClaimVolumeSource
-	39,  // 65: keelson.core.v1.Volume.downward_api:type_name -> keelson.core.v1.DownwardAPIVolumeSource
-	38,  // 66: keelson.core.v1.Volume.config_map:type_name -> keelson.core.v1.ConfigMapVolumeSource
-	42,  // 67: keelson.core.v1.Volume.projected:type_name -> keelson.core.v1.ProjectedVolumeSource
-	41,  // 68: keelson.core.v1.SecretVolumeSource.items:type_name -> keelson.core.v1.KeyToPath
-	41,  // 69: keelson.core.v1.ConfigMapVolumeSource.items:type_name -> keelson.core.v1.KeyToPath
-	40,  // 70: keelson.core.v1.DownwardAPIVolumeSource.items:type_name -> keelson.core.v1.DownwardAPIVolumeFile
-	6,   // 71: keelson.core.v1.DownwardAPIVolumeFile.field_ref:type_name -> keelson.core.v1.ObjectFieldSelector
-	7,   // 72: keelson.core.v1.DownwardAPIVolumeFile.resource_field_ref:type_name -> keelson.core.v1.ResourceFieldSelector
-	43,  // 73: keelson.core.v1.ProjectedVolumeSource.sources:type_name -> keelson.core.v1.VolumeProjection
-	44,  // 74: keelson.core.v1.VolumeProjection.secret:type_name -> keelson.core.v1.SecretProjection
-	46,  // 75: keelson.core.v1.VolumeProjection.downward_api:type_name -> keelson.core.v1.DownwardAPIProjection
-	45,  // 76: keelson.core.v1.VolumeProjection.config_map:type_name -> keelson.core.v1.ConfigMapProjection
-	47,  // 77: keelson.core.v1.VolumeProjection.service_account_token:type_name -> keelson.core.v1.ServiceAccountTokenProjection
-	41,  // 78: keelson.core.v1.SecretProjection.items:type_name -> keelson.core.v1.KeyToPath
-	41,  // 79: keelson.core.v1.ConfigMapProjection.items:type_name -> keelson.core.v1.KeyToPath
-	40,  // 80: keelson.core.v1.DownwardAPIProjection.items:type_name -> keelson.core.v1.DownwardAPIVolumeFile
-	49,  // 81: keelson.core.v1.Affinity.node_affinity:type_name -> keelson.core.v1.NodeAffinity
-	54,  // 82: keelson.core.v1.Affinity.pod_affinity:type_name -> keelson.core.v1.PodAffinity
-	55,  // 83: keelson.core.v1.Affinity.pod_anti_affinity:type_name -> keelson.core.v1.PodAntiAffinity
-	50,  // 84: keelson.core.v1.NodeAffinity.required_during_scheduling_ignored_during_execution:type_name -> keelson.core.v1.NodeSelector
-	53,  // 85: keelson.core.v1.NodeAffinity.preferred_during_scheduling_ignored_during_execution:type_name -> keelson.core.v1.PreferredSchedulingTerm
-	51,  // 86: keelson.core.v1.NodeSelector.node_selector_terms:type_name -> keelson.core.v1.NodeSelectorTerm
-	52,  // 87: keelson.core.v1.NodeSelectorTerm.match_expressions:type_name -> keelson.core.v1.NodeSelectorRequirement
-	52,  // 88: keelson.core.v1.NodeSelectorTerm.match_fields:type_name -> keelson.core.v1.NodeSelectorRequirement
-	51,  // 89: keelson.core.v1.PreferredSchedulingTerm.preference:type_name -> keelson.core.v1.NodeSelectorTerm
-	56,  // 90: keelson.core.v1.PodAffinity.required_during_scheduling_ignored_during_execution:type_name -> keelson.core.v1.PodAffinityTerm
-	57,  // 91: keelson.core.v1.PodAffinity.preferred_during_scheduling_ignored_during_execution:type_name -> keelson.core.v1.WeightedPodAffinityTerm
-	56,  // 92: keelson.core.v1.PodAntiAffinity.required_during_scheduling_ignored_during_execution:type_name -> keelson.core.v1.PodAffinityTerm
-	57,  // 93: keelson.core.v1.PodAntiAffinity.preferred_during_scheduling_ignored_during_execution:type_name -> keelson.core.v1.WeightedPodAffinityTerm
-	82,  // 94: keelson.core.v1.PodAffinityTerm.label_selector:type_name -> keelson.meta.v1.LabelSelector
-	82,  // 95: keelson.core.v1.PodAffinityTerm.namespace_selector:type_name -> keelson.meta.v1.LabelSelector
-	56,  // 96: keelson.core.v1.WeightedPodAffinityTerm.pod_affinity_term:type_name -> keelson.core.v1.PodAffinityTerm
-	82,  // 97: keelson.core.v1.TopologySpreadConstraint.label_selector:type_name -> keelson.meta.v1.LabelSelector
-	62,  // 98: keelson.core.v1.PodDNSConfig.options:type_name -> keelson.core.v1.PodDNSConfigOption
-	67,  // 99: keelson.core.v1.PodStatus.conditions:type_name -> keelson.core.v1.PodCondition
-	68,  // 100: keelson.core.v1.PodStatus.host_ips:type_name -> keelson.core.v1.HostIP
-	69,  // 101: keelson.core.v1.PodStatus.pod_ips:type_name -> keelson.core.v1.PodIP
-	83,  // 102: keelson.core.v1.PodStatus.start_time:type_name -> google.protobuf.Timestamp
-	70,  // 103: keelson.core.v1.PodStatus.init_container_statuses:type_name -> keelson.core.v1.ContainerStatus
-	70,  // 104: keelson.core.v1.PodStatus.container_statuses:type_name -> keelson.core.v1.ContainerStatus
-	83,  // 105: keelson.core.v1.PodCondition.last_probe_time:type_name -> google.protobuf.Timestamp
-	83,  // 106: keelson.core.v1.PodCondition.last_transition_time:type_name -> google.protobuf.Timestamp
-	71,  // 107: keelson.core.v1.ContainerStatus.state:type_name -> keelson.core.v1.ContainerState
-	71,  // 108: keelson.core.v1.ContainerStatus.last_state:type_name -> keelson.core.v1.ContainerState
-	72,  // 109: keelson.core.v1.ContainerState.waiting:type_name -> keelson.core.v1.ContainerStateWaiting
-	73,  // 110: keelson.core.v1.ContainerState.running:type_name -> keelson.core.v1.ContainerStateRunning
-	74,  // 111: keelson.core.v1.ContainerState.terminated:type_name -> keelson.core.v1.ContainerStateTerminated
-	83,  // 112: keelson.core.v1.ContainerStateRunning.started_at:type_name -> google.protobuf.Timestamp
-	83,  // 113: keelson.core.v1.ContainerStateTerminated.started_at:type_name -> google.protobuf.Timestamp
-	83,  // 114: keelson.core.v1.ContainerStateTerminated.finished_at:type_name -> google.protobuf.Timestamp
-	115, // [115:115] is the sub-list for method output_type
-	115, // [115:115] is the sub-list for method input_type
-	115, // [115:115] is the sub-list for extension type_name
-	115, // [115:115] is the sub-list for extension extendee
-	0,   // [0:115] is the sub-list for field type_name
+	85,  // 6: keelson.core.v1.PodSpec.node_selector:type_name -> keelson.core.v1.PodSpec.NodeSelectorEntry
+	30,  // 7: keelson.core.v1.PodSpec.security_context:type_name -> keelson.core.v1.PodSecurityContext
+	91,  // 8: keelson.core.v1.PodSpec.image_pull_secrets:type_name -> keelson.core.v1.LocalObjectReference
+	52,  // 9: keelson.core.v1.PodSpec.affinity:type_name -> keelson.core.v1.Affinity
+	62,  // 10: keelson.core.v1.PodSpec.tolerations:type_name -> keelson.core.v1.Toleration
+	63,  // 11: keelson.core.v1.PodSpec.host_aliases:type_name -> keelson.core.v1.HostAlias
+	65,  // 12: keelson.core.v1.PodSpec.dns_config:type_name -> keelson.core.v1.PodDNSConfig
+	67,  // 13: keelson.core.v1.PodSpec.readiness_gates:type_name -> keelson.core.v1.PodReadinessGate
+	86,  // 14: keelson.core.v1.PodSpec.overhead:type_name -> keelson.core.v1.PodSpec.OverheadEntry
+	64,  // 15: keelson.core.v1.PodSpec.topology_spread_constraints:type_name -> keelson.core.v1.TopologySpreadConstraint
+	68,  // 16: keelson.core.v1.PodSpec.os:type_name -> keelson.core.v1.PodOS
+	69,  // 17: keelson.core.v1.PodSpec.scheduling_gates:type_name -> keelson.core.v1.PodSchedulingGate
+	3,   // 18: keelson.core.v1.PodSpec.ephemeral_containers:type_name -> keelson.core.v1.EphemeralContainer
+	5,   // 19: keelson.core.v1.PodSpec.resource_claims:type_name -> keelson.core.v1.PodResourceClaim
+	16,  // 20: keelson.core.v1.PodSpec.resources:type_name -> keelson.core.v1.ResourceRequirements
+	6,   // 21: keelson.core.v1.Container.ports:type_name -> keelson.core.v1.ContainerPort
+	13,  // 22: keelson.core.v1.Container.env_from:type_name -> keelson.core.v1.EnvFromSource
+	7,   // 23: keelson.core.v1.Container.env:type_name -> keelson.core.v1.EnvVar
+	16,  // 24: keelson.core.v1.Container.resources:type_name -> keelson.core.v1.ResourceRequirements
+	18,  // 25: keelson.core.v1.Container.volume_mounts:type_name -> keelson.core.v1.VolumeMount
+	19,  // 26: keelson.core.v1.Container.volume_devices:type_name -> keelson.core.v1.VolumeDevice
+	20,  // 27: keelson.core.v1.Container.liveness_probe:type_name -> keelson.core.v1.Probe
+	20,  // 28: keelson.core.v1.Container.readiness_probe:type_name -> keelson.core.v1.Probe
+	20,  // 29: keelson.core.v1.Container.startup_probe:type_name -> keelson.core.v1.Probe
+	27,  // 30: keelson.core.v1.Container.lifecycle:type_name -> keelson.core.v1.Lifecycle
+	29,  // 31: keelson.core.v1.Container.security_context:type_name -> keelson.core.v1.SecurityContext
+	4,   // 32: keelson.core.v1.Container.resize_policy:type_name -> keelson.core.v1.ContainerResizePolicy
+	6,   // 33: keelson.core.v1.EphemeralContainer.ports:type_name -> keelson.core.v1.ContainerPort
+	13,  // 34: keelson.core.v1.EphemeralContainer.env_from:type_name -> keelson.core.v1.EnvFromSource
+	7,   // 35: keelson.core.v1.EphemeralContainer.env:type_name -> keelson.core.v1.EnvVar
+	16,  // 36: keelson.core.v1.EphemeralContainer.resources:type_name -> keelson.core.v1.ResourceRequirements
+	4,   // 37: keelson.core.v1.EphemeralContainer.resize_policy:type_name -> keelson.core.v1.ContainerResizePolicy
+	18,  // 38: keelson.core.v1.EphemeralContainer.volume_mounts:type_name -> keelson.core.v1.VolumeMount
+	19,  // 39: keelson.core.v1.EphemeralContainer.volume_devices:type_name -> keelson.core.v1.VolumeDevice
+	20,  // 40: keelson.core.v1.EphemeralContainer.liveness_probe:type_name -> keelson.core.v1.Probe
+	20,  // 41: keelson.core.v1.EphemeralContainer.readiness_probe:type_name -> keelson.core.v1.Probe
+	20,  // 42: keelson.core.v1.EphemeralContainer.startup_probe:type_name -> keelson.core.v1.Probe
+	27,  // 43: keelson.core.v1.EphemeralContainer.lifecycle:type_name -> keelson.core.v1.Lifecycle
+	29,  // 44: keelson.core.v1.EphemeralContainer.security_context:type_name -> keelson.core.v1.SecurityContext
+	8,   // 45: keelson.core.v1.EnvVar.value_from:type_name -> keelson.core.v1.EnvVarSource
+	9,   // 46: keelson.core.v1.EnvVarSource.field_ref:type_name -> keelson.core.v1.ObjectFieldSelector
+	10,  // 47: keelson.core.v1.EnvVarSource.resource_field_ref:type_name -> keelson.core.v1.ResourceFieldSelector
+	11,  // 48: keelson.core.v1.EnvVarSource.config_map_key_ref:type_name -> keelson.core.v1.ConfigMapKeySelector
+	12,  // 49: keelson.core.v1.EnvVarSource.secret_key_ref:type_name -> keelson.core.v1.SecretKeySelector
+	14,  // 50: keelson.core.v1.EnvFromSource.config_map_ref:type_name -> keelson.core.v1.ConfigMapEnvSource
+	15,  // 51: keelson.core.v1.EnvFromSource.secret_ref:type_name -> keelson.core.v1.SecretEnvSource
+	87,  // 52: keelson.core.v1.ResourceRequirements.limits:type_name -> keelson.core.v1.ResourceRequirements.LimitsEntry
+	88,  // 53: keelson.core.v1.ResourceRequirements.requests:type_name -> keelson.core.v1.ResourceRequirements.RequestsEntry
+	17,  // 54: keelson.core.v1.ResourceRequirements.claims:type_name -> keelson.core.v1.ResourceClaim
+	21,  // 55: keelson.core.v1.Probe.exec:type_name -> keelson.core.v1.ExecAction
+	22,  // 56: keelson.core.v1.Probe.http_get:type_name -> keelson.core.v1.HTTPGetAction
+	24,  // 57: keelson.core.v1.Probe.tcp_socket:type_name -> keelson.core.v1.TCPSocketAction
+	25,  // 58: keelson.core.v1.Probe.grpc:type_name -> keelson.core.v1.GRPCAction
+	92,  // 59: keelson.core.v1.HTTPGetAction.port:type_name -> keelson.meta.v1.IntOrString
+	23,  // 60: keelson.core.v1.HTTPGetAction.http_headers:type_name -> keelson.core.v1.HTTPHeader
+	92,  // 61: keelson.core.v1.TCPSocketAction.port:type_name -> keelson.meta.v1.IntOrString
+	28,  // 62: keelson.core.v1.Lifecycle.post_start:type_name -> keelson.core.v1.LifecycleHandler
+	28,  // 63: keelson.core.v1.Lifecycle.pre_stop:type_name -> keelson.core.v1.LifecycleHandler
+	21,  // 64: keelson.core.v1.LifecycleHandler.exec:type_name -> keelson.core.v1.ExecAction
+	22,  // 65: keelson.core.v1.LifecycleHandler.http_get:type_name -> keelson.core.v1.HTTPGetAction
+	24,  // 66: keelson.core.v1.LifecycleHandler.tcp_socket:type_name -> keelson.core.v1.TCPSocketAction
+	26,  // 67: keelson.core.v1.LifecycleHandler.sleep:type_name -> keelson.core.v1.SleepAction
+	31,  // 68: keelson.core.v1.SecurityContext.capabilities:type_name -> keelson.core.v1.Capabilities
+	32,  // 69: keelson.core.v1.SecurityContext.se_linux_options:type_name -> keelson.core.v1.SELinuxOptions
+	33,  // 70: keelson.core.v1.SecurityContext.windows_options:type_name -> keelson.core.v1.WindowsSecurityContextOptions
+	34,  // 71: keelson.core.v1.SecurityContext.seccomp_profile:type_name -> keelson.core.v1.SeccompProfile
+	35,  // 72: keelson.core.v1.SecurityContext.app_armor_profile:type_name -> keelson.core.v1.AppArmorProfile
+	32,  // 73: keelson.core.v1.PodSecurityContext.se_linux_options:type_name -> keelson.core.v1.SELinuxOptions
+	33,  // 74: keelson.core.v1.PodSecurityContext.windows_options:type_name -> keelson.core.v1.WindowsSecurityContextOptions
+	36,  // 75: keelson.core.v1.PodSecurityContext.sysctls:type_name -> keelson.core.v1.Sysctl
+	34,  // 76: keelson.core.v1.PodSecurityContext.seccomp_profile:type_name -> keelson.core.v1.SeccompProfile
+	35,  // 77: keelson.core.v1.PodSecurityContext.app_armor_profile:type_name -> keelson.core.v1.AppArmorProfile
+	38,  // 78: keelson.core.v1.Volume.host_path:type_name -> keelson.core.v1.HostPathVolumeSource
+	39,  // 79: keelson.core.v1.Volume.empty_dir:type_name -> keelson.core.v1.EmptyDirVolumeSource
+	40,  // 80: keelson.core.v1.Volume.secret:type_name -> keelson.core.v1.SecretVolumeSource
+	41,  // 81: keelson.core.v1.Volume.persistent_volume_claim:type_name -> keelson.core.v1.PersistentVolumeClaimVolumeSource
+	43,  // 82: keelson.core.v1.Volume.downward_api:type_name -> keelson.core.v1.DownwardAPIVolumeSource
+	42,  // 83: keelson.core.v1.Volume.config_map:type_name -> keelson.core.v1.ConfigMapVolumeSource
+	46,  // 84: keelson.core.v1.Volume.projected:type_name -> keelson.core.v1.ProjectedVolumeSource
+	93,  // 85: keelson.core.v1.Volume.gce_persistent_disk:type_name -> keelson.core.v1.GCEPersistentDiskVolumeSource
+	94,  // 86: keelson.core.v1.Volume.aws_elastic_block_store:type_name -> keelson.core.v1.AWSElasticBlockStoreVolumeSource
+	95,  // 87: keelson.core.v1.Volume.git_repo:type_name -> keelson.core.v1.GitRepoVolumeSource
+	96,  // 88: keelson.core.v1.Volume.nfs:type_name -> keelson.core.v1.NFSVolumeSource
+	97,  // 89: keelson.core.v1.Volume.iscsi:type_name -> keelson.core.v1.ISCSIVolumeSource
+	98,  // 90: keelson.core.v1.Volume.glusterfs:type_name -> keelson.core.v1.GlusterfsVolumeSource
+	99,  // 91: keelson.core.v1.Volume.rbd:type_name -> keelson.core.v1.RBDVolumeSource
+	100, // 92: keelson.core.v1.Volume.flex_volume:type_name -> keelson.core.v1.FlexVolumeSource
+	101, // 93: keelson.core.v1.Volume.cinder:type_name -> keelson.core.v1.CinderVolumeSource
+	102, // 94: keelson.core.v1.Volume.cephfs:type_name -> keelson.core.v1.CephFSVolumeSource
+	103, // 95: keelson.core.v1.Volume.flocker:type_name -> keelson.core.v1.FlockerVolumeSource
+	104, // 96: keelson.core.v1.Volume.fc:type_name -> keelson.core.v1.FCVolumeSource
+	105, // 97: keelson.core.v1.Volume.azure_file:type_name -> keelson.core.v1.AzureFileVolumeSource
+	106, // 98: keelson.core.v1.Volume.vsphere_volume:type_name -> keelson.core.v1.VsphereVirtualDiskVolumeSource
+	107, // 99: keelson.core.v1.Volume.quobyte:type_name -> keelson.core.v1.QuobyteVolumeSource
+	108, // 100: keelson.core.v1.Volume.azure_disk:type_name -> keelson.core.v1.AzureDiskVolumeSource
+	109, // 101: keelson.core.v1.Volume.photon_persistent_disk:type_name -> keelson.core.v1.PhotonPersistentDiskVolumeSource
+	110, // 102: keelson.core.v1.Volume.portworx_volume:type_name -> keelson.core.v1.PortworxVolumeSource
+	111, // 103: keelson.core.v1.Volume.scale_io:type_name -> keelson.core.v1.ScaleIOVolumeSource
+	112, // 104: keelson.core.v1.Volume.storageos:type_name -> keelson.core.v1.StorageOSVolumeSource
+	113, // 105: keelson.core.v1.Volume.csi:type_name -> keelson.core.v1.CSIVolumeSource
+	114, // 106: keelson.core.v1.Volume.ephemeral:type_name -> keelson.core.v1.EphemeralVolumeSource
+	115, // 107: keelson.core.v1.Volume.image:type_name -> keelson.core.v1.ImageVolumeSource
+	45,  // 108: keelson.core.v1.SecretVolumeSource.items:type_name -> keelson.core.v1.KeyToPath
+	45,  // 109: keelson.core.v1.ConfigMapVolumeSource.items:type_name -> keelson.core.v1.KeyToPath
+	44,  // 110: keelson.core.v1.DownwardAPIVolumeSource.items:type_name -> keelson.core.v1.DownwardAPIVolumeFile
+	9,   // 111: keelson.core.v1.DownwardAPIVolumeFile.field_ref:type_name -> keelson.core.v1.ObjectFieldSelector
+	10,  // 112: keelson.core.v1.DownwardAPIVolumeFile.resource_field_ref:type_name -> keelson.core.v1.ResourceFieldSelector
+	47,  // 113: keelson.core.v1.ProjectedVolumeSource.sources:type_name -> keelson.core.v1.VolumeProjection
+	48,  // 114: keelson.core.v1.VolumeProjection.secret:type_name -> keelson.core.v1.SecretProjection
+	50,  // 115: keelson.core.v1.VolumeProjection.downward_api:type_name -> keelson.core.v1.DownwardAPIProjection
+	49,  // 116: keelson.core.v1.VolumeProjection.config_map:type_name -> keelson.core.v1.ConfigMapProjection
+	51,  // 117: keelson.core.v1.VolumeProjection.service_account_token:type_name -> keelson.core.v1.ServiceAccountTokenProjection
+	116, // 118: keelson.core.v1.VolumeProjection.cluster_trust_bundle:type_name -> keelson.core.v1.ClusterTrustBundleProjection
+	45,  // 119: keelson.core.v1.SecretProjection.items:type_name -> keelson.core.v1.KeyToPath
+	45,  // 120: keelson.core.v1.ConfigMapProjection.items:type_name -> keelson.core.v1.KeyToPath
+	44,  // 121: keelson.core.v1.DownwardAPIProjection.items:type_name -> keelson.core.v1.DownwardAPIVolumeFile
+	53,  // 122: keelson.core.v1.Affinity.node_affinity:type_name -> keelson.core.v1.NodeAffinity
+	58,  // 123: keelson.core.v1.Affinity.pod_affinity:type_name -> keelson.core.v1.PodAffinity
+	59,  // 124: keelson.core.v1.Affinity.pod_anti_affinity:type_name -> keelson.core.v1.PodAntiAffinity
+	54,  // 125: keelson.core.v1.NodeAffinity.required_during_scheduling_ignored_during_execution:type_name -> keelson.core.v1.NodeSelector
+	57,  // 126: keelson.core.v1.NodeAffinity.preferred_during_scheduling_ignored_during_execution:type_name -> keelson.core.v1.PreferredSchedulingTerm
+	55,  // 127: keelson.core.v1.NodeSelector.node_selector_terms:type_name -> keelson.core.v1.NodeSelectorTerm
+	56,  // 128: keelson.core.v1.NodeSelectorTerm.match_expressions:type_name -> keelson.core.v1.NodeSelectorRequirement
+	56,  // 129: keelson.core.v1.NodeSelectorTerm.match_fields:type_name -> keelson.core.v1.NodeSelectorRequirement
+	55,  // 130: keelson.core.v1.PreferredSchedulingTerm.preference:type_name -> keelson.core.v1.NodeSelectorTerm
+	60,  // 131: keelson.core.v1.PodAffinity.required_during_scheduling_ignored_during_execution:type_name -> keelson.core.v1.PodAffinityTerm
+	61,  // 132: keelson.core.v1.PodAffinity.preferred_during_scheduling_ignored_during_execution:type_name -> keelson.core.v1.WeightedPodAffinityTerm
+	60,  // 133: keelson.core.v1.PodAntiAffinity.required_during_scheduling_ignored_during_execution:type_name -> keelson.core.v1.PodAffinityTerm
+	61,  // 134: keelson.core.v1.PodAntiAffinity.preferred_during_scheduling_ignored_during_execution:type_name -> keelson.core.v1.WeightedPodAffinityTerm
+	117, // 135: keelson.core.v1.PodAffinityTerm.label_selector:type_name -> keelson.meta.v1.LabelSelector
+	117, // 136: keelson.core.v1.PodAffinityTerm.namespace_selector:type_name -> keelson.meta.v1.LabelSelector
+	60,  // 137: keelson.core.v1.WeightedPodAffinityTerm.pod_affinity_term:type_name -> keelson.core.v1.PodAffinityTerm
+	117, // 138: keelson.core.v1.TopologySpreadConstraint.label_selector:type_name -> keelson.meta.v1.LabelSelector
+	66,  // 139: keelson.core.v1.PodDNSConfig.options:type_name -> keelson.core.v1.PodDNSConfigOption
+	72,  // 140: keelson.core.v1.PodStatus.conditions:type_name -> keelson.core.v1.PodCondition
+	73,  // 141: keelson.core.v1.PodStatus.host_ips:type_name -> keelson.core.v1.HostIP
+	74,  // 142: keelson.core.v1.PodStatus.pod_ips:type_name -> keelson.core.v1.PodIP
+	118, // 143: keelson.core.v1.PodStatus.start_time:type_name -> google.protobuf.Timestamp
+	75,  // 144: keelson.core.v1.PodStatus.init_container_statuses:type_name -> keelson.core.v1.ContainerStatus
+	75,  // 145: keelson.core.v1.PodStatus.container_statuses:type_name -> keelson.core.v1.ContainerStatus
+	75,  // 146: keelson.core.v1.PodStatus.ephemeral_container_statuses:type_name -> keelson.core.v1.ContainerStatus
+	71,  // 147: keelson.core.v1.PodStatus.resource_claim_statuses:type_name -> keelson.core.v1.PodResourceClaimStatus
+	118, // 148: keelson.core.v1.PodCondition.last_probe_time:type_name -> google.protobuf.Timestamp
+	118, // 149: keelson.core.v1.PodCondition.last_transition_time:type_name -> google.protobuf.Timestamp
+	81,  // 150: keelson.core.v1.ContainerStatus.state:type_name -> keelson.core.v1.ContainerState
+	81,  // 151: keelson.core.v1.ContainerStatus.last_state:type_name -> keelson.core.v1.ContainerState
+	89,  // 152: keelson.core.v1.ContainerStatus.allocated_resources:type_name -> keelson.core.v1.ContainerStatus.AllocatedResourcesEntry
+	16,  // 153: keelson.core.v1.ContainerStatus.resources:type_name -> keelson.core.v1.ResourceRequirements
+	76,  // 154: keelson.core.v1.ContainerStatus.volume_mounts:type_name -> keelson.core.v1.VolumeMountStatus
+	77,  // 155: keelson.core.v1.ContainerStatus.user:type_name -> keelson.core.v1.ContainerUser
+	79,  // 156: keelson.core.v1.ContainerStatus.allocated_resources_status:type_name -> keelson.core.v1.ResourceStatus
+	78,  // 157: keelson.core.v1.ContainerUser.linux:type_name -> keelson.core.v1.LinuxContainerUser
+	80,  // 158: keelson.core.v1.ResourceStatus.resources:type_name -> keelson.core.v1.ResourceHealth
+	82,  // 159: keelson.core.v1.ContainerState.waiting:type_name -> keelson.core.v1.ContainerStateWaiting
+	83,  // 160: keelson.core.v1.ContainerState.running:type_name -> keelson.core.v1.ContainerStateRunning
+	84,  // 161: keelson.core.v1.ContainerState.terminated:type_name -> keelson.core.v1.ContainerStateTerminated
+	118, // 162: keelson.core.v1.ContainerStateRunning.started_at:type_name -> google.protobuf.Timestamp
+	118, // 163: keelson.core.v1.ContainerStateTerminated.started_at:type_name -> google.protobuf.Timestamp
+	118, // 164: keelson.core.v1.ContainerStateTerminated.finished_at:type_name -> google.protobuf.Timestamp
+	165, // [165:165] is the sub-list for method output_type
+	165, // [165:165] is the sub-list for method input_type
+	165, // [165:165] is the sub-list for extension type_name
+	165, // [165:165] is the sub-list for extension extendee
+	0,   // [0:165] is the sub-list for field type_name
 }
 
 func init() { file_core_v1_pod_proto_init() }
@@ -6014,42 +7262,47 @@ func file_core_v1_pod_proto_init() {
 		return
 	}
 	file_core_v1_object_reference_proto_init()
+	file_core_v1_volume_proto_init()
 	file_core_v1_pod_proto_msgTypes[1].OneofWrappers = []any{}
 	file_core_v1_pod_proto_msgTypes[2].OneofWrappers = []any{}
-	file_core_v1_pod_proto_msgTypes[8].OneofWrappers = []any{}
-	file_core_v1_pod_proto_msgTypes[9].OneofWrappers = []any{}
+	file_core_v1_pod_proto_msgTypes[3].OneofWrappers = []any{}
+	file_core_v1_pod_proto_msgTypes[5].OneofWrappers = []any{}
 	file_core_v1_pod_proto_msgTypes[11].OneofWrappers = []any{}
 	file_core_v1_pod_proto_msgTypes[12].OneofWrappers = []any{}
 	file_core_v1_pod_proto_msgTypes[14].OneofWrappers = []any{}
-	file_core_v1_pod_proto_msgTypes[16].OneofWrappers = []any{}
-	file_core_v1_pod_proto_msgTypes[21].OneofWrappers = []any{}
+	file_core_v1_pod_proto_msgTypes[15].OneofWrappers = []any{}
+	file_core_v1_pod_proto_msgTypes[18].OneofWrappers = []any{}
+	file_core_v1_pod_proto_msgTypes[20].OneofWrappers = []any{}
 	file_core_v1_pod_proto_msgTypes[25].OneofWrappers = []any{}
-	file_core_v1_pod_proto_msgTypes[26].OneofWrappers = []any{}
 	file_core_v1_pod_proto_msgTypes[29].OneofWrappers = []any{}
 	file_core_v1_pod_proto_msgTypes[30].OneofWrappers = []any{}
-	file_core_v1_pod_proto_msgTypes[31].OneofWrappers = []any{}
+	file_core_v1_pod_proto_msgTypes[33].OneofWrappers = []any{}
 	file_core_v1_pod_proto_msgTypes[34].OneofWrappers = []any{}
 	file_core_v1_pod_proto_msgTypes[35].OneofWrappers = []any{}
-	file_core_v1_pod_proto_msgTypes[36].OneofWrappers = []any{}
 	file_core_v1_pod_proto_msgTypes[38].OneofWrappers = []any{}
 	file_core_v1_pod_proto_msgTypes[39].OneofWrappers = []any{}
 	file_core_v1_pod_proto_msgTypes[40].OneofWrappers = []any{}
-	file_core_v1_pod_proto_msgTypes[41].OneofWrappers = []any{}
 	file_core_v1_pod_proto_msgTypes[42].OneofWrappers = []any{}
+	file_core_v1_pod_proto_msgTypes[43].OneofWrappers = []any{}
 	file_core_v1_pod_proto_msgTypes[44].OneofWrappers = []any{}
 	file_core_v1_pod_proto_msgTypes[45].OneofWrappers = []any{}
-	file_core_v1_pod_proto_msgTypes[47].OneofWrappers = []any{}
-	file_core_v1_pod_proto_msgTypes[58].OneofWrappers = []any{}
-	file_core_v1_pod_proto_msgTypes[60].OneofWrappers = []any{}
+	file_core_v1_pod_proto_msgTypes[46].OneofWrappers = []any{}
+	file_core_v1_pod_proto_msgTypes[48].OneofWrappers = []any{}
+	file_core_v1_pod_proto_msgTypes[49].OneofWrappers = []any{}
+	file_core_v1_pod_proto_msgTypes[51].OneofWrappers = []any{}
 	file_core_v1_pod_proto_msgTypes[62].OneofWrappers = []any{}
-	file_core_v1_pod_proto_msgTypes[70].OneofWrappers = []any{}
+	file_core_v1_pod_proto_msgTypes[64].OneofWrappers = []any{}
+	file_core_v1_pod_proto_msgTypes[66].OneofWrappers = []any{}
+	file_core_v1_pod_proto_msgTypes[71].OneofWrappers = []any{}
+	file_core_v1_pod_proto_msgTypes[75].OneofWrappers = []any{}
+	file_core_v1_pod_proto_msgTypes[76].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_core_v1_pod_proto_rawDesc), len(file_core_v1_pod_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   79,
+			NumMessages:   90,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -461,10 +461,10 @@ func (x *ClientIPConfig) GetTimeoutSeconds() int32 {
 }
 
 // ServiceStatus is the observed state of a service.
-// Left out: conditions (meta/v1 Condition, which keelson.meta.v1 does not define yet).
 type ServiceStatus struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	LoadBalancer  *LoadBalancerStatus    `protobuf:"bytes,1,opt,name=load_balancer,json=loadBalancer,proto3" json:"load_balancer,omitempty"`
+	Conditions    []*v1.Condition        `protobuf:"bytes,2,rep,name=conditions,proto3" json:"conditions,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -502,6 +502,13 @@ func (*ServiceStatus) Descriptor() ([]byte, []int) {
 func (x *ServiceStatus) GetLoadBalancer() *LoadBalancerStatus {
 	if x != nil {
 		return x.LoadBalancer
+	}
+	return nil
+}
+
+func (x *ServiceStatus) GetConditions() []*v1.Condition {
+	if x != nil {
+		return x.Conditions
 	}
 	return nil
 }
@@ -734,9 +741,12 @@ const file_core_v1_service_proto_rawDesc = "" +
 	"\tclient_ip\x18\x01 \x01(\v2\x1f.keelson.core.v1.ClientIPConfigR\bclientIP\"R\n" +
 	"\x0eClientIPConfig\x12,\n" +
 	"\x0ftimeout_seconds\x18\x01 \x01(\x05H\x00R\x0etimeoutSeconds\x88\x01\x01B\x12\n" +
-	"\x10_timeout_seconds\"Y\n" +
+	"\x10_timeout_seconds\"\x95\x01\n" +
 	"\rServiceStatus\x12H\n" +
-	"\rload_balancer\x18\x01 \x01(\v2#.keelson.core.v1.LoadBalancerStatusR\floadBalancer\"T\n" +
+	"\rload_balancer\x18\x01 \x01(\v2#.keelson.core.v1.LoadBalancerStatusR\floadBalancer\x12:\n" +
+	"\n" +
+	"conditions\x18\x02 \x03(\v2\x1a.keelson.meta.v1.ConditionR\n" +
+	"conditions\"T\n" +
 	"\x12LoadBalancerStatus\x12>\n" +
 	"\aingress\x18\x01 \x03(\v2$.keelson.core.v1.LoadBalancerIngressR\aingress\"\x9e\x01\n" +
 	"\x13LoadBalancerIngress\x12\x0e\n" +
@@ -779,6 +789,7 @@ var file_core_v1_service_proto_goTypes = []any{
 	nil,                           // 9: keelson.core.v1.ServiceSpec.SelectorEntry
 	(*v1.ObjectMeta)(nil),         // 10: keelson.meta.v1.ObjectMeta
 	(*v1.IntOrString)(nil),        // 11: keelson.meta.v1.IntOrString
+	(*v1.Condition)(nil),          // 12: keelson.meta.v1.Condition
 }
 var file_core_v1_service_proto_depIdxs = []int32{
 	10, // 0: keelson.core.v1.Service.metadata:type_name -> keelson.meta.v1.ObjectMeta
@@ -790,13 +801,14 @@ var file_core_v1_service_proto_depIdxs = []int32{
 	11, // 6: keelson.core.v1.ServicePort.target_port:type_name -> keelson.meta.v1.IntOrString
 	4,  // 7: keelson.core.v1.SessionAffinityConfig.client_ip:type_name -> keelson.core.v1.ClientIPConfig
 	6,  // 8: keelson.core.v1.ServiceStatus.load_balancer:type_name -> keelson.core.v1.LoadBalancerStatus
-	7,  // 9: keelson.core.v1.LoadBalancerStatus.ingress:type_name -> keelson.core.v1.LoadBalancerIngress
-	8,  // 10: keelson.core.v1.LoadBalancerIngress.ports:type_name -> keelson.core.v1.PortStatus
-	11, // [11:11] is the sub-list for method output_type
-	11, // [11:11] is the sub-list for method input_type
-	11, // [11:11] is the sub-list for extension type_name
-	11, // [11:11] is the sub-list for extension extendee
-	0,  // [0:11] is the sub-list for field type_name
+	12, // 9: keelson.core.v1.ServiceStatus.conditions:type_name -> keelson.meta.v1.Condition
+	7,  // 10: keelson.core.v1.LoadBalancerStatus.ingress:type_name -> keelson.core.v1.LoadBalancerIngress
+	8,  // 11: keelson.core.v1.LoadBalancerIngress.ports:type_name -> keelson.core.v1.PortStatus
+	12, // [12:12] is the sub-list for method output_type
+	12, // [12:12] is the sub-list for method input_type
+	12, // [12:12] is the sub-list for extension type_name
+	12, // [12:12] is the sub-list for extension extendee
+	0,  // [0:12] is the sub-list for field type_name
 }
 
 func init() { file_core_v1_service_proto_init() }

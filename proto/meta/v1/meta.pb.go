@@ -95,8 +95,10 @@ type ObjectMeta struct {
 	OwnerReferences            []*OwnerReference      `protobuf:"bytes,12,rep,name=owner_references,json=ownerReferences,proto3" json:"owner_references,omitempty"`
 	Finalizers                 []string               `protobuf:"bytes,13,rep,name=finalizers,proto3" json:"finalizers,omitempty"`
 	ManagedFields              []*ManagedFieldsEntry  `protobuf:"bytes,14,rep,name=managed_fields,json=managedFields,proto3" json:"managed_fields,omitempty"`
-	unknownFields              protoimpl.UnknownFields
-	sizeCache                  protoimpl.SizeCache
+	// self_link is deprecated; Kubernetes no longer sets it.
+	SelfLink      string `protobuf:"bytes,15,opt,name=self_link,json=selfLink,proto3" json:"self_link,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *ObjectMeta) Reset() {
@@ -225,6 +227,13 @@ func (x *ObjectMeta) GetManagedFields() []*ManagedFieldsEntry {
 		return x.ManagedFields
 	}
 	return nil
+}
+
+func (x *ObjectMeta) GetSelfLink() string {
+	if x != nil {
+		return x.SelfLink
+	}
+	return ""
 }
 
 // OwnerReference points at the object that owns this one; the garbage collector follows it.
@@ -581,6 +590,92 @@ func (x *LabelSelectorRequirement) GetValues() []string {
 	return nil
 }
 
+// Condition is the standard condition of an object's status (Kubernetes' meta/v1 Condition).
+type Condition struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Type  string                 `protobuf:"bytes,1,opt,name=type,proto3" json:"type,omitempty"`
+	// status is True, False or Unknown.
+	Status             string                 `protobuf:"bytes,2,opt,name=status,proto3" json:"status,omitempty"`
+	ObservedGeneration int64                  `protobuf:"varint,3,opt,name=observed_generation,json=observedGeneration,proto3" json:"observed_generation,omitempty"`
+	LastTransitionTime *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=last_transition_time,json=lastTransitionTime,proto3" json:"last_transition_time,omitempty"`
+	Reason             string                 `protobuf:"bytes,5,opt,name=reason,proto3" json:"reason,omitempty"`
+	Message            string                 `protobuf:"bytes,6,opt,name=message,proto3" json:"message,omitempty"`
+	unknownFields      protoimpl.UnknownFields
+	sizeCache          protoimpl.SizeCache
+}
+
+func (x *Condition) Reset() {
+	*x = Condition{}
+	mi := &file_meta_v1_meta_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Condition) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Condition) ProtoMessage() {}
+
+func (x *Condition) ProtoReflect() protoreflect.Message {
+	mi := &file_meta_v1_meta_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Condition.ProtoReflect.Descriptor instead.
+func (*Condition) Descriptor() ([]byte, []int) {
+	return file_meta_v1_meta_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *Condition) GetType() string {
+	if x != nil {
+		return x.Type
+	}
+	return ""
+}
+
+func (x *Condition) GetStatus() string {
+	if x != nil {
+		return x.Status
+	}
+	return ""
+}
+
+func (x *Condition) GetObservedGeneration() int64 {
+	if x != nil {
+		return x.ObservedGeneration
+	}
+	return 0
+}
+
+func (x *Condition) GetLastTransitionTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.LastTransitionTime
+	}
+	return nil
+}
+
+func (x *Condition) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+func (x *Condition) GetMessage() string {
+	if x != nil {
+		return x.Message
+	}
+	return ""
+}
+
 // IntOrString holds either an integer or a string, as Kubernetes' intstr.IntOrString does.
 // type is 0 for int_val and 1 for str_val.
 type IntOrString struct {
@@ -594,7 +689,7 @@ type IntOrString struct {
 
 func (x *IntOrString) Reset() {
 	*x = IntOrString{}
-	mi := &file_meta_v1_meta_proto_msgTypes[7]
+	mi := &file_meta_v1_meta_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -606,7 +701,7 @@ func (x *IntOrString) String() string {
 func (*IntOrString) ProtoMessage() {}
 
 func (x *IntOrString) ProtoReflect() protoreflect.Message {
-	mi := &file_meta_v1_meta_proto_msgTypes[7]
+	mi := &file_meta_v1_meta_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -619,7 +714,7 @@ func (x *IntOrString) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use IntOrString.ProtoReflect.Descriptor instead.
 func (*IntOrString) Descriptor() ([]byte, []int) {
-	return file_meta_v1_meta_proto_rawDescGZIP(), []int{7}
+	return file_meta_v1_meta_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *IntOrString) GetType() int32 {
@@ -654,7 +749,7 @@ type Unknown struct {
 
 func (x *Unknown) Reset() {
 	*x = Unknown{}
-	mi := &file_meta_v1_meta_proto_msgTypes[8]
+	mi := &file_meta_v1_meta_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -666,7 +761,7 @@ func (x *Unknown) String() string {
 func (*Unknown) ProtoMessage() {}
 
 func (x *Unknown) ProtoReflect() protoreflect.Message {
-	mi := &file_meta_v1_meta_proto_msgTypes[8]
+	mi := &file_meta_v1_meta_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -679,7 +774,7 @@ func (x *Unknown) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Unknown.ProtoReflect.Descriptor instead.
 func (*Unknown) Descriptor() ([]byte, []int) {
-	return file_meta_v1_meta_proto_rawDescGZIP(), []int{8}
+	return file_meta_v1_meta_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *Unknown) GetTypeMeta() *TypeMeta {
@@ -704,7 +799,7 @@ const file_meta_v1_meta_proto_rawDesc = "" +
 	"\bTypeMeta\x12\x1f\n" +
 	"\vapi_version\x18\x01 \x01(\tR\n" +
 	"apiVersion\x12\x12\n" +
-	"\x04kind\x18\x02 \x01(\tR\x04kind\"\x84\a\n" +
+	"\x04kind\x18\x02 \x01(\tR\x04kind\"\xa1\a\n" +
 	"\n" +
 	"ObjectMeta\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12#\n" +
@@ -725,7 +820,8 @@ const file_meta_v1_meta_proto_rawDesc = "" +
 	"\n" +
 	"finalizers\x18\r \x03(\tR\n" +
 	"finalizers\x12J\n" +
-	"\x0emanaged_fields\x18\x0e \x03(\v2#.keelson.meta.v1.ManagedFieldsEntryR\rmanagedFields\x1a9\n" +
+	"\x0emanaged_fields\x18\x0e \x03(\v2#.keelson.meta.v1.ManagedFieldsEntryR\rmanagedFields\x12\x1b\n" +
+	"\tself_link\x18\x0f \x01(\tR\bselfLink\x1a9\n" +
 	"\vLabelsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\x1a>\n" +
@@ -769,7 +865,14 @@ const file_meta_v1_meta_proto_rawDesc = "" +
 	"\x18LabelSelectorRequirement\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x1a\n" +
 	"\boperator\x18\x02 \x01(\tR\boperator\x12\x16\n" +
-	"\x06values\x18\x03 \x03(\tR\x06values\"S\n" +
+	"\x06values\x18\x03 \x03(\tR\x06values\"\xe8\x01\n" +
+	"\tCondition\x12\x12\n" +
+	"\x04type\x18\x01 \x01(\tR\x04type\x12\x16\n" +
+	"\x06status\x18\x02 \x01(\tR\x06status\x12/\n" +
+	"\x13observed_generation\x18\x03 \x01(\x03R\x12observedGeneration\x12L\n" +
+	"\x14last_transition_time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\x12lastTransitionTime\x12\x16\n" +
+	"\x06reason\x18\x05 \x01(\tR\x06reason\x12\x18\n" +
+	"\amessage\x18\x06 \x01(\tR\amessage\"S\n" +
 	"\vIntOrString\x12\x12\n" +
 	"\x04type\x18\x01 \x01(\x05R\x04type\x12\x17\n" +
 	"\aint_val\x18\x02 \x01(\x05R\x06intVal\x12\x17\n" +
@@ -790,7 +893,7 @@ func file_meta_v1_meta_proto_rawDescGZIP() []byte {
 	return file_meta_v1_meta_proto_rawDescData
 }
 
-var file_meta_v1_meta_proto_msgTypes = make([]protoimpl.MessageInfo, 12)
+var file_meta_v1_meta_proto_msgTypes = make([]protoimpl.MessageInfo, 13)
 var file_meta_v1_meta_proto_goTypes = []any{
 	(*TypeMeta)(nil),                 // 0: keelson.meta.v1.TypeMeta
 	(*ObjectMeta)(nil),               // 1: keelson.meta.v1.ObjectMeta
@@ -799,29 +902,31 @@ var file_meta_v1_meta_proto_goTypes = []any{
 	(*ListMeta)(nil),                 // 4: keelson.meta.v1.ListMeta
 	(*LabelSelector)(nil),            // 5: keelson.meta.v1.LabelSelector
 	(*LabelSelectorRequirement)(nil), // 6: keelson.meta.v1.LabelSelectorRequirement
-	(*IntOrString)(nil),              // 7: keelson.meta.v1.IntOrString
-	(*Unknown)(nil),                  // 8: keelson.meta.v1.Unknown
-	nil,                              // 9: keelson.meta.v1.ObjectMeta.LabelsEntry
-	nil,                              // 10: keelson.meta.v1.ObjectMeta.AnnotationsEntry
-	nil,                              // 11: keelson.meta.v1.LabelSelector.MatchLabelsEntry
-	(*timestamppb.Timestamp)(nil),    // 12: google.protobuf.Timestamp
+	(*Condition)(nil),                // 7: keelson.meta.v1.Condition
+	(*IntOrString)(nil),              // 8: keelson.meta.v1.IntOrString
+	(*Unknown)(nil),                  // 9: keelson.meta.v1.Unknown
+	nil,                              // 10: keelson.meta.v1.ObjectMeta.LabelsEntry
+	nil,                              // 11: keelson.meta.v1.ObjectMeta.AnnotationsEntry
+	nil,                              // 12: keelson.meta.v1.LabelSelector.MatchLabelsEntry
+	(*timestamppb.Timestamp)(nil),    // 13: google.protobuf.Timestamp
 }
 var file_meta_v1_meta_proto_depIdxs = []int32{
-	12, // 0: keelson.meta.v1.ObjectMeta.creation_timestamp:type_name -> google.protobuf.Timestamp
-	12, // 1: keelson.meta.v1.ObjectMeta.deletion_timestamp:type_name -> google.protobuf.Timestamp
-	9,  // 2: keelson.meta.v1.ObjectMeta.labels:type_name -> keelson.meta.v1.ObjectMeta.LabelsEntry
-	10, // 3: keelson.meta.v1.ObjectMeta.annotations:type_name -> keelson.meta.v1.ObjectMeta.AnnotationsEntry
+	13, // 0: keelson.meta.v1.ObjectMeta.creation_timestamp:type_name -> google.protobuf.Timestamp
+	13, // 1: keelson.meta.v1.ObjectMeta.deletion_timestamp:type_name -> google.protobuf.Timestamp
+	10, // 2: keelson.meta.v1.ObjectMeta.labels:type_name -> keelson.meta.v1.ObjectMeta.LabelsEntry
+	11, // 3: keelson.meta.v1.ObjectMeta.annotations:type_name -> keelson.meta.v1.ObjectMeta.AnnotationsEntry
 	2,  // 4: keelson.meta.v1.ObjectMeta.owner_references:type_name -> keelson.meta.v1.OwnerReference
 	3,  // 5: keelson.meta.v1.ObjectMeta.managed_fields:type_name -> keelson.meta.v1.ManagedFieldsEntry
-	12, // 6: keelson.meta.v1.ManagedFieldsEntry.time:type_name -> google.protobuf.Timestamp
-	11, // 7: keelson.meta.v1.LabelSelector.match_labels:type_name -> keelson.meta.v1.LabelSelector.MatchLabelsEntry
+	13, // 6: keelson.meta.v1.ManagedFieldsEntry.time:type_name -> google.protobuf.Timestamp
+	12, // 7: keelson.meta.v1.LabelSelector.match_labels:type_name -> keelson.meta.v1.LabelSelector.MatchLabelsEntry
 	6,  // 8: keelson.meta.v1.LabelSelector.match_expressions:type_name -> keelson.meta.v1.LabelSelectorRequirement
-	0,  // 9: keelson.meta.v1.Unknown.type_meta:type_name -> keelson.meta.v1.TypeMeta
-	10, // [10:10] is the sub-list for method output_type
-	10, // [10:10] is the sub-list for method input_type
-	10, // [10:10] is the sub-list for extension type_name
-	10, // [10:10] is the sub-list for extension extendee
-	0,  // [0:10] is the sub-list for field type_name
+	13, // 9: keelson.meta.v1.Condition.last_transition_time:type_name -> google.protobuf.Timestamp
+	0,  // 10: keelson.meta.v1.Unknown.type_meta:type_name -> keelson.meta.v1.TypeMeta
+	11, // [11:11] is the sub-list for method output_type
+	11, // [11:11] is the sub-list for method input_type
+	11, // [11:11] is the sub-list for extension type_name
+	11, // [11:11] is the sub-list for extension extendee
+	0,  // [0:11] is the sub-list for field type_name
 }
 
 func init() { file_meta_v1_meta_proto_init() }
@@ -838,7 +943,7 @@ func file_meta_v1_meta_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_meta_v1_meta_proto_rawDesc), len(file_meta_v1_meta_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   12,
+			NumMessages:   13,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

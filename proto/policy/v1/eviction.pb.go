@@ -88,7 +88,11 @@ type DeleteOptions struct {
 	// propagation_policy is Orphan, Background or Foreground.
 	PropagationPolicy *string `protobuf:"bytes,4,opt,name=propagation_policy,json=propagationPolicy,proto3,oneof" json:"propagation_policy,omitempty"`
 	// dry_run is empty or ["All"].
-	DryRun        []string `protobuf:"bytes,5,rep,name=dry_run,json=dryRun,proto3" json:"dry_run,omitempty"`
+	DryRun                                           []string `protobuf:"bytes,5,rep,name=dry_run,json=dryRun,proto3" json:"dry_run,omitempty"`
+	IgnoreStoreReadErrorWithClusterBreakingPotential *bool    `protobuf:"varint,6,opt,name=ignore_store_read_error_with_cluster_breaking_potential,json=ignoreStoreReadErrorWithClusterBreakingPotential,proto3,oneof" json:"ignore_store_read_error_with_cluster_breaking_potential,omitempty"`
+	// api_version and kind are the type fields Kubernetes allows inline in delete options.
+	ApiVersion    string `protobuf:"bytes,7,opt,name=api_version,json=apiVersion,proto3" json:"api_version,omitempty"`
+	Kind          string `protobuf:"bytes,8,opt,name=kind,proto3" json:"kind,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -158,6 +162,27 @@ func (x *DeleteOptions) GetDryRun() []string {
 	return nil
 }
 
+func (x *DeleteOptions) GetIgnoreStoreReadErrorWithClusterBreakingPotential() bool {
+	if x != nil && x.IgnoreStoreReadErrorWithClusterBreakingPotential != nil {
+		return *x.IgnoreStoreReadErrorWithClusterBreakingPotential
+	}
+	return false
+}
+
+func (x *DeleteOptions) GetApiVersion() string {
+	if x != nil {
+		return x.ApiVersion
+	}
+	return ""
+}
+
+func (x *DeleteOptions) GetKind() string {
+	if x != nil {
+		return x.Kind
+	}
+	return ""
+}
+
 type Preconditions struct {
 	state           protoimpl.MessageState `protogen:"open.v1"`
 	Uid             *string                `protobuf:"bytes,1,opt,name=uid,proto3,oneof" json:"uid,omitempty"`
@@ -217,16 +242,21 @@ const file_policy_v1_eviction_proto_rawDesc = "" +
 	"\x18policy/v1/eviction.proto\x12\x11keelson.policy.v1\x1a\x12meta/v1/meta.proto\"\x8c\x01\n" +
 	"\bEviction\x127\n" +
 	"\bmetadata\x18\x01 \x01(\v2\x1b.keelson.meta.v1.ObjectMetaR\bmetadata\x12G\n" +
-	"\x0edelete_options\x18\x02 \x01(\v2 .keelson.policy.v1.DeleteOptionsR\rdeleteOptions\"\xd3\x02\n" +
+	"\x0edelete_options\x18\x02 \x01(\v2 .keelson.policy.v1.DeleteOptionsR\rdeleteOptions\"\xbc\x04\n" +
 	"\rDeleteOptions\x125\n" +
 	"\x14grace_period_seconds\x18\x01 \x01(\x03H\x00R\x12gracePeriodSeconds\x88\x01\x01\x12F\n" +
 	"\rpreconditions\x18\x02 \x01(\v2 .keelson.policy.v1.PreconditionsR\rpreconditions\x120\n" +
 	"\x11orphan_dependents\x18\x03 \x01(\bH\x01R\x10orphanDependents\x88\x01\x01\x122\n" +
 	"\x12propagation_policy\x18\x04 \x01(\tH\x02R\x11propagationPolicy\x88\x01\x01\x12\x17\n" +
-	"\adry_run\x18\x05 \x03(\tR\x06dryRunB\x17\n" +
+	"\adry_run\x18\x05 \x03(\tR\x06dryRun\x12v\n" +
+	"7ignore_store_read_error_with_cluster_breaking_potential\x18\x06 \x01(\bH\x03R0ignoreStoreReadErrorWithClusterBreakingPotential\x88\x01\x01\x12\x1f\n" +
+	"\vapi_version\x18\a \x01(\tR\n" +
+	"apiVersion\x12\x12\n" +
+	"\x04kind\x18\b \x01(\tR\x04kindB\x17\n" +
 	"\x15_grace_period_secondsB\x14\n" +
 	"\x12_orphan_dependentsB\x15\n" +
-	"\x13_propagation_policy\"s\n" +
+	"\x13_propagation_policyB:\n" +
+	"8_ignore_store_read_error_with_cluster_breaking_potential\"s\n" +
 	"\rPreconditions\x12\x15\n" +
 	"\x03uid\x18\x01 \x01(\tH\x00R\x03uid\x88\x01\x01\x12.\n" +
 	"\x10resource_version\x18\x02 \x01(\tH\x01R\x0fresourceVersion\x88\x01\x01B\x06\n" +
