@@ -43,9 +43,10 @@ func templ(labels map[string]string, spec *corev1.PodSpec) *corev1.PodTemplateSp
 // TestKubernetesDefaults has one case per defaulting rule Kubernetes applies to the kinds Keelson
 // serves: every SetDefaults_* function of pkg/apis/core/v1, apps/v1 and batch/v1, and the
 // +default markers of their types, wherever Keelson's messages have the field. Rules with nothing
-// to default in Keelson: LimitRangeItem, PersistentVolume, PodLogOptions and EphemeralContainer
-// (kinds and fields not served), pod-level resources (an alpha feature), image volumes (alpha), and
-// ConfigMap's empty data map (an empty map and no map are the same message).
+// to default in Keelson: LimitRangeItem, PersistentVolume and PodLogOptions (kinds not served),
+// EphemeralContainer (set only through a subresource Keelson does not serve), the pod-level
+// requests and limits and the image volume pull policy (behind alpha feature gates, off in 1.32),
+// and ConfigMap's empty data map (an empty map and no map are the same message).
 func TestKubernetesDefaults(t *testing.T) {
 	app := func(image string) *corev1.Container { return &corev1.Container{Name: "app", Image: image} }
 	cases := []defaultsCase{
@@ -265,6 +266,45 @@ func TestKubernetesDefaults(t *testing.T) {
 				r.NotNil(volume0(obj).GetHostPath().Type)
 				r.Empty(volume0(obj).GetHostPath().GetType())
 			}},
+		{"RBD pool, user and keyring (+default)", podStrategy{},
+			podWith(app("i"), &corev1.Volume{Name: "v", Rbd: &corev1.RBDVolumeSource{Monitors: []string{"10.0.0.1:6789"}, Image: "foo"}}),
+			func(r *require.Assertions, obj scheme.Object) {
+				rbd := volume0(obj).GetRbd()
+				r.Equal([]string{"rbd", "admin", "/etc/ceph/keyring"}, []string{rbd.GetPool(), rbd.GetUser(), rbd.GetKeyring()})
+			}},
+		{"ISCSI interface (+default)", podStrategy{},
+			podWith(app("i"), &corev1.Volume{Name: "v", Iscsi: &corev1.ISCSIVolumeSource{TargetPortal: "10.0.2.15:3260", Iqn: "iqn.2001-04.com.example:x"}}),
+			func(r *require.Assertions, obj scheme.Object) {
+				r.Equal("default", volume0(obj).GetIscsi().GetIscsiInterface())
+			}},
+		{"AzureDisk caching, fsType, readOnly and kind (+default)", podStrategy{},
+			podWith(app("i"), &corev1.Volume{Name: "v", AzureDisk: &corev1.AzureDiskVolumeSource{DiskName: "d", DiskUri: "https://a/d.vhd"}}),
+			func(r *require.Assertions, obj scheme.Object) {
+				d := volume0(obj).GetAzureDisk()
+				r.Equal([]string{"ReadWrite", "ext4", "Shared"}, []string{d.GetCachingMode(), d.GetFsType(), d.GetKind()})
+				r.NotNil(d.ReadOnly)
+				r.False(d.GetReadOnly())
+			}},
+		{"ScaleIO storage mode and fsType (+default)", podStrategy{},
+			podWith(app("i"), &corev1.Volume{Name: "v", ScaleIo: &corev1.ScaleIOVolumeSource{Gateway: "g", System: "s", SecretRef: &corev1.LocalObjectReference{Name: "x"}}}),
+			func(r *require.Assertions, obj scheme.Object) {
+				r.Equal("ThinProvisioned", volume0(obj).GetScaleIo().GetStorageMode())
+				r.Equal("xfs", volume0(obj).GetScaleIo().GetFsType())
+			}},
+		{"PersistentVolumeClaimSpec volumeMode in an ephemeral volume", podStrategy{},
+			podWith(app("i"), &corev1.Volume{Name: "v", Ephemeral: &corev1.EphemeralVolumeSource{VolumeClaimTemplate: &corev1.PersistentVolumeClaimTemplate{
+				Spec: &corev1.PersistentVolumeClaimSpec{Resources: &corev1.VolumeResourceRequirements{Requests: map[string]string{"storage": "0.0001"}}}}}}),
+			func(r *require.Assertions, obj scheme.Object) {
+				spec := volume0(obj).GetEphemeral().GetVolumeClaimTemplate().GetSpec()
+				r.Equal("Filesystem", spec.GetVolumeMode())
+				r.Equal("1m", spec.GetResources().GetRequests()["storage"])
+			}},
+		{"ResourceList of pod-level resources", podStrategy{},
+			&corev1.Pod{Metadata: meta("p"), Spec: &corev1.PodSpec{Containers: []*corev1.Container{app("i")},
+				Resources: &corev1.ResourceRequirements{Limits: map[string]string{"cpu": "1.00001"}}}},
+			func(r *require.Assertions, obj scheme.Object) {
+				r.Equal("1001m", obj.(*corev1.Pod).GetSpec().GetResources().GetLimits()["cpu"])
+			}},
 		{"ObjectFieldSelector apiVersion in env", podStrategy{},
 			podWith(&corev1.Container{Name: "app", Image: "i", Env: []*corev1.EnvVar{{Name: "N",
 				ValueFrom: &corev1.EnvVarSource{FieldRef: &corev1.ObjectFieldSelector{FieldPath: "metadata.name"}}}}}),
@@ -330,6 +370,18 @@ func TestKubernetesDefaults(t *testing.T) {
 				r.Equal("Retain", s.GetPersistentVolumeClaimRetentionPolicy().GetWhenScaled())
 				r.Equal(int32(1), s.GetReplicas())
 				r.Equal(int32(10), s.GetRevisionHistoryLimit())
+			}},
+		{"StatefulSet claim templates: type, PersistentVolumeClaimSpec and PersistentVolumeClaim status", statefulSetStrategy{},
+			&appsv1.StatefulSet{Metadata: meta("ss"), Spec: &appsv1.StatefulSetSpec{VolumeClaimTemplates: []*corev1.PersistentVolumeClaim{{
+				Metadata: &metav1.ObjectMeta{Name: "www"},
+				Spec:     &corev1.PersistentVolumeClaimSpec{AccessModes: []string{"ReadWriteOnce"}, VolumeMode: proto.String("Block")},
+			}}}},
+			func(r *require.Assertions, obj scheme.Object) {
+				c := obj.(*appsv1.StatefulSet).GetSpec().GetVolumeClaimTemplates()[0]
+				r.Equal("v1", c.GetApiVersion())
+				r.Equal("PersistentVolumeClaim", c.GetKind())
+				r.Equal("Block", c.GetSpec().GetVolumeMode(), "a given volume mode is kept")
+				r.Equal("Pending", c.GetStatus().GetPhase())
 			}},
 		{"ReplicaSet replicas", replicaSetStrategy{}, &appsv1.ReplicaSet{Metadata: meta("rs")},
 			func(r *require.Assertions, obj scheme.Object) {

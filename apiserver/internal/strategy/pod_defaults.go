@@ -73,6 +73,8 @@ func defaultPodSpec(spec *corev1.PodSpec) {
 		spec.ServiceAccount = spec.ServiceAccountName
 	}
 	roundResourceList(spec.Overhead)
+	roundResourceList(spec.GetResources().GetLimits())
+	roundResourceList(spec.GetResources().GetRequests())
 	for _, c := range spec.InitContainers {
 		defaultContainer(c)
 	}
@@ -179,7 +181,39 @@ func defaultVolume(v *corev1.Volume) {
 		if v.HostPath.Type == nil {
 			v.HostPath.Type = proto.String("")
 		}
+	case v.Rbd != nil:
+		setString(&v.Rbd.Pool, "rbd")
+		setString(&v.Rbd.User, "admin")
+		setString(&v.Rbd.Keyring, "/etc/ceph/keyring")
+	case v.Iscsi != nil:
+		setString(&v.Iscsi.IscsiInterface, "default")
+	case v.AzureDisk != nil:
+		d := v.AzureDisk
+		setOptional(&d.CachingMode, "ReadWrite")
+		setOptional(&d.FsType, "ext4")
+		setOptional(&d.Kind, "Shared")
+		if d.ReadOnly == nil {
+			d.ReadOnly = proto.Bool(false)
+		}
+	case v.ScaleIo != nil:
+		setString(&v.ScaleIo.StorageMode, "ThinProvisioned")
+		setString(&v.ScaleIo.FsType, "xfs")
+	case v.Ephemeral != nil:
+		if t := v.Ephemeral.VolumeClaimTemplate; t != nil {
+			defaultClaimSpec(t.Spec)
+		}
 	}
+}
+
+// defaultClaimSpec applies Kubernetes' claim spec defaults: volumeMode Filesystem and resource
+// lists rounded to thousandths.
+func defaultClaimSpec(spec *corev1.PersistentVolumeClaimSpec) {
+	if spec == nil {
+		return
+	}
+	setOptional(&spec.VolumeMode, "Filesystem")
+	roundResourceList(spec.GetResources().GetLimits())
+	roundResourceList(spec.GetResources().GetRequests())
 }
 
 // hasVolumeSource reports whether v sets any field but its name: every other field of a Volume is
@@ -215,6 +249,13 @@ func roundResourceList(l map[string]string) {
 func setMode(m **int32) {
 	if *m == nil {
 		*m = proto.Int32(defaultVolumeMode)
+	}
+}
+
+// setOptional sets an unset optional string to v.
+func setOptional(s **string, v string) {
+	if *s == nil {
+		*s = proto.String(v)
 	}
 }
 
