@@ -18,7 +18,7 @@ import (
 // TestCRUDStorageVolumesOverREST creates, with strict field validation, a pod whose volumes are a
 // cloud disk, a network file system, a CSI driver, a generic ephemeral claim and an image, and a
 // stateful set with volume claim templates, as manifests written for Kubernetes carry them, and
-// reads back the same volumes and claim templates.
+// reads back the same volumes and claim templates, with the defaults Kubernetes gives them.
 func TestCRUDStorageVolumesOverREST(t *testing.T) {
 	cl := framework.StartCluster(t, framework.Options{})
 	base := "http://" + cl.Endpoint(0)
@@ -28,6 +28,10 @@ func TestCRUDStorageVolumesOverREST(t *testing.T) {
 			Requests: k8scorev1.ResourceList{k8scorev1.ResourceStorage: resource.MustParse("1Gi")},
 		},
 	}
+	// Kubernetes reads a claim spec back with volumeMode Filesystem.
+	filesystem := k8scorev1.PersistentVolumeFilesystem
+	defaultedSpec := *claimSpec.DeepCopy()
+	defaultedSpec.VolumeMode = &filesystem
 	volumes := []k8scorev1.Volume{
 		{Name: "pd", VolumeSource: k8scorev1.VolumeSource{GCEPersistentDisk: &k8scorev1.GCEPersistentDiskVolumeSource{PDName: "disk", FSType: "ext4"}}},
 		{Name: "nfs", VolumeSource: k8scorev1.VolumeSource{NFS: &k8scorev1.NFSVolumeSource{Server: "nfs.example.com", Path: "/exports", ReadOnly: true}}},
@@ -50,7 +54,12 @@ func TestCRUDStorageVolumesOverREST(t *testing.T) {
 	}
 	got := &k8scorev1.Pod{}
 	createAndGet(t, base+"/api/v1/namespaces/default/pods", pod, got)
-	require.True(t, apiequality.Semantic.DeepEqual(volumes, got.Spec.Volumes), "volumes read back: %+v", got.Spec.Volumes)
+	wantVolumes := make([]k8scorev1.Volume, len(volumes))
+	for i := range volumes {
+		volumes[i].DeepCopyInto(&wantVolumes[i])
+	}
+	wantVolumes[3].Ephemeral.VolumeClaimTemplate.Spec = defaultedSpec
+	require.True(t, apiequality.Semantic.DeepEqual(wantVolumes, got.Spec.Volumes), "volumes read back: %+v", got.Spec.Volumes)
 
 	labels := map[string]string{"app": "web"}
 	claims := []k8scorev1.PersistentVolumeClaim{{ObjectMeta: k8smetav1.ObjectMeta{Name: "www"}, Spec: claimSpec}}
@@ -70,7 +79,13 @@ func TestCRUDStorageVolumesOverREST(t *testing.T) {
 	}
 	gotSts := &k8sappsv1.StatefulSet{}
 	createAndGet(t, base+"/apis/apps/v1/namespaces/default/statefulsets", sts, gotSts)
-	require.True(t, apiequality.Semantic.DeepEqual(claims, gotSts.Spec.VolumeClaimTemplates),
+	// Kubernetes writes claim templates as typed claims, with the spec defaults and phase Pending.
+	wantClaims := []k8scorev1.PersistentVolumeClaim{{
+		TypeMeta:   k8smetav1.TypeMeta{APIVersion: "v1", Kind: "PersistentVolumeClaim"},
+		ObjectMeta: k8smetav1.ObjectMeta{Name: "www"}, Spec: defaultedSpec,
+		Status: k8scorev1.PersistentVolumeClaimStatus{Phase: k8scorev1.ClaimPending},
+	}}
+	require.True(t, apiequality.Semantic.DeepEqual(wantClaims, gotSts.Spec.VolumeClaimTemplates),
 		"claim templates read back: %+v", gotSts.Spec.VolumeClaimTemplates)
 }
 

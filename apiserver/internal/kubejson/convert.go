@@ -228,6 +228,7 @@ func FromJSON(k *scheme.Kind, body []byte, opts DecodeOptions) (scheme.Object, e
 	delete(m, "kind")
 	if typed, ok := NewTyped(k); ok {
 		pruneZeroStructs(m, reflect.TypeOf(typed))
+		numbersAsQuantities(m, reflect.TypeOf(typed))
 	}
 	obj := k.New()
 	if err := MapToMessage(m, obj, opts); err != nil {

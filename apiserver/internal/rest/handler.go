@@ -28,15 +28,20 @@ func New(reg *registry.Registry, lg *zap.Logger) *Handler {
 	return &Handler{reg: reg, scheme: reg.Scheme(), lg: lg, kubelets: newKubeletClient()}
 }
 
-// Install mounts the handler's paths on mux: /api, /apis and /openapi/v3.
+// Install mounts the handler's paths on mux: /api, /apis, /openapi/v2 and /openapi/v3.
 func (h *Handler) Install(mux *http.ServeMux) error {
 	oa, err := newOpenAPI(h.scheme)
+	if err != nil {
+		return err
+	}
+	oa2, err := newOpenAPIV2(h.scheme)
 	if err != nil {
 		return err
 	}
 	if err := h.buildAggregated(); err != nil {
 		return err
 	}
+	mux.Handle("/openapi/v2", oa2)
 	mux.Handle("/openapi/v3", oa)
 	mux.Handle("/openapi/v3/", oa)
 	mux.Handle("/api", h)

@@ -320,7 +320,7 @@ func schemaName(t reflect.Type) string {
 	return strings.Join(append(parts, t.Name()), ".")
 }
 
-// ServeHTTP answers GET /openapi/v3 and /openapi/v3/<group version>; /openapi/v2 is not served.
+// ServeHTTP answers GET /openapi/v3 and /openapi/v3/<group version> (openAPIV2 serves /openapi/v2).
 func (o *openAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodGet {
 		writeError(w, apierrors.NewMethodNotSupported("", r.URL.Path, strings.ToLower(r.Method)))

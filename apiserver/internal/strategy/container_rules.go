@@ -126,7 +126,7 @@ func validateContainerPorts(ports []*corev1.ContainerPort, pc *podContext, p *fi
 			}
 			hostPorts[key] = true
 		}
-		if pc.hostNetwork && port.GetHostPort() != port.GetContainerPort() {
+		if pc.hostNetwork && port.GetHostPort() != 0 && port.GetHostPort() != port.GetContainerPort() {
 			errs = append(errs, field.Invalid(pp.Child("hostPort"), port.GetHostPort(), "must match `containerPort` when `hostNetwork` is true"))
 		}
 		errs = append(errs, oneOf(pp.Child("protocol"), port.GetProtocol(), true, "SCTP", "TCP", "UDP")...)

@@ -15,7 +15,7 @@ import (
 func TestNamespace(t *testing.T) {
 	checkDefault(t, namespaceStrategy{},
 		&corev1.Namespace{Metadata: &metav1.ObjectMeta{Name: "team"}, Spec: &corev1.NamespaceSpec{Finalizers: []string{"example.com/cleanup"}}},
-		&corev1.Namespace{Metadata: &metav1.ObjectMeta{Name: "team"},
+		&corev1.Namespace{Metadata: &metav1.ObjectMeta{Name: "team", Labels: map[string]string{"kubernetes.io/metadata.name": "team"}},
 			Spec:   &corev1.NamespaceSpec{Finalizers: []string{"example.com/cleanup", "kubernetes"}},
 			Status: &corev1.NamespaceStatus{Phase: "Active"}})
 	valid := func() *corev1.Namespace {

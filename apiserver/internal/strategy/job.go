@@ -2,6 +2,7 @@ package strategy
 
 import (
 	"cmp"
+	"maps"
 	"math"
 	"strconv"
 
@@ -26,7 +27,8 @@ const (
 type jobStrategy struct{ noPrepare }
 
 // Default sets completions and parallelism 1, backoffLimit 6, completionMode NonIndexed,
-// suspend false, the pod replacement policy and the template's pod defaults. Unless
+// suspend false, the pod replacement policy, status True in the pod failure policy's condition
+// patterns, the job's labels from its template's and the template's pod defaults. Unless
 // manualSelector is true it generates the selector from the job's uid, as Kubernetes does; the
 // store sets metadata.uid before it calls Default.
 func (jobStrategy) Default(obj scheme.Object) {
@@ -61,8 +63,28 @@ func (jobStrategy) Default(obj scheme.Object) {
 			s.PodReplacementPolicy = proto.String("TerminatingOrFailed")
 		}
 	}
+	for _, rule := range s.GetPodFailurePolicy().GetRules() {
+		for _, pattern := range rule.GetOnPodConditions() {
+			setString(&pattern.Status, "True")
+		}
+	}
+	// A job without labels takes its template's. Kubernetes copies them when it decodes the job,
+	// before it generates the selector, and again when it reads the job back, by then with the
+	// generated labels: so the user's template labels when there are any, else the generated ones.
+	given := maps.Clone(s.GetTemplate().GetMetadata().GetLabels())
 	if s.ManualSelector == nil || !*s.ManualSelector {
 		generateJobSelector(job)
+	}
+	if len(job.GetMetadata().GetLabels()) == 0 {
+		if len(given) == 0 {
+			given = maps.Clone(s.GetTemplate().GetMetadata().GetLabels())
+		}
+		if len(given) > 0 {
+			if job.Metadata == nil {
+				job.Metadata = &metav1.ObjectMeta{}
+			}
+			job.Metadata.Labels = given
+		}
 	}
 	defaultTemplate(s.Template)
 }

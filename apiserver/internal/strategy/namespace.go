@@ -25,9 +25,20 @@ func (namespaceStrategy) PrepareForUpdate(obj, old scheme.Object) {
 	ns.Spec.Finalizers = slices.Clone(prev.GetSpec().GetFinalizers())
 }
 
-// Default adds the kubernetes finalizer and sets phase Active on a namespace that has no phase.
+// namespaceNameLabel is the label Kubernetes puts on every namespace, holding its name, so that
+// label selectors can pick namespaces by name.
+const namespaceNameLabel = "kubernetes.io/metadata.name"
+
+// Default labels a named namespace with its name, adds the kubernetes finalizer and sets phase
+// Active on a namespace that has no phase.
 func (namespaceStrategy) Default(obj scheme.Object) {
 	ns := obj.(*corev1.Namespace)
+	if name := ns.GetMetadata().GetName(); name != "" {
+		if ns.Metadata.Labels == nil {
+			ns.Metadata.Labels = map[string]string{}
+		}
+		ns.Metadata.Labels[namespaceNameLabel] = name
+	}
 	if ns.Spec == nil {
 		ns.Spec = &corev1.NamespaceSpec{}
 	}

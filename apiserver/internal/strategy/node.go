@@ -29,6 +29,8 @@ func (nodeStrategy) Default(obj scheme.Object) {
 	if st := n.Status; st != nil && st.Allocatable == nil && st.Capacity != nil {
 		st.Allocatable = maps.Clone(st.Capacity)
 	}
+	roundResourceList(n.GetStatus().GetCapacity())
+	roundResourceList(n.GetStatus().GetAllocatable())
 }
 
 // Validate checks the pod CIDRs and taints, and the resources in the status, which the kubelet

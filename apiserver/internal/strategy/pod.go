@@ -16,7 +16,7 @@ import (
 // podStrategy holds the rules of core/v1 pods.
 type podStrategy struct{ noPrepare }
 
-// Default applies Kubernetes' pod defaults. A negative terminationGracePeriodSeconds becomes 1, as
+// Default applies Kubernetes' pod defaults, those of a pod template and those only pods get. A negative terminationGracePeriodSeconds becomes 1, as
 // Kubernetes does since 1.27.
 func (podStrategy) Default(obj scheme.Object) {
 	pod := obj.(*corev1.Pod)
@@ -27,6 +27,7 @@ func (podStrategy) Default(obj scheme.Object) {
 		pod.Spec.TerminationGracePeriodSeconds = proto.Int64(1)
 	}
 	defaultPodSpec(pod.Spec)
+	defaultPodOnly(pod.Spec)
 }
 
 // Validate checks the pod's spec.

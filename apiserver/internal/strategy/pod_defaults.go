@@ -1,9 +1,14 @@
 package strategy
 
 import (
+	"math"
+	"slices"
 	"strings"
 
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
+
+	"github.com/keelson-dev/keelson/pkg/resource"
 
 	corev1 "github.com/keelson-dev/keelson/proto/core/v1"
 	metav1 "github.com/keelson-dev/keelson/proto/meta/v1"
@@ -19,17 +24,43 @@ const (
 	defaultVolumeMode = 0o644
 )
 
-// defaultPodSpec applies Kubernetes' pod defaulting to spec, in place. Pods and every workload's
-// pod template share it.
+// defaultPodOnly applies the defaults Kubernetes gives a pod but not a workload's pod template
+// (its SetDefaults_Pod): requests from limits, enableServiceLinks true and, on the host's network,
+// host ports equal to the container ports. A template's pods get them when they are created.
+func defaultPodOnly(spec *corev1.PodSpec) {
+	if spec.EnableServiceLinks == nil {
+		spec.EnableServiceLinks = proto.Bool(true)
+	}
+	for _, c := range slices.Concat(spec.InitContainers, spec.Containers) {
+		// A resource with a limit and no request is requested at its limit.
+		if r := c.Resources; r != nil && len(r.Limits) > 0 {
+			if r.Requests == nil {
+				r.Requests = make(map[string]string, len(r.Limits))
+			}
+			for name, limit := range r.Limits {
+				if _, ok := r.Requests[name]; !ok {
+					r.Requests[name] = limit
+				}
+			}
+		}
+		if spec.HostNetwork {
+			for _, p := range c.Ports {
+				if p.HostPort == 0 {
+					p.HostPort = p.ContainerPort
+				}
+			}
+		}
+	}
+}
+
+// defaultPodSpec applies Kubernetes' pod spec defaulting to spec, in place. Pods and every
+// workload's pod template share it; defaultPodOnly adds what only pods get.
 func defaultPodSpec(spec *corev1.PodSpec) {
 	setString(&spec.RestartPolicy, "Always")
 	setString(&spec.DnsPolicy, "ClusterFirst")
 	setString(&spec.SchedulerName, defaultSchedulerName)
 	if spec.TerminationGracePeriodSeconds == nil {
 		spec.TerminationGracePeriodSeconds = proto.Int64(defaultTerminationGracePeriod)
-	}
-	if spec.EnableServiceLinks == nil {
-		spec.EnableServiceLinks = proto.Bool(true)
 	}
 	if spec.SecurityContext == nil {
 		spec.SecurityContext = &corev1.PodSecurityContext{}
@@ -41,42 +72,35 @@ func defaultPodSpec(spec *corev1.PodSpec) {
 	if spec.ServiceAccount == "" {
 		spec.ServiceAccount = spec.ServiceAccountName
 	}
+	roundResourceList(spec.Overhead)
+	roundResourceList(spec.GetResources().GetLimits())
+	roundResourceList(spec.GetResources().GetRequests())
 	for _, c := range spec.InitContainers {
-		defaultContainer(c, spec.HostNetwork)
+		defaultContainer(c)
 	}
 	for _, c := range spec.Containers {
-		defaultContainer(c, spec.HostNetwork)
+		defaultContainer(c)
 	}
 	for _, v := range spec.Volumes {
 		defaultVolume(v)
 	}
 }
 
-func defaultContainer(c *corev1.Container, hostNetwork bool) {
+func defaultContainer(c *corev1.Container) {
 	setString(&c.TerminationMessagePath, defaultTerminationMessagePath)
 	setString(&c.TerminationMessagePolicy, "File")
 	setString(&c.ImagePullPolicy, pullPolicyFor(c.Image))
 	for _, p := range c.Ports {
 		setString(&p.Protocol, "TCP")
-		if hostNetwork && p.HostPort == 0 {
-			p.HostPort = p.ContainerPort
-		}
 	}
 	for _, e := range c.Env {
 		if fr := e.GetValueFrom().GetFieldRef(); fr != nil {
 			setString(&fr.ApiVersion, "v1")
 		}
 	}
-	// A resource with a limit and no request is requested at its limit.
-	if r := c.Resources; r != nil && len(r.Limits) > 0 {
-		if r.Requests == nil {
-			r.Requests = make(map[string]string, len(r.Limits))
-		}
-		for name, limit := range r.Limits {
-			if _, ok := r.Requests[name]; !ok {
-				r.Requests[name] = limit
-			}
-		}
+	if r := c.Resources; r != nil {
+		roundResourceList(r.Limits)
+		roundResourceList(r.Requests)
 	}
 	for _, p := range []*corev1.Probe{c.LivenessProbe, c.ReadinessProbe, c.StartupProbe} {
 		defaultProbe(p)
@@ -110,6 +134,9 @@ func defaultProbe(p *corev1.Probe) {
 	setInt32(&p.SuccessThreshold, 1)
 	setInt32(&p.FailureThreshold, 3)
 	defaultHTTPGet(p.HttpGet)
+	if g := p.Grpc; g != nil && g.Service == nil {
+		g.Service = proto.String("")
+	}
 }
 
 func defaultHTTPGet(h *corev1.HTTPGetAction) {
@@ -120,7 +147,12 @@ func defaultHTTPGet(h *corev1.HTTPGetAction) {
 	setString(&h.Scheme, "HTTP")
 }
 
+// defaultVolume gives a volume that names no source an emptyDir, as Kubernetes does, and fills in
+// its source's defaults.
 func defaultVolume(v *corev1.Volume) {
+	if !hasVolumeSource(v) {
+		v.EmptyDir = &corev1.EmptyDirVolumeSource{}
+	}
 	switch {
 	case v.ConfigMap != nil:
 		setMode(&v.ConfigMap.DefaultMode)
@@ -149,12 +181,81 @@ func defaultVolume(v *corev1.Volume) {
 		if v.HostPath.Type == nil {
 			v.HostPath.Type = proto.String("")
 		}
+	case v.Rbd != nil:
+		setString(&v.Rbd.Pool, "rbd")
+		setString(&v.Rbd.User, "admin")
+		setString(&v.Rbd.Keyring, "/etc/ceph/keyring")
+	case v.Iscsi != nil:
+		setString(&v.Iscsi.IscsiInterface, "default")
+	case v.AzureDisk != nil:
+		d := v.AzureDisk
+		setOptional(&d.CachingMode, "ReadWrite")
+		setOptional(&d.FsType, "ext4")
+		setOptional(&d.Kind, "Shared")
+		if d.ReadOnly == nil {
+			d.ReadOnly = proto.Bool(false)
+		}
+	case v.ScaleIo != nil:
+		setString(&v.ScaleIo.StorageMode, "ThinProvisioned")
+		setString(&v.ScaleIo.FsType, "xfs")
+	case v.Ephemeral != nil:
+		if t := v.Ephemeral.VolumeClaimTemplate; t != nil {
+			defaultClaimSpec(t.Spec)
+		}
+	}
+}
+
+// defaultClaimSpec applies Kubernetes' claim spec defaults: volumeMode Filesystem and resource
+// lists rounded to thousandths.
+func defaultClaimSpec(spec *corev1.PersistentVolumeClaimSpec) {
+	if spec == nil {
+		return
+	}
+	setOptional(&spec.VolumeMode, "Filesystem")
+	roundResourceList(spec.GetResources().GetLimits())
+	roundResourceList(spec.GetResources().GetRequests())
+}
+
+// hasVolumeSource reports whether v sets any field but its name: every other field of a Volume is
+// a volume source.
+func hasVolumeSource(v *corev1.Volume) bool {
+	found := false
+	v.ProtoReflect().Range(func(fd protoreflect.FieldDescriptor, _ protoreflect.Value) bool {
+		found = fd.Name() != "name"
+		return !found
+	})
+	return found
+}
+
+// roundResourceList rounds every quantity of l up to a whole number of thousandths (away from
+// zero), as Kubernetes does: "0.0001" becomes "1m". Quantities already that precise are kept as
+// written, and so are those that do not parse, for validation to name.
+func roundResourceList(l map[string]string) {
+	for name, s := range l {
+		q, err := resource.Parse(s)
+		if err != nil {
+			continue
+		}
+		milli := q.MilliValue()
+		if milli == math.MaxInt64 || milli == math.MinInt64 {
+			continue // too large to have a fraction below a thousandth that matters
+		}
+		if r := resource.NewMilliQuantity(milli, q.Format); !r.Equal(q) {
+			l[name] = r.String()
+		}
 	}
 }
 
 func setMode(m **int32) {
 	if *m == nil {
 		*m = proto.Int32(defaultVolumeMode)
+	}
+}
+
+// setOptional sets an unset optional string to v.
+func setOptional(s **string, v string) {
+	if *s == nil {
+		*s = proto.String(v)
 	}
 }
 

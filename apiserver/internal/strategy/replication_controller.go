@@ -10,13 +10,14 @@ import (
 	"github.com/keelson-dev/keelson/pkg/scheme"
 	"github.com/keelson-dev/keelson/pkg/validation/field"
 	corev1 "github.com/keelson-dev/keelson/proto/core/v1"
+	metav1 "github.com/keelson-dev/keelson/proto/meta/v1"
 )
 
 // replicationControllerStrategy holds the rules of core/v1 replication controllers.
 type replicationControllerStrategy struct{ noPrepare }
 
-// Default sets replicas 1 and, as Kubernetes does, takes an empty selector from the template's
-// labels.
+// Default sets replicas 1 and, as Kubernetes does, takes an empty selector and empty labels from
+// the template's labels.
 func (replicationControllerStrategy) Default(obj scheme.Object) {
 	rc := obj.(*corev1.ReplicationController)
 	if rc.Spec == nil {
@@ -25,8 +26,16 @@ func (replicationControllerStrategy) Default(obj scheme.Object) {
 	if rc.Spec.Replicas == nil {
 		rc.Spec.Replicas = proto.Int32(1)
 	}
-	if tl := rc.Spec.GetTemplate().GetMetadata().GetLabels(); len(rc.Spec.Selector) == 0 && len(tl) > 0 {
-		rc.Spec.Selector = maps.Clone(tl)
+	if tl := rc.Spec.GetTemplate().GetMetadata().GetLabels(); len(tl) > 0 {
+		if len(rc.Spec.Selector) == 0 {
+			rc.Spec.Selector = maps.Clone(tl)
+		}
+		if len(rc.GetMetadata().GetLabels()) == 0 {
+			if rc.Metadata == nil {
+				rc.Metadata = &metav1.ObjectMeta{}
+			}
+			rc.Metadata.Labels = maps.Clone(tl)
+		}
 	}
 	defaultTemplate(rc.Spec.Template)
 }

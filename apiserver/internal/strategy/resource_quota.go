@@ -13,8 +13,11 @@ var quotaScopes = []string{"BestEffort", "CrossNamespacePodAffinity", "NotBestEf
 // resourceQuotaStrategy holds the rules of core/v1 resource quotas.
 type resourceQuotaStrategy struct{ noPrepare }
 
-// Default does nothing: Kubernetes defaults no resource quota field.
-func (resourceQuotaStrategy) Default(scheme.Object) {}
+// Default rounds the hard limits up to thousandths, as Kubernetes rounds every resource list.
+func (resourceQuotaStrategy) Default(obj scheme.Object) {
+	q := obj.(*corev1.ResourceQuota)
+	roundResourceList(q.GetSpec().GetHard())
+}
 
 // Validate checks the hard limits, the scopes and the scope selector.
 func (resourceQuotaStrategy) Validate(obj scheme.Object) field.ErrorList {

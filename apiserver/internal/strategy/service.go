@@ -18,8 +18,9 @@ const defaultClientIPTimeout = 10800
 // serviceStrategy holds the rules of core/v1 services.
 type serviceStrategy struct{}
 
-// Default sets type ClusterIP, sessionAffinity None, port protocol TCP, targetPort equal to port,
-// the traffic policies and, for ClientIP affinity, a three-hour timeout.
+// Default sets type ClusterIP, sessionAffinity None (without a sessionAffinityConfig), port
+// protocol TCP, targetPort equal to port, the traffic policies, for ClientIP affinity a three-hour
+// timeout and, for a load balancer, ipMode VIP on its ingress addresses.
 func (serviceStrategy) Default(obj scheme.Object) {
 	svc := obj.(*corev1.Service)
 	if svc.Spec == nil {
@@ -46,7 +47,10 @@ func (serviceStrategy) Default(obj scheme.Object) {
 			s.SessionAffinityConfig.ClientIp.TimeoutSeconds = proto.Int32(defaultClientIPTimeout)
 		}
 	}
-	if nodePorts(s.Type) {
+	if s.SessionAffinity == "None" {
+		s.SessionAffinityConfig = nil
+	}
+	if externallyAccessible(s) {
 		setString(&s.ExternalTrafficPolicy, "Cluster")
 	}
 	if s.Type != "ExternalName" && s.InternalTrafficPolicy == nil {
@@ -58,10 +62,23 @@ func (serviceStrategy) Default(obj scheme.Object) {
 	if s.ClusterIp != "" && len(s.ClusterIps) == 0 {
 		s.ClusterIps = []string{s.ClusterIp}
 	}
+	if s.Type == "LoadBalancer" {
+		for _, ing := range svc.GetStatus().GetLoadBalancer().GetIngress() {
+			if ing.Ip != "" && ing.IpMode == nil {
+				ing.IpMode = proto.String("VIP")
+			}
+		}
+	}
 }
 
 // nodePorts reports whether services of type t get node ports.
 func nodePorts(t string) bool { return t == "NodePort" || t == "LoadBalancer" }
+
+// externallyAccessible reports whether traffic reaches s from outside the cluster: through node
+// ports, a load balancer or external IPs. Only such a service has an external traffic policy.
+func externallyAccessible(s *corev1.ServiceSpec) bool {
+	return nodePorts(s.GetType()) || (s.GetType() == "ClusterIP" && len(s.GetExternalIps()) > 0)
+}
 
 // PrepareForUpdate keeps the addresses and ports the server allocated when the replacement leaves
 // them out, as Kubernetes does for a PUT or apply without them.
@@ -69,6 +86,11 @@ func (serviceStrategy) PrepareForUpdate(obj, old scheme.Object) {
 	s, o := obj.(*corev1.Service).GetSpec(), old.(*corev1.Service).GetSpec()
 	if s == nil || o == nil || s.GetType() == "ExternalName" || o.GetType() == "ExternalName" {
 		return
+	}
+	// A service that stops being reachable from outside drops the external traffic policy it kept
+	// from before, unless the client changed it, as Kubernetes does.
+	if externallyAccessible(o) && !externallyAccessible(s) && s.GetExternalTrafficPolicy() == o.GetExternalTrafficPolicy() {
+		s.ExternalTrafficPolicy = ""
 	}
 	if s.ClusterIp == "" && len(s.ClusterIps) == 0 {
 		s.ClusterIp = o.GetClusterIp()
@@ -147,8 +169,8 @@ func (serviceStrategy) Validate(obj scheme.Object) field.ErrorList {
 		errs = append(errs, cidr(p.Child("loadBalancerSourceRanges").Index(i), r)...)
 	}
 	if etp := s.GetExternalTrafficPolicy(); etp != "" {
-		if !nodePorts(s.GetType()) {
-			errs = append(errs, field.Invalid(p.Child("externalTrafficPolicy"), etp, "may only be set when `type` is 'NodePort' or 'LoadBalancer'"))
+		if !externallyAccessible(s) {
+			errs = append(errs, field.Invalid(p.Child("externalTrafficPolicy"), etp, "may only be set for externally-accessible services"))
 		} else {
 			errs = append(errs, oneOf(p.Child("externalTrafficPolicy"), etp, true, "Cluster", "Local")...)
 		}

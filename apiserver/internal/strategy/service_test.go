@@ -1,6 +1,7 @@
 package strategy
 
 import (
+	"slices"
 	"testing"
 
 	"google.golang.org/protobuf/proto"
@@ -82,6 +83,10 @@ func TestServiceValidate(t *testing.T) {
 		}, []string{"spec.sessionAffinityConfig.clientIP.timeoutSeconds"}},
 		{"bad external IP", func(s *corev1.Service) { s.Spec.ExternalIps = []string{"example.com"} }, []string{"spec.externalIPs[0]"}},
 		{"external traffic policy on ClusterIP", func(s *corev1.Service) { s.Spec.ExternalTrafficPolicy = "Local" }, []string{"spec.externalTrafficPolicy"}},
+		{"external traffic policy with external IPs", func(s *corev1.Service) {
+			s.Spec.ExternalIps = []string{"192.0.2.10"}
+			s.Spec.ExternalTrafficPolicy = "Local"
+		}, nil},
 		{"ExternalName without name", func(s *corev1.Service) {
 			s.Spec.Type = "ExternalName"
 		}, []string{"spec.externalName"}},
@@ -143,6 +148,31 @@ func TestServicePrepareForUpdate(t *testing.T) {
 	}
 	if errs := (serviceStrategy{}).ValidateUpdate(cur, old); len(errs) > 0 {
 		t.Errorf("prepared update is invalid: %v", describe(errs))
+	}
+}
+
+// TestServiceUpdateDropsExternalTrafficPolicy checks that a service made unreachable from outside
+// loses the external traffic policy it kept from before, as an apply of a ClusterIP service over a
+// NodePort one does, but keeps one the client changed, which is then refused.
+func TestServiceUpdateDropsExternalTrafficPolicy(t *testing.T) {
+	old := validService()
+	old.Spec.Type = "NodePort"
+	serviceStrategy{}.Default(old)
+	for _, tc := range []struct {
+		name string
+		etp  string
+		want []string
+	}{{"kept from before", "Cluster", nil}, {"changed by the client", "Local", []string{"spec.externalTrafficPolicy"}}} {
+		t.Run(tc.name, func(t *testing.T) {
+			cur := proto.Clone(old).(*corev1.Service)
+			cur.Spec.Type = "ClusterIP"
+			cur.Spec.ExternalTrafficPolicy = tc.etp
+			serviceStrategy{}.PrepareForUpdate(cur, old)
+			serviceStrategy{}.Default(cur)
+			if got := fields(serviceStrategy{}.ValidateUpdate(cur, old)); !slices.Equal(got, tc.want) {
+				t.Errorf("ValidateUpdate reported %v, want %v", got, tc.want)
+			}
+		})
 	}
 }
 

@@ -45,6 +45,9 @@ func (statefulSetStrategy) Default(obj scheme.Object) {
 	}
 	setString(&s.PersistentVolumeClaimRetentionPolicy.WhenDeleted, "Retain")
 	setString(&s.PersistentVolumeClaimRetentionPolicy.WhenScaled, "Retain")
+	for _, c := range s.VolumeClaimTemplates {
+		defaultClaimTemplate(c)
+	}
 	defaultTemplate(s.Template)
 }
 
@@ -177,4 +180,19 @@ func (statefulSetStrategy) ValidateStatus(obj, _ scheme.Object) field.ErrorList 
 // SelectableFields returns the metadata fields.
 func (statefulSetStrategy) SelectableFields(obj scheme.Object) map[string]string {
 	return metaFields(obj, 0)
+}
+
+// defaultClaimTemplate applies to a volume claim template what Kubernetes does: it is written with
+// its type (apiVersion v1, kind PersistentVolumeClaim), its spec gets the claim spec defaults and
+// its status phase Pending.
+func defaultClaimTemplate(c *corev1.PersistentVolumeClaim) {
+	c.ApiVersion, c.Kind = "v1", "PersistentVolumeClaim"
+	if c.Spec == nil {
+		c.Spec = &corev1.PersistentVolumeClaimSpec{}
+	}
+	defaultClaimSpec(c.Spec)
+	if c.Status == nil {
+		c.Status = &corev1.PersistentVolumeClaimStatus{}
+	}
+	setString(&c.Status.Phase, "Pending")
 }
