@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -90,4 +91,17 @@ func TestDecodeRefusesUnknownFieldsOnlyWhenStrict(t *testing.T) {
 		_, err := FromJSON(k, []byte(bad), DecodeOptions{})
 		require.Error(t, err, name)
 	}
+}
+
+// kindOf returns the kind of apiVersion and kind in sch, failing the test if it has none.
+func kindOf(t *testing.T, sch *scheme.Scheme, apiVersion, kind string) *scheme.Kind {
+	t.Helper()
+	gvk := scheme.GroupVersionKind{Version: apiVersion}
+	if g, v, ok := strings.Cut(apiVersion, "/"); ok {
+		gvk.Group, gvk.Version = g, v
+	}
+	gvk.Kind = kind
+	k, ok := sch.ByKind(gvk)
+	require.True(t, ok, "unknown kind %s %s", apiVersion, kind)
+	return k
 }

@@ -1,4 +1,4 @@
-package rest
+package kubejson
 
 import (
 	"encoding/json"

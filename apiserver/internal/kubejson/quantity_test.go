@@ -1,4 +1,4 @@
-package rest
+package kubejson
 
 import (
 	"encoding/json"
@@ -106,9 +106,9 @@ func TestDecodeNumbersAsQuantitiesAndIntOrStrings(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			k := kindOf(t, sch, tc.apiVersion, tc.kind)
 			body := `{"apiVersion":"` + tc.apiVersion + `","kind":"` + tc.kind + `","metadata":{"name":"x"},` + tc.body[1:]
-			obj, err := fromJSON(k, []byte(body), decodeOptions{Strict: true})
+			obj, err := FromJSON(k, []byte(body), DecodeOptions{Strict: true})
 			require.NoError(t, err)
-			m, err := toMap(k, obj)
+			m, err := ToMap(k, obj)
 			require.NoError(t, err)
 			for path, want := range tc.want {
 				require.Equal(t, want, lookup(t, m, path), path)
@@ -132,7 +132,7 @@ func TestDecodeStillRefusesNumbersWhereKubernetesDoes(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			var tm struct{ APIVersion, Kind string }
 			require.NoError(t, json.Unmarshal([]byte(body), &tm))
-			_, err := fromJSON(kindOf(t, sch, tm.APIVersion, tm.Kind), []byte(body), decodeOptions{})
+			_, err := FromJSON(kindOf(t, sch, tm.APIVersion, tm.Kind), []byte(body), DecodeOptions{})
 			require.Error(t, err)
 		})
 	}
@@ -146,7 +146,7 @@ func TestEveryKubernetesQuantityAndIntOrStringDecodes(t *testing.T) {
 	intOrStringType := reflect.TypeOf(intstr.IntOrString{})
 	var quantities, intOrStrings int
 	for _, k := range scheme.Builtin().Kinds() {
-		typed, ok := k8sObject(k)
+		typed, ok := NewTyped(k)
 		if !ok {
 			continue
 		}
