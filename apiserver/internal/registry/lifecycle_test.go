@@ -25,35 +25,8 @@ import (
 // namespace is deleted, then creates content in it: the create must not be judged on the cache's
 // stale, still active namespace, but wait for the cache to see the delete and be refused.
 func TestCreateAfterNamespaceDeleteWaitsForTheCache(t *testing.T) {
-	e, _ := etcdtest.Start(t)
-	cli := v3client.New(e.Server)
-	t.Cleanup(func() { _ = cli.Close() })
-	gate := &watchGate{WatchableKV: e.Server.Watchable(), prefix: "/registry/namespaces/", open: make(chan struct{})}
-	close(gate.open)
+	reg, gate, fake, ctx := startGated(t, "/registry/namespaces/")
 	sch := scheme.Builtin()
-	fake := clock.NewFake(time.Unix(1_700_000_000, 0))
-	reg, err := registry.New(registry.Config{
-		Scheme:  sch,
-		Storage: storage.New(cli, storage.NewCodec(sch), storage.Options{Local: gate}),
-		Clock:   fake,
-	})
-	require.NoError(t, err)
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	runCtx, stop := context.WithCancel(ctx)
-	done := make(chan error, 1)
-	go func() { done <- reg.Run(runCtx) }()
-	t.Cleanup(func() {
-		stop()
-		require.NoError(t, <-done)
-	})
-	// A quiet cache becomes ready when the clock ticks its catch-up, which then stops: tick until
-	// every cache is left with its bookmark ticker alone.
-	require.Eventually(t, func() bool {
-		fake.Step(50 * time.Millisecond)
-		return fake.Waiters() == len(sch.Kinds())
-	}, 20*time.Second, time.Millisecond, "every cache loads")
-	require.NoError(t, reg.WaitReady(ctx))
 	require.NoError(t, reg.EnsureSystemNamespaces(ctx))
 	namespaces, err := reg.Store(scheme.GroupVersionResource{Version: "v1", Resource: "namespaces"})
 	require.NoError(t, err)
@@ -90,6 +63,43 @@ func TestCreateAfterNamespaceDeleteWaitsForTheCache(t *testing.T) {
 	err = <-created
 	require.True(t, apierrors.IsForbidden(err), "no new content in a terminating namespace: %v", err)
 	require.Contains(t, err.Error(), "being terminated")
+}
+
+// startGated runs a registry on an in-process etcd whose watches under prefix can be held back,
+// with its caches on a fake clock, and waits until every cache is ready. Its context ends with the
+// test.
+func startGated(t *testing.T, prefix string) (*registry.Registry, *watchGate, *clock.Fake, context.Context) {
+	t.Helper()
+	e, _ := etcdtest.Start(t)
+	cli := v3client.New(e.Server)
+	t.Cleanup(func() { _ = cli.Close() })
+	gate := &watchGate{WatchableKV: e.Server.Watchable(), prefix: prefix, open: make(chan struct{})}
+	close(gate.open)
+	sch := scheme.Builtin()
+	fake := clock.NewFake(time.Unix(1_700_000_000, 0))
+	reg, err := registry.New(registry.Config{
+		Scheme:  sch,
+		Storage: storage.New(cli, storage.NewCodec(sch), storage.Options{Local: gate}),
+		Clock:   fake,
+	})
+	require.NoError(t, err)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	t.Cleanup(cancel)
+	runCtx, stop := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- reg.Run(runCtx) }()
+	t.Cleanup(func() {
+		stop()
+		require.NoError(t, <-done)
+	})
+	// A quiet cache becomes ready when the clock ticks its catch-up, which then stops: tick until
+	// every cache is left with its bookmark ticker alone.
+	require.Eventually(t, func() bool {
+		fake.Step(50 * time.Millisecond)
+		return fake.Waiters() == len(sch.Kinds())
+	}, 20*time.Second, time.Millisecond, "every cache loads")
+	require.NoError(t, reg.WaitReady(ctx))
+	return reg, gate, fake, ctx
 }
 
 // watchGate is an in-process etcd store whose watches under prefix can be held back, as a busy

@@ -206,7 +206,9 @@ type WatchOptions struct {
 	LabelSelector string
 	FieldSelector string
 	// ResourceVersion "" or "0" starts with the current state as ADDED events; any other value
-	// delivers every change after it, or fails with Gone when that is too old.
+	// delivers every change after it, or fails with Gone when that is too old. With
+	// SendInitialEvents, "" reads the state consistently (as of etcd's current revision) and "0"
+	// takes the cache's state as it is.
 	ResourceVersion   string
 	AllowBookmarks    bool
 	SendInitialEvents bool
@@ -225,6 +227,14 @@ func (s *Store) Watch(ctx context.Context, namespace string, opts WatchOptions) 
 	rev, err := parseRV(opts.ResourceVersion)
 	if err != nil {
 		return nil, err
+	}
+	if opts.SendInitialEvents && opts.ResourceVersion == "" {
+		// As Kubernetes does for an unset resourceVersion, the initial events are a consistent
+		// read: the state as of etcd's current revision, which the cache is waited on to reach,
+		// so a write acknowledged before the watch began is among them.
+		if rev, err = s.storage.Revision(ctx); err != nil {
+			return nil, s.storageErr("", err)
+		}
 	}
 	return s.cache.Watch(ctx, watchcache.WatchOptions{
 		Prefix:            s.scopePrefix(namespace),
