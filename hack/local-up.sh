@@ -116,8 +116,11 @@ wait_ready() {
 	log "keelson-$component ready ($url)"
 }
 
+# write_kubeconfig writes the kubeconfig beside its place and moves it there, so whoever waits for
+# the file never reads it half-written.
 write_kubeconfig() {
-	cat >"$state/kubeconfig" <<EOF
+	local tmp="$state/kubeconfig.tmp"
+	(umask 077 && cat >"$tmp") <<EOF
 apiVersion: v1
 kind: Config
 clusters:
@@ -134,7 +137,7 @@ users:
 - name: keelson-admin
   user: {}
 EOF
-	chmod 600 "$state/kubeconfig"
+	mv -f "$tmp" "$state/kubeconfig"
 }
 
 if [[ ! -x $bin_dir/keelson-apiserver ]]; then
