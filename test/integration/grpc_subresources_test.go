@@ -124,7 +124,8 @@ func TestGRPCApplyConflictsAndForce(t *testing.T) {
 }
 
 // TestGRPCWritesRecordManagedFields checks that creates, updates and patches through gRPC record
-// their manager, defaulting to the client's user agent, and that an apply then sees their fields.
+// the manager they name, that a write naming none is not tracked, and that an apply then sees the
+// tracked writers' fields.
 func TestGRPCWritesRecordManagedFields(t *testing.T) {
 	cl := framework.StartCluster(t, framework.Options{})
 	ctx := testContext(t)
@@ -137,12 +138,19 @@ func TestGRPCWritesRecordManagedFields(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, []string{"creator Update"}, managers(created.GetMetadata()))
 
-	upd := clone(created)
-	upd.Data["b"] = "2"
-	updated, err := cms.Update(ctx, upd)
+	untracked := clone(created)
+	untracked.Data["z"] = "0"
+	untracked.GetMetadata().ManagedFields = nil
+	untrackedOut, err := cms.Update(ctx, untracked)
 	require.NoError(t, err)
-	require.ElementsMatch(t, []string{"creator Update", "keelson-test Update"}, managers(updated.GetMetadata()),
-		"an update without a manager is recorded under the user agent")
+	require.Equal(t, []string{"creator Update"}, managers(untrackedOut.GetMetadata()),
+		"a gRPC update naming no manager is not tracked and keeps the managedFields it had")
+
+	upd := clone(untrackedOut)
+	upd.Data["b"] = "2"
+	updated, err := cms.Update(ctx, upd, client.UpdateOptions{FieldManager: "keelson-test"})
+	require.NoError(t, err)
+	require.ElementsMatch(t, []string{"creator Update", "keelson-test Update"}, managers(updated.GetMetadata()))
 
 	patched, err := cms.Patch(ctx, "cm", client.MergePatch, []byte(`{"data":{"c":"3"}}`), client.PatchOptions{FieldManager: "patcher"})
 	require.NoError(t, err)
@@ -176,7 +184,9 @@ func TestGRPCScale(t *testing.T) {
 	c := cl.Client()
 	rs := replicaSetFixture().valid("front")
 	rs.Spec.Replicas = ptr(int32(2))
-	_, err := c.ReplicaSets("default").Create(ctx, rs)
+	// Created tracked: as in Kubernetes, an object whose managedFields are empty tracks no update
+	// until it is applied.
+	_, err := c.ReplicaSets("default").Create(ctx, rs, client.CreateOptions{FieldManager: "creator"})
 	require.NoError(t, err)
 	_, err = c.ReplicationControllers("default").Create(ctx, rcFixture().valid("legacy"))
 	require.NoError(t, err)

@@ -4,7 +4,6 @@ import (
 	"context"
 
 	"go.uber.org/zap"
-	"google.golang.org/grpc/metadata"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/anypb"
 
@@ -75,14 +74,10 @@ func unpackInto(a *anypb.Any, into proto.Message, subresource string) error {
 	return nil
 }
 
-// fieldManager is the manager a write is recorded under: the one the request names or, as
-// Kubernetes defaults it, the client's user agent.
-func fieldManager(ctx context.Context, requested string) string {
-	if requested != "" {
-		return requested
-	}
-	if ua := metadata.ValueFromIncomingContext(ctx, "user-agent"); len(ua) > 0 {
-		return registry.ManagerFromUserAgent(ua[0])
-	}
-	return ""
+// fieldManager is the manager a write is recorded under: the one the request names. Unlike the
+// REST edge, which defaults it to the user agent as Kubernetes does, a gRPC write that names no
+// manager is not tracked: Keelson's own daemons write over gRPC at rates where computing
+// managedFields would triple the cost of every write, and name a manager where ownership matters.
+func fieldManager(_ context.Context, requested string) string {
+	return requested
 }

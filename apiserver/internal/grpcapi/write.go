@@ -137,7 +137,7 @@ func (s *Service) Patch(ctx context.Context, req *resourcev1.PatchRequest) (*res
 	}
 	manager := req.GetFieldManager()
 	if req.GetPatchType() != registry.PatchApply {
-		// An apply must name its manager; other writes default to the user agent.
+		// An apply must name its manager; other writes are tracked when they name one.
 		manager = fieldManager(ctx, manager)
 	}
 	out, err := st.Patch(ctx, req.GetNamespace(), req.GetName(), req.GetPatchType(), req.GetPatch(), registry.PatchOptions{

@@ -63,8 +63,16 @@ func ManagerFromUserAgent(ua string) string {
 
 // trackUpdate records, in next's metadata.managedFields, that manager set the fields it changed
 // from cur (nil for a create), as Kubernetes records every write that is not an apply, so that a
-// later apply sees who owns what. Kinds without a Kubernetes type record nothing.
+// later apply sees who owns what. Kinds without a Kubernetes type record nothing. A write with no
+// manager records nothing either, and keeps cur's managedFields when next carries none; the REST
+// edge always names one (the user agent by default), gRPC clients when they ask to be tracked.
 func (s *Store) trackUpdate(cur, next scheme.Object, manager string) error {
+	if manager == "" {
+		if cur != nil && len(scheme.Meta(next).GetManagedFields()) == 0 {
+			scheme.Meta(next).ManagedFields = scheme.Meta(cur).GetManagedFields()
+		}
+		return nil
+	}
 	if _, ok := kubejson.NewTyped(s.kind); !ok {
 		return nil
 	}

@@ -60,6 +60,14 @@ func TestWritesRecordManagedFields(t *testing.T) {
 			cm.Data["b"] = "2"
 			return st.Update(ctx, "default", cm, registry.UpdateOptions{FieldManager: "updater"})
 		}, []string{"creator Update", "updater Update"}},
+		{"update naming no manager keeps the managedFields", func(_ *testing.T, cm *corev1.ConfigMap) (scheme.Object, error) {
+			cm.Data["b"] = "2"
+			cm.Metadata.ManagedFields = nil
+			return st.Update(ctx, "default", cm, registry.UpdateOptions{})
+		}, []string{"creator Update"}},
+		{"merge patch naming no manager", func(*testing.T, *corev1.ConfigMap) (scheme.Object, error) {
+			return st.Patch(ctx, "default", "cm", registry.PatchMerge, []byte(`{"data":{"c":"3"}}`), registry.PatchOptions{})
+		}, []string{"creator Update"}},
 		{"update that changes nothing", func(_ *testing.T, cm *corev1.ConfigMap) (scheme.Object, error) {
 			return st.Update(ctx, "default", cm, registry.UpdateOptions{FieldManager: "idle"})
 		}, []string{"creator Update"}},

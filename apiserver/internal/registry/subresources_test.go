@@ -37,7 +37,7 @@ func TestScale(t *testing.T) {
 	s := stores(t, replicaSetGVR, configMapsGVR)
 	sets, cms := s[0], s[1]
 	ctx := context.Background()
-	created, err := sets.Create(ctx, "default", replicaSet("front", 2), registry.CreateOptions{})
+	created, err := sets.Create(ctx, "default", replicaSet("front", 2), registry.CreateOptions{FieldManager: "creator"})
 	require.NoError(t, err)
 	sc, err := sets.GetScale(ctx, "default", "front")
 	require.NoError(t, err)
