@@ -2,10 +2,8 @@ package rest
 
 import (
 	"net/http"
-	"strconv"
 
 	"github.com/keelson-dev/keelson/apiserver/internal/registry"
-	"github.com/keelson-dev/keelson/pkg/apierrors"
 )
 
 // apply serves PATCH with application/apply-patch+yaml: server-side apply, done by the registry.
@@ -13,13 +11,10 @@ import (
 // force=true.
 func (h *Handler) apply(w http.ResponseWriter, r *http.Request, req *request, body []byte, dry bool) {
 	q := r.URL.Query()
-	force := false
-	if s := q.Get("force"); s != "" {
-		var err error
-		if force, err = strconv.ParseBool(s); err != nil {
-			writeError(w, apierrors.NewBadRequest("invalid force %q", s))
-			return
-		}
+	force, err := queryBool(q, "force")
+	if err != nil {
+		writeError(w, err)
+		return
 	}
 	out, created, err := req.store.Apply(r.Context(), req.namespace, req.name, body, registry.ApplyOptions{
 		Subresource: req.subresource, DryRun: dry, FieldManager: q.Get("fieldManager"), Force: force,

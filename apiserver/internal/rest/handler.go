@@ -158,10 +158,18 @@ func (h *Handler) serveResource(w http.ResponseWriter, r *http.Request, req *req
 		writeError(w, apierrors.NewMethodNotSupported(req.kind.Group, req.kind.Resource+"/"+req.subresource, methodVerb(r)))
 		return
 	}
+	watch := false
+	if r.Method == http.MethodGet {
+		var err error
+		if watch, err = queryBool(r.URL.Query(), "watch"); err != nil {
+			writeError(w, err)
+			return
+		}
+	}
 	switch {
 	case r.Method == http.MethodGet && req.name != "":
 		h.get(w, r, req)
-	case r.Method == http.MethodGet && isWatch(r):
+	case r.Method == http.MethodGet && watch:
 		h.watch(w, r, req)
 	case r.Method == http.MethodGet:
 		h.list(w, r, req)
@@ -232,9 +240,4 @@ func splitPath(p string) []string {
 		}
 	}
 	return out
-}
-
-func isWatch(r *http.Request) bool {
-	v := r.URL.Query().Get("watch")
-	return v == "true" || v == "1"
 }

@@ -70,6 +70,11 @@ func (h *Handler) list(w http.ResponseWriter, r *http.Request, req *request) {
 		writeError(w, invalidParam("sendInitialEvents", "sendInitialEvents is forbidden for list"))
 		return
 	}
+	// A list has no use for bookmarks, but a value no client could mean is still refused.
+	if _, err := queryBool(q, "allowWatchBookmarks"); err != nil {
+		writeError(w, err)
+		return
+	}
 	res, err := req.store.List(r.Context(), req.namespace, opts)
 	if err != nil {
 		writeError(w, err)

@@ -39,8 +39,17 @@ func (h *Handler) watch(w http.ResponseWriter, r *http.Request, req *request) {
 			defer cancel()
 		}
 	}
-	sendInitial := q.Get("sendInitialEvents") == "true"
-	if sendInitial && (q.Get("allowWatchBookmarks") != "true" || q.Get("resourceVersionMatch") != "NotOlderThan") {
+	sendInitial, err := queryBool(q, "sendInitialEvents")
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	bookmarks, err := queryBool(q, "allowWatchBookmarks")
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	if sendInitial && (!bookmarks || q.Get("resourceVersionMatch") != "NotOlderThan") {
 		writeError(w, invalidParam("sendInitialEvents", "sendInitialEvents requires allowWatchBookmarks=true and resourceVersionMatch=NotOlderThan"))
 		return
 	}
@@ -59,7 +68,7 @@ func (h *Handler) watch(w http.ResponseWriter, r *http.Request, req *request) {
 		LabelSelector:     q.Get("labelSelector"),
 		FieldSelector:     q.Get("fieldSelector"),
 		ResourceVersion:   q.Get("resourceVersion"),
-		AllowBookmarks:    q.Get("allowWatchBookmarks") == "true",
+		AllowBookmarks:    bookmarks,
 		SendInitialEvents: sendInitial,
 	})
 	if err != nil && !apierrors.IsGone(err) {
