@@ -1,12 +1,19 @@
 package integration
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/status"
 
+	resourcev1 "github.com/keelson-dev/keelson/proto/resource/v1"
 	"github.com/keelson-dev/keelson/test/framework"
 )
 
@@ -61,4 +68,30 @@ func TestRESTBooleanParamsTakeEverySpellingAndRefuseTheRest(t *testing.T) {
 	}
 	code, _ := restDo(t, http.MethodGet, cms+"/applied", "", "")
 	require.Equal(t, http.StatusNotFound, code, "a refused apply must write nothing")
+}
+
+// TestWatchNegativeTimeoutIsRefusedOverRESTAndGRPC: a negative timeoutSeconds is refused by both
+// edges with the same message, a 400 over REST and InvalidArgument over gRPC, rather than served.
+func TestWatchNegativeTimeoutIsRefusedOverRESTAndGRPC(t *testing.T) {
+	cl := framework.StartCluster(t, framework.Options{})
+	ctx := testContext(t)
+
+	code, st := restDo(t, http.MethodGet, "http://"+cl.Endpoint(0)+"/api/v1/namespaces/default/pods?watch=true&timeoutSeconds=-1", "", "")
+	require.Equal(t, http.StatusBadRequest, code, st)
+	require.Equal(t, "BadRequest", st["reason"])
+	restMsg, _ := st["message"].(string)
+	require.Contains(t, restMsg, `timeoutSeconds "-1"`)
+
+	conn, err := grpc.NewClient(cl.Endpoint(0), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	require.NoError(t, err)
+	defer func() { _ = conn.Close() }()
+	// Bounded, so that a server which accepted the watch fails the test instead of hanging it.
+	wctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	s, err := resourcev1.NewResourceServiceClient(conn).Watch(wctx, &resourcev1.WatchRequest{Resource: podsGVR, Namespace: "default", TimeoutSeconds: -1})
+	if err == nil {
+		_, err = s.Recv()
+	}
+	require.Equal(t, codes.InvalidArgument, status.Code(err), "%v", err)
+	require.Equal(t, restMsg, status.Convert(err).Message())
 }

@@ -2,7 +2,6 @@ package grpcapi
 
 import (
 	"context"
-	"time"
 
 	"go.uber.org/zap"
 	"google.golang.org/grpc/metadata"
@@ -76,12 +75,11 @@ func (s *Service) Watch(req *resourcev1.WatchRequest, stream resourcev1.Resource
 	if err != nil {
 		return err
 	}
-	ctx := stream.Context()
-	if t := req.GetTimeoutSeconds(); t > 0 {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, secondsToDuration(t))
-		defer cancel()
+	ctx, cancel, err := registry.WatchContext(stream.Context(), req.GetTimeoutSeconds())
+	if err != nil {
+		return err
 	}
+	defer cancel()
 	w, err := st.Watch(ctx, req.GetNamespace(), registry.WatchOptions{
 		LabelSelector:     req.GetLabelSelector(),
 		FieldSelector:     req.GetFieldSelector(),
@@ -120,5 +118,3 @@ func (s *Service) Watch(req *resourcev1.WatchRequest, stream resourcev1.Resource
 		}
 	}
 }
-
-func secondsToDuration(n int64) time.Duration { return time.Duration(n) * time.Second }

@@ -1,7 +1,6 @@
 package rest
 
 import (
-	"context"
 	"encoding/json"
 	"net/http"
 	"strconv"
@@ -26,19 +25,17 @@ type watchEvent struct {
 // an ERROR event carrying a 410 Expired Status, as Kubernetes does.
 func (h *Handler) watch(w http.ResponseWriter, r *http.Request, req *request) {
 	q := r.URL.Query()
-	ctx := r.Context()
-	if s := q.Get("timeoutSeconds"); s != "" {
-		n, err := strconv.ParseInt(s, 10, 64)
-		if err != nil || n < 0 {
-			writeError(w, apierrors.NewBadRequest("invalid timeoutSeconds %q", s))
-			return
-		}
-		if n > 0 {
-			var cancel context.CancelFunc
-			ctx, cancel = context.WithTimeout(ctx, time.Duration(n)*time.Second)
-			defer cancel()
-		}
+	timeout, err := registry.ParseTimeoutSeconds(q.Get("timeoutSeconds"))
+	if err != nil {
+		writeError(w, err)
+		return
 	}
+	ctx, cancel, err := registry.WatchContext(r.Context(), timeout)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	defer cancel()
 	sendInitial, err := queryBool(q, "sendInitialEvents")
 	if err != nil {
 		writeError(w, err)
