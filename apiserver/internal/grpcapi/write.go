@@ -112,6 +112,10 @@ func (s *Service) Delete(ctx context.Context, req *resourcev1.DeleteRequest) (*r
 		return nil, err
 	}
 	o := req.GetOptions()
+	if o == nil {
+		// No options is a delete with the defaults, as an empty DeleteOptions body is in Kubernetes.
+		o = &resourcev1.DeleteOptions{}
+	}
 	out, deleted, err := st.Delete(ctx, req.GetNamespace(), req.GetName(), registry.DeleteOptions{
 		GracePeriodSeconds:          o.GracePeriodSeconds,
 		PreconditionUID:             o.GetPreconditions().GetUid(),

@@ -241,3 +241,42 @@ func lookup(t *testing.T, m map[string]any, path string) any {
 	}
 	return cur
 }
+
+// TestInvalidQuantitiesNamesEveryMalformedQuantity finds malformed quantities wherever Kubernetes
+// types a Quantity, with the path Kubernetes' validation would name, and nothing in valid objects
+// or in strings Kubernetes does not type as quantities.
+func TestInvalidQuantitiesNamesEveryMalformedQuantity(t *testing.T) {
+	sch := scheme.Builtin()
+	cases := []struct {
+		name, apiVersion, kind, body string
+		want                         []string
+	}{
+		{"valid pod", "v1", "Pod", `{"spec":{"containers":[{"name":"c","image":"i",
+			"resources":{"limits":{"cpu":"500m","memory":"1Gi"}}}],"resources":{"requests":{"cpu":"1"}}}}`, nil},
+		{"container limit", "v1", "Pod", `{"spec":{"containers":[{"name":"c","image":"lots",
+			"resources":{"limits":{"cpu":"lots"}}}]}}`, []string{"spec.containers[0].resources.limits[cpu]"}},
+		{"pod resources and ephemeral claim", "v1", "Pod", `{"spec":{"resources":{"requests":{"memory":"big"}},
+			"volumes":[{"name":"v","ephemeral":{"volumeClaimTemplate":{"spec":{"resources":{"requests":{"storage":"x1"}}}}}}]}}`,
+			[]string{"spec.resources.requests[memory]", "spec.volumes[0].ephemeral.volumeClaimTemplate.spec.resources.requests[storage]"}},
+		{"pod status", "v1", "Pod", `{"status":{"containerStatuses":[{"name":"c","allocatedResources":{"cpu":"-"}}]}}`,
+			[]string{"status.containerStatuses[0].allocatedResources[cpu]"}},
+		{"stateful set claim template", "apps/v1", "StatefulSet", `{"spec":{"volumeClaimTemplates":[{"spec":{"resources":{"requests":{"storage":"1 Gi"}}}}]}}`,
+			[]string{"spec.volumeClaimTemplates[0].spec.resources.requests[storage]"}},
+		{"a string that is no quantity in Kubernetes", "v1", "ConfigMap", `{"data":{"cpu":"lots"}}`, nil},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			k := kindOf(t, sch, tc.apiVersion, tc.kind)
+			obj, err := FromJSON(k, []byte(tc.body), DecodeOptions{Strict: true})
+			require.NoError(t, err)
+			errs, err := InvalidQuantities(k, obj)
+			require.NoError(t, err)
+			var got []string
+			for _, e := range errs {
+				got = append(got, e.Field)
+				require.Contains(t, e.Error(), "quantities must match the regular expression")
+			}
+			require.Equal(t, tc.want, got)
+		})
+	}
+}
