@@ -81,10 +81,6 @@ func (s *Store) admitCreate(ctx context.Context, namespace string, obj scheme.Ob
 	s.strategy.Default(obj)
 	errs := s.validateMeta(obj.GetMetadata())
 	errs = append(errs, s.strategy.Validate(obj)...)
-	errs, err := s.withBadQuantities(obj, errs)
-	if err != nil {
-		return err
-	}
 	if len(errs) > 0 {
 		return s.invalid(obj, errs)
 	}

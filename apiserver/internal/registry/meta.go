@@ -8,7 +8,6 @@ import (
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
-	"github.com/keelson-dev/keelson/apiserver/internal/kubejson"
 	"github.com/keelson-dev/keelson/pkg/apierrors"
 	"github.com/keelson-dev/keelson/pkg/scheme"
 	"github.com/keelson-dev/keelson/pkg/validation"
@@ -188,24 +187,4 @@ func (s *Store) checkObjectNamespace(objNamespace, namespace string) error {
 		return apierrors.NewBadRequest("the namespace of the provided object (%q) does not match the namespace sent on the request (%q)", objNamespace, namespace)
 	}
 	return nil
-}
-
-// withBadQuantities returns errs with an error for every malformed quantity of obj that errs does
-// not name yet. The kind's validation checks the quantities it knows; this catches the rest, so an
-// object is refused as Invalid rather than stored where it cannot be encoded as Kubernetes JSON.
-func (s *Store) withBadQuantities(obj scheme.Object, errs field.ErrorList) (field.ErrorList, error) {
-	bad, err := kubejson.InvalidQuantities(s.kind, obj)
-	if err != nil {
-		return nil, apierrors.NewInternal(err)
-	}
-	named := map[string]bool{}
-	for _, e := range errs {
-		named[e.Field] = true
-	}
-	for _, e := range bad {
-		if !named[e.Field] {
-			errs = append(errs, e)
-		}
-	}
-	return errs, nil
 }

@@ -107,10 +107,6 @@ func (s *Store) mergeUpdate(obj, cur scheme.Object) (scheme.Object, error) {
 		}
 	}
 	errs = append(errs, s.strategy.ValidateUpdate(next, cur)...)
-	errs, err := s.withBadQuantities(next, errs)
-	if err != nil {
-		return nil, err
-	}
 	if len(errs) > 0 {
 		return nil, s.invalid(next, errs)
 	}
@@ -125,11 +121,7 @@ func (s *Store) mergeStatus(obj, cur scheme.Object) (scheme.Object, error) {
 	}
 	old := cloneObject(cur)
 	copyField(cur, obj, s.statusField())
-	errs, err := s.withBadQuantities(cur, s.strategy.ValidateStatus(cur, old))
-	if err != nil {
-		return nil, err
-	}
-	if len(errs) > 0 {
+	if errs := s.strategy.ValidateStatus(cur, old); len(errs) > 0 {
 		return nil, s.invalid(cur, errs)
 	}
 	return cur, nil
