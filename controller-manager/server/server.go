@@ -13,13 +13,11 @@ package server
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net"
 
 	"go.uber.org/zap"
 
-	"github.com/keelson-dev/keelson/pkg/client"
 	"github.com/keelson-dev/keelson/pkg/healthz"
 	"github.com/keelson-dev/keelson/pkg/leaderelection"
 	"github.com/keelson-dev/keelson/pkg/run"
@@ -79,7 +77,9 @@ func (s *Server) Run(ctx context.Context) error {
 	defer func() { _ = c.Close() }() // closing a client whose calls have all returned cannot fail usefully
 	lead := s.runControllers
 	if s.cfg.LeaderElect {
-		lead = s.elect(c, lead)
+		le := leaderelection.LeaseConfig(s.cfg.LeaderElection, c, s.identity)
+		le.Logger = s.lg.Named("leaderelection")
+		lead = leaderelection.Lead(le, lead)
 	}
 	err = run.Group(ctx, s.health.Run, lead)
 	s.lg.Info("controller manager stopped", zap.Error(err))
@@ -92,20 +92,6 @@ func (s *Server) runControllers(ctx context.Context) error {
 	s.lg.Info("running controllers", zap.String("identity", s.identity))
 	<-ctx.Done()
 	return nil
-}
-
-// elect returns a function that campaigns for the lease and runs controllers while it holds it.
-// It returns leaderelection.ErrLeadershipLost when the lease could not be renewed.
-func (s *Server) elect(c *client.Client, controllers func(context.Context) error) func(context.Context) error {
-	le := leaderelection.LeaseConfig(s.cfg.LeaderElection, c, s.identity)
-	le.Logger = s.lg.Named("leaderelection")
-	return func(ctx context.Context) error {
-		err := leaderelection.RunWhileLeading(ctx, le, controllers)
-		if errors.Is(err, leaderelection.ErrLeadershipLost) {
-			s.lg.Error("leadership lost: stopping", zap.String("identity", s.identity))
-		}
-		return err
-	}
 }
 
 // Addr returns the address the health endpoint listens on, or nil until Run has opened it.

@@ -11,13 +11,11 @@ package server
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net"
 
 	"go.uber.org/zap"
 
-	"github.com/keelson-dev/keelson/pkg/client"
 	"github.com/keelson-dev/keelson/pkg/healthz"
 	"github.com/keelson-dev/keelson/pkg/informer"
 	"github.com/keelson-dev/keelson/pkg/leaderelection"
@@ -110,7 +108,9 @@ func (s *Server) Run(ctx context.Context) error {
 	}
 	lead := s.leading(sched.Schedule)
 	if s.cfg.LeaderElect {
-		lead = s.elect(c, lead)
+		le := leaderelection.LeaseConfig(s.cfg.LeaderElection, c, s.identity)
+		le.Logger = s.lg.Named("leaderelection")
+		lead = leaderelection.Lead(le, lead)
 	}
 	err = run.Group(ctx, s.health.Run, informers.Run, sched.RunWatches, lead)
 	s.lg.Info("scheduler stopped", zap.Error(err))
@@ -123,24 +123,6 @@ func (s *Server) leading(schedule func(context.Context) error) func(context.Cont
 		s.metrics.Leader.Set(1)
 		defer s.metrics.Leader.Set(0)
 		return schedule(ctx)
-	}
-}
-
-// elect returns a function that campaigns for the lease and runs schedule while it holds it. It
-// returns leaderelection.ErrLeadershipLost when the lease could not be renewed, and schedule's
-// error (after giving the lease up) when scheduling failed.
-func (s *Server) elect(c *client.Client, schedule func(context.Context) error) func(context.Context) error {
-	le := leaderelection.LeaseConfig(s.cfg.LeaderElection, c, s.identity)
-	le.Logger = s.lg.Named("leaderelection")
-	return func(ctx context.Context) error {
-		err := leaderelection.RunWhileLeading(ctx, le, func(lctx context.Context) error {
-			s.lg.Info("started leading; scheduling", zap.String("identity", s.identity))
-			return schedule(lctx)
-		})
-		if errors.Is(err, leaderelection.ErrLeadershipLost) {
-			s.lg.Error("leadership lost: stopping", zap.String("identity", s.identity))
-		}
-		return err
 	}
 }
 

@@ -1,8 +1,6 @@
 package grpcapi
 
 import (
-	"context"
-
 	"go.uber.org/zap"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/anypb"
@@ -72,12 +70,4 @@ func unpackInto(a *anypb.Any, into proto.Message, subresource string) error {
 		return apierrors.NewBadRequest("the %s subresource takes a %s", subresource, want)
 	}
 	return nil
-}
-
-// fieldManager is the manager a write is recorded under: the one the request names. Unlike the
-// REST edge, which defaults it to the user agent as Kubernetes does, a gRPC write that names no
-// manager is not tracked: Keelson's own daemons write over gRPC at rates where computing
-// managedFields would triple the cost of every write, and name a manager where ownership matters.
-func fieldManager(_ context.Context, requested string) string {
-	return requested
 }

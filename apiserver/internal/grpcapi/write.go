@@ -26,7 +26,7 @@ func (s *Service) Create(ctx context.Context, req *resourcev1.CreateRequest) (*r
 			return nil, err
 		}
 		out, err = st.Create(ctx, req.GetNamespace(), obj, registry.CreateOptions{
-			DryRun: req.GetDryRun(), FieldManager: fieldManager(ctx, req.GetFieldManager()), UID: req.GetUid(),
+			DryRun: req.GetDryRun(), FieldManager: req.GetFieldManager(), UID: req.GetUid(),
 		})
 		if err != nil {
 			return nil, err
@@ -76,7 +76,7 @@ func (s *Service) update(ctx context.Context, req *resourcev1.UpdateRequest, sub
 	if err != nil {
 		return nil, err
 	}
-	manager := fieldManager(ctx, req.GetFieldManager())
+	manager := req.GetFieldManager()
 	var out scheme.Object
 	if sub == "scale" {
 		var sc autoscalingv1.Scale
@@ -139,13 +139,8 @@ func (s *Service) Patch(ctx context.Context, req *resourcev1.PatchRequest) (*res
 	if err != nil {
 		return nil, err
 	}
-	manager := req.GetFieldManager()
-	if req.GetPatchType() != registry.PatchApply {
-		// An apply must name its manager; other writes are tracked when they name one.
-		manager = fieldManager(ctx, manager)
-	}
 	out, err := st.Patch(ctx, req.GetNamespace(), req.GetName(), req.GetPatchType(), req.GetPatch(), registry.PatchOptions{
-		Subresource: req.GetSubresource(), DryRun: req.GetDryRun(), FieldManager: manager, Force: req.GetForce(),
+		Subresource: req.GetSubresource(), DryRun: req.GetDryRun(), FieldManager: req.GetFieldManager(), Force: req.GetForce(),
 	})
 	if err != nil {
 		return nil, err
