@@ -267,13 +267,13 @@ func TestKubernetesDefaults(t *testing.T) {
 				r.Empty(volume0(obj).GetHostPath().GetType())
 			}},
 		{"RBD pool, user and keyring (+default)", podStrategy{},
-			podWith(app("i"), &corev1.Volume{Name: "v", Rbd: &corev1.RBDVolumeSource{Monitors: []string{"10.0.0.1:6789"}, Image: "foo"}}),
+			podWith(app("i"), &corev1.Volume{Name: "v", Rbd: &corev1.RBDVolumeSource{Monitors: []string{"127.0.0.1:6789"}, Image: "foo"}}),
 			func(r *require.Assertions, obj scheme.Object) {
 				rbd := volume0(obj).GetRbd()
 				r.Equal([]string{"rbd", "admin", "/etc/ceph/keyring"}, []string{rbd.GetPool(), rbd.GetUser(), rbd.GetKeyring()})
 			}},
 		{"ISCSI interface (+default)", podStrategy{},
-			podWith(app("i"), &corev1.Volume{Name: "v", Iscsi: &corev1.ISCSIVolumeSource{TargetPortal: "10.0.2.15:3260", Iqn: "iqn.2001-04.com.example:x"}}),
+			podWith(app("i"), &corev1.Volume{Name: "v", Iscsi: &corev1.ISCSIVolumeSource{TargetPortal: "127.0.2.15:3260", Iqn: "iqn.2001-04.com.example:x"}}),
 			func(r *require.Assertions, obj scheme.Object) {
 				r.Equal("default", volume0(obj).GetIscsi().GetIscsiInterface())
 			}},

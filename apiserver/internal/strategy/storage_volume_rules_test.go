@@ -37,17 +37,17 @@ func TestPodStorageVolumes(t *testing.T) {
 		}},
 		{"nfs", func(v *corev1.Volume) { v.Nfs = &corev1.NFSVolumeSource{Server: "nfs.local", Path: "/exports"} }},
 		{"iscsi", func(v *corev1.Volume) {
-			v.Iscsi = &corev1.ISCSIVolumeSource{TargetPortal: "10.0.0.1:3260", Iqn: "iqn.2001-04.com.example:storage", Lun: 0}
+			v.Iscsi = &corev1.ISCSIVolumeSource{TargetPortal: "127.0.0.1:3260", Iqn: "iqn.2001-04.com.example:storage", Lun: 0}
 		}},
 		{"glusterfs", func(v *corev1.Volume) { v.Glusterfs = &corev1.GlusterfsVolumeSource{Endpoints: "gluster", Path: "vol"} }},
 		{"rbd", func(v *corev1.Volume) {
-			v.Rbd = &corev1.RBDVolumeSource{Monitors: []string{"10.0.0.2:6789"}, Image: "foo"}
+			v.Rbd = &corev1.RBDVolumeSource{Monitors: []string{"127.0.0.2:6789"}, Image: "foo"}
 		}},
 		{"flexVolume", func(v *corev1.Volume) {
 			v.FlexVolume = &corev1.FlexVolumeSource{Driver: "kubernetes.io/lvm", SecretRef: secret}
 		}},
 		{"cinder", func(v *corev1.Volume) { v.Cinder = &corev1.CinderVolumeSource{VolumeId: "bd82f7e2"} }},
-		{"cephfs", func(v *corev1.Volume) { v.Cephfs = &corev1.CephFSVolumeSource{Monitors: []string{"10.0.0.3:6789"}} }},
+		{"cephfs", func(v *corev1.Volume) { v.Cephfs = &corev1.CephFSVolumeSource{Monitors: []string{"127.0.0.3:6789"}} }},
 		{"flocker", func(v *corev1.Volume) { v.Flocker = &corev1.FlockerVolumeSource{DatasetName: "ds"} }},
 		{"fc", func(v *corev1.Volume) {
 			v.Fc = &corev1.FCVolumeSource{TargetWwns: []string{"500a0982991b8dc5"}, Lun: proto.Int32(2)}
