@@ -192,12 +192,19 @@ Keelson is running (${names[*]}). Logs are in $state/logs/. In another terminal:
 Press Ctrl-C to stop the cluster.
 EOF
 
-# Stay in the foreground until a signal arrives or a daemon exits on its own.
+# Stay in the foreground until a signal arrives or a daemon exits on its own. A signal that lands
+# just before `wait -n` starts does not interrupt it, so the wait also ends when a one-second timer
+# does, and the flag is checked again.
 while true; do
-	exited=""
-	wait -n -p exited "${pids[@]}" || true
 	stop_if_requested
-	[[ -n $exited ]] || continue # interrupted by a signal
+	sleep 1 &
+	timer=$!
+	exited=""
+	wait -n -p exited "${pids[@]}" "$timer" || true
+	kill "$timer" 2>/dev/null || true
+	wait "$timer" 2>/dev/null || true
+	stop_if_requested
+	[[ -n $exited && $exited != "$timer" ]] || continue # a signal, or the timer
 	for i in "${!pids[@]}"; do
 		if [[ ${pids[i]} == "$exited" ]]; then
 			log "keelson-${names[i]} exited on its own"
