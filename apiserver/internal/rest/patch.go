@@ -13,10 +13,6 @@ import (
 	"github.com/keelson-dev/keelson/pkg/scheme"
 )
 
-// patchRetries bounds how often a patch that does not pin a resourceVersion is re-applied to a
-// newer object after losing a race.
-const patchRetries = 5
-
 // patch serves PATCH of an object or its status with a JSON merge patch, a JSON patch or a
 // strategic merge patch (server-side apply goes to apply). The patch is applied to the object's
 // Kubernetes JSON form, so paths and values are the ones Kubernetes clients compute, and the result
@@ -55,7 +51,7 @@ func (h *Handler) patch(w http.ResponseWriter, r *http.Request, req *request) {
 		},
 	}
 	out, _, err := req.store.Modify(r.Context(), req.namespace, req.name,
-		registry.ModifyOptions{DryRun: dry, Subresource: req.subresource, Retries: patchRetries, FieldManager: managerName(r)},
+		registry.ModifyOptions{DryRun: dry, Subresource: req.subresource, FieldManager: managerName(r)},
 		req.store.PatchFunc(req.name, codec, apply))
 	if err != nil {
 		writeError(w, err)
