@@ -39,6 +39,9 @@ func NewFlags() *pflag.FlagSet {
 	fs.Int("watch-buffer-size", d.WatchBufferSize, "events a watcher may fall behind before it is cut off")
 	fs.Duration("watch-bookmark-interval", d.WatchBookmarkInterval, "how often watchers that asked for bookmarks get one")
 	fs.Int("max-object-bytes", d.MaxObjectBytes, "largest object the server stores, in bytes")
+	fs.Int("max-request-body-bytes", d.MaxRequestBodyBytes, "largest REST request body, and largest JSON form of a patched object, in bytes (413 past it)")
+	fs.Int("max-json-patch-operations", d.MaxJSONPatchOperations, "most operations a JSON patch may hold (413 past it)")
+	fs.Int("json-patch-max-copy-bytes", d.JSONPatchMaxCopyBytes, "most bytes the copy operations of one JSON patch may add up to (422 past it)")
 	fs.Int("etcd-max-writes-in-flight", d.EtcdMaxWritesInFlight, "write transactions open against etcd at once; more wait their turn (0: no bound)")
 	config.DefaultProcess().AddFlags(fs, component)
 	return fs

@@ -74,6 +74,11 @@ func (s *Server) buildOn(be *etcdBackend) (*parts, error) {
 		Storage:       store,
 		Prefix:        s.cfg.EtcdPrefix,
 		MaxObjectSize: s.cfg.MaxObjectBytes,
+		Patch: registry.PatchLimits{
+			MaxJSONPatchOperations: s.cfg.MaxJSONPatchOperations,
+			MaxJSONPatchCopyBytes:  int64(s.cfg.JSONPatchMaxCopyBytes),
+			MaxPatchedBytes:        s.cfg.MaxRequestBodyBytes,
+		},
 		Cache: watchcache.Config{
 			Capacity:         s.cfg.WatchCacheSize,
 			WatcherBuffer:    s.cfg.WatchBufferSize,

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/keelson-dev/keelson/apiserver/internal/registry"
 	"github.com/keelson-dev/keelson/pkg/clock"
 	"github.com/keelson-dev/keelson/pkg/config"
 )
@@ -35,6 +36,14 @@ type Config struct {
 	WatchBookmarkInterval time.Duration `mapstructure:"watch-bookmark-interval"`
 	// MaxObjectBytes bounds an object's stored size.
 	MaxObjectBytes int `mapstructure:"max-object-bytes"`
+	// MaxRequestBodyBytes bounds a REST request body and the JSON form of a patched object
+	// (Kubernetes: 3 MiB); more is RequestEntityTooLarge (413).
+	MaxRequestBodyBytes int `mapstructure:"max-request-body-bytes"`
+	// MaxJSONPatchOperations bounds a JSON patch's operations (Kubernetes: 10000); more is 413.
+	MaxJSONPatchOperations int `mapstructure:"max-json-patch-operations"`
+	// JSONPatchMaxCopyBytes bounds the bytes a JSON patch's copy operations add up to (Kubernetes:
+	// 3 MiB); more is Invalid (422).
+	JSONPatchMaxCopyBytes int `mapstructure:"json-patch-max-copy-bytes"`
 	// EtcdMaxWritesInFlight bounds the write transactions open against etcd at once; more wait
 	// (0: no bound).
 	EtcdMaxWritesInFlight int `mapstructure:"etcd-max-writes-in-flight"`
@@ -46,17 +55,20 @@ type Config struct {
 // DefaultConfig returns the defaults: 127.0.0.1:6443 on an embedded etcd in .keelson/etcd.
 func DefaultConfig() Config {
 	return Config{
-		Serving:               config.Serving{BindAddress: "127.0.0.1", Port: 6443, ShutdownTimeout: 10 * time.Second},
-		EtcdPrefix:            "/registry",
-		DataDir:               ".keelson/etcd",
-		EtcdClientPort:        2379,
-		EtcdPeerPort:          2380,
-		CompactionInterval:    5 * time.Minute,
-		WatchCacheSize:        4096,
-		WatchBufferSize:       1024,
-		WatchBookmarkInterval: 10 * time.Second,
-		MaxObjectBytes:        1500 * 1024,
-		EtcdMaxWritesInFlight: 32,
+		Serving:                config.Serving{BindAddress: "127.0.0.1", Port: 6443, ShutdownTimeout: 10 * time.Second},
+		EtcdPrefix:             "/registry",
+		DataDir:                ".keelson/etcd",
+		EtcdClientPort:         2379,
+		EtcdPeerPort:           2380,
+		CompactionInterval:     5 * time.Minute,
+		WatchCacheSize:         4096,
+		WatchBufferSize:        1024,
+		WatchBookmarkInterval:  10 * time.Second,
+		MaxObjectBytes:         1500 * 1024,
+		MaxRequestBodyBytes:    registry.DefaultMaxPatchedBytes,
+		MaxJSONPatchOperations: registry.DefaultMaxJSONPatchOperations,
+		JSONPatchMaxCopyBytes:  registry.DefaultMaxJSONPatchCopyBytes,
+		EtcdMaxWritesInFlight:  32,
 	}
 }
 
@@ -82,6 +94,9 @@ func (c Config) Validate() error {
 		checkCount("watch-buffer-size", c.WatchBufferSize),
 		config.CheckPositive("watch-bookmark-interval", c.WatchBookmarkInterval),
 		checkCount("max-object-bytes", c.MaxObjectBytes),
+		checkCount("max-request-body-bytes", c.MaxRequestBodyBytes),
+		checkCount("max-json-patch-operations", c.MaxJSONPatchOperations),
+		checkCount("json-patch-max-copy-bytes", c.JSONPatchMaxCopyBytes),
 	)
 	if c.EtcdMaxWritesInFlight < 0 {
 		errs = append(errs, fmt.Errorf("--etcd-max-writes-in-flight: %d is negative", c.EtcdMaxWritesInFlight))

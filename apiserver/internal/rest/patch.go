@@ -36,7 +36,7 @@ func (h *Handler) patch(w http.ResponseWriter, r *http.Request, req *request) {
 		writeError(w, err)
 		return
 	}
-	apply, err := patcher(req.kind, mediaType(r), body)
+	apply, err := patcher(req.store, req.kind, mediaType(r), body)
 	if err != nil {
 		writeError(w, err)
 		return
@@ -66,13 +66,13 @@ func (h *Handler) patch(w http.ResponseWriter, r *http.Request, req *request) {
 }
 
 // patcher returns the function that applies patch of the given media type to a JSON document.
-func patcher(k *scheme.Kind, mediaType string, patch []byte) (func([]byte) ([]byte, error), error) {
+func patcher(st *registry.Store, k *scheme.Kind, mediaType string, patch []byte) (func([]byte) ([]byte, error), error) {
 	switch mediaType {
 	case registry.PatchMerge, registry.PatchJSON:
 		if mediaType == registry.PatchMerge && !json.Valid(patch) {
 			return nil, apierrors.NewBadRequest("the patch is not valid JSON")
 		}
-		return registry.Patcher(mediaType, patch)
+		return st.Patcher(mediaType, patch)
 	case registry.PatchStrategic:
 		typed, ok := kubejson.NewTyped(k)
 		if !ok {
@@ -81,7 +81,7 @@ func patcher(k *scheme.Kind, mediaType string, patch []byte) (func([]byte) ([]by
 		if !json.Valid(patch) {
 			return nil, apierrors.NewBadRequest("the patch is not valid JSON")
 		}
-		return func(doc []byte) ([]byte, error) { return strategicpatch.StrategicMergePatch(doc, patch, typed) }, nil
+		return st.BoundPatched(func(doc []byte) ([]byte, error) { return strategicpatch.StrategicMergePatch(doc, patch, typed) }), nil
 	default:
 		return nil, &apierrors.StatusError{
 			Reason: apierrors.ReasonUnsupportedMediaType,
