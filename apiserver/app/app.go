@@ -42,6 +42,11 @@ func NewFlags() *pflag.FlagSet {
 	fs.Int("max-request-body-bytes", d.MaxRequestBodyBytes, "largest REST request body, and largest JSON form of a patched object, in bytes (413 past it)")
 	fs.Int("max-json-patch-operations", d.MaxJSONPatchOperations, "most operations a JSON patch may hold (413 past it)")
 	fs.Int("json-patch-max-copy-bytes", d.JSONPatchMaxCopyBytes, "most bytes the copy operations of one JSON patch may add up to (422 past it)")
+	fs.Int("max-requests-inflight", d.MaxRequestsInflight, "read-only requests served at once, REST and gRPC together; more get 429 with Retry-After (0: no bound; watches and logs not counted)")
+	fs.Int("max-mutating-requests-inflight", d.MaxMutatingRequestsInflight, "mutating requests served at once, REST and gRPC together; more get 429 with Retry-After (0: no bound)")
+	fs.Int("max-watches-per-client", d.MaxWatchesPerClient, "watches one client (remote IP address) may hold open, REST and gRPC together; more get 429 (0: no bound)")
+	fs.Duration("request-timeout", d.RequestTimeout, "how long a request that is not a watch or a log may take; then it fails with 504")
+	fs.Duration("request-body-read-timeout", d.RequestBodyReadTimeout, "how long a REST request's body may take to arrive; a slower client gets 408")
 	fs.Int("etcd-max-writes-in-flight", d.EtcdMaxWritesInFlight, "write transactions open against etcd at once; more wait their turn (0: no bound)")
 	config.DefaultProcess().AddFlags(fs, component)
 	return fs
