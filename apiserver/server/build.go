@@ -19,6 +19,7 @@ import (
 	"google.golang.org/grpc/reflection"
 
 	"github.com/keelson-dev/keelson/apiserver/internal/grpcapi"
+	"github.com/keelson-dev/keelson/apiserver/internal/limits"
 	"github.com/keelson-dev/keelson/apiserver/internal/registry"
 	"github.com/keelson-dev/keelson/apiserver/internal/rest"
 	"github.com/keelson-dev/keelson/apiserver/internal/storage"
@@ -74,6 +75,11 @@ func (s *Server) buildOn(be *etcdBackend) (*parts, error) {
 		Storage:       store,
 		Prefix:        s.cfg.EtcdPrefix,
 		MaxObjectSize: s.cfg.MaxObjectBytes,
+		Patch: registry.PatchLimits{
+			MaxJSONPatchOperations: s.cfg.MaxJSONPatchOperations,
+			MaxJSONPatchCopyBytes:  int64(s.cfg.JSONPatchMaxCopyBytes),
+			MaxPatchedBytes:        s.cfg.MaxRequestBodyBytes,
+		},
 		Cache: watchcache.Config{
 			Capacity:         s.cfg.WatchCacheSize,
 			WatcherBuffer:    s.cfg.WatchBufferSize,
@@ -93,9 +99,14 @@ func (s *Server) buildOn(be *etcdBackend) (*parts, error) {
 		Name: "keelson_apiserver_watchers",
 		Help: "Client watches served by the watch caches.",
 	}, func() float64 { return float64(reg.WatcherCount()) }))
-	p.grpc, p.health = s.newGRPC(reg, grpcapi.NewMetrics(metrics))
+	lim := limits.New(limits.Config{
+		MaxRequestsInflight:         s.cfg.MaxRequestsInflight,
+		MaxMutatingRequestsInflight: s.cfg.MaxMutatingRequestsInflight,
+		MaxWatchesPerClient:         s.cfg.MaxWatchesPerClient,
+	})
+	p.grpc, p.health = s.newGRPC(reg, grpcapi.NewMetrics(metrics), lim)
 	mux := http.NewServeMux()
-	if err := s.installHTTP(mux, p, metrics); err != nil {
+	if err := s.installHTTP(mux, p, metrics, lim); err != nil {
 		return nil, err
 	}
 	p.http = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
@@ -114,16 +125,16 @@ func (s *Server) buildOn(be *etcdBackend) (*parts, error) {
 	return p, nil
 }
 
-// newGRPC returns the gRPC server with the resource service, health (NOT_SERVING until the server
-// is ready) and reflection.
-func (s *Server) newGRPC(reg *registry.Registry, gm *grpcapi.Metrics) (*grpc.Server, *health.Server) {
+// newGRPC returns the gRPC server with the resource service, held to lim and the request timeout,
+// health (NOT_SERVING until the server is ready) and reflection.
+func (s *Server) newGRPC(reg *registry.Registry, gm *grpcapi.Metrics, lim *limits.Limiter) (*grpc.Server, *health.Server) {
 	gs := grpc.NewServer(
 		grpc.MaxRecvMsgSize(maxGRPCMessageBytes),
 		grpc.ForceServerCodecV2(wire.Codec{}),
 		// Clients ping every 10s to notice dead servers under idle watches.
 		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: 5 * time.Second, PermitWithoutStream: true}),
-		grpc.ChainUnaryInterceptor(grpcapi.UnaryInterceptor(gm, s.lg)),
-		grpc.ChainStreamInterceptor(grpcapi.StreamInterceptor(gm, s.lg)),
+		grpc.ChainUnaryInterceptor(grpcapi.UnaryInterceptor(gm, s.lg), grpcapi.LimitUnary(lim, s.cfg.RequestTimeout)),
+		grpc.ChainStreamInterceptor(grpcapi.StreamInterceptor(gm, s.lg), grpcapi.LimitStream(lim)),
 	)
 	resourcev1.RegisterResourceServiceServer(gs, grpcapi.New(reg, s.lg))
 	hs := health.NewServer()
@@ -134,8 +145,9 @@ func (s *Server) newGRPC(reg *registry.Registry, gm *grpcapi.Metrics) (*grpc.Ser
 	return gs, hs
 }
 
-// installHTTP mounts health, metrics, /version and the REST API on mux.
-func (s *Server) installHTTP(mux *http.ServeMux, p *parts, metrics *prometheus.Registry) error {
+// installHTTP mounts health, metrics, /version and the REST API, held to lim and the request
+// limits, on mux.
+func (s *Server) installHTTP(mux *http.ServeMux, p *parts, metrics *prometheus.Registry, lim *limits.Limiter) error {
 	cli := p.etcd.client
 	if err := healthz.Install(mux, healthz.Config{
 		Live: []healthz.Check{healthz.Ping()},
@@ -161,5 +173,10 @@ func (s *Server) installHTTP(mux *http.ServeMux, p *parts, metrics *prometheus.R
 		w.Header().Set("Content-Type", "application/json")
 		_ = json.NewEncoder(w).Encode(version.Get())
 	})
-	return rest.New(p.reg, s.lg).Install(mux)
+	return rest.New(p.reg, s.lg, rest.Limits{
+		Inflight:        lim,
+		MaxBodyBytes:    int64(s.cfg.MaxRequestBodyBytes),
+		BodyReadTimeout: s.cfg.RequestBodyReadTimeout,
+		RequestTimeout:  s.cfg.RequestTimeout,
+	}).Install(mux)
 }

@@ -5,6 +5,9 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/keelson-dev/keelson/apiserver/internal/limits"
+	"github.com/keelson-dev/keelson/apiserver/internal/registry"
+	"github.com/keelson-dev/keelson/apiserver/internal/rest"
 	"github.com/keelson-dev/keelson/pkg/clock"
 	"github.com/keelson-dev/keelson/pkg/config"
 )
@@ -35,6 +38,27 @@ type Config struct {
 	WatchBookmarkInterval time.Duration `mapstructure:"watch-bookmark-interval"`
 	// MaxObjectBytes bounds an object's stored size.
 	MaxObjectBytes int `mapstructure:"max-object-bytes"`
+	// MaxRequestBodyBytes bounds a REST request body and the JSON form of a patched object
+	// (Kubernetes: 3 MiB); more is RequestEntityTooLarge (413).
+	MaxRequestBodyBytes int `mapstructure:"max-request-body-bytes"`
+	// MaxJSONPatchOperations bounds a JSON patch's operations (Kubernetes: 10000); more is 413.
+	MaxJSONPatchOperations int `mapstructure:"max-json-patch-operations"`
+	// JSONPatchMaxCopyBytes bounds the bytes a JSON patch's copy operations add up to (Kubernetes:
+	// 3 MiB); more is Invalid (422).
+	JSONPatchMaxCopyBytes int `mapstructure:"json-patch-max-copy-bytes"`
+	// MaxRequestsInflight and MaxMutatingRequestsInflight bound the read-only and the mutating
+	// requests served at once, over REST and gRPC together; more are refused with TooManyRequests
+	// (429, Retry-After 1). Watches and pod logs are not counted. 0: no bound.
+	MaxRequestsInflight         int `mapstructure:"max-requests-inflight"`
+	MaxMutatingRequestsInflight int `mapstructure:"max-mutating-requests-inflight"`
+	// MaxWatchesPerClient bounds the watches one client (remote IP address) holds open over REST
+	// and gRPC together; more are refused with TooManyRequests. 0: no bound.
+	MaxWatchesPerClient int `mapstructure:"max-watches-per-client"`
+	// RequestTimeout bounds a request that is not a watch or a log (Kubernetes' --request-timeout).
+	RequestTimeout time.Duration `mapstructure:"request-timeout"`
+	// RequestBodyReadTimeout bounds the time a REST request's body may take to arrive; a slower
+	// client is cut off with 408.
+	RequestBodyReadTimeout time.Duration `mapstructure:"request-body-read-timeout"`
 	// EtcdMaxWritesInFlight bounds the write transactions open against etcd at once; more wait
 	// (0: no bound).
 	EtcdMaxWritesInFlight int `mapstructure:"etcd-max-writes-in-flight"`
@@ -46,17 +70,25 @@ type Config struct {
 // DefaultConfig returns the defaults: 127.0.0.1:6443 on an embedded etcd in .keelson/etcd.
 func DefaultConfig() Config {
 	return Config{
-		Serving:               config.Serving{BindAddress: "127.0.0.1", Port: 6443, ShutdownTimeout: 10 * time.Second},
-		EtcdPrefix:            "/registry",
-		DataDir:               ".keelson/etcd",
-		EtcdClientPort:        2379,
-		EtcdPeerPort:          2380,
-		CompactionInterval:    5 * time.Minute,
-		WatchCacheSize:        4096,
-		WatchBufferSize:       1024,
-		WatchBookmarkInterval: 10 * time.Second,
-		MaxObjectBytes:        1500 * 1024,
-		EtcdMaxWritesInFlight: 32,
+		Serving:                     config.Serving{BindAddress: "127.0.0.1", Port: 6443, ShutdownTimeout: 10 * time.Second},
+		EtcdPrefix:                  "/registry",
+		DataDir:                     ".keelson/etcd",
+		EtcdClientPort:              2379,
+		EtcdPeerPort:                2380,
+		CompactionInterval:          5 * time.Minute,
+		WatchCacheSize:              4096,
+		WatchBufferSize:             1024,
+		WatchBookmarkInterval:       10 * time.Second,
+		MaxObjectBytes:              1500 * 1024,
+		MaxRequestBodyBytes:         registry.DefaultMaxPatchedBytes,
+		MaxJSONPatchOperations:      registry.DefaultMaxJSONPatchOperations,
+		JSONPatchMaxCopyBytes:       registry.DefaultMaxJSONPatchCopyBytes,
+		MaxRequestsInflight:         limits.DefaultMaxRequestsInflight,
+		MaxMutatingRequestsInflight: limits.DefaultMaxMutatingRequestsInflight,
+		MaxWatchesPerClient:         limits.DefaultMaxWatchesPerClient,
+		RequestTimeout:              rest.DefaultRequestTimeout,
+		RequestBodyReadTimeout:      rest.DefaultBodyReadTimeout,
+		EtcdMaxWritesInFlight:       32,
 	}
 }
 
@@ -82,11 +114,30 @@ func (c Config) Validate() error {
 		checkCount("watch-buffer-size", c.WatchBufferSize),
 		config.CheckPositive("watch-bookmark-interval", c.WatchBookmarkInterval),
 		checkCount("max-object-bytes", c.MaxObjectBytes),
+		checkCount("max-request-body-bytes", c.MaxRequestBodyBytes),
+		checkCount("max-json-patch-operations", c.MaxJSONPatchOperations),
+		checkCount("json-patch-max-copy-bytes", c.JSONPatchMaxCopyBytes),
+	)
+	errs = append(errs,
+		checkNonNegative("max-requests-inflight", c.MaxRequestsInflight),
+		checkNonNegative("max-mutating-requests-inflight", c.MaxMutatingRequestsInflight),
+		checkNonNegative("max-watches-per-client", c.MaxWatchesPerClient),
+		config.CheckPositive("request-timeout", c.RequestTimeout),
+		config.CheckPositive("request-body-read-timeout", c.RequestBodyReadTimeout),
 	)
 	if c.EtcdMaxWritesInFlight < 0 {
 		errs = append(errs, fmt.Errorf("--etcd-max-writes-in-flight: %d is negative", c.EtcdMaxWritesInFlight))
 	}
 	return errors.Join(errs...)
+}
+
+// checkNonNegative reports whether n, a bound where 0 means none, is not negative. The error names
+// flag.
+func checkNonNegative(flag string, n int) error {
+	if n < 0 {
+		return fmt.Errorf("--%s: %d is negative", flag, n)
+	}
+	return nil
 }
 
 // checkCount reports whether n, a size or count, is positive. The error names flag.

@@ -270,6 +270,17 @@ func NewTimeout(message string, retryAfterSeconds int32) *StatusError {
 	}
 }
 
+// NewTooManyRequests says the server refuses the request because a limit on what clients hold at
+// once is reached; the client should retry after retryAfterSeconds.
+func NewTooManyRequests(message string, retryAfterSeconds int32) *StatusError {
+	return &StatusError{
+		Reason:  ReasonTooManyRequests,
+		Code:    http.StatusTooManyRequests,
+		Message: message,
+		Details: &Details{RetryAfterSeconds: retryAfterSeconds},
+	}
+}
+
 // NewServiceUnavailable says the server cannot take the request now.
 func NewServiceUnavailable(message string) *StatusError {
 	return &StatusError{Reason: ReasonServiceUnavailable, Code: http.StatusServiceUnavailable, Message: message}

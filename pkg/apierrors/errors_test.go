@@ -4,8 +4,10 @@ import (
 	"errors"
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 )
@@ -28,6 +30,9 @@ func TestGRPCRoundTrip(t *testing.T) {
 		{"too large", NewRequestEntityTooLarge("limit is %d", 10), codes.ResourceExhausted, IsTooLarge},
 		{"bad request", NewBadRequest("no %s", "kind"), codes.InvalidArgument, IsBadRequest},
 		{"internal", NewInternal(errors.New("boom")), codes.Internal, func(err error) bool { return ReasonFor(err) == ReasonInternalError }},
+		{"too many requests", NewTooManyRequests("too many requests in flight", 1), codes.ResourceExhausted,
+			func(err error) bool { return ReasonFor(err) == ReasonTooManyRequests }},
+		{"timeout", NewTimeout("Too large resource version", 1), codes.DeadlineExceeded, IsTimeout},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -44,6 +49,27 @@ func TestGRPCRoundTrip(t *testing.T) {
 			require.Equal(t, tc.err.Code, se.Code)
 			require.Equal(t, tc.err.Details, se.Details)
 		})
+	}
+}
+
+// TestRetryAfterIsARetryInfo checks that an error saying when to retry carries gRPC's standard
+// RetryInfo detail, so any gRPC client backs off as a REST client reads Retry-After.
+func TestRetryAfterIsARetryInfo(t *testing.T) {
+	st, ok := status.FromError(ToGRPC(NewTooManyRequests("too many requests in flight", 2)))
+	require.True(t, ok)
+	var delays []time.Duration
+	for _, d := range st.Details() {
+		if ri, ok := d.(*errdetails.RetryInfo); ok {
+			delays = append(delays, ri.GetRetryDelay().AsDuration())
+		}
+	}
+	require.Equal(t, []time.Duration{2 * time.Second}, delays)
+
+	st, ok = status.FromError(ToGRPC(NewNotFound("", "pods", "web")))
+	require.True(t, ok)
+	for _, d := range st.Details() {
+		_, isRetry := d.(*errdetails.RetryInfo)
+		require.False(t, isRetry, "no RetryInfo without a retry hint")
 	}
 }
 

@@ -5,11 +5,13 @@ import (
 	"errors"
 	"net/http"
 	"strconv"
+	"time"
 
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/protoadapt"
+	"google.golang.org/protobuf/types/known/durationpb"
 )
 
 // Domain is the ErrorInfo domain of Keelson's gRPC errors.
@@ -46,7 +48,8 @@ func grpcCode(r Reason) codes.Code {
 }
 
 // ToGRPC converts err to a gRPC status error: the code that matches its reason, an ErrorInfo with the
-// reason and details, and a BadRequest listing every bad field. Context errors become Canceled and
+// reason and details, a RetryInfo when the error says when to retry, and a BadRequest listing
+// every bad field. Context errors become Canceled and
 // DeadlineExceeded; any other error becomes Internal.
 func ToGRPC(err error) error {
 	if err == nil {
@@ -79,6 +82,8 @@ func ToGRPC(err error) error {
 		setNonEmpty(info.Metadata, "uid", d.UID)
 		if d.RetryAfterSeconds > 0 {
 			info.Metadata["retryAfterSeconds"] = strconv.Itoa(int(d.RetryAfterSeconds))
+			// RetryInfo is the standard detail gRPC clients read a back-off hint from.
+			details = append(details, &errdetails.RetryInfo{RetryDelay: durationpb.New(time.Duration(d.RetryAfterSeconds) * time.Second)})
 		}
 		if len(d.Causes) > 0 {
 			br := &errdetails.BadRequest{}

@@ -15,9 +15,6 @@ import (
 	"github.com/keelson-dev/keelson/pkg/scheme"
 )
 
-// applyRetries bounds how often an apply is merged again into a newer object after losing a race.
-const applyRetries = 5
-
 // ApplyOptions qualify an Apply.
 type ApplyOptions struct {
 	// Subresource must be "": only the object itself may be applied.
@@ -79,7 +76,7 @@ func (s *Store) Apply(ctx context.Context, namespace, name string, config []byte
 		obj.GetMetadata().ResourceVersion = cur.GetMetadata().GetResourceVersion()
 		return merge(obj, cur)
 	}
-	return s.modify(ctx, namespace, name, ModifyOptions{DryRun: opts.DryRun, Create: true, Retries: applyRetries}, apply)
+	return s.modify(ctx, namespace, name, ModifyOptions{DryRun: opts.DryRun, Create: true}, apply)
 }
 
 // appliedConfig decodes an applied configuration for the named object in namespace.

@@ -23,7 +23,10 @@ type ModifyOptions struct {
 	// it returns.
 	Create bool
 	// Retries bounds how often fn runs again after another writer changed the object between
-	// read and write; once they are spent, Modify fails with Conflict. 0 sets no bound.
+	// read and write; once they are spent, Modify fails with Conflict. 0 sets no bound: fn runs
+	// again until it applies or ctx ends, as Kubernetes retries a write that pins no
+	// resourceVersion until the request deadline. Every lost race is another writer's success,
+	// so the cycle makes progress.
 	Retries int
 	// FieldManager names the writer in metadata.managedFields, which record the fields a write of
 	// the object (not of its status) changes.

@@ -2,6 +2,8 @@ package registry
 
 import (
 	"context"
+	"errors"
+	"net/http"
 
 	jsonpatch "github.com/evanphx/json-patch/v5"
 	"google.golang.org/protobuf/encoding/protojson"
@@ -17,6 +19,41 @@ const (
 	PatchStrategic = "application/strategic-merge-patch+json"
 	PatchApply     = "application/apply-patch+yaml"
 )
+
+// Kubernetes' bounds on a patch, the defaults of PatchLimits.
+const (
+	DefaultMaxJSONPatchOperations = 10000
+	DefaultMaxJSONPatchCopyBytes  = 3 * 1024 * 1024
+	DefaultMaxPatchedBytes        = 3 * 1024 * 1024
+)
+
+// PatchLimits bound the memory and time one patch may take, whatever its type and edge: a JSON
+// patch of a few hundred kilobytes can otherwise copy a large value thousands of times.
+type PatchLimits struct {
+	// MaxJSONPatchOperations bounds the operations of a JSON patch; more fail with
+	// RequestEntityTooLarge (413) before any is applied.
+	MaxJSONPatchOperations int
+	// MaxJSONPatchCopyBytes bounds the bytes a JSON patch's copy operations add up to; the patch
+	// stops at the copy that passes it and fails with Invalid (422), as in Kubernetes.
+	MaxJSONPatchCopyBytes int64
+	// MaxPatchedBytes bounds the JSON form of a patched object (Kubernetes applies its request
+	// body limit); a larger one fails with RequestEntityTooLarge (413) before it is decoded.
+	MaxPatchedBytes int
+}
+
+// withDefaults fills in Kubernetes' value for every bound that is not positive.
+func (l PatchLimits) withDefaults() PatchLimits {
+	if l.MaxJSONPatchOperations <= 0 {
+		l.MaxJSONPatchOperations = DefaultMaxJSONPatchOperations
+	}
+	if l.MaxJSONPatchCopyBytes <= 0 {
+		l.MaxJSONPatchCopyBytes = DefaultMaxJSONPatchCopyBytes
+	}
+	if l.MaxPatchedBytes <= 0 {
+		l.MaxPatchedBytes = DefaultMaxPatchedBytes
+	}
+	return l
+}
 
 // PatchOptions qualify a Patch.
 type PatchOptions struct {
@@ -45,7 +82,7 @@ func (s *Store) Patch(ctx context.Context, namespace, name, patchType string, pa
 		return nil, apierrors.NewInvalid("meta.k8s.io", "PatchOptions", "", []apierrors.Cause{{
 			Type: "FieldValueForbidden", Field: "force", Message: "Forbidden: may not be specified for non-apply patch"}})
 	}
-	apply, err := Patcher(patchType, patch)
+	apply, err := s.Patcher(patchType, patch)
 	if err != nil {
 		return nil, err
 	}
@@ -64,19 +101,51 @@ func (s *Store) Patch(ctx context.Context, namespace, name, patchType string, pa
 	return out, err
 }
 
-// Patcher returns the function that applies a JSON merge patch or a JSON patch to a JSON document.
-func Patcher(patchType string, patch []byte) (func(doc []byte) ([]byte, error), error) {
+// Patcher returns the function that applies a JSON merge patch or a JSON patch to a JSON document,
+// within the registry's PatchLimits: a JSON patch with too many operations is refused here, one
+// whose copies add up to too much fails as it is applied, and so does a patched document too
+// large (see BoundPatched).
+func (s *Store) Patcher(patchType string, patch []byte) (func(doc []byte) ([]byte, error), error) {
 	switch patchType {
 	case PatchMerge:
-		return func(doc []byte) ([]byte, error) { return jsonpatch.MergePatch(doc, patch) }, nil
+		return s.BoundPatched(func(doc []byte) ([]byte, error) { return jsonpatch.MergePatch(doc, patch) }), nil
 	case PatchJSON:
 		p, err := jsonpatch.DecodePatch(patch)
 		if err != nil {
 			return nil, apierrors.NewBadRequest("invalid JSON patch: %v", err)
 		}
-		return p.Apply, nil
+		limits := s.registry.cfg.Patch
+		if len(p) > limits.MaxJSONPatchOperations {
+			return nil, apierrors.NewRequestEntityTooLarge("the allowed maximum operations in a JSON patch is %d, got %d",
+				limits.MaxJSONPatchOperations, len(p))
+		}
+		opts := jsonpatch.NewApplyOptions()
+		opts.AccumulatedCopySizeLimit = limits.MaxJSONPatchCopyBytes
+		return s.BoundPatched(func(doc []byte) ([]byte, error) {
+			out, err := p.ApplyWithOptions(doc, opts)
+			var tooMuch *jsonpatch.AccumulatedCopySizeError
+			if errors.As(err, &tooMuch) {
+				return nil, &apierrors.StatusError{Reason: apierrors.ReasonInvalid, Code: http.StatusUnprocessableEntity,
+					Message: "the JSON patch copies too much: " + err.Error()}
+			}
+			return out, err
+		}), nil
 	default:
 		return nil, apierrors.NewUnsupportedMediaType(patchType)
+	}
+}
+
+// BoundPatched returns apply failing with RequestEntityTooLarge when the document it makes is
+// larger than PatchLimits.MaxPatchedBytes, before anyone decodes it: every patch type's result is
+// held to the bound a request body is.
+func (s *Store) BoundPatched(apply func(doc []byte) ([]byte, error)) func(doc []byte) ([]byte, error) {
+	limit := s.registry.cfg.Patch.MaxPatchedBytes
+	return func(doc []byte) ([]byte, error) {
+		out, err := apply(doc)
+		if err == nil && len(out) > limit {
+			return nil, apierrors.NewRequestEntityTooLarge("the patched %s is %d bytes, the limit is %d bytes", s.kind.Kind, len(out), limit)
+		}
+		return out, err
 	}
 }
 
@@ -88,7 +157,8 @@ type PatchCodec struct {
 }
 
 // PatchFunc returns the ModifyFunc that applies apply to the named object's JSON form in codec.
-// The patch may not change metadata.name; a metadata.resourceVersion or uid it changes pins the
+// Errors apply returns as StatusErrors (a limit of Patcher's or BoundPatched's) reach the client
+// as they are, others as BadRequest. The patch may not change metadata.name; a metadata.resourceVersion or uid it changes pins the
 // write to that value, so it fails with Conflict instead of being applied again after a lost race.
 func (s *Store) PatchFunc(name string, codec PatchCodec, apply func(doc []byte) ([]byte, error)) ModifyFunc {
 	return func(cur scheme.Object) (scheme.Object, error) {
@@ -97,9 +167,14 @@ func (s *Store) PatchFunc(name string, codec PatchCodec, apply func(doc []byte) 
 			return nil, apierrors.NewInternal(err)
 		}
 		patched, err := apply(doc)
-		if err != nil {
+		var se *apierrors.StatusError
+		switch {
+		case errors.As(err, &se):
+			return nil, se
+		case err != nil:
 			return nil, apierrors.NewBadRequest("unable to apply patch to %s %q: %v", s.kind.Kind, name, err)
 		}
+
 		obj, err := codec.Decode(patched)
 		if err != nil {
 			return nil, err

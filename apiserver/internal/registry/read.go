@@ -38,6 +38,8 @@ func (s *Store) storageErr(name string, err error) error {
 		return apierrors.NewRequestEntityTooLarge("%s %q is %d bytes, the limit is %d bytes", s.kind.Kind, name, tooLarge.Size, tooLarge.Limit)
 	case errors.Is(err, storage.ErrFutureRevision):
 		return apierrors.NewTimeout("Too large resource version: "+err.Error(), 1)
+	case errors.Is(err, context.DeadlineExceeded):
+		return apierrors.NewTimeout("request did not complete within the allotted timeout: "+err.Error(), 0)
 	default:
 		return apierrors.NewInternal(err)
 	}

@@ -24,6 +24,8 @@ type Config struct {
 	Prefix string
 	// MaxObjectSize bounds an object's stored size in bytes (default 1.5 MiB, etcd's request limit).
 	MaxObjectSize int
+	// Patch bounds what one patch may cost; zero fields take Kubernetes' defaults.
+	Patch PatchLimits
 	// Cache configures every resource's watch cache; Resource, Prefix, Store, New, Fields and Clock
 	// are filled in per resource.
 	Cache watchcache.Config
@@ -55,6 +57,7 @@ func New(cfg Config) (*Registry, error) {
 	if cfg.MaxObjectSize <= 0 {
 		cfg.MaxObjectSize = 3 * 1024 * 1024 / 2
 	}
+	cfg.Patch = cfg.Patch.withDefaults()
 	if cfg.Clock == nil {
 		cfg.Clock = clock.RealClock{}
 	}

@@ -16,10 +16,6 @@ import (
 	metav1 "github.com/keelson-dev/keelson/proto/meta/v1"
 )
 
-// scaleRetries bounds how often a scale that does not pin a resourceVersion is applied again to a
-// newer workload after losing a race.
-const scaleRetries = 5
-
 // ScaleOptions qualify an UpdateScale.
 type ScaleOptions struct {
 	DryRun bool
@@ -56,7 +52,7 @@ func (s *Store) UpdateScale(ctx context.Context, namespace, name string, opts Sc
 		return nil, apierrors.NewInvalid("autoscaling", "Scale", name, []apierrors.Cause{{
 			Type: "FieldValueRequired", Field: "metadata.name", Message: "Required value: name is required"}})
 	}
-	out, _, err := s.Modify(ctx, namespace, name, ModifyOptions{DryRun: opts.DryRun, Retries: scaleRetries, FieldManager: opts.FieldManager},
+	out, _, err := s.Modify(ctx, namespace, name, ModifyOptions{DryRun: opts.DryRun, FieldManager: opts.FieldManager},
 		func(cur scheme.Object) (scheme.Object, error) {
 			curScale, err := scaleOf(cur)
 			if err != nil {

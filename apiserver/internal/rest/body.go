@@ -12,17 +12,12 @@ import (
 	"github.com/keelson-dev/keelson/pkg/scheme"
 )
 
-// maxBodyBytes bounds a request body, as Kubernetes' 3 MiB limit does.
-const maxBodyBytes = 3 * 1024 * 1024
-
-// readBody reads a request body up to maxBodyBytes.
+// readBody reads a request body within the bounds of Limits (see Handler.limit, which sets them):
+// too large a body is RequestEntityTooLarge, one that takes too long to arrive is a 408.
 func readBody(r *http.Request) ([]byte, error) {
-	b, err := io.ReadAll(io.LimitReader(r.Body, maxBodyBytes+1))
+	b, err := io.ReadAll(r.Body)
 	if err != nil {
-		return nil, apierrors.NewBadRequest("read request body: %v", err)
-	}
-	if len(b) > maxBodyBytes {
-		return nil, apierrors.NewRequestEntityTooLarge("the request body is larger than %d bytes", maxBodyBytes)
+		return nil, bodyError(err)
 	}
 	return b, nil
 }

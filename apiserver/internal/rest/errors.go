@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"strconv"
 
 	"github.com/keelson-dev/keelson/pkg/apierrors"
 )
@@ -70,9 +71,13 @@ func successStatus(group, kind, name, uid string) *status {
 	}
 }
 
-// writeError writes err as a Status body with its HTTP code.
+// writeError writes err as a Status body with its HTTP code, and a Retry-After header when the
+// error says when to retry, as Kubernetes does.
 func writeError(w http.ResponseWriter, err error) {
 	st := statusFor(err)
+	if st.Details != nil && st.Details.RetryAfterSeconds > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(int(st.Details.RetryAfterSeconds)))
+	}
 	writeJSON(w, int(st.Code), st)
 }
 

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/keelson-dev/keelson/apiserver/internal/registry"
+	"github.com/keelson-dev/keelson/apiserver/internal/storage"
 	"github.com/keelson-dev/keelson/pkg/apierrors"
 	"github.com/keelson-dev/keelson/pkg/kubejson"
 	"github.com/keelson-dev/keelson/pkg/scheme"
@@ -49,9 +50,18 @@ func FuzzPatch(f *testing.F) {
 	k, _ := sch.ByKind(scheme.GroupVersionKind{Group: "apps", Version: "v1", Kind: "Deployment"})
 	doc := []byte(`{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"d"},"spec":{"replicas":1,` +
 		`"selector":{"matchLabels":{"a":"b"}},"template":{"metadata":{"labels":{"a":"b"}},"spec":{"containers":[{"name":"c","image":"i","ports":[{"containerPort":80}]}]}}}}`)
+	// The store only lends its patch limits: nothing reaches storage.
+	reg, err := registry.New(registry.Config{Scheme: sch, Storage: storage.New(nil, storage.NewCodec(sch), storage.Options{})})
+	if err != nil {
+		f.Fatal(err)
+	}
+	st, err := reg.Store(k.GVR())
+	if err != nil {
+		f.Fatal(err)
+	}
 	types := []string{registry.PatchMerge, registry.PatchJSON, registry.PatchStrategic, registry.PatchApply}
 	f.Fuzz(func(t *testing.T, typ int, patch []byte) {
-		apply, err := patcher(k, types[uint(typ)%uint(len(types))], patch)
+		apply, err := patcher(st, k, types[uint(typ)%uint(len(types))], patch)
 		if err != nil {
 			if !clientError(err) {
 				t.Fatal(err)

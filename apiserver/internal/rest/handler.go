@@ -18,14 +18,17 @@ type Handler struct {
 	lg     *zap.Logger
 	// kubelets reaches the kubelets that pods/log is proxied to.
 	kubelets *http.Client
+	// limits bound every request under /api and /apis.
+	limits Limits
 	// aggregatedCore and aggregatedNamed are the aggregated discovery documents of /api and /apis,
 	// built by Install.
 	aggregatedCore, aggregatedNamed []byte
 }
 
-// New returns a handler serving reg. Watches and followed logs end when reg drains.
-func New(reg *registry.Registry, lg *zap.Logger) *Handler {
-	return &Handler{reg: reg, scheme: reg.Scheme(), lg: lg, kubelets: newKubeletClient()}
+// New returns a handler serving reg within lim (zero fields take their defaults: 3 MiB bodies read
+// within 30 s, 60 s per request). Watches and followed logs end when reg drains.
+func New(reg *registry.Registry, lg *zap.Logger, lim Limits) *Handler {
+	return &Handler{reg: reg, scheme: reg.Scheme(), lg: lg, kubelets: newKubeletClient(), limits: lim.withDefaults()}
 }
 
 // Install mounts the handler's paths on mux: /api, /apis, /openapi/v2 and /openapi/v3.
@@ -44,10 +47,11 @@ func (h *Handler) Install(mux *http.ServeMux) error {
 	mux.Handle("/openapi/v2", oa2)
 	mux.Handle("/openapi/v3", oa)
 	mux.Handle("/openapi/v3/", oa)
-	mux.Handle("/api", h)
-	mux.Handle("/api/", h)
-	mux.Handle("/apis", h)
-	mux.Handle("/apis/", h)
+	api := h.limit(h)
+	mux.Handle("/api", api)
+	mux.Handle("/api/", api)
+	mux.Handle("/apis", api)
+	mux.Handle("/apis/", api)
 	return nil
 }
 

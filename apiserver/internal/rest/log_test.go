@@ -105,7 +105,7 @@ func startLogEnv(t *testing.T) *logEnv {
 	require.NoError(t, reg.WaitReady(wctx))
 	require.NoError(t, reg.EnsureSystemNamespaces(wctx))
 
-	h := New(reg, zap.NewNop())
+	h := New(reg, zap.NewNop(), Limits{})
 	mux := http.NewServeMux()
 	require.NoError(t, h.Install(mux))
 	api := httptest.NewServer(mux)

@@ -13,10 +13,6 @@ import (
 	"github.com/keelson-dev/keelson/pkg/scheme"
 )
 
-// patchRetries bounds how often a patch that does not pin a resourceVersion is re-applied to a
-// newer object after losing a race.
-const patchRetries = 5
-
 // patch serves PATCH of an object or its status with a JSON merge patch, a JSON patch or a
 // strategic merge patch (server-side apply goes to apply). The patch is applied to the object's
 // Kubernetes JSON form, so paths and values are the ones Kubernetes clients compute, and the result
@@ -40,7 +36,7 @@ func (h *Handler) patch(w http.ResponseWriter, r *http.Request, req *request) {
 		writeError(w, err)
 		return
 	}
-	apply, err := patcher(req.kind, mediaType(r), body)
+	apply, err := patcher(req.store, req.kind, mediaType(r), body)
 	if err != nil {
 		writeError(w, err)
 		return
@@ -55,7 +51,7 @@ func (h *Handler) patch(w http.ResponseWriter, r *http.Request, req *request) {
 		},
 	}
 	out, _, err := req.store.Modify(r.Context(), req.namespace, req.name,
-		registry.ModifyOptions{DryRun: dry, Subresource: req.subresource, Retries: patchRetries, FieldManager: managerName(r)},
+		registry.ModifyOptions{DryRun: dry, Subresource: req.subresource, FieldManager: managerName(r)},
 		req.store.PatchFunc(req.name, codec, apply))
 	if err != nil {
 		writeError(w, err)
@@ -70,13 +66,13 @@ func (h *Handler) patch(w http.ResponseWriter, r *http.Request, req *request) {
 }
 
 // patcher returns the function that applies patch of the given media type to a JSON document.
-func patcher(k *scheme.Kind, mediaType string, patch []byte) (func([]byte) ([]byte, error), error) {
+func patcher(st *registry.Store, k *scheme.Kind, mediaType string, patch []byte) (func([]byte) ([]byte, error), error) {
 	switch mediaType {
 	case registry.PatchMerge, registry.PatchJSON:
 		if mediaType == registry.PatchMerge && !json.Valid(patch) {
 			return nil, apierrors.NewBadRequest("the patch is not valid JSON")
 		}
-		return registry.Patcher(mediaType, patch)
+		return st.Patcher(mediaType, patch)
 	case registry.PatchStrategic:
 		typed, ok := kubejson.NewTyped(k)
 		if !ok {
@@ -85,7 +81,7 @@ func patcher(k *scheme.Kind, mediaType string, patch []byte) (func([]byte) ([]by
 		if !json.Valid(patch) {
 			return nil, apierrors.NewBadRequest("the patch is not valid JSON")
 		}
-		return func(doc []byte) ([]byte, error) { return strategicpatch.StrategicMergePatch(doc, patch, typed) }, nil
+		return st.BoundPatched(func(doc []byte) ([]byte, error) { return strategicpatch.StrategicMergePatch(doc, patch, typed) }), nil
 	default:
 		return nil, &apierrors.StatusError{
 			Reason: apierrors.ReasonUnsupportedMediaType,

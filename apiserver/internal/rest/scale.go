@@ -2,6 +2,7 @@ package rest
 
 import (
 	"encoding/json"
+	"errors"
 	"net/http"
 
 	k8sautoscalingv1 "k8s.io/api/autoscaling/v1"
@@ -49,7 +50,7 @@ func (h *Handler) writeScale(w http.ResponseWriter, r *http.Request, req *reques
 			return
 		}
 		apply = func([]byte) ([]byte, error) { return body, nil }
-	} else if apply, err = scalePatcher(mediaType(r), body); err != nil {
+	} else if apply, err = scalePatcher(req.store, mediaType(r), body); err != nil {
 		writeError(w, err)
 		return
 	}
@@ -70,7 +71,11 @@ func patchScale(name string, cur *autoscalingv1.Scale, apply func([]byte) ([]byt
 		return nil, apierrors.NewInternal(err)
 	}
 	out, err := apply(orig)
-	if err != nil {
+	var se *apierrors.StatusError
+	switch {
+	case errors.As(err, &se):
+		return nil, se
+	case err != nil:
 		return nil, apierrors.NewBadRequest("unable to apply patch to Scale %q: %v", name, err)
 	}
 	var next k8sautoscalingv1.Scale
@@ -83,13 +88,13 @@ func patchScale(name string, cur *autoscalingv1.Scale, apply func([]byte) ([]byt
 	}, nil
 }
 
-// scalePatcher applies a patch to a Scale's JSON.
-func scalePatcher(mediaType string, patch []byte) (func([]byte) ([]byte, error), error) {
+// scalePatcher applies a patch to a Scale's JSON within the limits of st, the scaled workload's.
+func scalePatcher(st *registry.Store, mediaType string, patch []byte) (func([]byte) ([]byte, error), error) {
 	if mediaType == registry.PatchStrategic {
 		// A Scale has no lists, so a strategic merge patch is a merge patch.
 		mediaType = registry.PatchMerge
 	}
-	return patcher(nil, mediaType, patch)
+	return patcher(st, nil, mediaType, patch)
 }
 
 // k8sScale returns sc as Kubernetes' autoscaling/v1 Scale.

@@ -333,7 +333,9 @@ func (c *Cache) bookmark(initialEnd bool) *Event {
 }
 
 // waitFresh waits until the cache is loaded and reflects revision rev (0: any), up to timeout.
-// It returns with c.mu held for reading.
+// It returns with c.mu held for reading. A ctx whose deadline comes before timeout (a watch's
+// timeoutSeconds, the request deadline) ends the wait with the same error as timeout does, so the
+// answer does not depend on which of the two ran out first; a cancelled ctx returns ctx.Err().
 func (c *Cache) waitFresh(ctx context.Context, rev int64, timeout time.Duration) error {
 	// Nearly always the cache is already there: answer without arming any timer.
 	c.mu.RLock()
@@ -360,16 +362,25 @@ func (c *Cache) waitFresh(ctx context.Context, rev int64, timeout time.Duration)
 		}
 		select {
 		case <-ctx.Done():
+			if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+				return c.notFresh(rev)
+			}
 			return ctx.Err()
 		case <-nudge.C():
 		case <-deadline.C():
-			if rev > 0 {
-				return apierrors.NewTimeout(fmt.Sprintf("Too large resource version: %d, current: %d", rev, c.Revision()), 1)
-			}
-			return apierrors.NewServiceUnavailable(fmt.Sprintf("the watch cache of %s is not ready", c.cfg.Resource))
+			return c.notFresh(rev)
 		case <-ch:
 		}
 	}
+}
+
+// notFresh is the error of a wait for revision rev that ran out: Timeout (504) for a revision the
+// cache has not reached, ServiceUnavailable while it is still loading.
+func (c *Cache) notFresh(rev int64) error {
+	if rev > 0 {
+		return apierrors.NewTimeout(fmt.Sprintf("Too large resource version: %d, current: %d", rev, c.Revision()), 1)
+	}
+	return apierrors.NewServiceUnavailable(fmt.Sprintf("the watch cache of %s is not ready", c.cfg.Resource))
 }
 
 // requestProgress asks Run for a progress notification without blocking; one pending request is

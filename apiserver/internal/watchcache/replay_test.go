@@ -208,6 +208,24 @@ func TestWatchFromAFutureRevision(t *testing.T) {
 		require.True(t, apierrors.IsTimeout(r.err), "want Timeout, got %v", r.err)
 		require.Contains(t, r.err.Error(), "Too large resource version: 13, current: 12")
 	})
+	t.Run("request deadline first", func(t *testing.T) {
+		// A watch whose own deadline (timeoutSeconds under the freshness timeout) passes first
+		// gets the same Timeout, not a bare context error.
+		tc := newTestCache(t, 8, 10)
+		tc.putRange(t, 11, 12)
+		ctx, cancel := context.WithTimeout(testCtx(t), time.Millisecond)
+		defer cancel()
+		_, err := tc.Watch(ctx, WatchOptions{Revision: 13})
+		require.True(t, apierrors.IsTimeout(err), "want Timeout, got %v", err)
+		require.Contains(t, err.Error(), "Too large resource version: 13, current: 12")
+	})
+	t.Run("cancelled", func(t *testing.T) {
+		tc := newTestCache(t, 8, 10)
+		ctx, cancel := context.WithCancel(testCtx(t))
+		cancel()
+		_, err := tc.Watch(ctx, WatchOptions{Revision: 13})
+		require.ErrorIs(t, err, context.Canceled)
+	})
 	t.Run("one past the newest waits", func(t *testing.T) {
 		tc := newTestCache(t, 8, 10)
 		tc.putRange(t, 11, 12)
