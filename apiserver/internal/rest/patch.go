@@ -2,7 +2,6 @@ package rest
 
 import (
 	"encoding/json"
-	"fmt"
 	"net/http"
 
 	"k8s.io/apimachinery/pkg/util/strategicpatch"
@@ -45,13 +44,21 @@ func (h *Handler) patch(w http.ResponseWriter, r *http.Request, req *request) {
 		writeError(w, err)
 		return
 	}
-	// unknown holds the fields the last decode of the patched object dropped.
-	var unknown []string
+	// patchWarnings are the patch body's own; warnings those of the last decode of the patched
+	// object, which a retry decodes again.
+	var patchWarnings, warnings []string
+	if err := checkPatchFields(fv, body, &patchWarnings); err != nil {
+		writeError(w, err)
+		return
+	}
 	codec := registry.PatchCodec{
 		Encode: func(obj scheme.Object) ([]byte, error) { return kubejson.ToJSON(req.kind, obj, true) },
 		Decode: func(doc []byte) (scheme.Object, error) {
-			unknown = nil
-			return kubejson.FromJSON(req.kind, doc, kubejson.DecodeOptions{Strict: fv == "Strict", Unknown: &unknown})
+			warnings = nil
+			opts := decodeOptions(fv, &warnings)
+			// The patched document comes from an encoder: it repeats no key.
+			opts.SkipDuplicates = true
+			return kubejson.FromJSON(req.kind, doc, opts)
 		},
 	}
 	out, _, err := req.store.Modify(r.Context(), req.namespace, req.name,
@@ -61,11 +68,7 @@ func (h *Handler) patch(w http.ResponseWriter, r *http.Request, req *request) {
 		writeError(w, err)
 		return
 	}
-	if fv == "Warn" {
-		for _, u := range unknown {
-			w.Header().Add("Warning", fmt.Sprintf("299 - %q", fmt.Sprintf("unknown field %q", u)))
-		}
-	}
+	addWarnings(w, append(patchWarnings, warnings...))
 	writeObject(w, http.StatusOK, req.kind, out)
 }
 
