@@ -85,10 +85,7 @@ func patcher(k *scheme.Kind, mediaType string, patch []byte) (func([]byte) ([]by
 		if !ok {
 			return nil, apierrors.NewUnsupportedMediaType(mediaType)
 		}
-		if !json.Valid(patch) {
-			return nil, apierrors.NewBadRequest("the patch is not valid JSON")
-		}
-		return func(doc []byte) ([]byte, error) { return strategicpatch.StrategicMergePatch(doc, patch, typed) }, nil
+		return strategicPatcher(patch, typed)
 	default:
 		return nil, &apierrors.StatusError{
 			Reason: apierrors.ReasonUnsupportedMediaType,
@@ -97,4 +94,14 @@ func patcher(k *scheme.Kind, mediaType string, patch []byte) (func([]byte) ([]by
 				"application/json-patch+json, application/merge-patch+json, application/strategic-merge-patch+json; got \"" + mediaType + "\"",
 		}
 	}
+}
+
+// strategicPatcher returns the function that applies a strategic merge patch to a JSON document of
+// the Kubernetes Go type of schema, which says how lists merge and which directives ($patch,
+// $retainKeys, ...) are known; a directive it does not know fails the patch.
+func strategicPatcher(patch []byte, schema any) (func([]byte) ([]byte, error), error) {
+	if !json.Valid(patch) {
+		return nil, apierrors.NewBadRequest("the patch is not valid JSON")
+	}
+	return func(doc []byte) ([]byte, error) { return strategicpatch.StrategicMergePatch(doc, patch, schema) }, nil
 }

@@ -83,11 +83,11 @@ func patchScale(name string, cur *autoscalingv1.Scale, apply func([]byte) ([]byt
 	}, nil
 }
 
-// scalePatcher applies a patch to a Scale's JSON.
+// scalePatcher applies a patch to a Scale's JSON. A strategic merge patch goes through the
+// strategic merge, as for any kind, so its directives are checked.
 func scalePatcher(mediaType string, patch []byte) (func([]byte) ([]byte, error), error) {
 	if mediaType == registry.PatchStrategic {
-		// A Scale has no lists, so a strategic merge patch is a merge patch.
-		mediaType = registry.PatchMerge
+		return strategicPatcher(patch, &k8sautoscalingv1.Scale{})
 	}
 	return patcher(nil, mediaType, patch)
 }
