@@ -22,8 +22,8 @@ import (
 //
 // Retries: a call that fails because no apiserver answered is retried on another endpoint when
 // that is safe. Reads always are. A create with a fixed name is, because the client proposes the
-// new object's uid: a retry that meets AlreadyExists returns the stored object if it carries that
-// uid. An update is: without a resourceVersion it is idempotent, and with one a retry that meets
+// new object's uid (see scheme.CreateUID): a retry that meets AlreadyExists returns the stored
+// object if it carries the uid derived from that proposal. An update is: without a resourceVersion it is idempotent, and with one a retry that meets
 // Conflict returns the stored object when it is what this update wrote. A merge patch is (it is
 // idempotent); a JSON patch is not. A delete is, and a retry that meets NotFound succeeds.
 // Creates with generateName are never retried after the server may have seen them.
@@ -148,7 +148,7 @@ func (r *Resource[T]) Create(ctx context.Context, obj T, opts ...CreateOptions) 
 			DryRun: o.DryRun, FieldManager: o.FieldManager, Uid: uid,
 		}, waitForReady)
 		if attempt > 0 && unknown && apierrors.IsAlreadyExists(apierrors.FromGRPC(err)) {
-			if cur, gerr := r.Get(ctx, obj.GetMetadata().GetName()); gerr == nil && cur.GetMetadata().GetUid() == uid {
+			if cur, gerr := r.Get(ctx, obj.GetMetadata().GetName()); gerr == nil && cur.GetMetadata().GetUid() == scheme.CreateUID(r.kind, cur.GetMetadata().GetNamespace(), cur.GetMetadata().GetName(), uid) {
 				resp, err = &resourcev1.CreateResponse{Object: mustPack(cur)}, nil
 			}
 		}

@@ -3,6 +3,7 @@ package kubejson
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"reflect"
 	"strconv"
@@ -198,22 +199,35 @@ func rawFromBase64(s string) any {
 	return json.RawMessage(raw)
 }
 
-// DecodeOptions say how FromJSON treats fields Keelson does not know.
+// DecodeOptions say how FromJSON treats fields Keelson does not know and keys a JSON object repeats.
 type DecodeOptions struct {
-	// Strict fails on unknown fields (fieldValidation=Strict); otherwise they are dropped.
+	// Strict fails on unknown and duplicate fields (fieldValidation=Strict); otherwise unknown fields
+	// are dropped and, of a duplicate, the last value wins.
 	Strict bool
-	// Unknown, when set, receives the path of every unknown field that was dropped.
-	Unknown *[]string
+	// Warnings, when set, receives a message for every unknown field that was dropped and every
+	// duplicate field (`unknown field "spec.foo"`, `duplicate field "metadata.name"`), as Kubernetes
+	// words them; duplicates are looked for only when Strict or Warnings is set.
+	Warnings *[]string
+	// SkipDuplicates does not look for duplicate fields: the body comes from an encoder, which
+	// never repeats a key.
+	SkipDuplicates bool
 }
 
+// checksFields reports whether the options ask for unknown and duplicate fields to be reported.
+func (o DecodeOptions) checksFields() bool { return o.Strict || o.Warnings != nil }
+
 // FromJSON decodes a Kubernetes JSON object of kind k into a new message. apiVersion and kind, when
-// present, must name k. Errors are BadRequest Status errors that name the problem.
+// present, must name k. The body must hold that one object and nothing after it. Errors are
+// BadRequest Status errors that name the problem.
 func FromJSON(k *scheme.Kind, body []byte, opts DecodeOptions) (scheme.Object, error) {
 	var m map[string]any
 	d := json.NewDecoder(bytes.NewReader(body))
 	d.UseNumber()
 	if err := d.Decode(&m); err != nil {
 		return nil, apierrors.NewBadRequest("the body of the request was in an unknown format - accepted media types include: application/json, application/vnd.kubernetes.protobuf: %v", err)
+	}
+	if err := afterValue(body, d.InputOffset()); err != nil {
+		return nil, apierrors.NewBadRequest("the object provided is unrecognized (must be of type %s): %v", k.Kind, err)
 	}
 	if m == nil {
 		return nil, apierrors.NewBadRequest("the body of the request is empty or null, expected a %s object", k.Kind)
@@ -230,11 +244,33 @@ func FromJSON(k *scheme.Kind, body []byte, opts DecodeOptions) (scheme.Object, e
 		pruneZeroStructs(m, reflect.TypeOf(typed))
 		numbersAsQuantities(m, reflect.TypeOf(typed))
 	}
+	var dups []string
+	if opts.checksFields() && !opts.SkipDuplicates {
+		dups = DuplicateFields(body)
+	}
 	obj := k.New()
-	if err := MapToMessage(m, obj, opts); err != nil {
+	if err := mapToMessage(m, obj, opts, dups); err != nil {
+		var te *typeError
+		if errors.As(err, &te) {
+			return nil, apierrors.NewBadRequest("%s in version %q cannot be handled as a %s: %v", k.Kind, k.Version, k.Kind, te)
+		}
 		return nil, err
 	}
 	return obj, nil
+}
+
+// afterValue fails when body holds anything but white space after the JSON value that ends at
+// offset: trailing bytes or a second document, which Kubernetes' decoder refuses, with the error
+// encoding/json gives for them.
+func afterValue(body []byte, offset int64) error {
+	if len(bytes.TrimSpace(body[offset:])) == 0 {
+		return nil
+	}
+	var v any
+	if err := json.Unmarshal(body, &v); err != nil {
+		return err
+	}
+	return fmt.Errorf("unexpected data after the top-level value")
 }
 
 // FromValue decodes v, a Kubernetes object built in memory (a generic map or a Kubernetes Go
@@ -247,21 +283,37 @@ func FromValue(k *scheme.Kind, v any) (scheme.Object, error) {
 	return FromJSON(k, b, DecodeOptions{})
 }
 
-// MapToMessage decodes the Kubernetes JSON value m into msg.
+// MapToMessage decodes the Kubernetes JSON value m into msg. Duplicate keys are not looked for: m
+// has none.
 func MapToMessage(m map[string]any, msg protoreflect.ProtoMessage, opts DecodeOptions) error {
-	var unknown []string
-	inMessage(msg.ProtoReflect().Descriptor(), m, "", &unknown)
-	if len(unknown) > 0 {
+	err := mapToMessage(m, msg, opts, nil)
+	var te *typeError
+	if errors.As(err, &te) {
+		return apierrors.NewBadRequest("%s cannot be handled: %v", msg.ProtoReflect().Descriptor().Name(), te)
+	}
+	return err
+}
+
+// mapToMessage decodes m into msg; dups are the duplicate fields of the body m came from. A value
+// of the wrong JSON type fails with a *typeError.
+func mapToMessage(m map[string]any, msg protoreflect.ProtoMessage, opts DecodeOptions, dups []string) error {
+	st := decodeState{}
+	inMessage(msg.ProtoReflect().Descriptor(), m, "", &st)
+	if st.typeErr != nil {
+		return st.typeErr
+	}
+	if opts.checksFields() && len(st.unknown)+len(dups) > 0 {
+		msgs := make([]string, 0, len(st.unknown)+len(dups))
+		for _, u := range st.unknown {
+			msgs = append(msgs, fmt.Sprintf("unknown field %q", u))
+		}
+		for _, d := range dups {
+			msgs = append(msgs, fmt.Sprintf("duplicate field %q", d))
+		}
 		if opts.Strict {
-			parts := make([]string, len(unknown))
-			for i, u := range unknown {
-				parts[i] = fmt.Sprintf("unknown field %q", u)
-			}
-			return apierrors.NewBadRequest("strict decoding error: %s", strings.Join(parts, ", "))
+			return apierrors.NewBadRequest("strict decoding error: %s", strings.Join(msgs, ", "))
 		}
-		if opts.Unknown != nil {
-			*opts.Unknown = append(*opts.Unknown, unknown...)
-		}
+		*opts.Warnings = append(*opts.Warnings, msgs...)
 	}
 	b, err := json.Marshal(m)
 	if err != nil {
@@ -273,13 +325,116 @@ func MapToMessage(m map[string]any, msg protoreflect.ProtoMessage, opts DecodeOp
 	return nil
 }
 
+// decodeState collects what inMessage finds wrong with a value: the paths of unknown fields, which
+// it drops, and the first value of the wrong JSON type, which fails the decode.
+type decodeState struct {
+	unknown []string
+	typeErr *typeError
+}
+
+// typeError is a JSON value of the wrong type for its field, worded as encoding/json words it for
+// Kubernetes' Go types: `json: cannot unmarshal string into Go struct field
+// ContainerPort.spec.containers.ports.containerPort of type int32`.
+type typeError struct {
+	// value is the JSON value's type ("string", "number 1.5"); parent the name of the message that
+	// holds the field; path the field's JSON path without list indices; goType the field's Go type.
+	value, parent, path, goType string
+}
+
+func (e *typeError) Error() string {
+	return fmt.Sprintf("json: cannot unmarshal %s into Go struct field %s.%s of type %s", e.value, e.parent, e.path, e.goType)
+}
+
+// checkScalar records in st a value v of field fd, at path, whose JSON type its Go type refuses:
+// protojson reads "80" as a number, which Kubernetes' decoder does not.
+func checkScalar(fd protoreflect.FieldDescriptor, v any, path string, st *decodeState) {
+	if v == nil || st.typeErr != nil {
+		return
+	}
+	var goType string
+	bits, unsigned := 64, false
+	switch fd.Kind() {
+	case protoreflect.Int32Kind, protoreflect.Sint32Kind, protoreflect.Sfixed32Kind:
+		goType, bits = "int32", 32
+	case protoreflect.Int64Kind, protoreflect.Sint64Kind, protoreflect.Sfixed64Kind:
+		goType = "int64"
+	case protoreflect.Uint32Kind, protoreflect.Fixed32Kind:
+		goType, bits, unsigned = "uint32", 32, true
+	case protoreflect.Uint64Kind, protoreflect.Fixed64Kind:
+		goType, unsigned = "uint64", true
+	case protoreflect.BoolKind:
+		if _, ok := v.(bool); !ok {
+			st.typeErr = newTypeError(fd, v, path, "bool")
+		}
+		return
+	case protoreflect.StringKind:
+		if _, ok := v.(string); !ok {
+			st.typeErr = newTypeError(fd, v, path, "string")
+		}
+		return
+	default:
+		return
+	}
+	n, ok := v.(json.Number)
+	var err error
+	switch {
+	case !ok:
+		err = errNotNumber
+	case unsigned:
+		_, err = strconv.ParseUint(n.String(), 10, bits)
+	default:
+		_, err = strconv.ParseInt(n.String(), 10, bits)
+	}
+	if err != nil {
+		st.typeErr = newTypeError(fd, v, path, goType)
+	}
+}
+
+// errNotNumber marks a non-number where an integer belongs.
+var errNotNumber = errors.New("not a number")
+
+func newTypeError(fd protoreflect.FieldDescriptor, v any, path, goType string) *typeError {
+	value := "object"
+	switch x := v.(type) {
+	case string:
+		value = "string"
+	case bool:
+		value = "bool"
+	case json.Number:
+		value = "number " + x.String()
+	case []any:
+		value = "array"
+	}
+	return &typeError{value: value, parent: string(fd.ContainingMessage().Name()), path: withoutIndices(path), goType: goType}
+}
+
+// withoutIndices drops the list indices from path, as encoding/json's field paths have none.
+func withoutIndices(path string) string {
+	if !strings.Contains(path, "[") {
+		return path
+	}
+	var b strings.Builder
+	depth := 0
+	for _, r := range path {
+		switch {
+		case r == '[':
+			depth++
+		case r == ']':
+			depth--
+		case depth == 0:
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
 // inMessage rewrites m, a Kubernetes JSON value of a message of type md at path, into protojson
 // form, and drops the keys md does not know, recording their paths in unknown.
-func inMessage(md protoreflect.MessageDescriptor, m map[string]any, path string, unknown *[]string) {
+func inMessage(md protoreflect.MessageDescriptor, m map[string]any, path string, st *decodeState) {
 	fields := md.Fields()
 	for key := range m {
 		if fields.ByJSONName(key) == nil {
-			*unknown = append(*unknown, joinPath(path, key))
+			st.unknown = append(st.unknown, joinPath(path, key))
 			delete(m, key)
 		}
 	}
@@ -297,7 +452,7 @@ func inMessage(md protoreflect.MessageDescriptor, m map[string]any, path string,
 			}
 			continue
 		}
-		m[fd.JSONName()] = inField(fd, v, joinPath(path, fd.JSONName()), unknown)
+		m[fd.JSONName()] = inField(fd, v, joinPath(path, fd.JSONName()), st)
 	}
 }
 
@@ -308,28 +463,29 @@ func joinPath(path, key string) string {
 	return path + "." + key
 }
 
-func inField(fd protoreflect.FieldDescriptor, v any, path string, unknown *[]string) any {
+func inField(fd protoreflect.FieldDescriptor, v any, path string, st *decodeState) any {
 	switch {
 	case fd.IsMap():
 		if mv, ok := v.(map[string]any); ok {
 			for k, e := range mv {
-				mv[k] = inValue(fd.MapValue(), nullElement(fd.MapValue(), e), path+"."+k, unknown)
+				mv[k] = inValue(fd.MapValue(), nullElement(fd.MapValue(), e), path+"."+k, st)
 			}
 		}
 	case fd.IsList():
 		if lv, ok := v.([]any); ok {
 			for i, e := range lv {
-				lv[i] = inValue(fd, nullElement(fd, e), fmt.Sprintf("%s[%d]", path, i), unknown)
+				lv[i] = inValue(fd, nullElement(fd, e), fmt.Sprintf("%s[%d]", path, i), st)
 			}
 		}
 	default:
-		return inValue(fd, v, path, unknown)
+		return inValue(fd, v, path, st)
 	}
 	return v
 }
 
-func inValue(fd protoreflect.FieldDescriptor, v any, path string, unknown *[]string) any {
+func inValue(fd protoreflect.FieldDescriptor, v any, path string, st *decodeState) any {
 	if fd.Kind() != protoreflect.MessageKind {
+		checkScalar(fd, v, path, st)
 		return v
 	}
 	switch fd.Message().FullName() {
@@ -343,7 +499,7 @@ func inValue(fd protoreflect.FieldDescriptor, v any, path string, unknown *[]str
 	case timestampName:
 	default:
 		if mv, ok := v.(map[string]any); ok {
-			inMessage(fd.Message(), mv, path, unknown)
+			inMessage(fd.Message(), mv, path, st)
 		}
 	}
 	return v

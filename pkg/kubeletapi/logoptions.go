@@ -1,12 +1,11 @@
 package kubeletapi
 
 import (
-	"fmt"
 	"net/url"
 	"strconv"
-	"strings"
 	"time"
 
+	"github.com/keelson-dev/keelson/pkg/queryparam"
 	"github.com/keelson-dev/keelson/pkg/validation/field"
 )
 
@@ -94,30 +93,28 @@ func (o *LogOptions) Validate() field.ErrorList {
 	return errs
 }
 
-// ParamError says a query parameter's value could not be read at all: a number that is not an
-// integer, a time that is not RFC 3339. Kubernetes answers it with a BadRequest.
-type ParamError struct {
-	// Param is the parameter's name, Value what it held.
-	Param, Value string
-	// Want says what the value must be.
-	Want string
-}
-
-// Error says which parameter is bad and why.
-func (e *ParamError) Error() string {
-	return fmt.Sprintf("invalid value %q for %s: must be %s", e.Value, e.Param, e.Want)
-}
+// ParamError says a query parameter's value could not be read at all: a boolean that is no
+// boolean, a number that is not an integer, a time that is not RFC 3339. Kubernetes answers it with
+// a BadRequest.
+type ParamError = queryparam.Error
 
 // ParseLogOptions decodes the query of a /containerLogs request (or of the apiserver's pods/log,
-// whose other parameters it ignores). Booleans read as Kubernetes reads query booleans: present
-// and neither "0" nor "false" (in any case) is true. A value that cannot be read is a *ParamError;
+// whose other parameters it ignores). Booleans read as every boolean query parameter of the API
+// does (queryparam.Bool): absent or empty is false, strconv.ParseBool's spellings are understood,
+// anything else is refused. A value that cannot be read is a *ParamError;
 // values that can but break Validate's rules are a *field.AggregateError naming each one. Numbers
 // are read in the order tailLines, limitBytes, sinceSeconds, so the first bad one is reported.
 func ParseLogOptions(q url.Values) (*LogOptions, error) {
-	o := &LogOptions{
-		Follow:     QueryBool(q, ParamFollow),
-		Previous:   QueryBool(q, ParamPrevious),
-		Timestamps: QueryBool(q, ParamTimestamps),
+	o := &LogOptions{}
+	for _, b := range []struct {
+		param string
+		dst   *bool
+	}{{ParamFollow, &o.Follow}, {ParamPrevious, &o.Previous}, {ParamTimestamps, &o.Timestamps}} {
+		v, err := queryparam.Bool(q, b.param)
+		if err != nil {
+			return nil, err
+		}
+		*b.dst = v
 	}
 	for _, n := range o.numbers() {
 		if _, ok := q[n.param]; !ok {
@@ -142,18 +139,4 @@ func ParseLogOptions(q url.Values) (*LogOptions, error) {
 		return nil, err
 	}
 	return o, nil
-}
-
-// QueryBool reads the query boolean key as Kubernetes converts one: absent is false; present with
-// no value, or any value but "0" and "false" (in any case), is true.
-func QueryBool(q url.Values, key string) bool {
-	vs, ok := q[key]
-	if !ok {
-		return false
-	}
-	v := ""
-	if len(vs) > 0 {
-		v = vs[0]
-	}
-	return v != "0" && !strings.EqualFold(v, "false")
 }

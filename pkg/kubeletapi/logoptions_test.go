@@ -71,14 +71,14 @@ func TestLogOptionsRoundTrip(t *testing.T) {
 	}
 }
 
-func TestParseLogOptionsReadsKubernetesBooleans(t *testing.T) {
+func TestParseLogOptionsReadsBooleansStrictly(t *testing.T) {
 	tests := []struct {
 		query string
 		want  kubeletapi.LogOptions
 	}{
-		{query: "follow", want: kubeletapi.LogOptions{Follow: true}},
-		{query: "follow=", want: kubeletapi.LogOptions{Follow: true}},
-		{query: "follow=yes&timestamps=True", want: kubeletapi.LogOptions{Follow: true, Timestamps: true}},
+		{query: "follow=true", want: kubeletapi.LogOptions{Follow: true}},
+		{query: "follow=", want: kubeletapi.LogOptions{}},
+		{query: "follow=t&timestamps=True", want: kubeletapi.LogOptions{Follow: true, Timestamps: true}},
 		{query: "follow=1&previous=TRUE", want: kubeletapi.LogOptions{Follow: true, Previous: true}},
 		{query: "follow=0&previous=false&timestamps=FALSE"},
 		{query: "container=c&insecureSkipTLSVerifyBackend=true", want: kubeletapi.LogOptions{}},
@@ -103,6 +103,12 @@ func TestParseLogOptionsErrors(t *testing.T) {
 		fields []string
 		msg    string
 	}{
+		{name: "follow not a boolean", query: "follow=yes", param: "follow",
+			msg: `invalid value "yes" for follow: must be a boolean (true or false)`},
+		{name: "previous not a boolean", query: "previous=maybe", param: "previous",
+			msg: `invalid value "maybe" for previous`},
+		{name: "timestamps not a boolean", query: "timestamps=2", param: "timestamps",
+			msg: `invalid value "2" for timestamps`},
 		{name: "tailLines not a number", query: "tailLines=abc", param: "tailLines",
 			msg: `invalid value "abc" for tailLines: must be an integer`},
 		{name: "limitBytes empty", query: "limitBytes=", param: "limitBytes",

@@ -50,8 +50,11 @@ func (s *Service) decode(st *registry.Store, a *anypb.Any) (scheme.Object, error
 // strictUnmarshal decodes a client's object with the protobuf runtime, which, unlike the generated
 // fast path, refuses strings that are not UTF-8. Everything the apiserver stores comes through
 // here, so what it later decodes on the fast path, and serves, is valid for every protobuf decoder.
+// Fields the schema does not know are dropped, at every depth, as the JSON decoder drops them: the
+// protobuf runtime would keep their bytes in the message, and storage would keep what no reader
+// ever shows.
 func strictUnmarshal(b []byte, m proto.Message) error {
-	return proto.Unmarshal(b, m)
+	return proto.UnmarshalOptions{DiscardUnknown: true}.Unmarshal(b, m)
 }
 
 // pack wraps a registry result for the response.

@@ -1,14 +1,17 @@
 package registry
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
 	"net/http"
 
 	k8serrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/yaml"
+	yamlv2 "sigs.k8s.io/yaml/goyaml.v2"
 
 	"github.com/keelson-dev/keelson/pkg/apierrors"
 	"github.com/keelson-dev/keelson/pkg/kubejson"
@@ -81,6 +84,9 @@ func (s *Store) Apply(ctx context.Context, namespace, name string, config []byte
 
 // appliedConfig decodes an applied configuration for the named object in namespace.
 func (s *Store) appliedConfig(namespace, name string, config []byte) (*unstructured.Unstructured, error) {
+	if err := singleDocument(config); err != nil {
+		return nil, err
+	}
 	js, err := yaml.YAMLToJSON(config)
 	var applied map[string]any
 	if err == nil {
@@ -103,6 +109,28 @@ func (s *Store) appliedConfig(namespace, name string, config []byte) (*unstructu
 		return nil, err
 	}
 	return u, nil
+}
+
+// singleDocument fails with BadRequest when config holds more than one YAML document (or JSON
+// value): an applied configuration is one object, and YAML decoding would silently use the first
+// and drop the rest. Empty documents (a trailing "---") are allowed.
+func singleDocument(config []byte) error {
+	d := yamlv2.NewDecoder(bytes.NewReader(config))
+	var first any
+	if err := d.Decode(&first); err != nil {
+		return nil // the YAML decoder that follows reports it
+	}
+	for {
+		var next any
+		switch err := d.Decode(&next); {
+		case errors.Is(err, io.EOF):
+			return nil
+		case err != nil:
+			return apierrors.NewBadRequest("error decoding YAML: unexpected data after the applied configuration: %v", err)
+		case next != nil:
+			return apierrors.NewBadRequest("error decoding YAML: the apply configuration holds more than one YAML document")
+		}
+	}
 }
 
 // fromK8sError turns an error of Kubernetes' libraries (an apply conflict, a schema mismatch) into

@@ -17,8 +17,9 @@ type CreateOptions struct {
 	DryRun bool
 	// FieldManager names the writer in metadata.managedFields.
 	FieldManager string
-	// UID, when a valid UUID, becomes the object's uid instead of a fresh one (see
-	// resourcev1.CreateRequest.uid).
+	// UID, when a valid UUID, is the client's proposal the object's uid is derived from instead of
+	// being drawn at random (see scheme.CreateUID and resourcev1.CreateRequest.uid). A uid in the
+	// object's metadata is never kept.
 	UID string
 }
 
@@ -57,6 +58,9 @@ func (s *Store) Create(ctx context.Context, namespace string, obj scheme.Object,
 		}
 		name = generateName(obj.GetMetadata().GetGenerateName())
 		obj.GetMetadata().Name = name
+		if opts.UID != "" {
+			obj.GetMetadata().Uid = scheme.CreateUID(s.kind, obj.GetMetadata().GetNamespace(), name, opts.UID)
+		}
 	}
 }
 
@@ -70,7 +74,7 @@ func (s *Store) admitCreate(ctx context.Context, namespace string, obj scheme.Ob
 		if _, err := uuid.Parse(opts.UID); err != nil {
 			return apierrors.NewBadRequest("the proposed uid %q is not a UUID", opts.UID)
 		}
-		obj.GetMetadata().Uid = opts.UID
+		obj.GetMetadata().Uid = scheme.CreateUID(s.kind, obj.GetMetadata().GetNamespace(), obj.GetMetadata().GetName(), opts.UID)
 	}
 	// Admission before validation, as in Kubernetes: an object for a missing namespace is NotFound
 	// whatever else is wrong with it.

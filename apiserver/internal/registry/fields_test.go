@@ -153,6 +153,8 @@ func TestApply(t *testing.T) {
 		{"the name must match", "default", []byte(`{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"x"}}`), registry.ApplyOptions{FieldManager: "other"}, apierrors.IsBadRequest, "v3"},
 		{"the configuration is an object", "default", []byte(`- a`), registry.ApplyOptions{FieldManager: "other"}, apierrors.IsBadRequest, "v3"},
 		{"the request names a namespace", "", cfg("", "v4"), registry.ApplyOptions{FieldManager: "other"}, apierrors.IsBadRequest, "v3"},
+		{"one YAML document", "default", append(cfg("", "v4"), "\n---\n"+string(cfg("", "v5"))...), registry.ApplyOptions{FieldManager: "other", Force: true}, apierrors.IsBadRequest, "v3"},
+		{"one JSON value", "default", append(cfg("", "v4"), cfg("", "v5")...), registry.ApplyOptions{FieldManager: "other", Force: true}, apierrors.IsBadRequest, "v3"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -159,6 +159,8 @@ func (s *Store) prepareCreate(obj scheme.Object, namespace string) error {
 		m.Name = generateName(m.GenerateName)
 	}
 	m.Uid = uuid.NewString()
+	// Kubernetes stopped setting selfLink in 1.20 and drops what a client sends.
+	m.SelfLink = ""
 	m.CreationTimestamp = s.now()
 	m.DeletionTimestamp = nil
 	m.DeletionGracePeriodSeconds = nil

@@ -158,7 +158,9 @@ type PatchCodec struct {
 
 // PatchFunc returns the ModifyFunc that applies apply to the named object's JSON form in codec.
 // Errors apply returns as StatusErrors (a limit of Patcher's or BoundPatched's) reach the client
-// as they are, others as BadRequest. The patch may not change metadata.name; a metadata.resourceVersion or uid it changes pins the
+// as they are, others as BadRequest. The patch may not change metadata.name or metadata.namespace
+// of a namespaced kind (it may remove the namespace, which then stays the object's), as Kubernetes
+// checks a patched object against its URL; a metadata.resourceVersion or uid it changes pins the
 // write to that value, so it fails with Conflict instead of being applied again after a lost race.
 func (s *Store) PatchFunc(name string, codec PatchCodec, apply func(doc []byte) ([]byte, error)) ModifyFunc {
 	return func(cur scheme.Object) (scheme.Object, error) {
@@ -179,8 +181,12 @@ func (s *Store) PatchFunc(name string, codec PatchCodec, apply func(doc []byte) 
 		if err != nil {
 			return nil, err
 		}
-		if got := obj.GetMetadata().GetName(); got != name {
-			return nil, apierrors.NewBadRequest("the patch may not change metadata.name (from %q to %q)", name, got)
+		m := obj.GetMetadata()
+		if got := m.GetName(); got != name {
+			return nil, apierrors.NewBadRequest("the name of the object (%s) does not match the name on the URL (%s)", got, name)
+		}
+		if ns, want := m.GetNamespace(), cur.GetMetadata().GetNamespace(); s.kind.Namespaced && ns != "" && ns != want {
+			return nil, apierrors.NewBadRequest("the namespace of the object (%s) does not match the namespace on the URL (%s)", ns, want)
 		}
 		return obj, nil
 	}

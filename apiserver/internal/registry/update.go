@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 
+	"github.com/keelson-dev/keelson/apiserver/internal/strategy"
 	"github.com/keelson-dev/keelson/pkg/apierrors"
 	"github.com/keelson-dev/keelson/pkg/scheme"
 	"github.com/keelson-dev/keelson/pkg/validation/field"
@@ -91,6 +92,7 @@ func (s *Store) mergeUpdate(obj, cur scheme.Object) (scheme.Object, error) {
 	nm.DeletionGracePeriodSeconds = cm.DeletionGracePeriodSeconds
 	nm.Generation = cm.GetGeneration()
 	nm.GenerateName = cm.GetGenerateName()
+	nm.SelfLink = ""
 	copyField(next, cur, s.statusField())
 	s.strategy.PrepareForUpdate(next, cur)
 	s.strategy.Default(next)
@@ -121,6 +123,9 @@ func (s *Store) mergeStatus(obj, cur scheme.Object) (scheme.Object, error) {
 	}
 	old := cloneObject(cur)
 	copyField(cur, obj, s.statusField())
+	if d, ok := s.strategy.(strategy.StatusDefaulter); ok {
+		d.DefaultStatus(cur)
+	}
 	if errs := s.strategy.ValidateStatus(cur, old); len(errs) > 0 {
 		return nil, s.invalid(cur, errs)
 	}

@@ -1,10 +1,12 @@
 package rest
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
 	"mime"
 	"net/http"
+	"strings"
 
 	"github.com/keelson-dev/keelson/apiserver/internal/registry"
 	"github.com/keelson-dev/keelson/pkg/apierrors"
@@ -64,7 +66,8 @@ func dryRun(r *http.Request) (bool, error) {
 }
 
 // decodeObject decodes a request body of kind k, as JSON or as a Kubernetes protobuf envelope, and
-// honours fieldValidation: unknown fields fail under Strict and become Warning headers under Warn.
+// honours fieldValidation: unknown and duplicate fields fail under Strict and become Warning headers
+// under Warn.
 func decodeObject(w http.ResponseWriter, r *http.Request, k *scheme.Kind, body []byte) (scheme.Object, error) {
 	fv, err := fieldValidation(r)
 	if err != nil {
@@ -79,15 +82,51 @@ func decodeObject(w http.ResponseWriter, r *http.Request, k *scheme.Kind, body [
 	default:
 		return nil, apierrors.NewUnsupportedMediaType(r.Header.Get("Content-Type"))
 	}
-	var unknown []string
-	obj, err := kubejson.FromJSON(k, body, kubejson.DecodeOptions{Strict: fv == "Strict", Unknown: &unknown})
+	var warnings []string
+	obj, err := kubejson.FromJSON(k, body, decodeOptions(fv, &warnings))
 	if err != nil {
 		return nil, err
 	}
-	if fv == "Warn" {
-		for _, u := range unknown {
-			w.Header().Add("Warning", fmt.Sprintf("299 - %q", fmt.Sprintf("unknown field %q", u)))
-		}
-	}
+	addWarnings(w, warnings)
 	return obj, nil
+}
+
+// decodeOptions are the decoder's options for fieldValidation fv: Strict fails on unknown and
+// duplicate fields, Warn collects them in warnings, Ignore does not look for them.
+func decodeOptions(fv string, warnings *[]string) kubejson.DecodeOptions {
+	switch fv {
+	case "Strict":
+		return kubejson.DecodeOptions{Strict: true}
+	case "Warn":
+		return kubejson.DecodeOptions{Warnings: warnings}
+	}
+	return kubejson.DecodeOptions{}
+}
+
+// checkPatchFields looks for duplicate fields in a patch body under fieldValidation fv, as
+// Kubernetes does before applying it: Strict fails with BadRequest, Warn adds them to warnings.
+func checkPatchFields(fv string, patch []byte, warnings *[]string) error {
+	if fv == "Ignore" || !json.Valid(patch) {
+		return nil
+	}
+	dups := kubejson.DuplicateFields(patch)
+	if len(dups) == 0 {
+		return nil
+	}
+	msgs := make([]string, len(dups))
+	for i, d := range dups {
+		msgs[i] = fmt.Sprintf("duplicate field %q", d)
+	}
+	if fv == "Strict" {
+		return apierrors.NewBadRequest("strict decoding error: %s", strings.Join(msgs, ", "))
+	}
+	*warnings = append(*warnings, msgs...)
+	return nil
+}
+
+// addWarnings sends each of warnings as a Warning header, as Kubernetes sends decoding warnings.
+func addWarnings(w http.ResponseWriter, warnings []string) {
+	for _, msg := range warnings {
+		w.Header().Add("Warning", fmt.Sprintf("299 - %q", msg))
+	}
 }

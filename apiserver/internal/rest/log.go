@@ -59,7 +59,12 @@ func (h *Handler) podLog(w http.ResponseWriter, r *http.Request, req *request) {
 		writeError(w, err)
 		return
 	}
-	// The kubelet is reached over plain HTTP, so insecureSkipTLSVerifyBackend changes nothing.
+	// The kubelet is reached over plain HTTP, so insecureSkipTLSVerifyBackend changes nothing; it is
+	// still read, so a value that is no boolean is refused like any other.
+	if _, err := queryBool(r.URL.Query(), "insecureSkipTLSVerifyBackend"); err != nil {
+		writeError(w, err)
+		return
+	}
 	obj, err := req.store.Get(r.Context(), req.namespace, req.name, registry.GetOptions{})
 	if err != nil {
 		writeError(w, err)

@@ -23,6 +23,7 @@ import (
 	"github.com/keelson-dev/keelson/apiserver/etcdtest"
 	"github.com/keelson-dev/keelson/apiserver/internal/registry"
 	"github.com/keelson-dev/keelson/apiserver/internal/storage"
+	"github.com/keelson-dev/keelson/pkg/apierrors"
 	"github.com/keelson-dev/keelson/pkg/scheme"
 	corev1 "github.com/keelson-dev/keelson/proto/core/v1"
 	metav1 "github.com/keelson-dev/keelson/proto/meta/v1"
@@ -428,16 +429,17 @@ func TestKubeletEndpoint(t *testing.T) {
 	}
 }
 
-// TestPodLogQueryDecoding checks Kubernetes' reading of query booleans and the kubelet query.
+// TestPodLogQueryDecoding checks the reading of the log query's booleans, as every boolean query
+// parameter is read, and the kubelet query built from it.
 func TestPodLogQueryDecoding(t *testing.T) {
 	for _, tc := range []struct {
 		query string
 		want  string
 	}{
 		{"", ""},
-		{"follow", "follow=true"},
-		{"follow=", "follow=true"},
-		{"follow=yes&timestamps=True", "follow=true&timestamps=true"},
+		{"follow", ""},
+		{"follow=true", "follow=true"},
+		{"follow=1&timestamps=True", "follow=true&timestamps=true"},
 		{"follow=0&previous=false&timestamps=False", ""},
 		{"tailLines=0", "tailLines=0"},
 		{"sinceTime=2024-05-01T12:00:00%2B02:00", "sinceTime=2024-05-01T12%3A00%3A00%2B02%3A00"},
@@ -448,6 +450,16 @@ func TestPodLogQueryDecoding(t *testing.T) {
 			o, err := parsePodLogOptions("p", q)
 			require.NoError(t, err)
 			require.Equal(t, tc.want, o.Query().Encode())
+		})
+	}
+	for _, bad := range []string{"follow=yes", "previous=maybe", "timestamps=2"} {
+		t.Run(bad, func(t *testing.T) {
+			q, err := url.ParseQuery(bad)
+			require.NoError(t, err)
+			_, err = parsePodLogOptions("p", q)
+			require.True(t, apierrors.IsBadRequest(err), "%v", err)
+			param, value, _ := strings.Cut(bad, "=")
+			require.ErrorContains(t, err, `invalid value "`+value+`" for `+param)
 		})
 	}
 }

@@ -2,7 +2,6 @@ package rest
 
 import (
 	"encoding/json"
-	"fmt"
 	"net/http"
 
 	"k8s.io/apimachinery/pkg/util/strategicpatch"
@@ -41,13 +40,21 @@ func (h *Handler) patch(w http.ResponseWriter, r *http.Request, req *request) {
 		writeError(w, err)
 		return
 	}
-	// unknown holds the fields the last decode of the patched object dropped.
-	var unknown []string
+	// patchWarnings are the patch body's own; warnings those of the last decode of the patched
+	// object, which a retry decodes again.
+	var patchWarnings, warnings []string
+	if err := checkPatchFields(fv, body, &patchWarnings); err != nil {
+		writeError(w, err)
+		return
+	}
 	codec := registry.PatchCodec{
 		Encode: func(obj scheme.Object) ([]byte, error) { return kubejson.ToJSON(req.kind, obj, true) },
 		Decode: func(doc []byte) (scheme.Object, error) {
-			unknown = nil
-			return kubejson.FromJSON(req.kind, doc, kubejson.DecodeOptions{Strict: fv == "Strict", Unknown: &unknown})
+			warnings = nil
+			opts := decodeOptions(fv, &warnings)
+			// The patched document comes from an encoder: it repeats no key.
+			opts.SkipDuplicates = true
+			return kubejson.FromJSON(req.kind, doc, opts)
 		},
 	}
 	out, _, err := req.store.Modify(r.Context(), req.namespace, req.name,
@@ -57,11 +64,7 @@ func (h *Handler) patch(w http.ResponseWriter, r *http.Request, req *request) {
 		writeError(w, err)
 		return
 	}
-	if fv == "Warn" {
-		for _, u := range unknown {
-			w.Header().Add("Warning", fmt.Sprintf("299 - %q", fmt.Sprintf("unknown field %q", u)))
-		}
-	}
+	addWarnings(w, append(patchWarnings, warnings...))
 	writeObject(w, http.StatusOK, req.kind, out)
 }
 
@@ -78,10 +81,7 @@ func patcher(st *registry.Store, k *scheme.Kind, mediaType string, patch []byte)
 		if !ok {
 			return nil, apierrors.NewUnsupportedMediaType(mediaType)
 		}
-		if !json.Valid(patch) {
-			return nil, apierrors.NewBadRequest("the patch is not valid JSON")
-		}
-		return st.BoundPatched(func(doc []byte) ([]byte, error) { return strategicpatch.StrategicMergePatch(doc, patch, typed) }), nil
+		return strategicPatcher(st, patch, typed)
 	default:
 		return nil, &apierrors.StatusError{
 			Reason: apierrors.ReasonUnsupportedMediaType,
@@ -90,4 +90,15 @@ func patcher(st *registry.Store, k *scheme.Kind, mediaType string, patch []byte)
 				"application/json-patch+json, application/merge-patch+json, application/strategic-merge-patch+json; got \"" + mediaType + "\"",
 		}
 	}
+}
+
+// strategicPatcher returns the function that applies a strategic merge patch to a JSON document of
+// the Kubernetes Go type of schema, which says how lists merge and which directives ($patch,
+// $retainKeys, ...) are known; a directive it does not know fails the patch. The patched document
+// is held to st's limits.
+func strategicPatcher(st *registry.Store, patch []byte, schema any) (func([]byte) ([]byte, error), error) {
+	if !json.Valid(patch) {
+		return nil, apierrors.NewBadRequest("the patch is not valid JSON")
+	}
+	return st.BoundPatched(func(doc []byte) ([]byte, error) { return strategicpatch.StrategicMergePatch(doc, patch, schema) }), nil
 }

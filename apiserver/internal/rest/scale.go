@@ -88,11 +88,12 @@ func patchScale(name string, cur *autoscalingv1.Scale, apply func([]byte) ([]byt
 	}, nil
 }
 
-// scalePatcher applies a patch to a Scale's JSON within the limits of st, the scaled workload's.
+// scalePatcher applies a patch to a Scale's JSON within the limits of st, the scaled workload's. A
+// strategic merge patch goes through the strategic merge, as for any kind, so its directives are
+// checked.
 func scalePatcher(st *registry.Store, mediaType string, patch []byte) (func([]byte) ([]byte, error), error) {
 	if mediaType == registry.PatchStrategic {
-		// A Scale has no lists, so a strategic merge patch is a merge patch.
-		mediaType = registry.PatchMerge
+		return strategicPatcher(st, patch, &k8sautoscalingv1.Scale{})
 	}
 	return patcher(st, nil, mediaType, patch)
 }

@@ -281,6 +281,8 @@ func validateResourceFieldRef(r *corev1.ResourceFieldSelector, p *field.Path, co
 			if !slices.Contains(byteDivisors, d) {
 				errs = append(errs, field.Invalid(dp, d, "only divisor's values 1, 1k, 1M, 1G, 1T, 1P, 1E, 1Ki, 1Mi, 1Gi, 1Ti, 1Pi, 1Ei are supported with the local ephemeral storage resource"))
 			}
+		default:
+			errs = append(errs, validateQuantity(dp, d)...)
 		}
 	}
 	return errs

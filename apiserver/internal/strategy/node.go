@@ -33,6 +33,13 @@ func (nodeStrategy) Default(obj scheme.Object) {
 	roundResourceList(n.GetStatus().GetAllocatable())
 }
 
+// DefaultStatus rounds capacity and allocatable, as Default does, on a status write.
+func (nodeStrategy) DefaultStatus(obj scheme.Object) {
+	n := obj.(*corev1.Node)
+	roundResourceList(n.GetStatus().GetCapacity())
+	roundResourceList(n.GetStatus().GetAllocatable())
+}
+
 // Validate checks the pod CIDRs and taints, and the resources in the status, which the kubelet
 // writes when it registers the node.
 func (nodeStrategy) Validate(obj scheme.Object) field.ErrorList {

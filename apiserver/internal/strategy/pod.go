@@ -103,8 +103,15 @@ func validateTolerationsAdded(cur, old []*corev1.Toleration, p *field.Path) fiel
 
 var podPhases = []string{"Failed", "Pending", "Running", "Succeeded", "Unknown"}
 
+// DefaultStatus rounds the resource lists of the container statuses, as Kubernetes rounds every
+// resource list.
+func (podStrategy) DefaultStatus(obj scheme.Object) {
+	st := obj.(*corev1.Pod).GetStatus()
+	roundStatusResources(st.GetInitContainerStatuses(), st.GetContainerStatuses(), st.GetEphemeralContainerStatuses())
+}
+
 // ValidateStatus checks a pod status write: a known phase that does not leave a terminal phase,
-// well-formed addresses, and sane container statuses.
+// well-formed addresses, sane container statuses and well-formed quantities in them.
 func (podStrategy) ValidateStatus(obj, old scheme.Object) field.ErrorList {
 	st, oldSt := obj.(*corev1.Pod).GetStatus(), old.(*corev1.Pod).GetStatus()
 	p := field.NewPath("status")
@@ -129,6 +136,7 @@ func (podStrategy) ValidateStatus(obj, old scheme.Object) field.ErrorList {
 	errs = append(errs, validateIPList(hostIPs, st.GetHostIp(), p.Child("hostIPs"), "hostIP")...)
 	errs = append(errs, validateContainerStatuses(st.GetInitContainerStatuses(), p.Child("initContainerStatuses"))...)
 	errs = append(errs, validateContainerStatuses(st.GetContainerStatuses(), p.Child("containerStatuses"))...)
+	errs = append(errs, validateContainerStatuses(st.GetEphemeralContainerStatuses(), p.Child("ephemeralContainerStatuses"))...)
 	errs = append(errs, oneOf(p.Child("qosClass"), st.GetQosClass(), false, "BestEffort", "Burstable", "Guaranteed")...)
 	return errs
 }
@@ -166,6 +174,9 @@ func validateContainerStatuses(cs []*corev1.ContainerStatus, p *field.Path) fiel
 		}
 		names[c.GetName()] = true
 		errs = append(errs, nonNegative(cp.Child("restartCount"), int64(c.GetRestartCount()))...)
+		errs = append(errs, validateResourceList(c.GetAllocatedResources(), cp.Child("allocatedResources"), anyResource)...)
+		errs = append(errs, validateResourceList(c.GetResources().GetLimits(), cp.Child("resources", "limits"), anyResource)...)
+		errs = append(errs, validateResourceList(c.GetResources().GetRequests(), cp.Child("resources", "requests"), anyResource)...)
 		for _, st := range []struct {
 			name  string
 			state *corev1.ContainerState

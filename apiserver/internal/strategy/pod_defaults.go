@@ -81,6 +81,10 @@ func defaultPodSpec(spec *corev1.PodSpec) {
 	for _, c := range spec.Containers {
 		defaultContainer(c)
 	}
+	for _, c := range spec.EphemeralContainers {
+		roundResourceList(c.GetResources().GetLimits())
+		roundResourceList(c.GetResources().GetRequests())
+	}
 	for _, v := range spec.Volumes {
 		defaultVolume(v)
 	}
@@ -152,6 +156,9 @@ func defaultHTTPGet(h *corev1.HTTPGetAction) {
 func defaultVolume(v *corev1.Volume) {
 	if !hasVolumeSource(v) {
 		v.EmptyDir = &corev1.EmptyDirVolumeSource{}
+	}
+	if v.EmptyDir != nil {
+		canonicalQuantity(v.EmptyDir.SizeLimit)
 	}
 	switch {
 	case v.ConfigMap != nil:
@@ -228,20 +235,49 @@ func hasVolumeSource(v *corev1.Volume) bool {
 }
 
 // roundResourceList rounds every quantity of l up to a whole number of thousandths (away from
-// zero), as Kubernetes does: "0.0001" becomes "1m". Quantities already that precise are kept as
-// written, and so are those that do not parse, for validation to name.
+// zero), as Kubernetes does: "0.0001" becomes "1m", and stores it in its canonical form, as
+// Kubernetes stores every quantity: "1000m" becomes "1", "2048Ki" "2Mi". So an object reads the
+// same over gRPC, which serves what is stored, and REST, which writes Kubernetes' form. Quantities
+// that do not parse are kept, for validation to name.
 func roundResourceList(l map[string]string) {
 	for name, s := range l {
 		q, err := resource.Parse(s)
 		if err != nil {
 			continue
 		}
-		milli := q.MilliValue()
-		if milli == math.MaxInt64 || milli == math.MinInt64 {
-			continue // too large to have a fraction below a thousandth that matters
+		// Beyond ±MaxInt64 thousandths a fraction below a thousandth does not matter.
+		if milli := q.MilliValue(); milli != math.MaxInt64 && milli != math.MinInt64 {
+			if r := resource.NewMilliQuantity(milli, q.Format); !r.Equal(q) {
+				q = r
+			}
 		}
-		if r := resource.NewMilliQuantity(milli, q.Format); !r.Equal(q) {
-			l[name] = r.String()
+		if c := q.String(); c != s {
+			l[name] = c
+		}
+	}
+}
+
+// canonicalQuantity stores the quantity *s in its canonical form (see roundResourceList), without
+// rounding, as Kubernetes stores a single quantity such as an emptyDir's sizeLimit. An empty or
+// malformed one is kept.
+func canonicalQuantity(s *string) {
+	if s == nil || *s == "" {
+		return
+	}
+	if q, err := resource.Parse(*s); err == nil {
+		if c := q.String(); c != *s {
+			*s = c
+		}
+	}
+}
+
+// roundStatusResources rounds the resource lists of container statuses, as roundResourceList.
+func roundStatusResources(lists ...[]*corev1.ContainerStatus) {
+	for _, cs := range lists {
+		for _, c := range cs {
+			roundResourceList(c.GetAllocatedResources())
+			roundResourceList(c.GetResources().GetLimits())
+			roundResourceList(c.GetResources().GetRequests())
 		}
 	}
 }

@@ -74,6 +74,14 @@ func validatePodSpec(spec *corev1.PodSpec, p *field.Path) field.ErrorList {
 		errs = append(errs, qualifiedName(p.Child("readinessGates").Index(i).Child("conditionType"), g.GetConditionType())...)
 	}
 	errs = append(errs, validateResourceList(spec.GetOverhead(), p.Child("overhead"), containerResource)...)
+	errs = append(errs, validateResourceRequirements(spec.GetResources(), p.Child("resources"))...)
+	errs = append(errs, validateEphemeralContainerQuantities(spec.GetEphemeralContainers(), p.Child("ephemeralContainers"))...)
+	for i, v := range spec.GetVolumes() {
+		if t := v.GetEphemeral().GetVolumeClaimTemplate(); t != nil {
+			vp := p.Child("volumes").Index(i).Child("ephemeral", "volumeClaimTemplate", "spec", "resources")
+			errs = append(errs, validateClaimResources(t.GetSpec().GetResources(), vp)...)
+		}
+	}
 	errs = append(errs, validateTopologySpread(spec.GetTopologySpreadConstraints(), p.Child("topologySpreadConstraints"))...)
 	if os := spec.Os; os != nil {
 		errs = append(errs, oneOf(p.Child("os", "name"), os.GetName(), true, "linux", "windows")...)
@@ -121,6 +129,22 @@ func validateDNS(spec *corev1.PodSpec, p *field.Path) field.ErrorList {
 	for i, o := range cfg.GetOptions() {
 		if o.GetName() == "" {
 			errs = append(errs, field.Required(cp.Child("options").Index(i), "must not be empty"))
+		}
+	}
+	return errs
+}
+
+// validateEphemeralContainerQuantities checks the quantities of ephemeral containers, which no
+// other rule reads: their resources and the divisors of their environment's resource references.
+func validateEphemeralContainerQuantities(cs []*corev1.EphemeralContainer, p *field.Path) field.ErrorList {
+	var errs field.ErrorList
+	for i, c := range cs {
+		cp := p.Index(i)
+		errs = append(errs, validateResourceRequirements(c.GetResources(), cp.Child("resources"))...)
+		for j, e := range c.GetEnv() {
+			if d := e.GetValueFrom().GetResourceFieldRef().GetDivisor(); d != "" {
+				errs = append(errs, validateQuantity(cp.Child("env").Index(j).Child("valueFrom", "resourceFieldRef", "divisor"), d)...)
+			}
 		}
 	}
 	return errs

@@ -17,6 +17,8 @@ const (
 	containerResource resourceContext = iota
 	nodeResource
 	quotaResource
+	// anyResource takes any qualified name: claims' resources, and the resources a status reports.
+	anyResource
 )
 
 var (
@@ -84,6 +86,24 @@ func validateQuantity(p *field.Path, s string) field.ErrorList {
 		return field.ErrorList{field.Invalid(p, s, msgNonNegative)}
 	}
 	return nil
+}
+
+// validateClaimResources checks the quantities of a volume claim's (or claim template's) resources.
+func validateClaimResources(r *corev1.VolumeResourceRequirements, p *field.Path) field.ErrorList {
+	if r == nil {
+		return nil
+	}
+	errs := validateResourceList(r.GetLimits(), p.Child("limits"), anyResource)
+	return append(errs, validateResourceList(r.GetRequests(), p.Child("requests"), anyResource)...)
+}
+
+// validateClaimQuantities checks every quantity of a volume claim template: its spec's resources
+// and the capacity and allocated resources of its status.
+func validateClaimQuantities(c *corev1.PersistentVolumeClaim, p *field.Path) field.ErrorList {
+	errs := validateClaimResources(c.GetSpec().GetResources(), p.Child("spec", "resources"))
+	sp := p.Child("status")
+	errs = append(errs, validateResourceList(c.GetStatus().GetCapacity(), sp.Child("capacity"), anyResource)...)
+	return append(errs, validateResourceList(c.GetStatus().GetAllocatedResources(), sp.Child("allocatedResources"), anyResource)...)
 }
 
 // validateResourceRequirements checks a container's requests and limits; no request may exceed its

@@ -19,6 +19,13 @@ func (resourceQuotaStrategy) Default(obj scheme.Object) {
 	roundResourceList(q.GetSpec().GetHard())
 }
 
+// DefaultStatus rounds the hard and used quantities of a status write.
+func (resourceQuotaStrategy) DefaultStatus(obj scheme.Object) {
+	st := obj.(*corev1.ResourceQuota).GetStatus()
+	roundResourceList(st.GetHard())
+	roundResourceList(st.GetUsed())
+}
+
 // Validate checks the hard limits, the scopes and the scope selector.
 func (resourceQuotaStrategy) Validate(obj scheme.Object) field.ErrorList {
 	spec := obj.(*corev1.ResourceQuota).GetSpec()

@@ -300,6 +300,17 @@ func (s serviceStrategy) ValidateUpdate(obj, old scheme.Object) field.ErrorList 
 	return errs
 }
 
+// DefaultStatus sets the ipMode of every load balancer ingress with an ip and no ipMode to VIP, as
+// Kubernetes defaults it.
+func (serviceStrategy) DefaultStatus(obj scheme.Object) {
+	for _, in := range obj.(*corev1.Service).GetStatus().GetLoadBalancer().GetIngress() {
+		if in.GetIp() != "" && in.IpMode == nil {
+			vip := "VIP"
+			in.IpMode = &vip
+		}
+	}
+}
+
 // ValidateStatus checks the load balancer ingress addresses.
 func (serviceStrategy) ValidateStatus(obj, _ scheme.Object) field.ErrorList {
 	p := field.NewPath("status", "loadBalancer", "ingress")

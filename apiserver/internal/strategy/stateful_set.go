@@ -100,6 +100,7 @@ func validateClaimTemplates(claims []*corev1.PersistentVolumeClaim, p *field.Pat
 			seen[name] = true
 			errs = append(errs, dns1123Label(np, name)...)
 		}
+		errs = append(errs, validateClaimQuantities(c, p.Index(i))...)
 	}
 	return errs
 }
@@ -191,6 +192,8 @@ func defaultClaimTemplate(c *corev1.PersistentVolumeClaim) {
 		c.Spec = &corev1.PersistentVolumeClaimSpec{}
 	}
 	defaultClaimSpec(c.Spec)
+	roundResourceList(c.GetStatus().GetCapacity())
+	roundResourceList(c.GetStatus().GetAllocatedResources())
 	if c.Status == nil {
 		c.Status = &corev1.PersistentVolumeClaimStatus{}
 	}

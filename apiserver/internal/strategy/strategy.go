@@ -32,3 +32,10 @@ type Strategy interface {
 	// and status.phase for pods.
 	SelectableFields(obj scheme.Object) map[string]string
 }
+
+// StatusDefaulter is implemented by the Strategy of a kind whose status has defaults, which
+// Kubernetes applies on every write of the status (a load balancer ingress's ipMode). The store
+// calls DefaultStatus on the object a status write makes, before ValidateStatus.
+type StatusDefaulter interface {
+	DefaultStatus(obj scheme.Object)
+}

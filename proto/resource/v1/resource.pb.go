@@ -530,9 +530,10 @@ type CreateRequest struct {
 	DryRun bool   `protobuf:"varint,6,opt,name=dry_run,json=dryRun,proto3" json:"dry_run,omitempty"`
 	// field_manager names the writer in metadata.managedFields; "" is the client's user agent.
 	FieldManager string `protobuf:"bytes,7,opt,name=field_manager,json=fieldManager,proto3" json:"field_manager,omitempty"`
-	// uid, when a valid UUID, becomes the new object's metadata.uid. A client proposes one so that,
-	// when a create whose outcome it could not see is retried and meets AlreadyExists, it can tell
-	// its own object from someone else's.
+	// uid, when a valid UUID, is the proposal the new object's metadata.uid is derived from (a
+	// name-based UUID of it and the object's identity; see pkg/scheme CreateUID), never the uid
+	// itself. A client proposes one so that, when a create whose outcome it could not see is
+	// retried and meets AlreadyExists, it can tell its own object from someone else's.
 	Uid           string `protobuf:"bytes,8,opt,name=uid,proto3" json:"uid,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
