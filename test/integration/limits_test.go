@@ -251,7 +251,7 @@ func requireGRPCTooMany(t *testing.T, err error, mention string) {
 }
 
 // restSend sends a request and returns the response, whose body the caller closes.
-func restSend(t *testing.T, ctx context.Context, method, url, body string) *http.Response {
+func restSend(ctx context.Context, t *testing.T, method, url, body string) *http.Response {
 	t.Helper()
 	req, err := http.NewRequestWithContext(ctx, method, url, strings.NewReader(body))
 	require.NoError(t, err)
@@ -280,7 +280,7 @@ func TestInflightLimits(t *testing.T) {
 	// The held requests are admitted once the server has read their heads: wait for a refusal.
 	var resp *http.Response
 	require.Eventually(t, func() bool {
-		resp = restSend(t, ctx, http.MethodPost, configMapsURL(cl), newCM)
+		resp = restSend(ctx, t, http.MethodPost, configMapsURL(cl), newCM)
 		if resp.StatusCode == http.StatusTooManyRequests {
 			return true
 		}
@@ -290,7 +290,7 @@ func TestInflightLimits(t *testing.T) {
 	requireRESTTooMany(t, resp, "the limit of 2 mutating requests in flight is reached")
 
 	for _, method := range []string{http.MethodPut, http.MethodPatch, http.MethodDelete} {
-		requireRESTTooMany(t, restSend(t, ctx, method, configMapsURL(cl)+"/seen", "{}"), "mutating requests in flight")
+		requireRESTTooMany(t, restSend(ctx, t, method, configMapsURL(cl)+"/seen", "{}"), "mutating requests in flight")
 	}
 	raw := resourceClient(t, cl)
 	obj, err := anypb.New(&corev1.ConfigMap{Metadata: &metav1.ObjectMeta{Name: "via-grpc"}})
@@ -302,7 +302,7 @@ func TestInflightLimits(t *testing.T) {
 	require.Equal(t, http.StatusOK, code, "reads have slots of their own: %v", st)
 	_, err = raw.Get(ctx, &resourcev1.GetRequest{Resource: configMapsGVR, Namespace: "default", Name: "seen"})
 	require.NoError(t, err)
-	watch := restSend(t, ctx, http.MethodGet, configMapsURL(cl)+"?watch=true", "")
+	watch := restSend(ctx, t, http.MethodGet, configMapsURL(cl)+"?watch=true", "")
 	require.Equal(t, http.StatusOK, watch.StatusCode, "a watch is not counted in flight")
 	_ = watch.Body.Close()
 
@@ -310,7 +310,7 @@ func TestInflightLimits(t *testing.T) {
 		require.NoError(t, c.Close())
 	}
 	require.Eventually(t, func() bool {
-		resp := restSend(t, ctx, http.MethodPost, configMapsURL(cl), newCM)
+		resp := restSend(ctx, t, http.MethodPost, configMapsURL(cl), newCM)
 		_ = resp.Body.Close()
 		return resp.StatusCode == http.StatusCreated
 	}, 10*time.Second, 20*time.Millisecond, "writes are served once the held requests are gone")
@@ -324,7 +324,7 @@ func TestWatchesPerClient(t *testing.T) {
 	watchURL := configMapsURL(cl) + "?watch=true"
 	var rest []*http.Response
 	for range 2 {
-		resp := restSend(t, ctx, http.MethodGet, watchURL, "")
+		resp := restSend(ctx, t, http.MethodGet, watchURL, "")
 		require.Equal(t, http.StatusOK, resp.StatusCode)
 		rest = append(rest, resp)
 	}
@@ -336,7 +336,7 @@ func TestWatchesPerClient(t *testing.T) {
 	_, err = stream.Header()
 	require.NoError(t, err, "the gRPC watch is registered")
 
-	requireRESTTooMany(t, restSend(t, ctx, http.MethodGet, watchURL, ""), "holds 3, the limit of watches per client")
+	requireRESTTooMany(t, restSend(ctx, t, http.MethodGet, watchURL, ""), "holds 3, the limit of watches per client")
 	over, err := raw.Watch(ctx, &resourcev1.WatchRequest{Resource: configMapsGVR, Namespace: "default"})
 	require.NoError(t, err)
 	_, err = over.Recv()
@@ -347,7 +347,7 @@ func TestWatchesPerClient(t *testing.T) {
 
 	require.NoError(t, rest[0].Body.Close())
 	require.Eventually(t, func() bool {
-		resp := restSend(t, ctx, http.MethodGet, watchURL, "")
+		resp := restSend(ctx, t, http.MethodGet, watchURL, "")
 		ok := resp.StatusCode == http.StatusOK
 		if ok {
 			rest[0] = resp
