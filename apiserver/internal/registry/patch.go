@@ -158,9 +158,10 @@ type PatchCodec struct {
 
 // PatchFunc returns the ModifyFunc that applies apply to the named object's JSON form in codec.
 // Errors apply returns as StatusErrors (a limit of Patcher's or BoundPatched's) reach the client
-// as they are, others as BadRequest. The patch may not change metadata.name or metadata.namespace
-// of a namespaced kind (it may remove the namespace, which then stays the object's), as Kubernetes
-// checks a patched object against its URL; a metadata.resourceVersion or uid it changes pins the
+// as they are, others as BadRequest. As Kubernetes checks a patched object against its URL, the
+// patch may not change metadata.name, nor the metadata.namespace of a namespaced kind (it may
+// remove the namespace, which then stays the object's); both fail with BadRequest. A
+// metadata.resourceVersion or uid it changes pins the
 // write to that value, so it fails with Conflict instead of being applied again after a lost race.
 func (s *Store) PatchFunc(name string, codec PatchCodec, apply func(doc []byte) ([]byte, error)) ModifyFunc {
 	return func(cur scheme.Object) (scheme.Object, error) {
