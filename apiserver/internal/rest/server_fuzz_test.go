@@ -159,9 +159,9 @@ func isDryRun(query, method string, body []byte) bool {
 
 // restRequest is one fuzzed REST request.
 type restRequest struct {
-	target                      restTarget
+	target                     restTarget
 	method, contentType, query string
-	body                        []byte
+	body                       []byte
 }
 
 func (r *restRequest) String() string {
