@@ -314,14 +314,16 @@ func watchGRPC(ctx context.Context, t *testing.T, conn *grpc.ClientConn, m rpc, 
 // codes that stand for 5xx, with two exceptions that are answers to the request itself.
 // DeadlineExceeded "Too large resource version" is Kubernetes' own 504 for a read from a revision
 // the server has not reached, which the client may retry. Internal "grpc: error unmarshalling
-// request" is what the gRPC library answers, before any apiserver code runs, for a request
-// message that does not parse, as gRPC's status code table prescribes for that case. etcd is up
-// for the whole run, so Unavailable is never right.
+// request" (unary) and "grpc: failed to unmarshal the received message" (streams) are what the
+// gRPC library answers, before any apiserver code sees the request, for a request message that
+// does not parse, as gRPC's status code table prescribes for that case. etcd is up for the whole
+// run, so Unavailable is never right.
 func serverFault(err error) bool {
 	st := status.Convert(err)
 	switch st.Code() {
 	case codes.Internal:
-		return !strings.HasPrefix(st.Message(), "grpc: error unmarshalling request")
+		return !strings.HasPrefix(st.Message(), "grpc: error unmarshalling request") &&
+			!strings.HasPrefix(st.Message(), "grpc: failed to unmarshal the received message")
 	case codes.Unknown, codes.DataLoss, codes.Unavailable, codes.Canceled:
 		return true
 	case codes.DeadlineExceeded:
