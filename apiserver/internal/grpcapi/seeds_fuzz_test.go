@@ -117,6 +117,7 @@ func rpcIndex(t *testing.T, name string) int {
 }
 
 func requestSeeds(t *testing.T) []servertest.Seed {
+	t.Helper()
 	seed := func(name, method string, req proto.Message) servertest.Seed {
 		return servertest.Seed{Name: name, Values: []any{rpcIndex(t, method), marshal(t, req)}}
 	}
@@ -210,6 +211,7 @@ func requestSeeds(t *testing.T) []servertest.Seed {
 }
 
 func objectSeeds(t *testing.T) []servertest.Seed {
+	t.Helper()
 	seed := func(name, method string, target int, typ int, payload []byte, dryRun bool) servertest.Seed {
 		return servertest.Seed{Name: name, Values: []any{indexOf(t, objectMethods, method), target, typ, payload, dryRun}}
 	}

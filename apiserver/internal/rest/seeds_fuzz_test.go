@@ -72,6 +72,7 @@ func pod(port, cpu string) string {
 }
 
 func readSeeds(t *testing.T) []servertest.Seed {
+	t.Helper()
 	seed := func(name, path, query string) servertest.Seed {
 		return servertest.Seed{Name: name, Values: []any{targetIndex(t, path), query}}
 	}
@@ -134,6 +135,7 @@ func readSeeds(t *testing.T) []servertest.Seed {
 }
 
 func writeSeeds(t *testing.T) []servertest.Seed {
+	t.Helper()
 	seed := func(name, method, path, bodyType, query, body string) servertest.Seed {
 		return servertest.Seed{Name: name, Values: []any{
 			indexOf(t, writeMethods, method), targetIndex(t, path), indexOf(t, bodyTypes, bodyType), query, []byte(body)}}
@@ -247,6 +249,7 @@ func writeSeeds(t *testing.T) []servertest.Seed {
 }
 
 func patchSeeds(t *testing.T) []servertest.Seed {
+	t.Helper()
 	seed := func(name, path, patchType, query, patch string) servertest.Seed {
 		return servertest.Seed{Name: name, Values: []any{targetIndex(t, path), indexOf(t, patchTypes, patchType), query, []byte(patch)}}
 	}

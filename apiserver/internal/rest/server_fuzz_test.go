@@ -429,9 +429,9 @@ func escapeQuery(q string) string {
 }
 
 func truncate(b []byte) string {
-	const max = 512
-	if len(b) > max {
-		return fmt.Sprintf("%q... (%d bytes)", b[:max], len(b))
+	const shown = 512
+	if len(b) > shown {
+		return fmt.Sprintf("%q... (%d bytes)", b[:shown], len(b))
 	}
 	return fmt.Sprintf("%q", b)
 }
