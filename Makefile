@@ -41,6 +41,11 @@ LDFLAGS = -X $(VERSION_PKG).gitVersion=$(GIT_VERSION) \
 # Built binaries come first on PATH for the tests that drive them.
 TEST_ENV := PATH="$(BIN):$$PATH"
 
+# Each fuzz target's budget: FUZZTIME for `make fuzz`, FUZZ_SHORT_TIME for the fuzzing step of
+# `make test`.
+FUZZTIME ?= 2m
+FUZZ_SHORT_TIME ?= 3s
+
 ##@ Everyday
 
 .PHONY: help
@@ -60,8 +65,17 @@ run: build ## Build, then run a local cluster in the foreground (state in .keels
 	hack/local-up.sh
 
 .PHONY: test
-test: deps tools verify build ## Verify, then run every module's tests with -race (needs the built binaries).
+test: deps tools verify build ## Verify, run every module's tests with -race (needs the built binaries), then fuzz-short.
 	$(TEST_ENV) go test -race -count=1 $(MODULE_PATTERNS)
+	$(MAKE) fuzz-short
+
+.PHONY: fuzz
+fuzz: ## Run every fuzz target (FuzzXxx) for FUZZTIME each (default 2m), one after another.
+	FUZZTIME=$(FUZZTIME) hack/fuzz.sh $(MODULES)
+
+.PHONY: fuzz-short
+fuzz-short: ## Run every fuzz target for FUZZ_SHORT_TIME each (default 3s); make test ends with it.
+	FUZZTIME=$(FUZZ_SHORT_TIME) hack/fuzz.sh $(MODULES)
 
 .PHONY: test-e2e
 test-e2e: build ## Run only the test module (integration and end-to-end suites).

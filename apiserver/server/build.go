@@ -117,7 +117,9 @@ func (s *Server) buildOn(be *etcdBackend) (*parts, error) {
 	}
 	p.ln = ln
 	p.mux = cmux.New(ln)
-	p.grpcL = p.mux.MatchWithWriters(cmux.HTTP2MatchHeaderFieldSendSettings("content-type", "application/grpc"))
+	// gRPC's content type may carry a subtype ("application/grpc+proto", which a client that
+	// names its codec sends), so the prefix decides; REST never sends it.
+	p.grpcL = p.mux.MatchWithWriters(cmux.HTTP2MatchHeaderFieldPrefixSendSettings("content-type", "application/grpc"))
 	p.httpL = p.mux.Match(cmux.Any())
 	s.mu.Lock()
 	s.addr, s.reg, s.etcd = ln.Addr(), reg, be.client

@@ -1,5 +1,5 @@
 // Package servertest starts an in-process apiserver on its own embedded etcd for the apiserver's
-// unit tests.
+// unit tests, and sets one up for fuzzing (Fuzz).
 package servertest
 
 import (
@@ -15,11 +15,25 @@ import (
 // periodic compaction) and returns it once it is ready. It stops when the test ends.
 func Start(tb testing.TB) *server.Server {
 	tb.Helper()
+	return StartConfig(tb, Config(tb), zap.NewNop())
+}
+
+// Config returns the configuration Start uses: any free loopback port, an embedded etcd in a
+// temporary directory without fsync, no periodic compaction.
+func Config(tb testing.TB) server.Config {
+	tb.Helper()
 	cfg := server.DefaultConfig()
 	cfg.Port = 0
 	cfg.DataDir, cfg.EtcdClientPort, cfg.EtcdPeerPort, cfg.EtcdUnsafeNoFsync = tb.TempDir(), 0, 0, true
 	cfg.CompactionInterval = 0
-	srv, err := server.New(cfg, zap.NewNop())
+	return cfg
+}
+
+// StartConfig runs an apiserver with cfg, logging to lg, and returns it once it is ready. It stops
+// when the test ends.
+func StartConfig(tb testing.TB, cfg server.Config, lg *zap.Logger) *server.Server {
+	tb.Helper()
+	srv, err := server.New(cfg, lg)
 	if err != nil {
 		tb.Fatal(err)
 	}

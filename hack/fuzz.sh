@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Runs every Go fuzz target of the given modules (func FuzzXxx in a *_test.go file), one after
+# another, each for FUZZTIME (go test allows one target per -fuzz run). A target that fails still
+# lets the others run; the script then exits non-zero, naming the failed targets. go test saves a
+# failing input under the package's testdata/fuzz/FuzzXxx/, where it becomes a regression seed.
+#
+# Environment: FUZZTIME (default 2m) is each target's budget; FUZZPARALLEL, when set, is the number
+# of fuzz workers (-parallel; default GOMAXPROCS); FUZZLOG, when set, is a directory that receives
+# each target's output.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+
+fuzztime=${FUZZTIME:-2m}
+parallel=()
+if [[ -n ${FUZZPARALLEL:-} ]]; then parallel=(-parallel "$FUZZPARALLEL"); fi
+if [[ -n ${FUZZLOG:-} ]]; then mkdir -p "$FUZZLOG"; fi
+if (($# == 0)); then
+	echo "usage: $0 MODULE..." >&2
+	exit 2
+fi
+
+failed=()
+count=0
+for module in "$@"; do
+	# Each fuzz target as "<package dir relative to the module> <name>", sorted.
+	mapfile -t targets < <(cd "$module" && grep -rEo --include='*_test.go' '^func Fuzz[A-Za-z0-9_]*\(' . |
+		sed -E 's#^\./(.*)/[^/]+_test\.go:func (Fuzz[A-Za-z0-9_]*)\($#\1 \2#; s#^\./[^/]+_test\.go:func (Fuzz[A-Za-z0-9_]*)\($#. \1#' | sort -u)
+	for t in "${targets[@]}"; do
+		dir=${t% *} name=${t#* }
+		count=$((count + 1))
+		echo "fuzz: $module/$dir $name for $fuzztime"
+		out=/dev/null
+		if [[ -n ${FUZZLOG:-} ]]; then out="$FUZZLOG/${module//\//_}_${dir//\//_}_$name.log"; fi
+		if ! (cd "$module" && go test -run '^$' -fuzz "^${name}\$" -fuzztime "$fuzztime" "${parallel[@]}" "./$dir") 2>&1 | tee "$out"; then
+			failed+=("$module/$dir $name")
+		fi
+	done
+done
+if ((${#failed[@]} > 0)); then
+	echo "fuzz: ${#failed[@]} of $count targets failed:" >&2
+	printf '  %s\n' "${failed[@]}" >&2
+	exit 1
+fi
+echo "fuzz: $count targets ran clean for $fuzztime each"
