@@ -215,10 +215,10 @@ func (p *prober) run(ctx context.Context) {
 				p.ps.w.m.cfg.Recorder.Eventf(p.pod, events.TypeWarning, "Unhealthy", "%s probe failed: %s", p.kind, msg)
 			}
 			if okRun >= successes {
-				p.set(true, "")
+				p.set(true)
 			}
 			if failRun >= failures {
-				p.set(false, msg)
+				p.set(false)
 			}
 		}
 		select {
@@ -245,7 +245,7 @@ func (p *prober) due(pastDelay bool) bool {
 }
 
 // set records a result and pokes the worker if it changed something it acts on.
-func (p *prober) set(ok bool, msg string) {
+func (p *prober) set(ok bool) {
 	p.ps.mu.Lock()
 	changed := false
 	switch p.kind {
@@ -257,12 +257,12 @@ func (p *prober) set(ok bool, msg string) {
 			changed = !p.results.started
 			p.results.started = true
 		} else if p.results.killReason == "" {
-			p.results.killReason = fmt.Sprintf("Container %s failed startup probe: %s", p.container.GetName(), msg)
+			p.results.killReason = fmt.Sprintf("Container %s failed startup probe", p.container.GetName())
 			changed = true
 		}
 	case liveness:
 		if !ok && p.results.killReason == "" {
-			p.results.killReason = fmt.Sprintf("Container %s failed liveness probe: %s", p.container.GetName(), msg)
+			p.results.killReason = fmt.Sprintf("Container %s failed liveness probe", p.container.GetName())
 			changed = true
 		}
 	}

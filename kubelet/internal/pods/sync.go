@@ -217,10 +217,10 @@ func (w *worker) pruneRuns(ctx context.Context, name string) {
 // killForLiveness stops a container whose liveness probe failed; the next sync restarts it as the
 // restart policy says.
 func (w *worker) killForLiveness(ctx context.Context, pod *corev1.Pod, c *corev1.Container, cs *cri.ContainerStatus, msg string) {
-	w.m.cfg.Recorder.Eventf(pod, events.TypeNormal, "Killing", "Container %s failed liveness probe, will be restarted", c.GetName())
+	w.m.cfg.Recorder.Eventf(pod, events.TypeNormal, "Killing", "%s, will be restarted", msg)
 	grace := gracePeriod(pod)
-	if p := c.GetLivenessProbe().TerminationGracePeriodSeconds; p != nil {
-		grace = time.Duration(*p) * time.Second
+	if p := c.GetLivenessProbe(); p != nil && p.TerminationGracePeriodSeconds != nil {
+		grace = time.Duration(*p.TerminationGracePeriodSeconds) * time.Second
 	}
 	w.m.log.Info("liveness probe failed", zap.String("pod", podName(pod)), zap.String("container", c.GetName()), zap.String("message", msg))
 	w.stopContainer(ctx, pod, c, cs, grace)

@@ -21,11 +21,11 @@ const minGracePeriod = 2 * time.Second
 // gracePeriod is how long the pod's containers get between SIGTERM and SIGKILL: the deletion's
 // grace period, else the spec's terminationGracePeriodSeconds, else DefaultGracePeriod.
 func gracePeriod(pod *corev1.Pod) time.Duration {
-	if g := pod.GetMetadata().DeletionGracePeriodSeconds; g != nil && pod.GetMetadata().GetDeletionTimestamp() != nil {
-		return time.Duration(max(*g, 0)) * time.Second
+	if md := pod.GetMetadata(); md != nil && md.DeletionGracePeriodSeconds != nil && md.GetDeletionTimestamp() != nil {
+		return time.Duration(max(*md.DeletionGracePeriodSeconds, 0)) * time.Second
 	}
-	if g := pod.GetSpec().TerminationGracePeriodSeconds; g != nil {
-		return time.Duration(max(*g, 0)) * time.Second
+	if spec := pod.GetSpec(); spec != nil && spec.TerminationGracePeriodSeconds != nil {
+		return time.Duration(max(*spec.TerminationGracePeriodSeconds, 0)) * time.Second
 	}
 	return DefaultGracePeriod
 }
@@ -168,10 +168,13 @@ func isOrphan(pod *corev1.Pod) bool {
 
 // orphanPod is a stand-in for the pod of a sandbox found in the runtime that no source wants.
 func orphanPod(sb *cri.PodSandbox) *corev1.Pod {
-	return &corev1.Pod{Metadata: &metav1.ObjectMeta{
-		Name: sb.Metadata.Name, Namespace: sb.Metadata.Namespace, Uid: sb.Labels[cri.LabelPodUID],
-		Annotations: map[string]string{orphanAnnotation: "true", ConfigSourceAnnotation: "orphan"},
-	}}
+	return &corev1.Pod{
+		Metadata: &metav1.ObjectMeta{
+			Name: sb.Metadata.Name, Namespace: sb.Metadata.Namespace, Uid: sb.Labels[cri.LabelPodUID],
+			Annotations: map[string]string{orphanAnnotation: "true", ConfigSourceAnnotation: "orphan"},
+		},
+		Spec: &corev1.PodSpec{},
+	}
 }
 
 // allSucceeded reports whether every app container ended with exit code 0.
