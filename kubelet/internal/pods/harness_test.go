@@ -141,6 +141,12 @@ func (h *harness) apiStatus(name string) *corev1.PodStatus {
 	return p.GetStatus()
 }
 
+// inAPI reports whether the API server holds the named pod.
+func (h *harness) inAPI(name string) bool {
+	_, ok := clienttest.Stored[*corev1.Pod](h.srv, "default", name)
+	return ok
+}
+
 // eventually waits (in real time) until cond holds for the named pod's manager status.
 func (h *harness) eventually(name, what string, cond func(*corev1.PodStatus) bool) {
 	h.t.Helper()

@@ -64,9 +64,9 @@ func TestGracePeriodAndPreStop(t *testing.T) {
 			}
 			require.Less(t, stop, slices.Index(calls, "stopsandbox"))
 			if tt.delete != nil {
-				require.Eventually(t, func() bool { return h.apiStatus("p") == nil }, 10*time.Second, 2*time.Millisecond, "the deletion is confirmed")
+				require.Eventually(t, func() bool { return !h.inAPI("p") }, 10*time.Second, 2*time.Millisecond, "the deletion is confirmed")
 			} else {
-				require.NotNil(t, h.apiStatus("p"), "a pod that only left the set is not deleted from the API")
+				require.True(t, h.inAPI("p"), "a pod that only left the set is not deleted from the API")
 			}
 		})
 	}
@@ -77,7 +77,7 @@ func TestGracePeriodAndPreStop(t *testing.T) {
 func TestDeletionGuardedByUID(t *testing.T) {
 	h := newHarness(t, nil)
 	stored := h.add(newPod("p", ctr("app")))
-	h.eventually("p", "Running", phase(PhaseRunning))
+	h.eventuallyAPI("p", "Running", phase(PhaseRunning))
 
 	require.NoError(t, h.srv.Client().Pods("default").Delete(context.Background(), "p"))
 	h.srv.Add(newPod("p", ctr("other")))
@@ -103,7 +103,7 @@ func TestDeletedPodEndsInAFinalPhase(t *testing.T) {
 	h.eventually("p", "Failed", phase(PhaseFailed))
 	cs := containerStatus(h.status("p"), "app")
 	require.Equal(t, int32(137), cs.GetState().GetTerminated().GetExitCode())
-	require.Eventually(t, func() bool { return h.apiStatus("p") == nil }, 10*time.Second, 2*time.Millisecond)
+	require.Eventually(t, func() bool { return !h.inAPI("p") }, 10*time.Second, 2*time.Millisecond)
 	h.drop("p")
 	require.Eventually(t, func() bool { return len(h.m.Pods()) == 0 }, 10*time.Second, 2*time.Millisecond)
 }
