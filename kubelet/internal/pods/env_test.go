@@ -21,7 +21,7 @@ func envObjects(t *testing.T) *clienttest.Server {
 		&corev1.Secret{Metadata: &metav1.ObjectMeta{Name: "sec", Namespace: "ns"}, Data: map[string][]byte{"password": []byte("hunter2")}},
 		&corev1.Service{Metadata: &metav1.ObjectMeta{Name: "web-front", Namespace: "ns"}, Spec: &corev1.ServiceSpec{
 			ClusterIp: "127.96.0.10",
-			Ports: []*corev1.ServicePort{{Name: "http", Port: 80}, {Name: "dns", Port: 53, Protocol: "UDP"}},
+			Ports:     []*corev1.ServicePort{{Name: "http", Port: 80}, {Name: "dns", Port: 53, Protocol: "UDP"}},
 		}},
 		&corev1.Service{Metadata: &metav1.ObjectMeta{Name: "headless", Namespace: "ns"}, Spec: &corev1.ServiceSpec{
 			ClusterIp: "None", Ports: []*corev1.ServicePort{{Port: 80}},
