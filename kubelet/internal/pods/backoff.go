@@ -9,11 +9,11 @@ import (
 
 // backoff is the crash-loop backoff of Kubernetes' kubelet, per container: the first restart
 // after an exit is immediate; each later one waits a delay that starts at initial and doubles up to
-// max, counted from the exit. A container that ran for more than twice max since its last restart
+// a limit, counted from the exit. A container that ran for more than twice the limit since its last restart
 // starts again from nothing.
 type backoff struct {
-	clock        clock.Clock
-	initial, max time.Duration
+	clock          clock.Clock
+	initial, limit time.Duration
 
 	mu      sync.Mutex
 	entries map[string]*backoffEntry
@@ -24,8 +24,8 @@ type backoffEntry struct {
 	lastUpdate time.Time // when the last restart was allowed
 }
 
-func newBackoff(clk clock.Clock, initial, max time.Duration) *backoff {
-	return &backoff{clock: clk, initial: initial, max: max, entries: map[string]*backoffEntry{}}
+func newBackoff(clk clock.Clock, initial, limit time.Duration) *backoff {
+	return &backoff{clock: clk, initial: initial, limit: limit, entries: map[string]*backoffEntry{}}
 }
 
 // wait returns how long a container that exited at exitedAt must still wait before its restart,
@@ -53,14 +53,14 @@ func (b *backoff) next(key string, exitedAt time.Time) {
 	case !ok || b.expired(e, exitedAt):
 		b.entries[key] = &backoffEntry{delay: b.initial, lastUpdate: now}
 	default:
-		e.delay = min(2*e.delay, b.max)
+		e.delay = min(2*e.delay, b.limit)
 		e.lastUpdate = now
 	}
 }
 
 // expired reports whether the container ran long enough since its last restart to forget it.
 func (b *backoff) expired(e *backoffEntry, exitedAt time.Time) bool {
-	return exitedAt.Sub(e.lastUpdate) > 2*b.max
+	return exitedAt.Sub(e.lastUpdate) > 2*b.limit
 }
 
 // forget drops every entry whose key starts with prefix (a pod's UID).

@@ -99,4 +99,3 @@ func histogram(t *testing.T, reg *prometheus.Registry, name string) (count uint6
 	t.Fatalf("no metric %s among %d families", name, len(families))
 	return 0, 0
 }
-

@@ -67,8 +67,7 @@ func (w *worker) syncRunning(ctx context.Context, pod *corev1.Pod, state *podSta
 			if policy == RestartNever {
 				return syncResult{} // the pod fails
 			}
-			res := w.restart(ctx, pod, sb, sbCfg, c, last)
-			return res
+			return w.restart(ctx, pod, sb, sbCfg, c, last)
 		}
 	}
 
@@ -76,11 +75,11 @@ func (w *worker) syncRunning(ctx context.Context, pod *corev1.Pod, state *podSta
 		last := state.latest(c.GetName())
 		switch {
 		case last == nil:
-			if res := w.start(ctx, pod, sb, sbCfg, c, 0); res.again {
+			res := w.start(ctx, pod, sb, sbCfg, c, 0)
+			if res.again {
 				return res
-			} else {
-				later(res.after)
 			}
+			later(res.after)
 		case last.State == cri.ContainerRunning:
 			w.probes.ensure(pod, c, last)
 			if msg, failed := w.probes.livenessFailed(last.ID); failed {
