@@ -62,6 +62,14 @@ func TestPendingRunningSucceeded(t *testing.T) {
 		calls := h.rt.calls()
 		return len(calls) > 0 && calls[len(calls)-1] == "stopsandbox"
 	}, 10*time.Second, 2*time.Millisecond, "a finished pod's sandbox is stopped")
+	require.NotContains(t, h.rt.calls(), "removesandbox", "a finished pod keeps its sandbox while it is desired")
+	require.Equal(t, PhaseSucceeded, h.status("p").GetPhase())
+
+	h.drop("p")
+	require.Eventually(t, func() bool {
+		sbs, err := h.rt.ListPodSandbox(t.Context(), nil)
+		return err == nil && len(sbs) == 0
+	}, 10*time.Second, 2*time.Millisecond, "a finished pod that leaves the set is removed from the runtime")
 }
 
 func TestRestartPolicies(t *testing.T) {

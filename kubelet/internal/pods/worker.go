@@ -152,7 +152,7 @@ func (w *worker) sync(ctx context.Context) syncResult {
 	log := w.m.log.With(zap.String("pod", podName(pod)), zap.String("uid", w.uid))
 	if w.terminated {
 		if removed {
-			return syncResult{done: true}
+			return w.cleanup(ctx, log)
 		}
 		return syncResult{}
 	}
@@ -225,6 +225,28 @@ func (w *worker) finish(ctx context.Context, pod *corev1.Pod, state *podState) s
 	}
 	w.terminated = true
 	return syncResult{}
+}
+
+// cleanup removes what is left in the runtime of a pod that finished earlier and has now left the
+// desired set; its status stays as it was.
+func (w *worker) cleanup(ctx context.Context, log *zap.Logger) syncResult {
+	sandboxes, err := w.m.rt.ListPodSandbox(ctx, &cri.SandboxFilter{LabelSelector: map[string]string{cri.LabelPodUID: w.uid}})
+	if err != nil {
+		log.Warn("list sandboxes of a removed pod", zap.Error(err))
+		return syncResult{after: retryAfterError}
+	}
+	for _, sb := range sandboxes {
+		if err := w.m.rt.StopPodSandbox(ctx, sb.ID); err != nil {
+			log.Warn("stop sandbox of a removed pod", zap.Error(err))
+			return syncResult{after: retryAfterError}
+		}
+		if err := w.m.rt.RemovePodSandbox(ctx, sb.ID); err != nil {
+			log.Warn("remove sandbox of a removed pod", zap.Error(err))
+			return syncResult{after: retryAfterError}
+		}
+	}
+	w.m.backoff.forget(w.uid + "/")
+	return syncResult{done: true}
 }
 
 // logPath returns the log file of the container's current or previous run, as its status names it.
