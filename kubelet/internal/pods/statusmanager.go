@@ -2,6 +2,7 @@ package pods
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"time"
@@ -90,7 +91,9 @@ func (s *statusManager) run(ctx context.Context) {
 				if ctx.Err() != nil {
 					return
 				}
-				s.log.Warn("write pod status", zap.String("uid", uid), zap.Error(err))
+				if !errors.Is(err, errNoMirror) {
+					s.log.Warn("write pod status", zap.String("uid", uid), zap.Error(err))
+				}
 				failed = true
 			}
 		}
@@ -111,6 +114,9 @@ func (s *statusManager) dirty() []string {
 	}
 	return out
 }
+
+// errNoMirror says a static pod's mirror pod does not exist (yet); the write is retried later.
+var errNoMirror = errors.New("no mirror pod")
 
 // maxConflictRetries bounds the read-modify-write loop of one status write.
 const maxConflictRetries = 5
@@ -135,9 +141,10 @@ func (s *statusManager) flush(ctx context.Context, uid string) error {
 	for range maxConflictRetries {
 		cur, err := pods.Get(ctx, name)
 		if apierrors.IsNotFound(err) {
-			if !static {
-				s.markGone(uid)
+			if static {
+				return errNoMirror // written once the mirror pod exists
 			}
+			s.markGone(uid)
 			return nil
 		}
 		if err != nil {
@@ -166,9 +173,10 @@ func (s *statusManager) flush(ctx context.Context, uid string) error {
 		case apierrors.IsConflict(err):
 			continue
 		case apierrors.IsNotFound(err):
-			if !static {
-				s.markGone(uid)
+			if static {
+				return errNoMirror
 			}
+			s.markGone(uid)
 			return nil
 		default:
 			return fmt.Errorf("update status of pod %s/%s: %w", ns, name, err)

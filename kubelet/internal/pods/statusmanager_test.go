@@ -81,12 +81,18 @@ func TestStaticPodStatusGoesToMirror(t *testing.T) {
 	h.set(static)
 	h.eventually("static-node-1", "Running", phase(PhaseRunning))
 
+	h.rt.exit("app", 1)
+	h.relist()
+	h.eventually("static-node-1", "a restart", func(st *corev1.PodStatus) bool {
+		return containerStatus(st, "app").GetRestartCount() == 1
+	})
+
+	// The mirror pod appears: the status is written to it without any further change.
 	mirror := newPod("static-node-1", ctr("app"))
 	mirror.Metadata.Annotations = map[string]string{"kubernetes.io/config.mirror": "hash"}
 	h.srv.Add(mirror)
-	h.rt.exit("app", 1)
-	h.relist()
+	h.clk.Step(time.Second)
 	h.eventuallyAPI("static-node-1", "the static pod's status", func(st *corev1.PodStatus) bool {
-		return containerStatus(st, "app").GetRestartCount() == 1
+		return st.GetPhase() == PhaseRunning && containerStatus(st, "app").GetRestartCount() == 1
 	})
 }

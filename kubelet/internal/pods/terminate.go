@@ -2,6 +2,7 @@ package pods
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"time"
 
@@ -139,7 +140,7 @@ func (w *worker) confirmDeletion(ctx context.Context, pod *corev1.Pod) error {
 	if c == nil {
 		return nil
 	}
-	if err := w.m.status.flush(ctx, w.uid); err != nil {
+	if err := w.m.status.flush(ctx, w.uid); err != nil && !errors.Is(err, errNoMirror) {
 		return err
 	}
 	zero := int64(0)
