@@ -60,6 +60,9 @@ const (
 	ReasonCompleted = "Completed" // exit code 0
 	ReasonError     = "Error"     // non-zero exit code
 	ReasonOOMKilled = "OOMKilled" // killed by the kernel for exceeding its memory limit
+	// ReasonStartError: the container's process could not be started (for example its command
+	// was not found); Message says why and ExitCode is 128, as containerd reports it.
+	ReasonStartError = "StartError"
 )
 
 // Well-known labels every runtime stores on sandboxes and containers, so that a restarted kubelet
@@ -174,6 +177,9 @@ type ContainerStatus struct {
 	LogPath     string
 	Labels      map[string]string
 	Annotations map[string]string
+	// PID is the host process ID of the container's main process while it runs, for runtimes
+	// whose containers are host-visible processes; 0 otherwise.
+	PID int
 }
 
 // SandboxFilter selects sandboxes in ListPodSandbox; empty fields match everything.
