@@ -106,7 +106,7 @@ func (m *Manager) Version() Version { return m.version }
 // Clean checks a relative cgroup path and returns it normalised (no leading slash).
 func Clean(rel string) (string, error) {
 	if strings.Contains(rel, "..") {
-		return "", fmt.Errorf("cgroup path %q: must not contain ..", rel)
+		return "", fmt.Errorf("cgroup path %q: must not contain \"..\"", rel)
 	}
 	c := path.Clean("/" + strings.TrimSpace(rel))
 	if c == "/" {
@@ -116,7 +116,8 @@ func Clean(rel string) (string, error) {
 }
 
 // Dirs returns the directories that make up the cgroup at rel: one per v1 hierarchy, or the
-// single v2 directory. Co-mounted v1 controllers that resolve to the same directory appear once.
+// single v2 directory. Co-mounted v1 controllers that resolve to the same directory appear once,
+// and v1 controllers that are not mounted are left out.
 func (m *Manager) Dirs(rel string) ([]string, error) {
 	c, err := Clean(rel)
 	if err != nil {
@@ -129,11 +130,14 @@ func (m *Manager) Dirs(rel string) ([]string, error) {
 	seen := map[string]bool{}
 	for _, ctrl := range v1Controllers {
 		base := filepath.Join(m.root, ctrl)
-		if real, err := filepath.EvalSymlinks(base); err == nil {
-			base = real
+		if resolved, err := filepath.EvalSymlinks(base); err == nil {
+			base = resolved
 		}
 		if seen[base] {
 			continue
+		}
+		if _, err := os.Stat(base); err != nil && ctrl != "memory" {
+			continue // a controller this kernel does not mount; memory is required
 		}
 		seen[base] = true
 		dirs = append(dirs, filepath.Join(base, filepath.FromSlash(c)))

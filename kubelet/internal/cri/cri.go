@@ -22,9 +22,9 @@ var ErrNotFound = errors.New("not found")
 type SandboxState int
 
 const (
-	// SandboxReady: the sandbox exists and its containers may run.
+	// SandboxReady means the sandbox exists and its containers may run.
 	SandboxReady SandboxState = iota
-	// SandboxNotReady: the sandbox was stopped; its containers are stopped too.
+	// SandboxNotReady means the sandbox was stopped; its containers are stopped too.
 	SandboxNotReady
 )
 
@@ -32,13 +32,13 @@ const (
 type ContainerState int
 
 const (
-	// ContainerCreated: created, not yet started.
+	// ContainerCreated means created, not yet started.
 	ContainerCreated ContainerState = iota
-	// ContainerRunning: its process runs.
+	// ContainerRunning means its process runs.
 	ContainerRunning
-	// ContainerExited: it ran and ended; ExitCode, FinishedAt and Reason say how.
+	// ContainerExited means it ran and ended; ExitCode, FinishedAt and Reason say how.
 	ContainerExited
-	// ContainerUnknown: the runtime lost track of it (for example its monitor vanished).
+	// ContainerUnknown means the runtime lost track of it (for example its monitor vanished).
 	ContainerUnknown
 )
 

@@ -75,7 +75,10 @@ func read(ctx context.Context, path string, follow bool, running func() bool, ou
 		}
 	}
 	f, err := os.Open(path)
-	if err != nil && !(errors.Is(err, os.ErrNotExist) && (follow || len(rotated) > 0)) {
+	// A log not created yet, or between a rotation and the next write, is not an error when
+	// following or when rotated files exist.
+	missingOK := errors.Is(err, os.ErrNotExist) && (follow || len(rotated) > 0)
+	if err != nil && !missingOK {
 		return fmt.Errorf("read log %s: %w", path, err)
 	}
 	defer func() {

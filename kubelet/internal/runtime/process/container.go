@@ -88,7 +88,8 @@ func (r *Runtime) CreateContainer(_ context.Context, podSandboxID string, config
 		return "", fmt.Errorf("create container %q: %w", name, err)
 	}
 	dir := r.containerDir(id)
-	if err := os.MkdirAll(dir, 0o750); err == nil {
+	err = os.MkdirAll(dir, 0o750)
+	if err == nil {
 		err = writeJSON(filepath.Join(dir, configFile), c)
 	}
 	if err != nil {
@@ -182,9 +183,8 @@ func (r *Runtime) StopContainer(ctx context.Context, containerID string, timeout
 	exited := func() bool { return exists(filepath.Join(r.containerDir(containerID), exitFile)) }
 	pid, start := st.started.PID, st.started.PIDStartTime
 	if timeout > 0 && alive(pid, start) {
-		// The process leads its own group: a shell's children get the signal too.
-		if err := syscall.Kill(-pid, syscall.SIGTERM); err != nil && !errors.Is(err, syscall.ESRCH) {
-			return fmt.Errorf("stop container %s: SIGTERM: %w", containerID, err)
+		if err := signalContainer(pid, syscall.SIGTERM); err != nil {
+			return fmt.Errorf("stop container %s: %w", containerID, err)
 		}
 		if waitFor(ctx, timeout, exited) {
 			return nil
@@ -194,8 +194,8 @@ func (r *Runtime) StopContainer(ctx context.Context, containerID string, timeout
 		}
 	}
 	if alive(pid, start) {
-		if err := syscall.Kill(-pid, syscall.SIGKILL); err != nil && !errors.Is(err, syscall.ESRCH) {
-			return fmt.Errorf("stop container %s: SIGKILL: %w", containerID, err)
+		if err := signalContainer(pid, syscall.SIGKILL); err != nil {
+			return fmt.Errorf("stop container %s: %w", containerID, err)
 		}
 	}
 	if err := r.cgroups.Kill(c.Cgroup); err != nil {
@@ -203,6 +203,19 @@ func (r *Runtime) StopContainer(ctx context.Context, containerID string, timeout
 	}
 	if !waitFor(ctx, killWait, func() bool { return exited() || r.state(containerID).state != cri.ContainerRunning }) {
 		return fmt.Errorf("stop container %s: its monitor did not record the exit within %s", containerID, killWait)
+	}
+	return nil
+}
+
+// signalContainer sends sig to the process group the container's process leads (so a shell's
+// children get it too), or to the process alone if it left that group.
+func signalContainer(pid int, sig syscall.Signal) error {
+	err := syscall.Kill(-pid, sig)
+	if errors.Is(err, syscall.ESRCH) {
+		err = syscall.Kill(pid, sig)
+	}
+	if err != nil && !errors.Is(err, syscall.ESRCH) {
+		return fmt.Errorf("%s to process %d: %w", sig, pid, err)
 	}
 	return nil
 }

@@ -32,8 +32,7 @@ const defaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bi
 
 // helper is an exec helper process being started.
 type helper struct {
-	cmd    *exec.Cmd
-	status *os.File // read end of the helper's status pipe
+	cmd *exec.Cmd
 }
 
 // newHelper prepares the exec helper that runs argv in container c's context. The caller sets
@@ -101,10 +100,15 @@ func (r *Runtime) ExecSync(ctx context.Context, containerID string, cmd []string
 	if err := h.start(); err != nil {
 		return nil, fmt.Errorf("exec %q in container %s: %w", cmd[0], containerID, err)
 	}
-	done := make(chan error, 1)
-	go func() { done <- h.cmd.Wait() }()
+	var waitErr error
+	done := make(chan struct{})
+	go func() {
+		waitErr = h.cmd.Wait()
+		close(done)
+	}()
 	select {
-	case err = <-done:
+	case <-done:
+		err = waitErr
 	case <-ctx.Done():
 		_ = syscall.Kill(-h.cmd.Process.Pid, syscall.SIGKILL)
 		<-done

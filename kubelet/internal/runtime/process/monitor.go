@@ -162,8 +162,12 @@ func monitor(dir string) error {
 			}
 		})
 	}
-	waited := make(chan error, 1)
-	go func() { waited <- h.cmd.Wait() }()
+	waited := make(chan struct{})
+	go func() {
+		// The exit status is read from h.cmd.ProcessState below.
+		_ = h.cmd.Wait()
+		close(waited)
+	}()
 wait:
 	for {
 		select {
