@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -30,7 +31,7 @@ type env struct {
 	cg     *cgroups.Manager
 }
 
-func newEnv(t *testing.T) *env {
+func newEnv(t *testing.T, tune ...func(*Options)) *env {
 	t.Helper()
 	if os.Geteuid() != 0 {
 		t.Skip("the process runtime needs root for cgroups")
@@ -46,6 +47,9 @@ func newEnv(t *testing.T) *env {
 		CgroupPrefix:   "keelson-test-" + hex.EncodeToString(b),
 		PodIP:          "127.0.0.9",
 		MonitorCommand: []string{exe, "monitor"},
+	}
+	for _, f := range tune {
+		f(&opts)
 	}
 	rt, err := New(opts)
 	require.NoError(t, err)
@@ -362,6 +366,15 @@ func TestAdoptionAfterRestart(t *testing.T) {
 	require.Equal(t, cri.ContainerRunning, before.State)
 	require.NotZero(t, before.PID)
 
+	// The monitor is detached: a session of its own, not the kubelet's child.
+	var started startedRecord
+	require.NoError(t, readJSON(filepath.Join(e.rt.containerDir(long), startedFile), &started))
+	stat, err := os.ReadFile("/proc/" + strconv.Itoa(started.MonitorPID) + "/stat")
+	require.NoError(t, err)
+	fields := strings.Fields(string(stat[strings.LastIndexByte(string(stat), ')')+1:]))
+	require.NotEqual(t, strconv.Itoa(os.Getpid()), fields[1], "parent")
+	require.Equal(t, strconv.Itoa(started.MonitorPID), fields[3], "session")
+
 	// The kubelet goes away: no Runtime exists while the short container exits.
 	e.rt = nil
 	require.NoError(t, os.WriteFile(flag, nil, 0o600))
@@ -442,4 +455,56 @@ func TestRemovePodSandbox(t *testing.T) {
 	require.ErrorIs(t, err, cri.ErrNotFound)
 	require.False(t, e.cg.Exists(e.opts.CgroupPrefix+"/kubepods/burstable/poduid-rm"))
 	require.FileExists(t, st.LogPath, "logs outlive the sandbox")
+}
+
+func TestLogRotationAndReopen(t *testing.T) {
+	e := newEnv(t, func(o *Options) { o.LogMaxSize, o.LogMaxFiles = 1024, 3 })
+	ctx := context.Background()
+	sid, sb := e.sandbox("rotate", nil)
+	id := e.container(sid, sb, "chatty", nil, "sh", "-c", "i=0; while [ $i -lt 200 ]; do echo line-$i; i=$((i+1)); done")
+	st := e.waitExited(id)
+	rotated, err := logs.RotatedFiles(st.LogPath)
+	require.NoError(t, err)
+	require.Len(t, rotated, 2, "--container-log-max-files counts the current file")
+	tail := int64(2)
+	var out bytes.Buffer
+	require.NoError(t, logs.Read(ctx, st.LogPath, &kubeletapi.LogOptions{TailLines: &tail}, &out, nil))
+	require.Equal(t, "line-198\nline-199\n", out.String())
+
+	// A log renamed aside from outside is replaced by a fresh file on ReopenContainerLog.
+	id = e.container(sid, sb, "reopen", nil, self(t), "workload", "trap")
+	e.waitLog(id, "ready")
+	st, err = e.rt.ContainerStatus(ctx, id)
+	require.NoError(t, err)
+	require.NoError(t, os.Rename(st.LogPath, st.LogPath+".aside"))
+	require.NoError(t, e.rt.ReopenContainerLog(ctx, id))
+	require.FileExists(t, st.LogPath)
+	require.NoError(t, e.rt.StopContainer(ctx, id, 50*time.Millisecond))
+	// The renamed file counts as a rotated one: Read serves both, the new file holds only the new line.
+	require.Equal(t, "ready\ngot SIGTERM\n", e.waitLog(id, "got SIGTERM"))
+	raw, err := os.ReadFile(st.LogPath)
+	require.NoError(t, err)
+	require.Contains(t, string(raw), " stdout F got SIGTERM\n")
+	require.NotContains(t, string(raw), "ready")
+	require.Error(t, e.rt.ReopenContainerLog(ctx, id), "an exited container has no log to reopen")
+}
+
+func TestMonitorKilled(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	sid, sb := e.sandbox("orphan", nil)
+	id := e.container(sid, sb, "app", nil, "sleep", "300")
+	var started startedRecord
+	require.NoError(t, readJSON(filepath.Join(e.rt.containerDir(id), startedFile), &started))
+	require.NoError(t, syscall.Kill(started.MonitorPID, syscall.SIGKILL))
+	require.Eventually(t, func() bool { return !alive(started.MonitorPID, started.MonitorStartTime) }, 10*time.Second, 10*time.Millisecond)
+
+	st, err := e.rt.ContainerStatus(ctx, id)
+	require.NoError(t, err)
+	require.Equal(t, cri.ContainerRunning, st.State, "the process outlives its monitor")
+	require.NoError(t, e.rt.StopContainer(ctx, id, 0))
+	st, err = e.rt.ContainerStatus(ctx, id)
+	require.NoError(t, err)
+	require.Equal(t, cri.ContainerUnknown, st.State, "no monitor recorded the exit")
+	require.False(t, alive(started.PID, started.PIDStartTime))
 }

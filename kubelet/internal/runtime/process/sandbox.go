@@ -52,6 +52,7 @@ func (r *Runtime) RunPodSandbox(_ context.Context, config *cri.PodSandboxConfig)
 	}
 	if err := writeJSON(r.sandboxDir(id)+"/"+sandboxFile, s); err != nil {
 		_ = os.RemoveAll(r.sandboxDir(id))
+		_ = r.cgroups.Remove(context.Background(), s.Cgroup)
 		return "", fmt.Errorf("run pod sandbox %s: %w", config.Metadata.Name, err)
 	}
 	return id, nil
