@@ -77,6 +77,7 @@ func (r *Runtime) CreateContainer(_ context.Context, podSandboxID string, config
 		LogMaxFiles:    r.opts.LogMaxFiles,
 		CgroupRoot:     r.opts.CgroupRoot,
 		Cgroup:         path.Join(s.Cgroup, id),
+		MonitorCgroup:  r.opts.MonitorCgroup,
 		MonitorCommand: r.opts.MonitorCommand,
 		CreatedAt:      time.Now(),
 		Labels:         config.Labels,

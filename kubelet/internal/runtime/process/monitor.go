@@ -114,6 +114,15 @@ func monitor(dir string) error {
 	if err != nil {
 		return fail(err)
 	}
+	if c.MonitorCgroup != "" {
+		// Out of the kubelet's cgroup, so that stopping the kubelet's unit spares the monitors.
+		if err := cg.Create(c.MonitorCgroup, nil); err != nil {
+			return fail(err)
+		}
+		if err := cg.AddProcess(c.MonitorCgroup, os.Getpid()); err != nil {
+			return fail(err)
+		}
+	}
 	w, err := logs.NewWriter(c.LogPath, logs.WriterOptions{MaxSize: c.LogMaxSize, MaxFiles: c.LogMaxFiles})
 	if err != nil {
 		return fail(err)

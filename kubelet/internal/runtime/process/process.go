@@ -18,6 +18,9 @@
 // so a new Runtime on the same root lists the same sandboxes and containers (same IDs, same
 // running PIDs) and reports exits that happened while no kubelet ran.
 //
+// Monitors move themselves into one shared cgroup (Options.MonitorCgroup) so that stopping the
+// kubelet's own cgroup, as systemd does when it stops the kubelet's unit, does not take them along.
+//
 // Signals: StopContainer sends SIGTERM to the container's process group directly (the process
 // leads its own group), and SIGKILL to every process in the container's cgroup; the monitor sees
 // the exit through wait(2) and records it. The monitor also forwards a SIGTERM or SIGINT it
@@ -33,6 +36,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path"
 	"path/filepath"
 	"sync"
 	"time"
@@ -49,6 +53,9 @@ const RuntimeName = "process"
 // DefaultRoot is where the runtime keeps its state unless told otherwise.
 const DefaultRoot = "/var/lib/keelson/kubelet/process"
 
+// DefaultMonitorCgroup is the cgroup the monitors live in unless told otherwise.
+const DefaultMonitorCgroup = "keelson-monitors"
+
 // Options configure a Runtime. The zero value of each field means its default.
 type Options struct {
 	// Root is the state directory (default DefaultRoot).
@@ -58,6 +65,10 @@ type Options struct {
 	// CgroupPrefix is prepended to every sandbox's cgroup parent, so several kubelets (or tests)
 	// on one machine keep their cgroups apart. Empty by default.
 	CgroupPrefix string
+	// MonitorCgroup is the cgroup, below CgroupPrefix, that monitors move into, so that stopping
+	// the kubelet's own cgroup (a systemd unit's, say) leaves them running (default
+	// "keelson-monitors"; "-" keeps them in the kubelet's cgroup).
+	MonitorCgroup string
 	// PodIP is every sandbox's IP: the node's address (default 127.0.0.1).
 	PodIP string
 	// MonitorCommand starts the monitor: the kubelet binary and its hidden subcommand (default
@@ -88,6 +99,14 @@ func New(opts Options) (*Runtime, error) {
 	}
 	if opts.CgroupRoot == "" {
 		opts.CgroupRoot = cgroups.DefaultRoot
+	}
+	switch opts.MonitorCgroup {
+	case "":
+		opts.MonitorCgroup = path.Join(opts.CgroupPrefix, DefaultMonitorCgroup)
+	case "-":
+		opts.MonitorCgroup = ""
+	default:
+		opts.MonitorCgroup = path.Join(opts.CgroupPrefix, opts.MonitorCgroup)
 	}
 	if opts.PodIP == "" {
 		opts.PodIP = "127.0.0.1"

@@ -374,6 +374,9 @@ func TestAdoptionAfterRestart(t *testing.T) {
 	fields := strings.Fields(string(stat[strings.LastIndexByte(string(stat), ')')+1:]))
 	require.NotEqual(t, strconv.Itoa(os.Getpid()), fields[1], "parent")
 	require.Equal(t, strconv.Itoa(started.MonitorPID), fields[3], "session")
+	cgs, err := os.ReadFile("/proc/" + strconv.Itoa(started.MonitorPID) + "/cgroup")
+	require.NoError(t, err)
+	require.Contains(t, string(cgs), ":memory:/"+e.opts.CgroupPrefix+"/"+DefaultMonitorCgroup+"\n", "out of the kubelet's cgroup")
 
 	// The kubelet goes away: no Runtime exists while the short container exits.
 	e.rt = nil

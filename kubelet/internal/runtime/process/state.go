@@ -55,6 +55,8 @@ type containerRecord struct {
 	LogMaxFiles int                   `json:"logMaxFiles"`
 	CgroupRoot  string                `json:"cgroupRoot"`
 	Cgroup      string                `json:"cgroup"`
+	// MonitorCgroup is where the monitor moves itself ("" to stay where it started).
+	MonitorCgroup string `json:"monitorCgroup,omitempty"`
 	// MonitorCommand starts the monitor binary; the monitor re-uses it for its exec helper.
 	MonitorCommand []string          `json:"monitorCommand"`
 	CreatedAt      time.Time         `json:"createdAt"`
