@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/keelson-dev/keelson/kubelet/internal/runtime/process"
 	"github.com/keelson-dev/keelson/kubelet/server"
 	"github.com/keelson-dev/keelson/pkg/config"
 	"github.com/keelson-dev/keelson/pkg/run"
@@ -31,8 +32,16 @@ func NewFlags() *pflag.FlagSet {
 	return fs
 }
 
+// monitorCommand is the hidden subcommand under which the process runtime re-executes this
+// binary as a container's monitor (see process.RunMonitor).
+const monitorCommand = "monitor"
+
 // Run runs keelson-kubelet with the given command-line arguments until SIGINT or SIGTERM. It
-// returns nil after a clean shutdown or when args ask for help.
+// returns nil after a clean shutdown or when args ask for help. With the hidden first argument
+// "monitor" it is instead a container monitor of the process runtime.
 func Run(args []string) error {
+	if len(args) > 0 && args[0] == monitorCommand {
+		return process.RunMonitor(args[1:])
+	}
 	return run.Main(component, NewFlags(), args, run.Serve(server.New))
 }

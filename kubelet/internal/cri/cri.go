@@ -22,9 +22,9 @@ var ErrNotFound = errors.New("not found")
 type SandboxState int
 
 const (
-	// SandboxReady: the sandbox exists and its containers may run.
+	// SandboxReady means the sandbox exists and its containers may run.
 	SandboxReady SandboxState = iota
-	// SandboxNotReady: the sandbox was stopped; its containers are stopped too.
+	// SandboxNotReady means the sandbox was stopped; its containers are stopped too.
 	SandboxNotReady
 )
 
@@ -32,13 +32,13 @@ const (
 type ContainerState int
 
 const (
-	// ContainerCreated: created, not yet started.
+	// ContainerCreated means created, not yet started.
 	ContainerCreated ContainerState = iota
-	// ContainerRunning: its process runs.
+	// ContainerRunning means its process runs.
 	ContainerRunning
-	// ContainerExited: it ran and ended; ExitCode, FinishedAt and Reason say how.
+	// ContainerExited means it ran and ended; ExitCode, FinishedAt and Reason say how.
 	ContainerExited
-	// ContainerUnknown: the runtime lost track of it (for example its monitor vanished).
+	// ContainerUnknown means the runtime lost track of it (for example its monitor vanished).
 	ContainerUnknown
 )
 
@@ -60,6 +60,9 @@ const (
 	ReasonCompleted = "Completed" // exit code 0
 	ReasonError     = "Error"     // non-zero exit code
 	ReasonOOMKilled = "OOMKilled" // killed by the kernel for exceeding its memory limit
+	// ReasonStartError: the container's process could not be started (for example its command
+	// was not found); Message says why and ExitCode is 128, as containerd reports it.
+	ReasonStartError = "StartError"
 )
 
 // Well-known labels every runtime stores on sandboxes and containers, so that a restarted kubelet
@@ -174,6 +177,9 @@ type ContainerStatus struct {
 	LogPath     string
 	Labels      map[string]string
 	Annotations map[string]string
+	// PID is the host process ID of the container's main process while it runs, for runtimes
+	// whose containers are host-visible processes; 0 otherwise.
+	PID int
 }
 
 // SandboxFilter selects sandboxes in ListPodSandbox; empty fields match everything.
