@@ -14,7 +14,8 @@ import (
 
 func TestServeHealthThenStop(t *testing.T) {
 	cfg := DefaultConfig()
-	cfg.Port = 0
+	cfg.Address, cfg.Port, cfg.HealthzPort = "127.0.0.1", 0, 0
+	cfg.NodeIP = "127.0.0.1"
 	cfg.HostnameOverride = "Node-1"
 	srv, err := New(cfg, zaptest.NewLogger(t))
 	require.NoError(t, err)
@@ -44,7 +45,13 @@ func TestNewRejectsInvalidConfig(t *testing.T) {
 		mutate  func(*Config)
 		wantErr string
 	}{
-		{name: "bind address", mutate: func(c *Config) { c.BindAddress = "" }, wantErr: "--bind-address"},
+		{name: "address", mutate: func(c *Config) { c.Address = "" }, wantErr: "--address"},
+		{name: "healthz port", mutate: func(c *Config) { c.HealthzPort = -1 }, wantErr: "--healthz-port"},
+		{name: "node ip", mutate: func(c *Config) { c.NodeIP = "nope" }, wantErr: "--node-ip"},
+		{name: "taint", mutate: func(c *Config) { c.RegisterWithTaints = []string{"a=b:Sometimes"} }, wantErr: "--register-with-taints"},
+		{name: "label", mutate: func(c *Config) { c.NodeLabels = []string{"novalue"} }, wantErr: "--node-labels"},
+		{name: "reserved", mutate: func(c *Config) { c.SystemReserved = []string{"cpu=lots"} }, wantErr: "--system-reserved"},
+		{name: "header", mutate: func(c *Config) { c.ManifestURLHeader = []string{"nocolon"} }, wantErr: "--manifest-url-header"},
 		{name: "port", mutate: func(c *Config) { c.Port = -1 }, wantErr: "--port"},
 		{name: "apiserver", mutate: func(c *Config) { c.APIServers = []string{"nohost"} }, wantErr: "--apiserver"},
 		{name: "node name", mutate: func(c *Config) { c.HostnameOverride = " " }, wantErr: "--hostname-override"},
