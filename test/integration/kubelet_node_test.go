@@ -151,17 +151,28 @@ func TestKubeletAdoptsAnExistingNode(t *testing.T) {
 	require.Equal(t, "yes", getNode(c, "worker-2").Metadata.Labels["kept"])
 }
 
-func TestKubeletWaitsForTheAPIServer(t *testing.T) {
+// TestKubeletRunsStaticPodsWithoutTheAPIServer starts a kubelet while the apiserver is down: its
+// static pods are desired at once, and once the apiserver is back the node registers and the
+// mirror pods appear.
+func TestKubeletRunsStaticPodsWithoutTheAPIServer(t *testing.T) {
 	cluster := framework.StartCluster(t, framework.Options{})
 	cluster.StopAPIServer(0)
-	k := framework.StartKubelet(t, cluster, framework.KubeletOptions{NodeName: "worker-3"})
+	dir := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "etcd.yaml"), []byte(fmt.Sprintf(staticPodManifest, "etcd", "1")), 0o600))
+	k := framework.StartKubelet(t, cluster, framework.KubeletOptions{
+		NodeName:  "worker-3",
+		Configure: func(cfg *kubeletserver.Config) { cfg.PodManifestPath = dir },
+	})
+	framework.Eventually(t, 30*time.Second, func() bool { return desired(k)["kube-system/etcd-worker-3"] != nil },
+		"the static pod desired with no apiserver")
 	cluster.StartAPIServer(0)
 	c := cluster.Client()
 	framework.Eventually(t, 60*time.Second, func() bool {
 		n := getNode(c, "worker-3")
 		return n != nil && nodeCondition(n, "Ready") != nil
 	}, "the node registered once the apiserver is back")
-	require.NotNil(t, k.Server.APIAddr())
+	framework.Eventually(t, 60*time.Second, func() bool { return mirrorOf(c, "kube-system", "etcd-worker-3") != nil },
+		"the mirror pod once the apiserver is back")
 }
 
 const staticPodManifest = `apiVersion: v1
