@@ -50,11 +50,11 @@ func initialNode(name, hostname string, labels map[string]string, taints []*core
 	}
 }
 
-// adopt reconciles an existing Node with the kubelet's: it reports whether existing needed an
-// update, having set the default labels and any extra label that is missing or different. Taints
-// are left as they are: once registered, the node's taints belong to the cluster's controllers and
-// administrators, as in Kubernetes.
-func adopt(existing, want *corev1.Node) bool {
+// adopt reconciles an existing Node with the kubelet, as Kubernetes' updateDefaultLabels does: it
+// sets the default labels (host name, OS, architecture) where they are missing or differ and
+// reports whether existing needs an update. Other labels and the taints are left as they are: once
+// registered, they belong to the cluster's administrators and controllers.
+func adopt(existing *corev1.Node, hostname string) bool {
 	if existing.Metadata == nil {
 		existing.Metadata = &metav1.ObjectMeta{}
 	}
@@ -62,7 +62,7 @@ func adopt(existing, want *corev1.Node) bool {
 		existing.Metadata.Labels = map[string]string{}
 	}
 	changed := false
-	for k, v := range want.Metadata.Labels {
+	for k, v := range DefaultLabels(hostname) {
 		if existing.Metadata.Labels[k] != v {
 			existing.Metadata.Labels[k] = v
 			changed = true

@@ -129,7 +129,7 @@ func (r *Reporter) register(ctx context.Context) bool {
 }
 
 // tryRegister makes one attempt, as Kubernetes' tryRegisterWithAPIServer: create the node; if it
-// exists, adopt it by updating its labels to the kubelet's.
+// exists, adopt it, setting its default labels.
 func (r *Reporter) tryRegister(ctx context.Context) (*corev1.Node, error) {
 	want := initialNode(r.cfg.NodeName, r.cfg.Info.Hostname, r.cfg.Labels, r.cfg.Taints)
 	if !r.cfg.Register {
@@ -150,7 +150,7 @@ func (r *Reporter) tryRegister(ctx context.Context) (*corev1.Node, error) {
 	if err != nil {
 		return nil, fmt.Errorf("get existing node %s: %w", r.cfg.NodeName, err)
 	}
-	if !adopt(existing, want) {
+	if !adopt(existing, r.cfg.Info.Hostname) {
 		return existing, nil
 	}
 	n, err = r.nodes.Update(ctx, existing)

@@ -8,6 +8,7 @@ import (
 
 	"github.com/keelson-dev/keelson/pkg/resource"
 	corev1 "github.com/keelson-dev/keelson/proto/core/v1"
+	metav1 "github.com/keelson-dev/keelson/proto/meta/v1"
 )
 
 func healthyFigures() Figures {
@@ -100,4 +101,12 @@ func TestMergeKeepsTransitionTimeUntilStatusChanges(t *testing.T) {
 	Merge(second, third, t1)
 	require.True(t, Changed(second, third))
 	require.Equal(t, t1.AsTime(), condition(third, ConditionReady).LastTransitionTime.AsTime())
+}
+
+func TestAdoptSetsOnlyTheDefaultLabels(t *testing.T) {
+	existing := &corev1.Node{Metadata: &metav1.ObjectMeta{Name: "n1", Labels: map[string]string{"kept": "yes", LabelHostname: "stale"}}}
+	require.True(t, adopt(existing, "n1"))
+	require.Equal(t, "n1", existing.Metadata.Labels[LabelHostname])
+	require.Equal(t, "yes", existing.Metadata.Labels["kept"])
+	require.False(t, adopt(existing, "n1"), "nothing more to change")
 }
