@@ -320,7 +320,9 @@ func (s *Server) hollowAgents(deps agent.Deps, port int32) []func(context.Contex
 		if s.hollowPods != nil {
 			d.Sink, d.Runtime = s.hollowPods(name)
 		}
-		a := agent.New(s.baseAgentConfig(name, hollowIP(i), port), d)
+		cfg := s.baseAgentConfig(name, hollowIP(i), port)
+		cfg.NoStaticPods = true
+		a := agent.New(cfg, d)
 		s.mu.Lock()
 		s.agents[name] = a
 		s.mu.Unlock()

@@ -31,6 +31,9 @@ type Config struct {
 	LeaseDuration time.Duration
 	// MirrorResync is how often mirror pods are reconciled without a change (default 10s).
 	MirrorResync time.Duration
+	// NoStaticPods says the node has no static pod source (hollow nodes): no mirror pod loop runs,
+	// saving a goroutine and a periodic reconcile per node.
+	NoStaticPods bool
 }
 
 // Deps are what a NodeAgent works with; hollow agents share all but Sink and Runtime.
@@ -125,6 +128,9 @@ func (a *NodeAgent) Run(ctx context.Context) error {
 		a.merger.Set(podsource.KeyAPI, stamped)
 		a.mirror.Trigger()
 	})
+	if a.cfg.NoStaticPods {
+		return run.Group(ctx, a.reporter.Run, a.lease.Run)
+	}
 	registered := func(ctx context.Context) error {
 		select {
 		case <-ctx.Done():
