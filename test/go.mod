@@ -9,6 +9,7 @@ replace github.com/keelson-dev/keelson/pkg => ../pkg
 require (
 	github.com/keelson-dev/keelson/apiserver v0.0.0
 	github.com/keelson-dev/keelson/controller-manager v0.0.0-00010101000000-000000000000
+	github.com/keelson-dev/keelson/kubelet v0.0.0-00010101000000-000000000000
 	github.com/keelson-dev/keelson/pkg v0.0.0
 	github.com/keelson-dev/keelson/proto v0.0.0
 	github.com/keelson-dev/keelson/scheduler v0.0.0-00010101000000-000000000000

@@ -14,7 +14,7 @@ import (
 // TestLoadPrecedence checks flags > environment > config file > defaults on --hostname-override.
 func TestLoadPrecedence(t *testing.T) {
 	file := filepath.Join(t.TempDir(), "kubelet.yaml")
-	require.NoError(t, os.WriteFile(file, []byte("hostname-override: from-file\nbind-address: 127.0.0.5\n"), 0o600))
+	require.NoError(t, os.WriteFile(file, []byte("hostname-override: from-file\nhealthz-bind-address: 127.0.0.5\n"), 0o600))
 
 	tests := []struct {
 		name     string
@@ -38,7 +38,7 @@ func TestLoadPrecedence(t *testing.T) {
 			want.Server.HostnameOverride = tt.wantName
 			if len(tt.args) > 0 {
 				want.File = file
-				want.Server.BindAddress = "127.0.0.5"
+				want.Server.HealthzBindAddress = "127.0.0.5"
 			}
 			require.Equal(t, want, got)
 			require.NoError(t, got.Validate())

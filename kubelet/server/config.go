@@ -2,31 +2,198 @@ package server
 
 import (
 	"errors"
+	"fmt"
+	"net"
+	"strconv"
+	"strings"
 	"time"
 
+	"github.com/keelson-dev/keelson/kubelet/internal/podsource"
 	"github.com/keelson-dev/keelson/pkg/config"
+	"github.com/keelson-dev/keelson/pkg/kubeletapi"
+	"github.com/keelson-dev/keelson/pkg/resource"
+	corev1 "github.com/keelson-dev/keelson/proto/core/v1"
 )
 
-// Config is what a kubelet needs to run. The mapstructure tags are the command-line flag names.
+// Config is what a kubelet needs to run. The mapstructure tags are the command-line flag names,
+// Kubernetes' kubelet's where it has one.
 type Config struct {
-	// Serving is where the health (healthz) and metrics endpoint listens.
-	config.Serving `mapstructure:",squash"`
+	// Address and Port are where the kubelet API listens (--address, --port; 0.0.0.0:10250).
+	Address string `mapstructure:"address"`
+	Port    int    `mapstructure:"port"`
+	// HealthzBindAddress and HealthzPort are where /healthz and /metrics listen on their own
+	// (127.0.0.1:10248).
+	HealthzBindAddress string `mapstructure:"healthz-bind-address"`
+	HealthzPort        int    `mapstructure:"healthz-port"`
+	// ShutdownTimeout bounds how long in-flight requests may run once the kubelet is told to stop.
+	ShutdownTimeout time.Duration `mapstructure:"shutdown-timeout"`
 	// APIClient says how to reach the API server (--apiserver).
 	config.APIClient `mapstructure:",squash"`
+
 	// HostnameOverride, when set, is the node name instead of the machine's host name.
 	HostnameOverride string `mapstructure:"hostname-override"`
+	// NodeIP is the node's InternalIP; any 127.x address lets several kubelets share a machine.
+	NodeIP string `mapstructure:"node-ip"`
+	// RegisterNode creates the Node (or adopts an existing one).
+	RegisterNode bool `mapstructure:"register-node"`
+	// RegisterWithTaints are key=value:Effect taints the Node is created with.
+	RegisterWithTaints []string `mapstructure:"register-with-taints"`
+	// NodeLabels are key=value labels added to the Node.
+	NodeLabels []string `mapstructure:"node-labels"`
+	// MaxPods is the node's pods capacity.
+	MaxPods int `mapstructure:"max-pods"`
+	// SystemReserved and KubeReserved (name=quantity, e.g. cpu=100m,memory=100Mi) are taken
+	// from capacity to make allocatable.
+	SystemReserved []string `mapstructure:"system-reserved"`
+	KubeReserved   []string `mapstructure:"kube-reserved"`
+	// NodeStatusUpdateFrequency is the longest time between two node status posts.
+	NodeStatusUpdateFrequency time.Duration `mapstructure:"node-status-update-frequency"`
+	// NodeLeaseDurationSeconds is the node Lease's duration; it is renewed every quarter of it.
+	NodeLeaseDurationSeconds int `mapstructure:"node-lease-duration-seconds"`
+	// RootDir is the kubelet's state directory; its filesystem is the node's ephemeral storage.
+	RootDir string `mapstructure:"root-dir"`
+
+	// PodManifestPath is a directory (or file) of static pod manifests, read every
+	// FileCheckFrequency and on change.
+	PodManifestPath    string        `mapstructure:"pod-manifest-path"`
+	FileCheckFrequency time.Duration `mapstructure:"file-check-frequency"`
+	// ManifestURL is polled every HTTPCheckFrequency for static pods, with ManifestURLHeader
+	// (Key:Value) headers.
+	ManifestURL        string        `mapstructure:"manifest-url"`
+	ManifestURLHeader  []string      `mapstructure:"manifest-url-header"`
+	HTTPCheckFrequency time.Duration `mapstructure:"http-check-frequency"`
+
+	// HollowNodes, when positive, runs that many hollow node agents named
+	// <HollowNodePrefix>-<i> in this process instead of one real node.
+	HollowNodes      int    `mapstructure:"hollow-nodes"`
+	HollowNodePrefix string `mapstructure:"hollow-node-prefix"`
 }
 
 // DefaultConfig returns the configuration a kubelet runs with when nothing is set.
 func DefaultConfig() Config {
 	return Config{
-		Serving:   config.Serving{BindAddress: "127.0.0.1", Port: 10248, ShutdownTimeout: 10 * time.Second},
-		APIClient: config.DefaultAPIClient(),
+		Address:                   "0.0.0.0",
+		Port:                      kubeletapi.DefaultPort,
+		HealthzBindAddress:        "127.0.0.1",
+		HealthzPort:               kubeletapi.DefaultHealthzPort,
+		ShutdownTimeout:           10 * time.Second,
+		APIClient:                 config.DefaultAPIClient(),
+		RegisterNode:              true,
+		RegisterWithTaints:        []string{},
+		NodeLabels:                []string{},
+		SystemReserved:            []string{},
+		KubeReserved:              []string{},
+		ManifestURLHeader:         []string{},
+		MaxPods:                   110,
+		NodeStatusUpdateFrequency: 10 * time.Second,
+		NodeLeaseDurationSeconds:  40,
+		RootDir:                   "/var/lib/kubelet",
+		FileCheckFrequency:        podsource.DefaultCheckFrequency,
+		HTTPCheckFrequency:        podsource.DefaultCheckFrequency,
+		HollowNodePrefix:          "hollow-node",
 	}
 }
+
+// healthzServing is the health endpoint's serving configuration.
+func (c Config) healthzServing() config.Serving {
+	return config.Serving{BindAddress: c.HealthzBindAddress, Port: c.HealthzPort, ShutdownTimeout: c.ShutdownTimeout}
+}
+
+// apiAddress is where the kubelet API listens.
+func (c Config) apiAddress() string { return net.JoinHostPort(c.Address, strconv.Itoa(c.Port)) }
 
 // Validate reports every invalid field, naming its flag.
 func (c Config) Validate() error {
 	_, nameErr := config.NodeName(c.HostnameOverride)
-	return errors.Join(c.Serving.Validate(), c.APIClient.Validate(), nameErr)
+	errs := []error{
+		config.CheckIP("address", c.Address),
+		config.CheckPort("port", c.Port),
+		config.CheckIP("healthz-bind-address", c.HealthzBindAddress),
+		config.CheckPort("healthz-port", c.HealthzPort),
+		config.CheckPositive("shutdown-timeout", c.ShutdownTimeout),
+		c.APIClient.Validate(), nameErr,
+		config.CheckPositive("node-status-update-frequency", c.NodeStatusUpdateFrequency),
+		config.CheckPositive("file-check-frequency", c.FileCheckFrequency),
+		config.CheckPositive("http-check-frequency", c.HTTPCheckFrequency),
+	}
+	if c.NodeIP != "" {
+		errs = append(errs, config.CheckIP("node-ip", c.NodeIP))
+	}
+	if c.MaxPods <= 0 {
+		errs = append(errs, fmt.Errorf("--max-pods: must be positive, got %d", c.MaxPods))
+	}
+	if c.NodeLeaseDurationSeconds <= 0 {
+		errs = append(errs, fmt.Errorf("--node-lease-duration-seconds: must be positive, got %d", c.NodeLeaseDurationSeconds))
+	}
+	if c.HollowNodes < 0 {
+		errs = append(errs, fmt.Errorf("--hollow-nodes: must not be negative, got %d", c.HollowNodes))
+	}
+	_, err := parseLabels(c.NodeLabels)
+	errs = append(errs, err)
+	_, err = parseTaints(c.RegisterWithTaints)
+	errs = append(errs, err)
+	_, err = parseReserved("system-reserved", c.SystemReserved)
+	errs = append(errs, err)
+	_, err = parseReserved("kube-reserved", c.KubeReserved)
+	errs = append(errs, err)
+	_, err = parseHeaders(c.ManifestURLHeader)
+	errs = append(errs, err)
+	return errors.Join(errs...)
+}
+
+func parseLabels(in []string) (map[string]string, error) {
+	out := map[string]string{}
+	for _, kv := range in {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok || k == "" {
+			return nil, fmt.Errorf("--node-labels: %q is not key=value", kv)
+		}
+		out[k] = v
+	}
+	return out, nil
+}
+
+func parseTaints(in []string) ([]*corev1.Taint, error) {
+	var out []*corev1.Taint
+	for _, s := range in {
+		kv, effect, ok := strings.Cut(s, ":")
+		k, v, _ := strings.Cut(kv, "=")
+		switch {
+		case !ok || k == "":
+			return nil, fmt.Errorf("--register-with-taints: %q is not key[=value]:Effect", s)
+		case effect != "NoSchedule" && effect != "PreferNoSchedule" && effect != "NoExecute":
+			return nil, fmt.Errorf("--register-with-taints: %q: effect must be NoSchedule, PreferNoSchedule or NoExecute", s)
+		}
+		out = append(out, &corev1.Taint{Key: k, Value: v, Effect: effect})
+	}
+	return out, nil
+}
+
+func parseReserved(flag string, in []string) (resource.List, error) {
+	out := resource.List{}
+	for _, kv := range in {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok || k == "" {
+			return nil, fmt.Errorf("--%s: %q is not name=quantity", flag, kv)
+		}
+		q, err := resource.Parse(v)
+		if err != nil {
+			return nil, fmt.Errorf("--%s: %s: %w", flag, k, err)
+		}
+		out[k] = q
+	}
+	return out, nil
+}
+
+func parseHeaders(in []string) (map[string][]string, error) {
+	out := map[string][]string{}
+	for _, kv := range in {
+		k, v, ok := strings.Cut(kv, ":")
+		if !ok || strings.TrimSpace(k) == "" {
+			return nil, fmt.Errorf("--manifest-url-header: %q is not Key:Value", kv)
+		}
+		k = strings.TrimSpace(k)
+		out[k] = append(out[k], strings.TrimSpace(v))
+	}
+	return out, nil
 }

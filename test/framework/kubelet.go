@@ -1,0 +1,77 @@
+package framework
+
+import (
+	"fmt"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"go.uber.org/zap"
+	"go.uber.org/zap/zaptest"
+
+	"github.com/keelson-dev/keelson/kubelet/server"
+	corev1 "github.com/keelson-dev/keelson/proto/core/v1"
+)
+
+// KubeletOptions shape an in-process kubelet.
+type KubeletOptions struct {
+	// NodeName is the node's name (default: kubelet-<n>, unique in the test binary).
+	NodeName string
+	// NodeIP is the node's InternalIP (default: a 127.x address unique in the test binary).
+	NodeIP string
+	// Configure adjusts the configuration after the test defaults are applied.
+	Configure func(*server.Config)
+}
+
+// Kubelet is a keelson-kubelet running in-process.
+type Kubelet struct {
+	*Running
+	Server *server.Server
+}
+
+// kubeletSeq numbers the kubelets of a test binary so their default names and addresses differ.
+var kubeletSeq atomic.Int64
+
+// StartKubelet runs a kubelet against the cluster's apiservers and waits until its health endpoint
+// and API are up. It listens on 127.0.0.1 on dynamic ports, advertises a 127.x node IP, and uses
+// short intervals so tests run fast: node status every second, a 4s Lease renewed every second,
+// manifest directory and URL read every second. It logs to the test at info level and stops when
+// the test ends (see Start).
+func StartKubelet(tb testing.TB, c *Cluster, opts KubeletOptions) *Kubelet {
+	tb.Helper()
+	n := kubeletSeq.Add(1)
+	if opts.NodeName == "" {
+		opts.NodeName = fmt.Sprintf("kubelet-%d", n)
+	}
+	if opts.NodeIP == "" {
+		opts.NodeIP = fmt.Sprintf("127.0.%d.%d", 100+n/250, 1+n%250)
+	}
+	cfg := server.DefaultConfig()
+	cfg.Address, cfg.Port = "127.0.0.1", 0
+	cfg.HealthzBindAddress, cfg.HealthzPort = "127.0.0.1", 0
+	cfg.APIServers = c.Endpoints()
+	cfg.HostnameOverride = opts.NodeName
+	cfg.NodeIP = opts.NodeIP
+	cfg.RootDir = tb.TempDir()
+	cfg.ShutdownTimeout = 5 * time.Second
+	cfg.NodeStatusUpdateFrequency = time.Second
+	cfg.NodeLeaseDurationSeconds = 4
+	cfg.FileCheckFrequency = time.Second
+	cfg.HTTPCheckFrequency = time.Second
+	if opts.Configure != nil {
+		opts.Configure(&cfg)
+	}
+	srv, err := server.New(cfg, zaptest.NewLogger(tb, zaptest.Level(zap.InfoLevel)).Named("kubelet"))
+	if err != nil {
+		tb.Fatalf("kubelet: %v", err)
+	}
+	k := &Kubelet{Running: Start(tb, srv), Server: srv}
+	k.WaitFor(30*time.Second, func() bool { return srv.Addr() != nil && srv.APIAddr() != nil }, "kubelet endpoints up")
+	return k
+}
+
+// URL returns the base URL of the kubelet API, http://127.0.0.1:<port>.
+func (k *Kubelet) URL() string { return "http://" + k.Server.APIAddr().String() }
+
+// DesiredPods returns the node's desired pod set as the kubelet last merged it from its sources.
+func (k *Kubelet) DesiredPods() []*corev1.Pod { return k.Server.DesiredPods(k.Server.NodeName()) }
