@@ -201,3 +201,48 @@ func TestV1Real(t *testing.T) {
 	require.Error(t, <-waited)
 	require.False(t, m.Exists(rel))
 }
+
+// TestV2RealHierarchy drives a real cgroup2 file system where the machine has one (a hybrid v1
+// host mounts it at /sys/fs/cgroup/unified, without controllers): create, join, list and remove.
+func TestV2RealHierarchy(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root to make cgroups")
+	}
+	var root string
+	for _, r := range []string{DefaultRoot, filepath.Join(DefaultRoot, "unified")} {
+		if v, err := Detect(r); err == nil && v == V2 {
+			root = r
+			break
+		}
+	}
+	if root == "" {
+		t.Skip("no cgroup2 mount")
+	}
+	m, err := New(root)
+	require.NoError(t, err)
+	require.Equal(t, V2, m.Version())
+	b := make([]byte, 6)
+	_, _ = rand.Read(b)
+	top := "keelson-test-" + hex.EncodeToString(b)
+	rel := top + "/pod1/c1"
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	t.Cleanup(func() {
+		require.NoError(t, m.Remove(context.Background(), top))
+		require.NoDirExists(t, filepath.Join(root, top))
+	})
+
+	require.NoError(t, m.Create(rel, nil))
+	require.True(t, m.Exists(rel))
+	cmd := exec.Command("sleep", "60")
+	require.NoError(t, cmd.Start())
+	waited := make(chan error, 1)
+	go func() { waited <- cmd.Wait() }()
+	require.NoError(t, m.AddProcess(rel, cmd.Process.Pid))
+	pids, err := m.Pids(top)
+	require.NoError(t, err)
+	require.Equal(t, []int{cmd.Process.Pid}, pids)
+	require.NoError(t, m.Remove(ctx, top))
+	require.Error(t, <-waited, "the process left in the tree was killed")
+	require.False(t, m.Exists(rel))
+}

@@ -38,6 +38,10 @@ func (r *Runtime) CreateContainer(_ context.Context, podSandboxID string, config
 	if len(config.Command) == 0 {
 		return "", fmt.Errorf("create container %q: %w", name, ErrNoCommand)
 	}
+	// The sandbox is read under the lock StopPodSandbox marks it NotReady under: no container is
+	// added to a sandbox being stopped or removed.
+	r.mu.Lock()
+	defer r.mu.Unlock()
 	s, err := r.loadSandbox(podSandboxID)
 	if err != nil {
 		return "", fmt.Errorf("create container %q: %w", name, err)
@@ -83,8 +87,6 @@ func (r *Runtime) CreateContainer(_ context.Context, podSandboxID string, config
 		Labels:         config.Labels,
 		Annotations:    config.Annotations,
 	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
 	if err := r.cgroups.Create(c.Cgroup, toResources(config.Resources)); err != nil {
 		return "", fmt.Errorf("create container %q: %w", name, err)
 	}
@@ -109,11 +111,15 @@ func (r *Runtime) StartContainer(ctx context.Context, containerID string) error 
 		return err
 	}
 	dir := r.containerDir(containerID)
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if exists(filepath.Join(dir, startedFile)) || exists(filepath.Join(dir, exitFile)) {
-		return fmt.Errorf("start container %s: already started", containerID)
+	// Claimed once and for all: a second start fails, and starts of other containers run in parallel.
+	claim, err := os.OpenFile(filepath.Join(dir, startingFile), os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o640)
+	if err != nil {
+		if errors.Is(err, os.ErrExist) {
+			return fmt.Errorf("start container %s: already started", containerID)
+		}
+		return fmt.Errorf("start container %s: %w", containerID, err)
 	}
+	_ = claim.Close()
 	args := append(append([]string{}, c.MonitorCommand[1:]...), "start", dir)
 	cmd := exec.CommandContext(ctx, c.MonitorCommand[0], args...)
 	cmd.Dir = "/"

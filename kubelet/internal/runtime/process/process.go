@@ -86,7 +86,7 @@ type Runtime struct {
 	opts    Options
 	cgroups *cgroups.Manager
 
-	// mu serialises changes to the set of sandboxes and containers (create, start, remove).
+	// mu orders container creation against a sandbox's stop and removal.
 	mu sync.Mutex
 }
 

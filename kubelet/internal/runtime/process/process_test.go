@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -325,6 +326,8 @@ func TestExecSync(t *testing.T) {
 	id := e.container(sid, sb, "app", nil, "sleep", "300")
 	ctx := context.Background()
 
+	require.ErrorContains(t, e.rt.StartContainer(ctx, id), "already started")
+
 	res, err := e.rt.ExecSync(ctx, id, []string{self(t), "workload", "env"}, 10*time.Second)
 	require.NoError(t, err)
 	require.EqualValues(t, 5, res.ExitCode)
@@ -510,4 +513,45 @@ func TestMonitorKilled(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, cri.ContainerUnknown, st.State, "no monitor recorded the exit")
 	require.False(t, alive(started.PID, started.PIDStartTime))
+}
+
+// TestConcurrentPods runs several pods at once, as pod workers do.
+func TestConcurrentPods(t *testing.T) {
+	e := newEnv(t)
+	const pods = 8
+	ids := make([]string, pods)
+	errs := make([]error, pods)
+	ctx := context.Background()
+	var wg sync.WaitGroup
+	for i := range pods {
+		wg.Go(func() {
+			name := "pod" + strconv.Itoa(i)
+			sb := &cri.PodSandboxConfig{
+				Metadata:     cri.PodSandboxMetadata{Name: name, Namespace: "default", UID: "uid-" + name},
+				LogDirectory: filepath.Join(e.logDir, "default_"+name),
+				Labels:       map[string]string{cri.LabelPodName: name},
+			}
+			sid, err := e.rt.RunPodSandbox(ctx, sb)
+			if err == nil {
+				ids[i], err = e.rt.CreateContainer(ctx, sid, &cri.ContainerConfig{
+					Metadata: cri.ContainerMetadata{Name: "app"}, Command: []string{"sh", "-c", "echo " + name},
+				}, sb)
+			}
+			if err == nil {
+				err = e.rt.StartContainer(ctx, ids[i])
+			}
+			errs[i] = err
+		})
+	}
+	wg.Wait()
+	for _, err := range errs {
+		require.NoError(t, err)
+	}
+	for i, id := range ids {
+		require.Equal(t, cri.ReasonCompleted, e.waitExited(id).Reason)
+		require.Equal(t, "pod"+strconv.Itoa(i)+"\n", e.waitLog(id, "pod"))
+	}
+	sbs, err := e.rt.ListPodSandbox(context.Background(), &cri.SandboxFilter{LabelSelector: map[string]string{cri.LabelPodName: "pod3"}})
+	require.NoError(t, err)
+	require.Len(t, sbs, 1)
 }

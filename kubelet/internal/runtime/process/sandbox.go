@@ -61,8 +61,7 @@ func (r *Runtime) RunPodSandbox(_ context.Context, config *cri.PodSandboxConfig)
 // StopPodSandbox implements cri.Runtime: it kills the sandbox's running containers, waits for
 // their monitors to record the exits, and marks the sandbox NotReady.
 func (r *Runtime) StopPodSandbox(ctx context.Context, podSandboxID string) error {
-	s, err := r.loadSandbox(podSandboxID)
-	if err != nil {
+	if err := r.markNotReady(podSandboxID); err != nil {
 		return err
 	}
 	ctrs, err := r.ListContainers(ctx, &cri.ContainerFilter{PodSandboxID: podSandboxID})
@@ -74,11 +73,18 @@ func (r *Runtime) StopPodSandbox(ctx context.Context, podSandboxID string) error
 			return fmt.Errorf("stop pod sandbox %s: %w", podSandboxID, err)
 		}
 	}
-	if s.State == cri.SandboxNotReady {
-		return nil
-	}
+	return nil
+}
+
+// markNotReady records the sandbox as NotReady first, so that no container is created in it
+// while its containers are being stopped.
+func (r *Runtime) markNotReady(podSandboxID string) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	s, err := r.loadSandbox(podSandboxID)
+	if err != nil || s.State == cri.SandboxNotReady {
+		return err
+	}
 	s.State = cri.SandboxNotReady
 	return writeJSON(r.sandboxDir(podSandboxID)+"/"+sandboxFile, s)
 }

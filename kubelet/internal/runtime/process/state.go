@@ -18,6 +18,7 @@ import (
 const (
 	sandboxFile  = "sandbox.json"
 	configFile   = "config.json"  // a container's definition, written by CreateContainer
+	startingFile = "starting"     // claims the one start of a container
 	startedFile  = "started.json" // written by the monitor once the process runs
 	exitFile     = "exit.json"    // written by the monitor once the process has ended
 	monitorLog   = "monitor.log"  // the monitor's own diagnostics
