@@ -8,6 +8,7 @@ import (
 
 	"github.com/keelson-dev/keelson/kubelet/internal/cri"
 	"github.com/keelson-dev/keelson/pkg/client/clienttest"
+	"github.com/keelson-dev/keelson/pkg/informer"
 	corev1 "github.com/keelson-dev/keelson/proto/core/v1"
 	metav1 "github.com/keelson-dev/keelson/proto/meta/v1"
 )
@@ -187,4 +188,27 @@ func TestEnvReachesTheRuntime(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, "echo v p", st.Annotations["command"])
 	require.Contains(t, st.Annotations["env"], "K=v\nME=p")
+}
+
+// TestCachedObjects: service variables come from the informer's cache once it synced.
+func TestCachedObjects(t *testing.T) {
+	srv := envObjects(t)
+	f := informer.NewFactory(srv.Client(), informer.FactoryOptions{})
+	objs := NewCachedObjects(srv.Client(), f)
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(func() { cancel(); f.Shutdown() })
+	f.Start(ctx)
+	require.True(t, f.WaitForSync(ctx))
+	m, err := New(Config{Runtime: newFakeRuntime(nil), Objects: objs})
+	require.NoError(t, err)
+	c := &corev1.Container{Name: "app", Env: []*corev1.EnvVar{{Name: "COLOR", ValueFrom: &corev1.EnvVarSource{ConfigMapKeyRef: &corev1.ConfigMapKeySelector{Name: "cm", Key: "color"}}}}}
+	pod := envPod(c)
+	pod.Spec.EnableServiceLinks = nil
+	lists := srv.Calls(clienttest.List, "services")
+	env, err := m.containerEnv(ctx, pod, c, "")
+	require.NoError(t, err)
+	require.Contains(t, env, cri.KeyValue{Key: "WEB_FRONT_SERVICE_HOST", Value: "127.96.0.10"})
+	require.Contains(t, env, cri.KeyValue{Key: "KUBERNETES_SERVICE_HOST", Value: "127.96.0.1"})
+	require.Contains(t, env, cri.KeyValue{Key: "COLOR", Value: "blue"})
+	require.Equal(t, lists, srv.Calls(clienttest.List, "services"), "services come from the cache")
 }

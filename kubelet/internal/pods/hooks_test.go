@@ -30,7 +30,7 @@ func TestPostStartHook(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			h := newHarness(t, nil)
 			var runs atomic.Int32
-			h.rt.onExec("app", func(cmd []string) (*cri.ExecResult, error) {
+			h.rt.onExec("app", func([]string) (*cri.ExecResult, error) {
 				if runs.Add(1) == 1 {
 					return &cri.ExecResult{ExitCode: tt.exitCode, Stderr: []byte("no config")}, nil
 				}
@@ -61,7 +61,7 @@ func TestPostStartHook(t *testing.T) {
 
 func TestHTTPPreStopHook(t *testing.T) {
 	var hits atomic.Int32
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	srv := httptest.NewServer(http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == "/shutdown" {
 			hits.Add(1)
 		}
