@@ -3,6 +3,7 @@ package framework
 import (
 	"fmt"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -37,6 +38,8 @@ type Cluster struct {
 	embeddedDir string
 	etcdURL     string
 	apis        []*replica
+	// kubelets numbers the cluster's kubelets so that their default names and addresses differ.
+	kubelets atomic.Int64
 }
 
 // replica is one apiserver slot: the proxy clients dial stays while servers behind it come and go.

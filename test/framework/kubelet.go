@@ -2,7 +2,6 @@ package framework
 
 import (
 	"fmt"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -15,9 +14,9 @@ import (
 
 // KubeletOptions shape an in-process kubelet.
 type KubeletOptions struct {
-	// NodeName is the node's name (default: kubelet-<n>, unique in the test binary).
+	// NodeName is the node's name (default: kubelet-<n>, unique in the cluster).
 	NodeName string
-	// NodeIP is the node's InternalIP (default: a 127.x address unique in the test binary).
+	// NodeIP is the node's InternalIP (default: a 127.x address unique in the cluster).
 	NodeIP string
 	// Configure adjusts the configuration after the test defaults are applied.
 	Configure func(*server.Config)
@@ -29,17 +28,14 @@ type Kubelet struct {
 	Server *server.Server
 }
 
-// kubeletSeq numbers the kubelets of a test binary so their default names and addresses differ.
-var kubeletSeq atomic.Int64
-
 // StartKubelet runs a kubelet against the cluster's apiservers and waits until its health endpoint
-// and API are up. It listens on 127.0.0.1 on dynamic ports, advertises a 127.x node IP, and uses
-// short intervals so tests run fast: node status every second, a 4s Lease renewed every second,
-// manifest directory and URL read every second. It logs to the test at info level and stops when
-// the test ends (see Start).
+// and API are up. It serves its API on a 127.x node IP and its health on 127.0.0.1, both on
+// dynamic ports, and uses short intervals so tests run fast: node status every second, a 4s Lease
+// renewed every second, manifest directory and URL read every second. It logs to the test at info
+// level and stops when the test ends (see Start).
 func StartKubelet(tb testing.TB, c *Cluster, opts KubeletOptions) *Kubelet {
 	tb.Helper()
-	n := kubeletSeq.Add(1)
+	n := c.kubelets.Add(1)
 	if opts.NodeName == "" {
 		opts.NodeName = fmt.Sprintf("kubelet-%d", n)
 	}
@@ -47,7 +43,8 @@ func StartKubelet(tb testing.TB, c *Cluster, opts KubeletOptions) *Kubelet {
 		opts.NodeIP = fmt.Sprintf("127.0.%d.%d", 100+n/250, 1+n%250)
 	}
 	cfg := server.DefaultConfig()
-	cfg.Address, cfg.Port = "127.0.0.1", 0
+	// The kubelet API listens on the node IP, where the apiserver proxies pods/log to.
+	cfg.Address, cfg.Port = opts.NodeIP, 0
 	cfg.HealthzBindAddress, cfg.HealthzPort = "127.0.0.1", 0
 	cfg.APIServers = c.Endpoints()
 	cfg.HostnameOverride = opts.NodeName
@@ -70,7 +67,7 @@ func StartKubelet(tb testing.TB, c *Cluster, opts KubeletOptions) *Kubelet {
 	return k
 }
 
-// URL returns the base URL of the kubelet API, http://127.0.0.1:<port>.
+// URL returns the base URL of the kubelet API, http://<node IP>:<port>.
 func (k *Kubelet) URL() string { return "http://" + k.Server.APIAddr().String() }
 
 // DesiredPods returns the node's desired pod set as the kubelet last merged it from its sources.
