@@ -8,7 +8,11 @@ import (
 	"strings"
 	"time"
 
+	"github.com/keelson-dev/keelson/kubelet/internal/logs"
+	"github.com/keelson-dev/keelson/kubelet/internal/pods"
 	"github.com/keelson-dev/keelson/kubelet/internal/podsource"
+	"github.com/keelson-dev/keelson/kubelet/internal/runtime/hollow"
+	"github.com/keelson-dev/keelson/kubelet/internal/runtime/process"
 	"github.com/keelson-dev/keelson/pkg/config"
 	"github.com/keelson-dev/keelson/pkg/kubeletapi"
 	"github.com/keelson-dev/keelson/pkg/resource"
@@ -63,6 +67,21 @@ type Config struct {
 	ManifestURLHeader  []string      `mapstructure:"manifest-url-header"`
 	HTTPCheckFrequency time.Duration `mapstructure:"http-check-frequency"`
 
+	// Runtime names the container runtime: process (host processes in cgroups) or hollow (runs
+	// nothing; every container reports Running).
+	Runtime string `mapstructure:"runtime"`
+	// CgroupRoot is the cgroup the kubepods hierarchy goes under, relative to each cgroup
+	// mount ("" or "/": the root).
+	CgroupRoot string `mapstructure:"cgroup-root"`
+	// PodLogsDir holds the pods' log directories, <namespace>_<name>_<uid>/<container>/<n>.log.
+	PodLogsDir string `mapstructure:"pod-logs-dir"`
+	// ContainerLogMaxSize (a quantity, 10Mi) and ContainerLogMaxFiles bound each container's
+	// log files: the current one is rotated at that size, and that many are kept.
+	ContainerLogMaxSize  string `mapstructure:"container-log-max-size"`
+	ContainerLogMaxFiles int    `mapstructure:"container-log-max-files"`
+	// RelistPeriod is how often the runtime is listed for container changes.
+	RelistPeriod time.Duration `mapstructure:"relist-period"`
+
 	// HollowNodes, when positive, runs that many hollow node agents named
 	// <HollowNodePrefix>-<i> in this process instead of one real node.
 	HollowNodes      int    `mapstructure:"hollow-nodes"`
@@ -91,6 +110,11 @@ func DefaultConfig() Config {
 		FileCheckFrequency:        podsource.DefaultCheckFrequency,
 		HTTPCheckFrequency:        podsource.DefaultCheckFrequency,
 		HollowNodePrefix:          "hollow-node",
+		Runtime:                   process.RuntimeName,
+		PodLogsDir:                pods.DefaultPodLogRoot,
+		ContainerLogMaxSize:       "10Mi",
+		ContainerLogMaxFiles:      logs.DefaultMaxFiles,
+		RelistPeriod:              pods.DefaultRelistPeriod,
 	}
 }
 
@@ -124,6 +148,19 @@ func (c Config) Validate() error {
 	}
 	if c.NodeLeaseDurationSeconds <= 0 {
 		errs = append(errs, fmt.Errorf("--node-lease-duration-seconds: must be positive, got %d", c.NodeLeaseDurationSeconds))
+	}
+	if c.Runtime != process.RuntimeName && c.Runtime != hollow.RuntimeName {
+		errs = append(errs, fmt.Errorf("--runtime: unknown runtime %q (want %s or %s)", c.Runtime, process.RuntimeName, hollow.RuntimeName))
+	}
+	if q, err := resource.Parse(c.ContainerLogMaxSize); err != nil || q.Sign() <= 0 {
+		errs = append(errs, fmt.Errorf("--container-log-max-size: want a positive quantity such as 10Mi, got %q", c.ContainerLogMaxSize))
+	}
+	if c.ContainerLogMaxFiles < 2 {
+		errs = append(errs, fmt.Errorf("--container-log-max-files: must be at least 2, got %d", c.ContainerLogMaxFiles))
+	}
+	errs = append(errs, config.CheckPositive("relist-period", c.RelistPeriod))
+	if c.PodLogsDir == "" {
+		errs = append(errs, errors.New("--pod-logs-dir: must not be empty"))
 	}
 	if c.HollowNodes < 0 {
 		errs = append(errs, fmt.Errorf("--hollow-nodes: must not be negative, got %d", c.HollowNodes))

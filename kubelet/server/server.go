@@ -24,9 +24,10 @@ import (
 
 	"github.com/keelson-dev/keelson/kubelet/internal/agent"
 	"github.com/keelson-dev/keelson/kubelet/internal/httpserver"
-	"github.com/keelson-dev/keelson/kubelet/internal/metrics"
 	"github.com/keelson-dev/keelson/kubelet/internal/nodestatus"
+	"github.com/keelson-dev/keelson/kubelet/internal/pods"
 	"github.com/keelson-dev/keelson/kubelet/internal/podsource"
+	"github.com/keelson-dev/keelson/kubelet/internal/runtime/hollow"
 	"github.com/keelson-dev/keelson/pkg/clock"
 	"github.com/keelson-dev/keelson/pkg/config"
 	"github.com/keelson-dev/keelson/pkg/events"
@@ -53,12 +54,11 @@ type Server struct {
 	clock    clock.Clock
 	registry *prometheus.Registry
 	health   *run.HTTPEndpoint
-	metrics  *metrics.Metrics
 
-	// Set before Run by whoever wires the pod workers and runtimes.
-	workers    PodWorkers
-	runtime    nodestatus.Versioner
-	hollowPods func(nodeName string) (podsource.PodSink, nodestatus.Versioner)
+	// The real node's pod workers and runtime: built by Run from the configuration unless
+	// UsePodWorkers set them first.
+	workers PodWorkers
+	runtime nodestatus.Versioner
 
 	mu      sync.Mutex
 	apiAddr net.Addr
@@ -80,10 +80,6 @@ func New(cfg Config, lg *zap.Logger) (*Server, error) {
 		nodeIP = defaultNodeIP()
 	}
 	reg := healthz.NewRegistry()
-	m, err := metrics.New(reg)
-	if err != nil {
-		return nil, err
-	}
 	health, err := healthz.NewEndpoint(cfg.healthzServing().Address(), cfg.ShutdownTimeout, healthz.Config{
 		Live:    []healthz.Check{healthz.Ping()},
 		Metrics: reg,
@@ -102,7 +98,6 @@ func New(cfg Config, lg *zap.Logger) (*Server, error) {
 		clock:    clock.RealClock{},
 		registry: reg,
 		health:   health,
-		metrics:  m,
 		agents:   map[string]*agent.NodeAgent{},
 	}, nil
 }
@@ -120,21 +115,12 @@ func defaultNodeIP() string {
 	return "127.0.0.1"
 }
 
-// UsePodWorkers hands the desired set to w and reads container logs from it, and names rt in
-// the node's status. Call it before Run; without it the desired set is only kept (see
-// DesiredPods) and /containerLogs answers 501.
+// UsePodWorkers makes the real node hand its desired set to w and read container logs from it,
+// and names rt in the node's status, instead of the runtime and pod workers the configuration
+// asks for. Call it before Run.
 func (s *Server) UsePodWorkers(w PodWorkers, rt nodestatus.Versioner) {
 	s.workers, s.runtime = w, rt
 }
-
-// UseHollowPodWorkers makes each hollow node's pod workers and runtime with newWorkers. Call it
-// before Run.
-func (s *Server) UseHollowPodWorkers(newWorkers func(nodeName string) (podsource.PodSink, nodestatus.Versioner)) {
-	s.hollowPods = newWorkers
-}
-
-// Metrics returns the kubelet's metrics, for the pod workers to feed.
-func (s *Server) Metrics() *metrics.Metrics { return s.metrics }
 
 // NodeName returns the name of the node this kubelet runs (the prefix, for hollow nodes).
 func (s *Server) NodeName() string { return s.nodeName }
@@ -213,12 +199,21 @@ func (s *Server) Run(ctx context.Context) error {
 	fns := []func(context.Context) error{s.health.Run, factory.Run, recorder.Run}
 	var handler http.Handler
 	if s.cfg.HollowNodes > 0 {
-		fns = append(fns, s.hollowAgents(deps, port)...)
-		handler, err = s.apiHandler(nil, nil)
+		wd := workerDeps{client: c, objects: pods.NewCachedObjects(c, factory), recorder: recorder, sourcesReady: apiPods.HasSynced}
+		var nodeFns []func(context.Context) error
+		nodeFns, err = s.hollowAgents(deps, wd, port)
+		fns = append(fns, nodeFns...)
+		if err == nil {
+			handler, err = s.apiHandler(nil, nil)
+		}
 	} else {
 		var nodeFns []func(context.Context) error
-		nodeFns, handler, err = s.realAgent(deps, port, c.Scheme())
+		nodeFns, err = s.defaultWorkers(c, factory, apiPods, recorder)
 		fns = append(fns, nodeFns...)
+		if err == nil {
+			nodeFns, handler, err = s.realAgent(deps, port, c.Scheme())
+			fns = append(fns, nodeFns...)
+		}
 	}
 	if err != nil {
 		_ = ln.Close()
@@ -303,24 +298,28 @@ func (s *Server) apiHandler(a *agent.NodeAgent, posted *podsource.Posted) (http.
 	return httpserver.NewHandler(cfg)
 }
 
-// hollowAgents builds the hollow node agents. They share the client, the pod informer and the
-// event recorder; each has its own (fixed) machine figures, pod workers and loops. Their
-// InternalIPs are 127.x addresses derived from their index.
-func (s *Server) hollowAgents(deps agent.Deps, port int32) []func(context.Context) error {
+// hollowAgents builds the hollow node agents. They share the client, the pod and service
+// informers and the event recorder; each has its own (fixed) machine figures, hollow runtime, pod
+// workers and loops. Their InternalIPs are 127.x addresses derived from their index.
+func (s *Server) hollowAgents(deps agent.Deps, wd workerDeps, port int32) ([]func(context.Context) error, error) {
 	machine := nodestatus.Fixed{
 		CPUs: 4, MemoryTotal: 16 << 30, MemoryAvailable: 12 << 30, FSCapacity: 100 << 30, FSAvailable: 80 << 30,
 		PIDMax: 4194304, PIDsInUse: 100, BootID: "hollow", KernelVersion: "hollow", OSImage: "Keelson hollow node",
 	}
-	fns := make([]func(context.Context) error, 0, s.cfg.HollowNodes)
+	fns := make([]func(context.Context) error, 0, 2*s.cfg.HollowNodes)
 	for i := range s.cfg.HollowNodes {
-		name := s.cfg.HollowNodePrefix + "-" + strconv.Itoa(i)
+		name, ip := s.cfg.HollowNodePrefix+"-"+strconv.Itoa(i), hollowIP(i)
 		d := deps
 		d.Machine = machine
 		d.Logger = s.lg.With(zap.String("node", name))
-		if s.hollowPods != nil {
-			d.Sink, d.Runtime = s.hollowPods(name)
+		rt := hollow.New(s.clock)
+		w, err := s.newPodWorkers(name, ip, rt, wd, false, d.Logger)
+		if err != nil {
+			return nil, err
 		}
-		cfg := s.baseAgentConfig(name, hollowIP(i), port)
+		d.Sink, d.Runtime = w, rt
+		fns = append(fns, w.Run)
+		cfg := s.baseAgentConfig(name, ip, port)
 		cfg.NoStaticPods = true
 		a := agent.New(cfg, d)
 		s.mu.Lock()
@@ -328,7 +327,7 @@ func (s *Server) hollowAgents(deps agent.Deps, port int32) []func(context.Contex
 		s.mu.Unlock()
 		fns = append(fns, a.Run)
 	}
-	return fns
+	return fns, nil
 }
 
 // hollowIP maps index i into 127.1.0.0/16 and beyond (127.1.0.1 for 0).

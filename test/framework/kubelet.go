@@ -2,6 +2,8 @@ package framework
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -18,6 +20,9 @@ type KubeletOptions struct {
 	NodeName string
 	// NodeIP is the node's InternalIP (default: a 127.x address unique in the cluster).
 	NodeIP string
+	// Runtime is the container runtime (default process: real host processes in cgroups under a
+	// cgroup root of the test's own, killed and removed when the test ends).
+	Runtime string
 	// Configure adjusts the configuration after the test defaults are applied.
 	Configure func(*server.Config)
 }
@@ -26,11 +31,14 @@ type KubeletOptions struct {
 type Kubelet struct {
 	*Running
 	Server *server.Server
+	// Config is the configuration the kubelet runs with; starting another kubelet with it (a
+	// restart) finds the same state, logs and cgroups.
+	Config server.Config
 }
 
 // StartKubelet runs a kubelet against the cluster's apiservers and waits until its health endpoint
 // and API are up. It serves its API on a 127.x node IP and its health on 127.0.0.1, both on
-// dynamic ports, and uses short intervals so tests run fast: node status every second, a 4s Lease
+// dynamic ports, with the process runtime unless opts say otherwise, and uses short intervals so tests run fast: node status every second, a 4s Lease
 // renewed every second, manifest directory and URL read every second. It logs to the test at info
 // level and stops when the test ends (see Start).
 func StartKubelet(tb testing.TB, c *Cluster, opts KubeletOptions) *Kubelet {
@@ -55,14 +63,26 @@ func StartKubelet(tb testing.TB, c *Cluster, opts KubeletOptions) *Kubelet {
 	cfg.NodeLeaseDurationSeconds = 4
 	cfg.FileCheckFrequency = time.Second
 	cfg.HTTPCheckFrequency = time.Second
+	cfg.RelistPeriod = 100 * time.Millisecond
+	cfg.PodLogsDir = filepath.Join(cfg.RootDir, "pods")
+	if opts.Runtime != "" {
+		cfg.Runtime = opts.Runtime
+	}
+	if cfg.Runtime == server.RuntimeProcess {
+		cfg.CgroupRoot = fmt.Sprintf("keelson-test-%d-%s", os.Getpid(), opts.NodeName)
+	}
 	if opts.Configure != nil {
 		opts.Configure(&cfg)
+	}
+	if cfg.Runtime == server.RuntimeProcess {
+		root := cfg.CgroupRoot
+		tb.Cleanup(func() { removeCgroupTree(tb, root) })
 	}
 	srv, err := server.New(cfg, zaptest.NewLogger(tb, zaptest.Level(zap.InfoLevel)).Named("kubelet"))
 	if err != nil {
 		tb.Fatalf("kubelet: %v", err)
 	}
-	k := &Kubelet{Running: Start(tb, srv), Server: srv}
+	k := &Kubelet{Running: Start(tb, srv), Server: srv, Config: cfg}
 	k.WaitFor(30*time.Second, func() bool { return srv.Addr() != nil && srv.APIAddr() != nil }, "kubelet endpoints up")
 	return k
 }

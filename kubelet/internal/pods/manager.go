@@ -35,9 +35,9 @@ const (
 	DefaultGracePeriod = 30 * time.Second
 )
 
-// ErrNotFound is returned (wrapped) by ContainerLogPath for a pod, container or run the manager does
-// not know.
-var ErrNotFound = errors.New("not found")
+// ErrNotFound is returned (wrapped) by ContainerLog for a pod, container or run the manager does
+// not know. It is the runtime contract's, so whoever serves logs tells it apart the same way.
+var ErrNotFound = cri.ErrNotFound
 
 // EventRecorder records Kubernetes events about a pod; *events.Recorder implements it. Eventf must
 // not block.
@@ -78,6 +78,11 @@ type Config struct {
 	// the backoff resets once a container ran for twice BackoffMax.
 	BackoffInitial time.Duration
 	BackoffMax     time.Duration
+	// SourcesReady, if set, says whether every pod source has delivered its pods at least once.
+	// Until it does, sandboxes no desired pod owns are left alone: after a restart, the API
+	// server's pods may arrive after the manifest directory's, and their containers must be
+	// adopted, not removed as orphans.
+	SourcesReady func() bool
 	// StatusRetryPeriod is how long the status manager waits before retrying a failed write;
 	// default 1s.
 	StatusRetryPeriod time.Duration
@@ -245,7 +250,7 @@ func (m *Manager) ensureWorkerLocked(uid string, pod *corev1.Pod) *worker {
 // wants any more (it ran before a restart and was deleted meanwhile).
 func (m *Manager) adoptOrphanLocked(sb *cri.PodSandbox) {
 	uid := sb.Labels[cri.LabelPodUID]
-	if uid == "" || !m.seeded {
+	if uid == "" || !m.seeded || (m.cfg.SourcesReady != nil && !m.cfg.SourcesReady()) {
 		return
 	}
 	if _, ok := m.workers[uid]; ok {
@@ -298,10 +303,17 @@ func (m *Manager) Pods() []*corev1.Pod {
 	return out
 }
 
-// ContainerLogPath returns the log file of the named container's current run, or of its previous
-// run when previous is set. It fails (wrapping ErrNotFound) for an unknown pod or container, a
-// container that has not run yet, or a previous run that does not exist.
-func (m *Manager) ContainerLogPath(namespace, pod, container string, previous bool) (string, error) {
+// LogRef locates one run of a container: its log file, and its ID in the runtime (to tell whether
+// it still runs, and so whether a follower should wait for more).
+type LogRef struct {
+	Path        string
+	ContainerID string
+}
+
+// ContainerLog locates the log of the current (or, with previous, the last ended) run of a
+// container of the pod namespace/name. It fails (wrapping ErrNotFound) for an unknown pod or
+// container, a container that has not run yet, or a previous run that does not exist.
+func (m *Manager) ContainerLog(namespace, pod, container string, previous bool) (LogRef, error) {
 	m.mu.Lock()
 	var w *worker
 	for uid, p := range m.desired {
@@ -312,7 +324,13 @@ func (m *Manager) ContainerLogPath(namespace, pod, container string, previous bo
 	}
 	m.mu.Unlock()
 	if w == nil {
-		return "", fmt.Errorf("pod %s/%s: %w", namespace, pod, ErrNotFound)
+		return LogRef{}, fmt.Errorf("pod %s/%s: %w", namespace, pod, ErrNotFound)
 	}
-	return w.logPath(container, previous)
+	return w.logRef(container, previous)
+}
+
+// ContainerLogPath is ContainerLog's file alone.
+func (m *Manager) ContainerLogPath(namespace, pod, container string, previous bool) (string, error) {
+	ref, err := m.ContainerLog(namespace, pod, container, previous)
+	return ref.Path, err
 }

@@ -249,8 +249,8 @@ func (w *worker) cleanup(ctx context.Context, log *zap.Logger) syncResult {
 	return syncResult{done: true}
 }
 
-// logPath returns the log file of the container's current or previous run, as its status names it.
-func (w *worker) logPath(container string, previous bool) (string, error) {
+// logRef locates the log of the container's current or previous run, as its status names it.
+func (w *worker) logRef(container string, previous bool) (LogRef, error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	var cs *corev1.ContainerStatus
@@ -260,7 +260,7 @@ func (w *worker) logPath(container string, previous bool) (string, error) {
 		}
 	}
 	if cs == nil {
-		return "", fmt.Errorf("container %s: %w", container, ErrNotFound)
+		return LogRef{}, fmt.Errorf("container %s: %w", container, ErrNotFound)
 	}
 	var id string
 	switch {
@@ -274,14 +274,14 @@ func (w *worker) logPath(container string, previous bool) (string, error) {
 		if previous {
 			what = "previous"
 		}
-		return "", fmt.Errorf("container %s has no %s run: %w", container, what, ErrNotFound)
+		return LogRef{}, fmt.Errorf("container %s has no %s run: %w", container, what, ErrNotFound)
 	}
 	for _, c := range w.observed.containers[container] {
 		if w.m.containerID(c.ID) == id {
-			return c.LogPath, nil
+			return LogRef{Path: c.LogPath, ContainerID: c.ID}, nil
 		}
 	}
-	return "", fmt.Errorf("run %s of container %s: %w", id, container, ErrNotFound)
+	return LogRef{}, fmt.Errorf("run %s of container %s: %w", id, container, ErrNotFound)
 }
 
 func podName(pod *corev1.Pod) string {
