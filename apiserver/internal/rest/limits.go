@@ -93,7 +93,7 @@ func classify(r *http.Request) limits.Class {
 	default:
 		return limits.Mutating
 	}
-	if strings.HasSuffix(r.URL.Path, "/log") {
+	if isPodLog(r.URL.Path) {
 		return limits.LongRunning
 	}
 	// Parse the query only when it can hold the parameter: most reads carry none.
@@ -103,6 +103,17 @@ func classify(r *http.Request) limits.Class {
 		}
 	}
 	return limits.ReadOnly
+}
+
+// isPodLog reports whether path is a pod's log subresource, .../pods/<name>/log: not a pod or an
+// object of another resource that happens to be named "log".
+func isPodLog(path string) bool {
+	obj, ok := strings.CutSuffix(path, "/log")
+	if !ok {
+		return false
+	}
+	i := strings.LastIndexByte(obj, '/')
+	return i > 0 && strings.HasSuffix(obj[:i], "/pods")
 }
 
 // clientOf returns the client a request's watches are counted against: its remote IP address.

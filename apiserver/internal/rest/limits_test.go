@@ -117,6 +117,36 @@ func TestLimitInflight(t *testing.T) {
 	}
 }
 
+func TestClassify(t *testing.T) {
+	for _, tc := range []struct {
+		method, url string
+		want        limits.Class
+	}{
+		{http.MethodGet, "/api/v1/namespaces/ns/pods/p/log", limits.LongRunning},
+		{http.MethodGet, "/api/v1/namespaces/ns/pods/p/log?follow=true", limits.LongRunning},
+		{http.MethodGet, "/api/v1/namespaces/ns/pods/log", limits.ReadOnly},
+		{http.MethodGet, "/api/v1/namespaces/ns/configmaps/log", limits.ReadOnly},
+		{http.MethodGet, "/api/v1/namespaces/ns/configmaps/c/log", limits.ReadOnly},
+		{http.MethodGet, "/api/v1/pods?watch=true", limits.Watch},
+		{http.MethodGet, "/api/v1/pods?watch=1&labelSelector=a", limits.Watch},
+		{http.MethodGet, "/api/v1/pods?watch=false", limits.ReadOnly},
+		{http.MethodGet, "/api/v1/pods?watch=bogus", limits.ReadOnly},
+		{http.MethodGet, "/api/v1/pods?labelSelector=watch", limits.ReadOnly},
+		{http.MethodGet, "/apis", limits.ReadOnly},
+		{http.MethodHead, "/api/v1/pods", limits.ReadOnly},
+		{http.MethodPost, "/api/v1/namespaces/ns/pods/p/eviction", limits.Mutating},
+		{http.MethodPost, "/api/v1/pods?watch=true", limits.Mutating},
+		{http.MethodPut, "/apis/apps/v1/namespaces/ns/deployments/d/scale", limits.Mutating},
+		{http.MethodPatch, "/api/v1/namespaces/ns/pods/p/status", limits.Mutating},
+		{http.MethodDelete, "/api/v1/namespaces/ns/pods", limits.Mutating},
+	} {
+		t.Run(tc.method+" "+tc.url, func(t *testing.T) {
+			r := httptest.NewRequest(tc.method, tc.url, nil)
+			require.Equal(t, tc.want, classify(r))
+		})
+	}
+}
+
 func TestLimitWatchesPerClient(t *testing.T) {
 	const pods = "/api/v1/pods?watch=1"
 	e := startLimitEnv(t, Limits{Inflight: limits.New(limits.Config{MaxWatchesPerClient: 2})})
