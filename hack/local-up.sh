@@ -8,6 +8,10 @@
 # first, SIGKILL for what is still running after the grace period. If a daemon exits on its own,
 # the script prints the end of its log, stops the rest and fails.
 #
+# Signals only set a flag; the script acts on it between steps. So a signal that arrives while a
+# daemon is being started cannot miss it, and a second signal (make forwards SIGTERM to its child
+# again) cannot kill the script halfway through stopping.
+#
 # State lives in .keelson/ at the repository root: etcd data in .keelson/etcd, one log per daemon
 # in .keelson/logs/<component>.log (the previous run's in <component>.log.1), and
 # .keelson/kubeconfig. Environment:
@@ -51,7 +55,7 @@ stop_all() {
 	# Each daemon leads its own process group (see start), so signalling the group reaches anything
 	# it started too.
 	for ((i = ${#pids[@]} - 1; i >= 0; i--)); do
-		kill -TERM -- "-${pids[i]}" 2>/dev/null || true
+		signal TERM "${pids[i]}"
 	done
 	local deadline=$((SECONDS + stop_timeout))
 	for ((i = ${#pids[@]} - 1; i >= 0; i--)); do
@@ -60,7 +64,7 @@ stop_all() {
 		done
 		if kill -0 "${pids[i]}" 2>/dev/null; then
 			log "${names[i]} still running after ${stop_timeout}s: killing it"
-			kill -KILL -- "-${pids[i]}" 2>/dev/null || true
+			signal KILL "${pids[i]}"
 		fi
 		wait "${pids[i]}" 2>/dev/null || true
 	done
@@ -69,14 +73,23 @@ stop_all() {
 	log "stopped"
 }
 
-on_signal() {
-	trap - INT TERM
+# signal SIG PID sends SIG to the process group PID leads, or to PID itself while it is still
+# between fork and setsid and leads no group yet.
+signal() {
+	kill "-$1" -- "-$2" 2>/dev/null || kill "-$1" "$2" 2>/dev/null || true
+}
+
+# A signal sets stop_requested and nothing else; stop_if_requested acts on it between steps.
+stop_requested=""
+trap 'stop_requested=1' INT TERM
+trap stop_all EXIT
+
+stop_if_requested() {
+	[[ -n $stop_requested ]] || return 0
 	log "signal received"
 	stop_all
 	exit 0
 }
-trap on_signal INT TERM
-trap stop_all EXIT
 
 # start COMPONENT ARGS... runs bin/keelson-COMPONENT in its own session and process group, so that
 # a Ctrl-C in the terminal reaches only this script, which then stops the daemons in order.
@@ -91,6 +104,7 @@ start() {
 	setsid "$exe" "$@" >"$out" 2>&1 &
 	pids+=("$!")
 	names+=("$component")
+	stop_if_requested
 }
 
 # wait_ready COMPONENT URL polls URL until it answers 200, failing with the component's log tail
@@ -99,6 +113,7 @@ wait_ready() {
 	local component=$1 url=$2 pid=${pids[-1]}
 	local deadline=$((SECONDS + up_timeout))
 	until curl -fsS --max-time 2 -o /dev/null "$url" 2>/dev/null; do
+		stop_if_requested
 		if ! kill -0 "$pid" 2>/dev/null; then
 			log "keelson-$component exited before it was ready"
 			tail_log "$component"
@@ -113,6 +128,7 @@ wait_ready() {
 		fi
 		sleep 0.2 # polling readiness with a deadline
 	done
+	stop_if_requested
 	log "keelson-$component ready ($url)"
 }
 
@@ -165,6 +181,7 @@ for spec in scheduler:10259 controller-manager:10257 kubelet:10248 proxy:10256; 
 done
 
 write_kubeconfig
+stop_if_requested
 cat <<EOF
 
 Keelson is running (${names[*]}). Logs are in $state/logs/. In another terminal:
@@ -175,11 +192,19 @@ Keelson is running (${names[*]}). Logs are in $state/logs/. In another terminal:
 Press Ctrl-C to stop the cluster.
 EOF
 
-# Stay in the foreground until a signal arrives or a daemon exits on its own.
+# Stay in the foreground until a signal arrives or a daemon exits on its own. A signal that lands
+# just before `wait -n` starts does not interrupt it, so the wait also ends when a one-second timer
+# does, and the flag is checked again.
 while true; do
+	stop_if_requested
+	sleep 1 &
+	timer=$!
 	exited=""
-	wait -n -p exited "${pids[@]}" || true
-	[[ -n $exited ]] || continue # interrupted by a signal whose trap returned
+	wait -n -p exited "${pids[@]}" "$timer" || true
+	kill "$timer" 2>/dev/null || true
+	wait "$timer" 2>/dev/null || true
+	stop_if_requested
+	[[ -n $exited && $exited != "$timer" ]] || continue # a signal, or the timer
 	for i in "${!pids[@]}"; do
 		if [[ ${pids[i]} == "$exited" ]]; then
 			log "keelson-${names[i]} exited on its own"

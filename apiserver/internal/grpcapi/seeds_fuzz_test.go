@@ -10,8 +10,8 @@ import (
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/anypb"
 
-	"github.com/keelson-dev/keelson/apiserver/internal/kubejson"
 	"github.com/keelson-dev/keelson/apiserver/server/servertest"
+	"github.com/keelson-dev/keelson/pkg/kubejson"
 	"github.com/keelson-dev/keelson/pkg/scheme"
 	autoscalingv1 "github.com/keelson-dev/keelson/proto/autoscaling/v1"
 	corev1 "github.com/keelson-dev/keelson/proto/core/v1"

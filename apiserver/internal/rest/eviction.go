@@ -4,8 +4,8 @@ import (
 	"encoding/json"
 	"net/http"
 
-	"github.com/keelson-dev/keelson/apiserver/internal/kubejson"
 	"github.com/keelson-dev/keelson/pkg/apierrors"
+	"github.com/keelson-dev/keelson/pkg/kubejson"
 	policyv1 "github.com/keelson-dev/keelson/proto/policy/v1"
 )
 

@@ -7,8 +7,8 @@ import (
 	k8smetav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime/serializer/protobuf"
 
-	"github.com/keelson-dev/keelson/apiserver/internal/kubejson"
 	"github.com/keelson-dev/keelson/pkg/apierrors"
+	"github.com/keelson-dev/keelson/pkg/kubejson"
 	"github.com/keelson-dev/keelson/pkg/scheme"
 )
 

@@ -13,8 +13,8 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
-	"github.com/keelson-dev/keelson/apiserver/internal/kubejson"
 	"github.com/keelson-dev/keelson/pkg/apierrors"
+	"github.com/keelson-dev/keelson/pkg/kubejson"
 	"github.com/keelson-dev/keelson/pkg/scheme"
 	"github.com/keelson-dev/keelson/pkg/version"
 )

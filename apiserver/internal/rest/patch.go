@@ -7,9 +7,9 @@ import (
 
 	"k8s.io/apimachinery/pkg/util/strategicpatch"
 
-	"github.com/keelson-dev/keelson/apiserver/internal/kubejson"
 	"github.com/keelson-dev/keelson/apiserver/internal/registry"
 	"github.com/keelson-dev/keelson/pkg/apierrors"
+	"github.com/keelson-dev/keelson/pkg/kubejson"
 	"github.com/keelson-dev/keelson/pkg/scheme"
 )
 

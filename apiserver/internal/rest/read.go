@@ -6,9 +6,9 @@ import (
 	"net/http"
 	"strconv"
 
-	"github.com/keelson-dev/keelson/apiserver/internal/kubejson"
 	"github.com/keelson-dev/keelson/apiserver/internal/registry"
 	"github.com/keelson-dev/keelson/pkg/apierrors"
+	"github.com/keelson-dev/keelson/pkg/kubejson"
 	"github.com/keelson-dev/keelson/pkg/scheme"
 )
 

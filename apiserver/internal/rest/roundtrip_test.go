@@ -24,7 +24,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"sigs.k8s.io/randfill"
 
-	"github.com/keelson-dev/keelson/apiserver/internal/kubejson"
+	"github.com/keelson-dev/keelson/pkg/kubejson"
 	"github.com/keelson-dev/keelson/pkg/scheme"
 	"github.com/keelson-dev/keelson/pkg/wire"
 	autoscalingv1 "github.com/keelson-dev/keelson/proto/autoscaling/v1"

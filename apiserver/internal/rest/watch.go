@@ -6,10 +6,10 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/keelson-dev/keelson/apiserver/internal/kubejson"
 	"github.com/keelson-dev/keelson/apiserver/internal/registry"
 	"github.com/keelson-dev/keelson/apiserver/internal/watchcache"
 	"github.com/keelson-dev/keelson/pkg/apierrors"
+	"github.com/keelson-dev/keelson/pkg/kubejson"
 	"github.com/keelson-dev/keelson/pkg/scheme"
 )
 
