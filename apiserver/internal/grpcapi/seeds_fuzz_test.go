@@ -74,7 +74,9 @@ func encode(t *testing.T, gvk scheme.GroupVersionKind, doc string) []byte {
 func encodeMessage(t *testing.T, into proto.Message, doc string) []byte {
 	t.Helper()
 	m := map[string]any{}
-	if err := json.Unmarshal([]byte(doc), &m); err != nil {
+	d := json.NewDecoder(strings.NewReader(doc))
+	d.UseNumber() // as the REST edge decodes, so integers stay integers
+	if err := d.Decode(&m); err != nil {
 		t.Fatal(err)
 	}
 	delete(m, "apiVersion")
