@@ -28,6 +28,8 @@ stop_timeout=${KEELSON_STOP_TIMEOUT:-15}
 host=127.0.0.1
 api_port=6443
 api="$host:$api_port"
+# The kubelet's pods' cgroups go under this cgroup (one per state directory).
+cgroup_root=keelson-$(printf '%s' "$state" | cksum | cut -d' ' -f1)
 
 mkdir -p "$state/etcd" "$state/logs"
 chmod 700 "$state/etcd"
@@ -70,7 +72,29 @@ stop_all() {
 	done
 	pids=()
 	names=()
+	remove_cgroups
 	log "stopped"
+}
+
+# remove_cgroups kills the kubelet's containers and their monitors, which outlive a kubelet on
+# purpose (a restarted kubelet adopts them), and removes their cgroups, deepest first.
+remove_cgroups() {
+	local dirs d pid try
+	mapfile -t dirs < <(find /sys/fs/cgroup/*/"$cgroup_root" /sys/fs/cgroup/"$cgroup_root" -depth -type d 2>/dev/null)
+	((${#dirs[@]})) || return 0
+	for try in 1 2 3 4 5 6 7 8 9 10; do
+		for d in "${dirs[@]}"; do
+			[[ -d $d ]] || continue
+			while read -r pid; do
+				kill -KILL "$pid" 2>/dev/null || true
+			done <"$d/cgroup.procs"
+			rmdir "$d" 2>/dev/null || true
+		done
+		mapfile -t dirs < <(find /sys/fs/cgroup/*/"$cgroup_root" /sys/fs/cgroup/"$cgroup_root" -depth -type d 2>/dev/null)
+		((${#dirs[@]})) || return 0
+		sleep 0.2 # killed processes take a moment to leave their cgroups
+	done
+	log "could not remove the cgroups ${dirs[*]}"
 }
 
 # signal SIG PID sends SIG to the process group PID leads, or to PID itself while it is still
@@ -176,7 +200,15 @@ for spec in scheduler:10259 controller-manager:10257 kubelet:10248 proxy:10256; 
 		log "keelson-$component not built: skipping it"
 		continue
 	fi
-	start "$component" --apiserver="$api" --bind-address="$host" --port="$port" --log-format=console
+	if [[ $component == kubelet ]]; then
+		# The kubelet runs pods as host processes in cgroups under $cgroup_root; its state and
+		# the pods' logs live in the state directory.
+		start kubelet --apiserver="$api" --address="$host" --healthz-bind-address="$host" --healthz-port="$port" \
+			--node-ip="$host" --root-dir="$state/kubelet" --pod-logs-dir="$state/pods" --cgroup-root="$cgroup_root" \
+			--log-format=console
+	else
+		start "$component" --apiserver="$api" --bind-address="$host" --port="$port" --log-format=console
+	fi
 	wait_ready "$component" "http://$host:$port/healthz"
 done
 
