@@ -91,7 +91,13 @@ func (s *Store) commit(ctx context.Context, build func(clientv3.Txn) clientv3.Tx
 			return nil, ctx.Err()
 		}
 	}
-	return build(s.client.Txn(ctx)).Commit()
+	resp, err := build(s.client.Txn(ctx)).Commit()
+	if err != nil && ctx.Err() != nil {
+		// etcd may answer a request whose deadline passed with its own "request timed out":
+		// the caller's deadline is what ended it.
+		return nil, fmt.Errorf("%w: %w", ctx.Err(), err)
+	}
+	return resp, err
 }
 
 // encode encodes obj, enforcing the size limit on the bytes that will be stored.
