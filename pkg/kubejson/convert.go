@@ -376,6 +376,10 @@ func checkScalar(fd protoreflect.FieldDescriptor, v any, path string, st *decode
 		return
 	}
 	n, ok := v.(json.Number)
+	if f, isFloat := v.(float64); isFloat {
+		// A value built in memory, or decoded without UseNumber, carries its numbers as float64.
+		n, ok = json.Number(strconv.FormatFloat(f, 'f', -1, 64)), true
+	}
 	var err error
 	switch {
 	case !ok:
@@ -402,6 +406,8 @@ func newTypeError(fd protoreflect.FieldDescriptor, v any, path, goType string) *
 		value = "bool"
 	case json.Number:
 		value = "number " + x.String()
+	case float64:
+		value = "number " + strconv.FormatFloat(x, 'f', -1, 64)
 	case []any:
 		value = "array"
 	}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/keelson-dev/keelson/pkg/apierrors"
 	"github.com/keelson-dev/keelson/pkg/scheme"
+	policyv1 "github.com/keelson-dev/keelson/proto/policy/v1"
 )
 
 // TestFromJSONRefusesDataAfterTheObject checks that a body holds one object and nothing after it.
@@ -122,4 +123,16 @@ func requireBadRequest(t *testing.T, err error, msg string) {
 	require.Error(t, err)
 	require.True(t, apierrors.IsBadRequest(err), "want BadRequest, got %v", err)
 	require.Contains(t, err.Error(), msg)
+}
+
+// TestMapToMessageTakesNumbersBuiltInMemory decodes maps whose numbers are float64, as
+// encoding/json makes them without UseNumber (an eviction's delete options, for one): whole
+// numbers are integers, fractions are refused.
+func TestMapToMessageTakesNumbersBuiltInMemory(t *testing.T) {
+	ev := &policyv1.Eviction{}
+	require.NoError(t, MapToMessage(map[string]any{"deleteOptions": map[string]any{"gracePeriodSeconds": float64(30)}}, ev, DecodeOptions{}))
+	require.Equal(t, int64(30), ev.GetDeleteOptions().GetGracePeriodSeconds())
+
+	err := MapToMessage(map[string]any{"deleteOptions": map[string]any{"gracePeriodSeconds": 1.5}}, &policyv1.Eviction{}, DecodeOptions{})
+	requireBadRequest(t, err, "Eviction cannot be handled: json: cannot unmarshal number 1.5 into Go struct field DeleteOptions.deleteOptions.gracePeriodSeconds of type int64")
 }

@@ -80,6 +80,29 @@ func TestMakeRunStartsALocalCluster(t *testing.T) {
 	_, err = os.Stat(filepath.Join(state, "etcd"))
 	require.NoError(t, err, "embedded etcd data lives in the state directory")
 
+	// The README's tour: the node is Ready, and a pod runs, logs and is deleted.
+	kubectlRun := func(args ...string) (string, error) {
+		out, err := exec.CommandContext(ctx, kubectl, append([]string{"--kubeconfig", kubeconfig}, args...)...).CombinedOutput()
+		return string(out), err
+	}
+	host, err := os.Hostname()
+	require.NoError(t, err)
+	var msg string
+	msg, err = kubectlRun("wait", "--for=condition=Ready", "node/"+strings.ToLower(host), "--timeout=60s")
+	require.NoError(t, err, msg)
+	msg, err = kubectlRun("run", "hello", "--image=none", "--restart=Never", "--command", "--",
+		"/bin/sh", "-c", "echo hello from keelson")
+	require.NoError(t, err, msg)
+	framework.Eventually(t, time.Minute, func() bool {
+		phase, _ := kubectlRun("get", "pod", "hello", "-o", "jsonpath={.status.phase}")
+		return phase == "Succeeded"
+	}, "pod hello Succeeded")
+	msg, err = kubectlRun("logs", "hello")
+	require.NoError(t, err, msg)
+	require.Equal(t, "hello from keelson\n", msg)
+	msg, err = kubectlRun("delete", "pod", "hello", "--timeout=60s")
+	require.NoError(t, err, msg)
+
 	// Ctrl-C stops every process the script started.
 	require.NoError(t, localUp.Stop(), "local-up.sh exits cleanly on SIGINT")
 	_, err = net.DialTimeout("tcp", "127.0.0.1:6443", time.Second)

@@ -239,9 +239,10 @@ func (m *Manager) ensureWorkerLocked(uid string, pod *corev1.Pod) *worker {
 	w := newWorker(m, pod)
 	m.workers[uid] = w
 	m.wg.Add(1)
+	ctx := m.runCtx // Run clears the field under the lock when it returns
 	go func() {
 		defer m.wg.Done()
-		w.run(m.runCtx)
+		w.run(ctx)
 	}()
 	return w
 }
