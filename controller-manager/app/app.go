@@ -27,6 +27,7 @@ func NewFlags() *pflag.FlagSet {
 	d.Serving.AddFlags(fs)
 	d.APIClient.AddFlags(fs)
 	d.LeaderElection.AddFlags(fs)
+	d.Controllers.AddFlags(fs)
 	config.DefaultProcess().AddFlags(fs, component)
 	return fs
 }

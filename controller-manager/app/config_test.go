@@ -52,6 +52,16 @@ func TestLoadPrecedence(t *testing.T) {
 			},
 		},
 		{
+			name: "controllers",
+			args: []string{"--controllers=*,-replicationcontroller", "--concurrent-replicaset-syncs=7"},
+			env:  map[string]string{"KEELSON_CONTROLLER_MANAGER_CONCURRENT_RC_SYNCS": "3"},
+			want: func(c *Config) {
+				c.Server.Controllers.Controllers = []string{"*", "-replicationcontroller"}
+				c.Server.Controllers.ConcurrentReplicaSetSyncs = 7
+				c.Server.Controllers.ConcurrentRCSyncs = 3
+			},
+		},
+		{
 			name: "election timing from the environment",
 			env: map[string]string{"KEELSON_CONTROLLER_MANAGER_LEADER_ELECT_LEASE_DURATION": "30s",
 				"KEELSON_CONTROLLER_MANAGER_LEADER_ELECT_RENEW_DEADLINE": "20s", "KEELSON_CONTROLLER_MANAGER_LEADER_ELECT_RETRY_PERIOD": "5s",

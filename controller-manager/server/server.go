@@ -7,8 +7,11 @@
 // (kube-system/keelson-controller-manager) under the identity <hostname>_<uuid>; only the holder
 // runs controllers. A leader that cannot renew the lease stops and Run returns
 // leaderelection.ErrLeadershipLost, so the process exits non-zero and its supervisor restarts it as
-// a standby, as kube-controller-manager does. It runs no controller yet: the leader holds the lease
-// until it stops.
+// a standby, as kube-controller-manager does.
+//
+// The leader runs the controllers --controllers selects from Controllers(), all built on one
+// informer factory that starts once every controller has registered its informers; workers start
+// after every informer has synced. Each leadership term builds them afresh.
 package server
 
 import (
@@ -18,6 +21,8 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/keelson-dev/keelson/controller-manager/internal/manager"
+	"github.com/keelson-dev/keelson/pkg/client"
 	"github.com/keelson-dev/keelson/pkg/healthz"
 	"github.com/keelson-dev/keelson/pkg/leaderelection"
 	"github.com/keelson-dev/keelson/pkg/run"
@@ -75,7 +80,7 @@ func (s *Server) Run(ctx context.Context) error {
 		return err
 	}
 	defer func() { _ = c.Close() }() // closing a client whose calls have all returned cannot fail usefully
-	lead := s.runControllers
+	lead := func(ctx context.Context) error { return s.runControllers(ctx, c) }
 	if s.cfg.LeaderElect {
 		le := leaderelection.LeaseConfig(s.cfg.LeaderElection, c, s.identity)
 		le.Logger = s.lg.Named("leaderelection")
@@ -86,12 +91,12 @@ func (s *Server) Run(ctx context.Context) error {
 	return err
 }
 
-// runControllers is the leader-only work: every controller, until ctx ends. There are none yet,
-// so it only holds leadership.
-func (s *Server) runControllers(ctx context.Context) error {
+// runControllers is the leader-only work: every selected controller, until ctx ends.
+func (s *Server) runControllers(ctx context.Context, c *client.Client) error {
 	s.lg.Info("running controllers", zap.String("identity", s.identity))
-	<-ctx.Done()
-	return nil
+	return manager.Run(ctx, manager.Options{
+		Client: c, Logger: s.lg.Named("controllers"), Config: s.cfg.Controllers, Host: s.identity,
+	}, Controllers())
 }
 
 // Addr returns the address the health endpoint listens on, or nil until Run has opened it.

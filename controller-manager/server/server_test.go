@@ -42,6 +42,9 @@ func TestNewRejectsInvalidConfig(t *testing.T) {
 		{name: "shutdown timeout", mutate: func(c *Config) { c.ShutdownTimeout = 0 }, wantErr: "--shutdown-timeout"},
 		{name: "lease timing", mutate: func(c *Config) { c.RetryPeriod = 10 * time.Second }, wantErr: "must exceed --leader-elect-retry-period"},
 		{name: "lease name", mutate: func(c *Config) { c.ResourceName = "" }, wantErr: "--leader-elect-resource-name"},
+		{name: "unknown controller", mutate: func(c *Config) { c.Controllers.Controllers = []string{"*", "-replicaset", "nope"} },
+			wantErr: `--controllers: unknown controller "nope"; known controllers: replicaset, replicationcontroller`},
+		{name: "workers", mutate: func(c *Config) { c.Controllers.ConcurrentReplicaSetSyncs = 0 }, wantErr: "--concurrent-replicaset-syncs"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
