@@ -10,6 +10,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/keelson-dev/keelson/controller-manager/internal/endpoints"
+	"github.com/keelson-dev/keelson/controller-manager/internal/serviceaccount"
 	"github.com/keelson-dev/keelson/pkg/client"
 	"github.com/keelson-dev/keelson/pkg/clock"
 	"github.com/keelson-dev/keelson/pkg/events"
@@ -26,4 +27,9 @@ type Controller interface {
 // Endpoints builds the endpoints controller on f.
 func Endpoints(c *client.Client, f *informer.Factory, rec *events.Recorder, clk clock.Clock, lg *zap.Logger) (Controller, error) {
 	return endpoints.New(c, f, rec, clk, lg, endpoints.Options{})
+}
+
+// ServiceAccounts builds the service accounts controller on f.
+func ServiceAccounts(c *client.Client, f *informer.Factory, rec *events.Recorder, clk clock.Clock, lg *zap.Logger) (Controller, error) {
+	return serviceaccount.New(c, f, rec, clk, lg, serviceaccount.Options{})
 }
