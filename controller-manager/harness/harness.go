@@ -10,6 +10,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/keelson-dev/keelson/controller-manager/internal/endpoints"
+	"github.com/keelson-dev/keelson/controller-manager/internal/namespace"
 	"github.com/keelson-dev/keelson/controller-manager/internal/serviceaccount"
 	"github.com/keelson-dev/keelson/pkg/client"
 	"github.com/keelson-dev/keelson/pkg/clock"
@@ -32,4 +33,9 @@ func Endpoints(c *client.Client, f *informer.Factory, rec *events.Recorder, clk 
 // ServiceAccounts builds the service accounts controller on f.
 func ServiceAccounts(c *client.Client, f *informer.Factory, rec *events.Recorder, clk clock.Clock, lg *zap.Logger) (Controller, error) {
 	return serviceaccount.New(c, f, rec, clk, lg, serviceaccount.Options{})
+}
+
+// Namespaces builds the namespace controller on f.
+func Namespaces(c *client.Client, f *informer.Factory, rec *events.Recorder, clk clock.Clock, lg *zap.Logger) (Controller, error) {
+	return namespace.New(c, f, rec, clk, lg, namespace.Options{})
 }
