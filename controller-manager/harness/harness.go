@@ -39,3 +39,11 @@ func ServiceAccounts(c *client.Client, f *informer.Factory, rec *events.Recorder
 func Namespaces(c *client.Client, f *informer.Factory, rec *events.Recorder, clk clock.Clock, lg *zap.Logger) (Controller, error) {
 	return namespace.New(c, f, rec, clk, lg, namespace.Options{})
 }
+
+// Tokens returns a builder of the service account tokens controller signing with the key in
+// privateKeyFile ("" builds it disabled).
+func Tokens(privateKeyFile string) func(*client.Client, *informer.Factory, *events.Recorder, clock.Clock, *zap.Logger) (Controller, error) {
+	return func(c *client.Client, f *informer.Factory, rec *events.Recorder, clk clock.Clock, lg *zap.Logger) (Controller, error) {
+		return serviceaccount.NewTokens(c, f, rec, clk, lg, serviceaccount.TokensOptions{PrivateKeyFile: privateKeyFile})
+	}
+}
