@@ -2,6 +2,7 @@ package integration
 
 import (
 	"context"
+	"errors"
 	"testing"
 
 	"go.uber.org/zap"
@@ -39,10 +40,11 @@ func (r *inProcessController) Run(ctx context.Context) error {
 		r.controllers = nil
 	}
 	<-ctx.Done()
+	var errs []error
 	for range len(r.controllers) + 1 {
-		<-done
+		errs = append(errs, <-done)
 	}
-	return nil
+	return errors.Join(errs...)
 }
 
 // startControllers runs the controllers builders make against cl until the test ends.
