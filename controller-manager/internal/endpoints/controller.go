@@ -28,6 +28,9 @@ const (
 	TriggerTimeAnnotation = "endpoints.kubernetes.io/last-change-trigger-time"
 	// HeadlessLabel marks the Endpoints of a headless service.
 	HeadlessLabel = "service.kubernetes.io/headless"
+	// leaderAnnotation marks Endpoints used as a leader-election lock, which have no service and
+	// are not this controller's to delete.
+	leaderAnnotation = "control-plane.alpha.kubernetes.io/leader"
 )
 
 // Options configure the controller. There are none yet; the type keeps the constructor's shape
@@ -74,8 +77,14 @@ func New(c *client.Client, f *informer.Factory, rec *events.Recorder, clk clock.
 		OnUpdate: func(old, cur *corev1.Pod) { ctl.enqueueServicesOf(old, cur) },
 		OnDelete: func(p *corev1.Pod) { ctl.enqueueServicesOf(p) },
 	})
-	// A deleted Endpoints object of a live service is written again.
+	// Every Endpoints object is checked once when first seen, so those whose service went away
+	// while no controller ran are deleted; a deleted one of a live service is written again.
 	ctl.endpoints.AddHandler(informer.Handler[*corev1.Endpoints]{
+		OnAdd: func(e *corev1.Endpoints) {
+			if _, leaderLock := e.GetMetadata().GetAnnotations()[leaderAnnotation]; !leaderLock {
+				ctl.queue.Add(scheme.Key(e))
+			}
+		},
 		OnDelete: func(e *corev1.Endpoints) { ctl.queue.Add(scheme.Key(e)) },
 	})
 	return ctl, nil

@@ -280,3 +280,21 @@ func TestSelectorIndex(t *testing.T) {
 	x.services("other", map[string]string{"app": "web"}, got)
 	require.Empty(t, got)
 }
+
+// TestLeftoverEndpointsDeleted starts over Endpoints whose service went away while no controller
+// ran: the controller deletes them, but not a leader-election lock.
+func TestLeftoverEndpointsDeleted(t *testing.T) {
+	lock := &corev1.Endpoints{Metadata: &metav1.ObjectMeta{Name: "lock", Namespace: "default",
+		Annotations: map[string]string{leaderAnnotation: "{}"}}}
+	c, srv := start(t, &corev1.Endpoints{Metadata: &metav1.ObjectMeta{Name: "gone", Namespace: "default"}}, lock)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- c.Run(ctx, 1) }()
+	t.Cleanup(func() { cancel(); require.NoError(t, <-done) })
+	require.Eventually(t, func() bool {
+		_, ok := clienttest.Stored[*corev1.Endpoints](srv, "default", "gone")
+		return !ok
+	}, 5*time.Second, 5*time.Millisecond, "leftover Endpoints deleted")
+	_, ok := clienttest.Stored[*corev1.Endpoints](srv, "default", "lock")
+	require.True(t, ok, "the lock stays")
+}
