@@ -17,12 +17,17 @@ import (
 
 func TestNamespaceDeletionRemovesEverything(t *testing.T) {
 	cl := framework.StartCluster(t, framework.Options{})
-	startControllers(t, cl, harness.Namespaces)
+	// The controllers that write into namespaces run too: none may keep a terminating one alive.
+	startControllers(t, cl, harness.Namespaces, harness.ServiceAccounts, harness.Endpoints)
 	ctx := testContext(t)
 	c := cl.Client()
 	const ns = "team-gone"
 	_, err := c.Namespaces().Create(ctx, &corev1.Namespace{Metadata: meta(ns, nil)})
 	require.NoError(t, err)
+	framework.Eventually(t, 10*time.Second, func() bool {
+		_, err := c.ServiceAccounts(ns).Get(ctx, "default")
+		return err == nil
+	}, "the namespace has its default service account")
 
 	_, err = c.ConfigMaps(ns).Create(ctx, &corev1.ConfigMap{Metadata: meta("cfg", nil), Data: map[string]string{"k": "v"}})
 	require.NoError(t, err)
