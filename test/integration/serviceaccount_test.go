@@ -73,8 +73,11 @@ func TestServiceAccountTokenSecret(t *testing.T) {
 		}
 		return false
 	}, "the default service account gets a token secret")
-	sa, err := c.ServiceAccounts("team-tok").Get(ctx, "default")
-	require.NoError(t, err)
+	var sa *corev1.ServiceAccount
+	framework.Eventually(t, 10*time.Second, func() bool {
+		sa, err = c.ServiceAccounts("team-tok").Get(ctx, "default")
+		return err == nil && len(sa.GetSecrets()) == 1 && sa.GetSecrets()[0].GetName() == secret.GetMetadata().GetName()
+	}, "the service account references its token secret")
 	require.Regexp(t, `^default-token-[a-z0-9]{5}$`, secret.GetMetadata().GetName())
 	require.Equal(t, "default", secret.GetMetadata().GetAnnotations()["kubernetes.io/service-account.name"])
 	require.Equal(t, sa.GetMetadata().GetUid(), secret.GetMetadata().GetAnnotations()["kubernetes.io/service-account.uid"])

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
+	"strings"
 	"time"
 
 	"go.uber.org/zap"
@@ -168,13 +169,54 @@ func (c *TokensController) reconcile(ctx context.Context, key string) (controlle
 		}
 		populated = true
 	}
-	if populated {
-		return controller.Result{}, nil
-	}
 	if !c.expect.Satisfied(key) {
 		return controller.Result{}, nil // our secret is on its way to the cache; its add requeues
 	}
-	return controller.Result{}, c.create(ctx, sa)
+	if !populated {
+		return controller.Result{}, c.create(ctx, sa)
+	}
+	return controller.Result{}, c.updateReferences(ctx, sa, mine)
+}
+
+// updateReferences lists sa's token secrets in sa.secrets, as Kubernetes' legacy token controller
+// does, and drops references to token secrets of the account that no longer exist. References to
+// other secrets are the user's and stay.
+func (c *TokensController) updateReferences(ctx context.Context, sa *corev1.ServiceAccount, tokens []*corev1.Secret) error {
+	m := sa.GetMetadata()
+	exists := map[string]bool{}
+	for _, s := range tokens {
+		exists[s.GetMetadata().GetName()] = true
+	}
+	prefix := m.GetName() + "-token-"
+	var refs []*corev1.ObjectReference
+	listed := map[string]bool{}
+	changed := false
+	for _, r := range sa.GetSecrets() {
+		if strings.HasPrefix(r.GetName(), prefix) && !exists[r.GetName()] {
+			if _, ok := c.secrets.Lister().Get(m.GetNamespace(), r.GetName()); !ok {
+				changed = true
+				continue // a token secret that is gone
+			}
+		}
+		refs = append(refs, r)
+		listed[r.GetName()] = true
+	}
+	for _, s := range tokens {
+		if !listed[s.GetMetadata().GetName()] {
+			refs = append(refs, &corev1.ObjectReference{Name: s.GetMetadata().GetName()})
+			changed = true
+		}
+	}
+	if !changed {
+		return nil
+	}
+	next := sa.CloneVT()
+	next.Secrets = refs
+	_, err := c.client.ServiceAccounts(m.GetNamespace()).Update(ctx, next)
+	if err != nil && !apierrors.IsNotFound(err) {
+		return fmt.Errorf("reference token secrets of %s/%s: %w", m.GetNamespace(), m.GetName(), err)
+	}
+	return nil
 }
 
 // create writes a new token secret for sa.

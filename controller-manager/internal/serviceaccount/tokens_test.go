@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.uber.org/zap/zaptest"
 
+	"github.com/keelson-dev/keelson/pkg/apierrors"
 	"github.com/keelson-dev/keelson/pkg/client"
 	"github.com/keelson-dev/keelson/pkg/client/clienttest"
 	"github.com/keelson-dev/keelson/pkg/clock"
@@ -146,9 +147,35 @@ func TestTokensCreateOnce(t *testing.T) {
 		return nil
 	})
 	for range 3 {
-		_, err = c.reconcile(ctx, "team/builder")
-		require.NoError(t, err)
+		// A pass that references the secret from a stale account conflicts and is retried.
+		if _, err = c.reconcile(ctx, "team/builder"); err != nil {
+			require.True(t, apierrors.IsConflict(err), "%v", err)
+		}
 	}
 	require.Equal(t, 1, srv.Calls(clienttest.Create, "secrets"))
 	require.Len(t, secretsOf(t, srv, "team"), 1)
+}
+
+// TestTokensReferencedFromAccount lists the token secret in the account's secrets, drops the
+// reference to a token secret that is gone and keeps the user's own references.
+func TestTokensReferencedFromAccount(t *testing.T) {
+	path, _ := keyFile(t)
+	sa := account("team", "builder")
+	sa.Secrets = []*corev1.ObjectReference{{Name: "pull-secret"}, {Name: "builder-token-gone1"}}
+	srv := clienttest.Start(t, sa, tokenSecret("team", "builder-token-xxxxx", "builder", sa.Metadata.Uid,
+		map[string][]byte{KeyToken: []byte("t")}))
+	clk := clock.NewFake(epoch)
+	f := informer.NewFactory(srv.Client(), informer.FactoryOptions{Clock: clk})
+	c, err := NewTokens(srv.Client(), f, nil, clk, zaptest.NewLogger(t), TokensOptions{PrivateKeyFile: path})
+	require.NoError(t, err)
+	startFactory(t, f)
+	_, err = c.reconcile(testContext(t), "team/builder")
+	require.NoError(t, err)
+	got, ok := clienttest.Stored[*corev1.ServiceAccount](srv, "team", "builder")
+	require.True(t, ok)
+	var names []string
+	for _, r := range got.GetSecrets() {
+		names = append(names, r.GetName())
+	}
+	require.Equal(t, []string{"pull-secret", "builder-token-xxxxx"}, names)
 }
