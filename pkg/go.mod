@@ -3,6 +3,7 @@ module github.com/keelson-dev/keelson/pkg
 go 1.26.0
 
 require (
+	github.com/go-jose/go-jose/v4 v4.1.4
 	github.com/go-viper/mapstructure/v2 v2.5.0
 	github.com/google/uuid v1.6.0
 	github.com/keelson-dev/keelson/proto v0.0.0

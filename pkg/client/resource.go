@@ -50,6 +50,18 @@ func For[T scheme.Object](c *Client, namespace string) *Resource[T] {
 	}
 }
 
+// ForKind returns the client of kind k in namespace, for code that walks kinds it learns at run
+// time (a scheme's kinds) rather than naming them. It hands out objects as scheme.Object; their
+// dynamic types are k's messages. k must be a kind of c's scheme.
+func ForKind(c *Client, k *scheme.Kind, namespace string) *Resource[scheme.Object] {
+	return &Resource[scheme.Object]{
+		c:         c,
+		kind:      k,
+		gvr:       &resourcev1.GroupVersionResource{Group: k.Group, Version: k.Version, Resource: k.Resource},
+		namespace: namespace,
+	}
+}
+
 // Kind returns the kind the client serves.
 func (r *Resource[T]) Kind() *scheme.Kind { return r.kind }
 

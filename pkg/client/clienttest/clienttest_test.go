@@ -166,3 +166,52 @@ func TestInterceptFailsCalls(t *testing.T) {
 	}, seen)
 	require.Equal(t, 1, srv.Calls(clienttest.UpdateStatus, "pods"))
 }
+
+// TestForKindServesAKindLearnedAtRunTime lists and deletes through the untyped client.
+func TestForKindServesAKindLearnedAtRunTime(t *testing.T) {
+	ctx := testContext(t)
+	srv := clienttest.Start(t, pod("a", "", nil), pod("b", "", nil))
+	c := srv.Client()
+	k, ok := c.Scheme().ForObject(&corev1.Pod{})
+	require.True(t, ok)
+	pods := client.ForKind(c, k, "default")
+	list, err := pods.List(ctx, client.ListOptions{})
+	require.NoError(t, err)
+	require.Len(t, list.Items, 2)
+	_, isPod := list.Items[0].(*corev1.Pod)
+	require.True(t, isPod, "items are the kind's messages")
+	require.NoError(t, pods.Delete(ctx, "a"))
+	_, ok = clienttest.Stored[*corev1.Pod](srv, "default", "a")
+	require.False(t, ok)
+}
+
+// TestFinalizersHoldDeletion deletes held objects: they stay, marked, until the last finalizer
+// goes, through an update or, for a namespace, its finalize subresource.
+func TestFinalizersHoldDeletion(t *testing.T) {
+	ctx := testContext(t)
+	held := pod("held", "", nil)
+	held.Metadata.Finalizers = []string{"example.com/hold"}
+	srv := clienttest.Start(t, held, &corev1.Namespace{Metadata: &metav1.ObjectMeta{Name: "team"},
+		Spec: &corev1.NamespaceSpec{Finalizers: []string{"kubernetes"}}})
+	c := srv.Client()
+
+	require.NoError(t, c.Pods("default").Delete(ctx, "held"))
+	p, err := c.Pods("default").Get(ctx, "held")
+	require.NoError(t, err)
+	require.NotNil(t, p.GetMetadata().GetDeletionTimestamp())
+	p.Metadata.Finalizers = nil
+	_, err = c.Pods("default").Update(ctx, p)
+	require.NoError(t, err)
+	_, err = c.Pods("default").Get(ctx, "held")
+	require.True(t, apierrors.IsNotFound(err), "gone with its last finalizer: %v", err)
+
+	require.NoError(t, c.Namespaces().Delete(ctx, "team"))
+	ns, err := c.Namespaces().Get(ctx, "team")
+	require.NoError(t, err)
+	require.Equal(t, "Terminating", ns.GetStatus().GetPhase())
+	ns.Spec.Finalizers = nil
+	_, err = c.Namespaces().UpdateSubresource(ctx, ns, "finalize")
+	require.NoError(t, err)
+	_, err = c.Namespaces().Get(ctx, "team")
+	require.True(t, apierrors.IsNotFound(err), "finalized namespace is gone: %v", err)
+}

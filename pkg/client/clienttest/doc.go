@@ -25,10 +25,13 @@
 // resourceVersion, AlreadyExists and NotFound, status written only through UpdateStatus (and kept
 // by Update), uid and creationTimestamp set on create, label and field selectors (any field by its
 // JSON path, e.g. spec.nodeName), watches that start from the current state or resume after a
-// resourceVersion (Gone once Compact has dropped it), and the pods/binding subresource. What it
-// does not do: patches and dry runs (refused with an error rather than pretended), paging (List
-// returns everything), admission, defaulting, validation, finalizers and graceful deletion (a
-// delete removes at once), and bookmarks. Intercept injects failures, EndWatches cuts every watch
+// resourceVersion (Gone once Compact has dropped it), the pods/binding subresource, finalizers (a
+// delete of an object with metadata.finalizers, or of a namespace with spec.finalizers, only sets
+// deletionTimestamp — and a namespace's Terminating phase — and the update that removes the last
+// one removes the object) and the namespaces/finalize subresource. What it does not do: patches
+// and dry runs (refused with an error rather than pretended), paging (List returns everything),
+// admission, defaulting, validation, graceful deletion of pods (a delete without finalizers
+// removes at once), and bookmarks. Intercept injects failures, EndWatches cuts every watch
 // stream as a restarting apiserver would, Compact makes old resourceVersions Gone, and Calls
 // counts calls per verb and resource.
 package clienttest

@@ -197,11 +197,17 @@ func (v *service) update(req *resourcev1.UpdateRequest, verb Verb) (*resourcev1.
 	if _, err := v.s.begin(gvr, c); err != nil {
 		return nil, apierrors.ToGRPC(err)
 	}
-	if req.GetSubresource() != "" || req.GetDryRun() {
-		return nil, apierrors.ToGRPC(apierrors.NewBadRequest("clienttest serves neither subresources other than status nor dry runs"))
+	finalize := req.GetSubresource() == "finalize" && k.Kind == "Namespace"
+	if (req.GetSubresource() != "" && !finalize) || req.GetDryRun() {
+		return nil, apierrors.ToGRPC(apierrors.NewBadRequest("clienttest serves neither subresources other than status and finalize nor dry runs"))
 	}
 	v.s.mu.Lock()
-	stored, err := v.s.updateLocked(k, obj, verb == UpdateStatus)
+	var stored scheme.Object
+	if finalize {
+		stored, err = v.s.finalizeLocked(k, obj.(*corev1.Namespace))
+	} else {
+		stored, err = v.s.updateLocked(k, obj, verb == UpdateStatus)
+	}
 	var a *anypb.Any
 	if err == nil {
 		a, err = pack(stored)
@@ -233,7 +239,7 @@ func (v *service) Delete(_ context.Context, req *resourcev1.DeleteRequest) (*res
 	if err != nil {
 		return nil, apierrors.ToGRPC(err)
 	}
-	return &resourcev1.DeleteResponse{Object: a, Deleted: true}, nil
+	return &resourcev1.DeleteResponse{Object: a, Deleted: gone.GetMetadata().GetDeletionTimestamp() == nil || !held(gone)}, nil
 }
 
 func (v *service) Patch(_ context.Context, req *resourcev1.PatchRequest) (*resourcev1.PatchResponse, error) {

@@ -11,6 +11,7 @@ import (
 	"github.com/keelson-dev/keelson/pkg/apierrors"
 	"github.com/keelson-dev/keelson/pkg/client"
 	"github.com/keelson-dev/keelson/pkg/scheme"
+	corev1 "github.com/keelson-dev/keelson/proto/core/v1"
 )
 
 // createLocked stores obj, which the caller owns, as new. uid is the client's proposal, "" for
@@ -64,16 +65,27 @@ func (s *Server) updateLocked(k *scheme.Kind, obj scheme.Object, status bool) (s
 		if statusField == nil {
 			return nil, apierrors.NewMethodNotSupported(k.Group, k.Resource, "update status")
 		}
-		next.ProtoReflect().Set(statusField, obj.ProtoReflect().Get(statusField))
+		if obj.ProtoReflect().Has(statusField) {
+			next.ProtoReflect().Set(statusField, obj.ProtoReflect().Get(statusField))
+		} else {
+			next.ProtoReflect().Clear(statusField)
+		}
 	} else {
 		if statusField != nil {
-			obj.ProtoReflect().Set(statusField, next.ProtoReflect().Get(statusField))
+			if next.ProtoReflect().Has(statusField) {
+				obj.ProtoReflect().Set(statusField, next.ProtoReflect().Get(statusField))
+			} else {
+				obj.ProtoReflect().Clear(statusField)
+			}
 		}
 		m.Uid, m.CreationTimestamp, m.Generation = cm.GetUid(), cm.GetCreationTimestamp(), cm.GetGeneration()
 		if specChanged(cur, obj) {
 			m.Generation++
 		}
 		next = obj
+	}
+	if next.GetMetadata().GetDeletionTimestamp() != nil && !held(next) {
+		return s.removeLocked(k, next), nil
 	}
 	s.storeLocked(k, client.Modified, next)
 	return next, nil
@@ -85,7 +97,8 @@ func specChanged(a, b scheme.Object) bool {
 	return fd != nil && !proto.Equal(a.ProtoReflect().Get(fd).Message().Interface(), b.ProtoReflect().Get(fd).Message().Interface())
 }
 
-// deleteLocked removes the named object if the preconditions hold.
+// deleteLocked removes the named object if the preconditions hold, or marks it for deletion when
+// finalizers hold it.
 func (s *Server) deleteLocked(k *scheme.Kind, namespace, name, uid, rv string) (scheme.Object, error) {
 	cur, ok := s.objects[k.GVR()][objectKey(namespace, name)]
 	if !ok {
@@ -94,12 +107,43 @@ func (s *Server) deleteLocked(k *scheme.Kind, namespace, name, uid, rv string) (
 	if (uid != "" && uid != cur.GetMetadata().GetUid()) || (rv != "" && rv != cur.GetMetadata().GetResourceVersion()) {
 		return nil, apierrors.NewConflict(k.Group, k.Resource, name, "the precondition on uid or resourceVersion does not hold")
 	}
+	if held(cur) {
+		// Finalizers hold it: mark it for deletion, as the apiserver does, and keep it.
+		next := proto.Clone(cur).(scheme.Object)
+		m := scheme.Meta(next)
+		if m.DeletionTimestamp == nil {
+			m.DeletionTimestamp = timestamppb.Now()
+		}
+		if ns, ok := next.(*corev1.Namespace); ok {
+			if ns.Status == nil {
+				ns.Status = &corev1.NamespaceStatus{}
+			}
+			ns.Status.Phase = "Terminating"
+		}
+		s.storeLocked(k, client.Modified, next)
+		return next, nil
+	}
+	return s.removeLocked(k, cur), nil
+}
+
+// held reports whether finalizers keep obj from being removed: its own, or a namespace's
+// spec.finalizers.
+func held(obj scheme.Object) bool {
+	if ns, ok := obj.(*corev1.Namespace); ok && len(ns.GetSpec().GetFinalizers()) > 0 {
+		return true
+	}
+	return len(obj.GetMetadata().GetFinalizers()) > 0
+}
+
+// removeLocked removes the stored object cur and tells the watchers; it returns the object as
+// removed.
+func (s *Server) removeLocked(k *scheme.Kind, cur scheme.Object) scheme.Object {
 	gone := proto.Clone(cur).(scheme.Object)
 	delete(s.objects[k.GVR()], scheme.Key(cur))
 	s.rev++
 	scheme.Meta(gone).ResourceVersion = strconv.FormatInt(s.rev, 10)
 	s.publishLocked(event{gvr: k.GVR(), typ: client.Deleted, obj: gone, rev: s.rev})
-	return gone, nil
+	return gone
 }
 
 // storeLocked gives obj the next resourceVersion, stores it and tells the watchers.
@@ -128,4 +172,27 @@ func (s *Server) kind(gvr scheme.GroupVersionResource) (*scheme.Kind, error) {
 		return nil, apierrors.NewNotFound("", "resources", fmt.Sprintf("%s (the server does not serve it)", gvr))
 	}
 	return k, nil
+}
+
+// finalizeLocked replaces a namespace's spec.finalizers, as the finalize subresource does, and
+// removes the namespace when that was the last thing holding its deletion.
+func (s *Server) finalizeLocked(k *scheme.Kind, ns *corev1.Namespace) (scheme.Object, error) {
+	cur, ok := s.objects[k.GVR()][scheme.Key(ns)]
+	if !ok {
+		return nil, apierrors.NewNotFound(k.Group, k.Resource, ns.GetMetadata().GetName())
+	}
+	if rv := ns.GetMetadata().GetResourceVersion(); rv != "" && rv != cur.GetMetadata().GetResourceVersion() {
+		return nil, apierrors.NewConflict(k.Group, k.Resource, ns.GetMetadata().GetName(),
+			"the object has been modified; please apply your changes to the latest version and try again")
+	}
+	next := proto.Clone(cur).(*corev1.Namespace)
+	if next.Spec == nil {
+		next.Spec = &corev1.NamespaceSpec{}
+	}
+	next.Spec.Finalizers = ns.GetSpec().GetFinalizers()
+	if next.GetMetadata().GetDeletionTimestamp() != nil && !held(next) {
+		return s.removeLocked(k, next), nil
+	}
+	s.storeLocked(k, client.Modified, next)
+	return next, nil
 }
