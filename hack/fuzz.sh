@@ -43,11 +43,19 @@ for module in "$@"; do
 		fi
 		count=$((count + 1))
 		echo "fuzz: $module/$dir $name for $fuzztime"
-		out=/dev/null
+		out="$bins/$name.log"
 		if [[ -n ${FUZZLOG:-} ]]; then out="$FUZZLOG/${module//\//_}_${dir//\//_}_$name.log"; fi
 		if ! (cd "$module/$dir" && "$bin" -test.run '^$' -test.fuzz "^${name}\$" -test.fuzztime "$fuzztime" \
 			-test.fuzzcachedir "$cache/$pkg" "${parallel[@]}") 2>&1 | tee "$out"; then
-			failed+=("$module/$dir $name")
+			# Go 1.26's fuzzing coordinator can fail a target at the end of -fuzztime with a bare
+			# "context deadline exceeded" and no failing input (go.dev/issue/75804, fixed in Go
+			# 1.27). That alone is not a finding once the target's seeds pass again.
+			if ! grep -q 'Failing input written' "$out" && grep -q '^    context deadline exceeded$' "$out" &&
+				(cd "$module/$dir" && "$bin" -test.run "^${name}\$" >/dev/null 2>&1); then
+				echo "fuzz: $module/$dir $name: the fuzzing coordinator's own deadline at the end of $fuzztime (go.dev/issue/75804), no failing input; its seeds pass"
+			else
+				failed+=("$module/$dir $name")
+			fi
 		fi
 	done
 done

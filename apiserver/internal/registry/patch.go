@@ -3,6 +3,7 @@ package registry
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 
 	jsonpatch "github.com/evanphx/json-patch/v5"
@@ -114,6 +115,9 @@ func (s *Store) Patcher(patchType string, patch []byte) (func(doc []byte) ([]byt
 		if err != nil {
 			return nil, apierrors.NewBadRequest("invalid JSON patch: %v", err)
 		}
+		if err := checkJSONPatch(p); err != nil {
+			return nil, err
+		}
 		limits := s.registry.cfg.Patch
 		if len(p) > limits.MaxJSONPatchOperations {
 			return nil, apierrors.NewRequestEntityTooLarge("the allowed maximum operations in a JSON patch is %d, got %d",
@@ -121,8 +125,16 @@ func (s *Store) Patcher(patchType string, patch []byte) (func(doc []byte) ([]byt
 		}
 		opts := jsonpatch.NewApplyOptions()
 		opts.AccumulatedCopySizeLimit = limits.MaxJSONPatchCopyBytes
-		return s.BoundPatched(func(doc []byte) ([]byte, error) {
-			out, err := p.ApplyWithOptions(doc, opts)
+		return s.BoundPatched(func(doc []byte) (out []byte, err error) {
+			defer func() {
+				// The JSON patch library has panicked on inputs checkJSONPatch lets through (a test
+				// of the whole document against null); a panic there is still the patch's fault.
+				if r := recover(); r != nil {
+					out, err = nil, &apierrors.StatusError{Reason: apierrors.ReasonInvalid, Code: http.StatusUnprocessableEntity,
+						Message: fmt.Sprintf("the JSON patch cannot be applied: %v", r)}
+				}
+			}()
+			out, err = p.ApplyWithOptions(doc, opts)
 			var tooMuch *jsonpatch.AccumulatedCopySizeError
 			if errors.As(err, &tooMuch) {
 				return nil, &apierrors.StatusError{Reason: apierrors.ReasonInvalid, Code: http.StatusUnprocessableEntity,
@@ -191,4 +203,19 @@ func (s *Store) PatchFunc(name string, codec PatchCodec, apply func(doc []byte) 
 		}
 		return obj, nil
 	}
+}
+
+// checkJSONPatch refuses a JSON patch whose test operation has no value, as RFC 6902 requires.
+// Decoding checks every other operation's fields, but not test's, and applying such a test to the
+// whole document panics in the library.
+func checkJSONPatch(p jsonpatch.Patch) error {
+	for i, op := range p {
+		if op.Kind() != "test" {
+			continue
+		}
+		if _, ok := op["value"]; !ok {
+			return apierrors.NewBadRequest("invalid JSON patch: operation %d (test) has no \"value\"", i)
+		}
+	}
+	return nil
 }
