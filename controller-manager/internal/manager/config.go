@@ -17,12 +17,25 @@ type Config struct {
 	ConcurrentReplicaSetSyncs int `mapstructure:"concurrent-replicaset-syncs"`
 	// ConcurrentRCSyncs is how many replication controllers are reconciled at once.
 	ConcurrentRCSyncs int `mapstructure:"concurrent-rc-syncs"`
+	// ConcurrentEndpointSyncs, ConcurrentNamespaceSyncs and ConcurrentServiceAccountTokenSyncs
+	// are how many services, namespaces and service accounts are reconciled at once.
+	ConcurrentEndpointSyncs            int `mapstructure:"concurrent-endpoint-syncs"`
+	ConcurrentNamespaceSyncs           int `mapstructure:"concurrent-namespace-syncs"`
+	ConcurrentServiceAccountTokenSyncs int `mapstructure:"concurrent-serviceaccount-token-syncs"`
+	// ServiceAccountPrivateKeyFile signs service account tokens (PEM, RSA or ECDSA); without it
+	// the token controller does not run. RootCAFile, if set, goes into every token Secret as
+	// ca.crt.
+	ServiceAccountPrivateKeyFile string `mapstructure:"service-account-private-key-file"`
+	RootCAFile                   string `mapstructure:"root-ca-file"`
 }
 
 // DefaultConfig returns the settings of kube-controller-manager: every controller, five workers
 // each.
 func DefaultConfig() Config {
-	return Config{Controllers: []string{"*"}, ConcurrentReplicaSetSyncs: 5, ConcurrentRCSyncs: 5}
+	return Config{
+		Controllers: []string{"*"}, ConcurrentReplicaSetSyncs: 5, ConcurrentRCSyncs: 5,
+		ConcurrentEndpointSyncs: 5, ConcurrentNamespaceSyncs: 10, ConcurrentServiceAccountTokenSyncs: 5,
+	}
 }
 
 // AddFlags adds the controller flags to fs with c's values as defaults.
@@ -31,6 +44,12 @@ func (c Config) AddFlags(fs *pflag.FlagSet) {
 		"controllers to run: '*' runs every controller, 'foo' enables the controller named foo, '-foo' disables it")
 	fs.Int("concurrent-replicaset-syncs", c.ConcurrentReplicaSetSyncs, "replica sets reconciled at once")
 	fs.Int("concurrent-rc-syncs", c.ConcurrentRCSyncs, "replication controllers reconciled at once")
+	fs.Int("concurrent-endpoint-syncs", c.ConcurrentEndpointSyncs, "services whose Endpoints are reconciled at once")
+	fs.Int("concurrent-namespace-syncs", c.ConcurrentNamespaceSyncs, "namespaces deleted at once")
+	fs.Int("concurrent-serviceaccount-token-syncs", c.ConcurrentServiceAccountTokenSyncs, "service accounts whose token Secrets are reconciled at once")
+	fs.String("service-account-private-key-file", c.ServiceAccountPrivateKeyFile,
+		"PEM private key (RSA or ECDSA) that signs service account tokens; without it no token Secrets are made")
+	fs.String("root-ca-file", c.RootCAFile, "PEM CA bundle put into service account token Secrets as ca.crt")
 }
 
 // Validate reports every invalid setting, naming its flag. known are the registered controller
@@ -43,8 +62,13 @@ func (c Config) Validate(known []string) error {
 	if c.ConcurrentReplicaSetSyncs < 1 {
 		errs = append(errs, fmt.Errorf("--concurrent-replicaset-syncs must be at least 1, not %d", c.ConcurrentReplicaSetSyncs))
 	}
-	if c.ConcurrentRCSyncs < 1 {
-		errs = append(errs, fmt.Errorf("--concurrent-rc-syncs must be at least 1, not %d", c.ConcurrentRCSyncs))
+	for flag, n := range map[string]int{
+		"concurrent-rc-syncs": c.ConcurrentRCSyncs, "concurrent-endpoint-syncs": c.ConcurrentEndpointSyncs,
+		"concurrent-namespace-syncs": c.ConcurrentNamespaceSyncs, "concurrent-serviceaccount-token-syncs": c.ConcurrentServiceAccountTokenSyncs,
+	} {
+		if n < 1 {
+			errs = append(errs, fmt.Errorf("--%s must be at least 1, not %d", flag, n))
+		}
 	}
 	return errors.Join(errs...)
 }
