@@ -20,44 +20,45 @@ const cgroupMount = "/sys/fs/cgroup"
 // them), so a test that ends removes them itself. It fails the test if the tree cannot be removed.
 func removeCgroupTree(tb testing.TB, root string) {
 	tb.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		// Walk again each round: a monitor that was starting a container as its kubelet stopped
+		// may still make a cgroup.
+		dirs := cgroupDirs(root)
+		if len(dirs) == 0 {
+			return
+		}
+		for _, d := range dirs {
+			for _, pid := range cgroupPids(d) {
+				_ = syscall.Kill(pid, syscall.SIGKILL)
+			}
+		}
+		for _, d := range dirs {
+			_ = os.Remove(d) // fails while it has processes or children; the next round retries
+		}
+		if time.Now().After(deadline) {
+			tb.Errorf("cgroups left behind: %v", cgroupDirs(root))
+			return
+		}
+		time.Sleep(50 * time.Millisecond) // killed processes take a moment to leave their cgroup
+	}
+}
+
+// cgroupDirs lists the cgroup directories of the tree root in every hierarchy, deepest first.
+func cgroupDirs(root string) []string {
 	var dirs []string
 	mounts, _ := filepath.Glob(filepath.Join(cgroupMount, "*"))
 	mounts = append(mounts, cgroupMount)
 	for _, m := range mounts {
-		top := filepath.Join(m, root)
-		_ = filepath.WalkDir(top, func(path string, d os.DirEntry, err error) error {
+		_ = filepath.WalkDir(filepath.Join(m, root), func(path string, d os.DirEntry, err error) error {
 			if err == nil && d.IsDir() {
 				dirs = append(dirs, path)
 			}
 			return nil
 		})
 	}
-	if len(dirs) == 0 {
-		return
-	}
-	// Deepest first, so each directory is empty of children when it is removed.
 	sort.Slice(dirs, func(i, j int) bool { return strings.Count(dirs[i], "/") > strings.Count(dirs[j], "/") })
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		left := dirs[:0:0]
-		for _, d := range dirs {
-			for _, pid := range cgroupPids(d) {
-				_ = syscall.Kill(pid, syscall.SIGKILL)
-			}
-			if err := os.Remove(d); err != nil && !os.IsNotExist(err) {
-				left = append(left, d)
-			}
-		}
-		if len(left) == 0 {
-			return
-		}
-		if time.Now().After(deadline) {
-			tb.Errorf("cgroups left behind: %v", left)
-			return
-		}
-		dirs = left
-		time.Sleep(50 * time.Millisecond) // killed processes take a moment to leave their cgroup
-	}
+	return dirs
 }
 
 func cgroupPids(dir string) []int {

@@ -62,7 +62,7 @@ func encode(t *testing.T, gvk scheme.GroupVersionKind, doc string) []byte {
 	if err != nil {
 		t.Fatalf("%s: %v", doc, err)
 	}
-	b, err := proto.Marshal(obj)
+	b, err := proto.MarshalOptions{Deterministic: true}.Marshal(obj)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -84,7 +84,7 @@ func encodeMessage(t *testing.T, into proto.Message, doc string) []byte {
 	if err := kubejson.MapToMessage(m, into, kubejson.DecodeOptions{}); err != nil {
 		t.Fatalf("%s: %v", doc, err)
 	}
-	b, err := proto.Marshal(into)
+	b, err := proto.MarshalOptions{Deterministic: true}.Marshal(into)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -100,7 +100,7 @@ func withUnknown(b []byte, n int) []byte {
 
 func marshal(t *testing.T, m proto.Message) []byte {
 	t.Helper()
-	b, err := proto.Marshal(m)
+	b, err := proto.MarshalOptions{Deterministic: true}.Marshal(m)
 	if err != nil {
 		t.Fatal(err)
 	}

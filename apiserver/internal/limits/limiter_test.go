@@ -67,13 +67,13 @@ func TestInflight(t *testing.T) {
 func TestWatchesPerClient(t *testing.T) {
 	l := limits.New(limits.Config{MaxWatchesPerClient: 3})
 	for range 3 {
-		require.NoError(t, l.AdmitWatch("10.0.0.1"))
+		require.NoError(t, l.AdmitWatch("127.0.0.11"))
 	}
-	requireTooMany(t, l.AdmitWatch("10.0.0.1"), "client 10.0.0.1 holds 3")
-	require.NoError(t, l.AdmitWatch("10.0.0.2"), "each client has a bound of its own")
-	l.WatchDone("10.0.0.1")
-	require.NoError(t, l.AdmitWatch("10.0.0.1"), "a finished watch frees its place")
-	requireTooMany(t, l.AdmitWatch("10.0.0.1"), "holds 3")
+	requireTooMany(t, l.AdmitWatch("127.0.0.11"), "client 127.0.0.11 holds 3")
+	require.NoError(t, l.AdmitWatch("127.0.0.12"), "each client has a bound of its own")
+	l.WatchDone("127.0.0.11")
+	require.NoError(t, l.AdmitWatch("127.0.0.11"), "a finished watch frees its place")
+	requireTooMany(t, l.AdmitWatch("127.0.0.11"), "holds 3")
 
 	t.Run("many clients come and go", func(t *testing.T) {
 		l := limits.New(limits.Config{MaxWatchesPerClient: 1})

@@ -26,7 +26,6 @@ import (
 // stale, still active namespace, but wait for the cache to see the delete and be refused.
 func TestCreateAfterNamespaceDeleteWaitsForTheCache(t *testing.T) {
 	reg, gate, fake, ctx := startGated(t, "/registry/namespaces/")
-	sch := scheme.Builtin()
 	require.NoError(t, reg.EnsureSystemNamespaces(ctx))
 	namespaces, err := reg.Store(scheme.GroupVersionResource{Version: "v1", Resource: "namespaces"})
 	require.NoError(t, err)
@@ -43,8 +42,9 @@ func TestCreateAfterNamespaceDeleteWaitsForTheCache(t *testing.T) {
 	gate.hold()
 	_, _, err = namespaces.Delete(ctx, "", "team-a", registry.DeleteOptions{})
 	require.NoError(t, err)
+	// Timers armed before this point (a watch's retry backoff, say) wait on the clock too; count
+	// from whatever is waiting now.
 	baseline := fake.Waiters()
-	require.Equal(t, len(sch.Kinds()), baseline)
 	created := make(chan error, 1)
 	go func() {
 		_, err := configMaps.Create(ctx, "team-a", &corev1.ConfigMap{Metadata: &metav1.ObjectMeta{Name: "late"}}, registry.CreateOptions{})
