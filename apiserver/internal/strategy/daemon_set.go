@@ -74,6 +74,9 @@ func (s daemonSetStrategy) ValidateUpdate(obj, old scheme.Object) field.ErrorLis
 // ValidateStatus checks that no count is negative.
 func (daemonSetStrategy) ValidateStatus(obj, _ scheme.Object) field.ErrorList {
 	st := obj.(*appsv1.DaemonSet).GetStatus()
+	if st == nil {
+		st = &appsv1.DaemonSetStatus{} // no status reads as all zero
+	}
 	p := field.NewPath("status")
 	errs := nonNegative(p.Child("observedGeneration"), st.GetObservedGeneration())
 	errs = append(errs, nonNegativeCounts(p,

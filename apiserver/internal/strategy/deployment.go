@@ -86,6 +86,9 @@ func (s deploymentStrategy) ValidateUpdate(obj, old scheme.Object) field.ErrorLi
 // ValidateStatus checks the replica counts.
 func (deploymentStrategy) ValidateStatus(obj, _ scheme.Object) field.ErrorList {
 	st := obj.(*appsv1.Deployment).GetStatus()
+	if st == nil {
+		st = &appsv1.DeploymentStatus{} // no status reads as all zero
+	}
 	p := field.NewPath("status")
 	errs := nonNegative(p.Child("observedGeneration"), st.GetObservedGeneration())
 	errs = append(errs, nonNegativeCounts(p,

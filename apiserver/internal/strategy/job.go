@@ -235,6 +235,9 @@ func optionalEqual[T comparable](a, b *T) bool {
 // ValidateStatus checks that no count is negative and that a job does not finish before it starts.
 func (jobStrategy) ValidateStatus(obj, _ scheme.Object) field.ErrorList {
 	st := obj.(*batchv1.Job).GetStatus()
+	if st == nil {
+		st = &batchv1.JobStatus{} // no status reads as all zero
+	}
 	p := field.NewPath("status")
 	errs := nonNegative(p.Child("active"), int64(st.GetActive()))
 	errs = append(errs, nonNegative(p.Child("succeeded"), int64(st.GetSucceeded()))...)

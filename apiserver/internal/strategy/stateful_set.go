@@ -157,6 +157,9 @@ func (s statefulSetStrategy) ValidateUpdate(obj, old scheme.Object) field.ErrorL
 // ValidateStatus checks the replica counts.
 func (statefulSetStrategy) ValidateStatus(obj, _ scheme.Object) field.ErrorList {
 	st := obj.(*appsv1.StatefulSet).GetStatus()
+	if st == nil {
+		st = &appsv1.StatefulSetStatus{} // no status reads as all zero
+	}
 	p := field.NewPath("status")
 	errs := nonNegative(p.Child("observedGeneration"), st.GetObservedGeneration())
 	for _, c := range []struct {
