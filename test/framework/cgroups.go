@@ -20,27 +20,23 @@ const cgroupMount = "/sys/fs/cgroup"
 // them), so a test that ends removes them itself. It fails the test if the tree cannot be removed.
 func removeCgroupTree(tb testing.TB, root string) {
 	tb.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		// Walk again each round: a monitor that was starting a container as its kubelet stopped
-		// may still make a cgroup.
+	// Each round walks again: a monitor that was starting a container as its kubelet stopped may
+	// still make a cgroup. Killed processes take a moment to leave their cgroup, so a removal
+	// that fails is retried at the next round.
+	gone := func() bool {
 		dirs := cgroupDirs(root)
-		if len(dirs) == 0 {
-			return
-		}
 		for _, d := range dirs {
 			for _, pid := range cgroupPids(d) {
 				_ = syscall.Kill(pid, syscall.SIGKILL)
 			}
 		}
 		for _, d := range dirs {
-			_ = os.Remove(d) // fails while it has processes or children; the next round retries
+			_ = os.Remove(d)
 		}
-		if time.Now().After(deadline) {
-			tb.Errorf("cgroups left behind: %v", cgroupDirs(root))
-			return
-		}
-		time.Sleep(50 * time.Millisecond) // killed processes take a moment to leave their cgroup
+		return len(cgroupDirs(root)) == 0
+	}
+	if poll(10*time.Second, 50*time.Millisecond, gone, nil) != held {
+		tb.Errorf("cgroups left behind: %v", cgroupDirs(root))
 	}
 }
 

@@ -147,6 +147,12 @@ func Eventually(tb testing.TB, timeout time.Duration, cond func() bool, msg stri
 	}
 }
 
+// Poll polls cond every interval until it returns true, or returns false once timeout passes: for a
+// caller whose failure message tells what it saw last.
+func Poll(timeout, interval time.Duration, cond func() bool) bool {
+	return poll(timeout, interval, cond, nil) == held
+}
+
 // pollResult says how poll ended.
 type pollResult int
 

@@ -35,17 +35,15 @@ func shPod(name, node, restartPolicy, script string) *corev1.Pod {
 // waitPod polls the pod until cond holds, failing with its last status after timeout.
 func waitPod(t *testing.T, c *client.Client, name string, timeout time.Duration, what string, cond func(*corev1.Pod) bool) *corev1.Pod {
 	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for {
-		p, err := c.Pods("default").Get(context.Background(), name)
-		if err == nil && cond(p) {
-			return p
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("pod %s: not %s after %s; last: %v (get error: %v)", name, what, timeout, p.GetStatus(), err)
-		}
-		time.Sleep(50 * time.Millisecond) // polling the API with a deadline
+	var p *corev1.Pod
+	var err error
+	if !framework.Poll(timeout, 50*time.Millisecond, func() bool {
+		p, err = c.Pods("default").Get(context.Background(), name)
+		return err == nil && cond(p)
+	}) {
+		t.Fatalf("pod %s: not %s after %s; last: %v (get error: %v)", name, what, timeout, p.GetStatus(), err)
 	}
+	return p
 }
 
 func mainStatus(p *corev1.Pod) *corev1.ContainerStatus {

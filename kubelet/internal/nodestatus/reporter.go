@@ -183,8 +183,10 @@ func (r *Reporter) postLoop(ctx context.Context) {
 }
 
 // syncStatus computes the status and posts it if it changed or UpdateFrequency has passed since
-// the last post.
+// the last post. The check's time is read once, before anything else, so that the decision and the
+// recorded post time belong to the tick that started the check however long the check takes.
 func (r *Reporter) syncStatus(ctx context.Context) error {
+	now := r.clock.Now()
 	next, err := r.compute(ctx)
 	if err != nil {
 		return err
@@ -192,10 +194,10 @@ func (r *Reporter) syncStatus(ctx context.Context) error {
 	r.mu.Lock()
 	prev, postedAt := r.posted, r.postedAt
 	r.mu.Unlock()
-	if !Changed(prev, next) && r.clock.Since(postedAt) < r.cfg.UpdateFrequency {
+	if !Changed(prev, next) && now.Sub(postedAt) < r.cfg.UpdateFrequency {
 		return nil
 	}
-	return r.post(ctx, next)
+	return r.post(ctx, next, now)
 }
 
 // compute builds the status from the machine and the runtime now.
@@ -217,7 +219,7 @@ func (r *Reporter) compute(ctx context.Context) (*corev1.NodeStatus, error) {
 }
 
 // post writes next as the node's status, retrying a few times on conflicts with fresh reads.
-func (r *Reporter) post(ctx context.Context, next *corev1.NodeStatus) error {
+func (r *Reporter) post(ctx context.Context, next *corev1.NodeStatus, now time.Time) error {
 	const attempts = 5
 	var err error
 	for range attempts {
@@ -230,14 +232,14 @@ func (r *Reporter) post(ctx context.Context, next *corev1.NodeStatus) error {
 			return fmt.Errorf("get node %s: %w", r.cfg.NodeName, err)
 		}
 		st := proto.Clone(next).(*corev1.NodeStatus)
-		Merge(node.GetStatus(), st, timestamppb.New(r.clock.Now()))
+		Merge(node.GetStatus(), st, timestamppb.New(now))
 		node.Status = st
 		var updated *corev1.Node
 		updated, err = r.nodes.UpdateStatus(ctx, node)
 		switch {
 		case err == nil:
 			r.mu.Lock()
-			r.node, r.posted, r.postedAt = updated, st, r.clock.Now()
+			r.node, r.posted, r.postedAt = updated, st, now
 			r.mu.Unlock()
 			return nil
 		case apierrors.IsNotFound(err):

@@ -2,6 +2,7 @@ package nodestatus
 
 import (
 	"context"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -54,9 +55,13 @@ func (f *fakeNodes) Update(_ context.Context, n *corev1.Node, _ ...client.Update
 	return proto.Clone(n).(*corev1.Node), nil
 }
 
+// UpdateStatus stores the status and stamps the node with the number of statuses posted, so a test
+// can tell when the reporter has taken in the answer to its post.
 func (f *fakeNodes) UpdateStatus(ctx context.Context, n *corev1.Node, _ ...client.UpdateOptions) (*corev1.Node, error) {
 	f.mu.Lock()
 	f.statuses = append(f.statuses, proto.Clone(n.Status).(*corev1.NodeStatus))
+	n = proto.Clone(n).(*corev1.Node)
+	n.Metadata.ResourceVersion = strconv.Itoa(len(f.statuses))
 	f.mu.Unlock()
 	return f.Update(ctx, n)
 }
@@ -67,15 +72,23 @@ func (f *fakeNodes) counts() (creates, statuses int) {
 	return f.creates, len(f.statuses)
 }
 
-// changingMachine reports healthy figures until pressure is set.
+// changingMachine reports healthy figures until pressure is set, and counts its reads: a read starts
+// each status check, so a test that sees read n+1 knows check n has finished.
 type changingMachine struct {
 	mu       sync.Mutex
 	pressure bool
+	reads    int
+	// onRead, when set, runs at every read (under mu).
+	onRead func()
 }
 
 func (m *changingMachine) Read() (Figures, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	m.reads++
+	if m.onRead != nil {
+		m.onRead()
+	}
 	f := healthyFigures()
 	if m.pressure {
 		f.MemoryAvailable = 1 << 20
@@ -114,26 +127,46 @@ func TestReporterRegistersWithBackoffThenPostsStatus(t *testing.T) {
 		t.Fatal("not registered after the apiserver came back")
 	}
 	require.Equal(t, "uid-1", r.Node().Metadata.Uid)
-	require.Eventually(t, func() bool { _, s := nodes.counts(); return s == 1 }, 10*time.Second, time.Millisecond, "status posted at once")
 
-	// Unchanged: checked every 2s, posted only once 10s have passed.
-	for range 4 {
-		require.Eventually(t, func() bool { return clk.Waiters() == 1 }, 10*time.Second, time.Millisecond)
-		clk.Step(2 * time.Second)
+	// The reporter's checks run on a ticker that waits for the clock all the time, so the number of
+	// waiters says nothing about whether a check is done. posted(n) waits until the reporter has
+	// recorded the answer to its n-th post; checked steps the clock to the next check and waits until
+	// that check has read the machine, and so has taken its time (a check takes the time first).
+	posted := func(n int, msg string) {
+		t.Helper()
+		require.Eventually(t, func() bool { return r.Node().GetMetadata().GetResourceVersion() == strconv.Itoa(n) },
+			10*time.Second, time.Millisecond, msg)
 	}
-	require.Eventually(t, func() bool { return clk.Waiters() == 1 }, 10*time.Second, time.Millisecond)
-	_, s := nodes.counts()
-	require.Equal(t, 1, s, "no post of an unchanged status before 10s")
-	clk.Step(2 * time.Second)
-	require.Eventually(t, func() bool { _, s := nodes.counts(); return s == 2 }, 10*time.Second, time.Millisecond, "the periodic post")
+	reads := func() int { machine.mu.Lock(); defer machine.mu.Unlock(); return machine.reads }
+	checked := func() {
+		t.Helper()
+		before := reads()
+		clk.Step(2 * time.Second)
+		require.Eventually(t, func() bool { return reads() > before }, 10*time.Second, time.Millisecond)
+	}
+	posted(1, "status posted at once")
+
+	// Unchanged: checked every 2s, posted only once 10s have passed. Each read records how many
+	// posts the checks before it made.
+	var seen []int
+	machine.mu.Lock()
+	machine.onRead = func() { _, s := nodes.counts(); seen = append(seen, s) }
+	machine.mu.Unlock()
+	for range 5 {
+		checked()
+	}
+	posted(2, "the periodic post at 10s")
+	machine.mu.Lock()
+	require.Equal(t, []int{1, 1, 1, 1, 1}, seen, "no post of an unchanged status before 10s")
+	machine.onRead = nil
+	machine.mu.Unlock()
 
 	// A change is posted at the next check.
 	machine.mu.Lock()
 	machine.pressure = true
 	machine.mu.Unlock()
-	require.Eventually(t, func() bool { return clk.Waiters() == 1 }, 10*time.Second, time.Millisecond)
-	clk.Step(2 * time.Second)
-	require.Eventually(t, func() bool { _, s := nodes.counts(); return s == 3 }, 10*time.Second, time.Millisecond, "the change posted")
+	checked()
+	posted(3, "the change posted")
 	nodes.mu.Lock()
 	last := nodes.statuses[2]
 	nodes.mu.Unlock()
