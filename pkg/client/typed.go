@@ -76,6 +76,11 @@ func (c *Client) StatefulSets(namespace string) *Resource[*appsv1.StatefulSet] {
 	return For[*appsv1.StatefulSet](c, namespace)
 }
 
+// ControllerRevisions returns the controller revision client of namespace.
+func (c *Client) ControllerRevisions(namespace string) *Resource[*appsv1.ControllerRevision] {
+	return For[*appsv1.ControllerRevision](c, namespace)
+}
+
 // Jobs returns the job client of namespace.
 func (c *Client) Jobs(namespace string) *Resource[*batchv1.Job] {
 	return For[*batchv1.Job](c, namespace)

@@ -19,9 +19,10 @@ import (
 
 // Message names the converter treats specially: their protojson form differs from Kubernetes'.
 const (
-	intOrStringName = "keelson.meta.v1.IntOrString"
-	timestampName   = "google.protobuf.Timestamp"
-	managedEntry    = "keelson.meta.v1.ManagedFieldsEntry"
+	intOrStringName    = "keelson.meta.v1.IntOrString"
+	timestampName      = "google.protobuf.Timestamp"
+	managedEntry       = "keelson.meta.v1.ManagedFieldsEntry"
+	controllerRevision = "keelson.apps.v1.ControllerRevision"
 )
 
 // k8sTimeLayout is how Kubernetes' metav1.Time encodes: RFC 3339 at whole seconds, in UTC;
@@ -109,8 +110,8 @@ func outMessage(md protoreflect.MessageDescriptor, m map[string]any) {
 		if !ok {
 			continue
 		}
-		if md.FullName() == managedEntry && fd.Name() == "fields_v1" {
-			// Kubernetes' FieldsV1 is inline JSON; Keelson keeps its bytes.
+		if isInlineJSON(md, fd) {
+			// Kubernetes' FieldsV1 and RawExtension are inline JSON; Keelson keeps their bytes.
 			if s, ok := v.(string); ok {
 				m[fd.JSONName()] = rawFromBase64(s)
 			}
@@ -450,7 +451,7 @@ func inMessage(md protoreflect.MessageDescriptor, m map[string]any, path string,
 		if !ok {
 			continue
 		}
-		if md.FullName() == managedEntry && fd.Name() == "fields_v1" {
+		if isInlineJSON(md, fd) {
 			if _, isString := v.(string); !isString && v != nil {
 				if raw, err := json.Marshal(v); err == nil {
 					m[fd.JSONName()] = raw // encoding/json writes []byte as base64, as protojson reads it
@@ -460,6 +461,18 @@ func inMessage(md protoreflect.MessageDescriptor, m map[string]any, path string,
 		}
 		m[fd.JSONName()] = inField(fd, v, joinPath(path, fd.JSONName()), st)
 	}
+}
+
+// isInlineJSON reports whether fd of md holds the bytes of a JSON value that Kubernetes writes
+// inline: a managed fields entry's fieldsV1 and a controller revision's data.
+func isInlineJSON(md protoreflect.MessageDescriptor, fd protoreflect.FieldDescriptor) bool {
+	switch md.FullName() {
+	case managedEntry:
+		return fd.Name() == "fields_v1"
+	case controllerRevision:
+		return fd.Name() == "data"
+	}
+	return false
 }
 
 func joinPath(path, key string) string {

@@ -64,6 +64,14 @@ func builtinKinds() []Kind {
 			[]string{"status"}, func() Object { return &appsv1.DaemonSet{} }),
 		apps("StatefulSet", "statefulsets", "statefulset", []string{"sts"},
 			[]string{"status", "scale"}, func() Object { return &appsv1.StatefulSet{} }),
+		{
+			// Not in "all", as in Kubernetes: revisions are history, not workloads.
+			GroupVersionKind: GroupVersionKind{Group: GroupApps, Version: "v1", Kind: "ControllerRevision"},
+			Resource:         "controllerrevisions",
+			Singular:         "controllerrevision",
+			Namespaced:       true,
+			New:              func() Object { return &appsv1.ControllerRevision{} },
+		},
 
 		{
 			GroupVersionKind: GroupVersionKind{Group: GroupBatch, Version: "v1", Kind: "Job"},

@@ -38,6 +38,7 @@ func TestBuiltinKinds(t *testing.T) {
 		{Group: "apps", Version: "v1", Resource: "deployments"}:           {"Deployment", true, []string{"deploy"}, all, []string{"status", "scale"}},
 		{Group: "apps", Version: "v1", Resource: "daemonsets"}:            {"DaemonSet", true, []string{"ds"}, all, []string{"status"}},
 		{Group: "apps", Version: "v1", Resource: "statefulsets"}:          {"StatefulSet", true, []string{"sts"}, all, []string{"status", "scale"}},
+		{Group: "apps", Version: "v1", Resource: "controllerrevisions"}:   {"ControllerRevision", true, nil, nil, nil},
 		{Group: "batch", Version: "v1", Resource: "jobs"}:                 {"Job", true, nil, all, []string{"status"}},
 		{Group: "coordination.k8s.io", Version: "v1", Resource: "leases"}: {"Lease", true, nil, nil, nil},
 	}
@@ -166,7 +167,7 @@ func scalar(fd protoreflect.FieldDescriptor) protoreflect.Value {
 // TestBuiltinLayout checks every kind's message: metadata = 1, and spec = 2 and status = 3 holding
 // <Kind>Spec and <Kind>Status, except the kinds Kubernetes gives no spec or status.
 func TestBuiltinLayout(t *testing.T) {
-	noSpec := map[string]bool{"ConfigMap": true, "Secret": true, "Endpoints": true, "Event": true, "ServiceAccount": true}
+	noSpec := map[string]bool{"ConfigMap": true, "Secret": true, "Endpoints": true, "Event": true, "ServiceAccount": true, "ControllerRevision": true}
 	noStatus := map[string]bool{"Lease": true}
 	for _, k := range scheme.Builtin().Kinds() {
 		t.Run(k.Kind, func(t *testing.T) {

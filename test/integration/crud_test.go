@@ -167,6 +167,7 @@ func TestCRUDEveryKind(t *testing.T) {
 		{"Deployment", func(t *testing.T) { t.Helper(); crud(t, c, ns, deploymentFixture()) }},
 		{"DaemonSet", func(t *testing.T) { t.Helper(); crud(t, c, ns, daemonSetFixture()) }},
 		{"StatefulSet", func(t *testing.T) { t.Helper(); crud(t, c, ns, statefulSetFixture()) }},
+		{"ControllerRevision", func(t *testing.T) { t.Helper(); crud(t, c, ns, controllerRevisionFixture()) }},
 		{"Job", func(t *testing.T) { t.Helper(); crud(t, c, ns, jobFixture()) }},
 		{"Lease", func(t *testing.T) { t.Helper(); crud(t, c, ns, leaseFixture()) }},
 	}

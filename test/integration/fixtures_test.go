@@ -309,6 +309,20 @@ func jobFixture() kindFixture[*batchv1.Job] {
 	}
 }
 
+func controllerRevisionFixture() kindFixture[*appsv1.ControllerRevision] {
+	return kindFixture[*appsv1.ControllerRevision]{
+		valid: func(n string) *appsv1.ControllerRevision {
+			return &appsv1.ControllerRevision{Metadata: meta(n, appLabels), Data: []byte(`{"spec":{"replicas":1}}`), Revision: 1}
+		},
+		// data and revision are immutable: an update may change only metadata.
+		spec: func(o *appsv1.ControllerRevision) { o.Metadata.Labels = map[string]string{"app": "web", "touched": "yes"} },
+		invalid: func(n string) *appsv1.ControllerRevision {
+			return &appsv1.ControllerRevision{Metadata: meta(n, nil), Data: []byte(`{"spec":`), Revision: -1}
+		},
+		badFields: []string{"revision"},
+	}
+}
+
 func leaseFixture() kindFixture[*coordinationv1.Lease] {
 	return kindFixture[*coordinationv1.Lease]{
 		valid: func(n string) *coordinationv1.Lease {

@@ -252,6 +252,16 @@ var printers = map[string]printer{
 			return []any{o.str("metadata", "name"), o.str("spec", "holderIdentity"), age(o, now)}
 		},
 	},
+	"ControllerRevision": {
+		columns: []tableColumn{nameCol,
+			col("Controller", "string", "Controller of the object."),
+			col("Revision", "integer", "Revision is the revision number of the state represented by this ControllerRevision."),
+			ageCol,
+		},
+		cells: func(o obj, now time.Time) []any {
+			return []any{o.str("metadata", "name"), revisionController(o), o.num("revision"), age(o, now)}
+		},
+	},
 	"ResourceQuota": {
 		columns: []tableColumn{nameCol, ageCol,
 			col("Request", "string", "Request represents a minimum amount of cpu/memory that a container may consume."),
@@ -259,6 +269,23 @@ var printers = map[string]printer{
 		},
 		cells: quotaCells,
 	},
+}
+
+// revisionController names a controller revision's controlling owner as kubectl does,
+// <kind>.<group>/<name> ("statefulset.apps/web"), or "<none>".
+func revisionController(o obj) string {
+	for _, r := range o.list("metadata", "ownerReferences") {
+		ref := obj(asMap(r))
+		if c, _ := ref.get("controller").(bool); !c {
+			continue
+		}
+		kind := strings.ToLower(ref.str("kind"))
+		if g, _, ok := strings.Cut(ref.str("apiVersion"), "/"); ok {
+			kind += "." + g
+		}
+		return kind + "/" + ref.str("name")
+	}
+	return "<none>"
 }
 
 var workloadWide = []tableColumn{

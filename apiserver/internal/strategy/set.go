@@ -34,6 +34,7 @@ func NewSet() *Set {
 		apps("Deployment"):            deploymentStrategy{},
 		apps("DaemonSet"):             daemonSetStrategy{},
 		apps("StatefulSet"):           statefulSetStrategy{},
+		apps("ControllerRevision"):    controllerRevisionStrategy{},
 		{Group: scheme.GroupBatch, Version: "v1", Kind: "Job"}:          jobStrategy{},
 		{Group: scheme.GroupCoordination, Version: "v1", Kind: "Lease"}: leaseStrategy{},
 	}}
