@@ -12,6 +12,7 @@ import (
 	"github.com/keelson-dev/keelson/controller-manager/internal/endpoints"
 	"github.com/keelson-dev/keelson/controller-manager/internal/namespace"
 	"github.com/keelson-dev/keelson/controller-manager/internal/serviceaccount"
+	"github.com/keelson-dev/keelson/controller-manager/internal/statefulset"
 	"github.com/keelson-dev/keelson/pkg/client"
 	"github.com/keelson-dev/keelson/pkg/clock"
 	"github.com/keelson-dev/keelson/pkg/events"
@@ -39,6 +40,22 @@ func ServiceAccounts(c *client.Client, f *informer.Factory, rec *events.Recorder
 func Namespaces(c *client.Client, f *informer.Factory, rec *events.Recorder, clk clock.Clock, lg *zap.Logger) (Controller, error) {
 	return namespace.New(c, f, rec, clk, lg, namespace.Options{})
 }
+
+// StatefulSets builds the stateful set controller on f; its Run ignores workers beyond the one
+// it was built with (workers).
+func StatefulSets(workers int) func(*client.Client, *informer.Factory, *events.Recorder, clock.Clock, *zap.Logger) (Controller, error) {
+	return func(c *client.Client, f *informer.Factory, rec *events.Recorder, clk clock.Clock, lg *zap.Logger) (Controller, error) {
+		ctl := statefulset.New(statefulset.Config{Client: c, Informers: f, Recorder: rec, Workers: workers, Clock: clk, Logger: lg})
+		return runIgnoringWorkers{ctl}, nil
+	}
+}
+
+// runIgnoringWorkers adapts a controller built with its workers to Controller.
+type runIgnoringWorkers struct {
+	ctl interface{ Run(context.Context) error }
+}
+
+func (r runIgnoringWorkers) Run(ctx context.Context, _ int) error { return r.ctl.Run(ctx) }
 
 // Tokens returns a builder of the service account tokens controller signing with the key in
 // privateKeyFile ("" builds it disabled).

@@ -8,6 +8,7 @@ import (
 	"github.com/keelson-dev/keelson/controller-manager/internal/namespace"
 	"github.com/keelson-dev/keelson/controller-manager/internal/replicaset"
 	"github.com/keelson-dev/keelson/controller-manager/internal/serviceaccount"
+	"github.com/keelson-dev/keelson/controller-manager/internal/statefulset"
 )
 
 // Controllers returns every controller the controller manager can run, by the name --controllers
@@ -23,6 +24,12 @@ func Controllers() []manager.Registration {
 		{Name: "namespace", New: func(c *manager.Context) (manager.Controller, error) {
 			ctl, err := namespace.New(c.Client, c.Informers, c.Recorder("namespace-controller"), c.Clock, c.Logger, namespace.Options{})
 			return withWorkers(ctl, err, c.Config.ConcurrentNamespaceSyncs)
+		}},
+		{Name: statefulset.Name, New: func(c *manager.Context) (manager.Controller, error) {
+			ctl := statefulset.New(statefulset.Config{Client: c.Client, Informers: c.Informers,
+				Recorder: c.Recorder("statefulset-controller"), Workers: c.Config.ConcurrentStatefulSetSyncs,
+				Clock: c.Clock, Logger: c.Logger})
+			return ctl, nil
 		}},
 		{Name: "serviceaccount", New: func(c *manager.Context) (manager.Controller, error) {
 			ctl, err := serviceaccount.New(c.Client, c.Informers, c.Recorder("service-account-controller"), c.Clock, c.Logger, serviceaccount.Options{})

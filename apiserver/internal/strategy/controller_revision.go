@@ -10,7 +10,8 @@ import (
 )
 
 // controllerRevisionStrategy holds the rules of apps/v1 controller revisions: a snapshot whose
-// data and revision never change once written.
+// data never changes once written. Its revision number may: a workload rolled back to an earlier
+// template moves that revision to the top of its history.
 type controllerRevisionStrategy struct{ noPrepare }
 
 // Default does nothing: Kubernetes defaults no controller revision field.
@@ -29,16 +30,13 @@ func (controllerRevisionStrategy) Validate(obj scheme.Object) field.ErrorList {
 	return errs
 }
 
-// ValidateUpdate checks the replacement as Validate does and refuses a change of data or
-// revision, with Kubernetes' messages.
+// ValidateUpdate checks the replacement as Validate does and refuses a change of data, with
+// Kubernetes' message.
 func (s controllerRevisionStrategy) ValidateUpdate(obj, old scheme.Object) field.ErrorList {
 	cur, prev := obj.(*appsv1.ControllerRevision), old.(*appsv1.ControllerRevision)
 	errs := s.Validate(obj)
 	if !bytes.Equal(cur.GetData(), prev.GetData()) {
 		errs = append(errs, field.Invalid(field.NewPath("data"), "<value omitted>", "field is immutable"))
-	}
-	if cur.GetRevision() != prev.GetRevision() {
-		errs = append(errs, field.Invalid(field.NewPath("revision"), cur.GetRevision(), "field is immutable"))
 	}
 	return errs
 }

@@ -22,6 +22,8 @@ type Config struct {
 	ConcurrentEndpointSyncs            int `mapstructure:"concurrent-endpoint-syncs"`
 	ConcurrentNamespaceSyncs           int `mapstructure:"concurrent-namespace-syncs"`
 	ConcurrentServiceAccountTokenSyncs int `mapstructure:"concurrent-serviceaccount-token-syncs"`
+	// ConcurrentStatefulSetSyncs is how many stateful sets are reconciled at once.
+	ConcurrentStatefulSetSyncs int `mapstructure:"concurrent-statefulset-syncs"`
 	// ServiceAccountPrivateKeyFile signs service account tokens (PEM, RSA or ECDSA); without it
 	// the token controller does not run. RootCAFile, if set, goes into every token Secret as
 	// ca.crt.
@@ -35,6 +37,7 @@ func DefaultConfig() Config {
 	return Config{
 		Controllers: []string{"*"}, ConcurrentReplicaSetSyncs: 5, ConcurrentRCSyncs: 5,
 		ConcurrentEndpointSyncs: 5, ConcurrentNamespaceSyncs: 10, ConcurrentServiceAccountTokenSyncs: 5,
+		ConcurrentStatefulSetSyncs: 5,
 	}
 }
 
@@ -47,6 +50,7 @@ func (c Config) AddFlags(fs *pflag.FlagSet) {
 	fs.Int("concurrent-endpoint-syncs", c.ConcurrentEndpointSyncs, "services whose Endpoints are reconciled at once")
 	fs.Int("concurrent-namespace-syncs", c.ConcurrentNamespaceSyncs, "namespaces deleted at once")
 	fs.Int("concurrent-serviceaccount-token-syncs", c.ConcurrentServiceAccountTokenSyncs, "service accounts whose token Secrets are reconciled at once")
+	fs.Int("concurrent-statefulset-syncs", c.ConcurrentStatefulSetSyncs, "stateful sets reconciled at once")
 	fs.String("service-account-private-key-file", c.ServiceAccountPrivateKeyFile,
 		"PEM private key (RSA or ECDSA) that signs service account tokens; without it no token Secrets are made")
 	fs.String("root-ca-file", c.RootCAFile, "PEM CA bundle put into service account token Secrets as ca.crt")
@@ -65,6 +69,7 @@ func (c Config) Validate(known []string) error {
 	for flag, n := range map[string]int{
 		"concurrent-rc-syncs": c.ConcurrentRCSyncs, "concurrent-endpoint-syncs": c.ConcurrentEndpointSyncs,
 		"concurrent-namespace-syncs": c.ConcurrentNamespaceSyncs, "concurrent-serviceaccount-token-syncs": c.ConcurrentServiceAccountTokenSyncs,
+		"concurrent-statefulset-syncs": c.ConcurrentStatefulSetSyncs,
 	} {
 		if n < 1 {
 			errs = append(errs, fmt.Errorf("--%s must be at least 1, not %d", flag, n))
