@@ -2,6 +2,7 @@ package server
 
 import (
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -43,7 +44,7 @@ func TestNewRejectsInvalidConfig(t *testing.T) {
 		{name: "lease timing", mutate: func(c *Config) { c.RetryPeriod = 10 * time.Second }, wantErr: "must exceed --leader-elect-retry-period"},
 		{name: "lease name", mutate: func(c *Config) { c.ResourceName = "" }, wantErr: "--leader-elect-resource-name"},
 		{name: "unknown controller", mutate: func(c *Config) { c.Controllers.Controllers = []string{"*", "-replicaset", "nope"} },
-			wantErr: `--controllers: unknown controller "nope"; known controllers: replicaset, replicationcontroller, endpoint, namespace, serviceaccount, serviceaccount-token`},
+			wantErr: `--controllers: unknown controller "nope"; known controllers: ` + strings.Join(ControllerNames(), ", ")},
 		{name: "workers", mutate: func(c *Config) { c.Controllers.ConcurrentReplicaSetSyncs = 0 }, wantErr: "--concurrent-replicaset-syncs"},
 	}
 	for _, tt := range tests {
