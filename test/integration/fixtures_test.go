@@ -315,7 +315,9 @@ func controllerRevisionFixture() kindFixture[*appsv1.ControllerRevision] {
 			return &appsv1.ControllerRevision{Metadata: meta(n, appLabels), Data: []byte(`{"spec":{"replicas":1}}`), Revision: 1}
 		},
 		// data and revision are immutable: an update may change only metadata.
-		spec: func(o *appsv1.ControllerRevision) { o.Metadata.Labels = map[string]string{"app": "web", "touched": "yes"} },
+		spec: func(o *appsv1.ControllerRevision) {
+			o.Metadata.Labels = map[string]string{"app": "web", "touched": "yes"}
+		},
 		invalid: func(n string) *appsv1.ControllerRevision {
 			return &appsv1.ControllerRevision{Metadata: meta(n, nil), Data: []byte(`{"spec":`), Revision: -1}
 		},
