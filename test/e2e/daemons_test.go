@@ -58,9 +58,17 @@ func TestEveryDaemonServesHealthAndStopsOnSIGTERM(t *testing.T) {
 // SIGTERM, if still running, when the test ends.
 func startDaemon(t *testing.T, bin, name string, env []string, args ...string) *framework.Running {
 	t.Helper()
+	r, _ := startDaemonCmd(t, bin, name, env, args...)
+	return r
+}
+
+// startDaemonCmd is startDaemon, also returning the started command, for a test that signals the
+// process itself.
+func startDaemonCmd(t *testing.T, bin, name string, env []string, args ...string) (*framework.Running, *exec.Cmd) {
+	t.Helper()
 	cmd := exec.Command(filepath.Join(bin, "keelson-"+name), args...)
 	cmd.Env = append(cmd.Environ(), env...)
 	cmd.Stdout = &testWriter{t: t}
 	cmd.Stderr = &testWriter{t: t}
-	return framework.Start(t, &framework.Command{Cmd: cmd})
+	return framework.Start(t, &framework.Command{Cmd: cmd}), cmd
 }

@@ -79,6 +79,7 @@ func (h *harness) sync(t *testing.T) {
 
 // same reports whether cached holds the objects res lists, at the same resource versions.
 func same[T scheme.Object](t *testing.T, h *harness, cached []T, res *client.Resource[T]) bool {
+	t.Helper()
 	l, err := res.List(h.ctx, client.ListOptions{})
 	require.NoError(t, err)
 	if len(l.Items) != len(cached) {
