@@ -25,7 +25,7 @@ func (c *Controller[T]) manage(ctx context.Context, key string, owner T, spec Sp
 	case diff < 0:
 		n := min(-diff, BurstReplicas)
 		c.expectations.ExpectCreations(key, n)
-		created, err := slowStartBatch(n, 1, func() error { return c.createPod(ctx, owner, spec.Template) })
+		created, err := slowStartBatch(n, 1, func(int) error { return c.createPod(ctx, owner, spec.Template) })
 		if skipped := n - created; skipped > 0 {
 			c.expectations.Lower(key, skipped, 0)
 		}
@@ -33,36 +33,35 @@ func (c *Controller[T]) manage(ctx context.Context, key string, owner T, spec Sp
 	case diff > 0:
 		victims := podsToDelete(pods, min(diff, BurstReplicas))
 		c.expectations.ExpectDeletions(key, len(victims))
-		errs := make([]error, len(victims))
-		var wg sync.WaitGroup
-		for i, pod := range victims {
-			wg.Go(func() {
-				err := c.deletePod(ctx, owner, pod)
-				if err != nil {
-					c.expectations.Lower(key, 0, 1)
-				}
-				if !apierrors.IsNotFound(err) {
-					errs[i] = err
-				}
-			})
+		deleted, err := slowStartBatch(len(victims), 1, func(i int) error {
+			err := c.deletePod(ctx, owner, victims[i])
+			if apierrors.IsNotFound(err) {
+				// Gone already: its delete is observed, and there is nothing to stop for.
+				c.expectations.Lower(key, 0, 1)
+				return nil
+			}
+			return err
+		})
+		if skipped := len(victims) - deleted; skipped > 0 {
+			c.expectations.Lower(key, 0, skipped)
 		}
-		wg.Wait()
-		return errors.Join(errs...)
+		return err
 	}
 	return nil
 }
 
-// slowStartBatch calls fn count times, in batches of initial, then twice as many, and so on;
-// the calls of a batch run in parallel. A batch with a failed call is the last: the calls of a
-// failing request (a quota, an admission denial) are not repeated hundreds of times. It returns
-// how many calls succeeded and the errors of the last batch.
-func slowStartBatch(count, initial int, fn func() error) (int, error) {
-	done := 0
-	for batch := min(count, initial); batch > 0; batch = min(2*batch, count-done) {
+// slowStartBatch calls fn with 0, 1, …, count-1, in batches of initial calls, then twice as
+// many, and so on; the calls of a batch run in parallel. A batch with a failed call is the last:
+// the calls of a failing request (a quota, an admission denial, a webhook that refuses deletes)
+// are not repeated hundreds of times. It returns how many calls succeeded and the errors of the
+// last batch.
+func slowStartBatch(count, initial int, fn func(i int) error) (int, error) {
+	done, next := 0, 0
+	for batch := min(count, initial); batch > 0; batch = min(2*batch, count-next) {
 		errs := make([]error, batch)
 		var wg sync.WaitGroup
 		for i := range batch {
-			wg.Go(func() { errs[i] = fn() })
+			wg.Go(func() { errs[i] = fn(next + i) })
 		}
 		wg.Wait()
 		failed := 0
@@ -72,6 +71,7 @@ func slowStartBatch(count, initial int, fn func() error) (int, error) {
 			}
 		}
 		done += batch - failed
+		next += batch
 		if failed > 0 {
 			return done, errors.Join(errs...)
 		}

@@ -3,6 +3,7 @@ package replicaset
 import (
 	"fmt"
 	"sort"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -53,7 +54,14 @@ func TestSlowStartBatch(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var attempts atomic.Int64
-			done, err := slowStartBatch(tt.count, 1, func() error {
+			var mu sync.Mutex
+			seen := map[int]bool{}
+			done, err := slowStartBatch(tt.count, 1, func(i int) error {
+				mu.Lock()
+				require.False(t, seen[i], "index %d given twice", i)
+				seen[i] = true
+				mu.Unlock()
+				require.Less(t, i, tt.count)
 				if attempts.Add(1) > int64(tt.failAfter) {
 					return apierrors.NewForbidden("", "pods", "", "no")
 				}
@@ -109,6 +117,36 @@ func TestScaleUpSlowStartAndQuota(t *testing.T) {
 	require.Empty(t, st.GetConditions(), "the failure condition goes once creates succeed")
 	require.Equal(t, int32(10), st.GetReplicas())
 	require.Equal(t, int32(10), st.GetFullyLabeledReplicas())
+}
+
+// TestScaleDownSlowStartStopsOnFailure scales 10 pods to 0 while the API refuses every delete
+// after the first: the deletes stop after the batch of 2 that met the refusal (1+2 attempts),
+// and the expectations count only the delete that happened, so the next reconcile goes on.
+func TestScaleDownSlowStartStopsOnFailure(t *testing.T) {
+	var pods []*corev1.Pod
+	for i := range 10 {
+		pods = append(pods, pod(fmt.Sprintf("p%d", i), ownedBy("web")))
+	}
+	h := start(t, ReplicaSets(), objects(replicaSet("web", 0), pods...)...)
+	var deletes atomic.Int64
+	h.srv.Intercept(func(c clienttest.Call) error {
+		if c.Verb == clienttest.Delete && c.Resource == "pods" && deletes.Add(1) > 1 {
+			return apierrors.NewForbidden("", "pods", "", "deletes refused")
+		}
+		return nil
+	})
+	_, err := h.reconcile(t, rsKey)
+	require.True(t, apierrors.IsForbidden(err), "got %v", err)
+	require.Equal(t, int64(3), deletes.Load(), "batches of 1, then 2 that failed")
+	require.Len(t, h.pods(t), 9)
+	require.Equal(t, 2, h.rec.count("Warning FailedDelete"))
+
+	h.srv.Intercept(nil)
+	for range 3 {
+		_, err = h.reconcile(t, rsKey)
+		require.NoError(t, err)
+	}
+	require.Empty(t, h.pods(t))
 }
 
 // TestScaleDownDeletesLeastValuable scales pods of every kind of value down and checks which
