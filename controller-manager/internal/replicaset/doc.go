@@ -8,8 +8,8 @@
 //     selector; it adopts matching orphans (an ownerReference with controller and
 //     blockOwnerDeletion true) and releases pods it controls that stopped matching;
 //   - when its expectations are met (every create and delete it asked for has shown up in the
-//     pod informer), creates the missing pods from the template in slow-start batches (1, 2, 4,
-//     ...; a failing batch stops the rest) or deletes the surplus, least valuable first;
+//     pod informer), creates the missing pods from the template, or deletes the surplus, least
+//     valuable first, in slow-start batches (1, 2, 4, ...; a failing batch stops the rest);
 //   - writes status: replicas, fullyLabeledReplicas, readyReplicas, availableReplicas
 //     (ready for minReadySeconds), observedGeneration and the ReplicaFailure condition.
 //
