@@ -63,6 +63,11 @@ type Server struct {
 	mu      sync.Mutex
 	apiAddr net.Addr
 	agents  map[string]*agent.NodeAgent
+
+	// shutdownReq is closed by Shutdown; stopped is closed when Run returns.
+	shutdownOnce sync.Once
+	shutdownReq  chan struct{}
+	stopped      chan struct{}
 }
 
 // New validates cfg, settles the node name and address and builds a kubelet. It starts no
@@ -99,6 +104,9 @@ func New(cfg Config, lg *zap.Logger) (*Server, error) {
 		registry: reg,
 		health:   health,
 		agents:   map[string]*agent.NodeAgent{},
+
+		shutdownReq: make(chan struct{}),
+		stopped:     make(chan struct{}),
 	}, nil
 }
 
@@ -161,11 +169,13 @@ func (s *Server) NodeNames() []string {
 	return names
 }
 
-// Run serves until ctx ends: it opens the health endpoint and the kubelet API, registers the
-// node(s), keeps status and leases, runs the pod sources and mirror pods. On ctx's end it stops
-// accepting connections, lets in-flight requests finish within the shutdown timeout, stops every
-// loop and returns nil. It must be called at most once.
+// Run serves until ctx ends or Shutdown is called: it opens the health endpoint and the kubelet
+// API, registers the node(s), keeps status and leases, runs the pod sources and mirror pods. Then,
+// with --shutdown-grace-period set, it shuts the node down while every loop still runs (marks it not
+// ready, terminates its pods); it stops accepting connections, lets in-flight requests finish
+// within the shutdown timeout, stops every loop and returns nil. It must be called at most once.
 func (s *Server) Run(ctx context.Context) error {
+	defer close(s.stopped)
 	s.lg.Info("kubelet starting", zap.String("healthz", s.cfg.healthzServing().Address()),
 		zap.String("api", s.cfg.apiAddress()), zap.Strings("apiservers", s.cfg.APIServers))
 	c, err := s.cfg.APIClient.NewClient("keelson-kubelet", s.lg.Named("client"))
@@ -221,7 +231,12 @@ func (s *Server) Run(ctx context.Context) error {
 	}
 	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
 	fns = append(fns, func(ctx context.Context) error { return run.HTTPServer(ctx, srv, ln, s.cfg.ShutdownTimeout) })
-	err = run.Group(ctx, fns...)
+	// The loops outlive ctx while the node shuts down: the pods' statuses and the node's still
+	// have to reach the API server.
+	loopCtx, stopLoops := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopLoops()
+	fns = append(fns, func(loops context.Context) error { return s.awaitShutdown(ctx, loops, stopLoops) })
+	err = run.Group(loopCtx, fns...)
 	s.lg.Info("kubelet stopped", zap.Error(err))
 	return err
 }
