@@ -322,6 +322,9 @@ func (s *Server) hollowAgents(deps agent.Deps, wd workerDeps, port int32) ([]fun
 		PIDMax: 4194304, PIDsInUse: 100, BootID: "hollow", KernelVersion: "hollow", OSImage: "Keelson hollow node",
 	}
 	fns := make([]func(context.Context) error, 0, 2*s.cfg.HollowNodes)
+	// The nodes start one step apart, spread over one status period, so that their registrations,
+	// status posts and lease renewals reach the API server evenly instead of all at once.
+	step := s.cfg.NodeStatusUpdateFrequency / time.Duration(s.cfg.HollowNodes)
 	for i := range s.cfg.HollowNodes {
 		name, ip := s.cfg.HollowNodePrefix+"-"+strconv.Itoa(i), hollowIP(i)
 		d := deps
@@ -340,7 +343,15 @@ func (s *Server) hollowAgents(deps agent.Deps, wd workerDeps, port int32) ([]fun
 		s.mu.Lock()
 		s.agents[name] = a
 		s.mu.Unlock()
-		fns = append(fns, a.Run)
+		delay := time.Duration(i) * step
+		fns = append(fns, func(ctx context.Context) error {
+			select {
+			case <-ctx.Done():
+				return nil
+			case <-s.clock.After(delay):
+			}
+			return a.Run(ctx)
+		})
 	}
 	return fns, nil
 }
