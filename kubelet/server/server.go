@@ -262,13 +262,30 @@ func (s *Server) baseAgentConfig(name, nodeIP string, port int32) agent.Config {
 	}
 }
 
-// realAgent builds the one node of a normal kubelet, its static pod sources and its API handler.
-func (s *Server) realAgent(deps agent.Deps, port int32, sch *scheme.Scheme) ([]func(context.Context) error, http.Handler, error) {
+// machine is the real node's machine: its figures, with the root directory's file system as
+// its ephemeral storage.
+func (s *Server) machine() nodestatus.Machine {
 	fsPath := s.cfg.RootDir
 	if _, err := os.Stat(fsPath); err != nil {
 		fsPath = "/"
 	}
-	deps.Machine = nodestatus.Proc{FSPath: fsPath}
+	return nodestatus.Proc{FSPath: fsPath}
+}
+
+// nodeAllocatable is the allocatable the node's status reports for m now, which a container's
+// resourceFieldRef reads when it sets no limit, as in Kubernetes; nil if m cannot be read.
+func (s *Server) nodeAllocatable(m nodestatus.Machine, nodeIP string) map[string]string {
+	f, err := m.Read()
+	if err != nil {
+		s.lg.Warn("read machine figures for node allocatable", zap.Error(err))
+		return nil
+	}
+	return nodestatus.Build(f, s.baseAgentConfig("", nodeIP, 0).Node.Info, nodestatus.Health{}).GetAllocatable()
+}
+
+// realAgent builds the one node of a normal kubelet, its static pod sources and its API handler.
+func (s *Server) realAgent(deps agent.Deps, port int32, sch *scheme.Scheme) ([]func(context.Context) error, http.Handler, error) {
+	deps.Machine = s.machine()
 	deps.Logger = s.lg
 	if s.workers != nil {
 		deps.Sink = s.workers
@@ -321,6 +338,7 @@ func (s *Server) hollowAgents(deps agent.Deps, wd workerDeps, port int32) ([]fun
 		CPUs: 4, MemoryTotal: 16 << 30, MemoryAvailable: 12 << 30, FSCapacity: 100 << 30, FSAvailable: 80 << 30,
 		PIDMax: 4194304, PIDsInUse: 100, BootID: "hollow", KernelVersion: "hollow", OSImage: "Keelson hollow node",
 	}
+	allocatable := s.nodeAllocatable(machine, "")
 	fns := make([]func(context.Context) error, 0, 2*s.cfg.HollowNodes)
 	// The nodes start one step apart, spread over one status period, so that their registrations,
 	// status posts and lease renewals reach the API server evenly instead of all at once.
@@ -331,7 +349,7 @@ func (s *Server) hollowAgents(deps agent.Deps, wd workerDeps, port int32) ([]fun
 		d.Machine = machine
 		d.Logger = s.lg.With(zap.String("node", name))
 		rt := hollow.New(s.clock)
-		w, err := s.newPodWorkers(name, ip, rt, wd, false, d.Logger)
+		w, err := s.newPodWorkers(name, ip, rt, wd, allocatable, false, d.Logger)
 		if err != nil {
 			return nil, err
 		}

@@ -18,13 +18,17 @@ const (
 	ReasonTerminationByKubelet = "TerminationByKubelet"
 )
 
-// Eviction is how the kubelet ends a pod on its own initiative (a node shutdown): its containers
-// get Grace between SIGTERM and SIGKILL (never more than the pod's own grace period), then the pod
-// is recorded as Failed with Reason and Message and a DisruptionTarget condition.
+// Eviction is how the kubelet ends a pod on its own initiative (a node shutdown, an exceeded
+// activeDeadlineSeconds): its containers get Grace between SIGTERM and SIGKILL (never more than
+// the pod's own grace period), then the pod is recorded as Failed with Reason and Message and,
+// unless NoDisruptionCondition, a DisruptionTarget condition.
 type Eviction struct {
 	Grace   time.Duration
 	Reason  string
 	Message string
+	// NoDisruptionCondition leaves out the DisruptionTarget condition, for a pod that ends by its
+	// own spec (activeDeadlineSeconds) rather than by a disruption.
+	NoDisruptionCondition bool
 }
 
 // eviction is an Eviction handed to a worker; done is closed once the pod has stopped and its
@@ -118,7 +122,9 @@ func (w *worker) evict(ctx context.Context, pod *corev1.Pod, state *podState, ev
 	st := w.computeStatus(pod, final)
 	now := w.m.clock.Now()
 	st.Phase, st.Reason, st.Message = PhaseFailed, ev.Reason, ev.Message
-	st.Conditions = append(st.Conditions, condition(st, CondDisruptionTarget, true, ReasonTerminationByKubelet, ev.Message, now))
+	if !ev.NoDisruptionCondition {
+		st.Conditions = append(st.Conditions, condition(st, CondDisruptionTarget, true, ReasonTerminationByKubelet, ev.Message, now))
+	}
 	w.publish(pod, st)
 	w.terminated = true
 	if err := w.m.status.flush(ctx, w.uid); err != nil && !errors.Is(err, errNoMirror) {
@@ -127,4 +133,43 @@ func (w *worker) evict(ctx context.Context, pod *corev1.Pod, state *podState, ev
 	}
 	close(ev.done)
 	return syncResult{}
+}
+
+// Reason and message of a pod that ran past its spec.activeDeadlineSeconds, as Kubernetes'.
+const (
+	ReasonDeadlineExceeded  = "DeadlineExceeded"
+	MessageDeadlineExceeded = "Pod was active on the node longer than the specified deadline"
+)
+
+// deadlineLeft returns how long pod may still be active under its activeDeadlineSeconds, counted
+// from its status.startTime; ok is false when it has no deadline or has not started.
+func (w *worker) deadlineLeft(pod *corev1.Pod) (left time.Duration, ok bool) {
+	if pod.GetSpec().ActiveDeadlineSeconds == nil {
+		return 0, false
+	}
+	w.mu.Lock()
+	start := w.status.GetStartTime()
+	w.mu.Unlock()
+	if start == nil {
+		start = pod.GetStatus().GetStartTime()
+	}
+	if start == nil {
+		return 0, false
+	}
+	deadline := start.AsTime().Add(time.Duration(pod.GetSpec().GetActiveDeadlineSeconds()) * time.Second)
+	return deadline.Sub(w.m.clock.Now()), true
+}
+
+// deadlineEviction asks the worker to end its pod for exceeding its deadline, unless another
+// eviction came first, and returns the eviction to carry out.
+func (w *worker) deadlineEviction(pod *corev1.Pod) *eviction {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.evicting == nil {
+		w.evicting = &eviction{Eviction: Eviction{
+			Grace: gracePeriod(pod), Reason: ReasonDeadlineExceeded, Message: MessageDeadlineExceeded, NoDisruptionCondition: true,
+		}, done: make(chan struct{})}
+		w.m.cfg.Recorder.Eventf(pod, events.TypeNormal, ReasonDeadlineExceeded, "%s", MessageDeadlineExceeded)
+	}
+	return w.evicting
 }

@@ -79,3 +79,24 @@ func TestStopAdmitting(t *testing.T) {
 	require.Empty(t, st.GetContainerStatuses(), "a rejected pod never ran")
 	require.Equal(t, PhaseRunning, h.status("old").GetPhase(), "running pods are not touched")
 }
+
+func TestActiveDeadlineSeconds(t *testing.T) {
+	h := newHarness(t, nil)
+	pod := newPod("p", ctr("app"))
+	pod.Spec.ActiveDeadlineSeconds = int64p(30)
+	h.add(pod)
+	h.eventually("p", "Running", phase(PhaseRunning))
+
+	h.clk.Step(28 * time.Second)
+	h.relist() // 29s
+	require.Equal(t, PhaseRunning, h.status("p").GetPhase(), "still within its deadline")
+	h.clk.Step(time.Second)
+	h.eventuallyAPI("p", "Failed", phase(PhaseFailed))
+	st := h.apiStatus("p")
+	require.Equal(t, ReasonDeadlineExceeded, st.GetReason())
+	require.Equal(t, MessageDeadlineExceeded, st.GetMessage())
+	require.Nil(t, cond(st, CondDisruptionTarget), "a deadline is no disruption")
+	require.NotNil(t, containerStatus(st, "app").GetState().GetTerminated(), "the container was stopped")
+	require.Contains(t, h.rt.calls(), "stopsandbox")
+	require.Contains(t, h.events.all(), ReasonDeadlineExceeded+": "+MessageDeadlineExceeded)
+}

@@ -171,7 +171,12 @@ func (w *worker) sync(ctx context.Context) syncResult {
 		return syncResult{after: retryAfterError}
 	}
 	w.setObserved(state)
-	if ev != nil && !removed && pod.GetMetadata().GetDeletionTimestamp() == nil {
+	live := !removed && pod.GetMetadata().GetDeletionTimestamp() == nil
+	left, hasDeadline := w.deadlineLeft(pod)
+	if ph := w.currentPhase(); ev == nil && live && hasDeadline && left <= 0 && ph != PhaseSucceeded && ph != PhaseFailed {
+		ev = w.deadlineEviction(pod)
+	}
+	if ev != nil && live {
 		res := w.evict(ctx, pod, state, ev)
 		w.evicted = w.terminated
 		return res
@@ -194,6 +199,9 @@ func (w *worker) sync(ctx context.Context) syncResult {
 	}
 	if st.GetPhase() == PhaseSucceeded || st.GetPhase() == PhaseFailed {
 		return syncResult{again: true} // stop the sandbox
+	}
+	if left, ok := w.deadlineLeft(pod); ok && (res.after <= 0 || left < res.after) {
+		res.after = max(left, time.Millisecond) // wake at the deadline
 	}
 	return res
 }
