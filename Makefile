@@ -81,6 +81,10 @@ fuzz-short: ## Run every fuzz target for FUZZ_SHORT_TIME each (default 3s); make
 test-e2e: build ## Run only the test module (integration and end-to-end suites).
 	$(TEST_ENV) go test -race -count=1 $(MODULE_PATH)/test/...
 
+.PHONY: test-scale
+test-scale: ## Run the hollow-node scale test at its acceptance point (500 hollow nodes, 5,000 pods, -race); make test runs it with 1,000 pods.
+	cd test && KEELSON_HOLLOW_SCALE_NODES=500 KEELSON_HOLLOW_SCALE_PODS=5000 go test -race -count=1 -run '^TestHollowNodesScale$$' -timeout 20m -v ./integration/
+
 .PHONY: bench
 bench: build ## Run the library benchmarks, then the cluster benchmarks (test/bench), which print their figures as same-run ratios.
 	cd pkg && go test -run '^$$' -bench . -benchmem ./...

@@ -53,6 +53,8 @@ func NewFlags() *pflag.FlagSet {
 	fs.String("container-log-max-size", d.ContainerLogMaxSize, "size at which a container's log file is rotated")
 	fs.Int("container-log-max-files", d.ContainerLogMaxFiles, "number of log files kept per container, the current one included")
 	fs.Duration("relist-period", d.RelistPeriod, "how often the runtime is listed for container changes")
+	fs.Duration("shutdown-grace-period", d.ShutdownGracePeriod, "how long a node shutdown (SIGTERM/SIGINT) takes to terminate the node's pods (0: stop without terminating them)")
+	fs.Duration("shutdown-grace-period-critical-pods", d.ShutdownGracePeriodCriticalPods, "the part of --shutdown-grace-period, at its end, given to critical pods")
 	fs.Int("hollow-nodes", d.HollowNodes, "run this many hollow nodes (no real pods) in this process instead of one node")
 	fs.String("hollow-node-prefix", d.HollowNodePrefix, "hollow nodes are named <prefix>-<i>")
 	config.DefaultProcess().AddFlags(fs, component)

@@ -13,6 +13,7 @@ import (
 	"github.com/keelson-dev/keelson/kubelet/internal/podsource"
 	"github.com/keelson-dev/keelson/kubelet/internal/runtime/hollow"
 	"github.com/keelson-dev/keelson/kubelet/internal/runtime/process"
+	"github.com/keelson-dev/keelson/kubelet/internal/shutdown"
 	"github.com/keelson-dev/keelson/pkg/config"
 	"github.com/keelson-dev/keelson/pkg/kubeletapi"
 	"github.com/keelson-dev/keelson/pkg/resource"
@@ -82,6 +83,13 @@ type Config struct {
 	// RelistPeriod is how often the runtime is listed for container changes.
 	RelistPeriod time.Duration `mapstructure:"relist-period"`
 
+	// ShutdownGracePeriod is how long a node shutdown (SIGTERM or SIGINT to the kubelet) takes to
+	// terminate the node's pods; ShutdownGracePeriodCriticalPods is its tail, given to critical
+	// pods. Both 0 (the default): the kubelet stops and leaves its pods running, to be adopted
+	// by the next kubelet.
+	ShutdownGracePeriod             time.Duration `mapstructure:"shutdown-grace-period"`
+	ShutdownGracePeriodCriticalPods time.Duration `mapstructure:"shutdown-grace-period-critical-pods"`
+
 	// HollowNodes, when positive, runs that many hollow node agents named
 	// <HollowNodePrefix>-<i> in this process instead of one real node.
 	HollowNodes      int    `mapstructure:"hollow-nodes"`
@@ -116,6 +124,11 @@ func DefaultConfig() Config {
 		ContainerLogMaxFiles:      logs.DefaultMaxFiles,
 		RelistPeriod:              pods.DefaultRelistPeriod,
 	}
+}
+
+// shutdownConfig is the node shutdown's configuration.
+func (c Config) shutdownConfig() shutdown.Config {
+	return shutdown.Config{GracePeriod: c.ShutdownGracePeriod, CriticalPodsGracePeriod: c.ShutdownGracePeriodCriticalPods}
 }
 
 // healthzServing is the health endpoint's serving configuration.
@@ -162,6 +175,7 @@ func (c Config) Validate() error {
 	if c.PodLogsDir == "" {
 		errs = append(errs, errors.New("--pod-logs-dir: must not be empty"))
 	}
+	errs = append(errs, c.shutdownConfig().Validate())
 	if c.HollowNodes < 0 {
 		errs = append(errs, fmt.Errorf("--hollow-nodes: must not be negative, got %d", c.HollowNodes))
 	}

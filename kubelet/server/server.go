@@ -63,6 +63,11 @@ type Server struct {
 	mu      sync.Mutex
 	apiAddr net.Addr
 	agents  map[string]*agent.NodeAgent
+
+	// shutdownReq is closed by Shutdown; stopped is closed when Run returns.
+	shutdownOnce sync.Once
+	shutdownReq  chan struct{}
+	stopped      chan struct{}
 }
 
 // New validates cfg, settles the node name and address and builds a kubelet. It starts no
@@ -99,6 +104,9 @@ func New(cfg Config, lg *zap.Logger) (*Server, error) {
 		registry: reg,
 		health:   health,
 		agents:   map[string]*agent.NodeAgent{},
+
+		shutdownReq: make(chan struct{}),
+		stopped:     make(chan struct{}),
 	}, nil
 }
 
@@ -161,11 +169,13 @@ func (s *Server) NodeNames() []string {
 	return names
 }
 
-// Run serves until ctx ends: it opens the health endpoint and the kubelet API, registers the
-// node(s), keeps status and leases, runs the pod sources and mirror pods. On ctx's end it stops
-// accepting connections, lets in-flight requests finish within the shutdown timeout, stops every
-// loop and returns nil. It must be called at most once.
+// Run serves until ctx ends or Shutdown is called: it opens the health endpoint and the kubelet
+// API, registers the node(s), keeps status and leases, runs the pod sources and mirror pods. Then,
+// with --shutdown-grace-period set, it shuts the node down while every loop still runs (marks it not
+// ready, terminates its pods); it stops accepting connections, lets in-flight requests finish
+// within the shutdown timeout, stops every loop and returns nil. It must be called at most once.
 func (s *Server) Run(ctx context.Context) error {
+	defer close(s.stopped)
 	s.lg.Info("kubelet starting", zap.String("healthz", s.cfg.healthzServing().Address()),
 		zap.String("api", s.cfg.apiAddress()), zap.Strings("apiservers", s.cfg.APIServers))
 	c, err := s.cfg.APIClient.NewClient("keelson-kubelet", s.lg.Named("client"))
@@ -221,7 +231,12 @@ func (s *Server) Run(ctx context.Context) error {
 	}
 	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
 	fns = append(fns, func(ctx context.Context) error { return run.HTTPServer(ctx, srv, ln, s.cfg.ShutdownTimeout) })
-	err = run.Group(ctx, fns...)
+	// The loops outlive ctx while the node shuts down: the pods' statuses and the node's still
+	// have to reach the API server.
+	loopCtx, stopLoops := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopLoops()
+	fns = append(fns, func(loops context.Context) error { return s.awaitShutdown(ctx, loops, stopLoops) })
+	err = run.Group(loopCtx, fns...)
 	s.lg.Info("kubelet stopped", zap.Error(err))
 	return err
 }
@@ -247,13 +262,30 @@ func (s *Server) baseAgentConfig(name, nodeIP string, port int32) agent.Config {
 	}
 }
 
-// realAgent builds the one node of a normal kubelet, its static pod sources and its API handler.
-func (s *Server) realAgent(deps agent.Deps, port int32, sch *scheme.Scheme) ([]func(context.Context) error, http.Handler, error) {
+// machine is the real node's machine: its figures, with the root directory's file system as
+// its ephemeral storage.
+func (s *Server) machine() nodestatus.Machine {
 	fsPath := s.cfg.RootDir
 	if _, err := os.Stat(fsPath); err != nil {
 		fsPath = "/"
 	}
-	deps.Machine = nodestatus.Proc{FSPath: fsPath}
+	return nodestatus.Proc{FSPath: fsPath}
+}
+
+// nodeAllocatable is the allocatable the node's status reports for m now, which a container's
+// resourceFieldRef reads when it sets no limit, as in Kubernetes; nil if m cannot be read.
+func (s *Server) nodeAllocatable(m nodestatus.Machine, nodeIP string) map[string]string {
+	f, err := m.Read()
+	if err != nil {
+		s.lg.Warn("read machine figures for node allocatable", zap.Error(err))
+		return nil
+	}
+	return nodestatus.Build(f, s.baseAgentConfig("", nodeIP, 0).Node.Info, nodestatus.Health{}).GetAllocatable()
+}
+
+// realAgent builds the one node of a normal kubelet, its static pod sources and its API handler.
+func (s *Server) realAgent(deps agent.Deps, port int32, sch *scheme.Scheme) ([]func(context.Context) error, http.Handler, error) {
+	deps.Machine = s.machine()
 	deps.Logger = s.lg
 	if s.workers != nil {
 		deps.Sink = s.workers
@@ -306,14 +338,18 @@ func (s *Server) hollowAgents(deps agent.Deps, wd workerDeps, port int32) ([]fun
 		CPUs: 4, MemoryTotal: 16 << 30, MemoryAvailable: 12 << 30, FSCapacity: 100 << 30, FSAvailable: 80 << 30,
 		PIDMax: 4194304, PIDsInUse: 100, BootID: "hollow", KernelVersion: "hollow", OSImage: "Keelson hollow node",
 	}
+	allocatable := s.nodeAllocatable(machine, "")
 	fns := make([]func(context.Context) error, 0, 2*s.cfg.HollowNodes)
+	// The nodes start one step apart, spread over one status period, so that their registrations,
+	// status posts and lease renewals reach the API server evenly instead of all at once.
+	step := s.cfg.NodeStatusUpdateFrequency / time.Duration(s.cfg.HollowNodes)
 	for i := range s.cfg.HollowNodes {
 		name, ip := s.cfg.HollowNodePrefix+"-"+strconv.Itoa(i), hollowIP(i)
 		d := deps
 		d.Machine = machine
 		d.Logger = s.lg.With(zap.String("node", name))
 		rt := hollow.New(s.clock)
-		w, err := s.newPodWorkers(name, ip, rt, wd, false, d.Logger)
+		w, err := s.newPodWorkers(name, ip, rt, wd, allocatable, false, d.Logger)
 		if err != nil {
 			return nil, err
 		}
@@ -325,7 +361,15 @@ func (s *Server) hollowAgents(deps agent.Deps, wd workerDeps, port int32) ([]fun
 		s.mu.Lock()
 		s.agents[name] = a
 		s.mu.Unlock()
-		fns = append(fns, a.Run)
+		delay := time.Duration(i) * step
+		fns = append(fns, func(ctx context.Context) error {
+			select {
+			case <-ctx.Done():
+				return nil
+			case <-s.clock.After(delay):
+			}
+			return a.Run(ctx)
+		})
 	}
 	return fns, nil
 }

@@ -15,8 +15,10 @@ import (
 	"go.uber.org/zap/zaptest"
 
 	"github.com/keelson-dev/keelson/kubelet/internal/cri"
+	"github.com/keelson-dev/keelson/kubelet/internal/nodestatus"
 	"github.com/keelson-dev/keelson/pkg/healthz/healthztest"
 	"github.com/keelson-dev/keelson/pkg/kubeletapi"
+	"github.com/keelson-dev/keelson/pkg/resource"
 	corev1 "github.com/keelson-dev/keelson/proto/core/v1"
 )
 
@@ -137,6 +139,9 @@ func TestNewRejectsInvalidConfig(t *testing.T) {
 		{name: "port", mutate: func(c *Config) { c.Port = -1 }, wantErr: "--port"},
 		{name: "apiserver", mutate: func(c *Config) { c.APIServers = []string{"nohost"} }, wantErr: "--apiserver"},
 		{name: "node name", mutate: func(c *Config) { c.HostnameOverride = " " }, wantErr: "--hostname-override"},
+		{name: "shutdown periods", mutate: func(c *Config) {
+			c.ShutdownGracePeriod, c.ShutdownGracePeriodCriticalPods = 10*time.Second, 20*time.Second
+		}, wantErr: "--shutdown-grace-period-critical-pods"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -146,4 +151,22 @@ func TestNewRejectsInvalidConfig(t *testing.T) {
 			require.ErrorContains(t, err, tt.wantErr)
 		})
 	}
+}
+
+// TestNodeAllocatableForResourceFieldRef: the allocatable a container without limits reads through
+// resourceFieldRef is the node's, as its status reports it: capacity minus what is reserved and the
+// hard eviction threshold.
+func TestNodeAllocatableForResourceFieldRef(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.SystemReserved = []string{"cpu=500m", "memory=1Gi"}
+	srv, err := New(cfg, zaptest.NewLogger(t))
+	require.NoError(t, err)
+	got := srv.nodeAllocatable(nodestatus.Fixed{CPUs: 4, MemoryTotal: 16 << 30, MemoryAvailable: 12 << 30, FSCapacity: 100 << 30, FSAvailable: 80 << 30}, "127.0.0.1")
+	cpu, err := resource.Parse(got["cpu"])
+	require.NoError(t, err)
+	require.Equal(t, int64(3500), cpu.MilliValue())
+	mem, err := resource.Parse(got["memory"])
+	require.NoError(t, err)
+	require.Equal(t, int64(16<<30-1<<30-100<<20), mem.Value())
+	require.Equal(t, "110", got["pods"])
 }

@@ -84,9 +84,9 @@ type workerDeps struct {
 
 // newPodWorkers builds the pod manager of node name over rt. Metrics go to the kubelet's registry
 // for its one real node; hollow nodes (many per process) register none.
-func (s *Server) newPodWorkers(name, nodeIP string, rt cri.Runtime, d workerDeps, withMetrics bool, lg *zap.Logger) (podWorkers, error) {
+func (s *Server) newPodWorkers(name, nodeIP string, rt cri.Runtime, d workerDeps, allocatable map[string]string, withMetrics bool, lg *zap.Logger) (podWorkers, error) {
 	cfg := pods.Config{
-		Runtime: rt, Client: d.client, Objects: d.objects, NodeName: name, NodeIP: nodeIP,
+		Runtime: rt, Client: d.client, Objects: d.objects, NodeName: name, NodeIP: nodeIP, NodeAllocatable: allocatable,
 		Clock: s.clock, Logger: lg.Named("pods"), Recorder: d.recorder,
 		PodLogRoot: s.cfg.PodLogsDir, SourcesReady: d.sourcesReady,
 		RelistPeriod: s.cfg.RelistPeriod,
@@ -116,7 +116,7 @@ func (s *Server) defaultWorkers(c *client.Client, factory *informer.Factory, api
 	}
 	w, err := s.newPodWorkers(s.nodeName, s.nodeIP, rt, workerDeps{
 		client: c, objects: pods.NewCachedObjects(c, factory), recorder: recorder, sourcesReady: apiPods.HasSynced,
-	}, true, s.lg)
+	}, s.nodeAllocatable(s.machine(), s.nodeIP), true, s.lg)
 	if err != nil {
 		return nil, err
 	}

@@ -3,7 +3,9 @@ package framework
 import (
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -92,3 +94,50 @@ func (k *Kubelet) URL() string { return "http://" + k.Server.APIAddr().String() 
 
 // DesiredPods returns the node's desired pod set as the kubelet last merged it from its sources.
 func (k *Kubelet) DesiredPods() []*corev1.Pod { return k.Server.DesiredPods(k.Server.NodeName()) }
+
+// KubeletProcess is a built keelson-kubelet running as its own process, so that its memory and
+// CPU can be read from /proc.
+type KubeletProcess struct {
+	*Running
+	// Cmd is the running program; Cmd.Process.Pid is its process ID.
+	Cmd *exec.Cmd
+	// NodeName and NodeIP are the node's (the name prefix, for hollow nodes).
+	NodeName, NodeIP string
+}
+
+// StartKubeletProcess runs binary (a built keelson-kubelet) against endpoints with the test
+// settings StartKubelet uses (dynamic ports on a 127.x node IP, a state directory, log directory
+// and cgroup root of the test's own, short status and lease periods), then args, which may
+// override them. Its output goes to a file in the test's temporary directory. It stops with
+// SIGTERM when the test ends; the cgroup tree is removed after it.
+func StartKubeletProcess(tb testing.TB, binary string, endpoints []string, opts KubeletOptions, args ...string) *KubeletProcess {
+	tb.Helper()
+	if opts.NodeName == "" {
+		opts.NodeName = "kubelet-process"
+	}
+	if opts.NodeIP == "" {
+		opts.NodeIP = "127.0.99.1"
+	}
+	root := tb.TempDir()
+	cgroupRoot := fmt.Sprintf("keelson-test-%d-%s", os.Getpid(), opts.NodeName)
+	tb.Cleanup(func() { removeCgroupTree(tb, cgroupRoot) })
+	full := []string{
+		"--apiserver", strings.Join(endpoints, ","),
+		"--hostname-override", opts.NodeName, "--node-ip", opts.NodeIP,
+		"--address", opts.NodeIP, "--port", "0", "--healthz-bind-address", "127.0.0.1", "--healthz-port", "0",
+		"--root-dir", root, "--pod-logs-dir", filepath.Join(root, "pods"), "--cgroup-root", cgroupRoot,
+		"--node-status-update-frequency", "1s", "--node-lease-duration-seconds", "4",
+		"--relist-period", "100ms", "--log-level", "warn",
+	}
+	if opts.Runtime != "" {
+		full = append(full, "--runtime", opts.Runtime)
+	}
+	cmd := exec.Command(binary, append(full, args...)...)
+	logf, err := os.Create(filepath.Join(root, "kubelet.log"))
+	if err != nil {
+		tb.Fatalf("kubelet log: %v", err)
+	}
+	tb.Cleanup(func() { _ = logf.Close() })
+	cmd.Stdout, cmd.Stderr = logf, logf
+	return &KubeletProcess{Running: Start(tb, &Command{Cmd: cmd}), Cmd: cmd, NodeName: opts.NodeName, NodeIP: opts.NodeIP}
+}

@@ -100,6 +100,9 @@ func (a *NodeAgent) Pods() []*corev1.Pod { return a.merger.Pods() }
 // Node returns the Node as last written or read, nil before registration.
 func (a *NodeAgent) Node() *corev1.Node { return a.reporter.Node() }
 
+// ShuttingDown marks the node NotReady for good, as a node shutdown does, and posts its status.
+func (a *NodeAgent) ShuttingDown(ctx context.Context) error { return a.reporter.ShuttingDown(ctx) }
+
 func (a *NodeAgent) nodeUID() string { return a.reporter.Node().GetMetadata().GetUid() }
 
 // BadManifest logs a bad manifest and records a Warning Event on the Node naming its origin and

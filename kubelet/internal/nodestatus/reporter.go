@@ -52,6 +52,8 @@ type Reporter struct {
 	registered chan struct{}
 	posted     *corev1.NodeStatus
 	postedAt   time.Time
+	// shuttingDown, once set by ShuttingDown, keeps the node NotReady.
+	shuttingDown bool
 }
 
 // NewReporter returns a Reporter for one node. runtime may be nil while no runtime is wired: the
@@ -200,13 +202,29 @@ func (r *Reporter) syncStatus(ctx context.Context) error {
 	return r.post(ctx, next, now)
 }
 
+// ShuttingDown marks the node NotReady for good (a node shutdown has begun) and posts the status
+// at once. The post loop keeps posting it; an error says this first post failed.
+func (r *Reporter) ShuttingDown(ctx context.Context) error {
+	r.mu.Lock()
+	r.shuttingDown = true
+	r.mu.Unlock()
+	now := r.clock.Now()
+	next, err := r.compute(ctx)
+	if err != nil {
+		return err
+	}
+	return r.post(ctx, next, now)
+}
+
 // compute builds the status from the machine and the runtime now.
 func (r *Reporter) compute(ctx context.Context) (*corev1.NodeStatus, error) {
 	f, err := r.machine.Read()
 	if err != nil {
 		return nil, err
 	}
-	var h Health
+	r.mu.Lock()
+	h := Health{ShuttingDown: r.shuttingDown}
+	r.mu.Unlock()
 	if r.runtime != nil {
 		v, err := r.runtime.Version(ctx)
 		if err != nil {

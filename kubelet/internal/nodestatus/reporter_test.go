@@ -176,3 +176,36 @@ func TestReporterRegistersWithBackoffThenPostsStatus(t *testing.T) {
 		}
 	}
 }
+
+func TestReporterShuttingDown(t *testing.T) {
+	clk := clock.NewFake(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
+	nodes := &fakeNodes{}
+	r := NewReporter(Config{NodeName: "n1", Register: true, Info: testInfo(), UpdateFrequency: 10 * time.Second},
+		nodes, &changingMachine{}, nil, clk, zaptest.NewLogger(t))
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- r.Run(ctx) }()
+	defer func() { cancel(); require.NoError(t, <-done) }()
+	<-r.Registered()
+	require.Eventually(t, func() bool { _, s := nodes.counts(); return s >= 1 }, 10*time.Second, time.Millisecond)
+
+	require.NoError(t, r.ShuttingDown(context.Background()), "the status is posted at once, without waiting for a check")
+	ready := func() *corev1.NodeCondition {
+		n, err := nodes.Get(context.Background(), "n1")
+		require.NoError(t, err)
+		for _, c := range n.GetStatus().GetConditions() {
+			if c.GetType() == ConditionReady {
+				return c
+			}
+		}
+		return nil
+	}
+	c := ready()
+	require.Equal(t, "False", c.GetStatus())
+	require.Equal(t, "KubeletNotReady", c.GetReason())
+	require.Equal(t, ShutdownMessage, c.GetMessage())
+
+	clk.Step(10 * time.Second) // the periodic post keeps the node not ready
+	require.Eventually(t, func() bool { _, s := nodes.counts(); return s >= 3 }, 10*time.Second, time.Millisecond)
+	require.Equal(t, "False", ready().GetStatus())
+}

@@ -54,7 +54,12 @@ type Health struct {
 	RuntimeVersion string
 	// RuntimeErr, when set, makes the node NotReady with its message.
 	RuntimeErr error
+	// ShuttingDown makes the node NotReady: it is terminating its pods before it goes away.
+	ShuttingDown bool
 }
+
+// ShutdownMessage is the Ready condition's message while the node shuts down, as Kubernetes'.
+const ShutdownMessage = "node is shutting down"
 
 // Build returns the node status the figures and info give. Conditions carry no times: Merge
 // sets them against the status last posted.
@@ -121,6 +126,9 @@ func conditions(f Figures, t Thresholds, h Health) []*corev1.NodeCondition {
 	if h.RuntimeErr != nil {
 		ready.Status, ready.Reason = "False", "KubeletNotReady"
 		ready.Message = "container runtime is down: " + h.RuntimeErr.Error()
+	}
+	if h.ShuttingDown {
+		ready.Status, ready.Reason, ready.Message = "False", "KubeletNotReady", ShutdownMessage
 	}
 	// Messages carry no live figures, so that a condition changes only when its status does.
 	mem := pressure(ConditionMemoryPressure, f.MemoryAvailable < t.MemoryAvailable, "Memory",

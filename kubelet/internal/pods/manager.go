@@ -106,6 +106,8 @@ type Manager struct {
 	desired map[string]*corev1.Pod // by UID
 	seeded  bool                   // SetPods was called at least once
 	ran     bool                   // Run was called
+	// rejectReason and rejectMessage, once set by StopAdmitting, refuse pods that have no worker.
+	rejectReason, rejectMessage string
 	// runtimeName prefixes container IDs in status (<runtime>://<id>); set by Run before any
 	// worker starts.
 	runtimeName string
@@ -233,7 +235,7 @@ func (m *Manager) ensureWorkerLocked(uid string, pod *corev1.Pod) *worker {
 	if w, ok := m.workers[uid]; ok {
 		return w
 	}
-	if m.runCtx == nil || m.runCtx.Err() != nil {
+	if m.runCtx == nil || m.runCtx.Err() != nil || m.rejectLocked(pod) {
 		return nil
 	}
 	w := newWorker(m, pod)

@@ -190,9 +190,12 @@ func (s *statusManager) flush(ctx context.Context, uid string) error {
 func mergeStatus(server, want *corev1.PodStatus) *corev1.PodStatus {
 	out := want.CloneVT()
 	out.NominatedNodeName = server.GetNominatedNodeName()
+	own := map[string]bool{CondPodScheduled: true, CondInitialized: true, CondContainersReady: true, CondReady: true}
+	for _, c := range want.GetConditions() {
+		own[c.GetType()] = true
+	}
 	for _, c := range server.GetConditions() {
-		switch c.GetType() {
-		case CondPodScheduled, CondInitialized, CondContainersReady, CondReady:
+		if own[c.GetType()] {
 			continue
 		}
 		out.Conditions = append(out.Conditions, c.CloneVT())

@@ -62,12 +62,9 @@ func (w *worker) sandboxIP() string {
 	return ""
 }
 
-// terminate stops the pod: preStop hooks and graceful stops of every container at once, then the
-// sandboxes. A pod deleted through the API then gets its final status and its deletion confirmed;
-// a pod that left the desired set has its sandboxes removed and its worker ends.
-func (w *worker) terminate(ctx context.Context, pod *corev1.Pod, state *podState, removed bool) syncResult {
-	w.probes.stopAll()
-	grace := gracePeriod(pod)
+// stopContainers runs the preStop hooks and stops every active container of the pod at once, each
+// with grace, and returns when all have stopped.
+func (w *worker) stopContainers(ctx context.Context, pod *corev1.Pod, state *podState, grace time.Duration) {
 	specs := map[string]*corev1.Container{}
 	for _, c := range append(append([]*corev1.Container{}, pod.GetSpec().GetInitContainers()...), pod.GetSpec().GetContainers()...) {
 		specs[c.GetName()] = c
@@ -81,23 +78,41 @@ func (w *worker) terminate(ctx context.Context, pod *corev1.Pod, state *podState
 		}()
 	}
 	wg.Wait()
-	if ctx.Err() != nil {
-		return syncResult{}
-	}
+}
+
+// stopSandboxes stops the pod's ready sandboxes once its containers have been stopped, and returns
+// the runtime's view afterwards; nil (retry later) if a call failed or a container still runs.
+func (w *worker) stopSandboxes(ctx context.Context, pod *corev1.Pod, state *podState) *podState {
 	for _, sb := range state.sandboxes {
 		if sb.State == cri.SandboxReady {
 			if err := w.m.rt.StopPodSandbox(ctx, sb.ID); err != nil {
 				w.m.log.Warn("stop sandbox", zap.String("pod", podName(pod)), zap.Error(err))
-				return syncResult{after: retryAfterError}
+				return nil
 			}
 		}
 	}
 	final, err := w.observe(ctx)
 	if err != nil {
-		return syncResult{after: retryAfterError}
+		return nil
 	}
 	w.setObserved(final)
 	if len(final.active()) > 0 {
+		return nil
+	}
+	return final
+}
+
+// terminate stops the pod: preStop hooks and graceful stops of every container at once, then the
+// sandboxes. A pod deleted through the API then gets its final status and its deletion confirmed;
+// a pod that left the desired set has its sandboxes removed and its worker ends.
+func (w *worker) terminate(ctx context.Context, pod *corev1.Pod, state *podState, removed bool) syncResult {
+	w.probes.stopAll()
+	w.stopContainers(ctx, pod, state, gracePeriod(pod))
+	if ctx.Err() != nil {
+		return syncResult{}
+	}
+	final := w.stopSandboxes(ctx, pod, state)
+	if final == nil {
 		return syncResult{after: retryAfterError}
 	}
 	if !isOrphan(pod) {

@@ -38,6 +38,7 @@ type worker struct {
 	removed  bool              // the pod left the desired set
 	status   *corev1.PodStatus // the latest computed status, nil before the first sync
 	observed *podState         // the runtime's view at the latest sync
+	evicting *eviction         // set by Manager.Evict
 
 	// ---- worker goroutine only ----
 	exited     map[string]*cri.ContainerStatus // statuses of exited containers, which never change
@@ -46,6 +47,7 @@ type worker struct {
 	terminated bool      // everything stopped; nothing more to do until the pod leaves the set
 	firstSeen  time.Time // when the worker started, for start latency of pods without a creation time
 	started    bool      // start latency recorded
+	evicted    bool      // the eviction request was carried out (its done channel is closed)
 }
 
 func newWorker(m *Manager, pod *corev1.Pod) *worker {
@@ -150,7 +152,12 @@ const retryAfterError = time.Second
 func (w *worker) sync(ctx context.Context) syncResult {
 	pod, removed := w.snapshot()
 	log := w.m.log.With(zap.String("pod", podName(pod)), zap.String("uid", w.uid))
+	ev := w.pendingEviction()
 	if w.terminated {
+		if ev != nil && !w.evicted {
+			w.evicted = true
+			close(ev.done) // the pod had already ended: it keeps its status
+		}
 		if removed {
 			return w.cleanup(ctx, log)
 		}
@@ -164,6 +171,16 @@ func (w *worker) sync(ctx context.Context) syncResult {
 		return syncResult{after: retryAfterError}
 	}
 	w.setObserved(state)
+	live := !removed && pod.GetMetadata().GetDeletionTimestamp() == nil
+	left, hasDeadline := w.deadlineLeft(pod)
+	if ph := w.currentPhase(); ev == nil && live && hasDeadline && left <= 0 && ph != PhaseSucceeded && ph != PhaseFailed {
+		ev = w.deadlineEviction(pod)
+	}
+	if ev != nil && live {
+		res := w.evict(ctx, pod, state, ev)
+		w.evicted = w.terminated
+		return res
+	}
 	if removed || pod.GetMetadata().GetDeletionTimestamp() != nil {
 		return w.terminate(ctx, pod, state, removed)
 	}
@@ -182,6 +199,9 @@ func (w *worker) sync(ctx context.Context) syncResult {
 	}
 	if st.GetPhase() == PhaseSucceeded || st.GetPhase() == PhaseFailed {
 		return syncResult{again: true} // stop the sandbox
+	}
+	if left, ok := w.deadlineLeft(pod); ok && (res.after <= 0 || left < res.after) {
+		res.after = max(left, time.Millisecond) // wake at the deadline
 	}
 	return res
 }

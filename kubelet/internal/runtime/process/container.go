@@ -247,6 +247,7 @@ func (r *Runtime) RemoveContainer(ctx context.Context, containerID string) error
 	if err := os.RemoveAll(r.containerDir(containerID)); err != nil {
 		return fmt.Errorf("remove container %s: %w", containerID, err)
 	}
+	r.forget(containerID)
 	return nil
 }
 

@@ -88,6 +88,13 @@ type Runtime struct {
 
 	// mu orders container creation against a sandbox's stop and removal.
 	mu sync.Mutex
+
+	// records caches what never changes once written, so that listing with a label selector (every
+	// pod worker's sync does) reads the files of the matching entries only, not of every container
+	// and sandbox on the node: container records by ID, and sandboxes' labels by ID.
+	recordsMu     sync.Mutex
+	containers    map[string]*containerRecord
+	sandboxLabels map[string]map[string]string
 }
 
 var _ cri.Runtime = (*Runtime)(nil)
@@ -138,7 +145,7 @@ func New(opts Options) (*Runtime, error) {
 	if err != nil {
 		return nil, fmt.Errorf("process runtime: %w", err)
 	}
-	return &Runtime{opts: opts, cgroups: cg}, nil
+	return &Runtime{opts: opts, cgroups: cg, containers: map[string]*containerRecord{}, sandboxLabels: map[string]map[string]string{}}, nil
 }
 
 // Version implements cri.Runtime.
@@ -169,13 +176,39 @@ func (r *Runtime) loadSandbox(id string) (*sandboxRecord, error) {
 		}
 		return nil, err
 	}
+	r.recordsMu.Lock()
+	r.sandboxLabels[id] = s.Labels
+	r.recordsMu.Unlock()
 	return &s, nil
+}
+
+// skipSandbox reports whether sandbox id's labels, if known, do not match sel.
+func (r *Runtime) skipSandbox(id string, sel map[string]string) bool {
+	r.recordsMu.Lock()
+	defer r.recordsMu.Unlock()
+	labels, ok := r.sandboxLabels[id]
+	return ok && !matchLabels(labels, sel)
+}
+
+// forget drops the cached records of a removed container or sandbox.
+func (r *Runtime) forget(id string) {
+	r.recordsMu.Lock()
+	defer r.recordsMu.Unlock()
+	delete(r.containers, id)
+	delete(r.sandboxLabels, id)
 }
 
 // loadContainer reads a container's record; cri.ErrNotFound if there is none.
 func (r *Runtime) loadContainer(id string) (*containerRecord, error) {
 	if err := validID(id); err != nil {
 		return nil, err
+	}
+	r.recordsMu.Lock()
+	cached, ok := r.containers[id]
+	r.recordsMu.Unlock()
+	if ok {
+		c := *cached // callers may set fields of their copy
+		return &c, nil
 	}
 	var c containerRecord
 	if err := readJSON(filepath.Join(r.containerDir(id), configFile), &c); err != nil {
@@ -184,6 +217,10 @@ func (r *Runtime) loadContainer(id string) (*containerRecord, error) {
 		}
 		return nil, err
 	}
+	stored := c
+	r.recordsMu.Lock()
+	r.containers[id] = &stored
+	r.recordsMu.Unlock()
 	return &c, nil
 }
 

@@ -119,6 +119,7 @@ func (r *Runtime) RemovePodSandbox(ctx context.Context, podSandboxID string) err
 	if err := os.RemoveAll(r.sandboxDir(podSandboxID)); err != nil {
 		return fmt.Errorf("remove pod sandbox %s: %w", podSandboxID, err)
 	}
+	r.forget(podSandboxID)
 	return nil
 }
 
@@ -139,7 +140,7 @@ func (r *Runtime) ListPodSandbox(_ context.Context, filter *cri.SandboxFilter) (
 	}
 	var out []*cri.PodSandbox
 	for _, id := range ids {
-		if filter != nil && filter.ID != "" && filter.ID != id {
+		if filter != nil && (filter.ID != "" && filter.ID != id || r.skipSandbox(id, filter.LabelSelector)) {
 			continue
 		}
 		s, err := r.loadSandbox(id)
