@@ -27,6 +27,9 @@ type Config struct {
 	// ca.crt.
 	ServiceAccountPrivateKeyFile string `mapstructure:"service-account-private-key-file"`
 	RootCAFile                   string `mapstructure:"root-ca-file"`
+
+	// ConcurrentDeploymentSyncs is how many deployments are reconciled at once.
+	ConcurrentDeploymentSyncs int `mapstructure:"concurrent-deployment-syncs"`
 }
 
 // DefaultConfig returns the settings of kube-controller-manager: every controller, five workers
@@ -35,6 +38,7 @@ func DefaultConfig() Config {
 	return Config{
 		Controllers: []string{"*"}, ConcurrentReplicaSetSyncs: 5, ConcurrentRCSyncs: 5,
 		ConcurrentEndpointSyncs: 5, ConcurrentNamespaceSyncs: 10, ConcurrentServiceAccountTokenSyncs: 5,
+		ConcurrentDeploymentSyncs: 5,
 	}
 }
 
@@ -50,6 +54,7 @@ func (c Config) AddFlags(fs *pflag.FlagSet) {
 	fs.String("service-account-private-key-file", c.ServiceAccountPrivateKeyFile,
 		"PEM private key (RSA or ECDSA) that signs service account tokens; without it no token Secrets are made")
 	fs.String("root-ca-file", c.RootCAFile, "PEM CA bundle put into service account token Secrets as ca.crt")
+	fs.Int("concurrent-deployment-syncs", c.ConcurrentDeploymentSyncs, "deployments reconciled at once")
 }
 
 // Validate reports every invalid setting, naming its flag. known are the registered controller
@@ -65,6 +70,7 @@ func (c Config) Validate(known []string) error {
 	for flag, n := range map[string]int{
 		"concurrent-rc-syncs": c.ConcurrentRCSyncs, "concurrent-endpoint-syncs": c.ConcurrentEndpointSyncs,
 		"concurrent-namespace-syncs": c.ConcurrentNamespaceSyncs, "concurrent-serviceaccount-token-syncs": c.ConcurrentServiceAccountTokenSyncs,
+		"concurrent-deployment-syncs": c.ConcurrentDeploymentSyncs,
 	} {
 		if n < 1 {
 			errs = append(errs, fmt.Errorf("--%s must be at least 1, not %d", flag, n))
