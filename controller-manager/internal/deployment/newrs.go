@@ -80,7 +80,7 @@ func (c *Controller) syncNewReplicaSet(ctx context.Context, d *appsv1.Deployment
 // newReplicaSet returns the ReplicaSet of d's template: named <deployment>-<hash>, its selector,
 // template and labels carrying the hash, controlled by d, annotated as revision newRevision.
 func newReplicaSet(d *appsv1.Deployment, newRevision int64) *appsv1.ReplicaSet {
-	hash := templateHash(d.GetSpec().GetTemplate(), d.GetStatus().CollisionCount)
+	hash := templateHash(d.GetSpec().GetTemplate(), statusOf(d).CollisionCount)
 	template := d.GetSpec().GetTemplate().CloneVT()
 	if template.Metadata == nil {
 		template.Metadata = &metav1.ObjectMeta{}
