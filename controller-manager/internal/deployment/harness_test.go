@@ -182,8 +182,10 @@ func deploy(n int32, image string, opts ...deployOpt) *appsv1.Deployment {
 	return d
 }
 
-func percent(s string) *metav1.IntOrString { return &metav1.IntOrString{Type: intOrStringString, StrVal: s} }
-func number(n int32) *metav1.IntOrString  { return &metav1.IntOrString{IntVal: n} }
+func percent(s string) *metav1.IntOrString {
+	return &metav1.IntOrString{Type: intOrStringString, StrVal: s}
+}
+func number(n int32) *metav1.IntOrString { return &metav1.IntOrString{IntVal: n} }
 
 func surge(s, u *metav1.IntOrString) deployOpt {
 	return func(d *appsv1.Deployment) {

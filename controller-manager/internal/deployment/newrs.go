@@ -165,30 +165,23 @@ func (c *Controller) createNewReplicaSet(ctx context.Context, d *appsv1.Deployme
 }
 
 // newRSReplicas returns the size the new ReplicaSet may grow to now: d's replicas for Recreate;
-// for RollingUpdate as many more as keep every ReplicaSet's total within replicas+maxSurge,
-// never above replicas.
+// for RollingUpdate as many more as keep the pods of every ReplicaSet within replicas+maxSurge,
+// never above replicas. Unlike Kubernetes, which counts replicas only, it counts the pods an old
+// ReplicaSet has not yet been seen deleting, so the surge holds for pods too.
 func newRSReplicas(d *appsv1.Deployment, all []*appsv1.ReplicaSet, newRS *appsv1.ReplicaSet) int32 {
 	if !isRolling(d) {
 		return replicas(d)
 	}
 	cur := specReplicas(newRS)
-	total := sumSpec(all...)
-	if !containsRS(all, newRS) {
-		total += cur
+	total := podsOf(newRS)
+	for _, rs := range all {
+		if rs.GetMetadata().GetName() != newRS.GetMetadata().GetName() {
+			total += podsOf(rs)
+		}
 	}
 	maxTotal := replicas(d) + maxSurge(d)
 	if total >= maxTotal {
 		return cur
 	}
 	return cur + max(0, min(maxTotal-total, replicas(d)-cur))
-}
-
-// containsRS reports whether rss holds rs, by name.
-func containsRS(rss []*appsv1.ReplicaSet, rs *appsv1.ReplicaSet) bool {
-	for _, x := range rss {
-		if x.GetMetadata().GetName() == rs.GetMetadata().GetName() {
-			return true
-		}
-	}
-	return false
 }

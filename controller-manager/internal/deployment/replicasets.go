@@ -51,6 +51,22 @@ func sumAvailable(rss ...*appsv1.ReplicaSet) int32 {
 	return n
 }
 
+// podsOf returns how many pods of rs may be running: its replicas, or more while pods beyond
+// them have not yet been seen going (its status counts them until its controller sees their
+// deletion). The surge is bounded on this, so that pods, not only replicas, stay within it.
+func podsOf(rs *appsv1.ReplicaSet) int32 {
+	return max(specReplicas(rs), rs.GetStatus().GetReplicas())
+}
+
+// availableOf returns how many available pods rs keeps once it has its replicas: its status may
+// still count pods it is deleting, and it deletes unavailable pods before available ones.
+func availableOf(rs *appsv1.ReplicaSet) int32 {
+	if rs == nil {
+		return 0
+	}
+	return min(rs.GetStatus().GetAvailableReplicas(), specReplicas(rs))
+}
+
 // byAge orders ReplicaSets oldest first, by name when created in the same second.
 func byAge(a, b *appsv1.ReplicaSet) int {
 	ta, tb := a.GetMetadata().GetCreationTimestamp().AsTime(), b.GetMetadata().GetCreationTimestamp().AsTime()

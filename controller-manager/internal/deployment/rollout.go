@@ -42,17 +42,16 @@ func (c *Controller) rolloutRolling(ctx context.Context, d *appsv1.Deployment, r
 
 // oldScaleDown returns the sizes the old ReplicaSets of a rolling update shrink to now, by name,
 // keeping replicas-maxUnavailable pods available: first the replicas that are not available
-// (oldest ReplicaSet first), then available ones beyond the minimum.
+// (oldest ReplicaSet first), then available ones beyond the minimum. A ReplicaSet counts no more
+// available pods than its replicas (see availableOf), so a status that still counts pods being
+// deleted cannot take availability below the minimum.
 func oldScaleDown(d *appsv1.Deployment, newRS *appsv1.ReplicaSet, old []*appsv1.ReplicaSet) map[string]int32 {
 	if sumSpec(old...) == 0 {
 		return nil
 	}
 	all := withNew(newRS, old)
 	minAvailable := replicas(d) - maxUnavailable(d)
-	newUnavailable := specReplicas(newRS) - newRS.GetStatus().GetAvailableReplicas()
-	if newRS == nil {
-		newUnavailable = 0
-	}
+	newUnavailable := sumSpec(newRS) - availableOf(newRS)
 	maxScaledDown := sumSpec(all...) - minAvailable - newUnavailable
 	if maxScaledDown <= 0 {
 		return nil
@@ -71,7 +70,7 @@ func oldScaleDown(d *appsv1.Deployment, newRS *appsv1.ReplicaSet, old []*appsv1.
 		if cleaned >= maxScaledDown {
 			break
 		}
-		unhealthy := specReplicas(rs) - rs.GetStatus().GetAvailableReplicas()
+		unhealthy := specReplicas(rs) - availableOf(rs)
 		if specReplicas(rs) == 0 || unhealthy <= 0 {
 			continue
 		}
@@ -79,7 +78,10 @@ func oldScaleDown(d *appsv1.Deployment, newRS *appsv1.ReplicaSet, old []*appsv1.
 		sizes[rs.GetMetadata().GetName()] = specReplicas(rs) - n
 		cleaned += n
 	}
-	available := sumAvailable(all...)
+	var available int32
+	for _, rs := range all {
+		available += availableOf(rs)
+	}
 	if available > minAvailable {
 		total := available - minAvailable
 		var scaled int32
