@@ -69,9 +69,10 @@ func watchRollout(t *testing.T, c *client.Client, app string, maxPods, minReady 
 		for ev := range rw.Events() {
 			b.mu.Lock()
 			name := ev.Object.GetMetadata().GetName()
-			if ev.Type == client.Deleted {
+			switch ev.Type {
+			case client.Deleted:
 				delete(b.rss, name)
-			} else if ev.Type == client.Added || ev.Type == client.Modified {
+			case client.Added, client.Modified:
 				b.rss[name] = ev.Object
 			}
 			b.checkLocked(fmt.Sprintf("replicaset %s %s", ev.Type, name))

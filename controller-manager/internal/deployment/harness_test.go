@@ -204,9 +204,6 @@ func revision(r int) deployOpt {
 		d.Metadata.Annotations = map[string]string{RevisionAnnotation: strconv.Itoa(r)}
 	}
 }
-func withStatus(st *appsv1.DeploymentStatus) deployOpt {
-	return func(d *appsv1.Deployment) { d.Status = st }
-}
 
 // rsOpt shapes a test ReplicaSet.
 type rsOpt func(*appsv1.ReplicaSet)
@@ -246,13 +243,4 @@ func hashName(d *appsv1.Deployment, image string) string {
 	dd := d.CloneVT()
 	dd.Spec.Template = template(image)
 	return "web-" + templateHash(dd.Spec.Template, statusOf(dd).CollisionCount)
-}
-
-// objects lists d and rss as seeds for start.
-func objects(d *appsv1.Deployment, rss ...*appsv1.ReplicaSet) []scheme.Object {
-	out := []scheme.Object{d}
-	for _, r := range rss {
-		out = append(out, r)
-	}
-	return out
 }

@@ -27,6 +27,7 @@ func TestReconcile(t *testing.T) {
 			name: "a new Deployment gets its first ReplicaSet at revision 1",
 			seed: []any{deploy(3, "v1")},
 			check: func(t *testing.T, h *harness) {
+				t.Helper()
 				name := hashName(deploy(3, "v1"), "v1")
 				got := h.replicaSets(t)
 				require.Len(t, got, 1)
@@ -51,6 +52,7 @@ func TestReconcile(t *testing.T) {
 			name: "a new template surges one pod above three and takes none down",
 			seed: []any{d3, rs(d3, "v1", 1, 3, sizedFor(3, 4))},
 			check: func(t *testing.T, h *harness) {
+				t.Helper()
 				require.Equal(t, map[string]int32{hashName(d3, "v1"): 3, hashName(d3, "v2"): 1}, h.sizes(t))
 				newRS := h.replicaSets(t)[hashName(d3, "v2")]
 				require.Equal(t, "2", newRS.GetMetadata().GetAnnotations()[RevisionAnnotation])
@@ -61,6 +63,7 @@ func TestReconcile(t *testing.T) {
 			name: "an unavailable new pod holds the old ones: maxUnavailable is 0",
 			seed: []any{d3, rs(d3, "v1", 1, 3, sizedFor(3, 4)), rs(d3, "v2", 2, 1, available(0), sizedFor(3, 4))},
 			check: func(t *testing.T, h *harness) {
+				t.Helper()
 				require.Equal(t, map[string]int32{hashName(d3, "v1"): 3, hashName(d3, "v2"): 1}, h.sizes(t))
 				st := h.deployment(t).GetStatus()
 				require.Equal(t, int32(4), st.GetReplicas())
@@ -74,6 +77,7 @@ func TestReconcile(t *testing.T) {
 			name: "an available new pod lets one old one go",
 			seed: []any{d3, rs(d3, "v1", 1, 3, sizedFor(3, 4)), rs(d3, "v2", 2, 1, sizedFor(3, 4))},
 			check: func(t *testing.T, h *harness) {
+				t.Helper()
 				require.Equal(t, map[string]int32{hashName(d3, "v1"): 2, hashName(d3, "v2"): 1}, h.sizes(t))
 				require.Contains(t, h.rec.list(), "Normal ScalingReplicaSet Scaled down replica set "+hashName(d3, "v1")+" to 2 from 3")
 			},
@@ -82,6 +86,7 @@ func TestReconcile(t *testing.T) {
 			name: "unavailable old replicas go first, within the bound",
 			seed: []any{d10, rs(d10, "v1", 1, 10, available(7), sizedFor(10, 13)), rs(d10, "v2", 2, 3, sizedFor(10, 13))},
 			check: func(t *testing.T, h *harness) {
+				t.Helper()
 				// 13 pods, 10 available, min available 8: the 3 unavailable old ones go, then 2 more.
 				require.Equal(t, map[string]int32{hashName(d10, "v1"): 5, hashName(d10, "v2"): 3}, h.sizes(t))
 			},
@@ -94,6 +99,7 @@ func TestReconcile(t *testing.T) {
 				rs(deploy(2, "v4"), "v4", 4, 2, sizedFor(2, 3)),
 			},
 			check: func(t *testing.T, h *harness) {
+				t.Helper()
 				d := deploy(2, "v4")
 				require.Equal(t, map[string]int32{hashName(d, "v3"): 0, hashName(d, "v4"): 2}, h.sizes(t))
 				cond := condition(h.deployment(t).GetStatus(), Progressing)
@@ -108,6 +114,7 @@ func TestReconcile(t *testing.T) {
 				rs(deploy(2, "v1"), "v1", 1, 0), rs(deploy(2, "v1"), "v2", 2, 2, sizedFor(2, 3)),
 			},
 			check: func(t *testing.T, h *harness) {
+				t.Helper()
 				d := deploy(2, "v1")
 				back := h.replicaSets(t)[hashName(d, "v1")]
 				require.Equal(t, "3", back.GetMetadata().GetAnnotations()[RevisionAnnotation])
@@ -121,6 +128,7 @@ func TestReconcile(t *testing.T) {
 			name: "a paused Deployment does not roll out a new template",
 			seed: []any{deploy(3, "v2", paused()), rs(deploy(3, "v2"), "v1", 1, 3, sizedFor(3, 4))},
 			check: func(t *testing.T, h *harness) {
+				t.Helper()
 				require.Equal(t, map[string]int32{hashName(d3, "v1"): 3}, h.sizes(t))
 				cond := condition(h.deployment(t).GetStatus(), Progressing)
 				require.Equal(t, PausedReason, cond.GetReason())
@@ -131,6 +139,7 @@ func TestReconcile(t *testing.T) {
 			name: "a paused Deployment is still scaled",
 			seed: []any{deploy(5, "v2", paused()), rs(deploy(3, "v2"), "v1", 1, 3, sizedFor(3, 4))},
 			check: func(t *testing.T, h *harness) {
+				t.Helper()
 				require.Equal(t, map[string]int32{hashName(d3, "v1"): 5}, h.sizes(t))
 			},
 		},
@@ -139,6 +148,7 @@ func TestReconcile(t *testing.T) {
 			// Was 10 (max 13) as 8 old + 5 new; now 20 (max 25): 12 more, shared 8:5.
 			seed: []any{deploy(20, "v2"), rs(d10, "v1", 1, 8, sizedFor(10, 13)), rs(d10, "v2", 2, 5, available(0), sizedFor(10, 13))},
 			check: func(t *testing.T, h *harness) {
+				t.Helper()
 				// 8*25/13 = 15.38 -> +7; 5*25/13 = 9.6 -> +5; total 12 exactly.
 				require.Equal(t, map[string]int32{hashName(d10, "v1"): 15, hashName(d10, "v2"): 10}, h.sizes(t))
 				for _, r := range h.replicaSets(t) {
@@ -151,6 +161,7 @@ func TestReconcile(t *testing.T) {
 			name: "Recreate scales every old ReplicaSet to zero before creating the new one",
 			seed: []any{deploy(3, "v2", recreate()), rs(deploy(3, "v2", recreate()), "v1", 1, 3, sizedFor(3, 3))},
 			check: func(t *testing.T, h *harness) {
+				t.Helper()
 				require.Equal(t, map[string]int32{hashName(d3, "v1"): 0}, h.sizes(t))
 			},
 		},
@@ -161,6 +172,7 @@ func TestReconcile(t *testing.T) {
 				pod("old-1", hashName(d3, "v1"), "Running"),
 			},
 			check: func(t *testing.T, h *harness) {
+				t.Helper()
 				require.Equal(t, map[string]int32{hashName(d3, "v1"): 0}, h.sizes(t))
 			},
 		},
@@ -171,6 +183,7 @@ func TestReconcile(t *testing.T) {
 				pod("old-1", hashName(d3, "v1"), "Succeeded"),
 			},
 			check: func(t *testing.T, h *harness) {
+				t.Helper()
 				require.Equal(t, map[string]int32{hashName(d3, "v1"): 0, hashName(d3, "v2"): 3}, h.sizes(t))
 			},
 		},
@@ -182,6 +195,7 @@ func TestReconcile(t *testing.T) {
 				rs(deploy(3, "v1"), "v0", 0, 0, labelled(map[string]string{"app": "other"})),
 			},
 			check: func(t *testing.T, h *harness) {
+				t.Helper()
 				got := h.replicaSets(t)
 				require.Len(t, got, 2, "the adopted ReplicaSet is the new one: nothing created")
 				require.Equal(t, "uid-web", controllerRef(got[hashName(d3, "v1")].GetMetadata()).GetUid())
