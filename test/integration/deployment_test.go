@@ -386,3 +386,67 @@ func TestDeploymentProgressDeadlineExceeded(t *testing.T) {
 	require.Equal(t, int32(2), d.GetStatus().GetAvailableReplicas())
 	require.Equal(t, int32(1), d.GetStatus().GetUpdatedReplicas(), "one surge pod, never ready, holds the old ones")
 }
+
+// TestDeploymentRecreateNeverOverlaps rolls a Recreate Deployment of 3 pods from v1 to v2 while a
+// pod watch checks on every event that no pod of v2 exists while a pod of v1 does, counting pods
+// being deleted until they are gone.
+func TestDeploymentRecreateNeverOverlaps(t *testing.T) {
+	e := startDeploymentEnv(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	w, err := e.c.Pods("default").Watch(ctx, client.ListOptions{LabelSelector: "app=re"})
+	require.NoError(t, err)
+	var (
+		mu         sync.Mutex
+		overlaps   []string
+		sawV2      bool
+		byTemplate = map[string]map[string]bool{} // image -> pod names that exist
+	)
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		for ev := range w.Events() {
+			image := ev.Object.GetSpec().GetContainers()[0].GetImage()
+			name := ev.Object.GetMetadata().GetName()
+			mu.Lock()
+			if byTemplate[image] == nil {
+				byTemplate[image] = map[string]bool{}
+			}
+			if ev.Type == client.Deleted {
+				delete(byTemplate[image], name)
+			} else {
+				byTemplate[image][name] = true
+			}
+			v1, v2 := len(byTemplate["registry.local/re:v1"]), len(byTemplate["registry.local/re:v2"])
+			sawV2 = sawV2 || v2 > 0
+			if v1 > 0 && v2 > 0 {
+				overlaps = append(overlaps, fmt.Sprintf("after pod %s %s: %d pods of v1 and %d of v2", ev.Type, name, v1, v2))
+			}
+			mu.Unlock()
+		}
+	})
+	t.Cleanup(func() {
+		cancel()
+		w.Stop()
+		wg.Wait()
+	})
+
+	_, err = e.c.Deployments("default").Create(e.ctx, &appsv1.Deployment{
+		Metadata: &metav1.ObjectMeta{Name: "re"},
+		Spec: &appsv1.DeploymentSpec{
+			Replicas: proto.Int32(3),
+			Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"app": "re"}},
+			Template: &corev1.PodTemplateSpec{
+				Metadata: &metav1.ObjectMeta{Labels: map[string]string{"app": "re"}},
+				Spec:     &corev1.PodSpec{NodeName: e.node, Containers: []*corev1.Container{{Name: "app", Image: "registry.local/re:v1"}}},
+			},
+			Strategy: &appsv1.DeploymentStrategy{Type: "Recreate"},
+		},
+	})
+	require.NoError(t, err)
+	e.rolledOut(t, "re", "registry.local/re:v1", 3)
+	e.update(t, "re", setImage("registry.local/re:v2"))
+	e.rolledOut(t, "re", "registry.local/re:v2", 3)
+	mu.Lock()
+	defer mu.Unlock()
+	require.True(t, sawV2)
+	require.Empty(t, overlaps)
+}
