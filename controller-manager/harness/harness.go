@@ -9,6 +9,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/keelson-dev/keelson/controller-manager/internal/deployment"
 	"github.com/keelson-dev/keelson/controller-manager/internal/endpoints"
 	"github.com/keelson-dev/keelson/controller-manager/internal/namespace"
 	"github.com/keelson-dev/keelson/controller-manager/internal/serviceaccount"
@@ -63,4 +64,9 @@ func Tokens(privateKeyFile string) func(*client.Client, *informer.Factory, *even
 	return func(c *client.Client, f *informer.Factory, rec *events.Recorder, clk clock.Clock, lg *zap.Logger) (Controller, error) {
 		return serviceaccount.NewTokens(c, f, rec, clk, lg, serviceaccount.TokensOptions{PrivateKeyFile: privateKeyFile})
 	}
+}
+
+// Deployments builds the Deployment controller on f.
+func Deployments(c *client.Client, f *informer.Factory, rec *events.Recorder, clk clock.Clock, lg *zap.Logger) (Controller, error) {
+	return deployment.New(c, f, rec, clk, lg, deployment.Options{})
 }

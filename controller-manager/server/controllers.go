@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 
+	"github.com/keelson-dev/keelson/controller-manager/internal/deployment"
 	"github.com/keelson-dev/keelson/controller-manager/internal/endpoints"
 	"github.com/keelson-dev/keelson/controller-manager/internal/manager"
 	"github.com/keelson-dev/keelson/controller-manager/internal/namespace"
@@ -39,6 +40,10 @@ func Controllers() []manager.Registration {
 			ctl, err := serviceaccount.NewTokens(c.Client, c.Informers, c.Recorder("tokens-controller"), c.Clock, c.Logger,
 				serviceaccount.TokensOptions{PrivateKeyFile: c.Config.ServiceAccountPrivateKeyFile, RootCAFile: c.Config.RootCAFile})
 			return withWorkers(ctl, err, c.Config.ConcurrentServiceAccountTokenSyncs)
+		}},
+		{Name: "deployment", New: func(c *manager.Context) (manager.Controller, error) {
+			ctl, err := deployment.New(c.Client, c.Informers, c.Recorder("deployment-controller"), c.Clock, c.Logger, deployment.Options{})
+			return withWorkers(ctl, err, c.Config.ConcurrentDeploymentSyncs)
 		}},
 	}
 }

@@ -29,6 +29,9 @@ type Config struct {
 	// ca.crt.
 	ServiceAccountPrivateKeyFile string `mapstructure:"service-account-private-key-file"`
 	RootCAFile                   string `mapstructure:"root-ca-file"`
+
+	// ConcurrentDeploymentSyncs is how many deployments are reconciled at once.
+	ConcurrentDeploymentSyncs int `mapstructure:"concurrent-deployment-syncs"`
 }
 
 // DefaultConfig returns the settings of kube-controller-manager: every controller, five workers
@@ -38,6 +41,7 @@ func DefaultConfig() Config {
 		Controllers: []string{"*"}, ConcurrentReplicaSetSyncs: 5, ConcurrentRCSyncs: 5,
 		ConcurrentEndpointSyncs: 5, ConcurrentNamespaceSyncs: 10, ConcurrentServiceAccountTokenSyncs: 5,
 		ConcurrentStatefulSetSyncs: 5,
+		ConcurrentDeploymentSyncs: 5,
 	}
 }
 
@@ -54,6 +58,7 @@ func (c Config) AddFlags(fs *pflag.FlagSet) {
 	fs.String("service-account-private-key-file", c.ServiceAccountPrivateKeyFile,
 		"PEM private key (RSA or ECDSA) that signs service account tokens; without it no token Secrets are made")
 	fs.String("root-ca-file", c.RootCAFile, "PEM CA bundle put into service account token Secrets as ca.crt")
+	fs.Int("concurrent-deployment-syncs", c.ConcurrentDeploymentSyncs, "deployments reconciled at once")
 }
 
 // Validate reports every invalid setting, naming its flag. known are the registered controller
@@ -70,6 +75,7 @@ func (c Config) Validate(known []string) error {
 		"concurrent-rc-syncs": c.ConcurrentRCSyncs, "concurrent-endpoint-syncs": c.ConcurrentEndpointSyncs,
 		"concurrent-namespace-syncs": c.ConcurrentNamespaceSyncs, "concurrent-serviceaccount-token-syncs": c.ConcurrentServiceAccountTokenSyncs,
 		"concurrent-statefulset-syncs": c.ConcurrentStatefulSetSyncs,
+		"concurrent-deployment-syncs": c.ConcurrentDeploymentSyncs,
 	} {
 		if n < 1 {
 			errs = append(errs, fmt.Errorf("--%s must be at least 1, not %d", flag, n))
