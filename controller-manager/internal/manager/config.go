@@ -41,7 +41,7 @@ func DefaultConfig() Config {
 		Controllers: []string{"*"}, ConcurrentReplicaSetSyncs: 5, ConcurrentRCSyncs: 5,
 		ConcurrentEndpointSyncs: 5, ConcurrentNamespaceSyncs: 10, ConcurrentServiceAccountTokenSyncs: 5,
 		ConcurrentStatefulSetSyncs: 5,
-		ConcurrentDeploymentSyncs: 5,
+		ConcurrentDeploymentSyncs:  5,
 	}
 }
 
@@ -75,7 +75,7 @@ func (c Config) Validate(known []string) error {
 		"concurrent-rc-syncs": c.ConcurrentRCSyncs, "concurrent-endpoint-syncs": c.ConcurrentEndpointSyncs,
 		"concurrent-namespace-syncs": c.ConcurrentNamespaceSyncs, "concurrent-serviceaccount-token-syncs": c.ConcurrentServiceAccountTokenSyncs,
 		"concurrent-statefulset-syncs": c.ConcurrentStatefulSetSyncs,
-		"concurrent-deployment-syncs": c.ConcurrentDeploymentSyncs,
+		"concurrent-deployment-syncs":  c.ConcurrentDeploymentSyncs,
 	} {
 		if n < 1 {
 			errs = append(errs, fmt.Errorf("--%s must be at least 1, not %d", flag, n))
