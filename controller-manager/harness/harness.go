@@ -6,11 +6,13 @@ package harness
 
 import (
 	"context"
+	"time"
 
 	"go.uber.org/zap"
 
 	"github.com/keelson-dev/keelson/controller-manager/internal/endpoints"
 	"github.com/keelson-dev/keelson/controller-manager/internal/namespace"
+	"github.com/keelson-dev/keelson/controller-manager/internal/resourcequota"
 	"github.com/keelson-dev/keelson/controller-manager/internal/serviceaccount"
 	"github.com/keelson-dev/keelson/pkg/client"
 	"github.com/keelson-dev/keelson/pkg/clock"
@@ -45,5 +47,13 @@ func Namespaces(c *client.Client, f *informer.Factory, rec *events.Recorder, clk
 func Tokens(privateKeyFile string) func(*client.Client, *informer.Factory, *events.Recorder, clock.Clock, *zap.Logger) (Controller, error) {
 	return func(c *client.Client, f *informer.Factory, rec *events.Recorder, clk clock.Clock, lg *zap.Logger) (Controller, error) {
 		return serviceaccount.NewTokens(c, f, rec, clk, lg, serviceaccount.TokensOptions{PrivateKeyFile: privateKeyFile})
+	}
+}
+
+// ResourceQuota returns a builder of the resource quota controller recounting every quota each
+// syncPeriod (0 takes the default).
+func ResourceQuota(syncPeriod time.Duration) func(*client.Client, *informer.Factory, *events.Recorder, clock.Clock, *zap.Logger) (Controller, error) {
+	return func(c *client.Client, f *informer.Factory, rec *events.Recorder, clk clock.Clock, lg *zap.Logger) (Controller, error) {
+		return resourcequota.New(c, f, rec, clk, lg, resourcequota.Options{SyncPeriod: syncPeriod})
 	}
 }

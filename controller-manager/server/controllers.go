@@ -7,6 +7,7 @@ import (
 	"github.com/keelson-dev/keelson/controller-manager/internal/manager"
 	"github.com/keelson-dev/keelson/controller-manager/internal/namespace"
 	"github.com/keelson-dev/keelson/controller-manager/internal/replicaset"
+	"github.com/keelson-dev/keelson/controller-manager/internal/resourcequota"
 	"github.com/keelson-dev/keelson/controller-manager/internal/serviceaccount"
 )
 
@@ -32,6 +33,11 @@ func Controllers() []manager.Registration {
 			ctl, err := serviceaccount.NewTokens(c.Client, c.Informers, c.Recorder("tokens-controller"), c.Clock, c.Logger,
 				serviceaccount.TokensOptions{PrivateKeyFile: c.Config.ServiceAccountPrivateKeyFile, RootCAFile: c.Config.RootCAFile})
 			return withWorkers(ctl, err, c.Config.ConcurrentServiceAccountTokenSyncs)
+		}},
+		{Name: "resourcequota", New: func(c *manager.Context) (manager.Controller, error) {
+			ctl, err := resourcequota.New(c.Client, c.Informers, c.Recorder("resourcequota-controller"), c.Clock, c.Logger,
+				resourcequota.Options{SyncPeriod: c.Config.ResourceQuotaSyncPeriod})
+			return withWorkers(ctl, err, c.Config.ConcurrentResourceQuotaSyncs)
 		}},
 	}
 }
