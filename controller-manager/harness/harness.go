@@ -11,6 +11,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/keelson-dev/keelson/controller-manager/internal/endpoints"
+	"github.com/keelson-dev/keelson/controller-manager/internal/garbagecollector"
 	"github.com/keelson-dev/keelson/controller-manager/internal/namespace"
 	"github.com/keelson-dev/keelson/controller-manager/internal/resourcequota"
 	"github.com/keelson-dev/keelson/controller-manager/internal/serviceaccount"
@@ -56,4 +57,10 @@ func ResourceQuota(syncPeriod time.Duration) func(*client.Client, *informer.Fact
 	return func(c *client.Client, f *informer.Factory, rec *events.Recorder, clk clock.Clock, lg *zap.Logger) (Controller, error) {
 		return resourcequota.New(c, f, rec, clk, lg, resourcequota.Options{SyncPeriod: syncPeriod})
 	}
+}
+
+// GarbageCollector builds the garbage collector on f. It asks f for an informer of every kind
+// when it runs, so build and run it after the controllers that share f have been built.
+func GarbageCollector(c *client.Client, f *informer.Factory, rec *events.Recorder, clk clock.Clock, lg *zap.Logger) (Controller, error) {
+	return garbagecollector.New(c, f, rec, clk, lg, garbagecollector.Options{})
 }
