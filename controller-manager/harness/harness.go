@@ -13,12 +13,14 @@ import (
 	"github.com/keelson-dev/keelson/controller-manager/internal/endpoints"
 	"github.com/keelson-dev/keelson/controller-manager/internal/garbagecollector"
 	"github.com/keelson-dev/keelson/controller-manager/internal/namespace"
+	"github.com/keelson-dev/keelson/controller-manager/internal/replicaset"
 	"github.com/keelson-dev/keelson/controller-manager/internal/resourcequota"
 	"github.com/keelson-dev/keelson/controller-manager/internal/serviceaccount"
 	"github.com/keelson-dev/keelson/pkg/client"
 	"github.com/keelson-dev/keelson/pkg/clock"
 	"github.com/keelson-dev/keelson/pkg/events"
 	"github.com/keelson-dev/keelson/pkg/informer"
+	appsv1 "github.com/keelson-dev/keelson/proto/apps/v1"
 )
 
 // Controller is a controller built but not running: the caller starts the factory it was built
@@ -64,3 +66,21 @@ func ResourceQuota(syncPeriod time.Duration) func(*client.Client, *informer.Fact
 func GarbageCollector(c *client.Client, f *informer.Factory, rec *events.Recorder, clk clock.Clock, lg *zap.Logger) (Controller, error) {
 	return garbagecollector.New(c, f, rec, clk, lg, garbagecollector.Options{})
 }
+
+// ReplicaSet returns a builder of the ReplicaSet controller with workers workers: the number is
+// fixed when the controller is built, so the one Run is given is not used.
+func ReplicaSet(workers int) func(*client.Client, *informer.Factory, *events.Recorder, clock.Clock, *zap.Logger) (Controller, error) {
+	return func(c *client.Client, f *informer.Factory, rec *events.Recorder, clk clock.Clock, lg *zap.Logger) (Controller, error) {
+		ctl := replicaset.New(replicaset.Config[*appsv1.ReplicaSet]{
+			Kind: replicaset.ReplicaSets(), Client: c, Informers: f, Recorder: rec, Workers: workers, Clock: clk, Logger: lg,
+		})
+		return builtWorkers{run: ctl.Run}, nil
+	}
+}
+
+// builtWorkers adapts a controller whose workers were set when it was built.
+type builtWorkers struct {
+	run func(context.Context) error
+}
+
+func (b builtWorkers) Run(ctx context.Context, _ int) error { return b.run(ctx) }
