@@ -18,6 +18,7 @@ import (
 	"google.golang.org/grpc/keepalive"
 	"google.golang.org/grpc/reflection"
 
+	"github.com/keelson-dev/keelson/apiserver/internal/admission/quota"
 	"github.com/keelson-dev/keelson/apiserver/internal/grpcapi"
 	"github.com/keelson-dev/keelson/apiserver/internal/limits"
 	"github.com/keelson-dev/keelson/apiserver/internal/registry"
@@ -91,6 +92,11 @@ func (s *Server) buildOn(be *etcdBackend) (*parts, error) {
 	if err != nil {
 		return nil, err
 	}
+	quotas, err := quota.New(reg)
+	if err != nil {
+		return nil, err
+	}
+	reg.AddAdmission(quotas)
 	p := &parts{srv: s, etcd: be, store: store, reg: reg}
 
 	metrics := prometheus.NewRegistry()

@@ -5,9 +5,11 @@ import (
 
 	"github.com/keelson-dev/keelson/controller-manager/internal/deployment"
 	"github.com/keelson-dev/keelson/controller-manager/internal/endpoints"
+	"github.com/keelson-dev/keelson/controller-manager/internal/garbagecollector"
 	"github.com/keelson-dev/keelson/controller-manager/internal/manager"
 	"github.com/keelson-dev/keelson/controller-manager/internal/namespace"
 	"github.com/keelson-dev/keelson/controller-manager/internal/replicaset"
+	"github.com/keelson-dev/keelson/controller-manager/internal/resourcequota"
 	"github.com/keelson-dev/keelson/controller-manager/internal/serviceaccount"
 	"github.com/keelson-dev/keelson/controller-manager/internal/statefulset"
 )
@@ -45,6 +47,22 @@ func Controllers() []manager.Registration {
 			ctl, err := deployment.New(c.Client, c.Informers, c.Recorder("deployment-controller"), c.Clock, c.Logger, deployment.Options{})
 			return withWorkers(ctl, err, c.Config.ConcurrentDeploymentSyncs)
 		}},
+		{Name: "resourcequota", New: func(c *manager.Context) (manager.Controller, error) {
+			ctl, err := resourcequota.New(c.Client, c.Informers, c.Recorder("resourcequota-controller"), c.Clock, c.Logger,
+				resourcequota.Options{SyncPeriod: c.Config.ResourceQuotaSyncPeriod})
+			return withWorkers(ctl, err, c.Config.ConcurrentResourceQuotaSyncs)
+		}},
+		// The garbage collector asks for an informer of every kind when it runs; registered
+		// last, it is built after every controller that asks for typed ones.
+		{Name: "garbagecollector", New: func(c *manager.Context) (manager.Controller, error) {
+			if !c.Config.EnableGarbageCollector {
+				c.Logger.Info("garbage collector disabled by --enable-garbage-collector=false")
+				return idle{}, nil
+			}
+			ctl, err := garbagecollector.New(c.Client, c.Informers, c.Recorder("garbage-collector-controller"), c.Clock, c.Logger,
+				garbagecollector.Options{})
+			return withWorkers(ctl, err, c.Config.ConcurrentGCSyncs)
+		}},
 	}
 }
 
@@ -67,6 +85,14 @@ type runWith struct {
 }
 
 func (r runWith) Run(ctx context.Context) error { return r.run(ctx, r.workers) }
+
+// idle is a controller turned off by its flag: it does nothing until ctx ends.
+type idle struct{}
+
+func (idle) Run(ctx context.Context) error {
+	<-ctx.Done()
+	return nil
+}
 
 // ControllerNames returns the names of Controllers(), in order.
 func ControllerNames() []string {

@@ -50,9 +50,8 @@ type factoryKey struct {
 
 // runnable is what the factory needs of an *Informer[T] of any T.
 type runnable interface {
+	Dynamic
 	Run(ctx context.Context) error
-	HasSynced() bool
-	WaitForSync(ctx context.Context) bool
 }
 
 // NewFactory returns a factory whose informers list and watch through c. It starts nothing.
@@ -80,7 +79,7 @@ func For[T scheme.Object](f *Factory, sel ...Selection) *Informer[T] {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if inf, ok := f.informers[key]; ok {
-		return inf.(*Informer[T]) // the kind, hence the key, fixes T
+		return typed[T](inf, key.gvr) // the kind, hence the key, fixes T unless ForKind made it
 	}
 	inf := New[T](lw, Options[T]{
 		LabelSelector: s.LabelSelector, FieldSelector: s.FieldSelector, ResyncPeriod: f.opts.ResyncPeriod,

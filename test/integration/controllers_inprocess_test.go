@@ -47,8 +47,9 @@ func (r *inProcessController) Run(ctx context.Context) error {
 	return errors.Join(errs...)
 }
 
-// startControllers runs the controllers builders make against cl until the test ends.
-func startControllers(t *testing.T, cl *framework.Cluster, builders ...controllerBuilder) {
+// startControllers runs the controllers builders make against cl until the test ends, or until
+// the test stops the returned runner.
+func startControllers(t *testing.T, cl *framework.Cluster, builders ...controllerBuilder) *framework.Running {
 	t.Helper()
 	c := cl.Client()
 	lg := zaptest.NewLogger(t, zaptest.Level(zap.InfoLevel))
@@ -62,5 +63,5 @@ func startControllers(t *testing.T, cl *framework.Cluster, builders ...controlle
 		}
 		r.controllers = append(r.controllers, ctl)
 	}
-	framework.Start(t, r)
+	return framework.Start(t, r)
 }

@@ -88,5 +88,5 @@ func (s *Store) admitCreate(ctx context.Context, namespace string, obj scheme.Ob
 	if len(errs) > 0 {
 		return s.invalid(obj, errs)
 	}
-	return nil
+	return s.admitWrite(ctx, namespace, obj, nil, opts.DryRun)
 }

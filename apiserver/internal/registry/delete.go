@@ -127,15 +127,7 @@ func (s *Store) Delete(ctx context.Context, namespace, name string, opts DeleteO
 func (s *Store) markDeleted(obj scheme.Object, opts DeleteOptions) (next scheme.Object, mustWait bool) {
 	m := scheme.Meta(obj)
 	grace := s.gracePeriod(obj, opts)
-	changed := false
-	if m.DeletionTimestamp == nil {
-		switch opts.PropagationPolicy {
-		case PropagationOrphan:
-			changed = addFinalizer(m, FinalizerOrphan) || changed
-		case PropagationForeground:
-			changed = addFinalizer(m, FinalizerForeground) || changed
-		}
-	}
+	changed := setPropagationFinalizers(m, opts.PropagationPolicy)
 	held := len(m.Finalizers) > 0
 	if ns, ok := obj.(*corev1.Namespace); ok {
 		held = held || len(ns.GetSpec().GetFinalizers()) > 0
@@ -195,11 +187,41 @@ func (s *Store) gracePeriod(obj scheme.Object, opts DeleteOptions) int64 {
 	return g
 }
 
-// addFinalizer adds f to m's finalizers and reports whether it was missing.
-func addFinalizer(m *metav1.ObjectMeta, f string) bool {
-	if slices.Contains(m.GetFinalizers(), f) {
+// setPropagationFinalizers records a delete's propagation policy in m's finalizers, as Kubernetes
+// does, whether or not the object is already being deleted: Orphan leaves "orphan" alone of the
+// two, Foreground leaves "foregroundDeletion" alone, Background removes both, so a later delete
+// can change how an earlier one propagates. A delete that names no policy keeps what the
+// finalizers say. It reports whether the finalizers changed.
+func setPropagationFinalizers(m *metav1.ObjectMeta, policy string) bool {
+	if policy == "" {
 		return false
 	}
-	m.Finalizers = append(m.Finalizers, f)
+	next := slices.DeleteFunc(slices.Clone(m.GetFinalizers()), func(f string) bool {
+		return f == FinalizerOrphan || f == FinalizerForeground
+	})
+	switch policy {
+	case PropagationOrphan:
+		next = append(next, FinalizerOrphan)
+	case PropagationForeground:
+		next = append(next, FinalizerForeground)
+	}
+	if sameSet(next, m.GetFinalizers()) {
+		return false
+	}
+	if len(next) == 0 {
+		next = nil
+	}
+	m.Finalizers = next
 	return true
+}
+
+// sameSet reports whether a and b hold the same strings, in any order.
+func sameSet(a, b []string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	x, y := slices.Clone(a), slices.Clone(b)
+	slices.Sort(x)
+	slices.Sort(y)
+	return slices.Equal(x, y)
 }

@@ -63,6 +63,9 @@ func (s *Store) Modify(ctx context.Context, namespace, name string, opts ModifyO
 		if err == nil && opts.Subresource == "" {
 			err = s.trackUpdate(cur, next, opts.FieldManager)
 		}
+		if err == nil && opts.Subresource == "" && cur != nil {
+			err = s.admitWrite(ctx, namespace, next, cur, opts.DryRun)
+		}
 		return next, err
 	})
 }

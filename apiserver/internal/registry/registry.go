@@ -44,6 +44,8 @@ type Registry struct {
 	drain    sync.Once
 	// fields holds the field managers of server-side apply and managedFields, built on first use.
 	fields fieldManagers
+	// admitters judge every create and update (see AddAdmission).
+	admitters []Admitter
 }
 
 // New builds a store and a watch cache for every kind in cfg.Scheme. Nothing runs until Run.

@@ -57,6 +57,9 @@ func (s *Store) Update(ctx context.Context, namespace string, obj scheme.Object,
 		if err == nil && opts.Subresource == "" {
 			err = s.trackUpdate(cur, next, opts.FieldManager)
 		}
+		if err == nil && opts.Subresource == "" {
+			err = s.admitWrite(ctx, namespace, next, cur, opts.DryRun)
+		}
 		return next, err
 	})
 	return out, err

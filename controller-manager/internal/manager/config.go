@@ -3,6 +3,7 @@ package manager
 import (
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/spf13/pflag"
 )
@@ -32,6 +33,14 @@ type Config struct {
 
 	// ConcurrentDeploymentSyncs is how many deployments are reconciled at once.
 	ConcurrentDeploymentSyncs int `mapstructure:"concurrent-deployment-syncs"`
+	// ConcurrentResourceQuotaSyncs is how many resource quotas are recounted at once, and
+	// ResourceQuotaSyncPeriod how often every quota is recounted.
+	ConcurrentResourceQuotaSyncs int           `mapstructure:"concurrent-resource-quota-syncs"`
+	ResourceQuotaSyncPeriod      time.Duration `mapstructure:"resource-quota-sync-period"`
+	// EnableGarbageCollector runs the garbage collector; ConcurrentGCSyncs is how many objects
+	// it collects at once.
+	EnableGarbageCollector bool `mapstructure:"enable-garbage-collector"`
+	ConcurrentGCSyncs      int  `mapstructure:"concurrent-gc-syncs"`
 }
 
 // DefaultConfig returns the settings of kube-controller-manager: every controller, five workers
@@ -40,8 +49,10 @@ func DefaultConfig() Config {
 	return Config{
 		Controllers: []string{"*"}, ConcurrentReplicaSetSyncs: 5, ConcurrentRCSyncs: 5,
 		ConcurrentEndpointSyncs: 5, ConcurrentNamespaceSyncs: 10, ConcurrentServiceAccountTokenSyncs: 5,
-		ConcurrentStatefulSetSyncs: 5,
-		ConcurrentDeploymentSyncs:  5,
+		ConcurrentStatefulSetSyncs:   5,
+		ConcurrentDeploymentSyncs:    5,
+		ConcurrentResourceQuotaSyncs: 5, ResourceQuotaSyncPeriod: 5 * time.Minute,
+		EnableGarbageCollector: true, ConcurrentGCSyncs: 20,
 	}
 }
 
@@ -59,6 +70,10 @@ func (c Config) AddFlags(fs *pflag.FlagSet) {
 		"PEM private key (RSA or ECDSA) that signs service account tokens; without it no token Secrets are made")
 	fs.String("root-ca-file", c.RootCAFile, "PEM CA bundle put into service account token Secrets as ca.crt")
 	fs.Int("concurrent-deployment-syncs", c.ConcurrentDeploymentSyncs, "deployments reconciled at once")
+	fs.Int("concurrent-resource-quota-syncs", c.ConcurrentResourceQuotaSyncs, "resource quotas recounted at once")
+	fs.Duration("resource-quota-sync-period", c.ResourceQuotaSyncPeriod, "how often every resource quota's usage is recounted")
+	fs.Bool("enable-garbage-collector", c.EnableGarbageCollector, "run the garbage collector, which deletes objects whose owners are gone")
+	fs.Int("concurrent-gc-syncs", c.ConcurrentGCSyncs, "objects the garbage collector processes at once")
 }
 
 // Validate reports every invalid setting, naming its flag. known are the registered controller
@@ -74,12 +89,16 @@ func (c Config) Validate(known []string) error {
 	for flag, n := range map[string]int{
 		"concurrent-rc-syncs": c.ConcurrentRCSyncs, "concurrent-endpoint-syncs": c.ConcurrentEndpointSyncs,
 		"concurrent-namespace-syncs": c.ConcurrentNamespaceSyncs, "concurrent-serviceaccount-token-syncs": c.ConcurrentServiceAccountTokenSyncs,
-		"concurrent-statefulset-syncs": c.ConcurrentStatefulSetSyncs,
-		"concurrent-deployment-syncs":  c.ConcurrentDeploymentSyncs,
+		"concurrent-statefulset-syncs":    c.ConcurrentStatefulSetSyncs,
+		"concurrent-deployment-syncs":     c.ConcurrentDeploymentSyncs,
+		"concurrent-resource-quota-syncs": c.ConcurrentResourceQuotaSyncs, "concurrent-gc-syncs": c.ConcurrentGCSyncs,
 	} {
 		if n < 1 {
 			errs = append(errs, fmt.Errorf("--%s must be at least 1, not %d", flag, n))
 		}
+	}
+	if c.ResourceQuotaSyncPeriod <= 0 {
+		errs = append(errs, fmt.Errorf("--resource-quota-sync-period must be positive, not %s", c.ResourceQuotaSyncPeriod))
 	}
 	return errors.Join(errs...)
 }

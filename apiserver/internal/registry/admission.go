@@ -1,0 +1,53 @@
+package registry
+
+import (
+	"context"
+
+	"github.com/keelson-dev/keelson/pkg/scheme"
+)
+
+// Attributes describe a write that admission judges.
+type Attributes struct {
+	// Kind is the kind written, Namespace and Name the object's place.
+	Kind      *scheme.Kind
+	Namespace string
+	Name      string
+	// Object is the object as it would be stored: defaulted and validated.
+	Object scheme.Object
+	// Old is the stored object an update replaces; nil on create.
+	Old scheme.Object
+	// DryRun writes nothing: an admitter judges but records no charge.
+	DryRun bool
+}
+
+// Admitter is a validating admission step: it judges a create, or an update of an object (not of
+// its status), after the object was defaulted and validated and before it is stored. An error
+// refuses the write and is returned to the client as it is. An admitter may record what it
+// admitted (a quota charge); the write may still fail afterwards, which the recorder corrects
+// later.
+type Admitter interface {
+	Admit(ctx context.Context, a Attributes) error
+}
+
+// AddAdmission appends a to the admitters every create and update goes through, in order. Call
+// it before the registry serves requests; it is not safe for concurrent use with writes.
+func (r *Registry) AddAdmission(a Admitter) {
+	r.admitters = append(r.admitters, a)
+}
+
+// admit runs the registry's admitters on a, stopping at the first refusal.
+func (r *Registry) admit(ctx context.Context, a Attributes) error {
+	for _, ad := range r.admitters {
+		if err := ad.Admit(ctx, a); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// admitWrite runs admission on obj, which replaces old (nil on create), written in namespace.
+func (s *Store) admitWrite(ctx context.Context, namespace string, obj, old scheme.Object, dryRun bool) error {
+	return s.registry.admit(ctx, Attributes{
+		Kind: s.kind, Namespace: namespace, Name: obj.GetMetadata().GetName(), Object: obj, Old: old, DryRun: dryRun,
+	})
+}

@@ -1,0 +1,217 @@
+package integration
+
+import (
+	"context"
+	"slices"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/keelson-dev/keelson/controller-manager/harness"
+	"github.com/keelson-dev/keelson/pkg/apierrors"
+	"github.com/keelson-dev/keelson/pkg/client"
+	"github.com/keelson-dev/keelson/pkg/labels"
+	appsv1 "github.com/keelson-dev/keelson/proto/apps/v1"
+	metav1 "github.com/keelson-dev/keelson/proto/meta/v1"
+	"github.com/keelson-dev/keelson/test/framework"
+)
+
+// ownerChain is a tree of owned objects whose top owner a test deletes: today a ReplicaSet and
+// its pods (a Deployment on top adds a level). deleteTop deletes the top owner with a
+// propagation policy; topGone reports whether it has left storage; owned are the objects under
+// it, each "resource/name", as the test saw them before the delete.
+type ownerChain struct {
+	pods      *podTracker
+	owned     []string
+	deleteTop func(ctx context.Context, policy string) error
+	topGone   func(ctx context.Context) (bool, error)
+	// topDeletedAt is the revision at which the top owner left storage, once it has.
+	topDeletedAt func() int64
+}
+
+// replicaSetChain creates ReplicaSet name with replicas pods labelled app=name and waits until the
+// ReplicaSet controller has made them, each owned by it.
+func replicaSetChain(t *testing.T, c *client.Client, name string, replicas int32) *ownerChain {
+	t.Helper()
+	ctx := testContext(t)
+	podLabels := map[string]string{"app": name}
+	tr := trackPods(t, c, labels.Set(podLabels).String())
+	rss := c.ReplicaSets("default")
+	deletedAt := watchDeletion(t, c, name)
+	rs, err := rss.Create(ctx, &appsv1.ReplicaSet{
+		Metadata: &metav1.ObjectMeta{Name: name},
+		Spec:     &appsv1.ReplicaSetSpec{Replicas: &replicas, Selector: selector(podLabels), Template: template(podLabels, "Always")},
+	})
+	require.NoError(t, err)
+	framework.Eventually(t, 30*time.Second, func() bool {
+		live, _, _ := tr.counts()
+		return live == int(replicas)
+	}, "ReplicaSet %s has %d pods", name, replicas)
+	pods, err := c.Pods("default").List(ctx, client.ListOptions{LabelSelector: labels.Set(podLabels).String()})
+	require.NoError(t, err)
+	ch := &ownerChain{pods: tr, topDeletedAt: deletedAt}
+	for _, p := range pods.Items {
+		refs := p.GetMetadata().GetOwnerReferences()
+		require.Len(t, refs, 1, "pod %s is owned by the ReplicaSet", p.GetMetadata().GetName())
+		require.Equal(t, rs.GetMetadata().GetUid(), refs[0].GetUid())
+		require.True(t, refs[0].GetBlockOwnerDeletion())
+		ch.owned = append(ch.owned, "pods/"+p.GetMetadata().GetName())
+	}
+	ch.deleteTop = func(ctx context.Context, policy string) error {
+		return rss.Delete(ctx, name, client.DeleteOptions{PropagationPolicy: policy})
+	}
+	ch.topGone = func(ctx context.Context) (bool, error) {
+		_, err := rss.Get(ctx, name)
+		if apierrors.IsNotFound(err) {
+			return true, nil
+		}
+		return false, err
+	}
+	return ch
+}
+
+// watchDeletion follows ReplicaSet name from a watch and returns a function that reports the
+// revision at which it was deleted (0 until it has been).
+func watchDeletion(t *testing.T, c *client.Client, name string) func() int64 {
+	t.Helper()
+	w, err := c.ReplicaSets("default").Watch(testContext(t), client.ListOptions{FieldSelector: "metadata.name=" + name})
+	require.NoError(t, err)
+	var mu sync.Mutex
+	var rev int64
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for ev := range w.Events() {
+			if ev.Type == client.Deleted {
+				r, _ := strconv.ParseInt(ev.Object.GetMetadata().GetResourceVersion(), 10, 64)
+				mu.Lock()
+				rev = r
+				mu.Unlock()
+			}
+		}
+	}()
+	t.Cleanup(func() {
+		w.Stop()
+		<-done
+	})
+	return func() int64 {
+		mu.Lock()
+		defer mu.Unlock()
+		return rev
+	}
+}
+
+// podDeletions records the revision of every pod deletion a watch of selector sees.
+func podDeletions(t *testing.T, c *client.Client, selector string) func() []int64 {
+	t.Helper()
+	w, err := c.Pods("default").Watch(testContext(t), client.ListOptions{LabelSelector: selector})
+	require.NoError(t, err)
+	var mu sync.Mutex
+	var revs []int64
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for ev := range w.Events() {
+			if ev.Type == client.Deleted {
+				r, _ := strconv.ParseInt(ev.Object.GetMetadata().GetResourceVersion(), 10, 64)
+				mu.Lock()
+				revs = append(revs, r)
+				mu.Unlock()
+			}
+		}
+	}()
+	t.Cleanup(func() {
+		w.Stop()
+		<-done
+	})
+	return func() []int64 {
+		mu.Lock()
+		defer mu.Unlock()
+		return slices.Clone(revs)
+	}
+}
+
+// TestGarbageCollectorPropagation deletes a ReplicaSet with each propagation policy under the
+// in-process ReplicaSet controller and garbage collector: Background removes the owner at once
+// and the pods after it, Foreground removes the pods before the owner, Orphan leaves the pods,
+// freed of their owner reference.
+func TestGarbageCollectorPropagation(t *testing.T) {
+	for _, policy := range []string{client.DeleteBackground, client.DeleteForeground, client.DeleteOrphan} {
+		t.Run(policy, func(t *testing.T) {
+			cl := framework.StartCluster(t, framework.Options{})
+			startControllers(t, cl, harness.ReplicaSet(2), harness.GarbageCollector)
+			c := cl.Client()
+			ctx := testContext(t)
+			name := "gc-" + map[string]string{client.DeleteBackground: "bg", client.DeleteForeground: "fg", client.DeleteOrphan: "orphan"}[policy]
+			ch := replicaSetChain(t, c, name, 3)
+			deletions := podDeletions(t, c, "app="+name)
+
+			require.NoError(t, ch.deleteTop(ctx, policy))
+			switch policy {
+			case client.DeleteBackground:
+				gone, err := ch.topGone(ctx)
+				require.NoError(t, err)
+				require.True(t, gone, "a background delete removes the owner at once")
+				framework.Eventually(t, 30*time.Second, func() bool {
+					live, _, _ := ch.pods.counts()
+					return live == 0 && len(deletions()) == len(ch.owned)
+				}, "the pods follow their owner")
+			case client.DeleteForeground:
+				framework.Eventually(t, 30*time.Second, func() bool { return ch.topDeletedAt() > 0 },
+					"the owner goes once its pods have")
+				revs := deletions()
+				require.Len(t, revs, len(ch.owned), "every pod was deleted")
+				for _, r := range revs {
+					require.Less(t, r, ch.topDeletedAt(), "a pod was deleted after its foreground-deleted owner")
+				}
+			case client.DeleteOrphan:
+				framework.Eventually(t, 30*time.Second, func() bool {
+					gone, err := ch.topGone(ctx)
+					return err == nil && gone
+				}, "the owner goes once its pods are orphaned")
+				for _, o := range ch.owned {
+					p, err := c.Pods("default").Get(ctx, o[len("pods/"):])
+					require.NoError(t, err, "orphaned pod %s stays", o)
+					require.Empty(t, p.GetMetadata().GetOwnerReferences(), "pod %s no longer names its owner", o)
+					require.Nil(t, p.GetMetadata().GetDeletionTimestamp())
+				}
+				require.Empty(t, deletions())
+			}
+		})
+	}
+}
+
+// TestGarbageCollectorCollectsDanglingDependentsAtStart deletes a ReplicaSet while no garbage
+// collector runs, leaving its pods dangling, then starts one: it finds and deletes them, and
+// keeps the pods of a ReplicaSet that still exists.
+func TestGarbageCollectorCollectsDanglingDependentsAtStart(t *testing.T) {
+	cl := framework.StartCluster(t, framework.Options{})
+	c := cl.Client()
+	ctx := testContext(t)
+	rsController := startControllers(t, cl, harness.ReplicaSet(2))
+	dangling := replicaSetChain(t, c, "gc-dangling", 2)
+	kept := replicaSetChain(t, c, "gc-kept", 2)
+	// The ReplicaSet controller stops too, so nothing but the collector acts from here on.
+	require.NoError(t, rsController.Stop())
+
+	require.NoError(t, dangling.deleteTop(ctx, client.DeleteBackground))
+	gone, err := dangling.topGone(ctx)
+	require.NoError(t, err)
+	require.True(t, gone)
+	for _, o := range dangling.owned {
+		_, err := c.Pods("default").Get(ctx, o[len("pods/"):])
+		require.NoError(t, err, "with no collector running, pod %s dangles", o)
+	}
+
+	startControllers(t, cl, harness.GarbageCollector)
+	framework.Eventually(t, 30*time.Second, func() bool {
+		live, _, _ := dangling.pods.counts()
+		return live == 0
+	}, "the collector deletes the dangling pods")
+	live, _, deleted := kept.pods.counts()
+	require.Equal(t, 2, live, "the pods of the live ReplicaSet stay")
+	require.Zero(t, deleted)
+}
