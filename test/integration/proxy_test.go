@@ -118,4 +118,3 @@ func TestProxyForwardsServiceTraffic(t *testing.T) {
 		return errors.Is(err, syscall.ECONNREFUSED)
 	}, 5*time.Second, 5*time.Millisecond, "the deleted service's port closes")
 }
-
