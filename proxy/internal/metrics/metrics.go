@@ -88,7 +88,7 @@ func (m *Metrics) ObserveSyncRun(d time.Duration) {
 	m.syncRun.Observe(d.Seconds())
 }
 
-// Forget drops the series of a service port that is gone.
+// Forget drops the forwarding series of a service port that is gone.
 func (m *Metrics) Forget(service string) {
 	if m == nil {
 		return
@@ -98,7 +98,14 @@ func (m *Metrics) Forget(service string) {
 	m.active.DeletePartialMatch(l)
 	m.bytes.DeletePartialMatch(l)
 	m.errors.DeletePartialMatch(l)
-	m.syncLatency.DeletePartialMatch(l)
+}
+
+// ForgetService drops the sync latency series of a service that is gone.
+func (m *Metrics) ForgetService(service string) {
+	if m == nil {
+		return
+	}
+	m.syncLatency.DeleteLabelValues(service)
 }
 
 // Service records one service port's forwarding. Its methods are safe for concurrent use, and do

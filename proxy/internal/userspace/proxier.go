@@ -211,6 +211,10 @@ func (p *Proxier) sync(ctx context.Context) error {
 // apply brings the running rules in line with want.
 func (p *Proxier) apply(ctx context.Context, want map[balancer.ServicePort]portSpec) error {
 	var errs []error
+	services := map[string]bool{}
+	for svc := range want {
+		services[svc.Namespace+"/"+svc.Name] = true
+	}
 	for svc, r := range p.rules {
 		if spec, ok := want[svc]; !ok || spec.listen != r.spec {
 			r.stop()
@@ -218,6 +222,9 @@ func (p *Proxier) apply(ctx context.Context, want map[balancer.ServicePort]portS
 			if !ok {
 				p.bal.Delete(svc)
 				p.opts.Metrics.Forget(svc.String())
+				if key := svc.Namespace + "/" + svc.Name; !services[key] {
+					p.opts.Metrics.ForgetService(key)
+				}
 			}
 			p.lg.Info("closed service port", zap.Stringer("service", svc))
 		}
