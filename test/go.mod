@@ -12,6 +12,7 @@ require (
 	github.com/keelson-dev/keelson/kubelet v0.0.0-00010101000000-000000000000
 	github.com/keelson-dev/keelson/pkg v0.0.0
 	github.com/keelson-dev/keelson/proto v0.0.0
+	github.com/keelson-dev/keelson/proxy v0.0.0-00010101000000-000000000000
 	github.com/keelson-dev/keelson/scheduler v0.0.0-00010101000000-000000000000
 	github.com/prometheus/client_golang v1.25.0
 	github.com/stretchr/testify v1.12.1

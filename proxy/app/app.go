@@ -23,11 +23,7 @@ type Config = config.Daemon[server.Config]
 func NewFlags() *pflag.FlagSet {
 	fs := pflag.NewFlagSet("keelson-"+component, pflag.ContinueOnError)
 	fs.SetOutput(os.Stderr)
-	d := server.DefaultConfig()
-	d.Serving.AddFlags(fs)
-	fs.Int("metrics-port", d.MetricsPort, "port to serve /metrics on (0: any free port)")
-	d.APIClient.AddFlags(fs)
-	fs.String("hostname-override", d.HostnameOverride, "node name to use instead of the host name")
+	server.DefaultConfig().AddFlags(fs)
 	config.DefaultProcess().AddFlags(fs, component)
 	return fs
 }

@@ -1,10 +1,19 @@
 package framework
 
 import (
+	"fmt"
 	"io"
+	"math/rand/v2"
 	"net"
+	"net/http"
 	"sync"
 	"testing"
+	"time"
+
+	"go.uber.org/zap"
+	"go.uber.org/zap/zaptest"
+
+	proxyserver "github.com/keelson-dev/keelson/proxy/server"
 )
 
 // Proxy forwards loopback TCP connections to a backend address. Cut drops every connection at once
@@ -125,4 +134,87 @@ func (p *Proxy) Close() {
 	_ = p.ln.Close()
 	p.Cut()
 	p.wg.Wait()
+}
+
+// ServiceProxy is a keelson-proxy running in-process.
+type ServiceProxy struct {
+	*Running
+	Server *proxyserver.Server
+}
+
+// StartServiceProxy runs a keelson-proxy in userspace mode against the apiserver endpoints, with
+// node ports on nodeIP (a loopback address), its health and metrics endpoints on free loopback
+// ports and no cluster IP ever put on an interface, and waits until /healthz reports its rules
+// synced. configure may adjust the configuration first. It logs to the test at info level and
+// stops when the test ends (see Start).
+func StartServiceProxy(tb testing.TB, endpoints []string, nodeIP string, configure func(*proxyserver.Config)) *ServiceProxy {
+	tb.Helper()
+	cfg := proxyserver.DefaultConfig()
+	cfg.APIServers = endpoints
+	cfg.BindAddress = nodeIP
+	cfg.HealthzBindAddress, cfg.MetricsBindAddress = "127.0.0.1:0", "127.0.0.1:0"
+	cfg.ClusterIPInterface = ""
+	cfg.HostnameOverride = "proxy-node"
+	cfg.ShutdownTimeout = 5 * time.Second
+	if configure != nil {
+		configure(&cfg)
+	}
+	srv, err := proxyserver.New(cfg, zaptest.NewLogger(tb, zaptest.Level(zap.InfoLevel)).Named("proxy"))
+	if err != nil {
+		tb.Fatalf("proxy: %v", err)
+	}
+	p := &ServiceProxy{Running: Start(tb, srv), Server: srv}
+	p.WaitFor(30*time.Second, func() bool {
+		a := srv.Addr()
+		if a == nil {
+			return false
+		}
+		resp, err := http.Get("http://" + a.String() + "/healthz")
+		if err != nil {
+			return false
+		}
+		_ = resp.Body.Close()
+		return resp.StatusCode == http.StatusOK
+	}, "proxy rules synced")
+	return p
+}
+
+// Metrics returns the proxy's metric samples (see ScrapeMetrics).
+func (p *ServiceProxy) Metrics(tb testing.TB) map[string]float64 {
+	tb.Helper()
+	return ScrapeMetrics(tb, p.Server.MetricsAddr().String())
+}
+
+// StartHTTPBackend serves HTTP on ip (a loopback address) at a free port, answering every request
+// with the server's own address, and returns that address. It stops when the test ends.
+func StartHTTPBackend(tb testing.TB, ip string) string {
+	tb.Helper()
+	ln, err := net.Listen("tcp", net.JoinHostPort(ip, "0"))
+	if err != nil {
+		tb.Fatalf("backend: %v", err)
+	}
+	addr := ln.Addr().String()
+	srv := &http.Server{
+		Handler: http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+			_, _ = io.WriteString(w, addr)
+		}),
+		ReadHeaderTimeout: 10 * time.Second,
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_ = srv.Serve(ln) // returns http.ErrServerClosed once Close below runs
+	}()
+	tb.Cleanup(func() {
+		_ = srv.Close()
+		<-done
+	})
+	return addr
+}
+
+// RandomLoopbackIP returns a random address in 127.<second>.0.0/16, so tests that listen on fixed
+// ports of service addresses (cluster IPs in 127.96/16, node IPs in 127.97/16) do not collide
+// with tests running at the same time.
+func RandomLoopbackIP(second byte) string {
+	return fmt.Sprintf("127.%d.%d.%d", second, rand.IntN(256), 1+rand.IntN(254))
 }

@@ -1,0 +1,268 @@
+package bench
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"slices"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	corev1 "github.com/keelson-dev/keelson/proto/core/v1"
+	metav1 "github.com/keelson-dev/keelson/proto/meta/v1"
+	"github.com/keelson-dev/keelson/test/framework"
+)
+
+// startSink serves TCP on 127.0.0.1 at a free port: it reads each connection to its end, then
+// answers with the number of bytes read (8 bytes, big endian) and closes.
+func startSink(b *testing.B) string {
+	b.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				defer func() { _ = c.Close() }()
+				buf := make([]byte, 256<<10)
+				var n uint64
+				for {
+					k, err := c.Read(buf)
+					n += uint64(k)
+					if err != nil {
+						break
+					}
+				}
+				_, _ = c.Write(binary.BigEndian.AppendUint64(nil, n))
+			}()
+		}
+	}()
+	b.Cleanup(func() {
+		_ = ln.Close()
+		wg.Wait()
+	})
+	return ln.Addr().String()
+}
+
+// stream sends size bytes to addr, half-closes, and returns the sending rate in MB/s once the
+// sink has confirmed every byte.
+func stream(addr string, size int64) (float64, error) {
+	c, err := net.DialTimeout("tcp", addr, 5*time.Second)
+	if err != nil {
+		return 0, err
+	}
+	defer func() { _ = c.Close() }()
+	_ = c.SetDeadline(time.Now().Add(5 * time.Minute))
+	buf := make([]byte, 256<<10)
+	for i := range buf {
+		buf[i] = byte(i)
+	}
+	start := time.Now()
+	for sent := int64(0); sent < size; {
+		n, err := c.Write(buf[:min(int64(len(buf)), size-sent)])
+		if err != nil {
+			return 0, err
+		}
+		sent += int64(n)
+	}
+	if err := c.(*net.TCPConn).CloseWrite(); err != nil {
+		return 0, err
+	}
+	var got [8]byte
+	if _, err := io.ReadFull(c, got[:]); err != nil {
+		return 0, fmt.Errorf("read the sink's count: %w", err)
+	}
+	elapsed := time.Since(start)
+	if n := binary.BigEndian.Uint64(got[:]); n != uint64(size) {
+		return 0, fmt.Errorf("sink received %d bytes, want %d", n, size)
+	}
+	return float64(size) / 1e6 / elapsed.Seconds(), nil
+}
+
+// get sends one GET through hc and returns the body.
+func get(ctx context.Context, hc *http.Client, url string) (string, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return "", err
+	}
+	resp, err := hc.Do(req)
+	if err != nil {
+		return "", err
+	}
+	defer func() { _ = resp.Body.Close() }()
+	body, err := io.ReadAll(resp.Body)
+	if err == nil && resp.StatusCode != http.StatusOK {
+		err = fmt.Errorf("GET %s: %s", url, resp.Status)
+	}
+	return string(body), err
+}
+
+// latencies sends n sequential requests on one kept-alive connection and returns their p50 and
+// p99.
+func latencies(ctx context.Context, url string, n int) (p50, p99 time.Duration, err error) {
+	hc := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 1}}
+	defer hc.CloseIdleConnections()
+	d := make([]time.Duration, 0, n)
+	for range n {
+		start := time.Now()
+		if _, err := get(ctx, hc, url); err != nil {
+			return 0, 0, err
+		}
+		d = append(d, time.Since(start))
+	}
+	return percentile(d, 50), percentile(d, 99), nil
+}
+
+// percentile returns the p-th percentile of d (sorting it).
+func percentile(d []time.Duration, p int) time.Duration {
+	slices.Sort(d)
+	return d[min(len(d)-1, len(d)*p/100)]
+}
+
+// proxyEndpoints is the Endpoints of the bench service: the sink on port "stream" and one HTTP
+// backend on port "http".
+func proxyEndpoints(meta *metav1.ObjectMeta, sink, web string) *corev1.Endpoints {
+	e := &corev1.Endpoints{Metadata: meta}
+	for name, addr := range map[string]string{"stream": sink, "http": web} {
+		host, port, _ := net.SplitHostPort(addr)
+		n, _ := strconv.Atoi(port)
+		e.Subsets = append(e.Subsets, &corev1.EndpointSubset{
+			Addresses: []*corev1.EndpointAddress{{Ip: host}},
+			Ports:     []*corev1.EndpointPort{{Name: name, Port: int32(n), Protocol: "TCP"}},
+		})
+	}
+	return e
+}
+
+// BenchmarkProxy measures keelson-proxy's userspace mode against going straight to the backend,
+// in the same run: the rate of a 1 GB TCP stream (target: through/direct >= 0.7), small HTTP
+// requests per second on kept-alive connections at concurrency 8 (target >= 0.5), the latency one
+// request gains through the proxy (p50, p99), and the time from an Endpoints update returning to
+// the proxy sending new connections to the new endpoint, p99 over 50 changes (target <= 100 ms).
+func BenchmarkProxy(b *testing.B) {
+	const (
+		streamSize = 1 << 30
+		requests   = 20000
+		conc       = 8
+		sequential = 2000
+		changes    = 50
+	)
+	cl := framework.StartCluster(b, framework.Options{APIServers: 1})
+	c := cl.Client()
+	ctx := context.Background()
+	sink := startSink(b)
+	webs := []string{framework.StartHTTPBackend(b, "127.0.0.1"), framework.StartHTTPBackend(b, "127.0.0.1")}
+	clusterIP := framework.RandomLoopbackIP(96)
+	_, err := c.Services("default").Create(ctx, &corev1.Service{
+		Metadata: &metav1.ObjectMeta{Name: "bench"},
+		Spec: &corev1.ServiceSpec{ClusterIp: clusterIP, Ports: []*corev1.ServicePort{
+			{Name: "stream", Protocol: "TCP", Port: 9000, TargetPort: &metav1.IntOrString{Type: 1, StrVal: "stream"}},
+			{Name: "http", Protocol: "TCP", Port: 8080, TargetPort: &metav1.IntOrString{Type: 1, StrVal: "http"}},
+		}},
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	eps, err := c.Endpoints("default").Create(ctx, proxyEndpoints(&metav1.ObjectMeta{Name: "bench"}, sink, webs[0]))
+	if err != nil {
+		b.Fatal(err)
+	}
+	framework.StartServiceProxy(b, cl.Endpoints(), framework.RandomLoopbackIP(97), nil)
+	viaStream, viaHTTP := net.JoinHostPort(clusterIP, "9000"), "http://"+net.JoinHostPort(clusterIP, "8080")+"/"
+	direct := "http://" + webs[0] + "/"
+	// Wait for the service's ports, opened by the proxy's first sync.
+	if _, err := waitGet(ctx, viaHTTP, 30*time.Second); err != nil {
+		b.Fatal(err)
+	}
+
+	metric := map[string]float64{}
+	for _, s := range []struct{ name, addr string }{{"direct", sink}, {"proxy", viaStream}} {
+		mbs, err := stream(s.addr, streamSize)
+		if err != nil {
+			b.Fatalf("%s stream: %v", s.name, err)
+		}
+		metric[s.name+"-stream-MB/s"] = mbs
+	}
+	for _, s := range []struct{ name, url string }{{"direct", direct}, {"proxy", viaHTTP}} {
+		hc := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: conc}}
+		metric[s.name+"-req/s"] = run(b, requests, conc, func(int) error {
+			_, err := get(ctx, hc, s.url)
+			return err
+		})
+		hc.CloseIdleConnections()
+	}
+	var p50, p99 [2]time.Duration
+	for i, url := range []string{direct, viaHTTP} {
+		if p50[i], p99[i], err = latencies(ctx, url, sequential); err != nil {
+			b.Fatal(err)
+		}
+	}
+
+	// Endpoints changes: alternate the http port between the two backends.
+	hc := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
+	var applied []time.Duration
+	for i := range changes {
+		want := webs[(i+1)%2]
+		eps, err = c.Endpoints("default").Update(ctx, proxyEndpoints(eps.GetMetadata(), sink, want))
+		if err != nil {
+			b.Fatal(err)
+		}
+		start := time.Now()
+		for {
+			who, err := get(ctx, hc, viaHTTP)
+			if err == nil && who == want {
+				break
+			}
+			if time.Since(start) > 10*time.Second {
+				b.Fatalf("change %d: the proxy still sends to %q (%v) after 10s", i, who, err)
+			}
+		}
+		applied = append(applied, time.Since(start))
+	}
+
+	for name, v := range metric {
+		b.ReportMetric(v, name)
+	}
+	b.ReportMetric(metric["proxy-stream-MB/s"]/metric["direct-stream-MB/s"], "proxy/direct-stream")
+	b.ReportMetric(metric["proxy-req/s"]/metric["direct-req/s"], "proxy/direct-req")
+	b.ReportMetric(float64(p50[1]-p50[0])/1e3, "added-p50-µs")
+	b.ReportMetric(float64(p99[1]-p99[0])/1e3, "added-p99-µs")
+	b.ReportMetric(float64(percentile(applied, 99))/1e6, "endpoints-change-p99-ms")
+	b.ReportMetric(0, "ns/op")
+}
+
+// waitGet polls url until it answers 200 or timeout passes.
+func waitGet(ctx context.Context, url string, timeout time.Duration) (string, error) {
+	hc := &http.Client{Timeout: time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
+	deadline := time.Now().Add(timeout)
+	for {
+		body, err := get(ctx, hc, url)
+		if err == nil {
+			return body, nil
+		}
+		if time.Now().After(deadline) {
+			return "", errors.Join(fmt.Errorf("%s did not answer within %s", url, timeout), err)
+		}
+		select {
+		case <-ctx.Done():
+			return "", ctx.Err()
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+}
