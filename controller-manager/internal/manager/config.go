@@ -27,6 +27,8 @@ type Config struct {
 	// ca.crt.
 	ServiceAccountPrivateKeyFile string `mapstructure:"service-account-private-key-file"`
 	RootCAFile                   string `mapstructure:"root-ca-file"`
+	// Node configures the node lifecycle, node IPAM and pod GC controllers.
+	Node NodeConfig `mapstructure:",squash"`
 }
 
 // DefaultConfig returns the settings of kube-controller-manager: every controller, five workers
@@ -35,6 +37,7 @@ func DefaultConfig() Config {
 	return Config{
 		Controllers: []string{"*"}, ConcurrentReplicaSetSyncs: 5, ConcurrentRCSyncs: 5,
 		ConcurrentEndpointSyncs: 5, ConcurrentNamespaceSyncs: 10, ConcurrentServiceAccountTokenSyncs: 5,
+		Node: DefaultNodeConfig(),
 	}
 }
 
@@ -50,6 +53,7 @@ func (c Config) AddFlags(fs *pflag.FlagSet) {
 	fs.String("service-account-private-key-file", c.ServiceAccountPrivateKeyFile,
 		"PEM private key (RSA or ECDSA) that signs service account tokens; without it no token Secrets are made")
 	fs.String("root-ca-file", c.RootCAFile, "PEM CA bundle put into service account token Secrets as ca.crt")
+	c.Node.AddFlags(fs)
 }
 
 // Validate reports every invalid setting, naming its flag. known are the registered controller
@@ -70,5 +74,6 @@ func (c Config) Validate(known []string) error {
 			errs = append(errs, fmt.Errorf("--%s must be at least 1, not %d", flag, n))
 		}
 	}
+	errs = append(errs, c.Node.Validate())
 	return errors.Join(errs...)
 }
