@@ -63,7 +63,9 @@ func cidrsOf(t *testing.T, srv *clienttest.Server, name string, want ...string) 
 	}, 10*time.Second, 5*time.Millisecond, "node %s holds %v", name, want)
 }
 
-func v4(cluster string, mask int) Range { return Range{Cluster: netip.MustParsePrefix(cluster), MaskBits: mask} }
+func v4(cluster string, mask int) Range {
+	return Range{Cluster: netip.MustParsePrefix(cluster), MaskBits: mask}
+}
 
 // TestAllocatesRecoversAndReleases starts with a node already holding the first of two ranges:
 // a new node gets the second, a third none until the second node is deleted.
