@@ -6,6 +6,9 @@ import (
 	"github.com/keelson-dev/keelson/controller-manager/internal/endpoints"
 	"github.com/keelson-dev/keelson/controller-manager/internal/manager"
 	"github.com/keelson-dev/keelson/controller-manager/internal/namespace"
+	"github.com/keelson-dev/keelson/controller-manager/internal/nodeipam"
+	"github.com/keelson-dev/keelson/controller-manager/internal/nodelifecycle"
+	"github.com/keelson-dev/keelson/controller-manager/internal/podgc"
 	"github.com/keelson-dev/keelson/controller-manager/internal/replicaset"
 	"github.com/keelson-dev/keelson/controller-manager/internal/serviceaccount"
 )
@@ -33,7 +36,35 @@ func Controllers() []manager.Registration {
 				serviceaccount.TokensOptions{PrivateKeyFile: c.Config.ServiceAccountPrivateKeyFile, RootCAFile: c.Config.RootCAFile})
 			return withWorkers(ctl, err, c.Config.ConcurrentServiceAccountTokenSyncs)
 		}},
+		{Name: "nodelifecycle", New: func(c *manager.Context) (manager.Controller, error) {
+			ctl, err := nodelifecycle.New(c.Client, c.Informers, c.Recorder("node-controller"), c.Clock, c.Logger, NodeLifecycleOptions(c.Config.Node))
+			return withWorkers(ctl, err, 2)
+		}},
+		{Name: "nodeipam", New: func(c *manager.Context) (manager.Controller, error) {
+			if !c.Config.Node.AllocateNodeCIDRs {
+				c.Logger.Info("node IPAM does not run: --allocate-node-cidrs is false")
+				return idle{}, nil
+			}
+			opts, err := NodeIPAMOptions(c.Config.Node)
+			if err != nil {
+				return nil, err
+			}
+			ctl, err := nodeipam.New(c.Client, c.Informers, c.Recorder("node-ipam-controller"), c.Clock, c.Logger, opts)
+			return withWorkers(ctl, err, 1)
+		}},
+		{Name: "podgc", New: func(c *manager.Context) (manager.Controller, error) {
+			ctl, err := podgc.New(c.Client, c.Informers, c.Recorder("pod-garbage-collector"), c.Clock, c.Logger, PodGCOptions(c.Config.Node))
+			return withWorkers(ctl, err, 1)
+		}},
 	}
+}
+
+// idle stands for a controller its configuration turns off: it waits for the end of the term.
+type idle struct{}
+
+func (idle) Run(ctx context.Context) error {
+	<-ctx.Done()
+	return nil
 }
 
 // workerRunner is a controller whose Run takes its number of workers.

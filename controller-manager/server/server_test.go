@@ -43,7 +43,13 @@ func TestNewRejectsInvalidConfig(t *testing.T) {
 		{name: "lease timing", mutate: func(c *Config) { c.RetryPeriod = 10 * time.Second }, wantErr: "must exceed --leader-elect-retry-period"},
 		{name: "lease name", mutate: func(c *Config) { c.ResourceName = "" }, wantErr: "--leader-elect-resource-name"},
 		{name: "unknown controller", mutate: func(c *Config) { c.Controllers.Controllers = []string{"*", "-replicaset", "nope"} },
-			wantErr: `--controllers: unknown controller "nope"; known controllers: replicaset, replicationcontroller, endpoint, namespace, serviceaccount, serviceaccount-token`},
+			wantErr: `--controllers: unknown controller "nope"; known controllers: replicaset, replicationcontroller, endpoint, namespace, serviceaccount, serviceaccount-token, nodelifecycle, nodeipam, podgc`},
+		{name: "node CIDRs without a cluster range", mutate: func(c *Config) { c.Controllers.Node.AllocateNodeCIDRs = true }, wantErr: "--allocate-node-cidrs needs --cluster-cidr"},
+		{name: "node mask size", mutate: func(c *Config) {
+			c.Controllers.Node.AllocateNodeCIDRs, c.Controllers.Node.ClusterCIDR = true, "10.244.0.0/24"
+			c.Controllers.Node.NodeCIDRMaskSize = 16
+		}, wantErr: "node mask size 16"},
+		{name: "grace period", mutate: func(c *Config) { c.Controllers.Node.NodeMonitorGracePeriod = 0 }, wantErr: "--node-monitor-grace-period"},
 		{name: "workers", mutate: func(c *Config) { c.Controllers.ConcurrentReplicaSetSyncs = 0 }, wantErr: "--concurrent-replicaset-syncs"},
 	}
 	for _, tt := range tests {

@@ -40,7 +40,7 @@ type Options struct {
 	StartupGracePeriod time.Duration
 	// EvictionRate is the NoExecute taints per second in a healthy zone (0.1);
 	// SecondaryEvictionRate in a partially disrupted zone larger than LargeClusterThreshold
-	// nodes (0.01, 50). A negative rate means zero.
+	// nodes (0.01, 50). Zero takes the default; a negative rate taints no node.
 	EvictionRate          float64
 	SecondaryEvictionRate float64
 	LargeClusterThreshold int
