@@ -88,11 +88,13 @@ type Controller struct {
 	lg        *zap.Logger
 	opts      Options
 
-	// mu guards health and zones, which the monitor pass owns; it is held only to read and
-	// write them, never across an API call.
+	// mu guards health and zones, which the monitor pass owns, and taintsSeen, which the
+	// eviction workers share; it is held only to read and write them, never across an API call.
 	mu     sync.Mutex
 	health map[string]*nodeHealth
 	zones  map[string]*tokenBucket
+	// taintsSeen holds, per node, when each NoExecute taint without a timeAdded was first seen.
+	taintsSeen map[string]map[[3]string]time.Time
 }
 
 // New returns a node lifecycle controller reading nodes, node Leases and pods from f (registering
@@ -117,6 +119,8 @@ func New(c *client.Client, f *informer.Factory, rec *events.Recorder, clk clock.
 		opts:   opts.withDefaults(),
 		health: map[string]*nodeHealth{},
 		zones:  map[string]*tokenBucket{},
+
+		taintsSeen: map[string]map[[3]string]time.Time{},
 	}
 	if err := ctl.pods.AddIndexers(map[string]informer.IndexFunc[*corev1.Pod]{
 		nodeNameIndex: func(p *corev1.Pod) []string {
@@ -142,6 +146,11 @@ func New(c *client.Client, f *informer.Factory, rec *events.Recorder, clk clock.
 			if !sameNoExecuteTaints(old, cur) {
 				ctl.enqueuePodsOn(cur.GetMetadata().GetName())
 			}
+			if len(cur.GetSpec().GetTaints()) == 0 {
+				ctl.mu.Lock()
+				delete(ctl.taintsSeen, cur.GetMetadata().GetName())
+				ctl.mu.Unlock()
+			}
 		},
 		OnDelete: func(n *corev1.Node) { ctl.forget(n.GetMetadata().GetName()) },
 	})
@@ -165,6 +174,7 @@ func (c *Controller) forget(node string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	delete(c.health, node)
+	delete(c.taintsSeen, node)
 }
 
 // Run checks node health every MonitorPeriod and evicts pods with workers goroutines until ctx

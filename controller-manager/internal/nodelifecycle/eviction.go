@@ -67,15 +67,32 @@ func (c *Controller) evictionTime(node string, noExecute []*corev1.Taint, tols [
 		if wait == forever {
 			continue
 		}
-		at := c.clock.Now()
-		if added := t.GetTimeAdded(); added != nil {
-			at = added.AsTime()
-		}
+		at := c.taintSeen(node, t)
 		if at = at.Add(wait); !evict || at.Before(due) {
 			due, evict = at, true
 		}
 	}
 	return due, evict
+}
+
+// taintSeen returns when taint was added to node: its timeAdded, or for a taint without one
+// (written by someone else), when the controller first saw it there.
+func (c *Controller) taintSeen(node string, taint *corev1.Taint) time.Time {
+	if added := taint.GetTimeAdded(); added != nil {
+		return added.AsTime()
+	}
+	key := [3]string{taint.GetKey(), taint.GetValue(), taint.GetEffect()}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	seen := c.taintsSeen[node]
+	if seen == nil {
+		seen = map[[3]string]time.Time{}
+		c.taintsSeen[node] = seen
+	}
+	if _, ok := seen[key]; !ok {
+		seen[key] = c.clock.Now()
+	}
+	return seen[key]
 }
 
 // tolerated returns how long tols tolerate taint: the longest of the matching tolerations, forever

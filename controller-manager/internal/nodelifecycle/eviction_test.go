@@ -60,6 +60,15 @@ func TestEvictionAfterToleration(t *testing.T) {
 		step:        24 * time.Hour,
 		wantDeleted: false,
 	}, {
+		name: "a taint without timeAdded counts from when it was first seen",
+		node: node("n", statusTrue, func(n *corev1.Node) {
+			n.Spec.Taints = []*corev1.Taint{{Key: "maintenance", Effect: "NoExecute"}}
+		}),
+		pod:              pod("p", "n", tolerating("maintenance", 30)),
+		wantRequeue:      30 * time.Second,
+		step:             30 * time.Second,
+		wantDeletedLater: true,
+	}, {
 		name: "a node without NoExecute taints keeps its pods",
 		node: node("n", statusUnknown, withTaint(TaintUnreachable, "NoSchedule", epoch)),
 		pod:  pod("p", "n"),
