@@ -2,6 +2,7 @@ package integration
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"testing"
 	"time"
@@ -9,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"google.golang.org/protobuf/proto"
 
+	apiserver "github.com/keelson-dev/keelson/apiserver/server"
 	cmserver "github.com/keelson-dev/keelson/controller-manager/server"
 	kubeletserver "github.com/keelson-dev/keelson/kubelet/server"
 	"github.com/keelson-dev/keelson/pkg/client"
@@ -45,12 +47,14 @@ func livePodsOf(ctx context.Context, c *client.Client, app string) (map[string][
 // TestNodeLifecycleEvictsAndRecovers runs two hollow kubelets, the scheduler and a controller
 // manager with the replicaset, nodelifecycle and podgc controllers on short periods. Stopping
 // the kubelet of a node with pods makes the node Ready=Unknown with the unreachable taints
-// after the grace period; its pods, tolerating unreachable for two seconds, are evicted after
-// that; the ReplicaSet's replacements land on the other node. Restarting the kubelet clears the
+// after the grace period; its pods, given two-second unreachable tolerations by the apiserver's
+// admission, are evicted after that; the ReplicaSet's replacements land on the other node. Restarting the kubelet clears the
 // taints and brings the node's own conditions back.
 func TestNodeLifecycleEvictsAndRecovers(t *testing.T) {
 	const grace = 4 * time.Second
-	cl := framework.StartCluster(t, framework.Options{})
+	cl := framework.StartCluster(t, framework.Options{Configure: func(cfg *apiserver.Config) {
+		cfg.DefaultNotReadyTolerationSeconds, cfg.DefaultUnreachableTolerationSeconds = 2, 2
+	}})
 	c, ctx := cl.Client(), testContext(t)
 	hollow := framework.KubeletOptions{Runtime: "hollow"}
 	kubelets := map[string]*framework.Kubelet{}
@@ -80,10 +84,6 @@ func TestNodeLifecycleEvictsAndRecovers(t *testing.T) {
 
 	labels := map[string]string{"app": "evicted"}
 	tmpl := template(labels, "Always")
-	tmpl.Spec.Tolerations = []*corev1.Toleration{
-		{Key: "node.kubernetes.io/unreachable", Operator: "Exists", Effect: "NoExecute", TolerationSeconds: proto.Int64(2)},
-		{Key: "node.kubernetes.io/not-ready", Operator: "Exists", Effect: "NoExecute", TolerationSeconds: proto.Int64(2)},
-	}
 	replicas := int32(4)
 	_, err := c.ReplicaSets("default").Create(ctx, &appsv1.ReplicaSet{
 		Metadata: &metav1.ObjectMeta{Name: "web"},
@@ -125,7 +125,13 @@ func TestNodeLifecycleEvictsAndRecovers(t *testing.T) {
 		}
 	}
 	t.Logf("stopping the kubelet of %s, which runs %v", victim, victimPods)
+	p, err := c.Pods("default").Get(ctx, victimPods[0])
+	require.NoError(t, err)
+	require.True(t, slices.ContainsFunc(p.GetSpec().GetTolerations(), func(tol *corev1.Toleration) bool {
+		return tol.GetKey() == "node.kubernetes.io/unreachable" && tol.GetTolerationSeconds() == 2
+	}), "admission added the unreachable toleration: %v", p.GetSpec().GetTolerations())
 
+	var sn *corev1.Node
 	stopped := time.Now()
 	require.NoError(t, kubelets[victim].Stop())
 	framework.Eventually(t, 30*time.Second, func() bool {
@@ -136,7 +142,7 @@ func TestNodeLifecycleEvictsAndRecovers(t *testing.T) {
 			slices.Contains(nodeTaints(n), "node.kubernetes.io/unreachable:NoSchedule")
 	}, "node %s Unknown and tainted unreachable", victim)
 	require.GreaterOrEqual(t, time.Since(stopped), grace-time.Second, "not before the grace period")
-	sn, err := c.Nodes().Get(ctx, survivor)
+	sn, err = c.Nodes().Get(ctx, survivor)
 	require.NoError(t, err)
 	require.Equal(t, "True", nodeCondition(sn, "Ready").GetStatus())
 	require.Empty(t, nodeTaints(sn), "the live node is not tainted")
@@ -178,4 +184,26 @@ func TestNodeLifecycleEvictsAndRecovers(t *testing.T) {
 		list, err := c.Pods("default").List(ctx, client.ListOptions{LabelSelector: "app=evicted"})
 		return err == nil && len(list.Items) == int(replicas)
 	}, "the evicted pods are gone")
+}
+
+// TestDefaultTolerationSeconds creates pods through the apiserver: one without tolerations gets
+// the not-ready and unreachable NoExecute tolerations for 300 s, one tolerating every taint
+// keeps just that.
+func TestDefaultTolerationSeconds(t *testing.T) {
+	cl := framework.StartCluster(t, framework.Options{})
+	c, ctx := cl.Client(), testContext(t)
+	plain, err := c.Pods("default").Create(ctx, &corev1.Pod{Metadata: &metav1.ObjectMeta{Name: "plain"}, Spec: podSpec("busybox:1.36")})
+	require.NoError(t, err)
+	var got []string
+	for _, tol := range plain.GetSpec().GetTolerations() {
+		got = append(got, fmt.Sprintf("%s:%s:%s:%d", tol.GetKey(), tol.GetOperator(), tol.GetEffect(), tol.GetTolerationSeconds()))
+	}
+	require.Equal(t, []string{"node.kubernetes.io/not-ready:Exists:NoExecute:300", "node.kubernetes.io/unreachable:Exists:NoExecute:300"}, got)
+
+	spec := podSpec("busybox:1.36")
+	spec.Tolerations = []*corev1.Toleration{{Operator: "Exists"}}
+	all, err := c.Pods("default").Create(ctx, &corev1.Pod{Metadata: &metav1.ObjectMeta{Name: "all"}, Spec: spec})
+	require.NoError(t, err)
+	require.Len(t, all.GetSpec().GetTolerations(), 1)
+	require.True(t, proto.Equal(&corev1.Toleration{Operator: "Exists"}, all.GetSpec().GetTolerations()[0]))
 }
