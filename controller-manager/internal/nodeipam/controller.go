@@ -146,6 +146,12 @@ func (c *Controller) reconcile(ctx context.Context, name string) (controller.Res
 	node, ok := c.nodes.Lister().Get("", name)
 	if !ok {
 		c.release(name)
+		// Nodes left waiting on a full range can have the freed one now, not at their next retry.
+		for _, n := range c.nodes.Lister().List() {
+			if len(nodeCIDRs(n)) == 0 {
+				c.queue.Add(n.GetMetadata().GetName())
+			}
+		}
 		return controller.Result{}, nil
 	}
 	if len(nodeCIDRs(node)) > 0 {
