@@ -48,6 +48,8 @@ func NewFlags() *pflag.FlagSet {
 	fs.Duration("request-timeout", d.RequestTimeout, "how long a request that is not a watch or a log may take; then it fails with 504")
 	fs.Duration("request-body-read-timeout", d.RequestBodyReadTimeout, "how long a REST request's body may take to arrive; a slower client gets 408")
 	fs.Int("etcd-max-writes-in-flight", d.EtcdMaxWritesInFlight, "write transactions open against etcd at once; more wait their turn (0: no bound)")
+	fs.Int64("default-not-ready-toleration-seconds", d.DefaultNotReadyTolerationSeconds, "seconds of the not-ready:NoExecute toleration added to every pod without one")
+	fs.Int64("default-unreachable-toleration-seconds", d.DefaultUnreachableTolerationSeconds, "seconds of the unreachable:NoExecute toleration added to every pod without one")
 	config.DefaultProcess().AddFlags(fs, component)
 	return fs
 }

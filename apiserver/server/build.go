@@ -24,6 +24,7 @@ import (
 	"github.com/keelson-dev/keelson/apiserver/internal/registry"
 	"github.com/keelson-dev/keelson/apiserver/internal/rest"
 	"github.com/keelson-dev/keelson/apiserver/internal/storage"
+	"github.com/keelson-dev/keelson/apiserver/internal/tolerationseconds"
 	"github.com/keelson-dev/keelson/apiserver/internal/watchcache"
 	"github.com/keelson-dev/keelson/pkg/healthz"
 	"github.com/keelson-dev/keelson/pkg/scheme"
@@ -85,6 +86,9 @@ func (s *Server) buildOn(be *etcdBackend) (*parts, error) {
 			Capacity:         s.cfg.WatchCacheSize,
 			WatcherBuffer:    s.cfg.WatchBufferSize,
 			BookmarkInterval: s.cfg.WatchBookmarkInterval,
+		},
+		DefaultTolerationSeconds: &tolerationseconds.Defaulter{
+			NotReady: s.cfg.DefaultNotReadyTolerationSeconds, Unreachable: s.cfg.DefaultUnreachableTolerationSeconds,
 		},
 		Clock:  s.cfg.Clock,
 		Logger: s.lg,

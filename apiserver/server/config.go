@@ -8,6 +8,7 @@ import (
 	"github.com/keelson-dev/keelson/apiserver/internal/limits"
 	"github.com/keelson-dev/keelson/apiserver/internal/registry"
 	"github.com/keelson-dev/keelson/apiserver/internal/rest"
+	"github.com/keelson-dev/keelson/apiserver/internal/tolerationseconds"
 	"github.com/keelson-dev/keelson/pkg/clock"
 	"github.com/keelson-dev/keelson/pkg/config"
 )
@@ -62,6 +63,11 @@ type Config struct {
 	// EtcdMaxWritesInFlight bounds the write transactions open against etcd at once; more wait
 	// (0: no bound).
 	EtcdMaxWritesInFlight int `mapstructure:"etcd-max-writes-in-flight"`
+	// DefaultNotReadyTolerationSeconds and DefaultUnreachableTolerationSeconds are how long the
+	// tolerations of the not-ready and unreachable NoExecute taints added to every pod created
+	// without them last.
+	DefaultNotReadyTolerationSeconds    int64 `mapstructure:"default-not-ready-toleration-seconds"`
+	DefaultUnreachableTolerationSeconds int64 `mapstructure:"default-unreachable-toleration-seconds"`
 	// Clock times the watch caches, the compactor and deletion timestamps; nil is the real clock.
 	// It is untagged because it is no flag: tests set it.
 	Clock clock.Clock
@@ -89,6 +95,9 @@ func DefaultConfig() Config {
 		RequestTimeout:              rest.DefaultRequestTimeout,
 		RequestBodyReadTimeout:      rest.DefaultBodyReadTimeout,
 		EtcdMaxWritesInFlight:       32,
+
+		DefaultNotReadyTolerationSeconds:    tolerationseconds.DefaultSeconds,
+		DefaultUnreachableTolerationSeconds: tolerationseconds.DefaultSeconds,
 	}
 }
 
@@ -127,6 +136,12 @@ func (c Config) Validate() error {
 	)
 	if c.EtcdMaxWritesInFlight < 0 {
 		errs = append(errs, fmt.Errorf("--etcd-max-writes-in-flight: %d is negative", c.EtcdMaxWritesInFlight))
+	}
+	if c.DefaultNotReadyTolerationSeconds < 0 {
+		errs = append(errs, fmt.Errorf("--default-not-ready-toleration-seconds: %d is negative", c.DefaultNotReadyTolerationSeconds))
+	}
+	if c.DefaultUnreachableTolerationSeconds < 0 {
+		errs = append(errs, fmt.Errorf("--default-unreachable-toleration-seconds: %d is negative", c.DefaultUnreachableTolerationSeconds))
 	}
 	return errors.Join(errs...)
 }

@@ -25,6 +25,8 @@ func TestValidateReportsEveryErrorInFieldOrder(t *testing.T) {
 	cfg.WatchBookmarkInterval = 0
 	cfg.MaxObjectBytes = 0
 	cfg.EtcdMaxWritesInFlight = -1
+	cfg.DefaultNotReadyTolerationSeconds = -1
+	cfg.DefaultUnreachableTolerationSeconds = -2
 	want := []string{
 		`--bind-address: "nowhere" is not an IP address`,
 		"--port: port 70000 out of range 0-65535",
@@ -39,6 +41,8 @@ func TestValidateReportsEveryErrorInFieldOrder(t *testing.T) {
 		"--watch-bookmark-interval: 0s is not a positive duration",
 		"--max-object-bytes: 0 is not a positive number",
 		"--etcd-max-writes-in-flight: -1 is negative",
+		"--default-not-ready-toleration-seconds: -1 is negative",
+		"--default-unreachable-toleration-seconds: -2 is negative",
 	}
 	// Maps iterate in a random order: one run could pass by chance.
 	for range 20 {

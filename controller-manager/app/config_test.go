@@ -72,6 +72,18 @@ func TestLoadPrecedence(t *testing.T) {
 			},
 		},
 		{
+			name: "node controllers",
+			args: []string{"--node-monitor-grace-period=5s", "--node-monitor-period=1s", "--node-eviction-rate=0.5",
+				"--allocate-node-cidrs", "--cluster-cidr=10.244.0.0/16,fd00:10::/48", "--terminated-pod-gc-threshold=10"},
+			env: map[string]string{"KEELSON_CONTROLLER_MANAGER_UNHEALTHY_ZONE_THRESHOLD": "0.6"},
+			want: func(c *Config) {
+				n := &c.Server.Controllers.Node
+				n.NodeMonitorGracePeriod, n.NodeMonitorPeriod, n.NodeEvictionRate = 5*time.Second, time.Second, 0.5
+				n.AllocateNodeCIDRs, n.ClusterCIDR, n.TerminatedPodGCThreshold = true, "10.244.0.0/16,fd00:10::/48", 10
+				n.UnhealthyZoneThreshold = 0.6
+			},
+		},
+		{
 			name: "config file named by the environment",
 			env:  map[string]string{"KEELSON_CONTROLLER_MANAGER_CONFIG": file},
 			want: func(c *Config) {

@@ -6,6 +6,8 @@ package harness
 
 import (
 	"context"
+	"fmt"
+	"net/netip"
 	"time"
 
 	"go.uber.org/zap"
@@ -14,6 +16,9 @@ import (
 	"github.com/keelson-dev/keelson/controller-manager/internal/endpoints"
 	"github.com/keelson-dev/keelson/controller-manager/internal/garbagecollector"
 	"github.com/keelson-dev/keelson/controller-manager/internal/namespace"
+	"github.com/keelson-dev/keelson/controller-manager/internal/nodeipam"
+	"github.com/keelson-dev/keelson/controller-manager/internal/nodelifecycle"
+	"github.com/keelson-dev/keelson/controller-manager/internal/podgc"
 	"github.com/keelson-dev/keelson/controller-manager/internal/replicaset"
 	"github.com/keelson-dev/keelson/controller-manager/internal/resourcequota"
 	"github.com/keelson-dev/keelson/controller-manager/internal/serviceaccount"
@@ -107,3 +112,50 @@ type builtWorkers struct {
 }
 
 func (b builtWorkers) Run(ctx context.Context, _ int) error { return b.run(ctx) }
+
+// NodeLifecycleOptions shape the node lifecycle controller a test builds; zero fields take
+// kube-controller-manager's defaults (a negative eviction rate taints no node for eviction).
+type NodeLifecycleOptions struct {
+	MonitorPeriod, GracePeriod, StartupGracePeriod time.Duration
+	EvictionRate, SecondaryEvictionRate            float64
+	LargeClusterThreshold                          int
+	UnhealthyZoneThreshold                         float64
+}
+
+// NodeLifecycle returns a builder of the node lifecycle controller with opts.
+func NodeLifecycle(opts NodeLifecycleOptions) func(*client.Client, *informer.Factory, *events.Recorder, clock.Clock, *zap.Logger) (Controller, error) {
+	return func(c *client.Client, f *informer.Factory, rec *events.Recorder, clk clock.Clock, lg *zap.Logger) (Controller, error) {
+		return nodelifecycle.New(c, f, rec, clk, lg, nodelifecycle.Options(opts))
+	}
+}
+
+// PodGCOptions shape the pod garbage collector a test builds: the terminated pods kept (zero:
+// all), how often it looks and how long a node must be missing before its pods go (zero: 20s and
+// 40s, as in Kubernetes).
+type PodGCOptions struct {
+	TerminatedPodThreshold  int
+	CheckPeriod, Quarantine time.Duration
+}
+
+// PodGC returns a builder of the pod garbage collector with opts.
+func PodGC(opts PodGCOptions) func(*client.Client, *informer.Factory, *events.Recorder, clock.Clock, *zap.Logger) (Controller, error) {
+	return func(c *client.Client, f *informer.Factory, rec *events.Recorder, clk clock.Clock, lg *zap.Logger) (Controller, error) {
+		return podgc.New(c, f, rec, clk, lg, podgc.Options(opts))
+	}
+}
+
+// NodeIPAM returns a builder of the node IPAM controller cutting node ranges of maskBits out of
+// each of clusterCIDRs.
+func NodeIPAM(maskBits int, clusterCIDRs ...string) func(*client.Client, *informer.Factory, *events.Recorder, clock.Clock, *zap.Logger) (Controller, error) {
+	return func(c *client.Client, f *informer.Factory, rec *events.Recorder, clk clock.Clock, lg *zap.Logger) (Controller, error) {
+		var opts nodeipam.Options
+		for _, s := range clusterCIDRs {
+			p, err := netip.ParsePrefix(s)
+			if err != nil {
+				return nil, fmt.Errorf("cluster CIDR: %w", err)
+			}
+			opts.Ranges = append(opts.Ranges, nodeipam.Range{Cluster: p, MaskBits: maskBits})
+		}
+		return nodeipam.New(c, f, rec, clk, lg, opts)
+	}
+}

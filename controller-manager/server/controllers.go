@@ -8,6 +8,9 @@ import (
 	"github.com/keelson-dev/keelson/controller-manager/internal/garbagecollector"
 	"github.com/keelson-dev/keelson/controller-manager/internal/manager"
 	"github.com/keelson-dev/keelson/controller-manager/internal/namespace"
+	"github.com/keelson-dev/keelson/controller-manager/internal/nodeipam"
+	"github.com/keelson-dev/keelson/controller-manager/internal/nodelifecycle"
+	"github.com/keelson-dev/keelson/controller-manager/internal/podgc"
 	"github.com/keelson-dev/keelson/controller-manager/internal/replicaset"
 	"github.com/keelson-dev/keelson/controller-manager/internal/resourcequota"
 	"github.com/keelson-dev/keelson/controller-manager/internal/serviceaccount"
@@ -52,6 +55,26 @@ func Controllers() []manager.Registration {
 				resourcequota.Options{SyncPeriod: c.Config.ResourceQuotaSyncPeriod})
 			return withWorkers(ctl, err, c.Config.ConcurrentResourceQuotaSyncs)
 		}},
+		{Name: "nodelifecycle", New: func(c *manager.Context) (manager.Controller, error) {
+			ctl, err := nodelifecycle.New(c.Client, c.Informers, c.Recorder("node-controller"), c.Clock, c.Logger, NodeLifecycleOptions(c.Config.Node))
+			return withWorkers(ctl, err, 2)
+		}},
+		{Name: "nodeipam", New: func(c *manager.Context) (manager.Controller, error) {
+			if !c.Config.Node.AllocateNodeCIDRs {
+				c.Logger.Info("node IPAM does not run: --allocate-node-cidrs is false")
+				return idle{}, nil
+			}
+			opts, err := NodeIPAMOptions(c.Config.Node)
+			if err != nil {
+				return nil, err
+			}
+			ctl, err := nodeipam.New(c.Client, c.Informers, c.Recorder("node-ipam-controller"), c.Clock, c.Logger, opts)
+			return withWorkers(ctl, err, 1)
+		}},
+		{Name: "podgc", New: func(c *manager.Context) (manager.Controller, error) {
+			ctl, err := podgc.New(c.Client, c.Informers, c.Recorder("pod-garbage-collector"), c.Clock, c.Logger, PodGCOptions(c.Config.Node))
+			return withWorkers(ctl, err, 1)
+		}},
 		// The garbage collector asks for an informer of every kind when it runs; registered
 		// last, it is built after every controller that asks for typed ones.
 		{Name: "garbagecollector", New: func(c *manager.Context) (manager.Controller, error) {
@@ -64,6 +87,14 @@ func Controllers() []manager.Registration {
 			return withWorkers(ctl, err, c.Config.ConcurrentGCSyncs)
 		}},
 	}
+}
+
+// idle stands for a controller its configuration turns off: it waits for the end of the term.
+type idle struct{}
+
+func (idle) Run(ctx context.Context) error {
+	<-ctx.Done()
+	return nil
 }
 
 // workerRunner is a controller whose Run takes its number of workers.
@@ -85,14 +116,6 @@ type runWith struct {
 }
 
 func (r runWith) Run(ctx context.Context) error { return r.run(ctx, r.workers) }
-
-// idle is a controller turned off by its flag: it does nothing until ctx ends.
-type idle struct{}
-
-func (idle) Run(ctx context.Context) error {
-	<-ctx.Done()
-	return nil
-}
 
 // ControllerNames returns the names of Controllers(), in order.
 func ControllerNames() []string {

@@ -45,6 +45,12 @@ func TestNewRejectsInvalidConfig(t *testing.T) {
 		{name: "lease name", mutate: func(c *Config) { c.ResourceName = "" }, wantErr: "--leader-elect-resource-name"},
 		{name: "unknown controller", mutate: func(c *Config) { c.Controllers.Controllers = []string{"*", "-replicaset", "nope"} },
 			wantErr: `--controllers: unknown controller "nope"; known controllers: ` + strings.Join(ControllerNames(), ", ")},
+		{name: "node CIDRs without a cluster range", mutate: func(c *Config) { c.Controllers.Node.AllocateNodeCIDRs = true }, wantErr: "--allocate-node-cidrs needs --cluster-cidr"},
+		{name: "node mask size", mutate: func(c *Config) {
+			c.Controllers.Node.AllocateNodeCIDRs, c.Controllers.Node.ClusterCIDR = true, "10.244.0.0/24"
+			c.Controllers.Node.NodeCIDRMaskSize = 16
+		}, wantErr: "node mask size 16"},
+		{name: "grace period", mutate: func(c *Config) { c.Controllers.Node.NodeMonitorGracePeriod = 0 }, wantErr: "--node-monitor-grace-period"},
 		{name: "workers", mutate: func(c *Config) { c.Controllers.ConcurrentReplicaSetSyncs = 0 }, wantErr: "--concurrent-replicaset-syncs"},
 	}
 	for _, tt := range tests {

@@ -81,6 +81,7 @@ func (s *Store) admitCreate(ctx context.Context, namespace string, obj scheme.Ob
 	if err := s.admitNamespace(ctx, namespace, obj.GetMetadata().GetName(), true); err != nil {
 		return err
 	}
+	s.admitTolerations(obj)
 	s.initStatus(obj)
 	s.strategy.Default(obj)
 	errs := s.validateMeta(obj.GetMetadata())

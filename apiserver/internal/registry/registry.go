@@ -10,6 +10,7 @@ import (
 
 	"github.com/keelson-dev/keelson/apiserver/internal/storage"
 	"github.com/keelson-dev/keelson/apiserver/internal/strategy"
+	"github.com/keelson-dev/keelson/apiserver/internal/tolerationseconds"
 	"github.com/keelson-dev/keelson/apiserver/internal/watchcache"
 	"github.com/keelson-dev/keelson/pkg/apierrors"
 	"github.com/keelson-dev/keelson/pkg/clock"
@@ -29,6 +30,9 @@ type Config struct {
 	// Cache configures every resource's watch cache; Resource, Prefix, Store, New, Fields and Clock
 	// are filled in per resource.
 	Cache watchcache.Config
+	// DefaultTolerationSeconds, when set, gives every pod created without them the not-ready and
+	// unreachable NoExecute tolerations (Kubernetes' DefaultTolerationSeconds admission).
+	DefaultTolerationSeconds *tolerationseconds.Defaulter
 	// Clock stamps deletions and times the watch caches (default the real clock).
 	Clock  clock.Clock
 	Logger *zap.Logger

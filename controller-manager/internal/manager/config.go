@@ -41,6 +41,8 @@ type Config struct {
 	// it collects at once.
 	EnableGarbageCollector bool `mapstructure:"enable-garbage-collector"`
 	ConcurrentGCSyncs      int  `mapstructure:"concurrent-gc-syncs"`
+	// Node configures the node lifecycle, node IPAM and pod GC controllers.
+	Node NodeConfig `mapstructure:",squash"`
 }
 
 // DefaultConfig returns the settings of kube-controller-manager: every controller, five workers
@@ -53,6 +55,7 @@ func DefaultConfig() Config {
 		ConcurrentDeploymentSyncs:    5,
 		ConcurrentResourceQuotaSyncs: 5, ResourceQuotaSyncPeriod: 5 * time.Minute,
 		EnableGarbageCollector: true, ConcurrentGCSyncs: 20,
+		Node: DefaultNodeConfig(),
 	}
 }
 
@@ -74,6 +77,7 @@ func (c Config) AddFlags(fs *pflag.FlagSet) {
 	fs.Duration("resource-quota-sync-period", c.ResourceQuotaSyncPeriod, "how often every resource quota's usage is recounted")
 	fs.Bool("enable-garbage-collector", c.EnableGarbageCollector, "run the garbage collector, which deletes objects whose owners are gone")
 	fs.Int("concurrent-gc-syncs", c.ConcurrentGCSyncs, "objects the garbage collector processes at once")
+	c.Node.AddFlags(fs)
 }
 
 // Validate reports every invalid setting, naming its flag. known are the registered controller
@@ -100,5 +104,6 @@ func (c Config) Validate(known []string) error {
 	if c.ResourceQuotaSyncPeriod <= 0 {
 		errs = append(errs, fmt.Errorf("--resource-quota-sync-period must be positive, not %s", c.ResourceQuotaSyncPeriod))
 	}
+	errs = append(errs, c.Node.Validate())
 	return errors.Join(errs...)
 }
