@@ -33,8 +33,10 @@
 #                         state directory>)
 #   KEELSON_UP_TIMEOUT    seconds to wait for each step of start-up (default: 60)
 #   KEELSON_STOP_TIMEOUT  seconds between SIGTERM and SIGKILL on shutdown (default: 15)
+#   KEELSON_RUN_STARTED_AT  when `make run` began (date +%s%N), to report start-up with the build
 set -euo pipefail
 started_at=$(date +%s%N)
+run_started_at=${KEELSON_RUN_STARTED_AT:-}
 root=$(cd "$(dirname "$0")/.." && pwd)
 bin_dir=$(cd "${KEELSON_BIN_DIR:-$root/bin}" && pwd)
 state=${KEELSON_STATE_DIR:-$root/.keelson}
@@ -355,7 +357,7 @@ mv -f "$state/kubeconfig.tmp" "$state/kubeconfig"
 stop_if_requested
 cat <<EOF
 
-Keelson is running (up in $(since "$started_at")). In another terminal:
+Keelson is running (up in $(since "$started_at")${run_started_at:+; $(since "$run_started_at") since make run began, build included}). In another terminal:
 
     export KUBECONFIG=$state/kubeconfig
     kubectl get nodes
