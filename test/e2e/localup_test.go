@@ -202,7 +202,7 @@ func cgroupProcs(root string) []int {
 	for _, dir := range cgroupDirs(root) {
 		_ = filepath.WalkDir(dir, func(path string, d os.DirEntry, err error) error {
 			if err != nil || d.IsDir() || d.Name() != "cgroup.procs" {
-				return nil //nolint:nilerr // a cgroup removed while walking has no processes left
+				return nil // a cgroup removed while walking has no processes left
 			}
 			b, _ := os.ReadFile(path)
 			for _, f := range strings.Fields(string(b)) {
