@@ -60,6 +60,8 @@ chmod 700 "$state/etcd"
 
 # The kubelet's PID once started.
 kubelet_pid=""
+# Set once the checks passed: from then on the cgroups under $cgroup_root are this run's to remove.
+owns_cgroups=""
 
 # A closed terminal or pipe must not kill the script before it has stopped its daemons.
 trap '' PIPE
@@ -97,6 +99,8 @@ is_apiserver() {
 # stop_all stops the kubelet, then the static pods' processes, and removes the cgroups. It is safe
 # to call twice.
 stop_all() {
+	# Before its checks pass the script owns nothing: the cgroups may be another run's.
+	[[ -n $owns_cgroups ]] || return 0
 	if [[ -z $kubelet_pid ]] && [[ -z $(cgroup_dirs) ]]; then
 		return 0
 	fi
@@ -334,6 +338,7 @@ if healthy "http://$api/readyz"; then
 	log "something already answers on $api: stop the other cluster first"
 	exit 1
 fi
+owns_cgroups=1
 if [[ -n $(cgroup_dirs) ]]; then
 	log "removing the pods a previous run left in cgroup $cgroup_root"
 	stop_pods $((SECONDS + stop_timeout))
