@@ -60,9 +60,12 @@ build: ## Build every cmd/* of every module into bin/ with version stamps.
 	go build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/ $(CMDS)
 	@ls $(addprefix $(BIN)/,$(notdir $(CMDS)))
 
+# When `make run` began, so that the local cluster's start-up time can count the build too.
+RUN_STARTED_AT := $(if $(filter run,$(MAKECMDGOALS)),$(shell date +%s%N))
+
 .PHONY: run
-run: build ## Build, then run a local cluster in the foreground (state in .keelson/; Ctrl-C stops it).
-	hack/local-up.sh
+run: build ## Build, then run a local cluster in the foreground: one kubelet whose static pods are the control plane (state in .keelson/; Ctrl-C stops it).
+	KEELSON_RUN_STARTED_AT=$(RUN_STARTED_AT) hack/local-up.sh
 
 .PHONY: test
 test: deps tools verify build ## Verify, run every module's tests with -race (needs the built binaries), then fuzz-short.

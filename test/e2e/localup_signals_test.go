@@ -14,17 +14,19 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-
-	"github.com/keelson-dev/keelson/test/framework"
 )
 
 // TestMakeRunStopsEverythingOnEachSignalAtEachStage runs hack/local-up.sh under make, as `make run`
 // does, and sends SIGINT or SIGTERM to the whole process group (what Ctrl-C in a terminal, or a
-// supervisor, does) at three stages: while the apiserver starts, a moment after a later daemon was
-// started, and once the cluster is up. make forwards the signal to the script a second time. Every
-// time, everything the run started must be gone within a few seconds, well inside the script's stop
-// timeout: no daemon may be missed or left running because a signal came at a bad moment.
+// supervisor, does) at each stage of start-up: the moment the kubelet was started, once it is up
+// and launching the control plane's static pods, once the apiserver it runs is ready, and once the
+// whole cluster is up. make forwards the signal to the script a second time. Every time, everything
+// the run started must be gone within a few seconds, well inside the script's stop timeout: the
+// kubelet and its monitors (found by a marker in their environment) and the static pods' processes
+// (found by the run's own cgroup, which must be gone too). No process may be missed or left running
+// because a signal came at a bad moment.
 func TestMakeRunStopsEverythingOnEachSignalAtEachStage(t *testing.T) {
 	bin := requireBinaries(t)
 	requirePortFree(t, "127.0.0.1:6443")
@@ -35,26 +37,28 @@ func TestMakeRunStopsEverythingOnEachSignalAtEachStage(t *testing.T) {
 		[]byte("run:\n\t"+filepath.Join(repoRoot(t), "hack", "local-up.sh")+"\n"), 0o644))
 
 	stages := []struct{ name, line string }{
-		{"apiserver starting", "starting keelson-apiserver"},
-		{"scheduler just started", "starting keelson-scheduler"},
+		{"kubelet just started", "starting keelson-kubelet"},
+		{"static pods starting", "keelson-kubelet healthy"},
+		{"apiserver ready", "kube-apiserver ready"},
 		{"cluster up", "Keelson is running"},
 	}
 	for _, stage := range stages {
 		for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM} {
 			t.Run(fmt.Sprintf("%s/%s", stage.name, sig), func(t *testing.T) {
-				marker := fmt.Sprintf("KEELSON_TEST_RUN=%d-%d", os.Getpid(), time.Now().UnixNano())
+				marker, cgroupRoot := runMarkers()
 				cmd := exec.Command("make", "-s", "-f", makefile, "run")
-				cmd.Env = append(os.Environ(), marker, "KEELSON_STATE_DIR="+t.TempDir(),
+				cmd.Env = append(os.Environ(), marker, "KEELSON_CGROUP_ROOT="+cgroupRoot, "KEELSON_STATE_DIR="+t.TempDir(),
 					"KEELSON_BIN_DIR="+bin, "KEELSON_STOP_TIMEOUT=30")
 				cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 				stderr, err := cmd.StderrPipe()
 				require.NoError(t, err)
 				cmd.Stdout = cmd.Stderr
 				require.NoError(t, cmd.Start())
-				t.Cleanup(func() { killMarked(marker) })
+				t.Cleanup(func() { killRun(marker, cgroupRoot) })
 				run := watchLines(cmd, stderr)
 
 				run.waitFor(t, stage.line, 90*time.Second)
+				started := append(marked(marker), cgroupProcs(cgroupRoot)...)
 				sent := time.Now()
 				require.NoError(t, syscall.Kill(-cmd.Process.Pid, sig))
 				// A second SIGTERM to the script while it stops, as make sends one: the script
@@ -71,8 +75,12 @@ func TestMakeRunStopsEverythingOnEachSignalAtEachStage(t *testing.T) {
 				case <-time.After(20 * time.Second):
 					t.Fatalf("make run still running 20s after %s", sig)
 				}
-				framework.Eventually(t, 10*time.Second, func() bool { return len(marked(marker)) == 0 },
-					"every process of the run gone after %s at %q; still running: %v", sig, stage.name, marked(marker))
+				assert.Eventually(t, func() bool {
+					return len(marked(marker)) == 0 && len(alive(started)) == 0 && len(cgroupDirs(cgroupRoot)) == 0
+				}, 10*time.Second, 20*time.Millisecond, "every process and cgroup of the run gone after %s at %q", sig, stage.name)
+				require.Empty(t, marked(marker), "processes started by the run still running")
+				require.Empty(t, alive(started), "processes of the cluster still running")
+				require.Empty(t, cgroupDirs(cgroupRoot), "cgroups left behind")
 				require.Less(t, time.Since(sent), 15*time.Second,
 					"stopping waited out the stop timeout: a daemon was missed by the first signal")
 			})

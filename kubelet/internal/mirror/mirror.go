@@ -72,15 +72,23 @@ func (m *Manager) Trigger() {
 	}
 }
 
-// Run reconciles when triggered and every Resync until ctx ends; after a failed reconcile it tries
-// again with backoff (200ms doubling to 7s). It returns nil when ctx ends.
+// ErrNotListed says the node is registered but its mirror pods have not been listed yet.
+var ErrNotListed = errors.New("mirror pods not listed yet")
+
+// Run reconciles when triggered and every Resync until ctx ends; after a failed reconcile, or one
+// that found the mirror pods not listed yet, it tries again with backoff (200ms doubling to 7s).
+// A kubelet that starts before its API server (a self-hosted control plane) registers the node
+// moments before its pod informer has listed, and nothing else triggers a reconcile then, so the
+// mirrors would wait a whole Resync. It returns nil when ctx ends.
 func (m *Manager) Run(ctx context.Context) error {
 	retry := backoff.Exponential{Initial: 200 * time.Millisecond, Max: 7 * time.Second}
 	for {
 		wait := m.cfg.Resync
 		if err := m.Reconcile(ctx); err != nil && ctx.Err() == nil {
 			wait = retry.Next()
-			m.lg.Info("sync mirror pods; retrying", zap.Duration("after", wait), zap.Error(err))
+			if !errors.Is(err, ErrNotListed) {
+				m.lg.Info("sync mirror pods; retrying", zap.Duration("after", wait), zap.Error(err))
+			}
 		} else {
 			retry.Reset()
 		}
@@ -96,7 +104,9 @@ func (m *Manager) Run(ctx context.Context) error {
 	}
 }
 
-// Reconcile makes the mirror pods match the static pods once, and returns every failure.
+// Reconcile makes the mirror pods match the static pods once, and returns every failure. It does
+// nothing before the node is registered, and returns ErrNotListed while the node's pods have not
+// been listed.
 func (m *Manager) Reconcile(ctx context.Context) error {
 	uid := m.cfg.NodeUID()
 	if uid == "" {
@@ -104,7 +114,7 @@ func (m *Manager) Reconcile(ctx context.Context) error {
 	}
 	mirrors, listed := m.cfg.MirrorPods()
 	if !listed {
-		return nil
+		return ErrNotListed
 	}
 	byName := map[string]*corev1.Pod{}
 	for _, p := range mirrors {

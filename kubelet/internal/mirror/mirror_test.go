@@ -119,3 +119,40 @@ func TestReconcile(t *testing.T) {
 	step("delete kube-system/etcd-n1") // removed manifest
 	step()
 }
+
+// TestRunRetriesUntilListed checks that a registered node whose pods are not listed yet gets its
+// mirrors as soon as they are, after a short backoff, not a whole resync later: a kubelet that
+// starts before its API server registers moments before its pod informer lists.
+func TestRunRetriesUntilListed(t *testing.T) {
+	api := &fakeAPI{pods: map[string]*corev1.Pod{}}
+	listed := make(chan struct{})
+	clk := clock.NewFake(time.Now())
+	m := New(Config{
+		NodeName:   "n1",
+		Pods:       func(ns string) PodClient { return nsClient{api: api, ns: ns} },
+		StaticPods: func() []*corev1.Pod { return []*corev1.Pod{static("etcd-n1", "h1")} },
+		MirrorPods: func() ([]*corev1.Pod, bool) {
+			select {
+			case <-listed:
+				return nil, true
+			default:
+				return nil, false
+			}
+		},
+		NodeUID: func() string { return "node-uid" },
+		Resync:  time.Hour,
+	}, clk, zaptest.NewLogger(t))
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- m.Run(ctx) }()
+
+	// The first reconcile finds nothing listed and waits a backoff, not the resync.
+	require.NoError(t, clk.BlockUntilWaiters(ctx, 1))
+	close(listed)
+	clk.Step(200 * time.Millisecond)
+	// The second reconcile creates the mirror, then Run waits for the resync.
+	require.NoError(t, clk.BlockUntilWaiters(ctx, 1))
+	cancel()
+	require.NoError(t, <-done)
+	require.Equal(t, []string{"create kube-system/etcd-n1 h1"}, api.writes)
+}
