@@ -189,7 +189,7 @@ if curl -fsS --max-time 2 -o /dev/null "http://$api/readyz" 2>/dev/null; then
 	exit 1
 fi
 
-start apiserver --bind-address="$host" --port="$api_port" --data-dir="$state/etcd" --log-format=console
+start apiserver --bind-address="$host" --port="$api_port" --data-dir="$state/etcd" --service-cluster-ip-range=127.96.0.0/16 --log-format=console
 wait_ready apiserver "http://$api/readyz"
 
 # component:health port, for each daemon besides the apiserver.

@@ -41,6 +41,7 @@ type parts struct {
 	etcd  *etcdBackend
 	store *storage.Store
 	reg   *registry.Registry
+	alloc *allocation
 
 	ln     net.Listener
 	mux    cmux.CMux
@@ -70,6 +71,10 @@ func (s *Server) build(ctx context.Context) (*parts, error) {
 func (s *Server) buildOn(be *etcdBackend) (*parts, error) {
 	sch := scheme.Builtin()
 	store := storage.New(be.client, storage.NewCodec(sch), be.opts)
+	al, err := s.newAllocation(be, store)
+	if err != nil {
+		return nil, err
+	}
 	reg, err := registry.New(registry.Config{
 		Scheme:        sch,
 		Storage:       store,
@@ -85,13 +90,14 @@ func (s *Server) buildOn(be *etcdBackend) (*parts, error) {
 			WatcherBuffer:    s.cfg.WatchBufferSize,
 			BookmarkInterval: s.cfg.WatchBookmarkInterval,
 		},
+		Hooks:  al.hooks(),
 		Clock:  s.cfg.Clock,
 		Logger: s.lg,
 	})
 	if err != nil {
 		return nil, err
 	}
-	p := &parts{srv: s, etcd: be, store: store, reg: reg}
+	p := &parts{srv: s, etcd: be, store: store, reg: reg, alloc: al}
 
 	metrics := prometheus.NewRegistry()
 	metrics.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))

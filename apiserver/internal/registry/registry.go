@@ -29,6 +29,8 @@ type Config struct {
 	// Cache configures every resource's watch cache; Resource, Prefix, Store, New, Fields and Clock
 	// are filled in per resource.
 	Cache watchcache.Config
+	// Hooks reserve, per resource, what objects hold outside their own keys (see WriteHook).
+	Hooks map[scheme.GroupVersionResource]WriteHook
 	// Clock stamps deletions and times the watch caches (default the real clock).
 	Clock  clock.Clock
 	Logger *zap.Logger
@@ -96,6 +98,7 @@ func New(cfg Config) (*Registry, error) {
 			clock:    cfg.Clock,
 			maxSize:  cfg.MaxObjectSize,
 			lg:       cfg.Logger,
+			hook:     cfg.Hooks[k.GVR()],
 		}
 	}
 	return r, nil
@@ -163,6 +166,8 @@ type Store struct {
 	clock    clock.Clock
 	maxSize  int
 	lg       *zap.Logger
+	// hook, when set, reserves around the resource's writes.
+	hook WriteHook
 	// status and spec are the kind's status field (nil without a status subresource) and spec
 	// field (nil when it has none).
 	status, spec protoreflect.FieldDescriptor
