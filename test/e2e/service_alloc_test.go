@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/netip"
 	"os/exec"
 	"path/filepath"
@@ -116,7 +117,7 @@ func TestServiceAllocationSurvivesKill9(t *testing.T) {
 			return false
 		}
 		last = fmt.Sprintf("services hold %d IPs and %d ports; bitmaps mark %d and %d", len(ips), len(ports), len(ipBits), len(portBits))
-		return sameSet(ips, ipBits) && sameSet(ports, portBits)
+		return maps.Equal(ips, ipBits) && maps.Equal(ports, portBits)
 	})
 	require.True(t, ok, "after repair the bitmaps mark exactly the stored services' values: %s", last)
 }
@@ -183,16 +184,4 @@ func storedBits(ctx context.Context, etcd *clientv3.Client, key string) (map[int
 		}
 	}
 	return set, nil
-}
-
-func sameSet(a, b map[int]bool) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for k := range a {
-		if !b[k] {
-			return false
-		}
-	}
-	return true
 }

@@ -3,6 +3,7 @@ package integration
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/netip"
 	"sync"
 	"testing"
@@ -300,19 +301,7 @@ func TestServiceAllocationRepairFreesLeaks(t *testing.T) {
 	require.NoError(t, err)
 	framework.Eventually(t, 30*time.Second, func() bool {
 		ips, ports := heldOffsets(t, c)
-		return mapsEqual(ips, storedRange(t, cli, "/registry/ranges/serviceips")) &&
-			mapsEqual(ports, storedRange(t, cli, "/registry/ranges/servicenodeports"))
+		return maps.Equal(ips, storedRange(t, cli, "/registry/ranges/serviceips")) &&
+			maps.Equal(ports, storedRange(t, cli, "/registry/ranges/servicenodeports"))
 	}, "the repair loop frees the leaked IP and node port")
-}
-
-func mapsEqual(a, b map[int]bool) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for k := range a {
-		if !b[k] {
-			return false
-		}
-	}
-	return true
 }

@@ -41,21 +41,10 @@ type Kubernetes struct {
 	Logger   *zap.Logger
 }
 
-// Run reconciles at once and then every Interval until ctx ends; a failed pass is logged and
-// tried again at the next tick.
+// Run reconciles every Interval until ctx ends; the apiserver calls Reconcile itself at start.
+// A failed pass is logged and tried again at the next tick.
 func (k *Kubernetes) Run(ctx context.Context) error {
-	t := k.Clock.NewTicker(k.Interval)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-t.C():
-		}
-		if err := k.Reconcile(ctx); err != nil && ctx.Err() == nil {
-			k.Logger.Warn("reconcile the kubernetes service", zap.Error(err))
-		}
-	}
+	return every(ctx, k.Clock, k.Interval, k.Logger, "reconcile the kubernetes service", k.Reconcile)
 }
 
 // Reconcile creates the kubernetes Service, or puts its port back when it differs, and adds this

@@ -55,18 +55,7 @@ type Repair struct {
 // Run repairs every Interval until ctx ends; the apiserver calls RunOnce itself at start, before
 // it serves. A failed run is logged and tried again at the next tick.
 func (r *Repair) Run(ctx context.Context) error {
-	t := r.Clock.NewTicker(r.Interval)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-t.C():
-		}
-		if err := r.RunOnce(ctx); err != nil && ctx.Err() == nil {
-			r.Logger.Warn("repair service allocations", zap.Error(err))
-		}
-	}
+	return every(ctx, r.Clock, r.Interval, r.Logger, "repair service allocations", r.RunOnce)
 }
 
 // RunOnce repairs both bitmaps once.

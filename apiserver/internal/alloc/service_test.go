@@ -93,7 +93,7 @@ func TestReserveOnCreate(t *testing.T) {
 		{name: "node port taken", svc: svc("a", "NodePort", "", 30001),
 			wantErr: "spec.ports[0].nodePort: Invalid value: 30001: provided port is already allocated"},
 		{name: "node port out of range", svc: svc("a", "NodePort", "", 40000),
-			wantErr: "spec.ports[0].nodePort: Invalid value: 40000: provided port is not in the valid range. The range of valid ports is 30000-30003"},
+			wantErr: "spec.ports[0].nodePort: Invalid value: 40000: provided port is not in the valid range. The range of valid ports is 30000-30002"},
 		{name: "IPv6 family", svc: func() *corev1.Service {
 			s := svc("a", "ClusterIP", "")
 			s.Spec.IpFamilies = []string{"IPv6"}
@@ -102,7 +102,7 @@ func TestReserveOnCreate(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			h := newServices(t, startEtcd(t), "127.96.0.0/29", "30000-30003")
+			h := newServices(t, startEtcd(t), "127.96.0.0/29", "30000-30002")
 			// .1, .2, .4, .5, .6 and port 30001 are taken already: only .3 is free.
 			for i, ip := range []string{"127.96.0.1", "127.96.0.2", "127.96.0.4", "127.96.0.6"} {
 				require.NoError(t, create(t, h, svc(fmt.Sprint("taken-", i), "ClusterIP", ip), true))
