@@ -50,6 +50,10 @@ func NewFlags() *pflag.FlagSet {
 	fs.Int("etcd-max-writes-in-flight", d.EtcdMaxWritesInFlight, "write transactions open against etcd at once; more wait their turn (0: no bound)")
 	fs.Int64("default-not-ready-toleration-seconds", d.DefaultNotReadyTolerationSeconds, "seconds of the not-ready:NoExecute toleration added to every pod without one")
 	fs.Int64("default-unreachable-toleration-seconds", d.DefaultUnreachableTolerationSeconds, "seconds of the unreachable:NoExecute toleration added to every pod without one")
+	fs.String("service-cluster-ip-range", d.ServiceClusterIPRange, "CIDR cluster IPs are allocated from; its first address is the kubernetes Service's (tests and `make run`: a loopback range such as 127.96.0.0/16)")
+	fs.String("service-node-port-range", d.ServiceNodePortRange, "range node ports are allocated from, first-last")
+	fs.String("advertise-address", d.AdvertiseAddress, "address this apiserver lists in the kubernetes Endpoints (empty: the bind address, or 127.0.0.1 when bound to every address)")
+	fs.Duration("repair-interval", d.RepairInterval, "how often the cluster IP and node port bitmaps are rebuilt from the stored Services, freeing leaks")
 	config.DefaultProcess().AddFlags(fs, component)
 	return fs
 }

@@ -43,6 +43,7 @@ type parts struct {
 	etcd  *etcdBackend
 	store *storage.Store
 	reg   *registry.Registry
+	alloc *allocation
 
 	ln     net.Listener
 	mux    cmux.CMux
@@ -72,6 +73,10 @@ func (s *Server) build(ctx context.Context) (*parts, error) {
 func (s *Server) buildOn(be *etcdBackend) (*parts, error) {
 	sch := scheme.Builtin()
 	store := storage.New(be.client, storage.NewCodec(sch), be.opts)
+	al, err := s.newAllocation(be, store)
+	if err != nil {
+		return nil, err
+	}
 	reg, err := registry.New(registry.Config{
 		Scheme:        sch,
 		Storage:       store,
@@ -90,6 +95,7 @@ func (s *Server) buildOn(be *etcdBackend) (*parts, error) {
 		DefaultTolerationSeconds: &tolerationseconds.Defaulter{
 			NotReady: s.cfg.DefaultNotReadyTolerationSeconds, Unreachable: s.cfg.DefaultUnreachableTolerationSeconds,
 		},
+		Hooks:  al.hooks(),
 		Clock:  s.cfg.Clock,
 		Logger: s.lg,
 	})
@@ -101,7 +107,7 @@ func (s *Server) buildOn(be *etcdBackend) (*parts, error) {
 		return nil, err
 	}
 	reg.AddAdmission(quotas)
-	p := &parts{srv: s, etcd: be, store: store, reg: reg}
+	p := &parts{srv: s, etcd: be, store: store, reg: reg, alloc: al}
 
 	metrics := prometheus.NewRegistry()
 	metrics.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/keelson-dev/keelson/apiserver/internal/alloc"
 	"github.com/keelson-dev/keelson/apiserver/internal/limits"
 	"github.com/keelson-dev/keelson/apiserver/internal/registry"
 	"github.com/keelson-dev/keelson/apiserver/internal/rest"
@@ -68,6 +69,16 @@ type Config struct {
 	// without them last.
 	DefaultNotReadyTolerationSeconds    int64 `mapstructure:"default-not-ready-toleration-seconds"`
 	DefaultUnreachableTolerationSeconds int64 `mapstructure:"default-unreachable-toleration-seconds"`
+	// ServiceClusterIPRange is the CIDR cluster IPs are allocated from; its first address is the
+	// kubernetes Service's.
+	ServiceClusterIPRange string `mapstructure:"service-cluster-ip-range"`
+	// ServiceNodePortRange is the range node ports are allocated from, first-last.
+	ServiceNodePortRange string `mapstructure:"service-node-port-range"`
+	// AdvertiseAddress is the address this apiserver lists in the kubernetes Endpoints ("": the
+	// bind address, or 127.0.0.1 when bound to every address).
+	AdvertiseAddress string `mapstructure:"advertise-address"`
+	// RepairInterval is how often the allocation repair runs.
+	RepairInterval time.Duration `mapstructure:"repair-interval"`
 	// Clock times the watch caches, the compactor and deletion timestamps; nil is the real clock.
 	// It is untagged because it is no flag: tests set it.
 	Clock clock.Clock
@@ -98,6 +109,9 @@ func DefaultConfig() Config {
 
 		DefaultNotReadyTolerationSeconds:    tolerationseconds.DefaultSeconds,
 		DefaultUnreachableTolerationSeconds: tolerationseconds.DefaultSeconds,
+		ServiceClusterIPRange:               DefaultServiceClusterIPRange,
+		ServiceNodePortRange:                DefaultServiceNodePortRange,
+		RepairInterval:                      alloc.DefaultRepairInterval,
 	}
 }
 
@@ -134,6 +148,7 @@ func (c Config) Validate() error {
 		config.CheckPositive("request-timeout", c.RequestTimeout),
 		config.CheckPositive("request-body-read-timeout", c.RequestBodyReadTimeout),
 	)
+	errs = append(errs, c.validateServices())
 	if c.EtcdMaxWritesInFlight < 0 {
 		errs = append(errs, fmt.Errorf("--etcd-max-writes-in-flight: %d is negative", c.EtcdMaxWritesInFlight))
 	}

@@ -37,6 +37,7 @@ func (p *parts) run(ctx context.Context) error {
 			return p.store.RunCompactor(c, p.srv.cfg.Clock, p.srv.cfg.CompactionInterval, p.srv.lg)
 		},
 		p.becomeReady,
+		p.runAllocation,
 	)
 }
 
@@ -95,6 +96,12 @@ func (p *parts) becomeReady(ctx context.Context) error {
 			return nil
 		}
 		return fmt.Errorf("create system namespaces: %w", err)
+	}
+	if err := p.alloc.start(ctx, p.srv, p.reg, p.ln.Addr()); err != nil {
+		if ctx.Err() != nil {
+			return nil
+		}
+		return err
 	}
 	p.health.SetServingStatus("", healthpb.HealthCheckResponse_SERVING)
 	p.health.SetServingStatus(resourcev1.ResourceService_ServiceDesc.ServiceName, healthpb.HealthCheckResponse_SERVING)

@@ -29,7 +29,7 @@ func TestEveryDaemonServesHealthAndStopsOnSIGTERM(t *testing.T) {
 	bin := requireBinaries(t)
 	api := strconv.Itoa(freePort(t))
 	apiserver := startDaemon(t, bin, "apiserver", nil, "--port", api, "--data-dir", t.TempDir(),
-		"--etcd-client-port", "0", "--etcd-peer-port", "0", "--log-level", "warn")
+		"--etcd-client-port", "0", "--etcd-peer-port", "0", "--log-level", "warn", "--service-cluster-ip-range", "127.96.0.0/16")
 	apiserver.WaitHealthy("http://127.0.0.1:"+api+"/readyz", 60*time.Second)
 
 	endpoint := "127.0.0.1:" + api

@@ -39,7 +39,8 @@ func startKubectlEnv(t *testing.T) *kubectlEnv {
 	port := loopbackPort(t)
 	cmd := exec.Command(filepath.Join(bin, "keelson-apiserver"),
 		"--port", strconv.Itoa(port), "--bind-address", "127.0.0.1",
-		"--etcd-client-port", "0", "--etcd-peer-port", "0", "--data-dir", filepath.Join(dir, "etcd"))
+		"--etcd-client-port", "0", "--etcd-peer-port", "0", "--data-dir", filepath.Join(dir, "etcd"),
+		"--service-cluster-ip-range", "127.96.0.0/16")
 	logf, err := os.Create(filepath.Join(dir, "apiserver.log"))
 	require.NoError(t, err)
 	cmd.Stdout, cmd.Stderr = logf, logf

@@ -145,6 +145,7 @@ func (c *Cluster) ServerConfig() server.Config {
 	cfg.ShutdownTimeout = 5 * time.Second
 	cfg.WatchBookmarkInterval = time.Second
 	cfg.CompactionInterval = 0
+	cfg.ServiceClusterIPRange = "127.96.0.0/16" // tests use loopback service addresses only
 	if c.opts.Configure != nil {
 		c.opts.Configure(&cfg)
 	}

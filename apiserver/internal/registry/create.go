@@ -45,7 +45,7 @@ func (s *Store) Create(ctx context.Context, namespace string, obj scheme.Object,
 	}
 	name := obj.GetMetadata().GetName()
 	for attempt := 1; ; attempt++ {
-		_, err := s.storage.Create(ctx, s.key(namespace, name), obj)
+		_, err := s.createKey(ctx, s.key(namespace, name), obj)
 		switch {
 		case err == nil:
 			return obj, nil

@@ -91,7 +91,7 @@ func (s *Store) Delete(ctx context.Context, namespace, name string, opts DeleteO
 			if opts.DryRun {
 				return cur, true, nil
 			}
-			rev, latest, err := s.storage.Delete(ctx, key, kv.ModRevision)
+			rev, latest, err := s.deleteKey(ctx, key, cur, kv.ModRevision)
 			if errors.Is(err, storage.ErrConflict) {
 				kv = latest
 				continue

@@ -141,11 +141,11 @@ func (s *Store) modify(ctx context.Context, namespace, name string, opts ModifyO
 			}
 			return next, false, nil
 		case s.finalized(next):
-			if _, kv, err = s.storage.Delete(ctx, key, kv.ModRevision); err == nil {
+			if _, kv, err = s.deleteKey(ctx, key, cur, kv.ModRevision); err == nil {
 				return next, false, nil
 			}
 		default:
-			if kv, err = s.storage.Update(ctx, key, next, kv.ModRevision); err == nil {
+			if kv, err = s.updateKey(ctx, key, next, cur, kv.ModRevision); err == nil {
 				return kv.Object, false, nil
 			}
 		}
@@ -179,7 +179,7 @@ func (s *Store) createMissing(ctx context.Context, namespace, name string, dryRu
 	if dryRun {
 		return obj, s.dryRunSizeCheck(obj)
 	}
-	if _, err := s.storage.Create(ctx, s.key(namespace, name), obj); err != nil {
+	if _, err := s.createKey(ctx, s.key(namespace, name), obj); err != nil {
 		if errors.Is(err, storage.ErrExists) {
 			return nil, err
 		}

@@ -29,7 +29,11 @@ func parseRV(rv string) (int64, error) {
 // storageErr maps storage errors to API errors about the named object.
 func (s *Store) storageErr(name string, err error) error {
 	var tooLarge *storage.TooLargeError
+	var apiErr *apierrors.StatusError
 	switch {
+	case errors.As(err, &apiErr):
+		// Already an API error, such as a write hook's refusal.
+		return apiErr
 	case errors.Is(err, storage.ErrNotFound):
 		return s.notFound(name)
 	case errors.Is(err, storage.ErrCompacted):

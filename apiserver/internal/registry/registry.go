@@ -33,6 +33,8 @@ type Config struct {
 	// DefaultTolerationSeconds, when set, gives every pod created without them the not-ready and
 	// unreachable NoExecute tolerations (Kubernetes' DefaultTolerationSeconds admission).
 	DefaultTolerationSeconds *tolerationseconds.Defaulter
+	// Hooks reserve, per resource, what objects hold outside their own keys (see WriteHook).
+	Hooks map[scheme.GroupVersionResource]WriteHook
 	// Clock stamps deletions and times the watch caches (default the real clock).
 	Clock  clock.Clock
 	Logger *zap.Logger
@@ -102,6 +104,7 @@ func New(cfg Config) (*Registry, error) {
 			clock:    cfg.Clock,
 			maxSize:  cfg.MaxObjectSize,
 			lg:       cfg.Logger,
+			hook:     cfg.Hooks[k.GVR()],
 		}
 	}
 	return r, nil
@@ -169,6 +172,8 @@ type Store struct {
 	clock    clock.Clock
 	maxSize  int
 	lg       *zap.Logger
+	// hook, when set, reserves around the resource's writes.
+	hook WriteHook
 	// status and spec are the kind's status field (nil without a status subresource) and spec
 	// field (nil when it has none).
 	status, spec protoreflect.FieldDescriptor

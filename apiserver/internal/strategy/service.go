@@ -84,7 +84,11 @@ func externallyAccessible(s *corev1.ServiceSpec) bool {
 // them out, as Kubernetes does for a PUT or apply without them.
 func (serviceStrategy) PrepareForUpdate(obj, old scheme.Object) {
 	s, o := obj.(*corev1.Service).GetSpec(), old.(*corev1.Service).GetSpec()
-	if s == nil || o == nil || s.GetType() == "ExternalName" || o.GetType() == "ExternalName" {
+	if s == nil || o == nil {
+		return
+	}
+	dropTypeDependentFields(s, o)
+	if s.GetType() == "ExternalName" || o.GetType() == "ExternalName" {
 		return
 	}
 	// A service that stops being reachable from outside drops the external traffic policy it kept

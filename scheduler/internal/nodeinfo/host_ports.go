@@ -24,14 +24,21 @@ func (p HostPort) String() string {
 	return fmt.Sprintf("%s:%d/%s", p.IP, p.Port, p.Protocol)
 }
 
+// podHostPorts returns the host ports spec's containers claim. A pod on the host's network claims
+// every container port on the host: the apiserver defaults hostPort to containerPort for such a
+// pod, as Kubernetes does, and a pod stored without that default is read the same way.
 func podHostPorts(spec *corev1.PodSpec) []HostPort {
 	var out []HostPort
 	for _, c := range spec.GetContainers() {
 		for _, p := range c.GetPorts() {
-			if p.GetHostPort() <= 0 {
+			port := p.GetHostPort()
+			if port <= 0 && spec.GetHostNetwork() {
+				port = p.GetContainerPort()
+			}
+			if port <= 0 {
 				continue
 			}
-			hp := HostPort{IP: p.GetHostIp(), Protocol: p.GetProtocol(), Port: p.GetHostPort()}
+			hp := HostPort{IP: p.GetHostIp(), Protocol: p.GetProtocol(), Port: port}
 			if hp.IP == "" {
 				hp.IP = wildcardIP
 			}

@@ -102,12 +102,24 @@ func TestHostPorts(t *testing.T) {
 			placed: []*corev1.Pod{fixture.Pod("q").HostPort(80, "TCP", "10.0.0.1").Obj()}},
 		{name: "address against wildcard", pod: fixture.Pod("p").HostPort(80, "TCP", "10.0.0.2").Obj(),
 			placed: []*corev1.Pod{fixture.Pod("q").HostPort(80, "TCP", "").Obj()}, want: "host port 10.0.0.2:80/TCP already in use"},
+		{name: "host network pods share a container port", pod: fixture.Pod("p").HostNetwork(8080).Obj(),
+			placed: []*corev1.Pod{fixture.Pod("q").HostNetwork(8080).Obj()}, want: "host port 8080/TCP already in use"},
+		{name: "host network pod against a host port", pod: fixture.Pod("p").HostNetwork(80).Obj(),
+			placed: []*corev1.Pod{fixture.Pod("q").HostPort(80, "TCP", "").Obj()}, want: "host port 80/TCP already in use"},
+		{name: "container ports off the host network", pod: podNetwork(fixture.Pod("p").HostNetwork(8080).Obj()),
+			placed: []*corev1.Pod{fixture.Pod("q").HostNetwork(8080).Obj()}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			require.Equal(t, tt.want, filterOne(t, predicates.HostPorts{}, tt.pod, node, tt.placed...))
 		})
 	}
+}
+
+// podNetwork takes pod off the host's network, leaving its container ports without host ports.
+func podNetwork(pod *corev1.Pod) *corev1.Pod {
+	pod.Spec.HostNetwork = false
+	return pod
 }
 
 func TestNodeSelector(t *testing.T) {
