@@ -205,7 +205,7 @@ func TestReconcile(t *testing.T) {
 		},
 		{
 			name: "without completions completes when one succeeded and none runs", now: t0,
-			job:  testJob(func(j *batchv1.Job) { j.Spec.Completions = nil }), pods: pods("done", 1, "Succeeded", t0), wantCond: "Complete/",
+			job: testJob(func(j *batchv1.Job) { j.Spec.Completions = nil }), pods: pods("done", 1, "Succeeded", t0), wantCond: "Complete/",
 		},
 		{
 			name: "without completions starts nothing once one succeeded", now: t0,
