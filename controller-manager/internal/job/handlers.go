@@ -1,20 +1,11 @@
 package job
 
 import (
+	"github.com/keelson-dev/keelson/controller-manager/internal/podclaim"
 	"github.com/keelson-dev/keelson/pkg/labels"
 	corev1 "github.com/keelson-dev/keelson/proto/core/v1"
 	metav1 "github.com/keelson-dev/keelson/proto/meta/v1"
 )
-
-// controllerRef returns the ownerReference of m that has controller set, or nil.
-func controllerRef(m *metav1.ObjectMeta) *metav1.OwnerReference {
-	for _, ref := range m.GetOwnerReferences() {
-		if ref.GetController() {
-			return ref
-		}
-	}
-	return nil
-}
 
 // jobKey returns the key of the Job ref names in namespace when it is a Job that still exists
 // with ref's uid; "" otherwise.
@@ -43,7 +34,7 @@ func (c *Controller) enqueueMatching(pod *corev1.Pod) {
 // podAdded counts a create the Job expected, or offers an orphan for adoption.
 func (c *Controller) podAdded(pod *corev1.Pod) {
 	m := pod.GetMetadata()
-	if key := c.jobKey(m.GetNamespace(), controllerRef(m)); key != "" {
+	if key := c.jobKey(m.GetNamespace(), podclaim.ControllerRef(m)); key != "" {
 		if m.GetDeletionTimestamp() != nil {
 			c.expectations.DeletionObserved(key)
 		} else {
@@ -52,7 +43,7 @@ func (c *Controller) podAdded(pod *corev1.Pod) {
 		c.queue.Add(key)
 		return
 	}
-	if controllerRef(m) == nil && m.GetDeletionTimestamp() == nil {
+	if podclaim.ControllerRef(m) == nil && m.GetDeletionTimestamp() == nil {
 		c.enqueueMatching(pod)
 	}
 }
@@ -64,8 +55,8 @@ func (c *Controller) podUpdated(old, cur *corev1.Pod) {
 	if om.GetResourceVersion() == cm.GetResourceVersion() {
 		return
 	}
-	oldKey := c.jobKey(om.GetNamespace(), controllerRef(om))
-	curKey := c.jobKey(cm.GetNamespace(), controllerRef(cm))
+	oldKey := c.jobKey(om.GetNamespace(), podclaim.ControllerRef(om))
+	curKey := c.jobKey(cm.GetNamespace(), podclaim.ControllerRef(cm))
 	if cm.GetDeletionTimestamp() != nil && om.GetDeletionTimestamp() == nil && curKey != "" {
 		c.expectations.DeletionObserved(curKey)
 	}
@@ -76,7 +67,7 @@ func (c *Controller) podUpdated(old, cur *corev1.Pod) {
 		c.queue.Add(curKey)
 		return
 	}
-	if controllerRef(cm) == nil {
+	if podclaim.ControllerRef(cm) == nil {
 		c.enqueueMatching(cur)
 	}
 }
@@ -84,7 +75,7 @@ func (c *Controller) podUpdated(old, cur *corev1.Pod) {
 // podDeleted counts a delete the Job expected, unless the pod's update to deleting counted it.
 func (c *Controller) podDeleted(pod *corev1.Pod) {
 	m := pod.GetMetadata()
-	key := c.jobKey(m.GetNamespace(), controllerRef(m))
+	key := c.jobKey(m.GetNamespace(), podclaim.ControllerRef(m))
 	if key == "" {
 		return
 	}

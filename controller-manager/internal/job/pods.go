@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"sync"
 
+	"github.com/keelson-dev/keelson/controller-manager/internal/podclaim"
 	"github.com/keelson-dev/keelson/pkg/apierrors"
 	"github.com/keelson-dev/keelson/pkg/client"
 	"github.com/keelson-dev/keelson/pkg/events"
@@ -31,56 +32,16 @@ const CompletionIndexEnv = "JOB_COMPLETION_INDEX"
 // converges over several reconciles.
 const burst = 500
 
-// claimPods returns the pods job controls that match sel, terminated ones included, after
-// adopting matching orphans and releasing controlled pods that stopped matching. A Job being
-// deleted adopts and releases nothing. An adoption or release is an update guarded on the pod's
-// resourceVersion: a pod changed meanwhile fails it with Conflict and is claimed on the retry.
+// claimPods returns the pods job controls and that match sel, terminated ones included; see
+// podclaim.Claim.
 func (c *Controller) claimPods(ctx context.Context, job *batchv1.Job, sel labels.Selector) ([]*corev1.Pod, error) {
-	jm := job.GetMetadata()
-	deleting := jm.GetDeletionTimestamp() != nil
-	var claimed []*corev1.Pod
-	for _, pod := range c.pods.Lister().ListNamespace(jm.GetNamespace()) {
-		ref := controllerRef(pod.GetMetadata())
-		matches := sel.Matches(labels.Set(pod.GetMetadata().GetLabels()))
-		switch {
-		case ref != nil && ref.GetUid() != jm.GetUid():
-		case ref != nil && matches:
-			claimed = append(claimed, pod)
-		case ref != nil && !deleting:
-			p := pod.CloneVT()
-			p.Metadata.OwnerReferences = slices.DeleteFunc(p.Metadata.OwnerReferences,
-				func(r *metav1.OwnerReference) bool { return r.GetUid() == jm.GetUid() })
-			if err := c.updatePod(ctx, p); err != nil {
-				return nil, fmt.Errorf("release pod %s from job %s: %w", scheme.Key(pod), scheme.Key(job), err)
-			}
-		case ref == nil && matches && !deleting && pod.GetMetadata().GetDeletionTimestamp() == nil:
-			p := pod.CloneVT()
-			p.Metadata.OwnerReferences = append(p.Metadata.OwnerReferences, ownerReference(job))
-			if err := c.updatePod(ctx, p); err != nil {
-				return nil, fmt.Errorf("adopt pod %s into job %s: %w", scheme.Key(pod), scheme.Key(job), err)
-			}
-			claimed = append(claimed, p)
-		}
-	}
-	return claimed, nil
-}
-
-// updatePod writes p; a pod already gone is not an error.
-func (c *Controller) updatePod(ctx context.Context, p *corev1.Pod) error {
-	_, err := c.client.Pods(p.GetMetadata().GetNamespace()).Update(ctx, p)
-	if apierrors.IsNotFound(err) {
-		return nil
-	}
-	return err
+	pods := c.pods.Lister().ListNamespace(job.GetMetadata().GetNamespace())
+	return podclaim.Claim(ctx, c.client, job, ownerReference(job), sel, pods)
 }
 
 // ownerReference returns the controller reference the pods of job carry.
 func ownerReference(job *batchv1.Job) *metav1.OwnerReference {
-	yes := true
-	return &metav1.OwnerReference{
-		ApiVersion: "batch/v1", Kind: "Job", Name: job.GetMetadata().GetName(),
-		Uid: job.GetMetadata().GetUid(), Controller: &yes, BlockOwnerDeletion: &yes,
-	}
+	return podclaim.OwnerReference(job, "batch/v1", "Job")
 }
 
 // newPod returns a pod of job's template controlled by job. index >= 0 makes it the pod of that
