@@ -3,7 +3,9 @@ package server
 import (
 	"context"
 
+	"github.com/keelson-dev/keelson/controller-manager/internal/daemonset"
 	"github.com/keelson-dev/keelson/controller-manager/internal/endpoints"
+	"github.com/keelson-dev/keelson/controller-manager/internal/job"
 	"github.com/keelson-dev/keelson/controller-manager/internal/manager"
 	"github.com/keelson-dev/keelson/controller-manager/internal/namespace"
 	"github.com/keelson-dev/keelson/controller-manager/internal/replicaset"
@@ -32,6 +34,14 @@ func Controllers() []manager.Registration {
 			ctl, err := serviceaccount.NewTokens(c.Client, c.Informers, c.Recorder("tokens-controller"), c.Clock, c.Logger,
 				serviceaccount.TokensOptions{PrivateKeyFile: c.Config.ServiceAccountPrivateKeyFile, RootCAFile: c.Config.RootCAFile})
 			return withWorkers(ctl, err, c.Config.ConcurrentServiceAccountTokenSyncs)
+		}},
+		{Name: daemonset.Name, New: func(c *manager.Context) (manager.Controller, error) {
+			ctl, err := daemonset.NewFromManager(c)
+			return withWorkers(ctl, err, c.Config.ConcurrentDaemonSetSyncs)
+		}},
+		{Name: job.Name, New: func(c *manager.Context) (manager.Controller, error) {
+			ctl, err := job.NewFromManager(c)
+			return withWorkers(ctl, err, c.Config.ConcurrentJobSyncs)
 		}},
 	}
 }

@@ -25,6 +25,10 @@ type Config struct {
 	// ServiceAccountPrivateKeyFile signs service account tokens (PEM, RSA or ECDSA); without it
 	// the token controller does not run. RootCAFile, if set, goes into every token Secret as
 	// ca.crt.
+	// ConcurrentDaemonSetSyncs and ConcurrentJobSyncs are the daemon sets and jobs reconciled
+	// at once (--concurrent-daemonset-syncs, --concurrent-job-syncs).
+	ConcurrentDaemonSetSyncs     int    `mapstructure:"concurrent-daemonset-syncs"`
+	ConcurrentJobSyncs           int    `mapstructure:"concurrent-job-syncs"`
 	ServiceAccountPrivateKeyFile string `mapstructure:"service-account-private-key-file"`
 	RootCAFile                   string `mapstructure:"root-ca-file"`
 }
@@ -35,6 +39,7 @@ func DefaultConfig() Config {
 	return Config{
 		Controllers: []string{"*"}, ConcurrentReplicaSetSyncs: 5, ConcurrentRCSyncs: 5,
 		ConcurrentEndpointSyncs: 5, ConcurrentNamespaceSyncs: 10, ConcurrentServiceAccountTokenSyncs: 5,
+		ConcurrentDaemonSetSyncs: 2, ConcurrentJobSyncs: 5,
 	}
 }
 
@@ -47,6 +52,8 @@ func (c Config) AddFlags(fs *pflag.FlagSet) {
 	fs.Int("concurrent-endpoint-syncs", c.ConcurrentEndpointSyncs, "services whose Endpoints are reconciled at once")
 	fs.Int("concurrent-namespace-syncs", c.ConcurrentNamespaceSyncs, "namespaces deleted at once")
 	fs.Int("concurrent-serviceaccount-token-syncs", c.ConcurrentServiceAccountTokenSyncs, "service accounts whose token Secrets are reconciled at once")
+	fs.Int("concurrent-daemonset-syncs", c.ConcurrentDaemonSetSyncs, "daemon sets reconciled at once")
+	fs.Int("concurrent-job-syncs", c.ConcurrentJobSyncs, "jobs reconciled at once")
 	fs.String("service-account-private-key-file", c.ServiceAccountPrivateKeyFile,
 		"PEM private key (RSA or ECDSA) that signs service account tokens; without it no token Secrets are made")
 	fs.String("root-ca-file", c.RootCAFile, "PEM CA bundle put into service account token Secrets as ca.crt")
@@ -65,6 +72,7 @@ func (c Config) Validate(known []string) error {
 	for flag, n := range map[string]int{
 		"concurrent-rc-syncs": c.ConcurrentRCSyncs, "concurrent-endpoint-syncs": c.ConcurrentEndpointSyncs,
 		"concurrent-namespace-syncs": c.ConcurrentNamespaceSyncs, "concurrent-serviceaccount-token-syncs": c.ConcurrentServiceAccountTokenSyncs,
+		"concurrent-daemonset-syncs": c.ConcurrentDaemonSetSyncs, "concurrent-job-syncs": c.ConcurrentJobSyncs,
 	} {
 		if n < 1 {
 			errs = append(errs, fmt.Errorf("--%s must be at least 1, not %d", flag, n))
