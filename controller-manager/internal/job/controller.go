@@ -44,6 +44,7 @@ type Controller struct {
 	pods         *informer.Informer[*corev1.Pod]
 	queue        workqueue.RateLimitingInterface[string]
 	expectations *controller.Expectations
+	removals     removals
 	recorder     Recorder
 	clock        clock.Clock
 	lg           *zap.Logger
@@ -91,29 +92,22 @@ func (c *Controller) Run(ctx context.Context, workers int) error {
 	return c.loop.Run(ctx)
 }
 
-// updateStatus writes st unless the Job already says it; a Conflict is retried once on the
-// latest Job of the same uid.
-func (c *Controller) updateStatus(ctx context.Context, job *batchv1.Job, st *batchv1.JobStatus) error {
+// updateStatus writes st unless the Job already says it, and returns the Job as stored. The
+// write is guarded on the Job's resourceVersion: its counts are the only record of pods whose
+// finalizer is gone, so a status computed from a stale Job must fail with Conflict (and be
+// computed again) rather than overwrite newer counts.
+func (c *Controller) updateStatus(ctx context.Context, job *batchv1.Job, st *batchv1.JobStatus) (*batchv1.Job, error) {
 	if proto.Equal(job.GetStatus(), st) {
-		return nil
+		return job, nil
 	}
-	jobs := c.client.Jobs(job.GetMetadata().GetNamespace())
 	j := job.CloneVT()
-	j.Status = st
-	_, err := jobs.UpdateStatus(ctx, j)
-	if apierrors.IsConflict(err) {
-		var latest *batchv1.Job
-		latest, err = jobs.Get(ctx, job.GetMetadata().GetName())
-		if err == nil && latest.GetMetadata().GetUid() == job.GetMetadata().GetUid() {
-			latest.Status = st
-			_, err = jobs.UpdateStatus(ctx, latest)
-		}
-	}
+	j.Status = st.CloneVT()
+	updated, err := c.client.Jobs(job.GetMetadata().GetNamespace()).UpdateStatus(ctx, j)
 	if apierrors.IsNotFound(err) {
-		return nil
+		return job, nil
 	}
 	if err != nil {
-		return fmt.Errorf("update status of job %s: %w", scheme.Key(job), err)
+		return nil, fmt.Errorf("update status of job %s: %w", scheme.Key(job), err)
 	}
-	return nil
+	return updated, nil
 }

@@ -65,7 +65,7 @@ func jobPod(name, ph string, finished time.Time, index int) *corev1.Pod {
 	yes := true
 	p := &corev1.Pod{
 		Metadata: &metav1.ObjectMeta{Name: name, Namespace: "default", Labels: map[string]string{"job": "pi"},
-			CreationTimestamp: timestamppb.New(t0.Add(-time.Hour)),
+			CreationTimestamp: timestamppb.New(t0.Add(-time.Hour)), Finalizers: []string{TrackingFinalizer},
 			OwnerReferences:   []*metav1.OwnerReference{{Kind: "Job", ApiVersion: "batch/v1", Name: "pi", Uid: "uid-pi", Controller: &yes}}},
 		Spec:   &corev1.PodSpec{NodeName: "n1", Containers: []*corev1.Container{{Name: "c"}}},
 		Status: &corev1.PodStatus{Phase: ph},
@@ -148,6 +148,21 @@ func (h *harness) livePods(t *testing.T) map[string]*corev1.Pod {
 		}
 	}
 	return out
+}
+
+// rest reconciles until a reconcile writes nothing, at most three times.
+func (h *harness) rest(t *testing.T) {
+	t.Helper()
+	for range 3 {
+		before := h.srv.ResourceVersion()
+		h.settle(t)
+		_, err := h.c.reconcile(h.ctx, "default/pi")
+		require.NoError(t, err)
+		if h.srv.ResourceVersion() == before {
+			return
+		}
+	}
+	t.Fatal("the job did not come to rest")
 }
 
 func condition(job *batchv1.Job) string {
@@ -235,8 +250,9 @@ func TestReconcile(t *testing.T) {
 			pods:     append(pods("fail", 2, "Failed", t0), pods("run", 1, "Running", t0)...),
 			wantCond: "Failed/BackoffLimitExceeded", wantReasons: []string{"SuccessfulDelete", "BackoffLimitExceeded"},
 			wantStatus: func(t *testing.T, st *batchv1.JobStatus) {
-				require.EqualValues(t, 2, st.GetFailed())
+				require.EqualValues(t, 3, st.GetFailed(), "the running pod stopped counts as failed too")
 				require.Nil(t, st.GetCompletionTime())
+				require.Empty(t, st.GetUncountedTerminatedPods().GetFailed())
 			},
 		},
 		{
@@ -314,12 +330,9 @@ func TestReconcile(t *testing.T) {
 			if tt.wantReasons != nil {
 				require.Equal(t, tt.wantReasons, h.rec.reasons)
 			}
-			// A second reconcile, once the cache caught up, changes nothing.
-			before := h.srv.ResourceVersion()
-			h.settle(t)
-			_, err = h.c.reconcile(h.ctx, "default/pi")
-			require.NoError(t, err)
-			require.Equal(t, before, h.srv.ResourceVersion(), "the state is stable")
+			// Pods deleted by the reconcile are counted once the cache shows them deleted; after
+			// that, a reconcile changes nothing.
+			h.rest(t)
 		})
 	}
 }
@@ -387,6 +400,110 @@ func TestCompletedIndexesRoundTrip(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.in, func(t *testing.T) {
 			require.Equal(t, tt.want, formatIndexes(parseIndexes(tt.in, 8)))
+		})
+	}
+}
+
+// TestTrackingFinalizer checks that counted pods lose the finalizer, that a count survives the
+// removal of its pod, that a stale cache does not count a pod twice, and that pods of a Job
+// that is gone or was replaced lose the finalizer uncounted.
+func TestTrackingFinalizer(t *testing.T) {
+	finalizers := func(h *harness) map[string]bool {
+		list, err := h.srv.Client().Pods("default").List(h.ctx, client.ListOptions{})
+		require.NoError(t, err)
+		out := map[string]bool{}
+		for _, p := range list.Items {
+			out[p.GetMetadata().GetName()] = hasFinalizer(p)
+		}
+		return out
+	}
+	stored := func(h *harness) *batchv1.Job {
+		job, ok := clienttest.Stored[*batchv1.Job](h.srv, "default", "pi")
+		require.True(t, ok)
+		return job
+	}
+
+	t.Run("counts survive the pods and are made once", func(t *testing.T) {
+		h := start(t, t0, testJob(), jobPod("done-0", "Succeeded", t0, -1), jobPod("done-1", "Succeeded", t0, -1))
+		h.settle(t)
+		_, err := h.c.reconcile(h.ctx, "default/pi")
+		require.NoError(t, err)
+		// At once, before the cache has seen the finalizers go.
+		_, err = h.c.reconcile(h.ctx, "default/pi")
+		require.NoError(t, err)
+		h.rest(t)
+		require.EqualValues(t, 2, stored(h).GetStatus().GetSucceeded())
+		require.False(t, finalizers(h)["done-0"])
+		for name, held := range finalizers(h) {
+			if name != "done-0" && name != "done-1" {
+				require.True(t, held, "new pod %s carries the finalizer", name)
+			}
+		}
+		require.NoError(t, h.srv.Client().Pods("default").Delete(h.ctx, "done-0"))
+		require.NoError(t, h.srv.Client().Pods("default").Delete(h.ctx, "done-1"))
+		h.rest(t)
+		st := stored(h).GetStatus()
+		require.EqualValues(t, 2, st.GetSucceeded(), "the count outlives the pods")
+		require.EqualValues(t, 3, st.GetActive())
+		require.Len(t, h.livePods(t), 3, "no pod for the completions already counted")
+	})
+
+	t.Run("an uncounted pod of an earlier run is counted", func(t *testing.T) {
+		done := jobPod("done", "Succeeded", t0, -1)
+		done.Metadata.Uid, done.Metadata.Finalizers = "uid-done", nil
+		job := testJob(func(j *batchv1.Job) {
+			j.Status.UncountedTerminatedPods = &batchv1.UncountedTerminatedPods{Succeeded: []string{"uid-done"}}
+		})
+		h := start(t, t0, job, done)
+		h.rest(t)
+		st := stored(h).GetStatus()
+		require.EqualValues(t, 1, st.GetSucceeded())
+		require.Empty(t, st.GetUncountedTerminatedPods().GetSucceeded())
+	})
+
+	t.Run("pods of a Job gone or replaced lose the finalizer", func(t *testing.T) {
+		orphan := jobPod("orphan", "Running", t0, -1)
+		replaced := testJob(func(j *batchv1.Job) { j.Metadata.Uid = "uid-new" })
+		for _, objs := range [][]scheme.Object{{orphan.CloneVT()}, {replaced, orphan.CloneVT()}} {
+			h := start(t, t0, objs...)
+			h.settle(t)
+			_, err := h.c.reconcile(h.ctx, "default/pi")
+			require.NoError(t, err)
+			require.False(t, finalizers(h)["orphan"])
+		}
+	})
+}
+
+// TestTrackSkipsPodsWhoseFinalizerIsGoing checks the guard against a stale pod cache: a pod
+// whose finalizer the controller removed, still shown with it, is not counted again, and its
+// uid in uncountedTerminatedPods is counted.
+func TestTrackSkipsPodsWhoseFinalizerIsGoing(t *testing.T) {
+	pod := jobPod("done", "Succeeded", t0, -1)
+	pod.Metadata.Uid = "uid-done"
+	tests := []struct {
+		name          string
+		pending       bool
+		uncounted     []string
+		wantSucceeded int32
+		wantUncounted []string
+		wantRelease   int
+	}{
+		{name: "new terminated pod", wantSucceeded: 5, wantUncounted: []string{"uid-done"}, wantRelease: 1},
+		{name: "finalizer removal in flight", pending: true, wantSucceeded: 5},
+		{name: "uncounted and finalizer removal in flight", pending: true, uncounted: []string{"uid-done"}, wantSucceeded: 6},
+		{name: "uncounted, finalizer still there", uncounted: []string{"uid-done"}, wantSucceeded: 5, wantUncounted: []string{"uid-done"}, wantRelease: 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := &Controller{}
+			if tt.pending {
+				c.removals.expect("default/pi", "uid-done")
+			}
+			st := &batchv1.JobStatus{Succeeded: 5, UncountedTerminatedPods: &batchv1.UncountedTerminatedPods{Succeeded: tt.uncounted}}
+			tr := c.track("default/pi", testJob(), st, []*corev1.Pod{pod}, false)
+			require.Equal(t, tt.wantSucceeded, st.GetSucceeded())
+			require.Equal(t, tt.wantUncounted, st.GetUncountedTerminatedPods().GetSucceeded())
+			require.Len(t, tr.release, tt.wantRelease)
 		})
 	}
 }

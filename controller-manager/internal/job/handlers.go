@@ -31,8 +31,26 @@ func (c *Controller) enqueueMatching(pod *corev1.Pod) {
 	}
 }
 
+// finalizerSeen notes that the informer shows pod without the tracking finalizer, or gone.
+func (c *Controller) finalizerSeen(pod *corev1.Pod, gone bool) {
+	m := pod.GetMetadata()
+	ref := podclaim.ControllerRef(m)
+	if ref == nil || ref.GetKind() != "Job" {
+		return
+	}
+	key := m.GetNamespace() + "/" + ref.GetName()
+	if gone || !hasFinalizer(pod) {
+		c.removals.observed(key, m.GetUid())
+		return
+	}
+	if c.jobKey(m.GetNamespace(), ref) == "" {
+		c.queue.Add(key) // its Job is gone or replaced: the finalizer must go
+	}
+}
+
 // podAdded counts a create the Job expected, or offers an orphan for adoption.
 func (c *Controller) podAdded(pod *corev1.Pod) {
+	c.finalizerSeen(pod, false)
 	m := pod.GetMetadata()
 	if key := c.jobKey(m.GetNamespace(), podclaim.ControllerRef(m)); key != "" {
 		if m.GetDeletionTimestamp() != nil {
@@ -55,6 +73,7 @@ func (c *Controller) podUpdated(old, cur *corev1.Pod) {
 	if om.GetResourceVersion() == cm.GetResourceVersion() {
 		return
 	}
+	c.finalizerSeen(cur, false)
 	oldKey := c.jobKey(om.GetNamespace(), podclaim.ControllerRef(om))
 	curKey := c.jobKey(cm.GetNamespace(), podclaim.ControllerRef(cm))
 	if cm.GetDeletionTimestamp() != nil && om.GetDeletionTimestamp() == nil && curKey != "" {
@@ -74,6 +93,7 @@ func (c *Controller) podUpdated(old, cur *corev1.Pod) {
 
 // podDeleted counts a delete the Job expected, unless the pod's update to deleting counted it.
 func (c *Controller) podDeleted(pod *corev1.Pod) {
+	c.finalizerSeen(pod, true)
 	m := pod.GetMetadata()
 	key := c.jobKey(m.GetNamespace(), podclaim.ControllerRef(m))
 	if key == "" {

@@ -30,12 +30,12 @@ func (c *Controller) manage(ctx context.Context, key string, job *batchv1.Job, s
 	var surplus []*corev1.Pod
 	var missing []int // the pods to create: their indexes, -1 without one
 	if isIndexed(job) {
-		surplus, missing = c.planIndexed(job, t, want)
+		surplus, missing = planIndexed(job, t, parseIndexes(st.GetCompletedIndexes(), int(spec.GetCompletions())), want)
 	} else {
 		switch {
 		case spec.Completions != nil:
-			want = min(want, int(spec.GetCompletions()-st.GetSucceeded()))
-		case st.GetSucceeded() > 0:
+			want = min(want, int(spec.GetCompletions()-succeededCount(st)))
+		case succeededCount(st) > 0:
 			want = min(want, len(t.active)) // one pod succeeded: let the others finish, start none
 		}
 		want = max(want, 0)
@@ -65,7 +65,7 @@ func (c *Controller) manage(ctx context.Context, key string, job *batchv1.Job, s
 // planIndexed returns the active pods of an Indexed Job to delete (an invalid index, an index
 // already completed, a second pod of an index, beyond parallelism) and the indexes to start,
 // lowest first, up to want active pods.
-func (c *Controller) planIndexed(job *batchv1.Job, t tally, want int) (surplus []*corev1.Pod, missing []int) {
+func planIndexed(job *batchv1.Job, t tally, completed map[int]bool, want int) (surplus []*corev1.Pod, missing []int) {
 	completions := int(job.GetSpec().GetCompletions())
 	byIndex := map[int]*corev1.Pod{}
 	active := slices.Clone(t.active)
@@ -75,7 +75,7 @@ func (c *Controller) planIndexed(job *batchv1.Job, t tally, want int) (surplus [
 	for _, pod := range active {
 		i, ok := podIndex(pod, completions)
 		switch {
-		case !ok || t.completed[i] || byIndex[i] != nil:
+		case !ok || completed[i] || byIndex[i] != nil:
 			surplus = append(surplus, pod)
 		default:
 			byIndex[i] = pod
@@ -91,7 +91,7 @@ func (c *Controller) planIndexed(job *batchv1.Job, t tally, want int) (surplus [
 		return surplus, nil
 	}
 	for i := 0; i < completions && len(kept)+len(missing) < want; i++ {
-		if !t.completed[i] && byIndex[i] == nil {
+		if !completed[i] && byIndex[i] == nil {
 			missing = append(missing, i)
 		}
 	}

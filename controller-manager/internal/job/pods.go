@@ -36,7 +36,7 @@ const burst = 500
 // podclaim.Claim.
 func (c *Controller) claimPods(ctx context.Context, job *batchv1.Job, sel labels.Selector) ([]*corev1.Pod, error) {
 	pods := c.pods.Lister().ListNamespace(job.GetMetadata().GetNamespace())
-	return podclaim.Claim(ctx, c.client, job, ownerReference(job), sel, pods)
+	return podclaim.Claim(ctx, c.client, job, ownerReference(job), sel, pods, TrackingFinalizer)
 }
 
 // ownerReference returns the controller reference the pods of job carry.
@@ -59,7 +59,7 @@ func newPod(job *batchv1.Job, index int) *corev1.Pod {
 		Namespace:       job.GetMetadata().GetNamespace(),
 		Labels:          maps.Clone(tmpl.GetMetadata().GetLabels()),
 		Annotations:     maps.Clone(tmpl.GetMetadata().GetAnnotations()),
-		Finalizers:      slices.Clone(tmpl.GetMetadata().GetFinalizers()),
+		Finalizers:      append(slices.Clone(tmpl.GetMetadata().GetFinalizers()), TrackingFinalizer),
 		OwnerReferences: []*metav1.OwnerReference{ownerReference(job)},
 	}
 	if index >= 0 {

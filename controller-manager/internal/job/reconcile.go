@@ -3,11 +3,14 @@ package job
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"time"
 
+	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
+	"github.com/keelson-dev/keelson/controller-manager/internal/podclaim"
 	"github.com/keelson-dev/keelson/pkg/controller"
 	"github.com/keelson-dev/keelson/pkg/events"
 	"github.com/keelson-dev/keelson/pkg/labels"
@@ -26,35 +29,26 @@ const (
 
 // tally is what a Job's pods say.
 type tally struct {
-	active    []*corev1.Pod // neither terminated nor being deleted
-	ready     int32
-	succeeded int32
-	failed    int32
-	completed map[int]bool // Indexed: the indexes with a succeeded pod
+	active []*corev1.Pod // neither terminated nor being deleted
+	ready  int32
 	// lastSuccess and lastFailure are the latest times a pod succeeded and failed; failures
 	// counts the failures after lastSuccess, which the backoff doubles on.
 	lastSuccess, lastFailure time.Time
 	failures                 int
 }
 
-// count sorts pods by what they say.
-func count(job *batchv1.Job, pods []*corev1.Pod) tally {
-	t := tally{completed: map[int]bool{}}
-	indexed := isIndexed(job)
-	completions := int(job.GetSpec().GetCompletions())
+// count sorts pods by what they say. The Job's counts of succeeded and failed pods are not
+// read from here but from its status, which track keeps.
+func count(pods []*corev1.Pod) tally {
+	var t tally
 	var failedAt []time.Time
 	for _, pod := range pods {
 		switch pod.GetStatus().GetPhase() {
 		case "Succeeded":
-			t.succeeded++
-			if i, ok := podIndex(pod, completions); ok && indexed {
-				t.completed[i] = true
-			}
 			if at := finishedAt(pod); at.After(t.lastSuccess) {
 				t.lastSuccess = at
 			}
 		case "Failed":
-			t.failed++
 			at := finishedAt(pod)
 			failedAt = append(failedAt, at)
 			if at.After(t.lastFailure) {
@@ -120,10 +114,13 @@ func (c *Controller) reconcile(ctx context.Context, key string) (controller.Resu
 	job, ok := c.jobs.Lister().Get(ns, name)
 	if !ok {
 		c.expectations.Delete(key)
-		return controller.Result{}, nil
+		return controller.Result{}, c.releaseStale(ctx, key, ns, name, "")
+	}
+	if err := c.releaseStale(ctx, key, ns, name, job.GetMetadata().GetUid()); err != nil {
+		return controller.Result{}, err
 	}
 	if cond := finished(job); cond != nil {
-		return c.expire(ctx, job, cond)
+		return c.expire(ctx, key, job, cond)
 	}
 	if job.GetSpec().GetSelector() == nil {
 		c.recorder.Eventf(job, events.TypeWarning, "InvalidSelector", "Job has no selector")
@@ -141,62 +138,67 @@ func (c *Controller) reconcile(ctx context.Context, key string) (controller.Resu
 		return controller.Result{}, err
 	}
 	now := c.clock.Now()
-	t := count(job, pods)
-	st := job.GetStatus().CloneVT()
-	if st == nil {
-		st = &batchv1.JobStatus{}
-	}
+	t := count(pods)
 	suspended := job.GetSpec().GetSuspend()
-	if st.StartTime == nil && !suspended {
-		st.StartTime = timestamppb.New(now)
+	base := job.GetStatus().CloneVT()
+	if base == nil {
+		base = &batchv1.JobStatus{}
 	}
-	// The counts never go down: a counted pod removed since stays counted.
-	st.Failed = max(st.Failed, t.failed)
-	if isIndexed(job) {
-		for i := range parseIndexes(st.GetCompletedIndexes(), int(job.GetSpec().GetCompletions())) {
-			t.completed[i] = true
-		}
-		st.CompletedIndexes = formatIndexes(t.completed)
-		st.Succeeded = int32(len(t.completed))
-	} else {
-		st.Succeeded = max(st.Succeeded, t.succeeded)
+	if base.StartTime == nil && !suspended {
+		base.StartTime = timestamppb.New(now)
 	}
+	base.Active = int32(len(t.active))
+	base.Ready = proto.Int32(t.ready)
 
+	st := base.CloneVT()
+	tr := c.track(key, job, st, pods, false)
+	cond := c.outcome(job, st, t, now)
+	if cond != nil {
+		// Finishing: every pod not yet counted is counted, the running ones as failed.
+		st = base.CloneVT()
+		tr = c.track(key, job, st, pods, true)
+		st.Active, st.Ready = 0, proto.Int32(0)
+	}
+	// Say which pods are about to be counted before their finalizers go.
+	if job, err = c.updateStatus(ctx, job, st); err != nil {
+		return controller.Result{}, err
+	}
 	var res controller.Result
 	var manageErr error
-	st.Active = int32(len(t.active))
-	if cond := c.outcome(job, st, t, now); cond != nil {
-		// Stop the pods before saying so: a finished Job is not reconciled again.
+	switch {
+	case cond != nil:
 		manageErr = c.deletePods(ctx, key, job, t.active)
-		if manageErr == nil {
-			c.finish(job, st, cond, now)
-			st.Active, t.ready = 0, 0
-		}
-	} else {
-		if satisfied && job.GetMetadata().GetDeletionTimestamp() == nil {
-			var created, deleted int
-			created, deleted, res, manageErr = c.manage(ctx, key, job, st, t, now)
-			st.Active += int32(created - deleted)
-		}
-		if ads := job.Spec.ActiveDeadlineSeconds; ads != nil && st.StartTime != nil && !suspended {
-			res = soonest(res, st.StartTime.AsTime().Add(time.Duration(*ads)*time.Second).Sub(now))
-		}
+	case satisfied && job.GetMetadata().GetDeletionTimestamp() == nil:
+		var created, deleted int
+		created, deleted, res, manageErr = c.manage(ctx, key, job, st, t, now)
+		st.Active += int32(created - deleted)
 	}
-	ready := t.ready
-	st.Ready = &ready
-	if err := c.updateStatus(ctx, job, st); err != nil {
-		return controller.Result{}, errors.Join(manageErr, err)
+	if ads := job.Spec.ActiveDeadlineSeconds; cond == nil && ads != nil && st.StartTime != nil && !suspended {
+		res = soonest(res, st.StartTime.AsTime().Add(time.Duration(*ads)*time.Second).Sub(now))
 	}
-	if manageErr != nil {
-		return controller.Result{}, manageErr
-	}
-	if cond := finished(&batchv1.Job{Status: st}); cond != nil {
-		// A TTL counts from now on: come back when it ends.
+	rmErr := c.removeFinalizers(ctx, key, tr.release, tr.withFinalizer)
+	settle(st, tr.withFinalizer)
+	if cond != nil && manageErr == nil && rmErr == nil && uncounted(st) == 0 {
+		c.finish(job, st, cond, now)
 		if ttl := job.GetSpec().TtlSecondsAfterFinished; ttl != nil {
-			res = soonest(res, time.Duration(*ttl)*time.Second)
+			res = soonest(res, time.Duration(*ttl)*time.Second) // the TTL counts from now
 		}
+	}
+	if _, err := c.updateStatus(ctx, job, st); err != nil {
+		return controller.Result{}, errors.Join(manageErr, rmErr, err)
+	}
+	if err := errors.Join(manageErr, rmErr); err != nil {
+		return controller.Result{}, err
+	}
+	if cond != nil && finished(&batchv1.Job{Status: st}) == nil {
+		return controller.Result{}, fmt.Errorf("job %s: %d pods still to count before it can finish", key, uncounted(st))
 	}
 	return res, nil
+}
+
+// succeededCount returns the pods st counts as succeeded, those still uncounted included.
+func succeededCount(st *batchv1.JobStatus) int32 {
+	return st.GetSucceeded() + int32(len(st.GetUncountedTerminatedPods().GetSucceeded()))
 }
 
 // soonest returns res requeued after d, unless it already requeues sooner; d <= 0 requeues at once.
@@ -211,14 +213,16 @@ func soonest(res controller.Result, d time.Duration) controller.Result {
 // outcome returns the condition that ends the Job now, or nil while it runs on.
 func (c *Controller) outcome(job *batchv1.Job, st *batchv1.JobStatus, t tally, now time.Time) *batchv1.JobCondition {
 	spec := job.GetSpec()
+	failed := st.GetFailed() + int32(len(st.GetUncountedTerminatedPods().GetFailed()))
+	succeeded := succeededCount(st)
 	switch {
-	case spec.BackoffLimit != nil && st.GetFailed() > spec.GetBackoffLimit():
+	case spec.BackoffLimit != nil && failed > spec.GetBackoffLimit():
 		return &batchv1.JobCondition{Type: ConditionFailed, Reason: ReasonBackoffLimitExceeded, Message: "Job has reached the specified backoff limit"}
 	case spec.ActiveDeadlineSeconds != nil && st.StartTime != nil && !spec.GetSuspend() &&
 		!now.Before(st.StartTime.AsTime().Add(time.Duration(spec.GetActiveDeadlineSeconds())*time.Second)):
 		return &batchv1.JobCondition{Type: ConditionFailed, Reason: ReasonDeadlineExceeded, Message: "Job was active longer than specified deadline"}
-	case spec.Completions != nil && st.GetSucceeded() >= spec.GetCompletions(),
-		spec.Completions == nil && st.GetSucceeded() > 0 && len(t.active) == 0:
+	case spec.Completions != nil && succeeded >= spec.GetCompletions(),
+		spec.Completions == nil && succeeded > 0 && len(t.active) == 0:
 		return &batchv1.JobCondition{Type: ConditionComplete}
 	}
 	return nil
@@ -240,7 +244,18 @@ func (c *Controller) finish(job *batchv1.Job, st *batchv1.JobStatus, cond *batch
 // expire deletes a finished Job whose ttlSecondsAfterFinished has passed, with background
 // propagation so that the garbage collector removes its pods; it requeues a Job whose TTL is
 // still running.
-func (c *Controller) expire(ctx context.Context, job *batchv1.Job, cond *batchv1.JobCondition) (controller.Result, error) {
+func (c *Controller) expire(ctx context.Context, key string, job *batchv1.Job, cond *batchv1.JobCondition) (controller.Result, error) {
+	// A finished Job counts nothing more: its pods keep no finalizer.
+	var held []*corev1.Pod
+	for _, pod := range c.pods.Lister().ListNamespace(job.GetMetadata().GetNamespace()) {
+		if ref := podclaim.ControllerRef(pod.GetMetadata()); ref != nil && ref.GetUid() == job.GetMetadata().GetUid() &&
+			hasFinalizer(pod) && !c.removals.pending(key, pod.GetMetadata().GetUid()) {
+			held = append(held, pod)
+		}
+	}
+	if err := c.removeFinalizers(ctx, key, held, map[string]bool{}); err != nil {
+		return controller.Result{}, err
+	}
 	ttl := job.GetSpec().TtlSecondsAfterFinished
 	if ttl == nil || job.GetMetadata().GetDeletionTimestamp() != nil {
 		return controller.Result{}, nil

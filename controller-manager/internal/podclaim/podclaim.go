@@ -38,10 +38,11 @@ func OwnerReference(owner scheme.Object, apiVersion, kind string) *metav1.OwnerR
 
 // Claim returns the pods of pods that ref's owner controls and that match sel, terminated ones
 // included. Unless the owner is being deleted it adopts the matching orphans that are not being
-// deleted and releases the controlled pods that no longer match. Adoption and release are
-// updates guarded on the pod's resourceVersion: a pod another writer changed meanwhile fails
-// with Conflict, and is claimed again on the caller's retry rather than overwritten.
-func Claim(ctx context.Context, c *client.Client, owner scheme.Object, ref *metav1.OwnerReference, sel labels.Selector, pods []*corev1.Pod) ([]*corev1.Pod, error) {
+// deleted, adding each of finalizers it lacks, and releases the controlled pods that no longer
+// match. Adoption and release are updates guarded on the pod's resourceVersion: a pod another
+// writer changed meanwhile fails with Conflict, and is claimed again on the caller's retry
+// rather than overwritten.
+func Claim(ctx context.Context, c *client.Client, owner scheme.Object, ref *metav1.OwnerReference, sel labels.Selector, pods []*corev1.Pod, finalizers ...string) ([]*corev1.Pod, error) {
 	om := owner.GetMetadata()
 	deleting := om.GetDeletionTimestamp() != nil
 	var claimed []*corev1.Pod
@@ -63,6 +64,11 @@ func Claim(ctx context.Context, c *client.Client, owner scheme.Object, ref *meta
 		case cur == nil && matches && !deleting && pod.GetMetadata().GetDeletionTimestamp() == nil:
 			p := pod.CloneVT()
 			p.Metadata.OwnerReferences = append(p.Metadata.OwnerReferences, ref)
+			for _, f := range finalizers {
+				if !slices.Contains(p.Metadata.Finalizers, f) {
+					p.Metadata.Finalizers = append(p.Metadata.Finalizers, f)
+				}
+			}
 			if err := update(ctx, c, p); err != nil {
 				return nil, fmt.Errorf("adopt pod %s into %s %s: %w", scheme.Key(pod), ref.GetKind(), scheme.Key(owner), err)
 			}
