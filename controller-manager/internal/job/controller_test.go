@@ -66,7 +66,7 @@ func jobPod(name, ph string, finished time.Time, index int) *corev1.Pod {
 	p := &corev1.Pod{
 		Metadata: &metav1.ObjectMeta{Name: name, Namespace: "default", Labels: map[string]string{"job": "pi"},
 			CreationTimestamp: timestamppb.New(t0.Add(-time.Hour)), Finalizers: []string{TrackingFinalizer},
-			OwnerReferences:   []*metav1.OwnerReference{{Kind: "Job", ApiVersion: "batch/v1", Name: "pi", Uid: "uid-pi", Controller: &yes}}},
+			OwnerReferences: []*metav1.OwnerReference{{Kind: "Job", ApiVersion: "batch/v1", Name: "pi", Uid: "uid-pi", Controller: &yes}}},
 		Spec:   &corev1.PodSpec{NodeName: "n1", Containers: []*corev1.Container{{Name: "c"}}},
 		Status: &corev1.PodStatus{Phase: ph},
 	}
