@@ -8,6 +8,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/keelson-dev/keelson/controller-manager/harness"
+	"github.com/keelson-dev/keelson/pkg/apierrors"
 	"github.com/keelson-dev/keelson/pkg/client"
 	batchv1 "github.com/keelson-dev/keelson/proto/batch/v1"
 	corev1 "github.com/keelson-dev/keelson/proto/core/v1"
@@ -93,4 +94,54 @@ func TestJobs(t *testing.T) {
 	pods, err := c.Pods("default").List(ctx, client.ListOptions{LabelSelector: "batch.kubernetes.io/job-name=fails"})
 	require.NoError(t, err)
 	require.Len(t, pods.Items, 3, "no pod after the limit")
+
+	pods, err = c.Pods("default").List(ctx, client.ListOptions{LabelSelector: "batch.kubernetes.io/job-name in (ok,fails)"})
+	require.NoError(t, err)
+	require.Len(t, pods.Items, 9)
+	for _, p := range pods.Items {
+		require.NotContains(t, p.GetMetadata().GetFinalizers(), "batch.kubernetes.io/job-tracking", "pod %s was counted", p.GetMetadata().GetName())
+	}
+}
+
+// TestIndexedJobAndTTL runs an Indexed Job whose pods succeed only with a valid
+// JOB_COMPLETION_INDEX, and a Job whose ttlSecondsAfterFinished deletes it once it completed.
+func TestIndexedJobAndTTL(t *testing.T) {
+	cl := framework.StartCluster(t, framework.Options{})
+	c := cl.Client()
+	ctx := testContext(t)
+	framework.StartScheduler(t, cl.Endpoints(), nil)
+	framework.StartKubelet(t, cl, framework.KubeletOptions{})
+	startControllers(t, cl, harness.Jobs(100*time.Millisecond, time.Second))
+	jobs := c.Jobs("default")
+
+	indexed := shellJob("indexed", `case "$JOB_COMPLETION_INDEX" in 0|1|2) exit 0;; esac; exit 1`, 2, 3, 0)
+	indexed.Spec.CompletionMode = proto.String("Indexed")
+	_, err := jobs.Create(ctx, indexed)
+	require.NoError(t, err)
+	ttl := shellJob("ttl", "exit 0", 1, 1, 0)
+	ttl.Spec.TtlSecondsAfterFinished = proto.Int32(1)
+	_, err = jobs.Create(ctx, ttl)
+	require.NoError(t, err)
+
+	framework.Eventually(t, 90*time.Second, func() bool {
+		job, err := jobs.Get(ctx, "indexed")
+		return err == nil && jobCondition(job, "Complete") != nil
+	}, "the indexed job completes")
+	job, err := jobs.Get(ctx, "indexed")
+	require.NoError(t, err)
+	require.Equal(t, "0-2", job.GetStatus().GetCompletedIndexes())
+	require.EqualValues(t, 3, job.GetStatus().GetSucceeded())
+	require.Zero(t, job.GetStatus().GetFailed())
+	pods, err := c.Pods("default").List(ctx, client.ListOptions{LabelSelector: "batch.kubernetes.io/job-name=indexed"})
+	require.NoError(t, err)
+	require.Len(t, pods.Items, 3)
+	for _, p := range pods.Items {
+		idx := p.GetMetadata().GetAnnotations()["batch.kubernetes.io/job-completion-index"]
+		require.Equal(t, "indexed-"+idx, p.GetSpec().GetHostname())
+	}
+
+	framework.Eventually(t, 90*time.Second, func() bool {
+		_, err := jobs.Get(ctx, "ttl")
+		return apierrors.IsNotFound(err)
+	}, "the finished job is deleted after its TTL")
 }
