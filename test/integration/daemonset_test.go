@@ -160,3 +160,89 @@ func sortedEqual(a, b []string) bool {
 	}
 	return true
 }
+
+// TestDaemonSetRollingUpdate changes the template of a DaemonSet on three hollow nodes: every
+// pod is replaced by one of the new template, and, as seen from a watch, never more than
+// maxUnavailable (one) node is without a ready pod while it rolls.
+func TestDaemonSetRollingUpdate(t *testing.T) {
+	cl := framework.StartCluster(t, framework.Options{})
+	c := cl.Client()
+	ctx := testContext(t)
+	framework.StartScheduler(t, cl.Endpoints(), nil)
+	startHollowNodes(t, cl, "roll", 3)
+	startControllers(t, cl, harness.DaemonSets)
+	tr := trackPods(t, c, "app=roller")
+
+	sets := c.DaemonSets("default")
+	_, err := sets.Create(ctx, &appsv1.DaemonSet{
+		Metadata: &metav1.ObjectMeta{Name: "roller"},
+		Spec: &appsv1.DaemonSetSpec{
+			Selector: selector(map[string]string{"app": "roller"}),
+			Template: &corev1.PodTemplateSpec{
+				Metadata: &metav1.ObjectMeta{Labels: map[string]string{"app": "roller"}},
+				Spec:     &corev1.PodSpec{Containers: []*corev1.Container{{Name: "agent", Image: "agent:1"}}},
+			},
+		},
+	})
+	require.NoError(t, err)
+	done := func(image string) bool {
+		ds, err := sets.Get(ctx, "roller")
+		if err != nil || ds.GetStatus().GetObservedGeneration() != ds.GetMetadata().GetGeneration() {
+			return false
+		}
+		st := ds.GetStatus()
+		if st.GetDesiredNumberScheduled() != 3 || st.GetUpdatedNumberScheduled() != 3 || st.GetNumberAvailable() != 3 {
+			return false
+		}
+		tr.mu.Lock()
+		defer tr.mu.Unlock()
+		ready := 0
+		for _, p := range tr.live {
+			if p.GetSpec().GetContainers()[0].GetImage() == image && isPodReady(p) {
+				ready++
+			}
+		}
+		return ready == 3 && len(tr.live) == 3
+	}
+	framework.Eventually(t, 60*time.Second, func() bool { return done("agent:1") }, "three ready pods of agent:1")
+
+	// Follow the ready pods through their own watch from here on.
+	w, err := c.Pods("default").Watch(ctx, client.ListOptions{LabelSelector: "app=roller"})
+	require.NoError(t, err)
+	lowest := make(chan int, 1)
+	go func() {
+		ready := map[string]bool{}
+		low := 3
+		for ev := range w.Events() {
+			name := ev.Object.GetMetadata().GetName()
+			ready[name] = ev.Type != client.Deleted && ev.Object.GetMetadata().GetDeletionTimestamp() == nil && isPodReady(ev.Object)
+			n := 0
+			for _, r := range ready {
+				if r {
+					n++
+				}
+			}
+			if n < low && len(ready) >= 3 {
+				low = n
+			}
+		}
+		lowest <- low
+	}()
+
+	framework.Eventually(t, 30*time.Second, func() bool {
+		ds, err := sets.Get(ctx, "roller")
+		if err != nil {
+			return false
+		}
+		ds.Spec.Template.Spec.Containers[0].Image = "agent:2"
+		_, err = sets.Update(ctx, ds)
+		return err == nil
+	}, "update the template")
+	framework.Eventually(t, 90*time.Second, func() bool { return done("agent:2") }, "three ready pods of agent:2")
+	w.Stop()
+	low := <-lowest
+	t.Logf("fewest ready pods during the roll: %d", low)
+	require.GreaterOrEqual(t, low, 2, "at most one node without a ready pod at any time")
+	_, added, _ := tr.counts()
+	require.Equal(t, 6, added, "each node's pod replaced once")
+}
