@@ -191,14 +191,14 @@ func TestReconcile(t *testing.T) {
 		job         *batchv1.Job
 		pods        []*corev1.Pod
 		wantActive  int // live, non-terminated pods after the reconcile
-		wantStatus  func(t *testing.T, st *batchv1.JobStatus)
+		wantStatus  func(t require.TestingT, st *batchv1.JobStatus)
 		wantCond    string
 		wantRequeue time.Duration
 		wantReasons []string
 	}{
 		{
 			name: "starts parallelism pods", now: t0, job: testJob(func(j *batchv1.Job) { j.Status = nil }), wantActive: 3,
-			wantStatus: func(t *testing.T, st *batchv1.JobStatus) {
+			wantStatus: func(t require.TestingT, st *batchv1.JobStatus) {
 				require.Equal(t, t0, st.GetStartTime().AsTime())
 				require.EqualValues(t, 3, st.GetActive())
 			},
@@ -207,11 +207,11 @@ func TestReconcile(t *testing.T) {
 		{
 			name: "never more than the missing completions", now: t0, job: testJob(),
 			pods: pods("done", 5, "Succeeded", t0.Add(-time.Minute)), wantActive: 1,
-			wantStatus: func(t *testing.T, st *batchv1.JobStatus) { require.EqualValues(t, 5, st.GetSucceeded()) },
+			wantStatus: func(t require.TestingT, st *batchv1.JobStatus) { require.EqualValues(t, 5, st.GetSucceeded()) },
 		},
 		{
 			name: "completes at completions", now: t0, job: testJob(), pods: pods("done", 6, "Succeeded", t0), wantCond: "Complete/",
-			wantStatus: func(t *testing.T, st *batchv1.JobStatus) {
+			wantStatus: func(t require.TestingT, st *batchv1.JobStatus) {
 				require.Equal(t, t0, st.GetCompletionTime().AsTime())
 				require.EqualValues(t, 6, st.GetSucceeded())
 				require.Zero(t, st.GetActive())
@@ -231,7 +231,7 @@ func TestReconcile(t *testing.T) {
 			name: "backoff holds the replacement of a failed pod", now: t0.Add(4 * time.Second), job: testJob(),
 			pods: append(pods("fail", 1, "Failed", t0), pods("run", 2, "Running", t0)...), wantActive: 2,
 			wantRequeue: 6 * time.Second,
-			wantStatus:  func(t *testing.T, st *batchv1.JobStatus) { require.EqualValues(t, 1, st.GetFailed()) },
+			wantStatus:  func(t require.TestingT, st *batchv1.JobStatus) { require.EqualValues(t, 1, st.GetFailed()) },
 		},
 		{
 			name: "backoff over", now: t0.Add(10 * time.Second), job: testJob(),
@@ -249,7 +249,7 @@ func TestReconcile(t *testing.T) {
 			name: "backoff limit exceeded", now: t0, job: testJob(func(j *batchv1.Job) { j.Spec.BackoffLimit = proto.Int32(1) }),
 			pods:     append(pods("fail", 2, "Failed", t0), pods("run", 1, "Running", t0)...),
 			wantCond: "Failed/BackoffLimitExceeded", wantReasons: []string{"SuccessfulDelete", "BackoffLimitExceeded"},
-			wantStatus: func(t *testing.T, st *batchv1.JobStatus) {
+			wantStatus: func(t require.TestingT, st *batchv1.JobStatus) {
 				require.EqualValues(t, 3, st.GetFailed(), "the running pod stopped counts as failed too")
 				require.Nil(t, st.GetCompletionTime())
 				require.Empty(t, st.GetUncountedTerminatedPods().GetFailed())
@@ -283,7 +283,7 @@ func TestReconcile(t *testing.T) {
 			}),
 			pods:       []*corev1.Pod{jobPod("i0", "Succeeded", t0, 0), jobPod("i1", "Running", t0, 1), jobPod("i3", "Succeeded", t0, 3)},
 			wantActive: 3,
-			wantStatus: func(t *testing.T, st *batchv1.JobStatus) {
+			wantStatus: func(t require.TestingT, st *batchv1.JobStatus) {
 				require.Equal(t, "0,3", st.GetCompletedIndexes())
 				require.EqualValues(t, 2, st.GetSucceeded())
 			},
@@ -306,7 +306,7 @@ func TestReconcile(t *testing.T) {
 				j.Status.CompletedIndexes = "0-1"
 			}),
 			pods: []*corev1.Pod{jobPod("i2", "Succeeded", t0, 2)}, wantCond: "Complete/",
-			wantStatus: func(t *testing.T, st *batchv1.JobStatus) { require.Equal(t, "0-2", st.GetCompletedIndexes()) },
+			wantStatus: func(t require.TestingT, st *batchv1.JobStatus) { require.Equal(t, "0-2", st.GetCompletedIndexes()) },
 		},
 	}
 	for _, tt := range tests {
