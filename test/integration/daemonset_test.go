@@ -1,6 +1,8 @@
 package integration
 
 import (
+	"context"
+	"slices"
 	"sort"
 	"testing"
 	"time"
@@ -27,6 +29,28 @@ func startHollowNodes(t *testing.T, cl *framework.Cluster, prefix string, n int)
 			cfg.HollowNodePrefix = prefix
 		},
 	})
+}
+
+// startDaemonSetCluster starts a cluster with the scheduler, the daemon set controller and a
+// kubelet of n hollow nodes named prefix-<i>.
+func startDaemonSetCluster(t *testing.T, prefix string, n int) (*framework.Cluster, *client.Client, context.Context) {
+	t.Helper()
+	cl := framework.StartCluster(t, framework.Options{})
+	framework.StartScheduler(t, cl.Endpoints(), nil)
+	startHollowNodes(t, cl, prefix, n)
+	startControllers(t, cl, harness.DaemonSets)
+	return cl, cl.Client(), testContext(t)
+}
+
+// daemonSet returns a DaemonSet selecting app=<name> whose pods run spec.
+func daemonSet(name string, spec *corev1.PodSpec) *appsv1.DaemonSet {
+	return &appsv1.DaemonSet{
+		Metadata: &metav1.ObjectMeta{Name: name},
+		Spec: &appsv1.DaemonSetSpec{
+			Selector: selector(map[string]string{"app": name}),
+			Template: &corev1.PodTemplateSpec{Metadata: &metav1.ObjectMeta{Labels: map[string]string{"app": name}}, Spec: spec},
+		},
+	}
 }
 
 // daemonNodes returns the sorted nodes the live, running and ready pods of tr are bound to.
@@ -57,28 +81,13 @@ func isPodReady(p *corev1.Pod) bool {
 // Node is deleted or a node stops matching the node selector, and its status says so as
 // kubectl get ds shows it.
 func TestDaemonSetFollowsNodes(t *testing.T) {
-	cl := framework.StartCluster(t, framework.Options{})
-	c := cl.Client()
-	ctx := testContext(t)
-	framework.StartScheduler(t, cl.Endpoints(), nil)
-	startHollowNodes(t, cl, "ds-a", 2)
-	startControllers(t, cl, harness.DaemonSets)
+	cl, c, ctx := startDaemonSetCluster(t, "ds-a", 2)
 	tr := trackPods(t, c, "app=agent")
-
 	sets := c.DaemonSets("default")
-	_, err := sets.Create(ctx, &appsv1.DaemonSet{
-		Metadata: &metav1.ObjectMeta{Name: "agent"},
-		Spec: &appsv1.DaemonSetSpec{
-			Selector: selector(map[string]string{"app": "agent"}),
-			Template: &corev1.PodTemplateSpec{
-				Metadata: &metav1.ObjectMeta{Labels: map[string]string{"app": "agent"}},
-				Spec: &corev1.PodSpec{
-					NodeSelector: map[string]string{"daemon": "yes"},
-					Containers:   []*corev1.Container{{Name: "agent", Image: "agent"}},
-				},
-			},
-		},
-	})
+	_, err := sets.Create(ctx, daemonSet("agent", &corev1.PodSpec{
+		NodeSelector: map[string]string{"daemon": "yes"},
+		Containers:   []*corev1.Container{{Name: "agent", Image: "agent"}},
+	}))
 	require.NoError(t, err)
 	label := func(node, value string) {
 		t.Helper()
@@ -111,7 +120,7 @@ func TestDaemonSetFollowsNodes(t *testing.T) {
 		framework.Eventually(t, 60*time.Second, func() bool {
 			live, _, _ := tr.counts()
 			got := daemonNodes(tr)
-			return live == len(want) && len(got) == len(want) && sortedEqual(got, want)
+			return live == len(want) && slices.Equal(got, want)
 		}, "ready daemon pods on %v", want)
 	}
 
@@ -147,102 +156,4 @@ func TestDaemonSetFollowsNodes(t *testing.T) {
 	}, "the pod of the node that left is deleted")
 	status(&appsv1.DaemonSetStatus{DesiredNumberScheduled: 1, CurrentNumberScheduled: 1, NumberReady: 1,
 		UpdatedNumberScheduled: 1, NumberAvailable: 1})
-}
-
-func sortedEqual(a, b []string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
-}
-
-// TestDaemonSetRollingUpdate changes the template of a DaemonSet on three hollow nodes: every
-// pod is replaced by one of the new template, and, as seen from a watch, never more than
-// maxUnavailable (one) node is without a ready pod while it rolls.
-func TestDaemonSetRollingUpdate(t *testing.T) {
-	cl := framework.StartCluster(t, framework.Options{})
-	c := cl.Client()
-	ctx := testContext(t)
-	framework.StartScheduler(t, cl.Endpoints(), nil)
-	startHollowNodes(t, cl, "roll", 3)
-	startControllers(t, cl, harness.DaemonSets)
-	tr := trackPods(t, c, "app=roller")
-
-	sets := c.DaemonSets("default")
-	_, err := sets.Create(ctx, &appsv1.DaemonSet{
-		Metadata: &metav1.ObjectMeta{Name: "roller"},
-		Spec: &appsv1.DaemonSetSpec{
-			Selector: selector(map[string]string{"app": "roller"}),
-			Template: &corev1.PodTemplateSpec{
-				Metadata: &metav1.ObjectMeta{Labels: map[string]string{"app": "roller"}},
-				Spec:     &corev1.PodSpec{Containers: []*corev1.Container{{Name: "agent", Image: "agent:1"}}},
-			},
-		},
-	})
-	require.NoError(t, err)
-	done := func(image string) bool {
-		ds, err := sets.Get(ctx, "roller")
-		if err != nil || ds.GetStatus().GetObservedGeneration() != ds.GetMetadata().GetGeneration() {
-			return false
-		}
-		st := ds.GetStatus()
-		if st.GetDesiredNumberScheduled() != 3 || st.GetUpdatedNumberScheduled() != 3 || st.GetNumberAvailable() != 3 {
-			return false
-		}
-		tr.mu.Lock()
-		defer tr.mu.Unlock()
-		ready := 0
-		for _, p := range tr.live {
-			if p.GetSpec().GetContainers()[0].GetImage() == image && isPodReady(p) {
-				ready++
-			}
-		}
-		return ready == 3 && len(tr.live) == 3
-	}
-	framework.Eventually(t, 60*time.Second, func() bool { return done("agent:1") }, "three ready pods of agent:1")
-
-	// Follow the ready pods through their own watch from here on.
-	w, err := c.Pods("default").Watch(ctx, client.ListOptions{LabelSelector: "app=roller"})
-	require.NoError(t, err)
-	lowest := make(chan int, 1)
-	go func() {
-		ready := map[string]bool{}
-		low := 3
-		for ev := range w.Events() {
-			name := ev.Object.GetMetadata().GetName()
-			ready[name] = ev.Type != client.Deleted && ev.Object.GetMetadata().GetDeletionTimestamp() == nil && isPodReady(ev.Object)
-			n := 0
-			for _, r := range ready {
-				if r {
-					n++
-				}
-			}
-			if n < low && len(ready) >= 3 {
-				low = n
-			}
-		}
-		lowest <- low
-	}()
-
-	framework.Eventually(t, 30*time.Second, func() bool {
-		ds, err := sets.Get(ctx, "roller")
-		if err != nil {
-			return false
-		}
-		ds.Spec.Template.Spec.Containers[0].Image = "agent:2"
-		_, err = sets.Update(ctx, ds)
-		return err == nil
-	}, "update the template")
-	framework.Eventually(t, 90*time.Second, func() bool { return done("agent:2") }, "three ready pods of agent:2")
-	w.Stop()
-	low := <-lowest
-	t.Logf("fewest ready pods during the roll: %d", low)
-	require.GreaterOrEqual(t, low, 2, "at most one node without a ready pod at any time")
-	_, added, _ := tr.counts()
-	require.Equal(t, 6, added, "each node's pod replaced once")
 }

@@ -1,6 +1,7 @@
 package integration
 
 import (
+	"context"
 	"testing"
 	"time"
 
@@ -30,6 +31,18 @@ func shellJob(name, script string, parallelism, completions, backoffLimit int32)
 	}
 }
 
+// startJobCluster starts a cluster with the scheduler, a process-runtime kubelet and the job
+// controller, whose pod-failure backoff is short (100ms, capped at 1s) so failing Jobs retry
+// quickly.
+func startJobCluster(t *testing.T) (*client.Client, context.Context) {
+	t.Helper()
+	cl := framework.StartCluster(t, framework.Options{})
+	framework.StartScheduler(t, cl.Endpoints(), nil)
+	framework.StartKubelet(t, cl, framework.KubeletOptions{})
+	startControllers(t, cl, harness.Jobs(100*time.Millisecond, time.Second))
+	return cl.Client(), testContext(t)
+}
+
 // jobCondition returns the True condition of type typ of the Job, or nil.
 func jobCondition(job *batchv1.Job, typ string) *batchv1.JobCondition {
 	for _, c := range job.GetStatus().GetConditions() {
@@ -45,13 +58,7 @@ func jobCondition(job *batchv1.Job, typ string) *batchv1.JobCondition {
 // more than three at once; one whose pods exit 1 stops at its backoffLimit with
 // BackoffLimitExceeded.
 func TestJobs(t *testing.T) {
-	cl := framework.StartCluster(t, framework.Options{})
-	c := cl.Client()
-	ctx := testContext(t)
-	framework.StartScheduler(t, cl.Endpoints(), nil)
-	framework.StartKubelet(t, cl, framework.KubeletOptions{})
-	// A short pod-failure backoff keeps the failing Job's retries quick.
-	startControllers(t, cl, harness.Jobs(100*time.Millisecond, time.Second))
+	c, ctx := startJobCluster(t)
 
 	jobs := c.Jobs("default")
 	_, err := jobs.Create(ctx, shellJob("ok", "exit 0", 3, 6, 6))
@@ -106,12 +113,7 @@ func TestJobs(t *testing.T) {
 // TestIndexedJobAndTTL runs an Indexed Job whose pods succeed only with a valid
 // JOB_COMPLETION_INDEX, and a Job whose ttlSecondsAfterFinished deletes it once it completed.
 func TestIndexedJobAndTTL(t *testing.T) {
-	cl := framework.StartCluster(t, framework.Options{})
-	c := cl.Client()
-	ctx := testContext(t)
-	framework.StartScheduler(t, cl.Endpoints(), nil)
-	framework.StartKubelet(t, cl, framework.KubeletOptions{})
-	startControllers(t, cl, harness.Jobs(100*time.Millisecond, time.Second))
+	c, ctx := startJobCluster(t)
 	jobs := c.Jobs("default")
 
 	indexed := shellJob("indexed", `case "$JOB_COMPLETION_INDEX" in 0|1|2) exit 0;; esac; exit 1`, 2, 3, 0)

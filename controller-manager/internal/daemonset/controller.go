@@ -66,7 +66,7 @@ func New(c *client.Client, f *informer.Factory, rec Recorder, clk clock.Clock, l
 		lg:           lg,
 	}
 	ctl.sets.AddHandler(controller.Enqueue[*appsv1.DaemonSet](ctl.queue))
-	ctl.pods.AddHandler(informer.Handler[*corev1.Pod]{OnAdd: ctl.podAdded, OnUpdate: ctl.podUpdated, OnDelete: ctl.podDeleted})
+	ctl.pods.AddHandler(podclaim.Handler(podclaim.Owners{Queue: ctl.queue, Expectations: ctl.expectations, Key: ctl.setKey, Matching: ctl.enqueueMatching}))
 	ctl.nodes.AddHandler(informer.Handler[*corev1.Node]{
 		OnAdd:    func(*corev1.Node) { ctl.enqueueAll() },
 		OnUpdate: ctl.nodeUpdated,
@@ -120,61 +120,6 @@ func (c *Controller) enqueueMatching(pod *corev1.Pod) {
 			c.queue.Add(scheme.Key(ds))
 		}
 	}
-}
-
-// podAdded counts a create the DaemonSet expected, or offers an orphan for adoption.
-func (c *Controller) podAdded(pod *corev1.Pod) {
-	m := pod.GetMetadata()
-	ref := podclaim.ControllerRef(m)
-	if key := c.setKey(m.GetNamespace(), ref); key != "" {
-		if m.GetDeletionTimestamp() != nil {
-			c.expectations.DeletionObserved(key)
-		} else {
-			c.expectations.CreationObserved(key)
-		}
-		c.queue.Add(key)
-		return
-	}
-	if ref == nil && m.GetDeletionTimestamp() == nil {
-		c.enqueueMatching(pod)
-	}
-}
-
-// podUpdated queues the old and the new owner; a pod that starts being deleted counts as an
-// observed delete.
-func (c *Controller) podUpdated(old, cur *corev1.Pod) {
-	om, cm := old.GetMetadata(), cur.GetMetadata()
-	if om.GetResourceVersion() == cm.GetResourceVersion() {
-		return
-	}
-	oldKey := c.setKey(om.GetNamespace(), podclaim.ControllerRef(om))
-	curKey := c.setKey(cm.GetNamespace(), podclaim.ControllerRef(cm))
-	if cm.GetDeletionTimestamp() != nil && om.GetDeletionTimestamp() == nil && curKey != "" {
-		c.expectations.DeletionObserved(curKey)
-	}
-	if oldKey != "" && oldKey != curKey {
-		c.queue.Add(oldKey)
-	}
-	if curKey != "" {
-		c.queue.Add(curKey)
-		return
-	}
-	if podclaim.ControllerRef(cm) == nil {
-		c.enqueueMatching(cur)
-	}
-}
-
-// podDeleted counts a delete the DaemonSet expected, unless the pod's update to deleting did.
-func (c *Controller) podDeleted(pod *corev1.Pod) {
-	m := pod.GetMetadata()
-	key := c.setKey(m.GetNamespace(), podclaim.ControllerRef(m))
-	if key == "" {
-		return
-	}
-	if m.GetDeletionTimestamp() == nil {
-		c.expectations.DeletionObserved(key)
-	}
-	c.queue.Add(key)
 }
 
 // updateStatus writes st unless the DaemonSet already says it; a Conflict is retried once on

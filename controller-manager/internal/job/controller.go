@@ -81,7 +81,7 @@ func New(c *client.Client, f *informer.Factory, rec Recorder, clk clock.Clock, l
 		maxBackoff:   opts.MaxBackoff,
 	}
 	ctl.jobs.AddHandler(controller.Enqueue[*batchv1.Job](ctl.queue))
-	ctl.pods.AddHandler(informer.Handler[*corev1.Pod]{OnAdd: ctl.podAdded, OnUpdate: ctl.podUpdated, OnDelete: ctl.podDeleted})
+	ctl.pods.AddHandler(ctl.podHandler())
 	return ctl, nil
 }
 

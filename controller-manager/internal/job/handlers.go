@@ -2,6 +2,7 @@ package job
 
 import (
 	"github.com/keelson-dev/keelson/controller-manager/internal/podclaim"
+	"github.com/keelson-dev/keelson/pkg/informer"
 	"github.com/keelson-dev/keelson/pkg/labels"
 	corev1 "github.com/keelson-dev/keelson/proto/core/v1"
 	metav1 "github.com/keelson-dev/keelson/proto/meta/v1"
@@ -48,59 +49,22 @@ func (c *Controller) finalizerSeen(pod *corev1.Pod, gone bool) {
 	}
 }
 
-// podAdded counts a create the Job expected, or offers an orphan for adoption.
-func (c *Controller) podAdded(pod *corev1.Pod) {
-	c.finalizerSeen(pod, false)
-	m := pod.GetMetadata()
-	if key := c.jobKey(m.GetNamespace(), podclaim.ControllerRef(m)); key != "" {
-		if m.GetDeletionTimestamp() != nil {
-			c.expectations.DeletionObserved(key)
-		} else {
-			c.expectations.CreationObserved(key)
-		}
-		c.queue.Add(key)
-		return
+// podHandler follows the Job's pods as podclaim.Handler does, and notes first which pods have
+// lost their tracking finalizer.
+func (c *Controller) podHandler() informer.Handler[*corev1.Pod] {
+	h := podclaim.Handler(podclaim.Owners{Queue: c.queue, Expectations: c.expectations, Key: c.jobKey, Matching: c.enqueueMatching})
+	return informer.Handler[*corev1.Pod]{
+		OnAdd: func(pod *corev1.Pod) {
+			c.finalizerSeen(pod, false)
+			h.OnAdd(pod)
+		},
+		OnUpdate: func(old, cur *corev1.Pod) {
+			c.finalizerSeen(cur, false)
+			h.OnUpdate(old, cur)
+		},
+		OnDelete: func(pod *corev1.Pod) {
+			c.finalizerSeen(pod, true)
+			h.OnDelete(pod)
+		},
 	}
-	if podclaim.ControllerRef(m) == nil && m.GetDeletionTimestamp() == nil {
-		c.enqueueMatching(pod)
-	}
-}
-
-// podUpdated queues the old and the new owner; a pod that starts being deleted counts as an
-// observed delete.
-func (c *Controller) podUpdated(old, cur *corev1.Pod) {
-	om, cm := old.GetMetadata(), cur.GetMetadata()
-	if om.GetResourceVersion() == cm.GetResourceVersion() {
-		return
-	}
-	c.finalizerSeen(cur, false)
-	oldKey := c.jobKey(om.GetNamespace(), podclaim.ControllerRef(om))
-	curKey := c.jobKey(cm.GetNamespace(), podclaim.ControllerRef(cm))
-	if cm.GetDeletionTimestamp() != nil && om.GetDeletionTimestamp() == nil && curKey != "" {
-		c.expectations.DeletionObserved(curKey)
-	}
-	if oldKey != "" && oldKey != curKey {
-		c.queue.Add(oldKey)
-	}
-	if curKey != "" {
-		c.queue.Add(curKey)
-		return
-	}
-	if podclaim.ControllerRef(cm) == nil {
-		c.enqueueMatching(cur)
-	}
-}
-
-// podDeleted counts a delete the Job expected, unless the pod's update to deleting counted it.
-func (c *Controller) podDeleted(pod *corev1.Pod) {
-	c.finalizerSeen(pod, true)
-	m := pod.GetMetadata()
-	key := c.jobKey(m.GetNamespace(), podclaim.ControllerRef(m))
-	if key == "" {
-		return
-	}
-	if m.GetDeletionTimestamp() == nil {
-		c.expectations.DeletionObserved(key)
-	}
-	c.queue.Add(key)
 }
