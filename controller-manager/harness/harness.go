@@ -12,9 +12,11 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/keelson-dev/keelson/controller-manager/internal/daemonset"
 	"github.com/keelson-dev/keelson/controller-manager/internal/deployment"
 	"github.com/keelson-dev/keelson/controller-manager/internal/endpoints"
 	"github.com/keelson-dev/keelson/controller-manager/internal/garbagecollector"
+	"github.com/keelson-dev/keelson/controller-manager/internal/job"
 	"github.com/keelson-dev/keelson/controller-manager/internal/namespace"
 	"github.com/keelson-dev/keelson/controller-manager/internal/nodeipam"
 	"github.com/keelson-dev/keelson/controller-manager/internal/nodelifecycle"
@@ -157,5 +159,18 @@ func NodeIPAM(maskBits int, clusterCIDRs ...string) func(*client.Client, *inform
 			opts.Ranges = append(opts.Ranges, nodeipam.Range{Cluster: p, MaskBits: maskBits})
 		}
 		return nodeipam.New(c, f, rec, clk, lg, opts)
+	}
+}
+
+// DaemonSets builds the daemon set controller on f.
+func DaemonSets(c *client.Client, f *informer.Factory, rec *events.Recorder, clk clock.Clock, lg *zap.Logger) (Controller, error) {
+	return daemonset.New(c, f, rec, clk, lg)
+}
+
+// Jobs returns a builder of the job controller whose pod-failure backoff starts at backoff and
+// is capped at maxBackoff (Kubernetes' 10 s and 6 min when zero).
+func Jobs(backoff, maxBackoff time.Duration) func(*client.Client, *informer.Factory, *events.Recorder, clock.Clock, *zap.Logger) (Controller, error) {
+	return func(c *client.Client, f *informer.Factory, rec *events.Recorder, clk clock.Clock, lg *zap.Logger) (Controller, error) {
+		return job.New(c, f, rec, clk, lg, job.Options{Backoff: backoff, MaxBackoff: maxBackoff})
 	}
 }

@@ -3,9 +3,11 @@ package server
 import (
 	"context"
 
+	"github.com/keelson-dev/keelson/controller-manager/internal/daemonset"
 	"github.com/keelson-dev/keelson/controller-manager/internal/deployment"
 	"github.com/keelson-dev/keelson/controller-manager/internal/endpoints"
 	"github.com/keelson-dev/keelson/controller-manager/internal/garbagecollector"
+	"github.com/keelson-dev/keelson/controller-manager/internal/job"
 	"github.com/keelson-dev/keelson/controller-manager/internal/manager"
 	"github.com/keelson-dev/keelson/controller-manager/internal/namespace"
 	"github.com/keelson-dev/keelson/controller-manager/internal/nodeipam"
@@ -74,6 +76,14 @@ func Controllers() []manager.Registration {
 		{Name: "podgc", New: func(c *manager.Context) (manager.Controller, error) {
 			ctl, err := podgc.New(c.Client, c.Informers, c.Recorder("pod-garbage-collector"), c.Clock, c.Logger, PodGCOptions(c.Config.Node))
 			return withWorkers(ctl, err, 1)
+		}},
+		{Name: daemonset.Name, New: func(c *manager.Context) (manager.Controller, error) {
+			ctl, err := daemonset.NewFromManager(c)
+			return withWorkers(ctl, err, c.Config.ConcurrentDaemonSetSyncs)
+		}},
+		{Name: job.Name, New: func(c *manager.Context) (manager.Controller, error) {
+			ctl, err := job.NewFromManager(c)
+			return withWorkers(ctl, err, c.Config.ConcurrentJobSyncs)
 		}},
 		// The garbage collector asks for an informer of every kind when it runs; registered
 		// last, it is built after every controller that asks for typed ones.

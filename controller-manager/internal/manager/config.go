@@ -28,6 +28,10 @@ type Config struct {
 	// ServiceAccountPrivateKeyFile signs service account tokens (PEM, RSA or ECDSA); without it
 	// the token controller does not run. RootCAFile, if set, goes into every token Secret as
 	// ca.crt.
+	// ConcurrentDaemonSetSyncs and ConcurrentJobSyncs are the daemon sets and jobs reconciled
+	// at once (--concurrent-daemonset-syncs, --concurrent-job-syncs).
+	ConcurrentDaemonSetSyncs     int    `mapstructure:"concurrent-daemonset-syncs"`
+	ConcurrentJobSyncs           int    `mapstructure:"concurrent-job-syncs"`
 	ServiceAccountPrivateKeyFile string `mapstructure:"service-account-private-key-file"`
 	RootCAFile                   string `mapstructure:"root-ca-file"`
 
@@ -55,7 +59,8 @@ func DefaultConfig() Config {
 		ConcurrentDeploymentSyncs:    5,
 		ConcurrentResourceQuotaSyncs: 5, ResourceQuotaSyncPeriod: 5 * time.Minute,
 		EnableGarbageCollector: true, ConcurrentGCSyncs: 20,
-		Node: DefaultNodeConfig(),
+		Node:                     DefaultNodeConfig(),
+		ConcurrentDaemonSetSyncs: 2, ConcurrentJobSyncs: 5,
 	}
 }
 
@@ -69,6 +74,8 @@ func (c Config) AddFlags(fs *pflag.FlagSet) {
 	fs.Int("concurrent-namespace-syncs", c.ConcurrentNamespaceSyncs, "namespaces deleted at once")
 	fs.Int("concurrent-serviceaccount-token-syncs", c.ConcurrentServiceAccountTokenSyncs, "service accounts whose token Secrets are reconciled at once")
 	fs.Int("concurrent-statefulset-syncs", c.ConcurrentStatefulSetSyncs, "stateful sets reconciled at once")
+	fs.Int("concurrent-daemonset-syncs", c.ConcurrentDaemonSetSyncs, "daemon sets reconciled at once")
+	fs.Int("concurrent-job-syncs", c.ConcurrentJobSyncs, "jobs reconciled at once")
 	fs.String("service-account-private-key-file", c.ServiceAccountPrivateKeyFile,
 		"PEM private key (RSA or ECDSA) that signs service account tokens; without it no token Secrets are made")
 	fs.String("root-ca-file", c.RootCAFile, "PEM CA bundle put into service account token Secrets as ca.crt")
@@ -96,6 +103,7 @@ func (c Config) Validate(known []string) error {
 		"concurrent-statefulset-syncs":    c.ConcurrentStatefulSetSyncs,
 		"concurrent-deployment-syncs":     c.ConcurrentDeploymentSyncs,
 		"concurrent-resource-quota-syncs": c.ConcurrentResourceQuotaSyncs, "concurrent-gc-syncs": c.ConcurrentGCSyncs,
+		"concurrent-daemonset-syncs": c.ConcurrentDaemonSetSyncs, "concurrent-job-syncs": c.ConcurrentJobSyncs,
 	} {
 		if n < 1 {
 			errs = append(errs, fmt.Errorf("--%s must be at least 1, not %d", flag, n))
