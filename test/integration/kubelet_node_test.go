@@ -303,8 +303,8 @@ func TestKubeletStaticAndMirrorPods(t *testing.T) {
 		require.NoError(t, c.Pods("kube-system").Delete(context.Background(), "from-file-static-1"))
 		framework.Eventually(t, 30*time.Second, func() bool {
 			m := mirrorOf(c, "kube-system", "from-file-static-1")
-			return m != nil && m.Metadata.Uid != old.Metadata.Uid
-		}, "the mirror recreated")
+			return m != nil && m.Metadata.Uid != old.Metadata.Uid && m.GetStatus().GetPhase() == "Running"
+		}, "the mirror recreated, with the static pod's status")
 		require.Equal(t, staticUID, desired(k)["kube-system/from-file-static-1"].Metadata.Uid, "the static pod did not change")
 	})
 

@@ -36,6 +36,12 @@ type Config struct {
 	NoStaticPods bool
 }
 
+// MirrorObserver is a Sink that wants to know when a static pod's mirror pod is created anew (the
+// pod workers write the static pod's status to it).
+type MirrorObserver interface {
+	MirrorCreated(staticUID string)
+}
+
 // Deps are what a NodeAgent works with; hollow agents share all but Sink and Runtime.
 type Deps struct {
 	Client *client.Client
@@ -83,6 +89,11 @@ func New(cfg Config, deps Deps) *NodeAgent {
 		},
 		NodeUID: a.nodeUID,
 		Resync:  cfg.MirrorResync,
+		Created: func(static *corev1.Pod) {
+			if o, ok := deps.Sink.(MirrorObserver); ok {
+				o.MirrorCreated(static.GetMetadata().GetUid())
+			}
+		},
 	}, deps.Clock, lg.Named("mirror"))
 	a.merger = podsource.NewMerger(deps.Sink, a.mirror.Trigger, lg.Named("sources"))
 	return a

@@ -44,6 +44,9 @@ type Config struct {
 	// NodeUID returns the Node's UID, "" while the node is not registered; no mirror is created
 	// before it is.
 	NodeUID func() string
+	// Created, when set, is called with each static pod whose mirror pod the manager created, so
+	// that the static pod's status is written to the new object.
+	Created func(static *corev1.Pod)
 	// Resync is how often the manager reconciles without being triggered (default 10s).
 	Resync time.Duration
 }
@@ -160,6 +163,9 @@ func (m *Manager) create(ctx context.Context, static *corev1.Pod, nodeUID string
 		return fmt.Errorf("create mirror pod %s: %w", podsource.FullName(mirror), err)
 	}
 	m.lg.Info("mirror pod created", zap.String("pod", podsource.FullName(mirror)))
+	if m.cfg.Created != nil {
+		m.cfg.Created(static)
+	}
 	return nil
 }
 

@@ -288,6 +288,10 @@ func (m *Manager) wake(uid string) {
 	}
 }
 
+// MirrorCreated tells the manager that the mirror pod of the static pod staticUID was created
+// anew: its status is written to it even though it did not change.
+func (m *Manager) MirrorCreated(staticUID string) { m.status.rewrite(staticUID) }
+
 // Pods returns the desired pods with the status their workers last computed (the pod's own status
 // until a worker has synced). The pods are copies.
 func (m *Manager) Pods() []*corev1.Pod {

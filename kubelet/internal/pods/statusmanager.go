@@ -63,6 +63,23 @@ func (s *statusManager) set(pod *corev1.Pod, st *corev1.PodStatus) {
 	}
 }
 
+// rewrite forgets what was last written for uid, so that its status is written again: a static
+// pod whose mirror pod was deleted and created anew has an empty status to fill.
+func (s *statusManager) rewrite(uid string) {
+	s.mu.Lock()
+	e, ok := s.entries[uid]
+	if ok {
+		e.written = nil
+	}
+	s.mu.Unlock()
+	if ok {
+		select {
+		case s.notify <- struct{}{}:
+		default:
+		}
+	}
+}
+
 // forget drops a pod that left the kubelet.
 func (s *statusManager) forget(uid string) {
 	s.mu.Lock()

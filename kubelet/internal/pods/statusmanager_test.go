@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/keelson-dev/keelson/pkg/apierrors"
+	"github.com/keelson-dev/keelson/pkg/client"
 	"github.com/keelson-dev/keelson/pkg/client/clienttest"
 	corev1 "github.com/keelson-dev/keelson/proto/core/v1"
 )
@@ -95,4 +96,29 @@ func TestStaticPodStatusGoesToMirror(t *testing.T) {
 	h.eventuallyAPI("static-node-1", "the static pod's status", func(st *corev1.PodStatus) bool {
 		return st.GetPhase() == PhaseRunning && containerStatus(st, "app").GetRestartCount() == 1
 	})
+}
+
+// TestRecreatedMirrorGetsTheStatusAgain deletes a static pod's mirror pod after its status was
+// written to it: the mirror made anew is empty until the manager hears it was created, and then
+// gets the status although the status did not change.
+func TestRecreatedMirrorGetsTheStatusAgain(t *testing.T) {
+	h := newHarness(t, nil)
+	static := newPod("static-node-1", ctr("app"))
+	static.Metadata.Uid = "file-uid"
+	static.Metadata.Annotations = map[string]string{ConfigSourceAnnotation: "file"}
+	mirror := func() *corev1.Pod {
+		m := newPod("static-node-1", ctr("app"))
+		m.Metadata.Annotations = map[string]string{"kubernetes.io/config.mirror": "hash"}
+		return m
+	}
+	h.srv.Add(mirror())
+	h.set(static)
+	h.eventuallyAPI("static-node-1", "Running", phase(PhaseRunning))
+
+	zero := int64(0)
+	require.NoError(t, h.srv.Client().Pods("default").Delete(context.Background(), "static-node-1", client.DeleteOptions{GracePeriodSeconds: &zero}))
+	h.srv.Add(mirror())
+	require.Empty(t, h.apiStatus("static-node-1").GetPhase(), "the new mirror starts empty")
+	h.m.MirrorCreated("file-uid")
+	h.eventuallyAPI("static-node-1", "Running on the new mirror", phase(PhaseRunning))
 }
