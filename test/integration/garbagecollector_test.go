@@ -14,6 +14,7 @@ import (
 	"github.com/keelson-dev/keelson/pkg/apierrors"
 	"github.com/keelson-dev/keelson/pkg/client"
 	"github.com/keelson-dev/keelson/pkg/labels"
+	"github.com/keelson-dev/keelson/pkg/scheme"
 	appsv1 "github.com/keelson-dev/keelson/proto/apps/v1"
 	metav1 "github.com/keelson-dev/keelson/proto/meta/v1"
 	"github.com/keelson-dev/keelson/test/framework"
@@ -214,4 +215,98 @@ func TestGarbageCollectorCollectsDanglingDependentsAtStart(t *testing.T) {
 	live, _, deleted := kept.pods.counts()
 	require.Equal(t, 2, live, "the pods of the live ReplicaSet stay")
 	require.Zero(t, deleted)
+}
+
+// deletedRevisions records the revision of every deletion a watch of res (objects selector picks)
+// sees.
+func deletedRevisions[T scheme.Object](t *testing.T, res *client.Resource[T], selector string) func() []int64 {
+	t.Helper()
+	w, err := res.Watch(testContext(t), client.ListOptions{LabelSelector: selector})
+	require.NoError(t, err)
+	var mu sync.Mutex
+	var revs []int64
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for ev := range w.Events() {
+			if ev.Type == client.Deleted {
+				r, _ := strconv.ParseInt(ev.Object.GetMetadata().GetResourceVersion(), 10, 64)
+				mu.Lock()
+				revs = append(revs, r)
+				mu.Unlock()
+			}
+		}
+	}()
+	t.Cleanup(func() { w.Stop(); <-done })
+	return func() []int64 {
+		mu.Lock()
+		defer mu.Unlock()
+		return slices.Clone(revs)
+	}
+}
+
+// TestGarbageCollectorRemovesADeploymentsReplicaSetsAndPods deletes a Deployment of three with
+// each propagation policy under the in-process Deployment, ReplicaSet and garbage collector
+// controllers: Background removes the Deployment at once and its ReplicaSet and pods after it;
+// Foreground removes the pods, then the ReplicaSet, then the Deployment; Orphan leaves the
+// ReplicaSet, freed of its owner, still running its pods.
+func TestGarbageCollectorRemovesADeploymentsReplicaSetsAndPods(t *testing.T) {
+	for _, policy := range []string{client.DeleteBackground, client.DeleteForeground, client.DeleteOrphan} {
+		t.Run(policy, func(t *testing.T) {
+			cl := framework.StartCluster(t, framework.Options{})
+			startControllers(t, cl, harness.Deployments, harness.ReplicaSet(2), harness.GarbageCollector)
+			c, ctx := cl.Client(), testContext(t)
+			name := "gcd-" + map[string]string{client.DeleteBackground: "bg", client.DeleteForeground: "fg", client.DeleteOrphan: "orphan"}[policy]
+			sel := "app=" + name
+			podLabels := map[string]string{"app": name}
+			replicas := int32(3)
+			deployDeleted := deletedRevisions(t, c.Deployments("default"), sel)
+			rsDeleted := deletedRevisions(t, c.ReplicaSets("default"), sel)
+			podsDeleted := deletedRevisions(t, c.Pods("default"), sel)
+			_, err := c.Deployments("default").Create(ctx, &appsv1.Deployment{
+				Metadata: &metav1.ObjectMeta{Name: name, Labels: podLabels},
+				Spec:     &appsv1.DeploymentSpec{Replicas: &replicas, Selector: selector(podLabels), Template: template(podLabels, "Always")},
+			})
+			require.NoError(t, err)
+			list := func() (rss []*appsv1.ReplicaSet, pods int) {
+				rl, err := c.ReplicaSets("default").List(ctx, client.ListOptions{LabelSelector: sel})
+				require.NoError(t, err)
+				pl, err := c.Pods("default").List(ctx, client.ListOptions{LabelSelector: sel})
+				require.NoError(t, err)
+				return rl.Items, len(pl.Items)
+			}
+			framework.Eventually(t, 30*time.Second, func() bool { rss, pods := list(); return len(rss) == 1 && pods == 3 },
+				"the Deployment has one ReplicaSet and three pods")
+
+			require.NoError(t, c.Deployments("default").Delete(ctx, name, client.DeleteOptions{PropagationPolicy: policy}))
+			switch policy {
+			case client.DeleteBackground:
+				_, err := c.Deployments("default").Get(ctx, name)
+				require.True(t, apierrors.IsNotFound(err), "a background delete removes the owner at once")
+				framework.Eventually(t, 30*time.Second, func() bool { rss, pods := list(); return len(rss) == 0 && pods == 0 },
+					"the ReplicaSet and the pods follow the Deployment")
+			case client.DeleteForeground:
+				framework.Eventually(t, 30*time.Second, func() bool { return len(deployDeleted()) == 1 },
+					"the Deployment goes once its dependents have")
+				rss, pods := list()
+				require.Empty(t, rss)
+				require.Zero(t, pods)
+				top := deployDeleted()[0]
+				require.Len(t, rsDeleted(), 1)
+				require.Less(t, rsDeleted()[0], top, "the ReplicaSet went before the Deployment")
+				require.Len(t, podsDeleted(), 3)
+				for _, r := range podsDeleted() {
+					require.Less(t, r, rsDeleted()[0], "a pod went after its foreground-deleted ReplicaSet")
+				}
+			case client.DeleteOrphan:
+				framework.Eventually(t, 30*time.Second, func() bool { return len(deployDeleted()) == 1 },
+					"the Deployment goes once its ReplicaSet is orphaned")
+				rss, pods := list()
+				require.Len(t, rss, 1, "the orphaned ReplicaSet stays")
+				require.Empty(t, rss[0].GetMetadata().GetOwnerReferences(), "it no longer names the Deployment")
+				require.Equal(t, 3, pods, "and keeps its pods")
+				require.Empty(t, podsDeleted())
+			}
+		})
+	}
 }
