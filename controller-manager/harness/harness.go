@@ -63,13 +63,6 @@ func StatefulSets(workers int) func(*client.Client, *informer.Factory, *events.R
 	}
 }
 
-// runIgnoringWorkers adapts a controller built with its workers to Controller.
-type runIgnoringWorkers struct {
-	ctl interface{ Run(context.Context) error }
-}
-
-func (r runIgnoringWorkers) Run(ctx context.Context, _ int) error { return r.ctl.Run(ctx) }
-
 // Tokens returns a builder of the service account tokens controller signing with the key in
 // privateKeyFile ("" builds it disabled).
 func Tokens(privateKeyFile string) func(*client.Client, *informer.Factory, *events.Recorder, clock.Clock, *zap.Logger) (Controller, error) {
