@@ -55,7 +55,7 @@ func TestControllerManagerFailoverUnderScaleUp(t *testing.T) {
 	leader := holder()
 	startDaemon(t, bin, "controller-manager", nil, append(election, "--port", strconv.Itoa(freePort(t)))...)
 
-	created := trackCreates(t, ctx, c)
+	created := trackCreates(ctx, t, c)
 	labels := map[string]string{"app": "failover"}
 	n := int32(replicas)
 	_, err = c.ReplicaSets("default").Create(ctx, &appsv1.ReplicaSet{
@@ -89,7 +89,7 @@ func TestControllerManagerFailoverUnderScaleUp(t *testing.T) {
 }
 
 // trackCreates counts the distinct pods ever created in default, from a watch.
-func trackCreates(t *testing.T, ctx context.Context, c *client.Client) func() int {
+func trackCreates(ctx context.Context, t *testing.T, c *client.Client) func() int {
 	t.Helper()
 	w, err := c.Pods("default").Watch(ctx, client.ListOptions{LabelSelector: "app=failover"})
 	require.NoError(t, err)

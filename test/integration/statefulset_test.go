@@ -47,7 +47,11 @@ func watchStatefulPods(t *testing.T, c *client.Client, app string) *stsLog {
 			}
 			name := p.GetMetadata().GetName()
 			l.mu.Lock()
-			if l.seen[name] != state && !(state == "created" && l.seen[name] != "" && l.seen[name] != "removed") {
+			prev := l.seen[name]
+			// A pod is "created" once: a later event that is neither ready nor terminating (a
+			// pod going unready) is no new entry.
+			again := state == "created" && prev != "" && prev != "removed"
+			if prev != state && !again {
 				l.seen[name] = state
 				l.entries = append(l.entries, state+" "+name)
 			}
