@@ -249,9 +249,9 @@ func killRun(marker, cgroupRoot string) {
 	for _, pid := range cgroupProcs(cgroupRoot) {
 		_ = syscall.Kill(pid, syscall.SIGKILL)
 	}
-	deadline := time.Now().Add(5 * time.Second)
-	for dirs := cgroupDirs(cgroupRoot); len(dirs) > 0 && time.Now().Before(deadline); dirs = cgroupDirs(cgroupRoot) {
-		for _, dir := range dirs {
+	// Killed processes take a moment to leave their cgroups: a removal that fails is retried.
+	framework.Poll(5*time.Second, 50*time.Millisecond, func() bool {
+		for _, dir := range cgroupDirs(cgroupRoot) {
 			var sub []string
 			_ = filepath.WalkDir(dir, func(path string, d os.DirEntry, err error) error {
 				if err == nil && d.IsDir() {
@@ -263,8 +263,8 @@ func killRun(marker, cgroupRoot string) {
 				_ = os.Remove(sub[i])
 			}
 		}
-		time.Sleep(50 * time.Millisecond) // killed processes take a moment to leave their cgroups
-	}
+		return len(cgroupDirs(cgroupRoot)) == 0
+	})
 }
 
 // lineRecorder sends a process's output to the test log and keeps it for match.
