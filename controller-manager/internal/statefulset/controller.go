@@ -9,6 +9,7 @@ import (
 	"go.uber.org/zap"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/keelson-dev/keelson/controller-manager/internal/podclaim"
 	"github.com/keelson-dev/keelson/pkg/apierrors"
 	"github.com/keelson-dev/keelson/pkg/client"
 	"github.com/keelson-dev/keelson/pkg/clock"
@@ -213,20 +214,9 @@ func (c *Controller) updateStatus(ctx context.Context, set *appsv1.StatefulSet, 
 }
 
 // controllerRef returns the ownerReference of m that has controller set, or nil.
-func controllerRef(m *metav1.ObjectMeta) *metav1.OwnerReference {
-	for _, ref := range m.GetOwnerReferences() {
-		if ref.GetController() {
-			return ref
-		}
-	}
-	return nil
-}
+func controllerRef(m *metav1.ObjectMeta) *metav1.OwnerReference { return podclaim.ControllerRef(m) }
 
 // ownerReference returns the controller reference the set's pods and revisions carry.
 func ownerReference(set *appsv1.StatefulSet) *metav1.OwnerReference {
-	yes := true
-	return &metav1.OwnerReference{
-		ApiVersion: "apps/v1", Kind: "StatefulSet", Name: set.GetMetadata().GetName(),
-		Uid: set.GetMetadata().GetUid(), Controller: &yes, BlockOwnerDeletion: &yes,
-	}
+	return podclaim.OwnerReference(set, "apps/v1", "StatefulSet")
 }
