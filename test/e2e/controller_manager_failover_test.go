@@ -73,7 +73,7 @@ func TestControllerManagerFailoverUnderScaleUp(t *testing.T) {
 	framework.Eventually(t, 60*time.Second, func() bool { return created() >= 50 }, "the scale-up is under way")
 	at := created()
 	require.Less(t, at, replicas, "the kill must land in the middle of the scale-up")
-	require.NoError(t, firstCmd.Process.Signal(syscall.SIGKILL))
+	require.NoError(t, firstCmd.Signal(syscall.SIGKILL))
 	require.Error(t, first.Wait(10*time.Second), "killed")
 	t.Logf("killed the leading controller manager at %d of %d pods", at, replicas)
 

@@ -62,13 +62,14 @@ func startDaemon(t *testing.T, bin, name string, env []string, args ...string) *
 	return r
 }
 
-// startDaemonCmd is startDaemon, also returning the started command, for a test that signals the
-// process itself.
-func startDaemonCmd(t *testing.T, bin, name string, env []string, args ...string) (*framework.Running, *exec.Cmd) {
+// startDaemonCmd is startDaemon, also returning the command, for a test that signals the process
+// itself.
+func startDaemonCmd(t *testing.T, bin, name string, env []string, args ...string) (*framework.Running, *framework.Command) {
 	t.Helper()
 	cmd := exec.Command(filepath.Join(bin, "keelson-"+name), args...)
 	cmd.Env = append(cmd.Environ(), env...)
 	cmd.Stdout = &testWriter{t: t}
 	cmd.Stderr = &testWriter{t: t}
-	return framework.Start(t, &framework.Command{Cmd: cmd}), cmd
+	c := &framework.Command{Cmd: cmd}
+	return framework.Start(t, c), c
 }

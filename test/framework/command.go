@@ -4,8 +4,10 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"os"
 	"os/exec"
 	"path/filepath"
+	"sync"
 	"syscall"
 	"time"
 )
@@ -21,6 +23,21 @@ type Command struct {
 	// KillAfter is how long the program has to exit after StopSignal before it (and its group)
 	// is killed (default 45s, below StopTimeout).
 	KillAfter time.Duration
+
+	mu      sync.Mutex
+	process *os.Process // once started
+}
+
+// Signal sends sig to the running program, as a test that kills a daemon itself does; it fails
+// when the program has not been started.
+func (c *Command) Signal(sig syscall.Signal) error {
+	c.mu.Lock()
+	p := c.process
+	c.mu.Unlock()
+	if p == nil {
+		return fmt.Errorf("%s: not started", c)
+	}
+	return p.Signal(sig)
 }
 
 // Run starts the program and waits for it to exit. When ctx ends it sends StopSignal, and
@@ -32,6 +49,9 @@ func (c *Command) Run(ctx context.Context) error {
 	if err := c.Cmd.Start(); err != nil {
 		return fmt.Errorf("start %s: %w", name, err)
 	}
+	c.mu.Lock()
+	c.process = c.Cmd.Process
+	c.mu.Unlock()
 	exited := make(chan error, 1)
 	go func() { exited <- c.Cmd.Wait() }()
 	select {
