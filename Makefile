@@ -21,7 +21,7 @@ GOLANGCI_LINT := $(TOOLS)/golangci-lint
 GRPCURL := $(TOOLS)/grpcurl
 
 # Debian packages the build needs: protoc and the well-known .proto files for `make gen`.
-APT_PACKAGES := protobuf-compiler libprotobuf-dev git curl
+APT_PACKAGES := protobuf-compiler libprotobuf-dev git curl busybox-static
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 GO_MIN_VERSION := 1.26
 
@@ -105,7 +105,7 @@ clean: ## Remove the built binaries and the local cluster's state (.keelson/); k
 ##@ Set-up
 
 .PHONY: deps
-deps: ## Install missing system packages (protoc) with apt; check Go and kubectl.
+deps: ## Install missing system packages (protoc, busybox-static) with apt; check Go and kubectl.
 	@go_version=$$(go env GOVERSION 2>/dev/null | sed 's/^go//'); \
 	if [ -z "$$go_version" ] || [ "$$(printf '%s\n%s\n' "$(GO_MIN_VERSION)" "$$go_version" | sort -V | head -1)" != "$(GO_MIN_VERSION)" ]; then \
 		echo "deps: Go $(GO_MIN_VERSION) or newer must be on PATH (found: $${go_version:-none})" >&2; exit 1; \
