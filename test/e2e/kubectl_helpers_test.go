@@ -33,8 +33,7 @@ type kubectlEnv struct {
 func startKubectlEnv(t *testing.T) *kubectlEnv {
 	t.Helper()
 	bin := requireBinaries(t)
-	kubectl, err := exec.LookPath("kubectl")
-	require.NoError(t, err, "kubectl must be on PATH")
+	kubectl := requireKubectl(t)
 	dir := t.TempDir()
 	port := loopbackPort(t)
 	cmd := exec.Command(filepath.Join(bin, "keelson-apiserver"),
@@ -71,6 +70,14 @@ users:
   user: {}
 `, server)), 0o600))
 	return &kubectlEnv{t: t, kubectl: kubectl, kubeconfig: kubeconfig, dir: dir, server: server}
+}
+
+// requireKubectl fails unless the real kubectl is on PATH, and returns its path.
+func requireKubectl(t *testing.T) string {
+	t.Helper()
+	kubectl, err := exec.LookPath("kubectl")
+	require.NoError(t, err, "kubectl must be on PATH")
+	return kubectl
 }
 
 func loopbackPort(t *testing.T) int {

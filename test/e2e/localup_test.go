@@ -54,32 +54,10 @@ var controlPlane = []string{"kube-apiserver", "kube-controller-manager", "kube-p
 // stops the script with SIGINT as Ctrl-C would and checks that no process of the cluster is left,
 // by cgroup and by process list.
 func TestMakeRunStartsALocalCluster(t *testing.T) {
-	bin := requireBinaries(t)
-	kubectl, err := exec.LookPath("kubectl")
-	require.NoError(t, err, "kubectl must be on PATH")
-	if c, err := net.DialTimeout("tcp", "127.0.0.1:6443", time.Second); err == nil {
-		_ = c.Close()
-		t.Fatal("127.0.0.1:6443 is taken: stop the running local cluster first")
-	}
-	state := t.TempDir()
+	lc := startLocalUp(t)
+	kubectl, kubeconfig, state, cgroupRoot := lc.kubectl.kubectl, lc.kubectl.kubeconfig, lc.state, lc.cgroupRoot
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	marker, cgroupRoot := runMarkers()
-	cmd := exec.Command(filepath.Join(repoRoot(t), "hack", "local-up.sh"))
-	cmd.Env = append(os.Environ(), marker, "KEELSON_CGROUP_ROOT="+cgroupRoot,
-		"KEELSON_STATE_DIR="+state, "KEELSON_BIN_DIR="+bin, "KEELSON_STOP_TIMEOUT=20")
-	// Its own process group, which Ctrl-C (SIGINT) reaches as a whole.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	out := &lineRecorder{t: t}
-	cmd.Stdout, cmd.Stderr = out, out
-	t.Cleanup(func() { killRun(marker, cgroupRoot) })
-	localUp := framework.Start(t, &framework.Command{Cmd: cmd, StopSignal: syscall.SIGINT})
-
-	kubeconfig := filepath.Join(state, "kubeconfig")
-	running := regexp.MustCompile(`Keelson is running \(up in ([0-9.]+)s`)
-	localUp.WaitFor(2*time.Minute, func() bool { return out.match(running) != nil }, "the local cluster up")
-	t.Logf("local-up.sh came up in %ss", out.match(running)[1])
-	require.True(t, ready(t), "the apiserver is ready")
 	kc, err := os.ReadFile(kubeconfig)
 	require.NoError(t, err)
 	require.Contains(t, string(kc), "server: http://127.0.0.1:6443")
@@ -152,17 +130,64 @@ func TestMakeRunStartsALocalCluster(t *testing.T) {
 	require.Empty(t, helloProcs(), "deleting pod hello stopped its process")
 	require.Empty(t, alive(sleeper), "deleting pod hello stopped its process")
 
-	// Ctrl-C stops every process of the cluster: the kubelet, the monitors it started (both carry
-	// the run's marker in their environment), and the static pods' processes in its cgroups.
-	cluster := append(marked(marker), cgroupProcs(cgroupRoot)...)
+	lc.stop(t)
+}
+
+// localUp is one run of hack/local-up.sh, as `make run` runs it, in a scratch state directory and
+// cgroup of its own.
+type localUp struct {
+	run        *framework.Running
+	state      string
+	marker     string
+	cgroupRoot string
+	out        *lineRecorder // the script's output
+	kubectl    *kubectlEnv   // runs the real kubectl with the kubeconfig the script wrote
+}
+
+// startLocalUp starts hack/local-up.sh and waits until it says the cluster is up and the apiserver
+// is ready. Whatever the run leaves behind is killed when the test ends.
+func startLocalUp(t *testing.T) *localUp {
+	t.Helper()
+	if c, err := net.DialTimeout("tcp", "127.0.0.1:6443", time.Second); err == nil {
+		_ = c.Close()
+		t.Fatal("127.0.0.1:6443 is taken: stop the running local cluster first")
+	}
+	bin, kubectl := requireBinaries(t), requireKubectl(t)
+	state := t.TempDir()
+	marker, cgroupRoot := runMarkers()
+	cmd := exec.Command(filepath.Join(repoRoot(t), "hack", "local-up.sh"))
+	cmd.Env = append(os.Environ(), marker, "KEELSON_CGROUP_ROOT="+cgroupRoot,
+		"KEELSON_STATE_DIR="+state, "KEELSON_BIN_DIR="+bin, "KEELSON_STOP_TIMEOUT=20")
+	// Its own process group, which Ctrl-C (SIGINT) reaches as a whole.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	out := &lineRecorder{t: t}
+	cmd.Stdout, cmd.Stderr = out, out
+	t.Cleanup(func() { killRun(marker, cgroupRoot) })
+	run := framework.Start(t, &framework.Command{Cmd: cmd, StopSignal: syscall.SIGINT})
+
+	running := regexp.MustCompile(`Keelson is running \(up in ([0-9.]+)s`)
+	run.WaitFor(2*time.Minute, func() bool { return out.match(running) != nil }, "the local cluster up")
+	t.Logf("local-up.sh came up in %ss", out.match(running)[1])
+	require.True(t, ready(t), "the apiserver is ready")
+	env := &kubectlEnv{t: t, kubectl: kubectl, kubeconfig: filepath.Join(state, "kubeconfig"), dir: t.TempDir(),
+		server: "http://127.0.0.1:6443"}
+	return &localUp{run: run, out: out, kubectl: env, state: state, marker: marker, cgroupRoot: cgroupRoot}
+}
+
+// stop sends SIGINT as Ctrl-C would and checks that every process of the cluster is gone: the
+// kubelet, the monitors it started (both carry the run's marker in their environment), and the
+// static pods' processes in its cgroups, which must be gone too.
+func (lc *localUp) stop(t *testing.T) {
+	t.Helper()
+	cluster := append(marked(lc.marker), cgroupProcs(lc.cgroupRoot)...)
 	require.GreaterOrEqual(t, len(cluster), 1+2*len(controlPlane), "the kubelet, and a monitor and a process per static pod")
-	require.NoError(t, localUp.Stop(), "local-up.sh exits cleanly on SIGINT")
+	require.NoError(t, lc.run.Stop(), "local-up.sh exits cleanly on SIGINT")
 	require.Empty(t, alive(cluster), "processes of the cluster still running after Ctrl-C")
-	require.Empty(t, marked(marker), "processes started by the run still running after Ctrl-C")
-	require.Empty(t, cgroupDirs(cgroupRoot), "cgroups left behind after Ctrl-C")
-	_, err = net.DialTimeout("tcp", "127.0.0.1:6443", time.Second)
+	require.Empty(t, marked(lc.marker), "processes started by the run still running after Ctrl-C")
+	require.Empty(t, cgroupDirs(lc.cgroupRoot), "cgroups left behind after Ctrl-C")
+	_, err := net.DialTimeout("tcp", "127.0.0.1:6443", time.Second)
 	require.Error(t, err, "the apiserver is gone")
-	require.NotEmpty(t, out.match(regexp.MustCompile(`local-up: stopped \(`)), "local-up.sh says it stopped")
+	require.NotEmpty(t, lc.out.match(regexp.MustCompile(`local-up: stopped \(`)), "local-up.sh says it stopped")
 }
 
 func ready(t *testing.T) bool {
