@@ -16,6 +16,8 @@ type Dynamic interface {
 	AddObjectHandler(h Handler[scheme.Object])
 	// GetObject returns the named object of a namespace ("" for cluster-scoped kinds).
 	GetObject(namespace, name string) (scheme.Object, bool)
+	// ListObjects returns every object the cache holds.
+	ListObjects() []scheme.Object
 	HasSynced() bool
 	WaitForSync(ctx context.Context) bool
 }
@@ -33,6 +35,16 @@ func (i *Informer[T]) AddObjectHandler(h Handler[scheme.Object]) {
 		th.OnDelete = func(obj T) { h.OnDelete(obj) }
 	}
 	i.AddHandler(th)
+}
+
+// ListObjects returns every object of i's cache.
+func (i *Informer[T]) ListObjects() []scheme.Object {
+	l := i.Lister().List()
+	out := make([]scheme.Object, len(l))
+	for j, o := range l {
+		out[j] = o
+	}
+	return out
 }
 
 // GetObject returns the named object from i's cache.

@@ -78,6 +78,18 @@ func (c *Controller) ownerKind(ref *metav1.OwnerReference) (*scheme.Kind, bool) 
 // drops its references to the others; otherwise it goes, in the foreground when an owner waits
 // for it and it has dependents of its own, so the wait covers them too.
 func (c *Controller) attemptToDelete(ctx context.Context, n *node) error {
+	// The graph may lag the API: a dependent just orphaned still names its owner in the graph.
+	// Decide on the object as stored now, and delete only that version of it.
+	live, err := client.ForKind(c.client, n.kind, n.namespace).Get(ctx, n.name)
+	if apierrors.IsNotFound(err) || (err == nil && live.GetMetadata().GetUid() != n.uid) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("get: %w", err)
+	}
+	if !sameOwners(live.GetMetadata().GetOwnerReferences(), n.owners) {
+		return fmt.Errorf("%s %s: owner references changed since the graph saw them; retrying", n.kind.Resource, objectName(n))
+	}
 	o, err := c.classify(ctx, n)
 	if err != nil {
 		return err
@@ -99,10 +111,14 @@ func (c *Controller) attemptToDelete(ctx context.Context, n *node) error {
 	case n.has(finalizerForeground), len(o.waiting) > 0 && len(c.graph.dependentsOf(n.uid)) > 0:
 		policy = client.DeleteForeground
 	}
-	err = client.ForKind(c.client, n.kind, n.namespace).Delete(ctx, n.name,
-		client.DeleteOptions{PropagationPolicy: policy, PreconditionUID: n.uid})
-	if apierrors.IsNotFound(err) || apierrors.IsConflict(err) {
-		return nil // gone already, or another object holds the name now
+	err = client.ForKind(c.client, n.kind, n.namespace).Delete(ctx, n.name, client.DeleteOptions{
+		PropagationPolicy: policy, PreconditionUID: n.uid, PreconditionResourceVersion: live.GetMetadata().GetResourceVersion(),
+	})
+	if apierrors.IsNotFound(err) {
+		return nil // gone already
+	}
+	if apierrors.IsConflict(err) {
+		return fmt.Errorf("%s %s changed while it was being collected; retrying", n.kind.Resource, objectName(n))
 	}
 	if err != nil {
 		return fmt.Errorf("delete: %w", err)

@@ -75,8 +75,39 @@ func (c *Controller) Run(ctx context.Context, workers int) error {
 			return nil // ctx ended
 		}
 	}
+	// The informers have listed, but their handlers deliver on their own goroutines: wait until
+	// the graph holds every listed object, so that no owner is orphaned or deleted while the graph
+	// does not know all its dependents yet.
+	if !c.waitForGraph(ctx, kinds) {
+		return nil
+	}
 	c.lg.Info("garbage collector graph synced")
 	return controller.New("garbagecollector", c.queue, c.reconcile, workers, controller.WithLogger(c.lg)).Run(ctx)
+}
+
+// waitForGraph waits until the graph holds every object the informers of kinds hold, or ctx ends
+// (false).
+func (c *Controller) waitForGraph(ctx context.Context, kinds []*scheme.Kind) bool {
+	complete := func() bool {
+		for _, k := range kinds {
+			for _, obj := range informer.ForKind(c.informers, k).ListObjects() {
+				if _, ok := c.graph.get(obj.GetMetadata().GetUid()); !ok {
+					return false
+				}
+			}
+		}
+		return true
+	}
+	tick := time.NewTicker(10 * time.Millisecond)
+	defer tick.Stop()
+	for !complete() {
+		select {
+		case <-ctx.Done():
+			return false
+		case <-tick.C:
+		}
+	}
+	return true
 }
 
 // handler keeps the graph in step with kind k's informer and queues the objects a change may

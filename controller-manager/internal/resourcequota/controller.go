@@ -181,34 +181,63 @@ func (c *Controller) resyncLoop(ctx context.Context) {
 	}
 }
 
-// reconcile recounts the quota key names and writes its status when it changed.
+// reconcile recounts the quota key names and writes its status when it changed. The write is
+// guarded on the resourceVersion read, so a charge admission made meanwhile makes it conflict:
+// then the quota is read afresh and recounted at once, a few times, rather than after the
+// queue's backoff, and never erasing the charge.
 func (c *Controller) reconcile(ctx context.Context, key string) (controller.Result, error) {
 	namespace, name, _ := strings.Cut(key, "/")
 	q, ok := c.quotas.Lister().Get(namespace, name)
-	if !ok || q.GetMetadata().GetDeletionTimestamp() != nil {
+	if !ok {
 		return controller.Result{}, nil
+	}
+	const attempts = 3
+	var err error
+	for range attempts {
+		err = c.recount(ctx, key, q)
+		if !apierrors.IsConflict(err) {
+			break
+		}
+		q, err = c.client.ResourceQuotas(namespace).Get(ctx, name)
+		if apierrors.IsNotFound(err) {
+			return controller.Result{}, nil
+		}
+		if err != nil {
+			break
+		}
+		err = fmt.Errorf("update status of quota %s: still conflicting after %d attempts", key, attempts)
+	}
+	return controller.Result{}, err
+}
+
+// recount counts q's usage and writes it when it differs from q's status.
+func (c *Controller) recount(ctx context.Context, key string, q *corev1.ResourceQuota) error {
+	if q.GetMetadata().GetDeletionTimestamp() != nil {
+		return nil
 	}
 	hard, err := resource.ParseList(q.GetSpec().GetHard())
 	if err != nil {
-		return controller.Result{}, nil // validation refuses such a quota; nothing to count against
+		return nil // validation refuses such a quota; nothing to count against
 	}
-	used, err := c.count(ctx, namespace, hard)
+	used, err := c.count(ctx, q.GetMetadata().GetNamespace(), hard)
 	if err != nil {
-		return controller.Result{}, fmt.Errorf("count usage of quota %s: %w", key, err)
+		return fmt.Errorf("count usage of quota %s: %w", key, err)
 	}
 	status := &corev1.ResourceQuotaStatus{Hard: maps.Clone(q.GetSpec().GetHard()), Used: used.Strings()}
 	if maps.Equal(status.Hard, q.GetStatus().GetHard()) && equalQuantities(used, q.GetStatus().GetUsed()) {
-		return controller.Result{}, nil
+		return nil
 	}
 	next := q.CloneVT()
 	next.Status = status
-	// The write is guarded on the resourceVersion read, so a charge admission made meanwhile
-	// makes it conflict and the recount run again rather than erase the charge.
-	if _, err := c.client.ResourceQuotas(namespace).UpdateStatus(ctx, next); err != nil && !apierrors.IsNotFound(err) {
-		return controller.Result{}, fmt.Errorf("update status of quota %s: %w", key, err)
+	_, err = c.client.ResourceQuotas(q.GetMetadata().GetNamespace()).UpdateStatus(ctx, next)
+	switch {
+	case apierrors.IsConflict(err):
+		return err
+	case err != nil && !apierrors.IsNotFound(err):
+		return fmt.Errorf("update status of quota %s: %w", key, err)
 	}
 	c.lg.Debug("quota recounted", zap.String("quota", key), zap.Any("used", status.Used))
-	return controller.Result{}, nil
+	return nil
 }
 
 // equalQuantities reports whether l and the stored map hold the same quantities, whatever
