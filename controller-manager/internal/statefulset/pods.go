@@ -9,7 +9,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/keelson-dev/keelson/pkg/apierrors"
+	"github.com/keelson-dev/keelson/controller-manager/internal/podclaim"
 	"github.com/keelson-dev/keelson/pkg/labels"
 	"github.com/keelson-dev/keelson/pkg/scheme"
 	appsv1 "github.com/keelson-dev/keelson/proto/apps/v1"
@@ -51,77 +51,32 @@ func ordinalOf(set *appsv1.StatefulSet, pod *corev1.Pod) int {
 	return n
 }
 
-// claimPods returns the pods set controls, after adopting orphans that match its selector and
-// are named as its pods, and releasing controlled pods that stopped matching. Terminated and
-// terminating pods are returned too: the sync replaces or waits for them.
+// claimPods returns the pods set controls among those named as its members, after podclaim has
+// adopted the matching orphans and released the controlled pods that stopped matching.
+// Terminated and terminating pods are returned too: the sync replaces or waits for them. Before
+// adopting, it checks that the set the API holds is the cached one and not being deleted.
 func (c *Controller) claimPods(ctx context.Context, set *appsv1.StatefulSet, sel labels.Selector) ([]*corev1.Pod, error) {
-	sm := set.GetMetadata()
-	deleting := sm.GetDeletionTimestamp() != nil
-	var claimed []*corev1.Pod
-	for _, pod := range c.pods.Lister().ListNamespace(sm.GetNamespace()) {
-		ref := controllerRef(pod.GetMetadata())
-		matches := sel.Matches(labels.Set(pod.GetMetadata().GetLabels())) && ordinalOf(set, pod) >= 0
-		switch {
-		case ref != nil && ref.GetUid() != sm.GetUid():
-		case ref != nil && matches:
-			claimed = append(claimed, pod)
-		case ref != nil && !deleting && pod.GetMetadata().GetDeletionTimestamp() == nil:
-			if err := c.setOwner(ctx, set, pod, false); err != nil {
-				return nil, err
-			}
-		case ref == nil && matches && !deleting && pod.GetMetadata().GetDeletionTimestamp() == nil:
-			adopted, err := c.adopt(ctx, set, pod)
-			if err != nil {
-				return nil, err
-			}
-			if adopted != nil {
-				claimed = append(claimed, adopted)
-			}
+	var members []*corev1.Pod
+	orphans := false
+	for _, pod := range c.pods.Lister().ListNamespace(set.GetMetadata().GetNamespace()) {
+		if ordinalOf(set, pod) < 0 {
+			continue
+		}
+		members = append(members, pod)
+		if controllerRef(pod.GetMetadata()) == nil && sel.Matches(labels.Set(pod.GetMetadata().GetLabels())) {
+			orphans = true
 		}
 	}
-	return claimed, nil
-}
-
-// adopt makes set the controller of the orphan pod, after checking that the set the API holds is
-// the cached one and not being deleted; it returns the pod as stored, or nil when it is gone.
-func (c *Controller) adopt(ctx context.Context, set *appsv1.StatefulSet, pod *corev1.Pod) (*corev1.Pod, error) {
-	fresh, err := c.client.StatefulSets(set.GetMetadata().GetNamespace()).Get(ctx, set.GetMetadata().GetName())
-	if err != nil {
-		return nil, fmt.Errorf("read stateful set %s before adopting: %w", scheme.Key(set), err)
-	}
-	if fresh.GetMetadata().GetUid() != set.GetMetadata().GetUid() || fresh.GetMetadata().GetDeletionTimestamp() != nil {
-		return nil, fmt.Errorf("stateful set %s was recreated or is being deleted: not adopting", scheme.Key(set))
-	}
-	p := pod.CloneVT()
-	p.Metadata.OwnerReferences = append(p.Metadata.OwnerReferences, ownerReference(set))
-	updated, err := c.client.Pods(p.GetMetadata().GetNamespace()).Update(ctx, p)
-	if apierrors.IsNotFound(err) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("adopt pod %s into stateful set %s: %w", scheme.Key(pod), scheme.Key(set), err)
-	}
-	return updated, nil
-}
-
-// setOwner releases pod from set (own false) with a guarded update.
-func (c *Controller) setOwner(ctx context.Context, set *appsv1.StatefulSet, pod *corev1.Pod, own bool) error {
-	p := pod.CloneVT()
-	refs := p.Metadata.OwnerReferences[:0]
-	for _, ref := range p.Metadata.OwnerReferences {
-		if ref.GetUid() != set.GetMetadata().GetUid() {
-			refs = append(refs, ref)
+	if orphans && set.GetMetadata().GetDeletionTimestamp() == nil {
+		fresh, err := c.client.StatefulSets(set.GetMetadata().GetNamespace()).Get(ctx, set.GetMetadata().GetName())
+		if err != nil {
+			return nil, fmt.Errorf("read stateful set %s before adopting: %w", scheme.Key(set), err)
+		}
+		if fresh.GetMetadata().GetUid() != set.GetMetadata().GetUid() || fresh.GetMetadata().GetDeletionTimestamp() != nil {
+			return nil, fmt.Errorf("stateful set %s was recreated or is being deleted: not adopting", scheme.Key(set))
 		}
 	}
-	p.Metadata.OwnerReferences = refs
-	if own {
-		p.Metadata.OwnerReferences = append(p.Metadata.OwnerReferences, ownerReference(set))
-	}
-	_, err := c.client.Pods(p.GetMetadata().GetNamespace()).Update(ctx, p)
-	if err != nil && !apierrors.IsNotFound(err) {
-		return fmt.Errorf("release pod %s from stateful set %s: %w", scheme.Key(pod), scheme.Key(set), err)
-	}
-	return nil
+	return podclaim.Claim(ctx, c.client, set, ownerReference(set), sel, members)
 }
 
 // newPod returns set's pod at ordinal from template, labelled with revision.
