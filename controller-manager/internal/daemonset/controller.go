@@ -10,7 +10,6 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/keelson-dev/keelson/controller-manager/internal/podclaim"
-	"github.com/keelson-dev/keelson/pkg/apierrors"
 	"github.com/keelson-dev/keelson/pkg/client"
 	"github.com/keelson-dev/keelson/pkg/clock"
 	"github.com/keelson-dev/keelson/pkg/controller"
@@ -128,22 +127,12 @@ func (c *Controller) updateStatus(ctx context.Context, ds *appsv1.DaemonSet, st 
 	if proto.Equal(ds.GetStatus(), st) {
 		return nil
 	}
-	sets := c.client.DaemonSets(ds.GetMetadata().GetNamespace())
-	d := ds.CloneVT()
-	d.Status = st
-	_, err := sets.UpdateStatus(ctx, d)
-	if apierrors.IsConflict(err) {
-		var latest *appsv1.DaemonSet
-		latest, err = sets.Get(ctx, ds.GetMetadata().GetName())
-		if err == nil && latest.GetMetadata().GetUid() == ds.GetMetadata().GetUid() {
-			st.ObservedGeneration = min(st.ObservedGeneration, latest.GetMetadata().GetGeneration())
-			latest.Status = st
-			_, err = sets.UpdateStatus(ctx, latest)
-		}
-	}
-	if apierrors.IsNotFound(err) {
-		return nil
-	}
+	err := controller.UpdateStatus(ctx, c.client.DaemonSets(ds.GetMetadata().GetNamespace()), ds, func(base *appsv1.DaemonSet) *appsv1.DaemonSet {
+		d := base.CloneVT()
+		d.Status = st.CloneVT()
+		d.Status.ObservedGeneration = min(st.ObservedGeneration, base.GetMetadata().GetGeneration())
+		return d
+	})
 	if err != nil {
 		return fmt.Errorf("update status of daemon set %s: %w", scheme.Key(ds), err)
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/keelson-dev/keelson/pkg/client"
 	"github.com/keelson-dev/keelson/pkg/client/clienttest"
 	"github.com/keelson-dev/keelson/pkg/clock"
+	"github.com/keelson-dev/keelson/pkg/events/eventstest"
 	"github.com/keelson-dev/keelson/pkg/informer"
 	"github.com/keelson-dev/keelson/pkg/scheme"
 	appsv1 "github.com/keelson-dev/keelson/proto/apps/v1"
@@ -22,10 +23,6 @@ import (
 )
 
 var t0 = time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
-
-type recorder struct{}
-
-func (r *recorder) Eventf(scheme.Object, string, string, string, ...any) {}
 
 // testSet is a DaemonSet "agent" selecting app=agent.
 func testSet(opts ...func(*appsv1.DaemonSet)) *appsv1.DaemonSet {
@@ -90,7 +87,7 @@ func start(t *testing.T, objs ...scheme.Object) *harness {
 	t.Helper()
 	srv := clienttest.Start(t, objs...)
 	f := informer.NewFactory(srv.Client(), informer.FactoryOptions{})
-	c, err := New(srv.Client(), f, &recorder{}, clock.NewFake(t0), zaptest.NewLogger(t))
+	c, err := New(srv.Client(), f, &eventstest.Recorder{}, clock.NewFake(t0), zaptest.NewLogger(t))
 	require.NoError(t, err)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	done := make(chan error, 1)

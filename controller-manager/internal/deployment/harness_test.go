@@ -2,9 +2,7 @@ package deployment
 
 import (
 	"context"
-	"fmt"
 	"strconv"
-	"sync"
 	"testing"
 	"time"
 
@@ -17,6 +15,7 @@ import (
 	"github.com/keelson-dev/keelson/pkg/client/clienttest"
 	"github.com/keelson-dev/keelson/pkg/clock"
 	"github.com/keelson-dev/keelson/pkg/controller"
+	"github.com/keelson-dev/keelson/pkg/events/eventstest"
 	"github.com/keelson-dev/keelson/pkg/informer"
 	"github.com/keelson-dev/keelson/pkg/scheme"
 	appsv1 "github.com/keelson-dev/keelson/proto/apps/v1"
@@ -27,30 +26,12 @@ import (
 // t0 is the fake clock's start.
 var t0 = time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
 
-// fakeRecorder keeps the events it is given as "Type Reason Message".
-type fakeRecorder struct {
-	mu     sync.Mutex
-	events []string
-}
-
-func (r *fakeRecorder) Eventf(_ scheme.Object, eventType, reason, format string, args ...any) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.events = append(r.events, eventType+" "+reason+" "+fmt.Sprintf(format, args...))
-}
-
-func (r *fakeRecorder) list() []string {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return append([]string(nil), r.events...)
-}
-
 // harness is a Deployment controller over an in-memory API, its informers running, its
 // reconcile called by the test.
 type harness struct {
 	srv *clienttest.Server
 	clk *clock.Fake
-	rec *fakeRecorder
+	rec *eventstest.Recorder
 	c   *Controller
 	ctx context.Context
 }
@@ -59,7 +40,7 @@ func start(t *testing.T, objs ...scheme.Object) *harness {
 	t.Helper()
 	srv := clienttest.Start(t, objs...)
 	clk := clock.NewFake(t0)
-	rec := &fakeRecorder{}
+	rec := &eventstest.Recorder{}
 	factory := informer.NewFactory(srv.Client(), informer.FactoryOptions{})
 	c, err := New(srv.Client(), factory, rec, clk, zaptest.NewLogger(t), Options{})
 	require.NoError(t, err)

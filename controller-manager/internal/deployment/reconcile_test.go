@@ -45,7 +45,7 @@ func TestReconcile(t *testing.T) {
 				require.Equal(t, "1", d.GetMetadata().GetAnnotations()[RevisionAnnotation])
 				cond := condition(d.GetStatus(), Progressing)
 				require.Equal(t, NewRSReason, cond.GetReason())
-				require.Contains(t, h.rec.list(), "Normal ScalingReplicaSet Scaled up replica set "+name+" to 3")
+				require.Contains(t, h.rec.Events(), "Normal ScalingReplicaSet Scaled up replica set "+name+" to 3")
 			},
 		},
 		{
@@ -79,7 +79,7 @@ func TestReconcile(t *testing.T) {
 			check: func(t *testing.T, h *harness) {
 				t.Helper()
 				require.Equal(t, map[string]int32{hashName(d3, "v1"): 2, hashName(d3, "v2"): 1}, h.sizes(t))
-				require.Contains(t, h.rec.list(), "Normal ScalingReplicaSet Scaled down replica set "+hashName(d3, "v1")+" to 2 from 3")
+				require.Contains(t, h.rec.Events(), "Normal ScalingReplicaSet Scaled down replica set "+hashName(d3, "v1")+" to 2 from 3")
 			},
 		},
 		{

@@ -6,7 +6,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -19,6 +18,7 @@ import (
 	"github.com/keelson-dev/keelson/pkg/client"
 	"github.com/keelson-dev/keelson/pkg/client/clienttest"
 	"github.com/keelson-dev/keelson/pkg/clock"
+	"github.com/keelson-dev/keelson/pkg/events/eventstest"
 	"github.com/keelson-dev/keelson/pkg/informer"
 	"github.com/keelson-dev/keelson/pkg/scheme"
 	batchv1 "github.com/keelson-dev/keelson/proto/batch/v1"
@@ -27,18 +27,6 @@ import (
 )
 
 var t0 = time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
-
-// recorder keeps the reasons of the events it is given.
-type recorder struct {
-	mu      sync.Mutex
-	reasons []string
-}
-
-func (r *recorder) Eventf(_ scheme.Object, _, reason, _ string, _ ...any) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.reasons = append(r.reasons, reason)
-}
 
 // testJob is a Job "pi" selecting its pods by uid, with a template of one container.
 func testJob(opts ...func(*batchv1.Job)) *batchv1.Job {
@@ -94,7 +82,7 @@ func pods(prefix string, n int, ph string, finished time.Time) []*corev1.Pod {
 type harness struct {
 	srv *clienttest.Server
 	clk *clock.Fake
-	rec *recorder
+	rec *eventstest.Recorder
 	c   *Controller
 	ctx context.Context
 }
@@ -103,7 +91,7 @@ func start(t *testing.T, now time.Time, objs ...scheme.Object) *harness {
 	t.Helper()
 	srv := clienttest.Start(t, objs...)
 	clk := clock.NewFake(now)
-	rec := &recorder{}
+	rec := &eventstest.Recorder{}
 	f := informer.NewFactory(srv.Client(), informer.FactoryOptions{})
 	c, err := New(srv.Client(), f, rec, clk, zaptest.NewLogger(t), Options{})
 	require.NoError(t, err)
@@ -329,7 +317,7 @@ func TestReconcile(t *testing.T) {
 				tt.wantStatus(t, job.GetStatus())
 			}
 			if tt.wantReasons != nil {
-				require.Equal(t, tt.wantReasons, h.rec.reasons)
+				require.Equal(t, tt.wantReasons, h.rec.Reasons())
 			}
 			// Pods deleted by the reconcile are counted once the cache shows them deleted; after
 			// that, a reconcile changes nothing.

@@ -9,7 +9,6 @@ import (
 	"go.uber.org/zap"
 	"google.golang.org/protobuf/proto"
 
-	"github.com/keelson-dev/keelson/pkg/apierrors"
 	"github.com/keelson-dev/keelson/pkg/client"
 	"github.com/keelson-dev/keelson/pkg/clock"
 	"github.com/keelson-dev/keelson/pkg/controller"
@@ -136,18 +135,11 @@ func (c *Controller[T]) updateStatus(ctx context.Context, owner T, st *appsv1.Re
 		return nil
 	}
 	res := c.kind.Resource(c.client, owner.GetMetadata().GetNamespace())
-	_, err := res.UpdateStatus(ctx, c.kind.WithStatus(owner, st))
-	if apierrors.IsConflict(err) {
-		var latest T
-		latest, err = res.Get(ctx, owner.GetMetadata().GetName())
-		if err == nil && latest.GetMetadata().GetUid() == owner.GetMetadata().GetUid() {
-			st.ObservedGeneration = min(st.ObservedGeneration, latest.GetMetadata().GetGeneration())
-			_, err = res.UpdateStatus(ctx, c.kind.WithStatus(latest, st))
-		}
-	}
-	if apierrors.IsNotFound(err) {
-		return nil
-	}
+	err := controller.UpdateStatus(ctx, res, owner, func(base T) T {
+		s := st.CloneVT()
+		s.ObservedGeneration = min(s.ObservedGeneration, base.GetMetadata().GetGeneration())
+		return c.kind.WithStatus(base, s)
+	})
 	if err != nil {
 		return fmt.Errorf("update status of %s %s: %w", c.kind.Kind, scheme.Key(owner), err)
 	}

@@ -2,7 +2,6 @@ package replicaset
 
 import (
 	"context"
-	"fmt"
 	"strconv"
 	"sync"
 	"testing"
@@ -16,6 +15,7 @@ import (
 	"github.com/keelson-dev/keelson/pkg/client/clienttest"
 	"github.com/keelson-dev/keelson/pkg/clock"
 	"github.com/keelson-dev/keelson/pkg/controller"
+	"github.com/keelson-dev/keelson/pkg/events/eventstest"
 	"github.com/keelson-dev/keelson/pkg/informer"
 	"github.com/keelson-dev/keelson/pkg/scheme"
 	appsv1 "github.com/keelson-dev/keelson/proto/apps/v1"
@@ -26,37 +26,12 @@ import (
 // t0 is the fake clock's start.
 var t0 = time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
 
-// fakeRecorder keeps the events it is given as "Type Reason Message".
-type fakeRecorder struct {
-	mu     sync.Mutex
-	events []string
-}
-
-func (r *fakeRecorder) Eventf(_ scheme.Object, eventType, reason, format string, args ...any) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.events = append(r.events, eventType+" "+reason+" "+fmt.Sprintf(format, args...))
-}
-
-// count returns how many events start with prefix.
-func (r *fakeRecorder) count(prefix string) int {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	n := 0
-	for _, e := range r.events {
-		if len(e) >= len(prefix) && e[:len(prefix)] == prefix {
-			n++
-		}
-	}
-	return n
-}
-
 // harness is a controller of kind T over an in-memory API, its informers running, its reconcile
 // called by the test.
 type harness[T scheme.Object] struct {
 	srv    *clienttest.Server
 	clk    *clock.Fake
-	rec    *fakeRecorder
+	rec    *eventstest.Recorder
 	c      *Controller[T]
 	ctx    context.Context
 	freeze func() // stops the informers: the cache keeps what it holds and learns nothing more
@@ -66,7 +41,7 @@ func start[T scheme.Object](t *testing.T, kind Kind[T], objs ...scheme.Object) *
 	t.Helper()
 	srv := clienttest.Start(t, objs...)
 	clk := clock.NewFake(t0)
-	rec := &fakeRecorder{}
+	rec := &eventstest.Recorder{}
 	factory := informer.NewFactory(srv.Client(), informer.FactoryOptions{})
 	c := New(Config[T]{Kind: kind, Client: srv.Client(), Informers: factory, Recorder: rec, Workers: 1, Clock: clk, Logger: zaptest.NewLogger(t)})
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)

@@ -91,8 +91,8 @@ func TestScaleUpSlowStartAndQuota(t *testing.T) {
 	require.True(t, apierrors.IsForbidden(err), "got %v", err)
 	require.Equal(t, int64(7), creates.Load(), "batches of 1, 2, then 4 that failed")
 	require.Len(t, h.pods(t), 3)
-	require.Equal(t, 3, h.rec.count("Normal SuccessfulCreate Created pod: web-"))
-	require.Equal(t, 4, h.rec.count("Warning FailedCreate Error creating: "+`pods "" is forbidden: `+why), "the API's message")
+	require.Equal(t, 3, h.rec.Count("Normal SuccessfulCreate Created pod: web-"))
+	require.Equal(t, 4, h.rec.Count("Warning FailedCreate Error creating: "+`pods "" is forbidden: `+why), "the API's message")
 	st := storedRS(t, h).GetStatus()
 	require.Len(t, st.GetConditions(), 1)
 	cond := st.GetConditions()[0]
@@ -139,7 +139,7 @@ func TestScaleDownSlowStartStopsOnFailure(t *testing.T) {
 	require.True(t, apierrors.IsForbidden(err), "got %v", err)
 	require.Equal(t, int64(3), deletes.Load(), "batches of 1, then 2 that failed")
 	require.Len(t, h.pods(t), 9)
-	require.Equal(t, 2, h.rec.count("Warning FailedDelete"))
+	require.Equal(t, 2, h.rec.Count("Warning FailedDelete"))
 
 	h.srv.Intercept(nil)
 	for range 3 {
@@ -180,7 +180,7 @@ func TestScaleDownDeletesLeastValuable(t *testing.T) {
 			_, err := h.reconcile(t, rsKey)
 			require.NoError(t, err)
 			require.Equal(t, tt.want, names(h.pods(t)))
-			require.Equal(t, len(pods)-len(tt.want), h.rec.count("Normal SuccessfulDelete Deleted pod: "))
+			require.Equal(t, len(pods)-len(tt.want), h.rec.Count("Normal SuccessfulDelete Deleted pod: "))
 			_, err = h.reconcile(t, rsKey)
 			require.NoError(t, err)
 			require.Equal(t, tt.want, names(h.pods(t)), "a second reconcile changes nothing")

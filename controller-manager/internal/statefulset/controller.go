@@ -10,7 +10,6 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/keelson-dev/keelson/controller-manager/internal/podclaim"
-	"github.com/keelson-dev/keelson/pkg/apierrors"
 	"github.com/keelson-dev/keelson/pkg/client"
 	"github.com/keelson-dev/keelson/pkg/clock"
 	"github.com/keelson-dev/keelson/pkg/controller"
@@ -194,20 +193,13 @@ func (c *Controller) updateStatus(ctx context.Context, set *appsv1.StatefulSet, 
 	if proto.Equal(set.GetStatus(), st) {
 		return nil
 	}
-	res := c.client.StatefulSets(set.GetMetadata().GetNamespace())
-	next := set.CloneVT()
-	next.Status = st
-	_, err := res.UpdateStatus(ctx, next)
-	if apierrors.IsConflict(err) {
-		var latest *appsv1.StatefulSet
-		latest, err = res.Get(ctx, set.GetMetadata().GetName())
-		if err == nil && latest.GetMetadata().GetUid() == set.GetMetadata().GetUid() {
-			st.ObservedGeneration = min(st.ObservedGeneration, latest.GetMetadata().GetGeneration())
-			latest.Status = st
-			_, err = res.UpdateStatus(ctx, latest)
-		}
-	}
-	if err != nil && !apierrors.IsNotFound(err) {
+	err := controller.UpdateStatus(ctx, c.client.StatefulSets(set.GetMetadata().GetNamespace()), set, func(base *appsv1.StatefulSet) *appsv1.StatefulSet {
+		next := base.CloneVT()
+		next.Status = st.CloneVT()
+		next.Status.ObservedGeneration = min(st.ObservedGeneration, base.GetMetadata().GetGeneration())
+		return next
+	})
+	if err != nil {
 		return fmt.Errorf("update status of stateful set %s: %w", scheme.Key(set), err)
 	}
 	return nil

@@ -3,9 +3,7 @@ package statefulset
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"slices"
-	"sync"
 	"testing"
 	"time"
 
@@ -16,6 +14,7 @@ import (
 	"github.com/keelson-dev/keelson/pkg/client"
 	"github.com/keelson-dev/keelson/pkg/client/clienttest"
 	"github.com/keelson-dev/keelson/pkg/clock"
+	"github.com/keelson-dev/keelson/pkg/events/eventstest"
 	"github.com/keelson-dev/keelson/pkg/informer"
 	"github.com/keelson-dev/keelson/pkg/scheme"
 	appsv1 "github.com/keelson-dev/keelson/proto/apps/v1"
@@ -25,24 +24,12 @@ import (
 
 var t0 = time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
 
-// fakeRecorder keeps the events it is given as "Type Reason Message".
-type fakeRecorder struct {
-	mu     sync.Mutex
-	events []string
-}
-
-func (r *fakeRecorder) Eventf(_ scheme.Object, eventType, reason, format string, args ...any) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.events = append(r.events, eventType+" "+reason+" "+fmt.Sprintf(format, args...))
-}
-
 // harness is a controller over an in-memory API, its informers running, its reconcile called by
 // the test.
 type harness struct {
 	srv *clienttest.Server
 	clk *clock.Fake
-	rec *fakeRecorder
+	rec *eventstest.Recorder
 	c   *Controller
 	ctx context.Context
 }
@@ -51,7 +38,7 @@ func start(t *testing.T, objs ...scheme.Object) *harness {
 	t.Helper()
 	srv := clienttest.Start(t, objs...)
 	clk := clock.NewFake(t0)
-	rec := &fakeRecorder{}
+	rec := &eventstest.Recorder{}
 	factory := informer.NewFactory(srv.Client(), informer.FactoryOptions{})
 	c := New(Config{Client: srv.Client(), Informers: factory, Recorder: rec, Workers: 1, Clock: clk, Logger: zaptest.NewLogger(t)})
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
