@@ -177,7 +177,7 @@ func (s *Server) NodeNames() []string {
 func (s *Server) Run(ctx context.Context) error {
 	defer close(s.stopped)
 	s.lg.Info("kubelet starting", zap.String("healthz", s.cfg.healthzServing().Address()),
-		zap.String("api", s.cfg.apiAddress()), zap.Strings("apiservers", s.cfg.APIServers))
+		zap.String("api", s.cfg.apiAddress()), zap.Strings("apiservers", s.cfg.APIServers), zap.String("kubeconfig", s.cfg.Kubeconfig))
 	c, err := s.cfg.APIClient.NewClient("keelson-kubelet", s.lg.Named("client"))
 	if err != nil {
 		return err
