@@ -247,10 +247,18 @@ func (s *Server) installHTTP(mux *http.ServeMux, p *parts, metrics *prometheus.R
 		w.Header().Set("Content-Type", "application/json")
 		_ = json.NewEncoder(w).Encode(version.Get())
 	})
-	return rest.New(p.reg, s.lg, rest.Limits{
+	h := rest.New(p.reg, s.lg, rest.Limits{
 		Inflight:        lim,
 		MaxBodyBytes:    int64(s.cfg.MaxRequestBodyBytes),
 		BodyReadTimeout: s.cfg.RequestBodyReadTimeout,
 		RequestTimeout:  s.cfg.RequestTimeout,
-	}).Install(mux)
+	})
+	kubeletTLS, err := s.kubeletTLS()
+	if err != nil {
+		return err
+	}
+	if kubeletTLS != nil {
+		h.WithKubeletTLS(kubeletTLS)
+	}
+	return h.Install(mux)
 }

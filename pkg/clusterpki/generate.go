@@ -34,7 +34,8 @@ type Spec struct {
 	// certificate's SANs.
 	AdvertiseAddresses []string
 	ExtraSANs          []string
-	// Nodes get a kubelet client certificate and kubeconfig each.
+	// Nodes get a kubelet client certificate and kubeconfig each, and a kubelet serving
+	// certificate for their name and loopback.
 	Nodes []string
 }
 
@@ -110,6 +111,11 @@ func Generate(spec Spec) (*Cluster, error) {
 	}
 	for _, n := range spec.Nodes {
 		clients[KubeletName(n)] = Node(n)
+		// The kubelet API's certificate, for the node's name and loopback, where local nodes serve.
+		kubelet := pki.ServingSpec(n, []string{n, "localhost"}, []net.IP{net.ParseIP("127.0.0.1"), net.ParseIP("::1")})
+		if err := c.ensure(KubeletServingName(n), kubelet); err != nil {
+			return nil, err
+		}
 	}
 	for name, id := range clients {
 		if err := c.ensure(name, pki.ClientSpec(id.User, id.Groups...)); err != nil {

@@ -67,6 +67,11 @@ func TestGenerate(t *testing.T) {
 		})
 	}
 	require.FileExists(t, filepath.Join(dir, "kubeconfig"))
+	kubelet, err := c.KeyPair(KubeletServingName("node-1"))
+	require.NoError(t, err)
+	require.NoError(t, pki.Verify(kubelet.Cert, c.CA.Cert, x509.ExtKeyUsageServerAuth))
+	require.NoError(t, kubelet.Cert.VerifyHostname("127.0.0.1"))
+	require.NoError(t, kubelet.Cert.VerifyHostname("node-1"))
 	saKey, err := os.ReadFile(c.ServiceAccountKeyFile())
 	require.NoError(t, err)
 	_, err = pki.ParseKey(saKey)

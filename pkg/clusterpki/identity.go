@@ -36,5 +36,8 @@ const (
 	ServiceAccountName    = "sa"
 )
 
-// KubeletName returns the name of node's kubelet key pair and kubeconfig.
+// KubeletName returns the name of node's kubelet client key pair and kubeconfig.
 func KubeletName(node string) string { return "kubelet-" + node }
+
+// KubeletServingName returns the name of node's kubelet serving key pair.
+func KubeletServingName(node string) string { return "kubelet-" + node + "-serving" }
