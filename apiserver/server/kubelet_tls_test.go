@@ -84,7 +84,7 @@ func TestPodLogVerifiesTheKubelet(t *testing.T) {
 		req.Header.Set("Content-Type", "application/json")
 		resp, err := hc.Do(req)
 		require.NoError(t, err)
-		defer resp.Body.Close()
+		defer func() { _ = resp.Body.Close() }()
 		b, err := io.ReadAll(resp.Body)
 		require.NoError(t, err)
 		return resp.StatusCode, string(b)

@@ -45,7 +45,7 @@ type Cluster struct {
 	CA *pki.CA
 }
 
-// CertFile, KeyFile and Kubeconfig return the paths of the named key pair and kubeconfig.
+// CertFile returns the path of the named certificate.
 func (c *Cluster) CertFile(name string) string { return filepath.Join(c.Dir, name+".crt") }
 
 // KeyFile returns the path of the named key.

@@ -117,6 +117,7 @@ func TestGenerateErrors(t *testing.T) {
 		{
 			name: "unreadable CA is not replaced", spec: Spec{Dir: filepath.Join(dir, "bad"), Server: "https://127.0.0.1:6443"},
 			prepare: func(t *testing.T) {
+				t.Helper()
 				require.NoError(t, pki.WriteFile(filepath.Join(dir, "bad", "ca.crt"), []byte("junk"), 0o644))
 			},
 			wantErr: "keep the existing CA",

@@ -193,13 +193,14 @@ func WriteFile(file string, data []byte, perm os.FileMode) error {
 	if err != nil {
 		return fmt.Errorf("write %s: %w", file, err)
 	}
-	defer os.Remove(tmp.Name())
+	// Gone once renamed; removed if anything fails before.
+	defer func() { _ = os.Remove(tmp.Name()) }()
 	if err := tmp.Chmod(perm); err != nil {
-		tmp.Close()
+		_ = tmp.Close()
 		return fmt.Errorf("write %s: %w", file, err)
 	}
 	if _, err := bytes.NewReader(data).WriteTo(tmp); err != nil {
-		tmp.Close()
+		_ = tmp.Close()
 		return fmt.Errorf("write %s: %w", file, err)
 	}
 	if err := tmp.Close(); err != nil {

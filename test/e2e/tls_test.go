@@ -60,7 +60,7 @@ func TestKubectlOverTLS(t *testing.T) {
 
 	c, err := config.APIClient{Kubeconfig: filepath.Join(dir, "kube-scheduler.kubeconfig")}.NewClient("e2e", zap.NewNop())
 	require.NoError(t, err)
-	defer c.Close()
+	defer func() { _ = c.Close() }()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	ns, err := c.Namespaces().List(ctx, client.ListOptions{})

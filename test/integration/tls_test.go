@@ -63,7 +63,7 @@ func TestEveryDaemonOverTLS(t *testing.T) {
 
 	plain, err := client.New(client.Config{Endpoints: cluster.Endpoints(), Retries: 1, RetryBackoff: time.Millisecond})
 	require.NoError(t, err)
-	defer plain.Close()
+	defer func() { _ = plain.Close() }()
 	short, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()
 	_, err = plain.Namespaces().Get(short, "default")
