@@ -77,7 +77,7 @@ func StartKubelet(tb testing.TB, c *Cluster, opts KubeletOptions) *Kubelet {
 		opts.Configure(&cfg)
 	}
 	if c.pki != nil {
-		kt := KubeletTLSConfig{NodeName: opts.NodeName, NodeIP: opts.NodeIP, Hollow: cfg.HollowNodes > 0}
+		kt := kubeletTLSFiles{NodeName: opts.NodeName, NodeIP: opts.NodeIP, Hollow: cfg.HollowNodes > 0}
 		c.kubeletTLS(tb, &kt, tb.TempDir())
 		cfg.Kubeconfig = kt.Kubeconfig
 		cfg.TLSCertFile, cfg.TLSPrivateKeyFile, cfg.ClientCAFile = kt.CertFile, kt.KeyFile, kt.ClientCAFile

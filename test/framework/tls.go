@@ -91,7 +91,7 @@ func (c *Cluster) HTTPClient() *http.Client {
 // certificate for system:node:<node> (hollow kubelets, serving many nodes, share the admin's) and
 // a serving certificate for its node IP, both signed by the cluster CA and written to dir, and a
 // kubeconfig. The kubelet then requires the apiserver's client certificate.
-func (c *Cluster) kubeletTLS(tb testing.TB, cfg *KubeletTLSConfig, dir string) {
+func (c *Cluster) kubeletTLS(tb testing.TB, cfg *kubeletTLSFiles, dir string) {
 	tb.Helper()
 	id := clusterpki.Node(cfg.NodeName)
 	if cfg.Hollow {
@@ -131,8 +131,8 @@ func (c *Cluster) kubeletTLS(tb testing.TB, cfg *KubeletTLSConfig, dir string) {
 	cfg.ClientCAFile = c.pki.CertFile(clusterpki.CAName)
 }
 
-// KubeletTLSConfig is what kubeletTLS needs of a kubelet and what it gives back.
-type KubeletTLSConfig struct {
+// kubeletTLSFiles is what kubeletTLS needs of a kubelet and the files it gives back.
+type kubeletTLSFiles struct {
 	NodeName, NodeIP string
 	Hollow           bool
 	// Set by kubeletTLS.
