@@ -23,6 +23,10 @@
 # the kubelet is being started cannot miss it, and a second signal (make forwards SIGTERM to its
 # child again) cannot kill the script halfway through stopping.
 #
+# Everything speaks TLS: before starting, keelson-pki writes (or keeps) the cluster CA, the
+# certificates and a kubeconfig per component in .keelson/pki; the admin's kubeconfig is copied
+# to .keelson/kubeconfig once the cluster is up.
+#
 # State lives in .keelson/ at the repository root: the rendered manifests in .keelson/manifests,
 # etcd data in .keelson/etcd, the kubelet's log in .keelson/logs/kubelet.log (the previous run's
 # in kubelet.log.1), the containers' logs under .keelson/pods/, and .keelson/kubeconfig.
@@ -46,6 +50,7 @@ up_timeout=${KEELSON_UP_TIMEOUT:-60}
 stop_timeout=${KEELSON_STOP_TIMEOUT:-15}
 templates=$root/deploy/static-pods/local
 manifests=$state/manifests
+pki=$state/pki
 host=127.0.0.1
 api_port=6443
 api="$host:$api_port"
@@ -229,7 +234,9 @@ render_manifests() {
 # in the terminal reaches only this script, which then stops everything in order.
 start_kubelet() {
 	local out="$state/logs/kubelet.log"
-	local args=(--apiserver="$api" --address="$host" --healthz-bind-address="$host" --healthz-port=10248
+	local args=(--kubeconfig="$pki/kubelet-$node.kubeconfig" --address="$host"
+		--tls-cert-file="$pki/kubelet-$node-serving.crt" --tls-private-key-file="$pki/kubelet-$node-serving.key"
+		--client-ca-file="$pki/ca.crt" --healthz-bind-address="$host" --healthz-port=10248
 		--hostname-override="$node" --node-ip="$host" --root-dir="$state/kubelet" --pod-logs-dir="$state/pods"
 		--cgroup-root="$cgroup_root" --pod-manifest-path="$manifests" --log-format=console)
 	log "starting keelson-kubelet ${args[*]}"
@@ -278,6 +285,20 @@ since() {
 # healthy URL says whether URL answers 200.
 healthy() { curl -fsS --max-time 2 -o /dev/null "$1" 2>/dev/null; }
 
+# api_ready says whether the API server answers /readyz over TLS with the cluster's CA.
+api_ready() {
+	curl -fsS --max-time 2 --cacert "$pki/ca.crt" --cert "$pki/admin.crt" --key "$pki/admin.key" \
+		-o /dev/null "https://$api/readyz" 2>/dev/null
+}
+
+# generate_pki writes the cluster's CA, certificates and kubeconfigs into $pki, keeping what a
+# previous run made that still fits.
+generate_pki() {
+	"$bin_dir/keelson-pki" --dir "$pki" --kubeconfig-dir "$pki" --server "https://$api" \
+		--service-cluster-ip-range 127.96.0.0/16 --nodes "$node" >/dev/null
+	chmod 700 "$pki"
+}
+
 # kubectl_get ARGS... runs kubectl against the cluster with a short request timeout.
 kubectl_get() { kubectl --kubeconfig="$state/kubeconfig.tmp" --request-timeout=2s get "$@" 2>/dev/null; }
 
@@ -296,25 +317,9 @@ node_and_mirrors_ready() {
 	done
 }
 
-# write_kubeconfig writes the kubeconfig to FILE.
+# write_kubeconfig copies the admin's kubeconfig to FILE.
 write_kubeconfig() {
-	(umask 077 && cat >"$1") <<EOF
-apiVersion: v1
-kind: Config
-clusters:
-- name: keelson
-  cluster:
-    server: http://$api
-contexts:
-- name: keelson
-  context:
-    cluster: keelson
-    user: keelson-admin
-current-context: keelson
-users:
-- name: keelson-admin
-  user: {}
-EOF
+	(umask 077 && cp "$pki/kubeconfig" "$1")
 }
 
 # container_logs prints, for each static pod, the log file of its container's current run.
@@ -327,14 +332,14 @@ container_logs() {
 	done
 }
 
-for component in kubelet apiserver scheduler controller-manager proxy; do
+for component in kubelet apiserver scheduler controller-manager proxy pki; do
 	if [[ ! -x $bin_dir/keelson-$component ]]; then
 		log "$bin_dir/keelson-$component not found: run 'make build' (or 'make run') first"
 		exit 1
 	fi
 done
 command -v kubectl >/dev/null || { log "kubectl is not on PATH (see 'make deps')"; exit 1; }
-if healthy "http://$api/readyz"; then
+if healthy "http://$api/readyz" || curl -fsSk --max-time 2 -o /dev/null "https://$api/readyz" 2>/dev/null; then
 	log "something already answers on $api: stop the other cluster first"
 	exit 1
 fi
@@ -346,11 +351,13 @@ if [[ -n $(cgroup_dirs) ]]; then
 fi
 rm -f "$state/kubeconfig"
 
+generate_pki
+log "certificates and kubeconfigs in $pki"
 render_manifests
 log "rendered ${static_pods[*]%%:*} into $manifests"
 start_kubelet
 wait_until "keelson-kubelet healthy" healthy "http://$host:10248/healthz"
-wait_until "kube-apiserver ready" healthy "http://$api/readyz"
+wait_until "kube-apiserver ready" api_ready
 for spec in "${static_pods[@]:1}"; do
 	wait_until "${spec%%:*} healthy" healthy "http://$host:${spec##*:}/healthz"
 done
@@ -367,6 +374,11 @@ Keelson is running (up in $(since "$started_at")${run_started_at:+; $(since "$ru
     export KUBECONFIG=$state/kubeconfig
     kubectl get nodes
     kubectl get pods -n kube-system
+
+The API server serves TLS on https://$api; the admin's kubeconfig is $state/kubeconfig, and the
+CA, certificates and every component's kubeconfig are in $pki. With grpcurl:
+
+    grpcurl -cacert $pki/ca.crt -cert $pki/admin.crt -key $pki/admin.key $api list
 
 Started keelson-kubelet (pid $kubelet_pid, node $node; log: $state/logs/kubelet.log). It runs
 the static pods of $manifests, with their containers' logs in:

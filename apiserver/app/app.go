@@ -28,6 +28,14 @@ func NewFlags() *pflag.FlagSet {
 	// The API, health and metrics share one port.
 	fs.Lookup("bind-address").Usage = "IP address to serve gRPC and HTTP (the API, health and metrics) on"
 	fs.Lookup("port").Usage = "port to serve gRPC and HTTP (the API, health and metrics) on (0: any free port)"
+	fs.String("tls-cert-file", d.TLSCertFile, "serving certificate of the port, PEM (with --tls-private-key-file; empty: plain text, for development only)")
+	fs.String("tls-private-key-file", d.TLSPrivateKeyFile, "private key of --tls-cert-file, PEM")
+	fs.String("client-ca-file", d.ClientCAFile, "CA bundle that client certificates are verified against; a client may present none, and one it presents must verify")
+	fs.Int("insecure-port", d.InsecurePort, "also serve the API in plain text on this port of --insecure-bind-address, for development (-1: do not; 0: any free port)")
+	fs.String("insecure-bind-address", d.InsecureBindAddress, "loopback address of the plain-text port")
+	fs.String("kubelet-client-certificate", d.KubeletClientCertificate, "client certificate the apiserver presents to kubelets, PEM")
+	fs.String("kubelet-client-key", d.KubeletClientKey, "private key of --kubelet-client-certificate, PEM")
+	fs.String("kubelet-certificate-authority", d.KubeletCertificateAuthority, "CA bundle a kubelet's serving certificate must chain to (empty: the kubelet API is reached in plain text)")
 	fs.StringSlice("etcd-servers", d.EtcdServers, "client URLs of an external etcd cluster, comma-separated; empty runs an embedded etcd")
 	fs.String("etcd-prefix", d.EtcdPrefix, "root of every etcd key Keelson writes")
 	fs.String("data-dir", d.DataDir, "data directory of the embedded etcd")

@@ -2,16 +2,19 @@ package server
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/soheilhy/cmux"
+	"go.uber.org/zap"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
@@ -24,6 +27,7 @@ import (
 	"github.com/keelson-dev/keelson/apiserver/internal/registry"
 	"github.com/keelson-dev/keelson/apiserver/internal/rest"
 	"github.com/keelson-dev/keelson/apiserver/internal/storage"
+	"github.com/keelson-dev/keelson/apiserver/internal/tlsserving"
 	"github.com/keelson-dev/keelson/apiserver/internal/tolerationseconds"
 	"github.com/keelson-dev/keelson/apiserver/internal/watchcache"
 	"github.com/keelson-dev/keelson/pkg/healthz"
@@ -45,10 +49,9 @@ type parts struct {
 	reg   *registry.Registry
 	alloc *allocation
 
+	// ln is the API port; fronts split it, and the plain-text port if any, between grpc and http.
 	ln     net.Listener
-	mux    cmux.CMux
-	grpcL  net.Listener
-	httpL  net.Listener
+	fronts []*front
 	grpc   *grpc.Server
 	health *health.Server
 	http   *http.Server
@@ -125,28 +128,81 @@ func (s *Server) buildOn(be *etcdBackend) (*parts, error) {
 	if err := s.installHTTP(mux, p, metrics, lim); err != nil {
 		return nil, err
 	}
-	p.http = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	p.http = &http.Server{Handler: tlsserving.Handler(mux), ConnContext: tlsserving.ConnContext, ReadHeaderTimeout: 10 * time.Second}
 
-	ln, err := net.Listen("tcp", s.cfg.Address())
-	if err != nil {
-		return nil, fmt.Errorf("listen: %w", err)
+	if err := s.listen(p); err != nil {
+		return nil, err
 	}
-	p.ln = ln
-	p.mux = cmux.New(ln)
-	// gRPC's content type may carry a subtype ("application/grpc+proto", which a client that
-	// names its codec sends), so the prefix decides; REST never sends it.
-	p.grpcL = p.mux.MatchWithWriters(cmux.HTTP2MatchHeaderFieldPrefixSendSettings("content-type", "application/grpc"))
-	p.httpL = p.mux.Match(cmux.Any())
 	s.mu.Lock()
-	s.addr, s.reg, s.etcd = ln.Addr(), reg, be.client
+	s.addr, s.reg, s.etcd = p.ln.Addr(), reg, be.client
 	s.mu.Unlock()
 	return p, nil
+}
+
+// front is one listener split between the gRPC and the HTTP server.
+type front struct {
+	ln    net.Listener
+	mux   cmux.CMux
+	grpcL net.Listener
+	httpL net.Listener
+}
+
+func newFront(ln net.Listener) *front {
+	m := cmux.New(ln)
+	return &front{
+		ln:  ln,
+		mux: m,
+		// gRPC's content type may carry a subtype ("application/grpc+proto", which a client that
+		// names its codec sends), so the prefix decides; REST never sends it.
+		grpcL: m.MatchWithWriters(cmux.HTTP2MatchHeaderFieldPrefixSendSettings("content-type", "application/grpc")),
+		httpL: m.Match(cmux.Any()),
+	}
+}
+
+// listen opens the API port, TLS-terminated when a serving certificate is configured, and the
+// plain-text port when asked for.
+func (s *Server) listen(p *parts) error {
+	var tlsCfg *tls.Config
+	if s.cfg.TLSCertFile != "" {
+		var err error
+		if tlsCfg, err = tlsserving.ServerConfig(s.cfg.TLSCertFile, s.cfg.TLSPrivateKeyFile, s.cfg.ClientCAFile); err != nil {
+			return err
+		}
+	}
+	ln, err := net.Listen("tcp", s.cfg.Address())
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	if tlsCfg != nil {
+		ln = tls.NewListener(ln, tlsCfg)
+	} else {
+		s.lg.Warn("SERVING THE API IN PLAIN TEXT: anyone who reaches the port can read and change everything; set --tls-cert-file and --tls-private-key-file",
+			zap.Stringer("address", ln.Addr()))
+	}
+	p.ln = ln
+	p.fronts = []*front{newFront(ln)}
+	if s.cfg.InsecurePort < 0 {
+		return nil
+	}
+	iln, err := net.Listen("tcp", net.JoinHostPort(s.cfg.InsecureBindAddress, strconv.Itoa(s.cfg.InsecurePort)))
+	if err != nil {
+		_ = ln.Close()
+		return fmt.Errorf("listen on the plain-text port: %w", err)
+	}
+	s.lg.Warn("serving the API in plain text on the loopback port too, for development", zap.Stringer("address", iln.Addr()))
+	p.fronts = append(p.fronts, newFront(iln))
+	s.mu.Lock()
+	s.insecureAddr = iln.Addr()
+	s.mu.Unlock()
+	return nil
 }
 
 // newGRPC returns the gRPC server with the resource service, held to lim and the request timeout,
 // health (NOT_SERVING until the server is ready) and reflection.
 func (s *Server) newGRPC(reg *registry.Registry, gm *grpcapi.Metrics, lim *limits.Limiter) (*grpc.Server, *health.Server) {
 	gs := grpc.NewServer(
+		// The listener terminates TLS; these hand its state to the calls.
+		grpc.Creds(tlsserving.Credentials()),
 		grpc.MaxRecvMsgSize(maxGRPCMessageBytes),
 		grpc.ForceServerCodecV2(wire.Codec{}),
 		// Clients ping every 10s to notice dead servers under idle watches.
@@ -191,10 +247,18 @@ func (s *Server) installHTTP(mux *http.ServeMux, p *parts, metrics *prometheus.R
 		w.Header().Set("Content-Type", "application/json")
 		_ = json.NewEncoder(w).Encode(version.Get())
 	})
-	return rest.New(p.reg, s.lg, rest.Limits{
+	h := rest.New(p.reg, s.lg, rest.Limits{
 		Inflight:        lim,
 		MaxBodyBytes:    int64(s.cfg.MaxRequestBodyBytes),
 		BodyReadTimeout: s.cfg.RequestBodyReadTimeout,
 		RequestTimeout:  s.cfg.RequestTimeout,
-	}).Install(mux)
+	})
+	kubeletTLS, err := s.kubeletTLS()
+	if err != nil {
+		return err
+	}
+	if kubeletTLS != nil {
+		h.WithKubeletTLS(kubeletTLS)
+	}
+	return h.Install(mux)
 }

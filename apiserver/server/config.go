@@ -3,6 +3,7 @@ package server
 import (
 	"errors"
 	"fmt"
+	"net"
 	"time"
 
 	"github.com/keelson-dev/keelson/apiserver/internal/alloc"
@@ -19,6 +20,24 @@ type Config struct {
 	// Serving is where gRPC and HTTP are served (port 0 picks a free one) and how long in-flight
 	// requests may take to finish on shutdown.
 	config.Serving `mapstructure:",squash"`
+	// TLSCertFile and TLSPrivateKeyFile are the serving certificate and key of the port; both
+	// empty serve it in plain text (development only: a loud warning says so).
+	TLSCertFile       string `mapstructure:"tls-cert-file"`
+	TLSPrivateKeyFile string `mapstructure:"tls-private-key-file"`
+	// ClientCAFile is the CA bundle client certificates are verified against. A client need not
+	// present one; one it presents must verify. Needs TLS.
+	ClientCAFile string `mapstructure:"client-ca-file"`
+	// InsecurePort serves the API in plain text on InsecureBindAddress as well, for development and
+	// benchmark baselines: -1 (the default) does not, 0 picks a free port.
+	InsecurePort int `mapstructure:"insecure-port"`
+	// InsecureBindAddress is the plain-text port's address; it must be a loopback address.
+	InsecureBindAddress string `mapstructure:"insecure-bind-address"`
+	// KubeletClientCertificate and KubeletClientKey are the client certificate the API server
+	// presents to kubelets (pods/log). KubeletCertificateAuthority is the CA a kubelet's serving
+	// certificate must chain to; empty: the kubelet API is reached in plain text.
+	KubeletClientCertificate    string `mapstructure:"kubelet-client-certificate"`
+	KubeletClientKey            string `mapstructure:"kubelet-client-key"`
+	KubeletCertificateAuthority string `mapstructure:"kubelet-certificate-authority"`
 	// EtcdServers are the client URLs of an external etcd cluster; empty runs an embedded member.
 	EtcdServers []string `mapstructure:"etcd-servers"`
 	// EtcdPrefix is the root of every key Keelson writes.
@@ -88,6 +107,8 @@ type Config struct {
 func DefaultConfig() Config {
 	return Config{
 		Serving:                     config.Serving{BindAddress: "127.0.0.1", Port: 6443, ShutdownTimeout: 10 * time.Second},
+		InsecurePort:                -1,
+		InsecureBindAddress:         "127.0.0.1",
 		EtcdPrefix:                  "/registry",
 		DataDir:                     ".keelson/etcd",
 		EtcdClientPort:              2379,
@@ -123,6 +144,7 @@ func (c Config) Validate() error {
 		config.CheckPort("etcd-client-port", c.EtcdClientPort),
 		config.CheckPort("etcd-peer-port", c.EtcdPeerPort),
 	}
+	errs = append(errs, c.validateTLS())
 	if len(c.EtcdServers) == 0 && c.DataDir == "" {
 		errs = append(errs, errors.New("--data-dir: required for the embedded etcd (or set --etcd-servers)"))
 	}
@@ -157,6 +179,29 @@ func (c Config) Validate() error {
 	}
 	if c.DefaultUnreachableTolerationSeconds < 0 {
 		errs = append(errs, fmt.Errorf("--default-unreachable-toleration-seconds: %d is negative", c.DefaultUnreachableTolerationSeconds))
+	}
+	return errors.Join(errs...)
+}
+
+// validateTLS checks the TLS, plain-text port and kubelet client flags.
+func (c Config) validateTLS() error {
+	var errs []error
+	if (c.TLSCertFile == "") != (c.TLSPrivateKeyFile == "") {
+		errs = append(errs, errors.New("--tls-cert-file and --tls-private-key-file: set both or neither"))
+	}
+	if c.ClientCAFile != "" && c.TLSCertFile == "" {
+		errs = append(errs, errors.New("--client-ca-file: needs --tls-cert-file and --tls-private-key-file"))
+	}
+	if c.InsecurePort < -1 || c.InsecurePort > 65535 {
+		errs = append(errs, fmt.Errorf("--insecure-port: %d out of range -1-65535", c.InsecurePort))
+	}
+	if c.InsecurePort >= 0 {
+		if ip := net.ParseIP(c.InsecureBindAddress); ip == nil || !ip.IsLoopback() {
+			errs = append(errs, fmt.Errorf("--insecure-bind-address: %q is not a loopback address: the plain-text port serves this machine only", c.InsecureBindAddress))
+		}
+	}
+	if (c.KubeletClientCertificate == "") != (c.KubeletClientKey == "") {
+		errs = append(errs, errors.New("--kubelet-client-certificate and --kubelet-client-key: set both or neither"))
 	}
 	return errors.Join(errs...)
 }

@@ -53,16 +53,21 @@ func (p *parts) serve(ctx context.Context) error {
 			return ignoreClosed(serve())
 		}
 	}
-	return run.Group(ctx,
-		until(func() error { return p.grpc.Serve(p.grpcL) }),
-		until(func() error { return p.http.Serve(p.httpL) }),
-		until(p.mux.Serve),
+	fns := []func(context.Context) error{
 		func(ctx context.Context) error {
 			<-ctx.Done()
 			p.shutdown()
 			return nil
 		},
-	)
+	}
+	for _, f := range p.fronts {
+		fns = append(fns,
+			until(func() error { return p.grpc.Serve(f.grpcL) }),
+			until(func() error { return p.http.Serve(f.httpL) }),
+			until(f.mux.Serve),
+		)
+	}
+	return run.Group(ctx, fns...)
 }
 
 // shutdown is Run's last step for the front, in the documented order: health NOT_SERVING, the
@@ -70,7 +75,9 @@ func (p *parts) serve(ctx context.Context) error {
 func (p *parts) shutdown() {
 	p.health.Shutdown()
 	p.reg.Drain()
-	_ = p.ln.Close()
+	for _, f := range p.fronts {
+		_ = f.ln.Close()
+	}
 	grpcDone := make(chan struct{})
 	go func() { p.grpc.GracefulStop(); close(grpcDone) }()
 	sctx, cancel := context.WithTimeout(context.Background(), p.srv.cfg.ShutdownTimeout)
@@ -82,7 +89,9 @@ func (p *parts) shutdown() {
 		p.grpc.Stop()
 		<-grpcDone
 	}
-	p.mux.Close()
+	for _, f := range p.fronts {
+		f.mux.Close()
+	}
 }
 
 // becomeReady waits for the watch caches, creates the system namespaces, then turns gRPC health

@@ -21,8 +21,10 @@ type Server struct {
 	readyOnce sync.Once
 	mu        sync.Mutex
 	addr      net.Addr
-	reg       *registry.Registry
-	etcd      *clientv3.Client
+	// insecureAddr is the plain-text port's address, nil when there is none.
+	insecureAddr net.Addr
+	reg          *registry.Registry
+	etcd         *clientv3.Client
 }
 
 // New checks cfg and returns a server; nothing starts until Run.
@@ -56,6 +58,14 @@ func (s *Server) Addr() net.Addr {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.addr
+}
+
+// InsecureAddr returns the address of the plain-text port, or nil when there is none or before
+// the server listens.
+func (s *Server) InsecureAddr() net.Addr {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.insecureAddr
 }
 
 // Registry returns the service layer once Run has built it (tests inspect its watch caches).

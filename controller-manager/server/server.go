@@ -72,7 +72,7 @@ func (s *Server) Identity() string { return s.identity }
 func (s *Server) Run(ctx context.Context) error {
 	s.lg.Info("controller manager starting",
 		zap.String("health", s.cfg.Address()),
-		zap.Strings("apiservers", s.cfg.APIServers),
+		zap.Strings("apiservers", s.cfg.APIServers), zap.String("kubeconfig", s.cfg.Kubeconfig),
 		zap.Bool("leaderElect", s.cfg.LeaderElect),
 		zap.String("identity", s.identity))
 	c, err := s.cfg.APIClient.NewClient("keelson-controller-manager", s.lg.Named("client"))

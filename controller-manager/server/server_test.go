@@ -39,7 +39,7 @@ func TestNewRejectsInvalidConfig(t *testing.T) {
 	}{
 		{name: "bind address", mutate: func(c *Config) { c.BindAddress = "localhost" }, wantErr: "--bind-address"},
 		{name: "port", mutate: func(c *Config) { c.Port = 70000 }, wantErr: "--port"},
-		{name: "apiserver", mutate: func(c *Config) { c.APIServers = nil }, wantErr: "--apiserver"},
+		{name: "apiserver", mutate: func(c *Config) { c.APIServers = []string{"nohost"} }, wantErr: "--apiserver"},
 		{name: "shutdown timeout", mutate: func(c *Config) { c.ShutdownTimeout = 0 }, wantErr: "--shutdown-timeout"},
 		{name: "lease timing", mutate: func(c *Config) { c.RetryPeriod = 10 * time.Second }, wantErr: "must exceed --leader-elect-retry-period"},
 		{name: "lease name", mutate: func(c *Config) { c.ResourceName = "" }, wantErr: "--leader-elect-resource-name"},

@@ -55,6 +55,15 @@ type Config struct {
 	NodeStatusUpdateFrequency time.Duration `mapstructure:"node-status-update-frequency"`
 	// NodeLeaseDurationSeconds is the node Lease's duration; it is renewed every quarter of it.
 	NodeLeaseDurationSeconds int `mapstructure:"node-lease-duration-seconds"`
+	// TLSCertFile and TLSPrivateKeyFile are the kubelet API's serving certificate and key. Without
+	// them, CertDir set, the kubelet serves a self-signed certificate it keeps in CertDir
+	// (kubelet.crt, kubelet.key); with neither, the kubelet API is plain text.
+	TLSCertFile       string `mapstructure:"tls-cert-file"`
+	TLSPrivateKeyFile string `mapstructure:"tls-private-key-file"`
+	CertDir           string `mapstructure:"cert-dir"`
+	// ClientCAFile is the CA bundle the kubelet API's clients (the API server) must present a
+	// certificate of. Needs TLS.
+	ClientCAFile string `mapstructure:"client-ca-file"`
 	// RootDir is the kubelet's state directory; its filesystem is the node's ephemeral storage.
 	RootDir string `mapstructure:"root-dir"`
 
@@ -155,6 +164,12 @@ func (c Config) Validate() error {
 	}
 	if c.NodeIP != "" {
 		errs = append(errs, config.CheckIP("node-ip", c.NodeIP))
+	}
+	if (c.TLSCertFile == "") != (c.TLSPrivateKeyFile == "") {
+		errs = append(errs, errors.New("--tls-cert-file and --tls-private-key-file: set both or neither"))
+	}
+	if c.ClientCAFile != "" && c.TLSCertFile == "" && c.CertDir == "" {
+		errs = append(errs, errors.New("--client-ca-file: needs TLS (--tls-cert-file and --tls-private-key-file, or --cert-dir)"))
 	}
 	if c.MaxPods <= 0 {
 		errs = append(errs, fmt.Errorf("--max-pods: must be positive, got %d", c.MaxPods))

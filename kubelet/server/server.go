@@ -11,6 +11,7 @@ package server
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
 	"net"
 	"net/http"
@@ -177,7 +178,7 @@ func (s *Server) NodeNames() []string {
 func (s *Server) Run(ctx context.Context) error {
 	defer close(s.stopped)
 	s.lg.Info("kubelet starting", zap.String("healthz", s.cfg.healthzServing().Address()),
-		zap.String("api", s.cfg.apiAddress()), zap.Strings("apiservers", s.cfg.APIServers))
+		zap.String("api", s.cfg.apiAddress()), zap.Strings("apiservers", s.cfg.APIServers), zap.String("kubeconfig", s.cfg.Kubeconfig))
 	c, err := s.cfg.APIClient.NewClient("keelson-kubelet", s.lg.Named("client"))
 	if err != nil {
 		return err
@@ -196,9 +197,18 @@ func (s *Server) Run(ctx context.Context) error {
 		Sink: events.ClientSink{Client: c}, Component: "kubelet", Host: s.nodeName,
 		Scheme: c.Scheme(), Clock: s.clock, Logger: s.lg.Named("events"),
 	})
+	tlsCfg, err := s.servingTLS()
+	if err != nil {
+		return err
+	}
 	ln, err := net.Listen("tcp", s.cfg.apiAddress())
 	if err != nil {
 		return fmt.Errorf("kubelet API: listen on %s: %w", s.cfg.apiAddress(), err)
+	}
+	if tlsCfg != nil {
+		ln = tls.NewListener(ln, tlsCfg)
+	} else {
+		s.lg.Warn("serving the kubelet API in plain text; set --tls-cert-file or --cert-dir", zap.Stringer("address", ln.Addr()))
 	}
 	s.mu.Lock()
 	s.apiAddr = ln.Addr()

@@ -62,7 +62,7 @@ func TestOptionsValidate(t *testing.T) {
 		},
 		{name: "process ok", err: DefaultProcess().Validate()},
 		{name: "api client ok", err: DefaultAPIClient().Validate()},
-		{name: "no api server", err: APIClient{}.Validate(), wantErr: []string{"--apiserver: at least one endpoint"}},
+		{name: "no api server: the kubeconfig's or the default", err: APIClient{}.Validate()},
 		{name: "bad api server", err: APIClient{APIServers: []string{"127.0.0.1"}}.Validate(), wantErr: []string{`--apiserver: endpoint "127.0.0.1"`}},
 		{name: "election ok", err: DefaultLeaderElection("x").Validate()},
 		{name: "election off checks nothing", err: LeaderElection{}.Validate()},

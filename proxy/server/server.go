@@ -99,7 +99,7 @@ func (s *Server) Run(ctx context.Context) error {
 		zap.String("nodeIP", s.cfg.BindAddress),
 		zap.String("healthz", healthAddr),
 		zap.String("metrics", metricsAddr),
-		zap.Strings("apiservers", s.cfg.APIServers))
+		zap.Strings("apiservers", s.cfg.APIServers), zap.String("kubeconfig", s.cfg.Kubeconfig))
 	c, err := s.cfg.APIClient.NewClient("keelson-proxy", s.lg.Named("client"))
 	if err != nil {
 		return err

@@ -79,7 +79,7 @@ func TestNewRejectsInvalidConfig(t *testing.T) {
 		{name: "proxy mode", mutate: func(c *Config) { c.ProxyMode = "iptables" }, wantErr: `--proxy-mode: unknown mode "iptables"`},
 		{name: "node IP", mutate: func(c *Config) { c.BindAddress = "node-1" }, wantErr: "--bind-address"},
 		{name: "udp timeout", mutate: func(c *Config) { c.UDPTimeout = 0 }, wantErr: "--udp-timeout"},
-		{name: "apiserver", mutate: func(c *Config) { c.APIServers = nil }, wantErr: "--apiserver"},
+		{name: "apiserver", mutate: func(c *Config) { c.APIServers = []string{"nohost"} }, wantErr: "--apiserver"},
 		{name: "node name", mutate: func(c *Config) { c.HostnameOverride = "\t" }, wantErr: "--hostname-override"},
 		{name: "shutdown timeout", mutate: func(c *Config) { c.ShutdownTimeout = -time.Second }, wantErr: "--shutdown-timeout"},
 	}

@@ -42,7 +42,7 @@ func TestNewRejectsInvalidConfig(t *testing.T) {
 	}{
 		{name: "bind address", mutate: func(c *Config) { c.BindAddress = "localhost" }, wantErr: "--bind-address"},
 		{name: "port", mutate: func(c *Config) { c.Port = 70000 }, wantErr: "--port"},
-		{name: "apiserver", mutate: func(c *Config) { c.APIServers = nil }, wantErr: "--apiserver"},
+		{name: "apiserver", mutate: func(c *Config) { c.APIServers = []string{"nohost"} }, wantErr: "--apiserver"},
 		{name: "shutdown timeout", mutate: func(c *Config) { c.ShutdownTimeout = 0 }, wantErr: "--shutdown-timeout"},
 		{name: "provider", mutate: func(c *Config) { c.AlgorithmProvider = "Fastest" },
 			wantErr: `--algorithm-provider: unknown provider "Fastest" (registered: [ClusterAutoscalerProvider DefaultProvider])`},

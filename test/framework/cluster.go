@@ -1,6 +1,7 @@
 package framework
 
 import (
+	"crypto/tls"
 	"fmt"
 	"strings"
 	"sync/atomic"
@@ -14,6 +15,7 @@ import (
 	"github.com/keelson-dev/keelson/apiserver/etcdtest"
 	"github.com/keelson-dev/keelson/apiserver/server"
 	"github.com/keelson-dev/keelson/pkg/client"
+	"github.com/keelson-dev/keelson/pkg/clusterpki"
 )
 
 // Options shape a test cluster.
@@ -24,6 +26,11 @@ type Options struct {
 	Configure func(*server.Config)
 	// Logger receives the servers' logs (default: the test log at warn level).
 	Logger *zap.Logger
+	// TLS serves every replica's port over TLS with a PKI generated for the cluster: clients the
+	// cluster hands out are the admin, kubelets get their own identity and serving certificate,
+	// and Kubeconfig gives the other daemons theirs. The apiserver verifies client certificates
+	// and kubelets against the cluster CA.
+	TLS bool
 	// EmbeddedEtcd runs the apiserver on its own embedded etcd, as `make run` does, instead of on
 	// a separate etcd behind a proxy. It allows one apiserver, and no CutEtcd or EtcdClient.
 	EmbeddedEtcd bool
@@ -38,6 +45,10 @@ type Cluster struct {
 	embeddedDir string
 	etcdURL     string
 	apis        []*replica
+	// pki and adminTLS are the cluster's certificates and the admin's TLS configuration, nil
+	// without Options.TLS.
+	pki      *clusterpki.Cluster
+	adminTLS *tls.Config
 	// kubelets numbers the cluster's kubelets so that their default names and addresses differ.
 	kubelets atomic.Int64
 }
@@ -86,6 +97,9 @@ func StartCluster(tb testing.TB, opts Options) *Cluster {
 		}
 		c.apis = append(c.apis, &replica{proxy: p})
 		tb.Cleanup(p.Close)
+	}
+	if opts.TLS {
+		c.setupTLS(tb)
 	}
 	for i := range c.apis {
 		c.StartAPIServer(i)
@@ -146,6 +160,7 @@ func (c *Cluster) ServerConfig() server.Config {
 	cfg.WatchBookmarkInterval = time.Second
 	cfg.CompactionInterval = 0
 	cfg.ServiceClusterIPRange = "127.96.0.0/16" // tests use loopback service addresses only
+	c.configureTLS(&cfg)
 	if c.opts.Configure != nil {
 		c.opts.Configure(&cfg)
 	}
@@ -197,14 +212,14 @@ func (c *Cluster) KillAPIServer(i int) {
 	c.StopAPIServer(i)
 }
 
-// Client returns a client of the given endpoints (all replicas when none are given), closed when
-// the test ends.
+// Client returns a client of the given endpoints (all replicas when none are given), as the admin
+// over TLS with Options.TLS, closed when the test ends.
 func (c *Cluster) Client(endpoints ...string) *client.Client {
 	c.t.Helper()
 	if len(endpoints) == 0 {
 		endpoints = c.Endpoints()
 	}
-	cl, err := client.New(client.Config{Endpoints: endpoints, Logger: c.opts.Logger.Named("client")})
+	cl, err := client.New(client.Config{Endpoints: endpoints, TLS: c.tlsClientConfig(), Logger: c.opts.Logger.Named("client")})
 	if err != nil {
 		c.t.Fatalf("client: %v", err)
 	}

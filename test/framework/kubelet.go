@@ -76,6 +76,12 @@ func StartKubelet(tb testing.TB, c *Cluster, opts KubeletOptions) *Kubelet {
 	if opts.Configure != nil {
 		opts.Configure(&cfg)
 	}
+	if c.pki != nil {
+		kt := kubeletTLSFiles{NodeName: opts.NodeName, NodeIP: opts.NodeIP, Hollow: cfg.HollowNodes > 0}
+		c.kubeletTLS(tb, &kt, tb.TempDir())
+		cfg.Kubeconfig = kt.Kubeconfig
+		cfg.TLSCertFile, cfg.TLSPrivateKeyFile, cfg.ClientCAFile = kt.CertFile, kt.KeyFile, kt.ClientCAFile
+	}
 	if cfg.Runtime == server.RuntimeProcess {
 		root := cfg.CgroupRoot
 		tb.Cleanup(func() { removeCgroupTree(tb, root) })
@@ -89,8 +95,14 @@ func StartKubelet(tb testing.TB, c *Cluster, opts KubeletOptions) *Kubelet {
 	return k
 }
 
-// URL returns the base URL of the kubelet API, http://<node IP>:<port>.
-func (k *Kubelet) URL() string { return "http://" + k.Server.APIAddr().String() }
+// URL returns the base URL of the kubelet API, http://<node IP>:<port>, or https:// when it
+// serves TLS (a cluster with Options.TLS).
+func (k *Kubelet) URL() string {
+	if k.Config.TLSCertFile != "" {
+		return "https://" + k.Server.APIAddr().String()
+	}
+	return "http://" + k.Server.APIAddr().String()
+}
 
 // DesiredPods returns the node's desired pod set as the kubelet last merged it from its sources.
 func (k *Kubelet) DesiredPods() []*corev1.Pod { return k.Server.DesiredPods(k.Server.NodeName()) }

@@ -18,6 +18,8 @@ type Handler struct {
 	lg     *zap.Logger
 	// kubelets reaches the kubelets that pods/log is proxied to.
 	kubelets *http.Client
+	// kubeletHTTPS says kubelets are reached over HTTPS.
+	kubeletHTTPS bool
 	// limits bound every request under /api and /apis.
 	limits Limits
 	// aggregatedCore and aggregatedNamed are the aggregated discovery documents of /api and /apis,
@@ -28,7 +30,7 @@ type Handler struct {
 // New returns a handler serving reg within lim (zero fields take their defaults: 3 MiB bodies read
 // within 30 s, 60 s per request). Watches and followed logs end when reg drains.
 func New(reg *registry.Registry, lg *zap.Logger, lim Limits) *Handler {
-	return &Handler{reg: reg, scheme: reg.Scheme(), lg: lg, kubelets: newKubeletClient(), limits: lim.withDefaults()}
+	return &Handler{reg: reg, scheme: reg.Scheme(), lg: lg, kubelets: newKubeletClient(nil), limits: lim.withDefaults()}
 }
 
 // Install mounts the handler's paths on mux: /api, /apis, /openapi/v2 and /openapi/v3.

@@ -2,6 +2,8 @@ package rest
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -59,8 +61,9 @@ func (h *Handler) podLog(w http.ResponseWriter, r *http.Request, req *request) {
 		writeError(w, err)
 		return
 	}
-	// The kubelet is reached over plain HTTP, so insecureSkipTLSVerifyBackend changes nothing; it is
-	// still read, so a value that is no boolean is refused like any other.
+	// insecureSkipTLSVerifyBackend is read, so a value that is no boolean is refused like any other,
+	// but never obeyed: a kubelet's certificate is always checked when kubelets are reached over
+	// HTTPS, so that a forged Node address cannot point the API server elsewhere.
 	if _, err := queryBool(r.URL.Query(), "insecureSkipTLSVerifyBackend"); err != nil {
 		writeError(w, err)
 		return
@@ -94,6 +97,9 @@ func (h *Handler) podLog(w http.ResponseWriter, r *http.Request, req *request) {
 	}
 	loc := kubeletapi.ContainerLogsURL(endpoint,
 		kubeletapi.ContainerRef{Namespace: req.namespace, Pod: req.name, Container: container}, opts)
+	if h.kubeletHTTPS {
+		loc.Scheme = "https"
+	}
 	h.streamLog(w, r, nodeName, loc, opts.Follow)
 }
 
@@ -128,6 +134,15 @@ func (h *Handler) streamLog(w http.ResponseWriter, r *http.Request, node string,
 	if err != nil {
 		if r.Context().Err() != nil {
 			return // the client went away; nobody reads an answer
+		}
+		var unknownCA x509.UnknownAuthorityError
+		var invalid x509.CertificateInvalidError
+		var badHost x509.HostnameError
+		if errors.As(err, &unknownCA) || errors.As(err, &invalid) || errors.As(err, &badHost) {
+			writeError(w, apierrors.NewServiceUnavailable(fmt.Sprintf(
+				"refusing the kubelet of node %q at %s: its serving certificate does not verify against the kubelet certificate authority: %v",
+				node, loc.Host, err)))
+			return
 		}
 		writeError(w, apierrors.NewServiceUnavailable(fmt.Sprintf(
 			"unable to reach the kubelet of node %q at %s: %v", node, loc.Host, err)))
@@ -205,9 +220,11 @@ func writeKubeletError(w http.ResponseWriter, resp *http.Response, node string, 
 // nothing is left running once a request is done; redirects are answers, not followed, as
 // Kubernetes refuses a kubelet's redirect. Proxies from the environment are not used: the kubelet
 // is dialled directly.
-func newKubeletClient() *http.Client {
+// With tlsCfg the kubelets are reached over HTTPS with it.
+func newKubeletClient(tlsCfg *tls.Config) *http.Client {
 	return &http.Client{
 		Transport: &http.Transport{
+			TLSClientConfig:        tlsCfg,
 			DialContext:            (&net.Dialer{Timeout: kubeletDialTimeout}).DialContext,
 			ResponseHeaderTimeout:  kubeletHeaderTimeout,
 			DisableKeepAlives:      true,
@@ -215,6 +232,14 @@ func newKubeletClient() *http.Client {
 		},
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}
+}
+
+// WithKubeletTLS makes pods/log reach kubelets over HTTPS with cfg: its RootCAs are what a
+// kubelet's serving certificate must chain to, its certificate the API server's client
+// certificate. It returns h.
+func (h *Handler) WithKubeletTLS(cfg *tls.Config) *Handler {
+	h.kubelets, h.kubeletHTTPS = newKubeletClient(cfg), true
+	return h
 }
 
 // kubeletEndpoint returns host:port of the kubelet on the named node: its first address in

@@ -1,0 +1,118 @@
+package server_test
+
+import (
+	"context"
+	"crypto/tls"
+	"io"
+	"net/http"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	"go.uber.org/zap"
+
+	"github.com/keelson-dev/keelson/apiserver/server"
+	"github.com/keelson-dev/keelson/apiserver/server/servertest"
+	"github.com/keelson-dev/keelson/pkg/client"
+	"github.com/keelson-dev/keelson/pkg/clusterpki"
+	"github.com/keelson-dev/keelson/pkg/config"
+)
+
+// TestServeTLS runs the apiserver with a serving certificate, a client CA and the plain-text
+// loopback port, and reaches it with the admin's kubeconfig over gRPC and REST.
+func TestServeTLS(t *testing.T) {
+	dir := t.TempDir()
+	pki, err := clusterpki.Generate(clusterpki.Spec{Dir: filepath.Join(dir, "pki"), KubeconfigDir: dir, Server: "https://127.0.0.1:6443"})
+	require.NoError(t, err)
+	cfg := servertest.Config(t)
+	cfg.TLSCertFile, cfg.TLSPrivateKeyFile = pki.CertFile(clusterpki.APIServerName), pki.KeyFile(clusterpki.APIServerName)
+	cfg.ClientCAFile = pki.CertFile(clusterpki.CAName)
+	cfg.InsecurePort = 0
+	srv := servertest.StartConfig(t, cfg, zap.NewNop())
+	addr := srv.Addr().String()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+
+	t.Run("gRPC with the admin kubeconfig", func(t *testing.T) {
+		c, err := config.APIClient{Kubeconfig: pki.Kubeconfig(clusterpki.AdminName), APIServers: []string{addr}}.NewClient("test", zap.NewNop())
+		require.NoError(t, err)
+		defer func() { _ = c.Close() }()
+		ns, err := c.Namespaces().List(ctx, client.ListOptions{})
+		require.NoError(t, err)
+		require.NotEmpty(t, ns.Items)
+	})
+	t.Run("gRPC in plain text to the TLS port fails", func(t *testing.T) {
+		c, err := client.New(client.Config{Endpoints: []string{addr}, Retries: 1, RetryBackoff: time.Millisecond})
+		require.NoError(t, err)
+		defer func() { _ = c.Close() }()
+		short, cancel := context.WithTimeout(ctx, 2*time.Second)
+		defer cancel()
+		_, err = c.Namespaces().List(short, client.ListOptions{})
+		require.Error(t, err)
+	})
+	t.Run("REST with the admin's certificate", func(t *testing.T) {
+		r, err := config.APIClient{Kubeconfig: pki.Kubeconfig(clusterpki.AdminName)}.ClientConfig()
+		require.NoError(t, err)
+		body := get(ctx, t, &http.Client{Transport: &http.Transport{TLSClientConfig: r.TLS}}, "https://"+addr+"/api/v1/namespaces")
+		require.Contains(t, body, `"kind":"NamespaceList"`)
+	})
+	t.Run("REST without the cluster CA fails", func(t *testing.T) {
+		hc := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{MinVersion: tls.VersionTLS12}}}
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, "https://"+addr+"/api", nil)
+		require.NoError(t, err)
+		_, err = hc.Do(req) //nolint:bodyclose // it fails
+		require.ErrorContains(t, err, "certificate signed by unknown authority")
+	})
+	t.Run("the plain-text port serves loopback", func(t *testing.T) {
+		require.NotNil(t, srv.InsecureAddr())
+		body := get(ctx, t, http.DefaultClient, "http://"+srv.InsecureAddr().String()+"/api/v1/namespaces")
+		require.Contains(t, body, `"kind":"NamespaceList"`)
+		c, err := client.New(client.Config{Endpoints: []string{srv.InsecureAddr().String()}})
+		require.NoError(t, err)
+		defer func() { _ = c.Close() }()
+		_, err = c.Namespaces().Get(ctx, "default")
+		require.NoError(t, err)
+	})
+}
+
+func get(ctx context.Context, t *testing.T, hc *http.Client, url string) string {
+	t.Helper()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	require.NoError(t, err)
+	resp, err := hc.Do(req)
+	require.NoError(t, err)
+	defer func() { _ = resp.Body.Close() }()
+	b, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	require.Equal(t, http.StatusOK, resp.StatusCode, string(b))
+	return string(b)
+}
+
+func TestValidateTLSFlags(t *testing.T) {
+	tests := []struct {
+		name    string
+		mutate  func(*server.Config)
+		wantErr string
+	}{
+		{name: "cert without key", mutate: func(c *server.Config) { c.TLSCertFile = "a.crt" }, wantErr: "--tls-cert-file and --tls-private-key-file: set both or neither"},
+		{name: "client CA without TLS", mutate: func(c *server.Config) { c.ClientCAFile = "ca.crt" }, wantErr: "--client-ca-file: needs --tls-cert-file"},
+		{name: "plain-text port on every address", mutate: func(c *server.Config) { c.InsecurePort, c.InsecureBindAddress = 8080, "0.0.0.0" },
+			wantErr: `--insecure-bind-address: "0.0.0.0" is not a loopback address`},
+		{name: "plain-text port on a host name", mutate: func(c *server.Config) { c.InsecurePort, c.InsecureBindAddress = 0, "localhost" },
+			wantErr: "is not a loopback address"},
+		{name: "plain-text port out of range", mutate: func(c *server.Config) { c.InsecurePort = -2 }, wantErr: "--insecure-port: -2 out of range"},
+		{name: "kubelet client cert without key", mutate: func(c *server.Config) { c.KubeletClientCertificate = "a.crt" },
+			wantErr: "--kubelet-client-certificate and --kubelet-client-key"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := server.DefaultConfig()
+			tt.mutate(&cfg)
+			require.ErrorContains(t, cfg.Validate(), tt.wantErr)
+		})
+	}
+	cfg := server.DefaultConfig()
+	cfg.InsecurePort, cfg.InsecureBindAddress = 0, "::1"
+	require.NoError(t, cfg.Validate())
+}
