@@ -1,5 +1,5 @@
 // Package anonymous authenticates a request that carries no credential as system:anonymous in
-// system:unauthenticated, either only on the health and version paths (the secure default, as
+// system:unauthenticated, either only on the health and version paths (and gRPC health) (the secure default, as
 // Kubernetes' default policy lets anonymous users see just those) or on every path (an
 // apiserver without any client CA or token source, for development).
 package anonymous
@@ -12,8 +12,10 @@ import (
 	"github.com/keelson-dev/keelson/apiserver/internal/auth/user"
 )
 
-// Paths are the paths, with their subpaths, anonymous requests may reach by default.
-var Paths = []string{"/healthz", "/livez", "/readyz", "/version"}
+// Paths are the paths, with their subpaths, anonymous requests may reach by default: the REST
+// health and version paths, and gRPC health, their counterpart for gRPC clients and load
+// balancers.
+var Paths = []string{"/healthz", "/livez", "/readyz", "/version", "/grpc.health.v1.Health"}
 
 // Authenticator is the anonymous authenticator; the last of the chain.
 type Authenticator struct {

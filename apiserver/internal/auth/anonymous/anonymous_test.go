@@ -29,6 +29,8 @@ func TestAuthenticate(t *testing.T) {
 		{"/", false, false},
 		{"", false, false},
 		{"/keelson.resource.v1.ResourceService/List", false, false},
+		{"/grpc.health.v1.Health/Check", false, true},
+		{"/grpc.reflection.v1.ServerReflection/ServerReflectionInfo", false, false},
 		{"/api/v1/pods", true, true},
 	}
 	for _, tt := range tests {
