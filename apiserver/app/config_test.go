@@ -45,6 +45,26 @@ func TestValidateNamesBadFlags(t *testing.T) {
 	require.ErrorContains(t, err, "loud")
 }
 
+func TestLoadAuthFlags(t *testing.T) {
+	cfg := load(t)
+	require.Equal(t, []string{"AlwaysAllow"}, cfg.Server.AuthorizationModes)
+	require.True(t, cfg.Server.AnonymousAuth)
+	require.True(t, cfg.Server.EnableBootstrapTokenAuth)
+
+	cfg = load(t, "--authorization-mode", "AlwaysDeny,AlwaysAllow", "--token-auth-file", "/etc/tokens.csv", "--anonymous-auth=false",
+		"--service-account-key-file", "/a.pub", "--service-account-key-file", "/b.pub",
+		"--service-account-issuer", "https://keelson.local", "--api-audiences", "api,vault")
+	require.Equal(t, []string{"AlwaysDeny", "AlwaysAllow"}, cfg.Server.AuthorizationModes)
+	require.Equal(t, "/etc/tokens.csv", cfg.Server.TokenAuthFile)
+	require.False(t, cfg.Server.AnonymousAuth)
+	require.Equal(t, []string{"/a.pub", "/b.pub"}, cfg.Server.ServiceAccountKeyFiles)
+	require.Equal(t, []string{"https://keelson.local"}, cfg.Server.ServiceAccountIssuers)
+	require.Equal(t, []string{"api", "vault"}, cfg.Server.APIAudiences)
+	require.NoError(t, cfg.Validate())
+
+	require.ErrorContains(t, load(t, "--authorization-mode", "Magic").Validate(), `--authorization-mode: unknown mode "Magic"`)
+}
+
 func TestHelpIsNotAnError(t *testing.T) {
 	require.NoError(t, Run([]string{"--help"}))
 }

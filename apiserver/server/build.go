@@ -22,6 +22,7 @@ import (
 	"google.golang.org/grpc/reflection"
 
 	"github.com/keelson-dev/keelson/apiserver/internal/admission/quota"
+	"github.com/keelson-dev/keelson/apiserver/internal/auth/filter"
 	"github.com/keelson-dev/keelson/apiserver/internal/grpcapi"
 	"github.com/keelson-dev/keelson/apiserver/internal/limits"
 	"github.com/keelson-dev/keelson/apiserver/internal/registry"
@@ -123,12 +124,16 @@ func (s *Server) buildOn(be *etcdBackend) (*parts, error) {
 		MaxMutatingRequestsInflight: s.cfg.MaxMutatingRequestsInflight,
 		MaxWatchesPerClient:         s.cfg.MaxWatchesPerClient,
 	})
-	p.grpc, p.health = s.newGRPC(reg, grpcapi.NewMetrics(metrics), lim)
+	auth, err := s.newAuthFilter(reg)
+	if err != nil {
+		return nil, err
+	}
+	p.grpc, p.health = s.newGRPC(reg, grpcapi.NewMetrics(metrics), lim, auth)
 	mux := http.NewServeMux()
 	if err := s.installHTTP(mux, p, metrics, lim); err != nil {
 		return nil, err
 	}
-	p.http = &http.Server{Handler: tlsserving.Handler(mux), ConnContext: tlsserving.ConnContext, ReadHeaderTimeout: 10 * time.Second}
+	p.http = &http.Server{Handler: tlsserving.Handler(filter.HTTP(mux, auth)), ConnContext: tlsserving.ConnContext, ReadHeaderTimeout: 10 * time.Second}
 
 	if err := s.listen(p); err != nil {
 		return nil, err
@@ -198,8 +203,9 @@ func (s *Server) listen(p *parts) error {
 }
 
 // newGRPC returns the gRPC server with the resource service, held to lim and the request timeout,
-// health (NOT_SERVING until the server is ready) and reflection.
-func (s *Server) newGRPC(reg *registry.Registry, gm *grpcapi.Metrics, lim *limits.Limiter) (*grpc.Server, *health.Server) {
+// health (NOT_SERVING until the server is ready) and reflection, every call authenticated and
+// authorized by auth before it counts against lim.
+func (s *Server) newGRPC(reg *registry.Registry, gm *grpcapi.Metrics, lim *limits.Limiter, auth filter.Config) (*grpc.Server, *health.Server) {
 	gs := grpc.NewServer(
 		// The listener terminates TLS; these hand its state to the calls.
 		grpc.Creds(tlsserving.Credentials()),
@@ -207,8 +213,8 @@ func (s *Server) newGRPC(reg *registry.Registry, gm *grpcapi.Metrics, lim *limit
 		grpc.ForceServerCodecV2(wire.Codec{}),
 		// Clients ping every 10s to notice dead servers under idle watches.
 		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: 5 * time.Second, PermitWithoutStream: true}),
-		grpc.ChainUnaryInterceptor(grpcapi.UnaryInterceptor(gm, s.lg), grpcapi.LimitUnary(lim, s.cfg.RequestTimeout)),
-		grpc.ChainStreamInterceptor(grpcapi.StreamInterceptor(gm, s.lg), grpcapi.LimitStream(lim)),
+		grpc.ChainUnaryInterceptor(grpcapi.UnaryInterceptor(gm, s.lg), filter.Unary(auth), grpcapi.LimitUnary(lim, s.cfg.RequestTimeout)),
+		grpc.ChainStreamInterceptor(grpcapi.StreamInterceptor(gm, s.lg), filter.Stream(auth), grpcapi.LimitStream(lim)),
 	)
 	resourcev1.RegisterResourceServiceServer(gs, grpcapi.New(reg, s.lg))
 	hs := health.NewServer()

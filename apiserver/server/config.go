@@ -98,6 +98,8 @@ type Config struct {
 	AdvertiseAddress string `mapstructure:"advertise-address"`
 	// RepairInterval is how often the allocation repair runs.
 	RepairInterval time.Duration `mapstructure:"repair-interval"`
+	// Auth is authentication and authorization (see Auth for the defaults and why).
+	Auth `mapstructure:",squash"`
 	// Clock times the watch caches, the compactor and deletion timestamps; nil is the real clock.
 	// It is untagged because it is no flag: tests set it.
 	Clock clock.Clock
@@ -133,6 +135,7 @@ func DefaultConfig() Config {
 		ServiceClusterIPRange:               DefaultServiceClusterIPRange,
 		ServiceNodePortRange:                DefaultServiceNodePortRange,
 		RepairInterval:                      alloc.DefaultRepairInterval,
+		Auth:                                DefaultAuth(),
 	}
 }
 
@@ -180,6 +183,7 @@ func (c Config) Validate() error {
 	if c.DefaultUnreachableTolerationSeconds < 0 {
 		errs = append(errs, fmt.Errorf("--default-unreachable-toleration-seconds: %d is negative", c.DefaultUnreachableTolerationSeconds))
 	}
+	errs = append(errs, c.Auth.Validate())
 	return errors.Join(errs...)
 }
 

@@ -227,6 +227,16 @@ func NewForbidden(group, resource, name, why string) *StatusError {
 	}
 }
 
+// NewUnauthorized says the request's credential is missing or not valid (401). Kubernetes'
+// message is "Unauthorized"; a non-empty why is appended to say what was wrong.
+func NewUnauthorized(why string) *StatusError {
+	msg := "Unauthorized"
+	if why != "" {
+		msg += ": " + why
+	}
+	return &StatusError{Reason: ReasonUnauthorized, Code: http.StatusUnauthorized, Message: msg}
+}
+
 // NewExpired says a resource version or continue token is too old (410); the caller must relist.
 func NewExpired(format string, args ...any) *StatusError {
 	return &StatusError{Reason: ReasonExpired, Code: http.StatusGone, Message: fmt.Sprintf(format, args...)}

@@ -94,3 +94,12 @@ func TestWrappedStatusErrorKeepsReason(t *testing.T) {
 	require.True(t, IsConflict(err))
 	require.Equal(t, codes.Aborted, status.Code(ToGRPC(err)))
 }
+
+func TestNewUnauthorized(t *testing.T) {
+	for why, want := range map[string]string{"": "Unauthorized", "the token has expired": "Unauthorized: the token has expired"} {
+		err := NewUnauthorized(why)
+		if err.Message != want || err.Code != 401 || err.Reason != ReasonUnauthorized {
+			t.Errorf("NewUnauthorized(%q) = %+v, want message %q, code 401, reason Unauthorized", why, err, want)
+		}
+	}
+}

@@ -71,6 +71,10 @@ func successStatus(group, kind, name, uid string) *status {
 	}
 }
 
+// WriteError writes err as Kubernetes' Status body with its HTTP code, as every REST answer does;
+// the filters in front of the handler (authentication, authorization) answer with it too.
+func WriteError(w http.ResponseWriter, err error) { writeError(w, err) }
+
 // writeError writes err as a Status body with its HTTP code, and a Retry-After header when the
 // error says when to retry, as Kubernetes does.
 func writeError(w http.ResponseWriter, err error) {

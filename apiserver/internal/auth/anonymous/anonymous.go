@@ -1,0 +1,45 @@
+// Package anonymous authenticates a request that carries no credential as system:anonymous in
+// system:unauthenticated, either only on the health and version paths (and gRPC health) (the secure default, as
+// Kubernetes' default policy lets anonymous users see just those) or on every path (an
+// apiserver without any client CA or token source, for development).
+package anonymous
+
+import (
+	"context"
+	"strings"
+
+	"github.com/keelson-dev/keelson/apiserver/internal/auth/authn"
+	"github.com/keelson-dev/keelson/apiserver/internal/auth/user"
+)
+
+// Paths are the paths, with their subpaths, anonymous requests may reach by default: the REST
+// health and version paths, and gRPC health, their counterpart for gRPC clients and load
+// balancers.
+var Paths = []string{"/healthz", "/livez", "/readyz", "/version", "/grpc.health.v1.Health"}
+
+// Authenticator is the anonymous authenticator; the last of the chain.
+type Authenticator struct {
+	// AllPaths lets anonymous requests reach every path and gRPC method, not only Paths.
+	AllPaths bool
+}
+
+var _ authn.Authenticator = Authenticator{}
+
+// Authenticate returns the anonymous user when the request's path is one anonymous requests may
+// reach, and is not its kind otherwise (so the request is refused with 401).
+func (a Authenticator) Authenticate(_ context.Context, req *authn.Request) (*user.Info, bool, error) {
+	if !a.AllPaths && !Allowed(req.Path) {
+		return nil, false, nil
+	}
+	return &user.Info{Name: user.Anonymous, Groups: []string{user.AllUnauthenticated}}, true, nil
+}
+
+// Allowed reports whether path is one of Paths or below one.
+func Allowed(path string) bool {
+	for _, p := range Paths {
+		if path == p || strings.HasPrefix(path, p+"/") {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,46 @@
+package anonymous_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/keelson-dev/keelson/apiserver/internal/auth/anonymous"
+	"github.com/keelson-dev/keelson/apiserver/internal/auth/authn"
+	"github.com/keelson-dev/keelson/apiserver/internal/auth/user"
+)
+
+func TestAuthenticate(t *testing.T) {
+	tests := []struct {
+		path     string
+		allPaths bool
+		ok       bool
+	}{
+		{"/healthz", false, true},
+		{"/healthz/etcd", false, true},
+		{"/livez", false, true},
+		{"/readyz/ping", false, true},
+		{"/version", false, true},
+		{"/version/", false, true},
+		{"/healthzz", false, false},
+		{"/versions", false, false},
+		{"/api/v1/pods", false, false},
+		{"/", false, false},
+		{"", false, false},
+		{"/keelson.resource.v1.ResourceService/List", false, false},
+		{"/grpc.health.v1.Health/Check", false, true},
+		{"/grpc.reflection.v1.ServerReflection/ServerReflectionInfo", false, false},
+		{"/api/v1/pods", true, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.path, func(t *testing.T) {
+			u, ok, err := anonymous.Authenticator{AllPaths: tt.allPaths}.Authenticate(context.Background(), &authn.Request{Path: tt.path})
+			require.NoError(t, err)
+			require.Equal(t, tt.ok, ok)
+			if ok {
+				require.Equal(t, &user.Info{Name: "system:anonymous", Groups: []string{"system:unauthenticated"}}, u)
+			}
+		})
+	}
+}

@@ -1,0 +1,60 @@
+package authn
+
+import (
+	"context"
+	"errors"
+	"strings"
+
+	"github.com/keelson-dev/keelson/apiserver/internal/auth/user"
+)
+
+// ErrUnknownToken is the error of a bearer token that no token authenticator recognises.
+var ErrUnknownToken = errors.New("invalid bearer token: the token is not known")
+
+// Token recognises one kind of bearer token. Its results mean what Authenticator's do.
+type Token interface {
+	AuthenticateToken(ctx context.Context, token string) (*user.Info, bool, error)
+}
+
+// TokenFunc adapts a function to Token.
+type TokenFunc func(ctx context.Context, token string) (*user.Info, bool, error)
+
+// AuthenticateToken calls f.
+func (f TokenFunc) AuthenticateToken(ctx context.Context, token string) (*user.Info, bool, error) {
+	return f(ctx, token)
+}
+
+// BearerToken returns an authenticator of the "Authorization: Bearer <token>" credential that asks
+// tokens in order; the first that recognises the token decides. A request without a bearer token
+// is not its kind; a bearer token that none recognises fails with ErrUnknownToken, as Kubernetes
+// refuses it rather than treating the request as anonymous.
+func BearerToken(tokens ...Token) Authenticator {
+	return Func(func(ctx context.Context, req *Request) (*user.Info, bool, error) {
+		token, ok := ParseBearer(req.Authorization)
+		if !ok {
+			return nil, false, nil
+		}
+		for _, t := range tokens {
+			u, ok, err := t.AuthenticateToken(ctx, token)
+			if err != nil || ok {
+				return u, ok, err
+			}
+		}
+		return nil, false, ErrUnknownToken
+	})
+}
+
+// ParseBearer returns the token of an Authorization value "Bearer <token>" (the scheme is
+// case-insensitive, as RFC 7235 has it); ok is false for any other value or an empty token.
+func ParseBearer(authorization string) (token string, ok bool) {
+	scheme, rest, found := strings.Cut(strings.TrimSpace(authorization), " ")
+	if !found || !strings.EqualFold(scheme, "bearer") {
+		return "", false
+	}
+	token = strings.TrimSpace(rest)
+	// A token never holds spaces; a value that does is not one bearer token.
+	if token == "" || strings.ContainsAny(token, " \t") {
+		return "", false
+	}
+	return token, true
+}

@@ -1,0 +1,231 @@
+package server
+
+import (
+	"context"
+	"crypto"
+	"errors"
+	"fmt"
+	"os"
+	"slices"
+	"strings"
+
+	"github.com/spf13/pflag"
+
+	"github.com/keelson-dev/keelson/apiserver/internal/auth/anonymous"
+	"github.com/keelson-dev/keelson/apiserver/internal/auth/authn"
+	"github.com/keelson-dev/keelson/apiserver/internal/auth/authz"
+	"github.com/keelson-dev/keelson/apiserver/internal/auth/bootstrap"
+	"github.com/keelson-dev/keelson/apiserver/internal/auth/clientcert"
+	"github.com/keelson-dev/keelson/apiserver/internal/auth/filter"
+	"github.com/keelson-dev/keelson/apiserver/internal/auth/satoken"
+	"github.com/keelson-dev/keelson/apiserver/internal/auth/tokenfile"
+	"github.com/keelson-dev/keelson/apiserver/internal/registry"
+	"github.com/keelson-dev/keelson/pkg/scheme"
+	"github.com/keelson-dev/keelson/pkg/serviceaccount"
+)
+
+// The authorization modes --authorization-mode takes, as Kubernetes names them.
+const (
+	ModeAlwaysAllow = "AlwaysAllow"
+	ModeAlwaysDeny  = "AlwaysDeny"
+	ModeNode        = "Node"
+	ModeRBAC        = "RBAC"
+)
+
+// supportedModes are the modes authorizerFor builds.
+var supportedModes = []string{ModeAlwaysAllow, ModeAlwaysDeny}
+
+// The authorization contract, for a Config.Authorizer that an embedder or a test sets.
+type (
+	// Authorizer judges requests.
+	Authorizer = authz.Authorizer
+	// AuthorizerFunc adapts a function to Authorizer.
+	AuthorizerFunc = authz.Func
+	// AuthorizationAttributes are what a request asks.
+	AuthorizationAttributes = authz.Attributes
+	// AuthorizationDecision is an Authorizer's answer.
+	AuthorizationDecision = authz.Decision
+)
+
+// An Authorizer's answers.
+const (
+	DecisionNoOpinion = authz.NoOpinion
+	DecisionAllow     = authz.Allow
+	DecisionDeny      = authz.Deny
+)
+
+// Auth configures who may use the API server: authentication (who made a request) and
+// authorization (whether they may do it). Every request from outside passes both, over REST and
+// gRPC alike; the server's own work does not.
+//
+// Authentication is always on and asks, in Kubernetes' order, the verified client certificate,
+// --token-auth-file, bootstrap tokens, service account tokens (with --service-account-key-file)
+// and last the anonymous user. A credential that is present but not valid is refused with 401,
+// whatever the path.
+//
+// The defaults keep a development apiserver without credentials usable: with no credential
+// source configured (no token file, no service account key, no client CA) a request without a
+// credential is anonymous on every path, and --authorization-mode is AlwaysAllow. As soon as one
+// source is configured, anonymous requests reach only /healthz, /livez, /readyz, /version (and
+// gRPC health), and any other request without a credential is refused with 401; what the
+// authenticated users may do is --authorization-mode's to judge. --anonymous-auth=false refuses
+// anonymous requests everywhere.
+type Auth struct {
+	// AuthorizationModes are the authorizers asked in order; the first that allows or denies
+	// decides, and a request none allows is refused with 403.
+	AuthorizationModes []string `mapstructure:"authorization-mode"`
+	// TokenAuthFile is a CSV file of static bearer tokens (token,user,uid,"group1,group2").
+	TokenAuthFile string `mapstructure:"token-auth-file"`
+	// AnonymousAuth lets requests without a credential in as system:anonymous.
+	AnonymousAuth bool `mapstructure:"anonymous-auth"`
+	// EnableBootstrapTokenAuth accepts bootstrap tokens (Secrets bootstrap-token-<id> in
+	// kube-system), with which new kubelets join. Only an administrator can create such a Secret.
+	EnableBootstrapTokenAuth bool `mapstructure:"enable-bootstrap-token-auth"`
+	// ServiceAccountKeyFiles hold the public keys (or the private keys, or certificates) that
+	// service account tokens are verified with; empty turns service account tokens off.
+	ServiceAccountKeyFiles []string `mapstructure:"service-account-key-file"`
+	// ServiceAccountIssuers are the issuers of bound service account tokens accepted (the first is
+	// the one TokenRequest writes); empty accepts legacy secret-held tokens only.
+	ServiceAccountIssuers []string `mapstructure:"service-account-issuer"`
+	// APIAudiences are the audiences a bound token must name one of; empty is the first issuer.
+	APIAudiences []string `mapstructure:"api-audiences"`
+	// Authorizer, when set, replaces --authorization-mode's authorizers. It is untagged because
+	// it is no flag: tests and embedders set it.
+	Authorizer Authorizer
+}
+
+// DefaultAuth returns the defaults: authentication on, anonymous requests allowed (on every path
+// until a credential source is configured), AlwaysAllow.
+func DefaultAuth() Auth {
+	return Auth{AuthorizationModes: []string{ModeAlwaysAllow}, AnonymousAuth: true, EnableBootstrapTokenAuth: true}
+}
+
+// AddFlags defines the authentication and authorization flags on fs with a as defaults.
+func (a Auth) AddFlags(fs *pflag.FlagSet) {
+	fs.StringSlice("authorization-mode", a.AuthorizationModes, "authorizers asked in order, comma-separated, the first that allows or denies decides: "+strings.Join(supportedModes, ", "))
+	fs.String("token-auth-file", a.TokenAuthFile, `CSV file of static bearer tokens, one a line: token,user,uid,"group1,group2"`)
+	fs.Bool("anonymous-auth", a.AnonymousAuth, "let requests without a credential in as system:anonymous (only /healthz, /livez, /readyz and /version once a credential source is configured)")
+	fs.Bool("enable-bootstrap-token-auth", a.EnableBootstrapTokenAuth, "accept bootstrap tokens (Secrets bootstrap-token-<id> in kube-system)")
+	fs.StringSlice("service-account-key-file", a.ServiceAccountKeyFiles, "PEM files of the keys service account tokens are verified with (public or private keys, certificates); repeatable")
+	fs.StringSlice("service-account-issuer", a.ServiceAccountIssuers, "issuers of bound service account tokens accepted, the first being the one tokens are issued with; repeatable")
+	fs.StringSlice("api-audiences", a.APIAudiences, "audiences a bound service account token must name one of (empty: the first issuer)")
+}
+
+// Validate reports every invalid setting, naming its flag.
+func (a Auth) Validate() error {
+	var errs []error
+	if len(a.AuthorizationModes) == 0 && a.Authorizer == nil {
+		errs = append(errs, errors.New("--authorization-mode: at least one mode is required"))
+	}
+	for i, m := range a.AuthorizationModes {
+		switch {
+		case !slices.Contains(supportedModes, m):
+			errs = append(errs, fmt.Errorf("--authorization-mode: unknown mode %q (supported: %s)", m, strings.Join(supportedModes, ", ")))
+		case slices.Contains(a.AuthorizationModes[:i], m):
+			errs = append(errs, fmt.Errorf("--authorization-mode: %q is listed twice", m))
+		}
+	}
+	if len(a.ServiceAccountIssuers) > 0 && len(a.ServiceAccountKeyFiles) == 0 {
+		errs = append(errs, errors.New("--service-account-issuer: needs --service-account-key-file to verify the tokens"))
+	}
+	return errors.Join(errs...)
+}
+
+// credentialSourceConfigured reports whether any credential source beyond bootstrap tokens is
+// configured, which limits anonymous requests to the health and version paths. A client CA is
+// such a source too.
+func (a Auth) credentialSourceConfigured() bool {
+	return a.TokenAuthFile != "" || len(a.ServiceAccountKeyFiles) > 0
+}
+
+// authorizerFor returns the authorizer of one --authorization-mode. The Node and RBAC
+// authorizers (packages apiserver/internal/auth/node and .../rbac) plug in here, built on reg,
+// with their mode added to supportedModes.
+func authorizerFor(mode string, _ *registry.Registry) (authz.Authorizer, error) {
+	switch mode {
+	case ModeAlwaysAllow:
+		return authz.AlwaysAllow, nil
+	case ModeAlwaysDeny:
+		return authz.AlwaysDeny, nil
+	default:
+		return nil, fmt.Errorf("--authorization-mode: unknown mode %q", mode)
+	}
+}
+
+// newAuthFilter builds the authenticator chain and the authorizer the REST filter and the gRPC
+// interceptors check requests with. It reads the token file and the service account keys.
+func (s *Server) newAuthFilter(reg *registry.Registry) (filter.Config, error) {
+	a := s.cfg.Auth
+	getter := registryGetter(reg)
+	auths := []authn.Authenticator{clientcert.Authenticator{}}
+	var tokens []authn.Token
+	if a.TokenAuthFile != "" {
+		tf, err := tokenfile.Read(a.TokenAuthFile)
+		if err != nil {
+			return filter.Config{}, fmt.Errorf("--token-auth-file: %w", err)
+		}
+		tokens = append(tokens, tf)
+	}
+	if a.EnableBootstrapTokenAuth {
+		tokens = append(tokens, bootstrap.New(getter, s.cfg.Clock))
+	}
+	if len(a.ServiceAccountKeyFiles) > 0 {
+		keys, err := readPublicKeys(a.ServiceAccountKeyFiles)
+		if err != nil {
+			return filter.Config{}, err
+		}
+		sa, err := satoken.New(satoken.Config{
+			Keys: keys, Issuers: a.ServiceAccountIssuers, Audiences: a.APIAudiences, Getter: getter, Clock: s.cfg.Clock,
+		})
+		if err != nil {
+			return filter.Config{}, err
+		}
+		tokens = append(tokens, sa)
+	}
+	auths = append(auths, authn.BearerToken(tokens...))
+	if a.AnonymousAuth {
+		auths = append(auths, anonymous.Authenticator{AllPaths: !a.credentialSourceConfigured()})
+	}
+
+	authorizer := a.Authorizer
+	if authorizer == nil {
+		var modes []authz.Authorizer
+		for _, m := range a.AuthorizationModes {
+			z, err := authorizerFor(m, reg)
+			if err != nil {
+				return filter.Config{}, err
+			}
+			modes = append(modes, z)
+		}
+		authorizer = authz.Union(modes...)
+	}
+	return filter.Config{Authenticator: authn.Chain(auths...), Authorizer: authorizer, Logger: s.lg.Named("auth")}, nil
+}
+
+// readPublicKeys reads the service account keys of every file.
+func readPublicKeys(paths []string) ([]crypto.PublicKey, error) {
+	var keys []crypto.PublicKey
+	for _, p := range paths {
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return nil, fmt.Errorf("--service-account-key-file: %w", err)
+		}
+		k, err := serviceaccount.ParsePublicKeysPEM(data)
+		if err != nil {
+			return nil, fmt.Errorf("--service-account-key-file %s: %w", p, err)
+		}
+		keys = append(keys, k...)
+	}
+	return keys, nil
+}
+
+// registryGetter reads the objects authenticators check from the registry's watch caches.
+func registryGetter(reg *registry.Registry) authn.Getter {
+	return authn.GetterFunc(func(ctx context.Context, gvr scheme.GroupVersionResource, namespace, name string) (scheme.Object, error) {
+		st, err := reg.Store(gvr)
+		if err != nil {
+			return nil, err
+		}
+		return st.Get(ctx, namespace, name, registry.GetOptions{ResourceVersion: "0"})
+	})
+}
