@@ -23,6 +23,9 @@ type Authorizer struct {
 	// opinion.
 	synced   chan struct{}
 	syncOnce sync.Once
+	// rolesChanged is signalled (without blocking) when a cluster role changes, for
+	// RunAggregation.
+	rolesChanged chan struct{}
 	// lastErr is why the last watch ended, for the log of whoever asks (LastWatchError).
 	lastErr atomic.Pointer[error]
 }
@@ -32,7 +35,7 @@ var _ authz.Authorizer = (*Authorizer)(nil)
 // New returns an authorizer reading from src. It has no opinion on anything until Run has loaded
 // the roles and bindings.
 func New(src Source) *Authorizer {
-	a := &Authorizer{src: src, objs: newObjects(), synced: make(chan struct{})}
+	a := &Authorizer{src: src, objs: newObjects(), synced: make(chan struct{}), rolesChanged: make(chan struct{}, 1)}
 	a.idx.Store(a.objs.build())
 	return a
 }
@@ -106,6 +109,10 @@ func (a *Authorizer) update(fn func(o *objects)) {
 	defer a.mu.Unlock()
 	fn(a.objs)
 	a.idx.Store(a.objs.build())
+	select {
+	case a.rolesChanged <- struct{}{}:
+	default:
+	}
 }
 
 // LastWatchError returns why a watch of roles or bindings last ended, or nil.

@@ -25,7 +25,7 @@ func loaded(objs ...scheme.Object) *Authorizer {
 	return a
 }
 
-func clusterRole(name string, rules ...*rbacv1.PolicyRule) *rbacv1.ClusterRole {
+func newClusterRole(name string, rules ...*rbacv1.PolicyRule) *rbacv1.ClusterRole {
 	return &rbacv1.ClusterRole{Metadata: &metav1.ObjectMeta{Name: name}, Rules: rules}
 }
 
@@ -43,23 +43,23 @@ func rb(ns, name, kind, roleName string, subjects ...*rbacv1.Subject) *rbacv1.Ro
 		RoleRef: &rbacv1.RoleRef{ApiGroup: scheme.GroupRBAC, Kind: kind, Name: roleName}}
 }
 
-func userSubject(name string) *rbacv1.Subject  { return &rbacv1.Subject{Kind: "User", Name: name} }
+func userSubj(name string) *rbacv1.Subject  { return &rbacv1.Subject{Kind: "User", Name: name} }
 func groupSubject(name string) *rbacv1.Subject { return &rbacv1.Subject{Kind: "Group", Name: name} }
 
-func rule(verbs, groups, resources string) *rbacv1.PolicyRule {
+func ruleOf(verbs, groups, resources string) *rbacv1.PolicyRule {
 	return &rbacv1.PolicyRule{Verbs: strings.Split(verbs, ","), ApiGroups: strings.Split(groups, ","), Resources: strings.Split(resources, ",")}
 }
 
 func TestAuthorize(t *testing.T) {
 	a := loaded(
-		clusterRole("pod-reader", rule("get,list,watch", "", "pods")),
-		clusterRole("probe", &rbacv1.PolicyRule{Verbs: []string{"get"}, NonResourceUrls: []string{"/healthz*"}}),
-		role("team", "deployer", rule("create,update", "apps", "deployments")),
+		newClusterRole("pod-reader", ruleOf("get,list,watch", "", "pods")),
+		newClusterRole("probe", &rbacv1.PolicyRule{Verbs: []string{"get"}, NonResourceUrls: []string{"/healthz*"}}),
+		role("team", "deployer", ruleOf("create,update", "apps", "deployments")),
 		crb("readers", "pod-reader", groupSubject("readers")),
 		crb("probes", "probe", groupSubject(user.AllUnauthenticated)),
-		rb("team", "deployers", "Role", "deployer", userSubject("jane")),
+		rb("team", "deployers", "Role", "deployer", userSubj("jane")),
 		rb("team", "team-readers", "ClusterRole", "pod-reader", &rbacv1.Subject{Kind: "ServiceAccount", Name: "ci"}),
-		rb("team", "dangling", "Role", "missing", userSubject("bob")),
+		rb("team", "dangling", "Role", "missing", userSubj("bob")),
 	)
 	jane := &user.Info{Name: "jane", Groups: []string{user.AllAuthenticated}}
 	reader := &user.Info{Name: "rita", Groups: []string{"readers", user.AllAuthenticated}}
@@ -104,7 +104,7 @@ func TestAuthorize(t *testing.T) {
 }
 
 func TestAuthorizeFollowsChanges(t *testing.T) {
-	a := loaded(clusterRole("pod-reader", rule("get", "", "pods")))
+	a := loaded(newClusterRole("pod-reader", ruleOf("get", "", "pods")))
 	u := &user.Info{Name: "jane"}
 	attrs := authz.Attributes{User: u, Verb: "get", ResourceRequest: true, Resource: "pods", Namespace: "default"}
 	check := func(want authz.Decision) {
@@ -114,20 +114,20 @@ func TestAuthorizeFollowsChanges(t *testing.T) {
 		}
 	}
 	check(authz.NoOpinion)
-	b := crb("jane-reads", "pod-reader", userSubject("jane"))
+	b := crb("jane-reads", "pod-reader", userSubj("jane"))
 	a.update(func(o *objects) { o.put(b, false) })
 	check(authz.Allow)
-	a.update(func(o *objects) { o.put(clusterRole("pod-reader", rule("list", "", "pods")), false) })
+	a.update(func(o *objects) { o.put(newClusterRole("pod-reader", ruleOf("list", "", "pods")), false) })
 	check(authz.NoOpinion)
-	a.update(func(o *objects) { o.put(clusterRole("pod-reader", rule("get", "", "pods")), false); o.put(b, true) })
+	a.update(func(o *objects) { o.put(newClusterRole("pod-reader", ruleOf("get", "", "pods")), false); o.put(b, true) })
 	check(authz.NoOpinion)
 }
 
 func TestAuthorizeBeforeSync(t *testing.T) {
 	a := New(nil)
 	a.update(func(o *objects) {
-		o.put(clusterRole("all", rule("*", "*", "*")), false)
-		o.put(crb("all", "all", userSubject("jane")), false)
+		o.put(newClusterRole("all", ruleOf("*", "*", "*")), false)
+		o.put(crb("all", "all", userSubj("jane")), false)
 	})
 	attrs := authz.Attributes{User: &user.Info{Name: "jane"}, Verb: "get", ResourceRequest: true, Resource: "pods"}
 	if got, _, _ := a.Authorize(context.Background(), attrs); got != authz.NoOpinion {
@@ -137,10 +137,10 @@ func TestAuthorizeBeforeSync(t *testing.T) {
 
 func TestRulesFor(t *testing.T) {
 	a := loaded(
-		clusterRole("view", rule("get", "", "pods")),
-		role("team", "edit", rule("create", "", "pods")),
+		newClusterRole("view", ruleOf("get", "", "pods")),
+		role("team", "edit", ruleOf("create", "", "pods")),
 		crb("view", "view", groupSubject("devs")),
-		rb("team", "edit", "Role", "edit", userSubject("jane")),
+		rb("team", "edit", "Role", "edit", userSubj("jane")),
 	)
 	u := &user.Info{Name: "jane", Groups: []string{"devs"}}
 	if got := len(a.RulesFor(u, "team")); got != 2 {
@@ -154,10 +154,10 @@ func TestRulesFor(t *testing.T) {
 // BenchmarkAuthorize decides for a user in several groups against a policy of many bindings, the
 // last of which allows: the index makes the cost independent of the bindings of other subjects.
 func BenchmarkAuthorize(b *testing.B) {
-	objs := []scheme.Object{clusterRole("edit", rule("get,list,watch,create,update,patch,delete", "", "pods,services,configmaps,secrets"))}
+	objs := []scheme.Object{newClusterRole("edit", ruleOf("get,list,watch,create,update,patch,delete", "", "pods,services,configmaps,secrets"))}
 	for i := range 2000 {
 		objs = append(objs,
-			crb(fmt.Sprintf("crb-%d", i), "edit", userSubject(fmt.Sprintf("user-%d", i))),
+			crb(fmt.Sprintf("crb-%d", i), "edit", userSubj(fmt.Sprintf("user-%d", i))),
 			rb(fmt.Sprintf("ns-%d", i%50), fmt.Sprintf("rb-%d", i), "ClusterRole", "edit", groupSubject(fmt.Sprintf("group-%d", i))))
 	}
 	a := loaded(objs...)
