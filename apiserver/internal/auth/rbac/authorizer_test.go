@@ -43,7 +43,7 @@ func rb(ns, name, kind, roleName string, subjects ...*rbacv1.Subject) *rbacv1.Ro
 		RoleRef: &rbacv1.RoleRef{ApiGroup: scheme.GroupRBAC, Kind: kind, Name: roleName}}
 }
 
-func userSubj(name string) *rbacv1.Subject  { return &rbacv1.Subject{Kind: "User", Name: name} }
+func userSubj(name string) *rbacv1.Subject     { return &rbacv1.Subject{Kind: "User", Name: name} }
 func groupSubject(name string) *rbacv1.Subject { return &rbacv1.Subject{Kind: "Group", Name: name} }
 
 func ruleOf(verbs, groups, resources string) *rbacv1.PolicyRule {
@@ -119,7 +119,10 @@ func TestAuthorizeFollowsChanges(t *testing.T) {
 	check(authz.Allow)
 	a.update(func(o *objects) { o.put(newClusterRole("pod-reader", ruleOf("list", "", "pods")), false) })
 	check(authz.NoOpinion)
-	a.update(func(o *objects) { o.put(newClusterRole("pod-reader", ruleOf("get", "", "pods")), false); o.put(b, true) })
+	a.update(func(o *objects) {
+		o.put(newClusterRole("pod-reader", ruleOf("get", "", "pods")), false)
+		o.put(b, true)
+	})
 	check(authz.NoOpinion)
 }
 
