@@ -44,6 +44,7 @@ type parts struct {
 	store *storage.Store
 	reg   *registry.Registry
 	alloc *allocation
+	authz *authorization
 
 	ln     net.Listener
 	mux    cmux.CMux
@@ -107,7 +108,11 @@ func (s *Server) buildOn(be *etcdBackend) (*parts, error) {
 		return nil, err
 	}
 	reg.AddAdmission(quotas)
-	p := &parts{srv: s, etcd: be, store: store, reg: reg, alloc: al}
+	az, err := newAuthorization(s.cfg.AuthorizationMode, reg)
+	if err != nil {
+		return nil, err
+	}
+	p := &parts{srv: s, etcd: be, store: store, reg: reg, alloc: al, authz: az}
 
 	metrics := prometheus.NewRegistry()
 	metrics.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -138,7 +143,7 @@ func (s *Server) buildOn(be *etcdBackend) (*parts, error) {
 	p.grpcL = p.mux.MatchWithWriters(cmux.HTTP2MatchHeaderFieldPrefixSendSettings("content-type", "application/grpc"))
 	p.httpL = p.mux.Match(cmux.Any())
 	s.mu.Lock()
-	s.addr, s.reg, s.etcd = ln.Addr(), reg, be.client
+	s.addr, s.reg, s.etcd, s.authorizer = ln.Addr(), reg, be.client, az.chain
 	s.mu.Unlock()
 	return p, nil
 }

@@ -79,6 +79,10 @@ type Config struct {
 	AdvertiseAddress string `mapstructure:"advertise-address"`
 	// RepairInterval is how often the allocation repair runs.
 	RepairInterval time.Duration `mapstructure:"repair-interval"`
+	// AuthorizationMode lists the authorizers asked, in order, for every request and access
+	// review: AlwaysAllow, AlwaysDeny, RBAC. With RBAC the bootstrap policy is reconciled at start
+	// and role and binding writes are checked for escalation.
+	AuthorizationMode []string `mapstructure:"authorization-mode"`
 	// Clock times the watch caches, the compactor and deletion timestamps; nil is the real clock.
 	// It is untagged because it is no flag: tests set it.
 	Clock clock.Clock
@@ -112,6 +116,7 @@ func DefaultConfig() Config {
 		ServiceClusterIPRange:               DefaultServiceClusterIPRange,
 		ServiceNodePortRange:                DefaultServiceNodePortRange,
 		RepairInterval:                      alloc.DefaultRepairInterval,
+		AuthorizationMode:                   []string{ModeAlwaysAllow},
 	}
 }
 
@@ -148,7 +153,7 @@ func (c Config) Validate() error {
 		config.CheckPositive("request-timeout", c.RequestTimeout),
 		config.CheckPositive("request-body-read-timeout", c.RequestBodyReadTimeout),
 	)
-	errs = append(errs, c.validateServices())
+	errs = append(errs, c.validateServices(), checkModes(c.AuthorizationMode))
 	if c.EtcdMaxWritesInFlight < 0 {
 		errs = append(errs, fmt.Errorf("--etcd-max-writes-in-flight: %d is negative", c.EtcdMaxWritesInFlight))
 	}

@@ -56,3 +56,22 @@ func (f Func) Authorize(ctx context.Context, a Attributes) (Decision, string, er
 var AlwaysAllow Authorizer = Func(func(context.Context, Attributes) (Decision, string, error) {
 	return Allow, "", nil
 })
+
+// Union asks each authorizer in order and returns the first Allow or Deny; with none, NoOpinion.
+// An error of one authorizer is remembered and the next is asked; it is returned only when no
+// authorizer decides.
+func Union(authorizers ...Authorizer) Authorizer {
+	return Func(func(ctx context.Context, a Attributes) (Decision, string, error) {
+		var firstErr error
+		for _, az := range authorizers {
+			d, reason, err := az.Authorize(ctx, a)
+			if err != nil && firstErr == nil {
+				firstErr = err
+			}
+			if d != NoOpinion {
+				return d, reason, nil
+			}
+		}
+		return NoOpinion, "", firstErr
+	})
+}
