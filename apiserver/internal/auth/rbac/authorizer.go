@@ -50,7 +50,7 @@ func (a *Authorizer) Authorize(_ context.Context, attrs authz.Attributes) (authz
 	a.idx.Load().visit(attrs.User, attrs.Namespace, func(g *grant) bool {
 		for _, r := range g.rules {
 			if RuleAllows(&attrs, r) {
-				reason = g.reason()
+				reason = g.why
 				return false
 			}
 		}

@@ -62,6 +62,14 @@ type grant struct {
 	roleKind, role                  string
 	subject                         string
 	rules                           []*rbacv1.PolicyRule
+	// why is the reason an Allow through this grant gives, written once when indexed.
+	why string
+}
+
+// withReason fills in g's reason and returns g.
+func (g *grant) withReason() *grant {
+	g.why = g.reason()
+	return g
 }
 
 // index is an immutable view of objects, with the grants of each subject: "u:<user>" for users
@@ -111,10 +119,10 @@ func (o *objects) build() *index {
 			if !ok {
 				continue
 			}
-			idx.cluster[key] = append(idx.cluster[key], &grant{
+			idx.cluster[key] = append(idx.cluster[key], (&grant{
 				bindingKind: "ClusterRoleBinding", binding: b.GetMetadata().GetName(),
 				roleKind: "ClusterRole", role: b.GetRoleRef().GetName(), subject: subjectString(s), rules: rules,
-			})
+			}).withReason())
 		}
 	}
 	for _, b := range o.roleBindings {
@@ -136,10 +144,10 @@ func (o *objects) build() *index {
 			if !ok {
 				continue
 			}
-			bySubject[key] = append(bySubject[key], &grant{
+			bySubject[key] = append(bySubject[key], (&grant{
 				bindingKind: "RoleBinding", binding: b.GetMetadata().GetName(), namespace: ns,
 				roleKind: b.GetRoleRef().GetKind(), role: b.GetRoleRef().GetName(), subject: subjectString(s), rules: rules,
-			})
+			}).withReason())
 		}
 	}
 	return idx
