@@ -159,7 +159,7 @@ func TestRBACBootstrapPolicyAndAuthorization(t *testing.T) {
 	// SubjectAccessReview over gRPC answers the same.
 	c, err := client.New(client.Config{Endpoints: []string{srv.Addr().String()}})
 	require.NoError(t, err)
-	defer c.Close()
+	defer func() { _ = c.Close() }()
 	sar := func(verb string) bool {
 		out, err := client.For[*authorizationv1.SubjectAccessReview](c, "").Create(ctx, &authorizationv1.SubjectAccessReview{
 			Metadata: &metav1.ObjectMeta{},
