@@ -258,6 +258,11 @@ func TestRBACWithKubectl(t *testing.T) {
 	out, err = run("admin-token", "describe", "clusterrole", "node-reader")
 	require.NoError(t, err, out)
 	require.Contains(t, out, "nodes")
+	for _, r := range []string{"selfsubjectaccessreviews", "selfsubjectreviews", "clusterroles.rules", "rolebindings.roleRef"} {
+		out, err = run("admin-token", "explain", r)
+		require.NoError(t, err, out)
+		require.Contains(t, out, "FIELDS:", "kubectl explain %s", r)
+	}
 	out, err = run("admin-token", "get", "clusterrolebinding", "bob-view")
 	require.NoError(t, err, out)
 	require.Contains(t, out, "ClusterRole/view")
