@@ -3,7 +3,11 @@ package rbac
 import (
 	"context"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
+
+	"google.golang.org/protobuf/proto"
 
 	"github.com/keelson-dev/keelson/apiserver/internal/auth/authz"
 	"github.com/keelson-dev/keelson/apiserver/internal/auth/user"
@@ -37,7 +41,7 @@ func (e *EscalationCheck) Admit(ctx context.Context, a registry.Attributes) erro
 		return nil
 	}
 	u, ok := user.FromContext(ctx)
-	if !ok {
+	if !ok || (a.Old != nil && sameGrant(a.Object, a.Old)) {
 		return nil
 	}
 	switch obj := a.Object.(type) {
@@ -81,6 +85,35 @@ func (e *EscalationCheck) checkBinding(ctx context.Context, u *user.Info, a regi
 		return err
 	}
 	return forbidden(a, u, missing)
+}
+
+// sameGrant reports whether an update leaves what an object grants as it was: a role's rules,
+// aggregation rule and labels (which decide what aggregates it), a binding's subjects and role.
+// Such an update (the garbage collector's owner references and finalizers, an annotation) grants
+// nothing new, so it is not judged, as Kubernetes lets the garbage collector's updates through.
+func sameGrant(obj, old scheme.Object) bool {
+	if !maps.Equal(obj.GetMetadata().GetLabels(), old.GetMetadata().GetLabels()) {
+		return false
+	}
+	switch o := obj.(type) {
+	case *rbacv1.Role:
+		p, ok := old.(*rbacv1.Role)
+		return ok && rulesEqual(o.GetRules(), p.GetRules())
+	case *rbacv1.ClusterRole:
+		p, ok := old.(*rbacv1.ClusterRole)
+		return ok && rulesEqual(o.GetRules(), p.GetRules()) && proto.Equal(o.GetAggregationRule(), p.GetAggregationRule())
+	case *rbacv1.RoleBinding:
+		p, ok := old.(*rbacv1.RoleBinding)
+		return ok && subjectsEqual(o.GetSubjects(), p.GetSubjects()) && proto.Equal(o.GetRoleRef(), p.GetRoleRef())
+	case *rbacv1.ClusterRoleBinding:
+		p, ok := old.(*rbacv1.ClusterRoleBinding)
+		return ok && subjectsEqual(o.GetSubjects(), p.GetSubjects()) && proto.Equal(o.GetRoleRef(), p.GetRoleRef())
+	}
+	return false
+}
+
+func subjectsEqual(a, b []*rbacv1.Subject) bool {
+	return slices.EqualFunc(a, b, func(x, y *rbacv1.Subject) bool { return proto.Equal(x, y) })
 }
 
 // roleRules reads the rules of the role a binding in namespace references.

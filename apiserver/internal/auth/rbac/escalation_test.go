@@ -47,6 +47,12 @@ func TestEscalationCheckOfRoles(t *testing.T) {
 		{"cluster role with a URL not held", jane, registry.Attributes{Kind: clusterRoleKind, Name: "c",
 			Object: &rbacv1.ClusterRole{Metadata: &metav1.ObjectMeta{Name: "c"}, Rules: []*rbacv1.PolicyRule{
 				{Verbs: []string{"get"}, NonResourceUrls: []string{"/metrics"}}}}}, true},
+		{"an update that grants nothing new", jane, registry.Attributes{Kind: roleKind, Namespace: "team", Name: "r",
+			Object: &rbacv1.Role{Metadata: &metav1.ObjectMeta{Name: "r", Namespace: "team", Finalizers: []string{"x"}}, Rules: []*rbacv1.PolicyRule{ruleOf("*", "*", "*")}},
+			Old:    &rbacv1.Role{Metadata: &metav1.ObjectMeta{Name: "r", Namespace: "team"}, Rules: []*rbacv1.PolicyRule{ruleOf("*", "*", "*")}}}, false},
+		{"an update that adds an aggregation label", jane, registry.Attributes{Kind: clusterRoleKind, Name: "c",
+			Object: &rbacv1.ClusterRole{Metadata: &metav1.ObjectMeta{Name: "c", Labels: map[string]string{aggregateToView: "true"}}, Rules: []*rbacv1.PolicyRule{ruleOf("*", "*", "*")}},
+			Old:    &rbacv1.ClusterRole{Metadata: &metav1.ObjectMeta{Name: "c"}, Rules: []*rbacv1.PolicyRule{ruleOf("*", "*", "*")}}}, true},
 		{"escalate in another namespace does not count", eve, registry.Attributes{Kind: clusterRoleKind, Name: "c",
 			Object: &rbacv1.ClusterRole{Metadata: &metav1.ObjectMeta{Name: "c"}, Rules: []*rbacv1.PolicyRule{ruleOf("get", "", "pods")}}}, true},
 	}

@@ -47,6 +47,12 @@ func rule(verbs []string, group string, resources ...string) *rbacv1.PolicyRule 
 	return &rbacv1.PolicyRule{Verbs: verbs, ApiGroups: []string{group}, Resources: resources}
 }
 
+// named restricts r to the named objects.
+func named(r *rbacv1.PolicyRule, names ...string) *rbacv1.PolicyRule {
+	r.ResourceNames = names
+	return r
+}
+
 // urls grants verbs on non-resource paths.
 func urls(verbs []string, paths ...string) *rbacv1.PolicyRule {
 	return &rbacv1.PolicyRule{Verbs: verbs, NonResourceUrls: paths}
@@ -158,8 +164,8 @@ func ClusterRoles() []*rbacv1.ClusterRole {
 		// The controller manager runs every controller under its one identity: the garbage
 		// collector, the namespace and quota controllers read, update and delete objects of
 		// every kind; the workload controllers create pods, replica sets and revisions; the
-		// service account controllers create accounts and token secrets; the aggregation
-		// controller writes aggregated cluster roles' rules.
+		// service account controllers create accounts and token secrets; the certificate
+		// controllers approve kubelets' client certificates and sign with the cluster signers.
 		clusterRole("system:kube-controller-manager", nil,
 			rule([]string{"get", "list", "watch", "patch", "update", "delete", "deletecollection"}, "*", "*"),
 			rule([]string{"create"}, core, "pods", "events", "endpoints", "serviceaccounts", "secrets",
@@ -167,9 +173,9 @@ func ClusterRoles() []*rbacv1.ClusterRole {
 			rule([]string{"create"}, apps, "replicasets", "controllerrevisions"),
 			rule([]string{"create"}, batch, "jobs"),
 			rule([]string{"create"}, coord, "leases"),
-			rule([]string{"escalate"}, rbacGrp, "clusterroles"),
-			rule([]string{"approve"}, certs, "signers"),
-			rule([]string{"sign"}, certs, "signers"),
+			named(rule([]string{"approve"}, certs, "signers"), "kubernetes.io/kube-apiserver-client-kubelet"),
+			named(rule([]string{"sign"}, certs, "signers"), "kubernetes.io/kube-apiserver-client",
+				"kubernetes.io/kube-apiserver-client-kubelet", "kubernetes.io/kubelet-serving", "kubernetes.io/legacy-unknown"),
 			rule([]string{"create"}, authnG, "tokenreviews"),
 			rule([]string{"create"}, authzG, "subjectaccessreviews")),
 
