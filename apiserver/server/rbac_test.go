@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os/exec"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -99,6 +100,27 @@ func TestRBACBootstrapPolicyAndAuthorization(t *testing.T) {
 		obj, err := roles.Get(ctx, "", "view", registry.GetOptions{})
 		return err == nil && len(obj.(*rbacv1.ClusterRole).GetRules()) > 0
 	})
+
+	// A role labelled to aggregate to view joins it, and admin through edit.
+	_, err = roles.Create(ctx, "", &rbacv1.ClusterRole{
+		Metadata: &metav1.ObjectMeta{Name: "crontab-viewer", Labels: map[string]string{"rbac.authorization.k8s.io/aggregate-to-view": "true"}},
+		Rules:    []*rbacv1.PolicyRule{{Verbs: []string{"get"}, ApiGroups: []string{"example.com"}, Resources: []string{"crontabs"}}}},
+		registry.CreateOptions{})
+	require.NoError(t, err)
+	for _, name := range []string{"view", "edit", "admin"} {
+		eventually(t, name+" holds the crontab rule", func() bool {
+			obj, err := roles.Get(ctx, "", name, registry.GetOptions{})
+			if err != nil {
+				return false
+			}
+			for _, r := range obj.(*rbacv1.ClusterRole).GetRules() {
+				if slices.Equal(r.GetResources(), []string{"crontabs"}) {
+					return true
+				}
+			}
+			return false
+		})
+	}
 
 	// Reconciling again writes nothing; it keeps a subject a user added and leaves a role whose
 	// auto-update is off alone.
