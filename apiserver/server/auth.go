@@ -33,7 +33,7 @@ const (
 )
 
 // supportedModes are the modes authorizerFor builds.
-var supportedModes = []string{ModeAlwaysAllow, ModeAlwaysDeny}
+var supportedModes = []string{ModeAlwaysAllow, ModeAlwaysDeny, ModeRBAC}
 
 // The authorization contract, for a Config.Authorizer that an embedder or a test sets.
 type (
@@ -138,23 +138,10 @@ func (a Auth) credentialSourceConfigured() bool {
 	return a.TokenAuthFile != "" || len(a.ServiceAccountKeyFiles) > 0
 }
 
-// authorizerFor returns the authorizer of one --authorization-mode. The Node and RBAC
-// authorizers (packages apiserver/internal/auth/node and .../rbac) plug in here, built on reg,
-// with their mode added to supportedModes.
-func authorizerFor(mode string, _ *registry.Registry) (authz.Authorizer, error) {
-	switch mode {
-	case ModeAlwaysAllow:
-		return authz.AlwaysAllow, nil
-	case ModeAlwaysDeny:
-		return authz.AlwaysDeny, nil
-	default:
-		return nil, fmt.Errorf("--authorization-mode: unknown mode %q", mode)
-	}
-}
-
-// newAuthFilter builds the authenticator chain and the authorizer the REST filter and the gRPC
-// interceptors check requests with. It reads the token file and the service account keys.
-func (s *Server) newAuthFilter(reg *registry.Registry) (filter.Config, error) {
+// newAuthFilter builds the authenticator chain the REST filter and the gRPC interceptors check
+// requests with, and pairs it with modes, the --authorization-mode chain (Config.Auth.Authorizer
+// replaces it when set). It reads the token file and the service account keys.
+func (s *Server) newAuthFilter(reg *registry.Registry, modes authz.Authorizer) (filter.Config, error) {
 	a := s.cfg.Auth
 	getter := registryGetter(reg)
 	auths := []authn.Authenticator{clientcert.Authenticator{}}
@@ -189,15 +176,7 @@ func (s *Server) newAuthFilter(reg *registry.Registry) (filter.Config, error) {
 
 	authorizer := a.Authorizer
 	if authorizer == nil {
-		var modes []authz.Authorizer
-		for _, m := range a.AuthorizationModes {
-			z, err := authorizerFor(m, reg)
-			if err != nil {
-				return filter.Config{}, err
-			}
-			modes = append(modes, z)
-		}
-		authorizer = authz.Union(modes...)
+		authorizer = modes
 	}
 	return filter.Config{Authenticator: authn.Chain(auths...), Authorizer: authorizer, Logger: s.lg.Named("auth")}, nil
 }

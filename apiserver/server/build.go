@@ -49,6 +49,7 @@ type parts struct {
 	store *storage.Store
 	reg   *registry.Registry
 	alloc *allocation
+	authz *authorization
 
 	// ln is the API port; fronts split it, and the plain-text port if any, between grpc and http.
 	ln     net.Listener
@@ -111,7 +112,11 @@ func (s *Server) buildOn(be *etcdBackend) (*parts, error) {
 		return nil, err
 	}
 	reg.AddAdmission(quotas)
-	p := &parts{srv: s, etcd: be, store: store, reg: reg, alloc: al}
+	az, err := newAuthorization(s.cfg.Auth.AuthorizationModes, reg)
+	if err != nil {
+		return nil, err
+	}
+	p := &parts{srv: s, etcd: be, store: store, reg: reg, alloc: al, authz: az}
 
 	metrics := prometheus.NewRegistry()
 	metrics.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -124,7 +129,7 @@ func (s *Server) buildOn(be *etcdBackend) (*parts, error) {
 		MaxMutatingRequestsInflight: s.cfg.MaxMutatingRequestsInflight,
 		MaxWatchesPerClient:         s.cfg.MaxWatchesPerClient,
 	})
-	auth, err := s.newAuthFilter(reg)
+	auth, err := s.newAuthFilter(reg, az.chain)
 	if err != nil {
 		return nil, err
 	}
@@ -139,7 +144,7 @@ func (s *Server) buildOn(be *etcdBackend) (*parts, error) {
 		return nil, err
 	}
 	s.mu.Lock()
-	s.addr, s.reg, s.etcd = p.ln.Addr(), reg, be.client
+	s.addr, s.reg, s.etcd, s.authorizer = p.ln.Addr(), reg, be.client, az.chain
 	s.mu.Unlock()
 	return p, nil
 }

@@ -38,6 +38,7 @@ func (p *parts) run(ctx context.Context) error {
 		},
 		p.becomeReady,
 		p.runAllocation,
+		p.authz.run,
 	)
 }
 
@@ -94,7 +95,8 @@ func (p *parts) shutdown() {
 	}
 }
 
-// becomeReady waits for the watch caches, creates the system namespaces, then turns gRPC health
+// becomeReady waits for the watch caches, creates the system namespaces, reconciles the RBAC
+// bootstrap policy (with RBAC on) and waits for the authorizer to load it, then turns gRPC health
 // SERVING and closes Ready. It returns nil when ctx ends first.
 func (p *parts) becomeReady(ctx context.Context) error {
 	if err := p.reg.WaitReady(ctx); err != nil {
@@ -105,6 +107,12 @@ func (p *parts) becomeReady(ctx context.Context) error {
 			return nil
 		}
 		return fmt.Errorf("create system namespaces: %w", err)
+	}
+	if err := p.authz.reconcile(ctx, p.reg); err != nil {
+		if ctx.Err() != nil {
+			return nil
+		}
+		return err
 	}
 	if err := p.alloc.start(ctx, p.srv, p.reg, p.ln.Addr()); err != nil {
 		if ctx.Err() != nil {

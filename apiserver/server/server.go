@@ -8,6 +8,7 @@ import (
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"go.uber.org/zap"
 
+	"github.com/keelson-dev/keelson/apiserver/internal/auth/authz"
 	"github.com/keelson-dev/keelson/apiserver/internal/registry"
 	"github.com/keelson-dev/keelson/pkg/clock"
 )
@@ -25,6 +26,8 @@ type Server struct {
 	insecureAddr net.Addr
 	reg          *registry.Registry
 	etcd         *clientv3.Client
+	// authorizer is the --authorization-mode chain, set once built.
+	authorizer authz.Authorizer
 }
 
 // New checks cfg and returns a server; nothing starts until Run.
@@ -73,6 +76,14 @@ func (s *Server) Registry() *registry.Registry {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.reg
+}
+
+// Authorizer returns the authorizer chain --authorization-mode configures once Run has built it,
+// or nil before: the authentication filters judge requests with it.
+func (s *Server) Authorizer() authz.Authorizer {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.authorizer
 }
 
 // EtcdClient returns the etcd client once Run has connected it.

@@ -2,11 +2,15 @@ package scheme
 
 import (
 	"fmt"
+	"strings"
 
 	appsv1 "github.com/keelson-dev/keelson/proto/apps/v1"
+	authenticationv1 "github.com/keelson-dev/keelson/proto/authentication/v1"
+	authorizationv1 "github.com/keelson-dev/keelson/proto/authorization/v1"
 	batchv1 "github.com/keelson-dev/keelson/proto/batch/v1"
 	coordinationv1 "github.com/keelson-dev/keelson/proto/coordination/v1"
 	corev1 "github.com/keelson-dev/keelson/proto/core/v1"
+	rbacv1 "github.com/keelson-dev/keelson/proto/rbac/v1"
 )
 
 // Groups of the built-in kinds, as request paths and apiVersion name them.
@@ -15,10 +19,14 @@ const (
 	GroupApps         = "apps"
 	GroupBatch        = "batch"
 	GroupCoordination = "coordination.k8s.io"
+	GroupRBAC         = "rbac.authorization.k8s.io"
+	GroupAuthz        = "authorization.k8s.io"
+	GroupAuthn        = "authentication.k8s.io"
 )
 
-// Builtin returns a new Scheme holding every kind Keelson serves: core v1, apps/v1, batch/v1 and
-// coordination.k8s.io/v1. Binding, Eviction and Scale are subresource payloads, not resources, and
+// Builtin returns a new Scheme holding every kind Keelson serves: core v1, apps/v1, batch/v1,
+// coordination.k8s.io/v1 and rbac.authorization.k8s.io/v1, and the create-only reviews of
+// authorization.k8s.io/v1 and authentication.k8s.io/v1. Binding, Eviction and Scale are subresource payloads, not resources, and
 // are not in it. Each call returns a fresh Scheme; none is shared.
 //
 // Builtin panics only if its own static table is inconsistent, which its tests rule out.
@@ -89,6 +97,45 @@ func builtinKinds() []Kind {
 			Namespaced:       true,
 			New:              func() Object { return &coordinationv1.Lease{} },
 		},
+
+		rbac("Role", "roles", true, func() Object { return &rbacv1.Role{} }),
+		rbac("ClusterRole", "clusterroles", false, func() Object { return &rbacv1.ClusterRole{} }),
+		rbac("RoleBinding", "rolebindings", true, func() Object { return &rbacv1.RoleBinding{} }),
+		rbac("ClusterRoleBinding", "clusterrolebindings", false, func() Object { return &rbacv1.ClusterRoleBinding{} }),
+
+		review(GroupAuthz, "SubjectAccessReview", "subjectaccessreviews", false,
+			func() Object { return &authorizationv1.SubjectAccessReview{} }),
+		review(GroupAuthz, "LocalSubjectAccessReview", "localsubjectaccessreviews", true,
+			func() Object { return &authorizationv1.LocalSubjectAccessReview{} }),
+		review(GroupAuthz, "SelfSubjectAccessReview", "selfsubjectaccessreviews", false,
+			func() Object { return &authorizationv1.SelfSubjectAccessReview{} }),
+		review(GroupAuthz, "SelfSubjectRulesReview", "selfsubjectrulesreviews", false,
+			func() Object { return &authorizationv1.SelfSubjectRulesReview{} }),
+		review(GroupAuthn, "SelfSubjectReview", "selfsubjectreviews", false,
+			func() Object { return &authenticationv1.SelfSubjectReview{} }),
+	}
+}
+
+// rbac kinds have no short names, categories or subresources.
+func rbac(kind, resource string, namespaced bool, newObj func() Object) Kind {
+	return Kind{
+		GroupVersionKind: GroupVersionKind{Group: GroupRBAC, Version: "v1", Kind: kind},
+		Resource:         resource,
+		Singular:         strings.ToLower(kind),
+		Namespaced:       namespaced,
+		New:              newObj,
+	}
+}
+
+// review kinds are create-only: the server answers them and stores nothing.
+func review(group, kind, resource string, namespaced bool, newObj func() Object) Kind {
+	return Kind{
+		GroupVersionKind: GroupVersionKind{Group: group, Version: "v1", Kind: kind},
+		Resource:         resource,
+		Singular:         strings.ToLower(kind),
+		Namespaced:       namespaced,
+		New:              newObj,
+		CreateOnly:       true,
 	}
 }
 

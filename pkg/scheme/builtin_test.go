@@ -23,24 +23,28 @@ func TestBuiltinKinds(t *testing.T) {
 	}
 	all := []string{"all"}
 	wants := map[scheme.GroupVersionResource]want{
-		{Version: "v1", Resource: "pods"}:                                 {"Pod", true, []string{"po"}, all, []string{"status", "binding", "log", "eviction"}},
-		{Version: "v1", Resource: "nodes"}:                                {"Node", false, []string{"no"}, nil, []string{"status"}},
-		{Version: "v1", Resource: "services"}:                             {"Service", true, []string{"svc"}, all, []string{"status"}},
-		{Version: "v1", Resource: "endpoints"}:                            {"Endpoints", true, []string{"ep"}, nil, nil},
-		{Version: "v1", Resource: "namespaces"}:                           {"Namespace", false, []string{"ns"}, nil, []string{"status", "finalize"}},
-		{Version: "v1", Resource: "replicationcontrollers"}:               {"ReplicationController", true, []string{"rc"}, all, []string{"status", "scale"}},
-		{Version: "v1", Resource: "events"}:                               {"Event", true, []string{"ev"}, nil, nil},
-		{Version: "v1", Resource: "configmaps"}:                           {"ConfigMap", true, []string{"cm"}, nil, nil},
-		{Version: "v1", Resource: "secrets"}:                              {"Secret", true, nil, nil, nil},
-		{Version: "v1", Resource: "serviceaccounts"}:                      {"ServiceAccount", true, []string{"sa"}, nil, nil},
-		{Version: "v1", Resource: "resourcequotas"}:                       {"ResourceQuota", true, []string{"quota"}, nil, []string{"status"}},
-		{Group: "apps", Version: "v1", Resource: "replicasets"}:           {"ReplicaSet", true, []string{"rs"}, all, []string{"status", "scale"}},
-		{Group: "apps", Version: "v1", Resource: "deployments"}:           {"Deployment", true, []string{"deploy"}, all, []string{"status", "scale"}},
-		{Group: "apps", Version: "v1", Resource: "daemonsets"}:            {"DaemonSet", true, []string{"ds"}, all, []string{"status"}},
-		{Group: "apps", Version: "v1", Resource: "statefulsets"}:          {"StatefulSet", true, []string{"sts"}, all, []string{"status", "scale"}},
-		{Group: "apps", Version: "v1", Resource: "controllerrevisions"}:   {"ControllerRevision", true, nil, nil, nil},
-		{Group: "batch", Version: "v1", Resource: "jobs"}:                 {"Job", true, nil, all, []string{"status"}},
-		{Group: "coordination.k8s.io", Version: "v1", Resource: "leases"}: {"Lease", true, nil, nil, nil},
+		{Version: "v1", Resource: "pods"}:                                                    {"Pod", true, []string{"po"}, all, []string{"status", "binding", "log", "eviction"}},
+		{Version: "v1", Resource: "nodes"}:                                                   {"Node", false, []string{"no"}, nil, []string{"status"}},
+		{Version: "v1", Resource: "services"}:                                                {"Service", true, []string{"svc"}, all, []string{"status"}},
+		{Version: "v1", Resource: "endpoints"}:                                               {"Endpoints", true, []string{"ep"}, nil, nil},
+		{Version: "v1", Resource: "namespaces"}:                                              {"Namespace", false, []string{"ns"}, nil, []string{"status", "finalize"}},
+		{Version: "v1", Resource: "replicationcontrollers"}:                                  {"ReplicationController", true, []string{"rc"}, all, []string{"status", "scale"}},
+		{Version: "v1", Resource: "events"}:                                                  {"Event", true, []string{"ev"}, nil, nil},
+		{Version: "v1", Resource: "configmaps"}:                                              {"ConfigMap", true, []string{"cm"}, nil, nil},
+		{Version: "v1", Resource: "secrets"}:                                                 {"Secret", true, nil, nil, nil},
+		{Version: "v1", Resource: "serviceaccounts"}:                                         {"ServiceAccount", true, []string{"sa"}, nil, nil},
+		{Version: "v1", Resource: "resourcequotas"}:                                          {"ResourceQuota", true, []string{"quota"}, nil, []string{"status"}},
+		{Group: "apps", Version: "v1", Resource: "replicasets"}:                              {"ReplicaSet", true, []string{"rs"}, all, []string{"status", "scale"}},
+		{Group: "apps", Version: "v1", Resource: "deployments"}:                              {"Deployment", true, []string{"deploy"}, all, []string{"status", "scale"}},
+		{Group: "apps", Version: "v1", Resource: "daemonsets"}:                               {"DaemonSet", true, []string{"ds"}, all, []string{"status"}},
+		{Group: "apps", Version: "v1", Resource: "statefulsets"}:                             {"StatefulSet", true, []string{"sts"}, all, []string{"status", "scale"}},
+		{Group: "apps", Version: "v1", Resource: "controllerrevisions"}:                      {"ControllerRevision", true, nil, nil, nil},
+		{Group: "batch", Version: "v1", Resource: "jobs"}:                                    {"Job", true, nil, all, []string{"status"}},
+		{Group: "coordination.k8s.io", Version: "v1", Resource: "leases"}:                    {"Lease", true, nil, nil, nil},
+		{Group: "rbac.authorization.k8s.io", Version: "v1", Resource: "roles"}:               {"Role", true, nil, nil, nil},
+		{Group: "rbac.authorization.k8s.io", Version: "v1", Resource: "clusterroles"}:        {"ClusterRole", false, nil, nil, nil},
+		{Group: "rbac.authorization.k8s.io", Version: "v1", Resource: "rolebindings"}:        {"RoleBinding", true, nil, nil, nil},
+		{Group: "rbac.authorization.k8s.io", Version: "v1", Resource: "clusterrolebindings"}: {"ClusterRoleBinding", false, nil, nil, nil},
 	}
 
 	s := scheme.Builtin()
@@ -66,6 +70,35 @@ func TestBuiltinKinds(t *testing.T) {
 				t.Errorf("no singular name")
 			}
 		})
+	}
+}
+
+// TestBuiltinCreateOnly checks the reviews: found by resource and message, never among Kinds.
+func TestBuiltinCreateOnly(t *testing.T) {
+	s := scheme.Builtin()
+	wants := map[scheme.GroupVersionResource]bool{
+		{Group: "authorization.k8s.io", Version: "v1", Resource: "subjectaccessreviews"}:      false,
+		{Group: "authorization.k8s.io", Version: "v1", Resource: "localsubjectaccessreviews"}: true,
+		{Group: "authorization.k8s.io", Version: "v1", Resource: "selfsubjectaccessreviews"}:  false,
+		{Group: "authorization.k8s.io", Version: "v1", Resource: "selfsubjectrulesreviews"}:   false,
+		{Group: "authentication.k8s.io", Version: "v1", Resource: "selfsubjectreviews"}:       false,
+	}
+	if got := len(s.CreateOnly()); got != len(wants) {
+		t.Errorf("Builtin has %d create-only kinds, want %d", got, len(wants))
+	}
+	for _, k := range s.CreateOnly() {
+		namespaced, ok := wants[k.GVR()]
+		if !ok || !k.CreateOnly || k.Namespaced != namespaced {
+			t.Errorf("create-only kind %s: listed=%v CreateOnly=%v namespaced=%v", k.GVR(), ok, k.CreateOnly, k.Namespaced)
+		}
+		if byMsg, ok := s.ByMessage(k.MessageName()); !ok || byMsg != k {
+			t.Errorf("ByMessage(%s) does not return %s", k.MessageName(), k.Kind)
+		}
+	}
+	for _, k := range s.Kinds() {
+		if k.CreateOnly {
+			t.Errorf("Kinds lists the create-only kind %s", k.Kind)
+		}
 	}
 }
 
@@ -167,7 +200,8 @@ func scalar(fd protoreflect.FieldDescriptor) protoreflect.Value {
 // TestBuiltinLayout checks every kind's message: metadata = 1, and spec = 2 and status = 3 holding
 // <Kind>Spec and <Kind>Status, except the kinds Kubernetes gives no spec or status.
 func TestBuiltinLayout(t *testing.T) {
-	noSpec := map[string]bool{"ConfigMap": true, "Secret": true, "Endpoints": true, "Event": true, "ServiceAccount": true, "ControllerRevision": true}
+	noSpec := map[string]bool{"ConfigMap": true, "Secret": true, "Endpoints": true, "Event": true, "ServiceAccount": true, "ControllerRevision": true,
+		"Role": true, "ClusterRole": true, "RoleBinding": true, "ClusterRoleBinding": true}
 	noStatus := map[string]bool{"Lease": true}
 	for _, k := range scheme.Builtin().Kinds() {
 		t.Run(k.Kind, func(t *testing.T) {

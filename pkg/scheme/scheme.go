@@ -59,6 +59,10 @@ type Kind struct {
 	Subresources []string
 	// New returns an empty message of the kind.
 	New func() Object
+	// CreateOnly marks a virtual kind (an access review): the server answers a create of it and
+	// stores nothing, so it cannot be read, listed or watched. Kinds leaves it out; CreateOnly
+	// lists it.
+	CreateOnly bool
 
 	// desc is the kind's message descriptor, set by New (the Scheme constructor).
 	desc protoreflect.MessageDescriptor
@@ -97,6 +101,7 @@ func (k *Kind) Descriptor() protoreflect.MessageDescriptor {
 // because it never changes after New returns.
 type Scheme struct {
 	kinds     []*Kind
+	virtual   []*Kind
 	byGVR     map[GroupVersionResource]*Kind
 	byGVK     map[GroupVersionKind]*Kind
 	byMessage map[protoreflect.FullName]*Kind
@@ -130,27 +135,43 @@ func New(kinds ...Kind) (*Scheme, error) {
 		if _, dup := s.byMessage[msg.FullName()]; dup {
 			return nil, fmt.Errorf("message %s registered twice", msg.FullName())
 		}
-		s.kinds = append(s.kinds, k)
+		if k.CreateOnly {
+			s.virtual = append(s.virtual, k)
+		} else {
+			s.kinds = append(s.kinds, k)
+		}
 		s.byGVR[k.GVR()] = k
 		s.byGVK[k.GroupVersionKind] = k
 		s.byMessage[msg.FullName()] = k
 	}
-	sort.Slice(s.kinds, func(i, j int) bool {
-		a, b := s.kinds[i], s.kinds[j]
+	sortKinds(s.kinds)
+	sortKinds(s.virtual)
+	return s, nil
+}
+
+// sortKinds orders kinds by group then resource.
+func sortKinds(kinds []*Kind) {
+	sort.Slice(kinds, func(i, j int) bool {
+		a, b := kinds[i], kinds[j]
 		if a.Group != b.Group {
 			return a.Group < b.Group
 		}
 		return a.Resource < b.Resource
 	})
-	return s, nil
 }
 
-// Kinds returns every kind, ordered by group then resource. The slice is a copy.
+// Kinds returns every stored kind, ordered by group then resource: every kind but the
+// create-only ones. The slice is a copy.
 func (s *Scheme) Kinds() []*Kind {
 	return append([]*Kind(nil), s.kinds...)
 }
 
-// ByResource returns the kind serving gvr.
+// CreateOnly returns the create-only kinds, ordered by group then resource. The slice is a copy.
+func (s *Scheme) CreateOnly() []*Kind {
+	return append([]*Kind(nil), s.virtual...)
+}
+
+// ByResource returns the kind serving gvr, stored or create-only.
 func (s *Scheme) ByResource(gvr GroupVersionResource) (*Kind, bool) {
 	k, ok := s.byGVR[gvr]
 	return k, ok

@@ -152,3 +152,19 @@ func isLower(c byte) bool      { return 'a' <= c && c <= 'z' }
 func isDigit(c byte) bool      { return '0' <= c && c <= '9' }
 func isLowerAlnum(c byte) bool { return isLower(c) || isDigit(c) }
 func isAlnum(c byte) bool      { return isLowerAlnum(c) || ('A' <= c && c <= 'Z') }
+
+// IsValidPathSegmentName checks a name that only has to be one segment of a request path, as
+// Kubernetes' ValidatePathSegmentName does for RBAC objects ("system:node" is valid): not "." or
+// "..", and no '/' or '%'.
+func IsValidPathSegmentName(value string) []string {
+	if value == "." || value == ".." {
+		return []string{"may not be '" + value + "'"}
+	}
+	var errs []string
+	for _, bad := range []string{"/", "%"} {
+		if strings.Contains(value, bad) {
+			errs = append(errs, "may not contain '"+bad+"'")
+		}
+	}
+	return errs
+}

@@ -108,3 +108,19 @@ func TestIsValidLabelValue(t *testing.T) {
 		{value: strings.Repeat("v", 64), want: []string{"must be no more than 63 characters"}},
 	})
 }
+
+func TestIsValidPathSegmentName(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		ok   bool
+	}{
+		{"system:node", true}, {"cluster-admin", true}, {"a.b", true},
+		{".", false}, {"..", false}, {"a/b", false}, {"a%2F", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if errs := IsValidPathSegmentName(tc.name); (len(errs) == 0) != tc.ok {
+				t.Errorf("IsValidPathSegmentName(%q) = %v, want ok=%v", tc.name, errs, tc.ok)
+			}
+		})
+	}
+}

@@ -170,6 +170,10 @@ func TestCRUDEveryKind(t *testing.T) {
 		{"ControllerRevision", func(t *testing.T) { t.Helper(); crud(t, c, ns, controllerRevisionFixture()) }},
 		{"Job", func(t *testing.T) { t.Helper(); crud(t, c, ns, jobFixture()) }},
 		{"Lease", func(t *testing.T) { t.Helper(); crud(t, c, ns, leaseFixture()) }},
+		{"Role", func(t *testing.T) { t.Helper(); crud(t, c, ns, roleFixture()) }},
+		{"ClusterRole", func(t *testing.T) { t.Helper(); crud(t, c, "", clusterRoleFixture()) }},
+		{"RoleBinding", func(t *testing.T) { t.Helper(); crud(t, c, ns, roleBindingFixture()) }},
+		{"ClusterRoleBinding", func(t *testing.T) { t.Helper(); crud(t, c, "", clusterRoleBindingFixture()) }},
 	}
 	kinds := map[string]bool{}
 	for _, tc := range tests {

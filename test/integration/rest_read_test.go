@@ -29,7 +29,7 @@ func TestRESTDiscoveryNamesResourcesAndSubresources(t *testing.T) {
 	for _, g := range groups["groups"].([]any) {
 		names = append(names, g.(map[string]any)["name"].(string))
 	}
-	require.ElementsMatch(t, []string{"apps", "batch", "coordination.k8s.io"}, names)
+	require.ElementsMatch(t, []string{"apps", "batch", "coordination.k8s.io", "rbac.authorization.k8s.io", "authorization.k8s.io", "authentication.k8s.io"}, names)
 
 	code, core := restDo(t, http.MethodGet, base+"/api/v1", "", "")
 	require.Equal(t, http.StatusOK, code)
@@ -241,6 +241,9 @@ func TestRESTAggregatedDiscovery(t *testing.T) {
 	require.Equal(t, "Scale", resources["apps/v1 deployments/scale"].Kind)
 	require.False(t, resources["v1 nodes"].Namespaced)
 	require.Equal(t, []string{"deploy"}, resources["apps/v1 deployments"].ShortNames)
+	require.Equal(t, []string{"create"}, []string(resources["authorization.k8s.io/v1 selfsubjectaccessreviews"].Verbs))
+	require.Equal(t, "SelfSubjectReview", resources["authentication.k8s.io/v1 selfsubjectreviews"].Kind)
+	require.False(t, resources["rbac.authorization.k8s.io/v1 clusterroles"].Namespaced)
 
 	// Without the aggregated type first, the plain documents.
 	code, api := restDo(t, http.MethodGet, base+"/api", "", "")

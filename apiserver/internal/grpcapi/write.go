@@ -14,6 +14,9 @@ import (
 
 // Create creates an object, or binds a pod when the subresource is "binding".
 func (s *Service) Create(ctx context.Context, req *resourcev1.CreateRequest) (*resourcev1.CreateResponse, error) {
+	if k, ok := s.createOnlyKind(req.GetResource()); ok {
+		return s.createOnly(ctx, k, req)
+	}
 	st, err := s.store(req.GetResource())
 	if err != nil {
 		return nil, err

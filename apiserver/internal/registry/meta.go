@@ -59,8 +59,12 @@ func (s *Store) validateMeta(m *metav1.ObjectMeta) field.ErrorList {
 		errs = append(errs, field.Required(p.Child("name"), "name or generateName is required"))
 	default:
 		check := validation.IsDNS1123Subdomain
-		if s.labelNamed() {
+		switch {
+		case s.labelNamed():
 			check = validation.IsDNS1123Label
+		case s.kind.Group == scheme.GroupRBAC:
+			// Roles and bindings are named like "system:node", as Kubernetes allows.
+			check = validation.IsValidPathSegmentName
 		}
 		for _, msg := range check(m.GetName()) {
 			errs = append(errs, field.Invalid(p.Child("name"), m.GetName(), msg))

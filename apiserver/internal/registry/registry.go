@@ -52,6 +52,8 @@ type Registry struct {
 	fields fieldManagers
 	// admitters judge every create and update (see AddAdmission).
 	admitters []Admitter
+	// creators answer the create-only kinds (see SetCreator).
+	creators map[scheme.GroupVersionResource]Creator
 }
 
 // New builds a store and a watch cache for every kind in cfg.Scheme. Nothing runs until Run.

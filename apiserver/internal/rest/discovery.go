@@ -27,6 +27,26 @@ var subresourceVerbs = map[string][]string{
 	"log":      {"get"},
 }
 
+// servedKinds returns the stored kinds and the create-only kinds the registry answers, which
+// discovery lists.
+func (h *Handler) servedKinds() []*scheme.Kind {
+	kinds := h.scheme.Kinds()
+	for _, k := range h.scheme.CreateOnly() {
+		if h.reg.Serves(k) {
+			kinds = append(kinds, k)
+		}
+	}
+	return kinds
+}
+
+// verbsOf returns the verbs k serves.
+func verbsOf(k *scheme.Kind) []string {
+	if k.CreateOnly {
+		return []string{"create"}
+	}
+	return servedVerbs
+}
+
 type apiVersions struct {
 	Kind                       string          `json:"kind"`
 	Versions                   []string        `json:"versions"`
@@ -111,7 +131,7 @@ func (h *Handler) serveAPIGroups(w http.ResponseWriter, r *http.Request) {
 // versions, the preferred one first.
 func (h *Handler) groupVersions() ([]string, map[string][]string) {
 	versions := map[string][]string{}
-	for _, k := range h.scheme.Kinds() {
+	for _, k := range h.servedKinds() {
 		if !slices.Contains(versions[k.Group], k.Version) {
 			versions[k.Group] = append(versions[k.Group], k.Version)
 		}
@@ -131,7 +151,7 @@ func (h *Handler) serveResources(w http.ResponseWriter, group, version string) b
 	if group != "" {
 		list.GroupVersion = group + "/" + version
 	}
-	for _, k := range h.scheme.Kinds() {
+	for _, k := range h.servedKinds() {
 		if k.Group != group || k.Version != version {
 			continue
 		}
@@ -140,7 +160,7 @@ func (h *Handler) serveResources(w http.ResponseWriter, group, version string) b
 			SingularName: k.Singular,
 			Namespaced:   k.Namespaced,
 			Kind:         k.Kind,
-			Verbs:        servedVerbs,
+			Verbs:        verbsOf(k),
 			ShortNames:   k.ShortNames,
 			Categories:   k.Categories,
 		})
@@ -268,7 +288,7 @@ func writeAggregated(w http.ResponseWriter, doc []byte) {
 // aggregatedResources describes the resources of one group version, with their subresources.
 func (h *Handler) aggregatedResources(group, version string) []apidiscoveryv2.APIResourceDiscovery {
 	var out []apidiscoveryv2.APIResourceDiscovery
-	for _, k := range h.scheme.Kinds() {
+	for _, k := range h.servedKinds() {
 		if k.Group != group || k.Version != version {
 			continue
 		}
@@ -281,7 +301,7 @@ func (h *Handler) aggregatedResources(group, version string) []apidiscoveryv2.AP
 			ResponseKind:     &k8smetav1.GroupVersionKind{Group: k.Group, Version: k.Version, Kind: k.Kind},
 			Scope:            scope,
 			SingularResource: k.Singular,
-			Verbs:            servedVerbs,
+			Verbs:            verbsOf(k),
 			ShortNames:       k.ShortNames,
 			Categories:       k.Categories,
 		}

@@ -125,11 +125,15 @@ func (h *Handler) parse(group, version string, segs []string) (*request, error) 
 		return nil, &apierrors.StatusError{Reason: apierrors.ReasonNotFound, Code: http.StatusNotFound,
 			Message: "the server could not find the requested resource"}
 	}
-	st, err := h.reg.Store(gvr)
-	if err != nil {
-		return nil, err
+	if k.CreateOnly {
+		req.kind = k
+	} else {
+		st, err := h.reg.Store(gvr)
+		if err != nil {
+			return nil, err
+		}
+		req.kind, req.store = k, st
 	}
-	req.kind, req.store = k, st
 	if len(segs) >= 2 {
 		req.name = segs[1]
 	}
@@ -144,6 +148,10 @@ func (h *Handler) parse(group, version string, segs []string) (*request, error) 
 
 // serveResource dispatches a resource request by method.
 func (h *Handler) serveResource(w http.ResponseWriter, r *http.Request, req *request) {
+	if req.kind.CreateOnly {
+		h.createOnly(w, r, req)
+		return
+	}
 	if req.subresource != "" && !req.kind.HasSubresource(req.subresource) {
 		writeError(w, &apierrors.StatusError{Reason: apierrors.ReasonNotFound, Code: http.StatusNotFound,
 			Message: "the server could not find the requested resource"})
@@ -203,7 +211,7 @@ func (h *Handler) onlyGet(w http.ResponseWriter, r *http.Request, fn http.Handle
 // serveGroup answers GET /apis/<group>.
 func (h *Handler) serveGroup(w http.ResponseWriter, name string) {
 	ag := apiGroup{Name: name}
-	for _, k := range h.scheme.Kinds() {
+	for _, k := range h.servedKinds() {
 		if k.Group == name && (len(ag.Versions) == 0 || ag.Versions[len(ag.Versions)-1].Version != k.Version) {
 			ag.Versions = append(ag.Versions, groupVersion{GroupVersion: name + "/" + k.Version, Version: k.Version})
 		}

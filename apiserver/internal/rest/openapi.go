@@ -34,7 +34,7 @@ type openAPI struct {
 func newOpenAPI(s *scheme.Scheme) (*openAPI, error) {
 	o := &openAPI{docs: map[string][]byte{}}
 	byGV := map[string][]*scheme.Kind{}
-	for _, k := range s.Kinds() {
+	for _, k := range append(s.Kinds(), s.CreateOnly()...) {
 		gv := "api/" + k.Version
 		if k.Group != "" {
 			gv = "apis/" + k.Group + "/" + k.Version
@@ -108,6 +108,10 @@ func openAPIDoc(kinds []*scheme.Kind) map[string]any {
 			base += "/namespaces/{namespace}"
 		}
 		coll := base + "/" + k.Resource
+		if k.CreateOnly {
+			paths[coll] = map[string]any{"post": op("create", true, objBody, kindSchema)}
+			continue
+		}
 		paths[coll] = map[string]any{
 			"get":  op("list", false, nil, listSchema),
 			"post": op("create", true, objBody, kindSchema),

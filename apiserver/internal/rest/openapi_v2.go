@@ -29,7 +29,7 @@ type openAPIV2 struct {
 
 func newOpenAPIV2(s *scheme.Scheme) (*openAPIV2, error) {
 	schemas := schemaSet{}
-	for _, k := range s.Kinds() {
+	for _, k := range append(s.Kinds(), s.CreateOnly()...) {
 		schemas.defineKind(k)
 	}
 	defs := make(map[string]any, len(schemas))

@@ -252,6 +252,10 @@ var printers = map[string]printer{
 			return []any{o.str("metadata", "name"), o.str("spec", "holderIdentity"), age(o, now)}
 		},
 	},
+	"Role":               {columns: roleColumns, cells: roleCells},
+	"ClusterRole":        {columns: roleColumns, cells: roleCells},
+	"RoleBinding":        {columns: bindingColumns, cells: bindingCells},
+	"ClusterRoleBinding": {columns: bindingColumns, cells: bindingCells},
 	"ControllerRevision": {
 		columns: []tableColumn{nameCol,
 			col("Controller", "string", "Controller of the object."),

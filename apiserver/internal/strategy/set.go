@@ -18,6 +18,9 @@ func NewSet() *Set {
 	apps := func(kind string) scheme.GroupVersionKind {
 		return scheme.GroupVersionKind{Group: scheme.GroupApps, Version: "v1", Kind: kind}
 	}
+	rbac := func(kind string) scheme.GroupVersionKind {
+		return scheme.GroupVersionKind{Group: scheme.GroupRBAC, Version: "v1", Kind: kind}
+	}
 	return &Set{byKind: map[scheme.GroupVersionKind]Strategy{
 		core("Pod"):                   podStrategy{},
 		core("Node"):                  nodeStrategy{},
@@ -37,6 +40,10 @@ func NewSet() *Set {
 		apps("ControllerRevision"):    controllerRevisionStrategy{},
 		{Group: scheme.GroupBatch, Version: "v1", Kind: "Job"}:          jobStrategy{},
 		{Group: scheme.GroupCoordination, Version: "v1", Kind: "Lease"}: leaseStrategy{},
+		rbac("Role"):               roleStrategy{namespaced: true},
+		rbac("ClusterRole"):        roleStrategy{},
+		rbac("RoleBinding"):        bindingStrategy{namespaced: true},
+		rbac("ClusterRoleBinding"): bindingStrategy{},
 	}}
 }
 
