@@ -30,7 +30,7 @@ func Read(path string) (*Authenticator, error) {
 	if err != nil {
 		return nil, fmt.Errorf("token file: %w", err)
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }()
 	a, err := Parse(f)
 	if err != nil {
 		return nil, fmt.Errorf("token file %s: %w", path, err)
