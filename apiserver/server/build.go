@@ -19,6 +19,7 @@ import (
 	"google.golang.org/grpc/reflection"
 
 	"github.com/keelson-dev/keelson/apiserver/internal/admission/quota"
+	"github.com/keelson-dev/keelson/apiserver/internal/embedetcd"
 	"github.com/keelson-dev/keelson/apiserver/internal/grpcapi"
 	"github.com/keelson-dev/keelson/apiserver/internal/limits"
 	"github.com/keelson-dev/keelson/apiserver/internal/registry"
@@ -139,6 +140,9 @@ func (s *Server) buildOn(be *etcdBackend) (*parts, error) {
 	p.httpL = p.mux.Match(cmux.Any())
 	s.mu.Lock()
 	s.addr, s.reg, s.etcd = ln.Addr(), reg, be.client
+	if be.member != nil {
+		s.etcdURL = embedetcd.ClientURL(be.member)
+	}
 	s.mu.Unlock()
 	return p, nil
 }

@@ -30,6 +30,23 @@ type Config struct {
 	EtcdPeerPort   int `mapstructure:"etcd-peer-port"`
 	// EtcdUnsafeNoFsync skips fsync in the embedded member: for tests only.
 	EtcdUnsafeNoFsync bool `mapstructure:"etcd-unsafe-no-fsync"`
+	// EtcdCAFile, EtcdCertFile and EtcdKeyFile secure the connection to an external cluster, as
+	// Kubernetes' flags of the same names: the CA its members' certificates chain to (empty: the
+	// system's roots) and the API server's client certificate and key.
+	EtcdCAFile   string `mapstructure:"etcd-cafile"`
+	EtcdCertFile string `mapstructure:"etcd-certfile"`
+	EtcdKeyFile  string `mapstructure:"etcd-keyfile"`
+	// EmbeddedEtcdCertFile, EmbeddedEtcdKeyFile and EmbeddedEtcdTrustedCAFile are the embedded
+	// member's serving certificate and the CA a client's certificate must chain to (etcd's
+	// --cert-file, --key-file, --trusted-ca-file with --client-cert-auth). The EmbeddedEtcdPeer
+	// ones are the same for its peer port (empty: the client port's). All empty: a private CA and
+	// certificates are generated in <data-dir>/pki.
+	EmbeddedEtcdCertFile          string `mapstructure:"embedded-etcd-cert-file"`
+	EmbeddedEtcdKeyFile           string `mapstructure:"embedded-etcd-key-file"`
+	EmbeddedEtcdTrustedCAFile     string `mapstructure:"embedded-etcd-trusted-ca-file"`
+	EmbeddedEtcdPeerCertFile      string `mapstructure:"embedded-etcd-peer-cert-file"`
+	EmbeddedEtcdPeerKeyFile       string `mapstructure:"embedded-etcd-peer-key-file"`
+	EmbeddedEtcdPeerTrustedCAFile string `mapstructure:"embedded-etcd-peer-trusted-ca-file"`
 	// CompactionInterval is how often etcd history is compacted (0 never).
 	CompactionInterval time.Duration `mapstructure:"compaction-interval"`
 	// WatchCacheSize is how many recent events each resource's watch cache keeps.
@@ -126,6 +143,7 @@ func (c Config) Validate() error {
 	if len(c.EtcdServers) == 0 && c.DataDir == "" {
 		errs = append(errs, errors.New("--data-dir: required for the embedded etcd (or set --etcd-servers)"))
 	}
+	errs = append(errs, c.validateEtcdTLS())
 	if c.EtcdPrefix == "" || c.EtcdPrefix[0] != '/' {
 		errs = append(errs, fmt.Errorf("--etcd-prefix: %q must start with /", c.EtcdPrefix))
 	}

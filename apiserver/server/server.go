@@ -23,6 +23,7 @@ type Server struct {
 	addr      net.Addr
 	reg       *registry.Registry
 	etcd      *clientv3.Client
+	etcdURL   string
 }
 
 // New checks cfg and returns a server; nothing starts until Run.
@@ -70,6 +71,14 @@ func (s *Server) EtcdClient() *clientv3.Client {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.etcd
+}
+
+// EmbeddedEtcdURL returns the client URL of the embedded etcd member once Run has started it, or
+// "" on an external cluster.
+func (s *Server) EmbeddedEtcdURL() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.etcdURL
 }
 
 // Run serves until ctx ends or a part of the server fails, in three steps.
