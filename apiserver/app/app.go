@@ -43,6 +43,7 @@ func NewFlags() *pflag.FlagSet {
 	fs.String("embedded-etcd-peer-cert-file", d.EmbeddedEtcdPeerCertFile, "serving and client certificate of the embedded etcd's peer port (empty: the client port's)")
 	fs.String("embedded-etcd-peer-key-file", d.EmbeddedEtcdPeerKeyFile, "key of --embedded-etcd-peer-cert-file")
 	fs.String("embedded-etcd-peer-trusted-ca-file", d.EmbeddedEtcdPeerTrustedCAFile, "CA a peer's certificate must chain to")
+	fs.String("encryption-provider-config", d.EncryptionProviderConfig, "EncryptionConfiguration file (apiserver.config.k8s.io/v1) saying how to encrypt which resources at rest: aesgcm, secretbox or identity; the first provider writes, every one reads (empty: no encryption)")
 	fs.Duration("compaction-interval", d.CompactionInterval, "how often etcd history is compacted (0: never)")
 	fs.Int("watch-cache-size", d.WatchCacheSize, "recent events each resource's watch cache keeps for resuming watches")
 	fs.Int("watch-buffer-size", d.WatchBufferSize, "events a watcher may fall behind before it is cut off")

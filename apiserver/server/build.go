@@ -73,7 +73,15 @@ func (s *Server) build(ctx context.Context) (*parts, error) {
 // buildOn builds the storage, the registry and the servers on be, and listens.
 func (s *Server) buildOn(be *etcdBackend) (*parts, error) {
 	sch := scheme.Builtin()
-	store := storage.New(be.client, storage.NewCodec(sch), be.opts)
+	opts := be.opts
+	if s.cfg.EncryptionProviderConfig != "" {
+		t, err := encryptionRouter(s.cfg.EncryptionProviderConfig, s.cfg.EtcdPrefix, sch)
+		if err != nil {
+			return nil, err
+		}
+		opts.Transformer = t
+	}
+	store := storage.New(be.client, storage.NewCodec(sch), opts)
 	al, err := s.newAllocation(be, store)
 	if err != nil {
 		return nil, err

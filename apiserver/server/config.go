@@ -47,6 +47,10 @@ type Config struct {
 	EmbeddedEtcdPeerCertFile      string `mapstructure:"embedded-etcd-peer-cert-file"`
 	EmbeddedEtcdPeerKeyFile       string `mapstructure:"embedded-etcd-peer-key-file"`
 	EmbeddedEtcdPeerTrustedCAFile string `mapstructure:"embedded-etcd-peer-trusted-ca-file"`
+	// EncryptionProviderConfig is the path of an EncryptionConfiguration
+	// (apiserver.config.k8s.io/v1) saying how to encrypt which resources at rest ("": stored as
+	// they are).
+	EncryptionProviderConfig string `mapstructure:"encryption-provider-config"`
 	// CompactionInterval is how often etcd history is compacted (0 never).
 	CompactionInterval time.Duration `mapstructure:"compaction-interval"`
 	// WatchCacheSize is how many recent events each resource's watch cache keeps.
