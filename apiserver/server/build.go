@@ -19,6 +19,7 @@ import (
 	"google.golang.org/grpc/reflection"
 
 	"github.com/keelson-dev/keelson/apiserver/internal/admission/quota"
+	"github.com/keelson-dev/keelson/apiserver/internal/audit"
 	"github.com/keelson-dev/keelson/apiserver/internal/embedetcd"
 	"github.com/keelson-dev/keelson/apiserver/internal/grpcapi"
 	"github.com/keelson-dev/keelson/apiserver/internal/limits"
@@ -45,6 +46,8 @@ type parts struct {
 	store *storage.Store
 	reg   *registry.Registry
 	alloc *allocation
+	// audit records every request when the audit log is on (nil otherwise).
+	audit *audit.Logger
 
 	ln     net.Listener
 	mux    cmux.CMux
@@ -117,6 +120,17 @@ func (s *Server) buildOn(be *etcdBackend) (*parts, error) {
 	}
 	reg.AddAdmission(quotas)
 	p := &parts{srv: s, etcd: be, store: store, reg: reg, alloc: al}
+	if s.cfg.AuditLogPath != "" {
+		if p.audit, err = audit.New(audit.Config{
+			Path:       s.cfg.AuditLogPath,
+			MaxSizeMB:  s.cfg.AuditLogMaxSize,
+			MaxBackups: s.cfg.AuditLogMaxBackup,
+			MaxAgeDays: s.cfg.AuditLogMaxAge,
+			Clock:      s.cfg.Clock,
+		}, s.lg); err != nil {
+			return nil, err
+		}
+	}
 
 	metrics := prometheus.NewRegistry()
 	metrics.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -129,12 +143,16 @@ func (s *Server) buildOn(be *etcdBackend) (*parts, error) {
 		MaxMutatingRequestsInflight: s.cfg.MaxMutatingRequestsInflight,
 		MaxWatchesPerClient:         s.cfg.MaxWatchesPerClient,
 	})
-	p.grpc, p.health = s.newGRPC(reg, grpcapi.NewMetrics(metrics), lim)
+	p.grpc, p.health = s.newGRPC(reg, grpcapi.NewMetrics(metrics), lim, p.audit)
 	mux := http.NewServeMux()
 	if err := s.installHTTP(mux, p, metrics, lim); err != nil {
 		return nil, err
 	}
-	p.http = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	var handler http.Handler = mux
+	if p.audit != nil {
+		handler = p.audit.HTTP(handler)
+	}
+	p.http = &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
 
 	ln, err := net.Listen("tcp", s.cfg.Address())
 	if err != nil {
@@ -156,15 +174,23 @@ func (s *Server) buildOn(be *etcdBackend) (*parts, error) {
 }
 
 // newGRPC returns the gRPC server with the resource service, held to lim and the request timeout,
-// health (NOT_SERVING until the server is ready) and reflection.
-func (s *Server) newGRPC(reg *registry.Registry, gm *grpcapi.Metrics, lim *limits.Limiter) (*grpc.Server, *health.Server) {
+// health (NOT_SERVING until the server is ready) and reflection; every call is audited by al when
+// it is set.
+func (s *Server) newGRPC(reg *registry.Registry, gm *grpcapi.Metrics, lim *limits.Limiter, al *audit.Logger) (*grpc.Server, *health.Server) {
+	unary := []grpc.UnaryServerInterceptor{grpcapi.UnaryInterceptor(gm, s.lg), grpcapi.LimitUnary(lim, s.cfg.RequestTimeout)}
+	stream := []grpc.StreamServerInterceptor{grpcapi.StreamInterceptor(gm, s.lg), grpcapi.LimitStream(lim)}
+	if al != nil {
+		// First, so a call refused by the limits is recorded too.
+		unary = append([]grpc.UnaryServerInterceptor{al.Unary()}, unary...)
+		stream = append([]grpc.StreamServerInterceptor{al.Stream()}, stream...)
+	}
 	gs := grpc.NewServer(
 		grpc.MaxRecvMsgSize(maxGRPCMessageBytes),
 		grpc.ForceServerCodecV2(wire.Codec{}),
 		// Clients ping every 10s to notice dead servers under idle watches.
 		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: 5 * time.Second, PermitWithoutStream: true}),
-		grpc.ChainUnaryInterceptor(grpcapi.UnaryInterceptor(gm, s.lg), grpcapi.LimitUnary(lim, s.cfg.RequestTimeout)),
-		grpc.ChainStreamInterceptor(grpcapi.StreamInterceptor(gm, s.lg), grpcapi.LimitStream(lim)),
+		grpc.ChainUnaryInterceptor(unary...),
+		grpc.ChainStreamInterceptor(stream...),
 	)
 	resourcev1.RegisterResourceServiceServer(gs, grpcapi.New(reg, s.lg))
 	hs := health.NewServer()

@@ -51,6 +51,15 @@ type Config struct {
 	// (apiserver.config.k8s.io/v1) saying how to encrypt which resources at rest ("": stored as
 	// they are).
 	EncryptionProviderConfig string `mapstructure:"encryption-provider-config"`
+	// AuditLogPath is where the audit log is written as JSON lines of audit.k8s.io/v1 Events at the
+	// Metadata level ("-": standard output; "": no audit log).
+	AuditLogPath string `mapstructure:"audit-log-path"`
+	// AuditLogMaxSize rotates the audit log once it reaches this many megabytes (0: never);
+	// AuditLogMaxBackup rotated files are kept (0: all), for at most AuditLogMaxAge days (0: no
+	// limit).
+	AuditLogMaxSize   int `mapstructure:"audit-log-maxsize"`
+	AuditLogMaxBackup int `mapstructure:"audit-log-maxbackup"`
+	AuditLogMaxAge    int `mapstructure:"audit-log-maxage"`
 	// CompactionInterval is how often etcd history is compacted (0 never).
 	CompactionInterval time.Duration `mapstructure:"compaction-interval"`
 	// WatchCacheSize is how many recent events each resource's watch cache keeps.
@@ -169,6 +178,11 @@ func (c Config) Validate() error {
 		checkNonNegative("max-watches-per-client", c.MaxWatchesPerClient),
 		config.CheckPositive("request-timeout", c.RequestTimeout),
 		config.CheckPositive("request-body-read-timeout", c.RequestBodyReadTimeout),
+	)
+	errs = append(errs,
+		checkNonNegative("audit-log-maxsize", c.AuditLogMaxSize),
+		checkNonNegative("audit-log-maxbackup", c.AuditLogMaxBackup),
+		checkNonNegative("audit-log-maxage", c.AuditLogMaxAge),
 	)
 	errs = append(errs, c.validateServices())
 	if c.EtcdMaxWritesInFlight < 0 {

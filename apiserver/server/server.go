@@ -92,9 +92,9 @@ func (s *Server) EmbeddedEtcdURL() string {
 //
 // Shutdown, when ctx ends or any of those fails: gRPC health turns NOT_SERVING; the registry drains,
 // ending every watch and followed log so clients move to another replica; the listener closes and
-// in-flight requests get ShutdownTimeout to finish; then the caches and the compactor stop, and
-// last the etcd client and the embedded etcd close, in that order. Run returns the first error of
-// any part, or nil after a clean stop.
+// in-flight requests get ShutdownTimeout to finish; then the caches, the compactor and the audit
+// log (which first writes the events still queued) stop, and last the etcd client and the embedded
+// etcd close, in that order. Run returns the first error of any part, or nil after a clean stop.
 func (s *Server) Run(ctx context.Context) error {
 	p, err := s.build(ctx)
 	if err != nil {
