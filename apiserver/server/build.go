@@ -23,6 +23,8 @@ import (
 
 	"github.com/keelson-dev/keelson/apiserver/internal/admission/quota"
 	"github.com/keelson-dev/keelson/apiserver/internal/auth/filter"
+	"github.com/keelson-dev/keelson/apiserver/internal/audit"
+	"github.com/keelson-dev/keelson/apiserver/internal/embedetcd"
 	"github.com/keelson-dev/keelson/apiserver/internal/grpcapi"
 	"github.com/keelson-dev/keelson/apiserver/internal/limits"
 	"github.com/keelson-dev/keelson/apiserver/internal/registry"
@@ -50,6 +52,8 @@ type parts struct {
 	reg   *registry.Registry
 	alloc *allocation
 	authz *authorization
+	// audit records every request when the audit log is on (nil otherwise).
+	audit *audit.Logger
 
 	// ln is the API port; fronts split it, and the plain-text port if any, between grpc and http.
 	ln     net.Listener
@@ -77,7 +81,15 @@ func (s *Server) build(ctx context.Context) (*parts, error) {
 // buildOn builds the storage, the registry and the servers on be, and listens.
 func (s *Server) buildOn(be *etcdBackend) (*parts, error) {
 	sch := scheme.Builtin()
-	store := storage.New(be.client, storage.NewCodec(sch), be.opts)
+	opts := be.opts
+	if s.cfg.EncryptionProviderConfig != "" {
+		t, err := encryptionRouter(s.cfg.EncryptionProviderConfig, s.cfg.EtcdPrefix, sch)
+		if err != nil {
+			return nil, err
+		}
+		opts.Transformer = t
+	}
+	store := storage.New(be.client, storage.NewCodec(sch), opts)
 	al, err := s.newAllocation(be, store)
 	if err != nil {
 		return nil, err
@@ -117,6 +129,17 @@ func (s *Server) buildOn(be *etcdBackend) (*parts, error) {
 		return nil, err
 	}
 	p := &parts{srv: s, etcd: be, store: store, reg: reg, alloc: al, authz: az}
+	if s.cfg.AuditLogPath != "" {
+		if p.audit, err = audit.New(audit.Config{
+			Path:       s.cfg.AuditLogPath,
+			MaxSizeMB:  s.cfg.AuditLogMaxSize,
+			MaxBackups: s.cfg.AuditLogMaxBackup,
+			MaxAgeDays: s.cfg.AuditLogMaxAge,
+			Clock:      s.cfg.Clock,
+		}, s.lg); err != nil {
+			return nil, err
+		}
+	}
 
 	metrics := prometheus.NewRegistry()
 	metrics.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -133,18 +156,26 @@ func (s *Server) buildOn(be *etcdBackend) (*parts, error) {
 	if err != nil {
 		return nil, err
 	}
-	p.grpc, p.health = s.newGRPC(reg, grpcapi.NewMetrics(metrics), lim, auth)
+	p.grpc, p.health = s.newGRPC(reg, grpcapi.NewMetrics(metrics), lim, auth, p.audit)
 	mux := http.NewServeMux()
 	if err := s.installHTTP(mux, p, metrics, lim); err != nil {
 		return nil, err
 	}
-	p.http = &http.Server{Handler: tlsserving.Handler(filter.HTTP(mux, auth)), ConnContext: tlsserving.ConnContext, ReadHeaderTimeout: 10 * time.Second}
+	// Audit first, so a request refused by authentication or authorization is recorded too.
+	handler := filter.HTTP(mux, auth)
+	if p.audit != nil {
+		handler = p.audit.HTTP(handler)
+	}
+	p.http = &http.Server{Handler: tlsserving.Handler(handler), ConnContext: tlsserving.ConnContext, ReadHeaderTimeout: 10 * time.Second}
 
 	if err := s.listen(p); err != nil {
 		return nil, err
 	}
 	s.mu.Lock()
 	s.addr, s.reg, s.etcd, s.authorizer = p.ln.Addr(), reg, be.client, az.chain
+	if be.member != nil {
+		s.etcdURL = embedetcd.ClientURL(be.member)
+	}
 	s.mu.Unlock()
 	return p, nil
 }
@@ -208,9 +239,16 @@ func (s *Server) listen(p *parts) error {
 }
 
 // newGRPC returns the gRPC server with the resource service, held to lim and the request timeout,
-// health (NOT_SERVING until the server is ready) and reflection, every call authenticated and
-// authorized by auth before it counts against lim.
-func (s *Server) newGRPC(reg *registry.Registry, gm *grpcapi.Metrics, lim *limits.Limiter, auth filter.Config) (*grpc.Server, *health.Server) {
+// health (NOT_SERVING until the server is ready) and reflection, every call audited by al when it
+// is set, then authenticated and authorized by auth before it counts against lim.
+func (s *Server) newGRPC(reg *registry.Registry, gm *grpcapi.Metrics, lim *limits.Limiter, auth filter.Config, al *audit.Logger) (*grpc.Server, *health.Server) {
+	unary := []grpc.UnaryServerInterceptor{grpcapi.UnaryInterceptor(gm, s.lg), filter.Unary(auth), grpcapi.LimitUnary(lim, s.cfg.RequestTimeout)}
+	stream := []grpc.StreamServerInterceptor{grpcapi.StreamInterceptor(gm, s.lg), filter.Stream(auth), grpcapi.LimitStream(lim)}
+	if al != nil {
+		// First, so a call refused by authentication, authorization or the limits is recorded too.
+		unary = append([]grpc.UnaryServerInterceptor{al.Unary()}, unary...)
+		stream = append([]grpc.StreamServerInterceptor{al.Stream()}, stream...)
+	}
 	gs := grpc.NewServer(
 		// The listener terminates TLS; these hand its state to the calls.
 		grpc.Creds(tlsserving.Credentials()),
@@ -218,8 +256,8 @@ func (s *Server) newGRPC(reg *registry.Registry, gm *grpcapi.Metrics, lim *limit
 		grpc.ForceServerCodecV2(wire.Codec{}),
 		// Clients ping every 10s to notice dead servers under idle watches.
 		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: 5 * time.Second, PermitWithoutStream: true}),
-		grpc.ChainUnaryInterceptor(grpcapi.UnaryInterceptor(gm, s.lg), filter.Unary(auth), grpcapi.LimitUnary(lim, s.cfg.RequestTimeout)),
-		grpc.ChainStreamInterceptor(grpcapi.StreamInterceptor(gm, s.lg), filter.Stream(auth), grpcapi.LimitStream(lim)),
+		grpc.ChainUnaryInterceptor(unary...),
+		grpc.ChainStreamInterceptor(stream...),
 	)
 	resourcev1.RegisterResourceServiceServer(gs, grpcapi.New(reg, s.lg))
 	hs := health.NewServer()

@@ -49,6 +49,36 @@ type Config struct {
 	EtcdPeerPort   int `mapstructure:"etcd-peer-port"`
 	// EtcdUnsafeNoFsync skips fsync in the embedded member: for tests only.
 	EtcdUnsafeNoFsync bool `mapstructure:"etcd-unsafe-no-fsync"`
+	// EtcdCAFile, EtcdCertFile and EtcdKeyFile secure the connection to an external cluster, as
+	// Kubernetes' flags of the same names: the CA its members' certificates chain to (empty: the
+	// system's roots) and the API server's client certificate and key.
+	EtcdCAFile   string `mapstructure:"etcd-cafile"`
+	EtcdCertFile string `mapstructure:"etcd-certfile"`
+	EtcdKeyFile  string `mapstructure:"etcd-keyfile"`
+	// EmbeddedEtcdCertFile, EmbeddedEtcdKeyFile and EmbeddedEtcdTrustedCAFile are the embedded
+	// member's serving certificate and the CA a client's certificate must chain to (etcd's
+	// --cert-file, --key-file, --trusted-ca-file with --client-cert-auth). The EmbeddedEtcdPeer
+	// ones are the same for its peer port (empty: the client port's). All empty: a private CA and
+	// certificates are generated in <data-dir>/pki.
+	EmbeddedEtcdCertFile          string `mapstructure:"embedded-etcd-cert-file"`
+	EmbeddedEtcdKeyFile           string `mapstructure:"embedded-etcd-key-file"`
+	EmbeddedEtcdTrustedCAFile     string `mapstructure:"embedded-etcd-trusted-ca-file"`
+	EmbeddedEtcdPeerCertFile      string `mapstructure:"embedded-etcd-peer-cert-file"`
+	EmbeddedEtcdPeerKeyFile       string `mapstructure:"embedded-etcd-peer-key-file"`
+	EmbeddedEtcdPeerTrustedCAFile string `mapstructure:"embedded-etcd-peer-trusted-ca-file"`
+	// EncryptionProviderConfig is the path of an EncryptionConfiguration
+	// (apiserver.config.k8s.io/v1) saying how to encrypt which resources at rest ("": stored as
+	// they are).
+	EncryptionProviderConfig string `mapstructure:"encryption-provider-config"`
+	// AuditLogPath is where the audit log is written as JSON lines of audit.k8s.io/v1 Events at the
+	// Metadata level ("-": standard output; "": no audit log).
+	AuditLogPath string `mapstructure:"audit-log-path"`
+	// AuditLogMaxSize rotates the audit log once it reaches this many megabytes (0: never);
+	// AuditLogMaxBackup rotated files are kept (0: all), for at most AuditLogMaxAge days (0: no
+	// limit).
+	AuditLogMaxSize   int `mapstructure:"audit-log-maxsize"`
+	AuditLogMaxBackup int `mapstructure:"audit-log-maxbackup"`
+	AuditLogMaxAge    int `mapstructure:"audit-log-maxage"`
 	// CompactionInterval is how often etcd history is compacted (0 never).
 	CompactionInterval time.Duration `mapstructure:"compaction-interval"`
 	// WatchCacheSize is how many recent events each resource's watch cache keeps.
@@ -151,6 +181,7 @@ func (c Config) Validate() error {
 	if len(c.EtcdServers) == 0 && c.DataDir == "" {
 		errs = append(errs, errors.New("--data-dir: required for the embedded etcd (or set --etcd-servers)"))
 	}
+	errs = append(errs, c.validateEtcdTLS())
 	if c.EtcdPrefix == "" || c.EtcdPrefix[0] != '/' {
 		errs = append(errs, fmt.Errorf("--etcd-prefix: %q must start with /", c.EtcdPrefix))
 	}
@@ -172,6 +203,11 @@ func (c Config) Validate() error {
 		checkNonNegative("max-watches-per-client", c.MaxWatchesPerClient),
 		config.CheckPositive("request-timeout", c.RequestTimeout),
 		config.CheckPositive("request-body-read-timeout", c.RequestBodyReadTimeout),
+	)
+	errs = append(errs,
+		checkNonNegative("audit-log-maxsize", c.AuditLogMaxSize),
+		checkNonNegative("audit-log-maxbackup", c.AuditLogMaxBackup),
+		checkNonNegative("audit-log-maxage", c.AuditLogMaxAge),
 	)
 	errs = append(errs, c.validateServices())
 	if c.EtcdMaxWritesInFlight < 0 {

@@ -61,3 +61,34 @@ func TestValidateAcceptsTheDefaults(t *testing.T) {
 	free.Port, free.EtcdClientPort, free.EtcdPeerPort, free.CompactionInterval, free.EtcdMaxWritesInFlight = 0, 0, 0, 0, 0
 	require.NoError(t, free.Validate(), "zero means any port, no compaction, no bound")
 }
+
+// TestValidateEtcdTLSWantsWholeSets checks that the etcd TLS flags come as sets, each missing one
+// named.
+func TestValidateEtcdTLSWantsWholeSets(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		set  func(*Config)
+		want []string
+	}{
+		{"client cert without key", func(c *Config) { c.EtcdCertFile = "c.crt" }, []string{"--etcd-certfile and --etcd-keyfile"}},
+		{"embedded cert alone", func(c *Config) { c.EmbeddedEtcdCertFile = "s.crt" },
+			[]string{"--embedded-etcd-key-file: required", "--embedded-etcd-trusted-ca-file: required"}},
+		{"peer files without client files", func(c *Config) {
+			c.EmbeddedEtcdPeerCertFile, c.EmbeddedEtcdPeerKeyFile, c.EmbeddedEtcdPeerTrustedCAFile = "p.crt", "p.key", "ca.crt"
+		}, []string{"--embedded-etcd-peer-cert-file: needs the client port's files"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			cfg := DefaultConfig()
+			c.set(&cfg)
+			err := cfg.Validate()
+			require.Error(t, err)
+			for _, w := range c.want {
+				require.ErrorContains(t, err, w)
+			}
+		})
+	}
+	full := DefaultConfig()
+	full.EmbeddedEtcdCertFile, full.EmbeddedEtcdKeyFile, full.EmbeddedEtcdTrustedCAFile = "s.crt", "s.key", "ca.crt"
+	full.EtcdCertFile, full.EtcdKeyFile = "c.crt", "c.key"
+	require.NoError(t, full.Validate())
+}

@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
 	"time"
 
@@ -27,13 +28,24 @@ type etcdBackend struct {
 func connectEtcd(ctx context.Context, cfg Config, lg *zap.Logger) (*etcdBackend, error) {
 	opts := storage.Options{MaxValue: cfg.MaxObjectBytes, MaxWritesInFlight: cfg.EtcdMaxWritesInFlight}
 	if len(cfg.EtcdServers) > 0 {
-		cli, err := newEtcdClient(ctx, cfg.EtcdServers, lg)
+		tlsCfg, err := cfg.etcdClientTLS()
+		if err != nil {
+			return nil, err
+		}
+		cli, err := newEtcdClient(ctx, cfg.EtcdServers, tlsCfg, lg)
 		if err != nil {
 			return nil, err
 		}
 		return &etcdBackend{client: cli, opts: opts}, nil
 	}
+	// Real time, not cfg.Clock: TLS peers check validity against their own clocks.
+	clientTLS, peerTLS, err := cfg.embeddedTLS(time.Now())
+	if err != nil {
+		return nil, err
+	}
 	e, err := embedetcd.Start(embedetcd.Config{
+		ClientTLS:     clientTLS,
+		PeerTLS:       peerTLS,
 		Dir:           cfg.DataDir,
 		ClientPort:    cfg.EtcdClientPort,
 		PeerPort:      cfg.EtcdPeerPort,
@@ -46,8 +58,9 @@ func connectEtcd(ctx context.Context, cfg Config, lg *zap.Logger) (*etcdBackend,
 		return nil, err
 	}
 	// The embedded member is served in-process: calls go straight to its KV server, and watches
-	// read its store, with no gRPC or loopback connection between the two. Its client URL stays
-	// open for etcdctl.
+	// read its store, with no gRPC or loopback connection between the two, so no certificate is
+	// needed. Its client URL stays open for etcdctl, over TLS to holders of a certificate its CA
+	// signed (the generated <data-dir>/pki/apiserver-etcd-client.crt).
 	opts.Local = e.Server.Watchable()
 	lg.Info("embedded etcd started", zap.String("dataDir", cfg.DataDir), zap.String("url", embedetcd.ClientURL(e)))
 	return &etcdBackend{client: v3client.New(e.Server), member: e, opts: opts}, nil
@@ -61,10 +74,11 @@ func (b *etcdBackend) Close() {
 	}
 }
 
-// newEtcdClient connects to endpoints and checks that etcd answers.
-func newEtcdClient(ctx context.Context, endpoints []string, lg *zap.Logger) (*clientv3.Client, error) {
+// newEtcdClient connects to endpoints, over TLS with tlsCfg when set, and checks that etcd answers.
+func newEtcdClient(ctx context.Context, endpoints []string, tlsCfg *tls.Config, lg *zap.Logger) (*clientv3.Client, error) {
 	cli, err := clientv3.New(clientv3.Config{
 		Endpoints:   endpoints,
+		TLS:         tlsCfg,
 		DialTimeout: 5 * time.Second,
 		Logger:      lg.Named("etcd-client").WithOptions(zap.IncreaseLevel(zapcore.WarnLevel)),
 		// Objects up to the size limit in both directions.

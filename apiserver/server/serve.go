@@ -23,7 +23,15 @@ import (
 func (p *parts) run(ctx context.Context) error {
 	back, stopBack := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopBack()
+	// The audit log is back too: it writes the events of the last requests before it closes.
+	runAudit := func(c context.Context) error {
+		if p.audit == nil {
+			return nil
+		}
+		return p.audit.Run(c)
+	}
 	return run.Group(back,
+		runAudit,
 		func(gctx context.Context) error {
 			front, stopFront := context.WithCancel(gctx)
 			defer stopFront()

@@ -28,6 +28,7 @@ type Server struct {
 	etcd         *clientv3.Client
 	// authorizer is the --authorization-mode chain, set once built.
 	authorizer authz.Authorizer
+	etcdURL      string
 }
 
 // New checks cfg and returns a server; nothing starts until Run.
@@ -93,6 +94,14 @@ func (s *Server) EtcdClient() *clientv3.Client {
 	return s.etcd
 }
 
+// EmbeddedEtcdURL returns the client URL of the embedded etcd member once Run has started it, or
+// "" on an external cluster.
+func (s *Server) EmbeddedEtcdURL() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.etcdURL
+}
+
 // Run serves until ctx ends or a part of the server fails, in three steps.
 //
 // Build starts the embedded etcd (or connects to the external cluster), builds the storage, the
@@ -104,9 +113,9 @@ func (s *Server) EtcdClient() *clientv3.Client {
 //
 // Shutdown, when ctx ends or any of those fails: gRPC health turns NOT_SERVING; the registry drains,
 // ending every watch and followed log so clients move to another replica; the listener closes and
-// in-flight requests get ShutdownTimeout to finish; then the caches and the compactor stop, and
-// last the etcd client and the embedded etcd close, in that order. Run returns the first error of
-// any part, or nil after a clean stop.
+// in-flight requests get ShutdownTimeout to finish; then the caches, the compactor and the audit
+// log (which first writes the events still queued) stop, and last the etcd client and the embedded
+// etcd close, in that order. Run returns the first error of any part, or nil after a clean stop.
 func (s *Server) Run(ctx context.Context) error {
 	p, err := s.build(ctx)
 	if err != nil {

@@ -1,5 +1,9 @@
 // Package embedetcd starts a single-member etcd inside the process, on loopback: the API server's
 // default storage, and the throwaway etcd of tests. It is the one place that sets such a member up.
+//
+// The API server reaches its member in-process; the member's ports are for etcdctl and backups, and
+// the API server serves them over TLS admitting only clients with a certificate its CA signed
+// (GeneratePKI makes one when the operator gives none), so no local user can read around it.
 package embedetcd
 
 import (
@@ -12,6 +16,7 @@ import (
 	"time"
 
 	"github.com/soheilhy/cmux"
+	"go.etcd.io/etcd/client/pkg/v3/transport"
 	"go.etcd.io/etcd/server/v3/embed"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
@@ -33,6 +38,40 @@ type Config struct {
 	StartTimeout time.Duration
 	// Logger receives the member's errors (nil: none are logged).
 	Logger *zap.Logger
+	// ClientTLS, when set, serves the client port over TLS and admits only clients whose
+	// certificate its TrustedCAFile signed. Nil serves plain HTTP to anyone: for tests only.
+	ClientTLS *TLS
+	// PeerTLS does the same for the peer port (nil: ClientTLS's files).
+	PeerTLS *TLS
+}
+
+// TLS names a member's TLS files for one of its ports.
+type TLS struct {
+	// CertFile and KeyFile are the member's own certificate and key. A peer certificate must allow
+	// client authentication too, since members dial each other with it.
+	CertFile, KeyFile string
+	// TrustedCAFile is the CA a connecting client's (or peer's) certificate must chain to.
+	TrustedCAFile string
+}
+
+// Validate reports a missing file name, naming the flag of each with flagPrefix (such as
+// "embedded-etcd-" for "--embedded-etcd-cert-file").
+func (t TLS) Validate(flagPrefix string) error {
+	var errs []error
+	for _, f := range []struct{ flag, value string }{
+		{"cert-file", t.CertFile}, {"key-file", t.KeyFile}, {"trusted-ca-file", t.TrustedCAFile},
+	} {
+		if f.value == "" {
+			errs = append(errs, fmt.Errorf("--%s%s: required with the other TLS files", flagPrefix, f.flag))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func (t TLS) info() transport.TLSInfo {
+	// ClientCertAuth: a client without a certificate signed by TrustedCAFile is refused during
+	// the handshake, before it can send a request.
+	return transport.TLSInfo{CertFile: t.CertFile, KeyFile: t.KeyFile, TrustedCAFile: t.TrustedCAFile, ClientCertAuth: true}
 }
 
 // Start starts the member and waits until it serves. The caller closes the returned member, which
@@ -54,8 +93,17 @@ func Start(cfg Config) (*embed.Etcd, error) {
 	ec := embed.NewConfig()
 	ec.Name = cfg.Name
 	ec.Dir = cfg.Dir
-	client := url.URL{Scheme: "http", Host: "127.0.0.1:" + strconv.Itoa(cfg.ClientPort)}
-	peer := url.URL{Scheme: "http", Host: "127.0.0.1:" + strconv.Itoa(cfg.PeerPort)}
+	scheme := "http"
+	if cfg.ClientTLS != nil {
+		if cfg.PeerTLS == nil {
+			cfg.PeerTLS = cfg.ClientTLS
+		}
+		scheme = "https"
+		ec.ClientTLSInfo = cfg.ClientTLS.info()
+		ec.PeerTLSInfo = cfg.PeerTLS.info()
+	}
+	client := url.URL{Scheme: scheme, Host: "127.0.0.1:" + strconv.Itoa(cfg.ClientPort)}
+	peer := url.URL{Scheme: scheme, Host: "127.0.0.1:" + strconv.Itoa(cfg.PeerPort)}
 	ec.ListenClientUrls, ec.AdvertiseClientUrls = []url.URL{client}, []url.URL{client}
 	ec.ListenPeerUrls, ec.AdvertisePeerUrls = []url.URL{peer}, []url.URL{peer}
 	ec.InitialCluster = ec.InitialClusterFromName(ec.Name)
@@ -82,9 +130,13 @@ func Start(cfg Config) (*embed.Etcd, error) {
 	return e, nil
 }
 
-// ClientURL returns the URL a member started by Start serves clients on.
+// ClientURL returns the URL a member started by Start serves clients on: https when it was
+// started with ClientTLS.
 func ClientURL(e *embed.Etcd) string {
-	return "http://" + e.Clients[0].Addr().String()
+	if e.Config().ClientTLSInfo.Empty() {
+		return "http://" + e.Clients[0].Addr().String()
+	}
+	return "https://" + e.Clients[0].Addr().String()
 }
 
 // closingNoise drops the errors etcd logs when its own listeners close as it shuts down ("setting

@@ -78,7 +78,7 @@ type mutateFunc func(cur scheme.Object) (scheme.Object, error)
 // object, let fn compute the next state, write it guarded on the revision read. When another writer
 // got there first, it reads again and calls fn again, at most opts.Retries times when that is set;
 // fn fails the cycle with Conflict when its caller pinned a resourceVersion. A next state identical
-// to the current one is not written. An object whose deletion was only waiting for finalizers is
+// to the current one is not written, unless its stored value is stale (see storage.KV.Stale). An object whose deletion was only waiting for finalizers is
 // deleted once they are gone. With opts.Create, a missing object is created from fn(nil), and
 // created reports that it was.
 //
@@ -131,7 +131,9 @@ func (s *Store) modify(ctx context.Context, namespace, name string, opts ModifyO
 		switch {
 		case fnErr != nil:
 			return nil, false, fnErr
-		case unchanged:
+		case unchanged && !kv.Stale:
+			// A stale value (one encrypted with a key that is no longer the first) is written
+			// anew even so: that is how every object is re-encrypted after a key rotation.
 			return next, false, nil
 		case opts.DryRun && s.finalized(next):
 			return next, false, nil

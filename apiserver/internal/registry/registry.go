@@ -81,10 +81,7 @@ func New(cfg Config) (*Registry, error) {
 		if st == nil {
 			return nil, fmt.Errorf("registry: no strategy for %s", k.GVR())
 		}
-		prefix := cfg.Prefix + "/" + k.Resource + "/"
-		if k.Group != "" {
-			prefix = cfg.Prefix + "/" + k.Group + "/" + k.Resource + "/"
-		}
+		prefix := KeyPrefix(cfg.Prefix, k)
 		cc := cfg.Cache
 		cc.Resource = k.GVR().String()
 		cc.Prefix = prefix
@@ -110,6 +107,15 @@ func New(cfg Config) (*Registry, error) {
 		}
 	}
 	return r, nil
+}
+
+// KeyPrefix returns the prefix, under root, of the storage keys of k's objects:
+// <root>/<resource>/ for the core group, <root>/<group>/<resource>/ for the others.
+func KeyPrefix(root string, k *scheme.Kind) string {
+	if k.Group != "" {
+		return root + "/" + k.Group + "/" + k.Resource + "/"
+	}
+	return root + "/" + k.Resource + "/"
 }
 
 // Run runs every watch cache until ctx ends.

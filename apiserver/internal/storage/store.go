@@ -44,6 +44,19 @@ type KV struct {
 	Object scheme.Object
 	// ModRevision is the object's resourceVersion.
 	ModRevision int64
+	// Stale says the value was not written the way the store writes now (by an encryption
+	// provider other than the first): an update should store it anew even when nothing changed.
+	Stale bool
+}
+
+// Transformer turns an encoded object into the value etcd stores at key, and back (encryption at
+// rest). Implementations are safe for concurrent use.
+type Transformer interface {
+	// TransformToStorage returns the value to store for data at key.
+	TransformToStorage(key string, data []byte) ([]byte, error)
+	// TransformFromStorage returns the encoded object a stored value holds, and whether the value
+	// is stale: not what TransformToStorage would write now.
+	TransformFromStorage(key string, value []byte) (data []byte, stale bool, err error)
 }
 
 // Store reads and writes objects in etcd. It is safe for concurrent use; the caller owns the client.
@@ -52,6 +65,8 @@ type Store struct {
 	codec    Codec
 	maxValue int
 	local    mvcc.WatchableKV
+	// transformer, when set, is applied to every value written and read.
+	transformer Transformer
 	// writes holds a token per transaction in flight when writes are bounded.
 	writes chan struct{}
 }
@@ -70,11 +85,13 @@ type Options struct {
 	// Local is the store of an etcd member running in this process, which client also reaches:
 	// watches then read it directly rather than through the client.
 	Local mvcc.WatchableKV
+	// Transformer, when set, turns every encoded object into its stored value and back.
+	Transformer Transformer
 }
 
 // New returns a store on client.
 func New(client *clientv3.Client, codec Codec, opts Options) *Store {
-	s := &Store{client: client, codec: codec, maxValue: opts.MaxValue, local: opts.Local}
+	s := &Store{client: client, codec: codec, maxValue: opts.MaxValue, local: opts.Local, transformer: opts.Transformer}
 	if opts.MaxWritesInFlight > 0 {
 		s.writes = make(chan struct{}, opts.MaxWritesInFlight)
 	}
@@ -100,11 +117,16 @@ func (s *Store) commit(ctx context.Context, build func(clientv3.Txn) clientv3.Tx
 	return resp, err
 }
 
-// encode encodes obj, enforcing the size limit on the bytes that will be stored.
-func (s *Store) encode(obj scheme.Object) ([]byte, error) {
+// encode encodes obj for key, enforcing the size limit on the bytes that will be stored.
+func (s *Store) encode(key string, obj scheme.Object) ([]byte, error) {
 	data, err := s.codec.Encode(obj)
 	if err != nil {
 		return nil, err
+	}
+	if s.transformer != nil {
+		if data, err = s.transformer.TransformToStorage(key, data); err != nil {
+			return nil, err
+		}
 	}
 	if s.maxValue > 0 && len(data) > s.maxValue {
 		return nil, &TooLargeError{Size: len(data), Limit: s.maxValue}
@@ -118,6 +140,24 @@ func (s *Store) Client() *clientv3.Client { return s.client }
 // Codec returns the store's codec.
 func (s *Store) Codec() Codec { return s.codec }
 
+// DecodeRaw returns the object a value stored at key holds, as Codec.DecodeRaw does, after
+// decrypting it: the one way to read a value taken from etcd, such as a watch event's.
+func (s *Store) DecodeRaw(key string, value []byte) (scheme.Object, []byte, error) {
+	obj, raw, _, err := s.decodeValue(key, value)
+	return obj, raw, err
+}
+
+// decodeValue decrypts and decodes value, stored at key, and says whether it is stale.
+func (s *Store) decodeValue(key string, value []byte) (obj scheme.Object, raw []byte, stale bool, err error) {
+	if s.transformer != nil {
+		if value, stale, err = s.transformer.TransformFromStorage(key, value); err != nil {
+			return nil, nil, false, err
+		}
+	}
+	obj, raw, err = s.codec.DecodeRaw(value)
+	return obj, raw, stale, err
+}
+
 func setRV(obj scheme.Object, rev int64) {
 	scheme.Meta(obj).ResourceVersion = strconv.FormatInt(rev, 10)
 }
@@ -125,7 +165,7 @@ func setRV(obj scheme.Object, rev int64) {
 // Create stores obj at key if the key is free and returns the revision it was written at, with obj's
 // resourceVersion set to it.
 func (s *Store) Create(ctx context.Context, key string, obj scheme.Object) (int64, error) {
-	data, err := s.encode(obj)
+	data, err := s.encode(key, obj)
 	if err != nil {
 		return 0, err
 	}
@@ -160,12 +200,12 @@ func (s *Store) Get(ctx context.Context, key string, rev int64) (KV, error) {
 }
 
 func (s *Store) decode(key, value []byte, rev int64) (KV, error) {
-	obj, err := s.codec.Decode(value)
+	obj, _, stale, err := s.decodeValue(string(key), value)
 	if err != nil {
 		return KV{}, fmt.Errorf("decode %s: %w", key, err)
 	}
 	setRV(obj, rev)
-	return KV{Key: string(key), Object: obj, ModRevision: rev}, nil
+	return KV{Key: string(key), Object: obj, ModRevision: rev, Stale: stale}, nil
 }
 
 // Page is one page of a range read.
@@ -208,7 +248,7 @@ func (s *Store) List(ctx context.Context, prefix, from string, rev, limit int64)
 // Update replaces the object at key with obj if the key is still at revision expect. On ErrConflict
 // the returned KV holds the current object (or ErrNotFound when it is gone).
 func (s *Store) Update(ctx context.Context, key string, obj scheme.Object, expect int64) (KV, error) {
-	data, err := s.encode(obj)
+	data, err := s.encode(key, obj)
 	if err != nil {
 		return KV{}, err
 	}

@@ -248,7 +248,7 @@ func (c *Cache) apply(resp storage.WatchBatch, readyAt int64) {
 		var e *Event
 		switch ev.Type {
 		case mvccpb.PUT:
-			obj, raw, err := c.cfg.Store.Codec().DecodeRaw(ev.Kv.Value)
+			obj, raw, err := c.cfg.Store.DecodeRaw(key, ev.Kv.Value)
 			if err != nil {
 				c.cfg.Logger.Error("skipping undecodable object", zap.String("key", key), zap.Error(err))
 				continue

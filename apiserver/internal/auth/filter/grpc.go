@@ -23,6 +23,7 @@ func Unary(c Config) grpc.UnaryServerInterceptor {
 		if err != nil {
 			return nil, apierrors.ToGRPC(err)
 		}
+		user.RecordAuthenticated(ctx, u)
 		a := GRPCAttributes(info.FullMethod, req)
 		a.User = u
 		if err := c.authorize(ctx, a); err != nil {
@@ -43,6 +44,7 @@ func Stream(c Config) grpc.StreamServerInterceptor {
 		if err != nil {
 			return apierrors.ToGRPC(err)
 		}
+		user.RecordAuthenticated(ctx, u)
 		ws := &authorizedStream{ServerStream: ss, ctx: user.NewContext(ctx, u), cfg: c, user: u, method: info.FullMethod,
 			perMessage: isResourceMethod(info.FullMethod)}
 		if !ws.perMessage {

@@ -24,6 +24,7 @@ func HTTP(next http.Handler, c Config) http.Handler {
 			rest.WriteError(w, err)
 			return
 		}
+		user.RecordAuthenticated(ctx, u)
 		a := RESTAttributes(r)
 		a.User = u
 		if err := c.authorize(ctx, a); err != nil {

@@ -2,7 +2,10 @@
 // attributes Kubernetes' user.Info has, and the well-known names the authorizers match on.
 package user
 
-import "context"
+import (
+	"context"
+	"sync"
+)
 
 // Well-known users and groups, spelled as Kubernetes spells them.
 const (
@@ -60,4 +63,35 @@ func NewContext(ctx context.Context, u *Info) context.Context {
 func FromContext(ctx context.Context) (*Info, bool) {
 	u, ok := ctx.Value(ctxKey{}).(*Info)
 	return u, ok && u != nil
+}
+
+// Recorder keeps the user a request was authenticated as, for code that wraps authentication —
+// the audit log — and so cannot read the user from its own context. It is safe for concurrent use.
+type Recorder struct {
+	mu sync.Mutex
+	u  *Info
+}
+
+type recorderKey struct{}
+
+// WithRecorder returns ctx carrying a new Recorder, and the Recorder.
+func WithRecorder(ctx context.Context) (context.Context, *Recorder) {
+	r := &Recorder{}
+	return context.WithValue(ctx, recorderKey{}, r), r
+}
+
+// RecordAuthenticated tells the Recorder ctx carries, if any, that the request is u's.
+func RecordAuthenticated(ctx context.Context, u *Info) {
+	if r, ok := ctx.Value(recorderKey{}).(*Recorder); ok {
+		r.mu.Lock()
+		r.u = u
+		r.mu.Unlock()
+	}
+}
+
+// User returns the recorded user, or nil before authentication (or when it failed).
+func (r *Recorder) User() *Info {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.u
 }
