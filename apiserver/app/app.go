@@ -54,6 +54,8 @@ func NewFlags() *pflag.FlagSet {
 	fs.String("service-node-port-range", d.ServiceNodePortRange, "range node ports are allocated from, first-last")
 	fs.String("advertise-address", d.AdvertiseAddress, "address this apiserver lists in the kubernetes Endpoints (empty: the bind address, or 127.0.0.1 when bound to every address)")
 	fs.Duration("repair-interval", d.RepairInterval, "how often the cluster IP and node port bitmaps are rebuilt from the stored Services, freeing leaks")
+	fs.Duration("identity-lease-duration", d.IdentityLeaseDuration, "how long this apiserver's identity lease (kube-system/apiserver-<hash>) lasts without a renewal: a replica that dies leaves the kubernetes Endpoints within it (whole seconds)")
+	fs.Duration("identity-lease-renew-interval", d.IdentityLeaseRenewInterval, "how often the identity lease is renewed and the kubernetes Endpoints reconciled to the live replicas (shorter than --identity-lease-duration)")
 	config.DefaultProcess().AddFlags(fs, component)
 	return fs
 }

@@ -79,6 +79,11 @@ type Config struct {
 	AdvertiseAddress string `mapstructure:"advertise-address"`
 	// RepairInterval is how often the allocation repair runs.
 	RepairInterval time.Duration `mapstructure:"repair-interval"`
+	// IdentityLeaseDuration is how long this replica's identity lease (kube-system/apiserver-<hash>)
+	// lasts without a renewal: the longest a dead replica stays in the kubernetes Endpoints.
+	IdentityLeaseDuration time.Duration `mapstructure:"identity-lease-duration"`
+	// IdentityLeaseRenewInterval is how often the lease is renewed and the Endpoints reconciled.
+	IdentityLeaseRenewInterval time.Duration `mapstructure:"identity-lease-renew-interval"`
 	// Clock times the watch caches, the compactor and deletion timestamps; nil is the real clock.
 	// It is untagged because it is no flag: tests set it.
 	Clock clock.Clock
@@ -112,6 +117,8 @@ func DefaultConfig() Config {
 		ServiceClusterIPRange:               DefaultServiceClusterIPRange,
 		ServiceNodePortRange:                DefaultServiceNodePortRange,
 		RepairInterval:                      alloc.DefaultRepairInterval,
+		IdentityLeaseDuration:               alloc.DefaultIdentityLeaseDuration,
+		IdentityLeaseRenewInterval:          alloc.DefaultIdentityLeaseRenewInterval,
 	}
 }
 
