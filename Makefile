@@ -20,8 +20,10 @@ GRPCURL_VERSION := v1.9.4
 GOLANGCI_LINT := $(TOOLS)/golangci-lint
 GRPCURL := $(TOOLS)/grpcurl
 
-# Debian packages the build needs: protoc and the well-known .proto files for `make gen`.
-APT_PACKAGES := protobuf-compiler libprotobuf-dev git curl busybox-static
+# Debian packages the build needs: protoc and the well-known .proto files for `make gen`; and what
+# the deployment files are checked and tested with: systemd-analyze (systemd), haproxy, etcd
+# (etcd-server), openssl and shellcheck.
+APT_PACKAGES := protobuf-compiler libprotobuf-dev git curl busybox-static systemd haproxy etcd-server openssl shellcheck
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 GO_MIN_VERSION := 1.26
 
@@ -105,7 +107,7 @@ clean: ## Remove the built binaries and the local cluster's state (.keelson/); k
 ##@ Set-up
 
 .PHONY: deps
-deps: ## Install missing system packages (protoc, busybox-static) with apt; check Go and kubectl.
+deps: ## Install missing system packages (protoc, busybox-static, haproxy, etcd-server, shellcheck, ...) with apt; check Go and kubectl.
 	@go_version=$$(go env GOVERSION 2>/dev/null | sed 's/^go//'); \
 	if [ -z "$$go_version" ] || [ "$$(printf '%s\n%s\n' "$(GO_MIN_VERSION)" "$$go_version" | sort -V | head -1)" != "$(GO_MIN_VERSION)" ]; then \
 		echo "deps: Go $(GO_MIN_VERSION) or newer must be on PATH (found: $${go_version:-none})" >&2; exit 1; \
@@ -116,6 +118,9 @@ deps: ## Install missing system packages (protoc, busybox-static) with apt; chec
 		echo "deps: installing" $$missing; \
 		$(SUDO) apt-get update -qq; \
 		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing; \
+		case " $$missing " in *" etcd-server "*) \
+			echo "deps: disabling Debian's etcd.service: the tests and make run start their own etcd on loopback"; \
+			$(SUDO) systemctl disable --now etcd.service >/dev/null 2>&1 || true;; esac; \
 	fi
 	@command -v kubectl >/dev/null || { \
 		echo "deps: kubectl is not on PATH. Install a kubectl of v1.31 to v1.33 (Keelson serves the v1.32 API);" >&2; \
@@ -145,7 +150,7 @@ endef
 ##@ Checks (each verify-* has a fix-* where a fix can be automatic)
 
 .PHONY: verify
-verify: verify-fmt verify-vet verify-gen verify-work verify-tidy verify-imports lint ## Run every check CI runs before the tests.
+verify: verify-fmt verify-vet verify-gen verify-work verify-tidy verify-imports verify-deploy lint ## Run every check CI runs before the tests.
 
 .PHONY: verify-fmt
 verify-fmt: ## Fail if any Go file is not gofmt-formatted.
@@ -188,6 +193,21 @@ fix-tidy: ## Run `go mod tidy` in every module.
 .PHONY: verify-imports
 verify-imports: ## Fail if a package breaks the dependency rules (daemons apart, etcd only in the apiserver).
 	hack/verify-imports.sh
+
+.PHONY: verify-deploy
+verify-deploy: verify-systemd verify-haproxy verify-shell ## Check the deployment files under deploy/.
+
+.PHONY: verify-systemd
+verify-systemd: deps build ## Fail if systemd-analyze verify finds anything in deploy/systemd/ (against the built bin/).
+	hack/verify-systemd.sh
+
+.PHONY: verify-haproxy
+verify-haproxy: deps ## Fail unless haproxy -c accepts deploy/haproxy/haproxy.cfg.
+	hack/verify-haproxy.sh
+
+.PHONY: verify-shell
+verify-shell: deps ## Fail if shellcheck finds anything in deploy/bin/ and the hack/verify-* scripts.
+	shellcheck deploy/bin/* hack/verify-systemd.sh hack/verify-haproxy.sh
 
 .PHONY: lint
 lint: tools ## Run golangci-lint (.golangci.yml) in every module.

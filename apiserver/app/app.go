@@ -77,6 +77,8 @@ func NewFlags() *pflag.FlagSet {
 	fs.String("advertise-address", d.AdvertiseAddress, "address this apiserver lists in the kubernetes Endpoints (empty: the bind address, or 127.0.0.1 when bound to every address)")
 	fs.Duration("repair-interval", d.RepairInterval, "how often the cluster IP and node port bitmaps are rebuilt from the stored Services, freeing leaks")
 	d.Auth.AddFlags(fs)
+	fs.Duration("identity-lease-duration", d.IdentityLeaseDuration, "how long this apiserver's identity lease (kube-system/apiserver-<hash>) lasts without a renewal: a replica that dies leaves the kubernetes Endpoints within it (whole seconds)")
+	fs.Duration("identity-lease-renew-interval", d.IdentityLeaseRenewInterval, "how often the identity lease is renewed and the kubernetes Endpoints reconciled to the live replicas (shorter than --identity-lease-duration)")
 	config.DefaultProcess().AddFlags(fs, component)
 	return fs
 }

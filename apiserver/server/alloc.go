@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"net"
 	"net/netip"
+	"time"
 
 	"go.uber.org/zap"
 	"google.golang.org/protobuf/types/known/timestamppb"
@@ -85,13 +87,14 @@ func (a *allocation) start(ctx context.Context, s *Server, reg *registry.Registr
 		port = ta.Port
 	}
 	a.kubernetes = &alloc.Kubernetes{
-		Registry:  reg,
-		ClusterIP: a.services.IPRange.Addr(0).String(),
-		Address:   s.cfg.advertiseAddress(),
-		Port:      int32(port),
-		Interval:  alloc.DefaultEndpointInterval,
-		Clock:     s.cfg.Clock,
-		Logger:    s.lg.Named("kubernetes-service"),
+		Registry:      reg,
+		ClusterIP:     a.services.IPRange.Addr(0).String(),
+		Address:       s.cfg.advertiseAddress(),
+		Port:          int32(port),
+		Interval:      s.cfg.IdentityLeaseRenewInterval,
+		LeaseDuration: s.cfg.IdentityLeaseDuration,
+		Clock:         s.cfg.Clock,
+		Logger:        s.lg.Named("kubernetes-service"),
 	}
 	return a.kubernetes.Reconcile(ctx)
 }
@@ -146,16 +149,40 @@ func (c Config) validateServices() error {
 	if c.RepairInterval <= 0 {
 		errs = append(errs, fmt.Errorf("--repair-interval: %s is not positive", c.RepairInterval))
 	}
+	errs = append(errs, c.validateIdentityLease())
+	return errors.Join(errs...)
+}
+
+// validateIdentityLease checks the identity lease's timing: a duration of whole seconds (a Lease
+// counts seconds) longer than the renew interval.
+func (c Config) validateIdentityLease() error {
+	var errs []error
+	if c.IdentityLeaseRenewInterval <= 0 {
+		errs = append(errs, fmt.Errorf("--identity-lease-renew-interval: %s is not positive", c.IdentityLeaseRenewInterval))
+	}
+	switch d := c.IdentityLeaseDuration; {
+	case d < time.Second || d%time.Second != 0 || d > math.MaxInt32*time.Second:
+		errs = append(errs, fmt.Errorf("--identity-lease-duration: %s is not a whole number of seconds from 1s", d))
+	case d <= c.IdentityLeaseRenewInterval:
+		errs = append(errs, fmt.Errorf("--identity-lease-duration: %s is not longer than --identity-lease-renew-interval %s", d, c.IdentityLeaseRenewInterval))
+	}
 	return errors.Join(errs...)
 }
 
 // runAllocation runs the repair loop and the kubernetes Service's reconciler once the server is
-// ready, until ctx ends.
-func (p *parts) runAllocation(ctx context.Context) error {
+// ready, until ctx ends. The reconciler stops (and takes this replica out of the Endpoints) as
+// soon as shutdown ends, the server's run context, so that clients stop being sent here while
+// requests drain.
+func (p *parts) runAllocation(ctx, shutdown context.Context) error {
 	select {
 	case <-ctx.Done():
 		return nil
+	case <-shutdown.Done():
+		return nil
 	case <-p.srv.ready:
 	}
-	return run.Group(ctx, p.alloc.repair.Run, p.alloc.kubernetes.Run)
+	kctx, stop := context.WithCancel(ctx)
+	defer stop()
+	defer context.AfterFunc(shutdown, stop)()
+	return run.Group(ctx, p.alloc.repair.Run, func(context.Context) error { return p.alloc.kubernetes.Run(kctx) })
 }

@@ -130,6 +130,11 @@ type Config struct {
 	RepairInterval time.Duration `mapstructure:"repair-interval"`
 	// Auth is authentication and authorization (see Auth for the defaults and why).
 	Auth `mapstructure:",squash"`
+	// IdentityLeaseDuration is how long this replica's identity lease (kube-system/apiserver-<hash>)
+	// lasts without a renewal: the longest a dead replica stays in the kubernetes Endpoints.
+	IdentityLeaseDuration time.Duration `mapstructure:"identity-lease-duration"`
+	// IdentityLeaseRenewInterval is how often the lease is renewed and the Endpoints reconciled.
+	IdentityLeaseRenewInterval time.Duration `mapstructure:"identity-lease-renew-interval"`
 	// Clock times the watch caches, the compactor and deletion timestamps; nil is the real clock.
 	// It is untagged because it is no flag: tests set it.
 	Clock clock.Clock
@@ -166,6 +171,8 @@ func DefaultConfig() Config {
 		ServiceNodePortRange:                DefaultServiceNodePortRange,
 		RepairInterval:                      alloc.DefaultRepairInterval,
 		Auth:                                DefaultAuth(),
+		IdentityLeaseDuration:               alloc.DefaultIdentityLeaseDuration,
+		IdentityLeaseRenewInterval:          alloc.DefaultIdentityLeaseRenewInterval,
 	}
 }
 

@@ -52,6 +52,36 @@ func TestValidateReportsEveryErrorInFieldOrder(t *testing.T) {
 	}
 }
 
+func TestValidateIdentityLease(t *testing.T) {
+	tests := []struct {
+		name            string
+		duration, renew time.Duration
+		want            string
+	}{
+		{name: "defaults", duration: 15 * time.Second, renew: 5 * time.Second},
+		{name: "fractional seconds", duration: 1500 * time.Millisecond, renew: time.Second,
+			want: "--identity-lease-duration: 1.5s is not a whole number of seconds from 1s"},
+		{name: "under a second", duration: 0, renew: time.Second,
+			want: "--identity-lease-duration: 0s is not a whole number of seconds from 1s"},
+		{name: "not longer than the renew interval", duration: 5 * time.Second, renew: 5 * time.Second,
+			want: "--identity-lease-duration: 5s is not longer than --identity-lease-renew-interval 5s"},
+		{name: "renew interval not positive", duration: 5 * time.Second, renew: 0,
+			want: "--identity-lease-renew-interval: 0s is not positive"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := DefaultConfig()
+			cfg.IdentityLeaseDuration, cfg.IdentityLeaseRenewInterval = tt.duration, tt.renew
+			err := cfg.Validate()
+			if tt.want == "" {
+				require.NoError(t, err)
+				return
+			}
+			require.EqualError(t, err, tt.want)
+		})
+	}
+}
+
 func TestValidateAcceptsTheDefaults(t *testing.T) {
 	require.NoError(t, DefaultConfig().Validate())
 	ext := DefaultConfig()

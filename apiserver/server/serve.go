@@ -45,7 +45,7 @@ func (p *parts) run(ctx context.Context) error {
 			return p.store.RunCompactor(c, p.srv.cfg.Clock, p.srv.cfg.CompactionInterval, p.srv.lg)
 		},
 		p.becomeReady,
-		p.runAllocation,
+		func(c context.Context) error { return p.runAllocation(c, ctx) },
 		p.authz.run,
 	)
 }

@@ -99,6 +99,10 @@ func (s *Server) runControllers(ctx context.Context, c *client.Client) error {
 	}, Controllers())
 }
 
+// Ready is closed once the controller manager has started: its health endpoint listens, whether or not it
+// leads.
+func (s *Server) Ready() <-chan struct{} { return s.health.Listening() }
+
 // Addr returns the address the health endpoint listens on, or nil until Run has opened it.
 func (s *Server) Addr() net.Addr {
 	return s.health.Addr()

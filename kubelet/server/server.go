@@ -69,6 +69,8 @@ type Server struct {
 	shutdownOnce sync.Once
 	shutdownReq  chan struct{}
 	stopped      chan struct{}
+	// listening is closed once the kubelet API listens.
+	listening chan struct{}
 }
 
 // New validates cfg, settles the node name and address and builds a kubelet. It starts no
@@ -108,6 +110,7 @@ func New(cfg Config, lg *zap.Logger) (*Server, error) {
 
 		shutdownReq: make(chan struct{}),
 		stopped:     make(chan struct{}),
+		listening:   make(chan struct{}),
 	}, nil
 }
 
@@ -136,6 +139,9 @@ func (s *Server) NodeName() string { return s.nodeName }
 
 // NodeIP returns the node's InternalIP.
 func (s *Server) NodeIP() string { return s.nodeIP }
+
+// Ready is closed once the kubelet API listens and is about to serve.
+func (s *Server) Ready() <-chan struct{} { return s.listening }
 
 // Addr returns the address the health endpoint listens on, or nil until Run has opened it.
 func (s *Server) Addr() net.Addr { return s.health.Addr() }
@@ -240,6 +246,7 @@ func (s *Server) Run(ctx context.Context) error {
 		return err
 	}
 	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
+	close(s.listening)
 	fns = append(fns, func(ctx context.Context) error { return run.HTTPServer(ctx, srv, ln, s.cfg.ShutdownTimeout) })
 	// The loops outlive ctx while the node shuts down: the pods' statuses and the node's still
 	// have to reach the API server.

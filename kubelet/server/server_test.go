@@ -96,7 +96,12 @@ func TestStaticPodsReachThePodWorkersWithoutAnAPIServer(t *testing.T) {
 	srv.UsePodWorkers(workers, workers)
 	_, stop := healthztest.Start(t, srv)
 	defer func() { require.NoError(t, stop()) }()
-	require.Eventually(t, func() bool { return srv.APIAddr() != nil }, 10*time.Second, 5*time.Millisecond)
+	select {
+	case <-srv.Ready():
+	case <-time.After(10 * time.Second):
+		t.Fatal("the kubelet API never got ready")
+	}
+	require.NotNil(t, srv.APIAddr(), "ready means listening")
 	api := "http://" + srv.APIAddr().String()
 
 	resp, err := http.Post(api+"/manifests", "application/yaml", strings.NewReader( //nolint:noctx // loopback test server

@@ -19,12 +19,14 @@ type HTTPEndpoint struct {
 	handler         http.Handler
 	shutdownTimeout time.Duration
 	listening       atomic.Pointer[net.Addr]
+	// up is closed once Run listens.
+	up chan struct{}
 }
 
 // NewHTTPEndpoint returns an endpoint that will serve handler on address ("host:port"), shutting
 // down within shutdownTimeout. It opens nothing yet.
 func NewHTTPEndpoint(address string, handler http.Handler, shutdownTimeout time.Duration) *HTTPEndpoint {
-	return &HTTPEndpoint{address: address, handler: handler, shutdownTimeout: shutdownTimeout}
+	return &HTTPEndpoint{address: address, handler: handler, shutdownTimeout: shutdownTimeout, up: make(chan struct{})}
 }
 
 // Run listens on the address and serves until ctx ends, then shuts down as HTTPServer does. It
@@ -37,9 +39,13 @@ func (e *HTTPEndpoint) Run(ctx context.Context) error {
 	}
 	addr := ln.Addr()
 	e.listening.Store(&addr)
+	close(e.up)
 	srv := &http.Server{Handler: e.handler, ReadHeaderTimeout: readHeaderTimeout}
 	return HTTPServer(ctx, srv, ln, e.shutdownTimeout)
 }
+
+// Listening is closed once Run listens: the endpoint accepts connections from then on.
+func (e *HTTPEndpoint) Listening() <-chan struct{} { return e.up }
 
 // Addr returns the address Run listens on, or nil before it listens. It keeps returning that
 // address after Run returns.

@@ -4,12 +4,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 
 	"github.com/spf13/pflag"
 	"go.uber.org/zap"
 
+	"github.com/keelson-dev/keelson/pkg/clock"
 	"github.com/keelson-dev/keelson/pkg/config"
 	"github.com/keelson-dev/keelson/pkg/log"
+	"github.com/keelson-dev/keelson/pkg/sdnotify"
 	"github.com/keelson-dev/keelson/pkg/version"
 )
 
@@ -51,14 +54,40 @@ type Runner interface {
 	Run(ctx context.Context) error
 }
 
+// Readier is a server that says when it serves: Ready is closed from then on.
+type Readier interface {
+	Ready() <-chan struct{}
+}
+
 // Serve turns a server constructor into the serve function Main takes: build the server with
 // the loaded configuration and logger, then run it. Every daemon's server package has such a New.
+//
+// Under systemd (Type=notify, see package sdnotify), Serve tells the service manager READY=1 once
+// the server is ready (a Readier's Ready is closed; any other server as soon as it runs), keeps a
+// configured watchdog fed while it runs, and sends STOPPING=1 when ctx ends. A failed notification
+// is logged, never fatal: the service manager's own timeouts handle a daemon it cannot hear.
 func Serve[S any, R Runner](newServer func(S, *zap.Logger) (R, error)) func(context.Context, S, *zap.Logger) error {
 	return func(ctx context.Context, cfg S, lg *zap.Logger) error {
+		notifier, err := sdnotify.FromEnv(os.Getenv)
+		if err != nil {
+			return err
+		}
 		srv, err := newServer(cfg, lg)
 		if err != nil {
 			return err
 		}
-		return srv.Run(ctx)
+		var ready <-chan struct{}
+		if r, ok := any(srv).(Readier); ok {
+			ready = r.Ready()
+		}
+		nctx, stop := context.WithCancel(ctx)
+		notified := make(chan error, 1) // buffered: read once, after Run
+		go func() { notified <- notifier.Lifecycle(nctx, clock.RealClock{}, ready) }()
+		err = srv.Run(ctx)
+		stop()
+		if nerr := <-notified; nerr != nil {
+			lg.Warn("notify the service manager", zap.Error(nerr))
+		}
+		return err
 	}
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"io"
+	"net"
+	"path/filepath"
 	"syscall"
 	"testing"
 	"time"
@@ -113,4 +115,45 @@ func TestServeBuildsThenRuns(t *testing.T) {
 	cancel()
 	require.NoError(t, serve(ctx, serverConfig{Name: "a"}, zap.NewNop()))
 	require.Equal(t, "a", built.name)
+}
+
+// readyServer is a server that becomes ready when the test says so.
+type readyServer struct{ ready chan struct{} }
+
+func (s readyServer) Ready() <-chan struct{} { return s.ready }
+
+func (readyServer) Run(ctx context.Context) error {
+	<-ctx.Done()
+	return nil
+}
+
+// TestServeNotifiesTheServiceManager plays systemd's side of Type=notify: a unixgram socket in
+// $NOTIFY_SOCKET gets READY=1 once the server is ready and STOPPING=1 when it is told to stop.
+func TestServeNotifiesTheServiceManager(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "notify")
+	conn, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: path, Net: "unixgram"})
+	require.NoError(t, err)
+	defer func() { _ = conn.Close() }()
+	next := func() string {
+		t.Helper()
+		require.NoError(t, conn.SetReadDeadline(time.Now().Add(10*time.Second)))
+		buf := make([]byte, 256)
+		n, err := conn.Read(buf)
+		require.NoError(t, err)
+		return string(buf[:n])
+	}
+	t.Setenv("NOTIFY_SOCKET", path)
+	t.Setenv("WATCHDOG_USEC", "")
+
+	srv := readyServer{ready: make(chan struct{})}
+	serve := Serve(func(serverConfig, *zap.Logger) (readyServer, error) { return srv, nil })
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- serve(ctx, serverConfig{Name: "x"}, zap.NewNop()) }()
+
+	close(srv.ready)
+	require.Equal(t, "READY=1\nSTATUS=ready\n", next())
+	cancel()
+	require.Equal(t, "STOPPING=1\nSTATUS=stopping\n", next())
+	require.NoError(t, <-done)
 }

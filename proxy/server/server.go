@@ -42,6 +42,8 @@ type Server struct {
 	health   *run.HTTPEndpoint
 	metricsE *run.HTTPEndpoint
 	proxier  atomic.Pointer[userspace.Proxier]
+	// synced is closed once the informers have synced.
+	synced chan struct{}
 }
 
 // New validates cfg, settles the node name and builds a proxy. It starts no goroutine and opens
@@ -61,7 +63,8 @@ func New(cfg Config, lg *zap.Logger) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("register proxy metrics: %w", err)
 	}
-	s := &Server{cfg: cfg, nodeName: nodeName, lg: lg.With(zap.String("node", nodeName)), metrics: m}
+	s := &Server{cfg: cfg, nodeName: nodeName, lg: lg.With(zap.String("node", nodeName)), metrics: m,
+		synced: make(chan struct{})}
 	s.health = run.NewHTTPEndpoint(healthAddr, health.NewHandler(s, clock.RealClock{}, healthTimeout), cfg.ShutdownTimeout)
 	// As in Kubernetes, the metrics port answers health checks too.
 	s.metricsE, err = healthz.NewEndpoint(metricsAddr, cfg.ShutdownTimeout,
@@ -126,12 +129,16 @@ func (s *Server) Run(ctx context.Context) error {
 		if !f.WaitForSync(ctx) {
 			return nil
 		}
+		close(s.synced)
 		return p.Run(ctx)
 	}
 	err = run.Group(ctx, s.health.Run, s.metricsE.Run, f.Run, forward)
 	s.lg.Info("proxy stopped", zap.Error(err))
 	return err
 }
+
+// Ready is closed once the proxy has synced its Services and Endpoints and starts forwarding.
+func (s *Server) Ready() <-chan struct{} { return s.synced }
 
 // Addr returns the address the health endpoint listens on, or nil until Run has opened it.
 func (s *Server) Addr() net.Addr {

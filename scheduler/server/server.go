@@ -126,6 +126,10 @@ func (s *Server) leading(schedule func(context.Context) error) func(context.Cont
 	}
 }
 
+// Ready is closed once the scheduler has started: its health endpoint listens, whether or not it
+// leads.
+func (s *Server) Ready() <-chan struct{} { return s.health.Listening() }
+
 // Addr returns the address the health endpoint listens on, or nil until Run has opened it.
 func (s *Server) Addr() net.Addr {
 	return s.health.Addr()

@@ -23,6 +23,11 @@ func TestServeHealthThenStop(t *testing.T) {
 
 	base, stop := healthztest.Start(t, srv)
 	healthztest.RequireHealthy(t, base)
+	select {
+	case <-srv.Ready():
+	default:
+		t.Fatal("Ready must be closed once the health endpoint serves, leading or not (no apiserver answers here)")
+	}
 	code, body := healthztest.Get(t, base+"/metrics")
 	require.Equal(t, http.StatusOK, code)
 	require.Contains(t, body, "go_goroutines")

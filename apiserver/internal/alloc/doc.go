@@ -9,4 +9,8 @@
 // deleted or changes type gives back what it no longer holds. A crash between the two leaves a
 // value marked without a Service: Repair, run at start and periodically, rebuilds the bitmaps
 // from the stored Services and frees such leaks.
+//
+// Kubernetes keeps the kubernetes Service and its Endpoints, which list exactly the live
+// apiservers: each replica holds an identity Lease in kube-system (LeaseName) and every replica
+// reconciles the Endpoints from the leases that have not run out.
 package alloc
