@@ -145,27 +145,19 @@ type containerState struct {
 // state reads a container's started and exit records and decides its state. A started container
 // whose monitor and process are both gone without an exit record is Unknown.
 func (r *Runtime) state(id string) containerState {
-	dir := r.containerDir(id)
-	var st containerState
-	var ex exitRecord
-	if readJSON(filepath.Join(dir, exitFile), &ex) == nil {
-		st.exit = &ex
-	}
-	var sr startedRecord
-	if readJSON(filepath.Join(dir, startedFile), &sr) == nil {
-		st.started = &sr
-	}
+	run := r.loadRun(id)
+	st := containerState{started: run.started, exit: run.exit}
 	switch {
 	case st.exit != nil:
 		st.state = cri.ContainerExited
 	case st.started == nil:
 		st.state = cri.ContainerCreated
-	case alive(sr.PID, sr.PIDStartTime) || alive(sr.MonitorPID, sr.MonitorStartTime):
+	case alive(st.started.PID, st.started.PIDStartTime) || alive(st.started.MonitorPID, st.started.MonitorStartTime):
 		st.state = cri.ContainerRunning
 	default:
-		// The monitor may have written exit.json between the two reads above.
-		if readJSON(filepath.Join(dir, exitFile), &ex) == nil {
-			st.exit, st.state = &ex, cri.ContainerExited
+		// The monitor may have written exit.json since it was looked for.
+		if run = r.recheckExit(id, run); run.exit != nil {
+			st.exit, st.state = run.exit, cri.ContainerExited
 		} else {
 			st.state = cri.ContainerUnknown
 		}
