@@ -29,7 +29,8 @@ const reopenWait = 5 * time.Second
 func isNotFound(err error) bool { return errors.Is(err, cri.ErrNotFound) }
 
 // CreateContainer implements cri.Runtime: it checks the config, makes the container's cgroup
-// below the sandbox's with the container's limits, and records the container.
+// below the sandbox's with the container's limits (and the monitors' cgroup, if missing), and
+// records the container.
 func (r *Runtime) CreateContainer(_ context.Context, podSandboxID string, config *cri.ContainerConfig, _ *cri.PodSandboxConfig) (string, error) {
 	if config == nil {
 		return "", fmt.Errorf("create container: no config")
@@ -89,6 +90,12 @@ func (r *Runtime) CreateContainer(_ context.Context, podSandboxID string, config
 	}
 	if err := r.cgroups.Create(c.Cgroup, toResources(config.Resources)); err != nil {
 		return "", fmt.Errorf("create container %q: %w", name, err)
+	}
+	if c.MonitorCgroup != "" {
+		if err := r.cgroups.Create(c.MonitorCgroup, nil); err != nil {
+			_ = r.cgroups.Remove(context.Background(), c.Cgroup)
+			return "", fmt.Errorf("create container %q: monitor cgroup: %w", name, err)
+		}
 	}
 	dir := r.containerDir(id)
 	err = os.MkdirAll(dir, 0o750)

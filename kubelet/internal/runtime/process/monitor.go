@@ -127,9 +127,8 @@ func monitor(dir string) error {
 	}
 	if c.MonitorCgroup != "" {
 		// Out of the kubelet's cgroup, so that stopping the kubelet's unit spares the monitors.
-		if err := cg.Create(c.MonitorCgroup, nil); err != nil {
-			return fail(err)
-		}
+		// CreateContainer made the cgroup: a monitor only joins it. One started as its kubelet
+		// stopped may run after the kubelet's cgroups were removed, and must not make them again.
 		if err := cg.AddProcess(c.MonitorCgroup, os.Getpid()); err != nil {
 			return fail(err)
 		}
