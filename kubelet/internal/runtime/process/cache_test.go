@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -12,8 +13,8 @@ import (
 )
 
 // TestCachedStateFollowsTheFiles checks that what a Runtime caches of its state files never hides
-// a change: another Runtime on the same root stops a sandbox and a container, and the first sees
-// both at once.
+// a change: another Runtime on the same root makes a sandbox and a container, stops a sandbox and
+// a container, and the first sees each at once.
 func TestCachedStateFollowsTheFiles(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
@@ -31,13 +32,43 @@ func TestCachedStateFollowsTheFiles(t *testing.T) {
 
 	other, err := New(e.opts)
 	require.NoError(t, err)
+	// Once both listings are cached, the other Runtime adds a sandbox and a container.
+	cached := func(idx *dirIndex) bool { idx.mu.Lock(); defer idx.mu.Unlock(); return idx.ok }
+	sel := map[string]string{cri.LabelPodName: "cached"}
+	require.Eventually(t, func() bool {
+		_, err1 := e.rt.ListPodSandbox(ctx, &cri.SandboxFilter{LabelSelector: sel})
+		_, err2 := e.rt.ListContainers(ctx, &cri.ContainerFilter{LabelSelector: map[string]string{cri.LabelContainer: "main"}})
+		return err1 == nil && err2 == nil && cached(&e.rt.sandboxIDs) && cached(&e.rt.containerIDs)
+	}, 10*time.Second, 5*time.Millisecond)
+	sid2, err := other.RunPodSandbox(ctx, &cri.PodSandboxConfig{
+		Metadata:     cri.PodSandboxMetadata{Name: "second", Namespace: "default", UID: "uid-second"},
+		LogDirectory: filepath.Join(e.logDir, "default_second"),
+		Labels:       map[string]string{cri.LabelPodName: "second"},
+	})
+	require.NoError(t, err)
+	id2, err := other.CreateContainer(ctx, sid2, &cri.ContainerConfig{
+		Metadata: cri.ContainerMetadata{Name: "second"},
+		Command:  []string{"true"},
+		Labels:   map[string]string{cri.LabelContainer: "second"},
+	}, nil)
+	require.NoError(t, err)
+	sbs, err := e.rt.ListPodSandbox(ctx, &cri.SandboxFilter{LabelSelector: map[string]string{cri.LabelPodName: "second"}})
+	require.NoError(t, err)
+	require.Len(t, sbs, 1)
+	require.Equal(t, sid2, sbs[0].ID)
+	ctrs, err := e.rt.ListContainers(ctx, &cri.ContainerFilter{LabelSelector: map[string]string{cri.LabelContainer: "second"}})
+	require.NoError(t, err)
+	require.Len(t, ctrs, 1)
+	require.Equal(t, id2, ctrs[0].ID)
+	require.Equal(t, cri.ContainerCreated, ctrs[0].State)
+
 	require.NoError(t, other.StopPodSandbox(ctx, sid))
 
 	got, err := e.rt.PodSandboxStatus(ctx, sid)
 	require.NoError(t, err)
 	require.Equal(t, cri.SandboxNotReady, got.State)
 	ready := cri.SandboxReady
-	sbs, err := e.rt.ListPodSandbox(ctx, &cri.SandboxFilter{State: &ready})
+	sbs, err = e.rt.ListPodSandbox(ctx, &cri.SandboxFilter{State: &ready, LabelSelector: sel})
 	require.NoError(t, err)
 	require.Empty(t, sbs)
 	st, err := e.rt.ContainerStatus(ctx, id)

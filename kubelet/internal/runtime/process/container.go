@@ -39,12 +39,16 @@ func (r *Runtime) CreateContainer(_ context.Context, podSandboxID string, config
 	if len(config.Command) == 0 {
 		return "", fmt.Errorf("create container %q: %w", name, ErrNoCommand)
 	}
-	// The sandbox is read under the lock StopPodSandbox marks it NotReady under: no container is
-	// added to a sandbox being stopped or removed.
-	r.mu.Lock()
-	defer r.mu.Unlock()
+	// The sandbox is read again under the lock StopPodSandbox marks it NotReady under: no
+	// container is added to a sandbox being stopped or removed.
 	s, err := r.loadSandbox(podSandboxID)
 	if err != nil {
+		return "", fmt.Errorf("create container %q: %w", name, err)
+	}
+	mu := r.podLock(s.Cgroup)
+	mu.Lock()
+	defer mu.Unlock()
+	if s, err = r.loadSandbox(podSandboxID); err != nil {
 		return "", fmt.Errorf("create container %q: %w", name, err)
 	}
 	if s.State != cri.SandboxReady {
@@ -238,8 +242,9 @@ func (r *Runtime) RemoveContainer(ctx context.Context, containerID string) error
 	if err := r.StopContainer(ctx, containerID, 0); err != nil {
 		return err
 	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
+	mu := r.podLock(path.Dir(c.Cgroup)) // the sandbox's cgroup
+	mu.Lock()
+	defer mu.Unlock()
 	if err := r.cgroups.Remove(ctx, c.Cgroup); err != nil {
 		return fmt.Errorf("remove container %s: %w", containerID, err)
 	}
@@ -252,16 +257,16 @@ func (r *Runtime) RemoveContainer(ctx context.Context, containerID string) error
 
 // ListContainers implements cri.Runtime.
 func (r *Runtime) ListContainers(_ context.Context, filter *cri.ContainerFilter) ([]*cri.Container, error) {
-	ids, err := r.ids(containerDir)
+	ids, err := r.ids(containerDir, &r.containerIDs, filter == nil)
 	if err != nil {
 		return nil, err
 	}
+	if filter != nil {
+		ids = r.containerCandidates(ids, filter)
+	}
 	var out []*cri.Container
 	for _, id := range ids {
-		if filter != nil && filter.ID != "" && filter.ID != id {
-			continue
-		}
-		c, err := r.loadContainer(id)
+		c, err := r.sharedContainer(id)
 		if err != nil {
 			if isNotFound(err) {
 				continue

@@ -36,6 +36,7 @@ package process
 import (
 	"context"
 	"fmt"
+	"hash/fnv"
 	"os"
 	"path"
 	"path/filepath"
@@ -111,13 +112,17 @@ type Runtime struct {
 	opts    Options
 	cgroups *cgroups.Manager
 
-	// mu orders container creation against a sandbox's stop and removal.
-	mu sync.Mutex
+	// podLocks order container creation against a sandbox's stop and removal, per pod cgroup
+	// (the sandboxes of one pod share it), striped: pods start and stop in parallel.
+	podLocks [64]sync.Mutex
+
+	// containerIDs and sandboxIDs cache the listings of the state directories (see cache.go).
+	containerIDs, sandboxIDs dirIndex
 
 	// recordsMu guards the caches of the state files (see cache.go), so that neither listing with
 	// a label selector (every pod worker's sync does) nor the relister's listing of the whole node
 	// (every relist period) reads and decodes the files of every container and sandbox.
-	recordsMu  sync.Mutex
+	recordsMu  sync.RWMutex
 	containers map[string]*containerRecord // by ID: config.json never changes
 	runs       map[string]runRecords       // by container ID: started.json and exit.json, once written
 	sandboxes  map[string]*cachedSandbox   // by ID: sandbox.json, as of the file's identity
@@ -193,19 +198,11 @@ func validID(id string) error {
 	return nil
 }
 
-// ids lists the entries of one of the state directories.
-func (r *Runtime) ids(dir string) ([]string, error) {
-	entries, err := os.ReadDir(filepath.Join(r.opts.Root, dir))
-	if err != nil {
-		return nil, fmt.Errorf("list %s: %w", dir, err)
-	}
-	ids := make([]string, 0, len(entries))
-	for _, e := range entries {
-		if e.IsDir() {
-			ids = append(ids, e.Name())
-		}
-	}
-	return ids, nil
+// podLock is the lock of the pod whose cgroup (a sandbox's) is cgroup.
+func (r *Runtime) podLock(cgroup string) *sync.Mutex {
+	h := fnv.New32a()
+	_, _ = h.Write([]byte(cgroup))
+	return &r.podLocks[h.Sum32()%uint32(len(r.podLocks))]
 }
 
 // matchLabels reports whether labels hold every pair of sel.
