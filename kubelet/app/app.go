@@ -66,7 +66,8 @@ func NewFlags() *pflag.FlagSet {
 }
 
 // monitorCommand is the hidden subcommand under which the process runtime re-executes this
-// binary as a container's monitor (see process.RunMonitor).
+// binary as a container's monitor (see process.RunMonitor) when keelson-kubelet-monitor is not
+// installed next to it.
 const monitorCommand = "monitor"
 
 // Run runs keelson-kubelet with the given command-line arguments until SIGINT or SIGTERM. It

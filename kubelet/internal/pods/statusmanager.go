@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"go.uber.org/zap"
@@ -87,7 +88,13 @@ func (s *statusManager) forget(uid string) {
 	delete(s.entries, uid)
 }
 
-// run writes dirty statuses until ctx ends; failed writes are retried after the retry period.
+// statusWriters bounds the status writes in flight. Each is two round trips to the API server
+// (read, then write), and a node starting many pods at once has as many statuses to write: one
+// at a time, they queued for seconds behind each other.
+const statusWriters = 4
+
+// run writes dirty statuses until ctx ends, up to statusWriters at once and never two of one
+// pod; failed writes are retried after the retry period. It returns once no write is in flight.
 func (s *statusManager) run(ctx context.Context) {
 	if s.client == nil {
 		<-ctx.Done()
@@ -102,19 +109,26 @@ func (s *statusManager) run(ctx context.Context) {
 		case <-retry:
 		}
 		retry = nil
-		failed := false
-		for _, uid := range s.dirty() {
-			if err := s.flush(ctx, uid); err != nil {
-				if ctx.Err() != nil {
-					return
+		var failed atomic.Bool
+		var writes sync.WaitGroup
+		slots := make(chan struct{}, statusWriters)
+		for _, uid := range s.dirty() { // each pod once
+			slots <- struct{}{}
+			writes.Go(func() {
+				defer func() { <-slots }()
+				if err := s.flush(ctx, uid); err != nil {
+					if ctx.Err() == nil && !errors.Is(err, errNoMirror) {
+						s.log.Warn("write pod status", zap.String("uid", uid), zap.Error(err))
+					}
+					failed.Store(true)
 				}
-				if !errors.Is(err, errNoMirror) {
-					s.log.Warn("write pod status", zap.String("uid", uid), zap.Error(err))
-				}
-				failed = true
-			}
+			})
 		}
-		if failed {
+		writes.Wait()
+		if ctx.Err() != nil {
+			return
+		}
+		if failed.Load() {
 			retry = s.clock.After(s.retry)
 		}
 	}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"go.uber.org/zap"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/keelson-dev/keelson/kubelet/internal/cri"
 	corev1 "github.com/keelson-dev/keelson/proto/core/v1"
@@ -61,12 +62,17 @@ func newWorker(m *Manager, pod *corev1.Pod) *worker {
 	return w
 }
 
-// update hands the worker a new version of its pod.
+// update hands the worker its pod as the desired set now has it, and asks for a sync if the pod
+// changed. The set is handed over whole at every change of any pod of the node: poking every
+// worker each time made each pod's event cost a sync of every pod.
 func (w *worker) update(pod *corev1.Pod) {
 	w.mu.Lock()
+	changed := w.removed || (w.pod != pod && !proto.Equal(w.pod, pod))
 	w.pod = pod
 	w.mu.Unlock()
-	w.poke()
+	if changed {
+		w.poke()
+	}
 }
 
 // remove tells the worker its pod left the desired set.

@@ -29,7 +29,8 @@ const reopenWait = 5 * time.Second
 func isNotFound(err error) bool { return errors.Is(err, cri.ErrNotFound) }
 
 // CreateContainer implements cri.Runtime: it checks the config, makes the container's cgroup
-// below the sandbox's with the container's limits, and records the container.
+// below the sandbox's with the container's limits (and the monitors' cgroup, if missing), and
+// records the container.
 func (r *Runtime) CreateContainer(_ context.Context, podSandboxID string, config *cri.ContainerConfig, _ *cri.PodSandboxConfig) (string, error) {
 	if config == nil {
 		return "", fmt.Errorf("create container: no config")
@@ -38,12 +39,16 @@ func (r *Runtime) CreateContainer(_ context.Context, podSandboxID string, config
 	if len(config.Command) == 0 {
 		return "", fmt.Errorf("create container %q: %w", name, ErrNoCommand)
 	}
-	// The sandbox is read under the lock StopPodSandbox marks it NotReady under: no container is
-	// added to a sandbox being stopped or removed.
-	r.mu.Lock()
-	defer r.mu.Unlock()
+	// The sandbox is read again under the lock StopPodSandbox marks it NotReady under: no
+	// container is added to a sandbox being stopped or removed.
 	s, err := r.loadSandbox(podSandboxID)
 	if err != nil {
+		return "", fmt.Errorf("create container %q: %w", name, err)
+	}
+	mu := r.podLock(s.Cgroup)
+	mu.Lock()
+	defer mu.Unlock()
+	if s, err = r.loadSandbox(podSandboxID); err != nil {
 		return "", fmt.Errorf("create container %q: %w", name, err)
 	}
 	if s.State != cri.SandboxReady {
@@ -89,6 +94,12 @@ func (r *Runtime) CreateContainer(_ context.Context, podSandboxID string, config
 	}
 	if err := r.cgroups.Create(c.Cgroup, toResources(config.Resources)); err != nil {
 		return "", fmt.Errorf("create container %q: %w", name, err)
+	}
+	if c.MonitorCgroup != "" {
+		if err := r.cgroups.Create(c.MonitorCgroup, nil); err != nil {
+			_ = r.cgroups.Remove(context.Background(), c.Cgroup)
+			return "", fmt.Errorf("create container %q: monitor cgroup: %w", name, err)
+		}
 	}
 	dir := r.containerDir(id)
 	err = os.MkdirAll(dir, 0o750)
@@ -145,27 +156,19 @@ type containerState struct {
 // state reads a container's started and exit records and decides its state. A started container
 // whose monitor and process are both gone without an exit record is Unknown.
 func (r *Runtime) state(id string) containerState {
-	dir := r.containerDir(id)
-	var st containerState
-	var ex exitRecord
-	if readJSON(filepath.Join(dir, exitFile), &ex) == nil {
-		st.exit = &ex
-	}
-	var sr startedRecord
-	if readJSON(filepath.Join(dir, startedFile), &sr) == nil {
-		st.started = &sr
-	}
+	run := r.loadRun(id)
+	st := containerState{started: run.started, exit: run.exit}
 	switch {
 	case st.exit != nil:
 		st.state = cri.ContainerExited
 	case st.started == nil:
 		st.state = cri.ContainerCreated
-	case alive(sr.PID, sr.PIDStartTime) || alive(sr.MonitorPID, sr.MonitorStartTime):
+	case alive(st.started.PID, st.started.PIDStartTime) || alive(st.started.MonitorPID, st.started.MonitorStartTime):
 		st.state = cri.ContainerRunning
 	default:
-		// The monitor may have written exit.json between the two reads above.
-		if readJSON(filepath.Join(dir, exitFile), &ex) == nil {
-			st.exit, st.state = &ex, cri.ContainerExited
+		// The monitor may have written exit.json since it was looked for.
+		if run = r.recheckExit(id, run); run.exit != nil {
+			st.exit, st.state = run.exit, cri.ContainerExited
 		} else {
 			st.state = cri.ContainerUnknown
 		}
@@ -239,8 +242,9 @@ func (r *Runtime) RemoveContainer(ctx context.Context, containerID string) error
 	if err := r.StopContainer(ctx, containerID, 0); err != nil {
 		return err
 	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
+	mu := r.podLock(path.Dir(c.Cgroup)) // the sandbox's cgroup
+	mu.Lock()
+	defer mu.Unlock()
 	if err := r.cgroups.Remove(ctx, c.Cgroup); err != nil {
 		return fmt.Errorf("remove container %s: %w", containerID, err)
 	}
@@ -253,16 +257,16 @@ func (r *Runtime) RemoveContainer(ctx context.Context, containerID string) error
 
 // ListContainers implements cri.Runtime.
 func (r *Runtime) ListContainers(_ context.Context, filter *cri.ContainerFilter) ([]*cri.Container, error) {
-	ids, err := r.ids(containerDir)
+	ids, err := r.ids(containerDir, &r.containerIDs, filter == nil)
 	if err != nil {
 		return nil, err
 	}
+	if filter != nil {
+		ids = r.containerCandidates(ids, filter)
+	}
 	var out []*cri.Container
 	for _, id := range ids {
-		if filter != nil && filter.ID != "" && filter.ID != id {
-			continue
-		}
-		c, err := r.loadContainer(id)
+		c, err := r.sharedContainer(id)
 		if err != nil {
 			if isNotFound(err) {
 				continue

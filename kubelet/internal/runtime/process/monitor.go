@@ -3,10 +3,12 @@ package process
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"runtime"
 	"sync"
 	"syscall"
 	"time"
@@ -16,11 +18,16 @@ import (
 	"github.com/keelson-dev/keelson/kubelet/internal/logs"
 )
 
+// readyFD is the descriptor on which "monitor run" finds the write end of its launcher's pipe: it
+// closes it once the start or the failure to start is on record.
+const readyFD = 3
+
 // drainWait bounds how long the monitor waits for the output pipes to close after the process
 // ended (a grandchild that left the cgroup may hold them open).
 const drainWait = 2 * time.Second
 
-// RunMonitor is the hidden "monitor" subcommand of the kubelet binary; args are what follows it:
+// RunMonitor is the keelson-kubelet-monitor binary and the hidden "monitor" subcommand of the
+// kubelet binary; args are what follows it:
 //
 //	start <container dir>   launch the monitor for a created container, detached, and return once
 //	                        the process runs (an error if it could not start)
@@ -30,6 +37,9 @@ const drainWait = 2 * time.Second
 //
 // RunMonitor returns when its mode is done; exec mode returns only on failure.
 func RunMonitor(args []string) error {
+	// A monitor mostly waits; one P keeps its threads and garbage collector small, as a node runs
+	// one monitor per container.
+	runtime.GOMAXPROCS(1)
 	if len(args) < 1 {
 		return errors.New("monitor: want start, run or exec")
 	}
@@ -48,7 +58,9 @@ func RunMonitor(args []string) error {
 }
 
 // launch starts "monitor run" for the container in dir in a new session, with its output in the
-// directory's monitor.log, and waits until it recorded the start or the failure to start.
+// directory's monitor.log, and waits until it recorded the start or the failure to start. The
+// monitor says so by closing its end of a pipe (readyFD): waiting costs no polling, which matters
+// when many containers start at once on a busy node.
 func launch(dir string) error {
 	var c containerRecord
 	if err := readJSON(filepath.Join(dir, configFile), &c); err != nil {
@@ -59,51 +71,50 @@ func launch(dir string) error {
 		return fmt.Errorf("monitor log: %w", err)
 	}
 	defer func() { _ = logFile.Close() }()
+	ready, readyW, err := os.Pipe()
+	if err != nil {
+		return fmt.Errorf("monitor ready pipe: %w", err)
+	}
+	defer func() { _ = ready.Close() }()
 	args := append(append([]string{}, c.MonitorCommand[1:]...), "run", dir)
 	cmd := exec.Command(c.MonitorCommand[0], args...)
 	cmd.Dir = "/"
 	cmd.Stdout, cmd.Stderr = logFile, logFile
+	cmd.ExtraFiles = []*os.File{readyW} // readyFD in the monitor
 	// A session of its own: no terminal, no signal aimed at the kubelet's process group reaches it.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
-	if err := cmd.Start(); err != nil {
+	err = cmd.Start()
+	_ = readyW.Close()
+	if err != nil {
 		return fmt.Errorf("start monitor: %w", err)
 	}
-	ended := make(chan struct{})
-	go func() {
-		_ = cmd.Wait()
-		close(ended)
-	}()
-	ticker := time.NewTicker(2 * time.Millisecond)
-	defer ticker.Stop()
-	for {
-		if exists(filepath.Join(dir, startedFile)) {
-			return nil
-		}
-		var ex exitRecord
-		if readJSON(filepath.Join(dir, exitFile), &ex) == nil {
-			return fmt.Errorf("%s", ex.Message)
-		}
-		select {
-		case <-ended:
-			if exists(filepath.Join(dir, startedFile)) || exists(filepath.Join(dir, exitFile)) {
-				continue
-			}
-			b, _ := os.ReadFile(filepath.Join(dir, monitorLog))
-			return fmt.Errorf("monitor ended before starting the container: %s", b)
-		case <-ticker.C:
-		}
+	// The monitor keeps running: it is not waited for, and init reaps it once this process exits.
+	_ = cmd.Process.Release()
+	// EOF once the monitor has recorded the start or the failure, or has ended.
+	_, _ = io.Copy(io.Discard, ready)
+	if exists(filepath.Join(dir, startedFile)) {
+		return nil
 	}
+	var ex exitRecord
+	if readJSON(filepath.Join(dir, exitFile), &ex) == nil {
+		return fmt.Errorf("%s", ex.Message)
+	}
+	b, _ := os.ReadFile(filepath.Join(dir, monitorLog))
+	return fmt.Errorf("monitor ended before starting the container: %s", b)
 }
 
 // monitor runs the container in dir to its end: it starts the process in the container's cgroup
 // with its output into the log, records the start, forwards stop signals, waits, kills whatever
 // the process left in the cgroup, and records the exit.
 func monitor(dir string) error {
+	ready := readyPipe()
+	defer ready.Close() // idempotent: the launcher is told at the latest when the monitor ends
 	var c containerRecord
 	if err := readJSON(filepath.Join(dir, configFile), &c); err != nil {
 		return err
 	}
 	fail := func(err error) error {
+		defer ready.Close()
 		ex := exitRecord{ExitCode: 128, Reason: cri.ReasonStartError, Message: err.Error(), FinishedAt: time.Now()}
 		if werr := writeJSON(filepath.Join(dir, exitFile), &ex); werr != nil {
 			return errors.Join(err, werr)
@@ -116,9 +127,8 @@ func monitor(dir string) error {
 	}
 	if c.MonitorCgroup != "" {
 		// Out of the kubelet's cgroup, so that stopping the kubelet's unit spares the monitors.
-		if err := cg.Create(c.MonitorCgroup, nil); err != nil {
-			return fail(err)
-		}
+		// CreateContainer made the cgroup: a monitor only joins it. One started as its kubelet
+		// stopped may run after the kubelet's cgroups were removed, and must not make them again.
 		if err := cg.AddProcess(c.MonitorCgroup, os.Getpid()); err != nil {
 			return fail(err)
 		}
@@ -159,6 +169,7 @@ func monitor(dir string) error {
 		_ = syscall.Kill(-pid, syscall.SIGKILL)
 		return fail(err)
 	}
+	ready.Close()
 
 	var copies sync.WaitGroup
 	for _, p := range []struct {
@@ -219,4 +230,28 @@ wait:
 		ex.OOMKilled = n > 0
 	}
 	return writeJSON(filepath.Join(dir, exitFile), &ex)
+}
+
+// readyNotice is the write end of the launcher's pipe, if this monitor was given one.
+type readyNotice struct {
+	f *os.File
+}
+
+// readyPipe takes readyFD if it is the pipe a launcher passed (and not a descriptor this process
+// opened itself), keeping it from the processes the monitor starts.
+func readyPipe() *readyNotice {
+	var st syscall.Stat_t
+	if err := syscall.Fstat(readyFD, &st); err != nil || st.Mode&syscall.S_IFMT != syscall.S_IFIFO {
+		return &readyNotice{}
+	}
+	syscall.CloseOnExec(readyFD)
+	return &readyNotice{f: os.NewFile(readyFD, "ready")}
+}
+
+// Close tells the launcher the start is on record. Later calls do nothing.
+func (n *readyNotice) Close() {
+	if n.f != nil {
+		_ = n.f.Close()
+		n.f = nil
+	}
 }

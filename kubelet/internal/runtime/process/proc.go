@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"strconv"
+	"syscall"
 )
 
 // procStart reads the start time (clock ticks since boot) of process pid and whether it is a
@@ -13,10 +14,19 @@ func procStart(pid int) (start uint64, zombie, ok bool) {
 	if pid <= 0 {
 		return 0, false, false
 	}
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	// Read with bare system calls into a buffer on the stack: the relister asks this of every
+	// running container each relist period.
+	fd, err := syscall.Open("/proc/"+strconv.Itoa(pid)+"/stat", syscall.O_RDONLY|syscall.O_CLOEXEC, 0)
 	if err != nil {
 		return 0, false, false
 	}
+	var buf [1024]byte // the line is a few hundred bytes: the name is at most 64
+	n, err := syscall.Read(fd, buf[:])
+	_ = syscall.Close(fd)
+	if err != nil || n <= 0 {
+		return 0, false, false
+	}
+	b := buf[:n]
 	// The command name (field 2) may hold spaces and parentheses: fields start after the last ')'.
 	i := bytes.LastIndexByte(b, ')')
 	if i < 0 {

@@ -2,9 +2,10 @@
 // in its own cgroup, and every sandbox is a directory of state plus the pod's cgroup and log
 // directory, on the host network (the pod IP is the node IP).
 //
-// Each container runs under a small monitor: the kubelet binary re-executed with the hidden
-// "monitor" subcommand (RunMonitor), detached in its own session so that it outlives a kubelet
-// restart or crash. The monitor starts the container's process inside the container's cgroup
+// Each container runs under a small monitor (RunMonitor): the keelson-kubelet-monitor binary
+// installed next to the kubelet's, or else the kubelet binary re-executed with the hidden
+// "monitor" subcommand, detached in its own session so that it outlives a kubelet restart or
+// crash. The monitor starts the container's process inside the container's cgroup
 // with stdout and stderr piped into the CRI log writer (which rotates the file by size by itself),
 // waits for it, and records its exit code, finish time and whether the cgroup saw an OOM kill.
 // Everything the runtime knows lives in files under its root, written atomically:
@@ -28,13 +29,14 @@
 //
 // The monitor starts in two steps, like conmon: "monitor start <dir>" (a child of the kubelet)
 // spawns "monitor run <dir>" in a new session, waits until that has started the process (or
-// failed to), and exits, so the monitor is never the kubelet's child and needs no reaping.
+// failed to), and exits, so the monitor is never the kubelet's child and needs no reaping. Nothing
+// polls: "run" closes a pipe "start" reads once the start is on record, and "start" exits then.
 package process
 
 import (
 	"context"
-	"errors"
 	"fmt"
+	"hash/fnv"
 	"os"
 	"path"
 	"path/filepath"
@@ -71,13 +73,37 @@ type Options struct {
 	MonitorCgroup string
 	// PodIP is every sandbox's IP: the node's address (default 127.0.0.1).
 	PodIP string
-	// MonitorCommand starts the monitor: the kubelet binary and its hidden subcommand (default
-	// [os.Executable(), "monitor"]); RunMonitor receives what follows it.
+	// MonitorCommand starts the monitor; RunMonitor receives what follows it. The default is
+	// MonitorBinary when it lies next to the running binary, else the running binary and its
+	// hidden subcommand: [os.Executable(), "monitor"].
 	MonitorCommand []string
 	// LogMaxSize and LogMaxFiles are --container-log-max-size and --container-log-max-files
 	// (defaults logs.DefaultMaxSize and logs.DefaultMaxFiles).
 	LogMaxSize  int64
 	LogMaxFiles int
+}
+
+// MonitorBinary is the dedicated monitor binary, installed next to keelson-kubelet. Starting it
+// costs a fraction of starting the kubelet binary (which links and initialises the whole
+// kubelet), and a node starts it three times per container: launcher, monitor, exec helper.
+const MonitorBinary = "keelson-kubelet-monitor"
+
+// defaultMonitorCommand is MonitorBinary next to the running binary if it is there, else the
+// running binary's hidden "monitor" subcommand.
+func defaultMonitorCommand() ([]string, error) {
+	exe, err := os.Executable()
+	if err != nil {
+		return nil, fmt.Errorf("process runtime: find the kubelet binary for the monitor: %w", err)
+	}
+	return monitorCommandFor(exe), nil
+}
+
+// monitorCommandFor is the default monitor command of the binary exe.
+func monitorCommandFor(exe string) []string {
+	if dedicated := filepath.Join(filepath.Dir(exe), MonitorBinary); executable(dedicated) == nil {
+		return []string{dedicated}
+	}
+	return []string{exe, "monitor"}
 }
 
 // Runtime is the process runtime. It implements cri.Runtime; every method is safe for
@@ -86,15 +112,20 @@ type Runtime struct {
 	opts    Options
 	cgroups *cgroups.Manager
 
-	// mu orders container creation against a sandbox's stop and removal.
-	mu sync.Mutex
+	// podLocks order container creation against a sandbox's stop and removal, per pod cgroup
+	// (the sandboxes of one pod share it), striped: pods start and stop in parallel.
+	podLocks [64]sync.Mutex
 
-	// records caches what never changes once written, so that listing with a label selector (every
-	// pod worker's sync does) reads the files of the matching entries only, not of every container
-	// and sandbox on the node: container records by ID, and sandboxes' labels by ID.
-	recordsMu     sync.Mutex
-	containers    map[string]*containerRecord
-	sandboxLabels map[string]map[string]string
+	// containerIDs and sandboxIDs cache the listings of the state directories (see cache.go).
+	containerIDs, sandboxIDs dirIndex
+
+	// recordsMu guards the caches of the state files (see cache.go), so that neither listing with
+	// a label selector (every pod worker's sync does) nor the relister's listing of the whole node
+	// (every relist period) reads and decodes the files of every container and sandbox.
+	recordsMu  sync.RWMutex
+	containers map[string]*containerRecord // by ID: config.json never changes
+	runs       map[string]runRecords       // by container ID: started.json and exit.json, once written
+	sandboxes  map[string]*cachedSandbox   // by ID: sandbox.json, as of the file's identity
 }
 
 var _ cri.Runtime = (*Runtime)(nil)
@@ -119,11 +150,11 @@ func New(opts Options) (*Runtime, error) {
 		opts.PodIP = "127.0.0.1"
 	}
 	if len(opts.MonitorCommand) == 0 {
-		exe, err := os.Executable()
+		cmd, err := defaultMonitorCommand()
 		if err != nil {
-			return nil, fmt.Errorf("process runtime: find the kubelet binary for the monitor: %w", err)
+			return nil, err
 		}
-		opts.MonitorCommand = []string{exe, "monitor"}
+		opts.MonitorCommand = cmd
 	}
 	if opts.LogMaxSize == 0 {
 		opts.LogMaxSize = logs.DefaultMaxSize
@@ -145,7 +176,10 @@ func New(opts Options) (*Runtime, error) {
 	if err != nil {
 		return nil, fmt.Errorf("process runtime: %w", err)
 	}
-	return &Runtime{opts: opts, cgroups: cg, containers: map[string]*containerRecord{}, sandboxLabels: map[string]map[string]string{}}, nil
+	return &Runtime{
+		opts: opts, cgroups: cg,
+		containers: map[string]*containerRecord{}, runs: map[string]runRecords{}, sandboxes: map[string]*cachedSandbox{},
+	}, nil
 }
 
 // Version implements cri.Runtime.
@@ -164,79 +198,11 @@ func validID(id string) error {
 	return nil
 }
 
-// loadSandbox reads a sandbox's record; cri.ErrNotFound if there is none.
-func (r *Runtime) loadSandbox(id string) (*sandboxRecord, error) {
-	if err := validID(id); err != nil {
-		return nil, err
-	}
-	var s sandboxRecord
-	if err := readJSON(filepath.Join(r.sandboxDir(id), sandboxFile), &s); err != nil {
-		if errors.Is(err, os.ErrNotExist) {
-			return nil, fmt.Errorf("sandbox %s: %w", id, cri.ErrNotFound)
-		}
-		return nil, err
-	}
-	r.recordsMu.Lock()
-	r.sandboxLabels[id] = s.Labels
-	r.recordsMu.Unlock()
-	return &s, nil
-}
-
-// skipSandbox reports whether sandbox id's labels, if known, do not match sel.
-func (r *Runtime) skipSandbox(id string, sel map[string]string) bool {
-	r.recordsMu.Lock()
-	defer r.recordsMu.Unlock()
-	labels, ok := r.sandboxLabels[id]
-	return ok && !matchLabels(labels, sel)
-}
-
-// forget drops the cached records of a removed container or sandbox.
-func (r *Runtime) forget(id string) {
-	r.recordsMu.Lock()
-	defer r.recordsMu.Unlock()
-	delete(r.containers, id)
-	delete(r.sandboxLabels, id)
-}
-
-// loadContainer reads a container's record; cri.ErrNotFound if there is none.
-func (r *Runtime) loadContainer(id string) (*containerRecord, error) {
-	if err := validID(id); err != nil {
-		return nil, err
-	}
-	r.recordsMu.Lock()
-	cached, ok := r.containers[id]
-	r.recordsMu.Unlock()
-	if ok {
-		c := *cached // callers may set fields of their copy
-		return &c, nil
-	}
-	var c containerRecord
-	if err := readJSON(filepath.Join(r.containerDir(id), configFile), &c); err != nil {
-		if errors.Is(err, os.ErrNotExist) {
-			return nil, fmt.Errorf("container %s: %w", id, cri.ErrNotFound)
-		}
-		return nil, err
-	}
-	stored := c
-	r.recordsMu.Lock()
-	r.containers[id] = &stored
-	r.recordsMu.Unlock()
-	return &c, nil
-}
-
-// ids lists the entries of one of the state directories.
-func (r *Runtime) ids(dir string) ([]string, error) {
-	entries, err := os.ReadDir(filepath.Join(r.opts.Root, dir))
-	if err != nil {
-		return nil, fmt.Errorf("list %s: %w", dir, err)
-	}
-	ids := make([]string, 0, len(entries))
-	for _, e := range entries {
-		if e.IsDir() {
-			ids = append(ids, e.Name())
-		}
-	}
-	return ids, nil
+// podLock is the lock of the pod whose cgroup (a sandbox's) is cgroup.
+func (r *Runtime) podLock(cgroup string) *sync.Mutex {
+	h := fnv.New32a()
+	_, _ = h.Write([]byte(cgroup))
+	return &r.podLocks[h.Sum32()%uint32(len(r.podLocks))]
 }
 
 // matchLabels reports whether labels hold every pair of sel.

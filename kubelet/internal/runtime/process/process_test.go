@@ -555,3 +555,31 @@ func TestConcurrentPods(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, sbs, 1)
 }
+
+// TestLateStartMakesNoCgroup starts a container after its cgroups were removed, as happens to a
+// monitor launched just as its kubelet stops and whose node's cgroups are then cleaned up: the
+// start fails and leaves no cgroup behind.
+func TestLateStartMakesNoCgroup(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	sid, sb := e.sandbox("late", nil)
+	id, err := e.rt.CreateContainer(ctx, sid, &cri.ContainerConfig{
+		Metadata: cri.ContainerMetadata{Name: "main"},
+		Command:  []string{"sleep", "300"},
+		Labels:   map[string]string{cri.LabelContainer: "main"},
+	}, sb)
+	require.NoError(t, err)
+	require.True(t, e.cg.Exists(e.opts.MonitorCgroup), "CreateContainer makes the monitors' cgroup")
+	require.NoError(t, e.cg.Remove(ctx, e.opts.CgroupPrefix))
+
+	require.Error(t, e.rt.StartContainer(ctx, id))
+	dirs, err := e.cg.Dirs(e.opts.CgroupPrefix)
+	require.NoError(t, err)
+	for _, d := range dirs {
+		require.NoDirExists(t, d)
+	}
+	st, err := e.rt.ContainerStatus(ctx, id)
+	require.NoError(t, err)
+	require.Equal(t, cri.ContainerExited, st.State)
+	require.Equal(t, cri.ReasonStartError, st.Reason)
+}

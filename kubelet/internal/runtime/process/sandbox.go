@@ -39,8 +39,9 @@ func (r *Runtime) RunPodSandbox(_ context.Context, config *cri.PodSandboxConfig)
 	if s.LogDirectory == "" {
 		s.LogDirectory = r.sandboxDir(id) + "/logs"
 	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
+	mu := r.podLock(s.Cgroup)
+	mu.Lock()
+	defer mu.Unlock()
 	if err := r.cgroups.Create(s.Cgroup, toResources(config.Resources)); err != nil {
 		return "", fmt.Errorf("run pod sandbox %s: %w", config.Metadata.Name, err)
 	}
@@ -79,9 +80,14 @@ func (r *Runtime) StopPodSandbox(ctx context.Context, podSandboxID string) error
 // markNotReady records the sandbox as NotReady first, so that no container is created in it
 // while its containers are being stopped.
 func (r *Runtime) markNotReady(podSandboxID string) error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
 	s, err := r.loadSandbox(podSandboxID)
+	if err != nil || s.State == cri.SandboxNotReady {
+		return err
+	}
+	mu := r.podLock(s.Cgroup)
+	mu.Lock()
+	defer mu.Unlock()
+	s, err = r.loadSandbox(podSandboxID)
 	if err != nil || s.State == cri.SandboxNotReady {
 		return err
 	}
@@ -111,8 +117,9 @@ func (r *Runtime) RemovePodSandbox(ctx context.Context, podSandboxID string) err
 			return fmt.Errorf("remove pod sandbox %s: %w", podSandboxID, err)
 		}
 	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
+	mu := r.podLock(s.Cgroup)
+	mu.Lock()
+	defer mu.Unlock()
 	if err := r.cgroups.Remove(ctx, s.Cgroup); err != nil {
 		return fmt.Errorf("remove pod sandbox %s: %w", podSandboxID, err)
 	}
@@ -134,15 +141,15 @@ func (r *Runtime) PodSandboxStatus(_ context.Context, podSandboxID string) (*cri
 
 // ListPodSandbox implements cri.Runtime.
 func (r *Runtime) ListPodSandbox(_ context.Context, filter *cri.SandboxFilter) ([]*cri.PodSandbox, error) {
-	ids, err := r.ids(sandboxesDir)
+	ids, err := r.ids(sandboxesDir, &r.sandboxIDs, filter == nil)
 	if err != nil {
 		return nil, err
 	}
+	if filter != nil {
+		ids = r.sandboxCandidates(ids, filter)
+	}
 	var out []*cri.PodSandbox
 	for _, id := range ids {
-		if filter != nil && (filter.ID != "" && filter.ID != id || r.skipSandbox(id, filter.LabelSelector)) {
-			continue
-		}
 		s, err := r.loadSandbox(id)
 		if err != nil {
 			if isNotFound(err) {
