@@ -19,6 +19,7 @@ import (
 	"google.golang.org/grpc/reflection"
 
 	"github.com/keelson-dev/keelson/apiserver/internal/admission/quota"
+	"github.com/keelson-dev/keelson/apiserver/internal/auth/node"
 	"github.com/keelson-dev/keelson/apiserver/internal/grpcapi"
 	"github.com/keelson-dev/keelson/apiserver/internal/limits"
 	"github.com/keelson-dev/keelson/apiserver/internal/registry"
@@ -44,6 +45,8 @@ type parts struct {
 	store *storage.Store
 	reg   *registry.Registry
 	alloc *allocation
+	// nodeFeed keeps the Node authorizer's pod graph current.
+	nodeFeed *node.Feed
 
 	ln     net.Listener
 	mux    cmux.CMux
@@ -107,7 +110,11 @@ func (s *Server) buildOn(be *etcdBackend) (*parts, error) {
 		return nil, err
 	}
 	reg.AddAdmission(quotas)
-	p := &parts{srv: s, etcd: be, store: store, reg: reg, alloc: al}
+	nodeFeed, err := s.buildNodeAuth(reg)
+	if err != nil {
+		return nil, err
+	}
+	p := &parts{srv: s, etcd: be, store: store, reg: reg, alloc: al, nodeFeed: nodeFeed}
 
 	metrics := prometheus.NewRegistry()
 	metrics.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))

@@ -38,6 +38,7 @@ func (p *parts) run(ctx context.Context) error {
 		},
 		p.becomeReady,
 		p.runAllocation,
+		p.runNodeFeed,
 	)
 }
 
@@ -85,10 +86,15 @@ func (p *parts) shutdown() {
 	p.mux.Close()
 }
 
-// becomeReady waits for the watch caches, creates the system namespaces, then turns gRPC health
+// becomeReady waits for the watch caches and the Node authorizer's graph, creates the system namespaces, then turns gRPC health
 // SERVING and closes Ready. It returns nil when ctx ends first.
 func (p *parts) becomeReady(ctx context.Context) error {
 	if err := p.reg.WaitReady(ctx); err != nil {
+		return nil
+	}
+	select {
+	case <-p.nodeFeed.Synced():
+	case <-ctx.Done():
 		return nil
 	}
 	if err := p.reg.EnsureSystemNamespaces(ctx); err != nil {
