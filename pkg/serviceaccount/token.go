@@ -83,21 +83,11 @@ func (s *Signer) Sign(claims LegacyClaims) (string, error) {
 // subject agrees with the account; whether the account and secret still exist is the caller's
 // to check.
 func Verify(token string, keys ...crypto.PublicKey) (*LegacyClaims, error) {
-	parsed, err := jwt.ParseSigned(token, []jose.SignatureAlgorithm{jose.RS256, jose.ES256, jose.ES384, jose.ES512})
-	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrInvalidToken, err)
-	}
 	var claims LegacyClaims
-	verified := false
-	for _, k := range keys {
-		if err := parsed.Claims(k, &claims); err == nil {
-			verified = true
-			break
-		}
+	if err := verifySignature(token, &claims, keys); err != nil {
+		return nil, err
 	}
 	switch {
-	case !verified:
-		return nil, fmt.Errorf("%w: no key verifies its signature", ErrInvalidToken)
 	case claims.Issuer != LegacyIssuer:
 		return nil, fmt.Errorf("%w: issuer %q, want %q", ErrInvalidToken, claims.Issuer, LegacyIssuer)
 	case claims.Namespace == "" || claims.ServiceAccountName == "" || claims.ServiceAccountUID == "" || claims.SecretName == "":
