@@ -54,6 +54,7 @@ func NewFlags() *pflag.FlagSet {
 	fs.String("service-node-port-range", d.ServiceNodePortRange, "range node ports are allocated from, first-last")
 	fs.String("advertise-address", d.AdvertiseAddress, "address this apiserver lists in the kubernetes Endpoints (empty: the bind address, or 127.0.0.1 when bound to every address)")
 	fs.Duration("repair-interval", d.RepairInterval, "how often the cluster IP and node port bitmaps are rebuilt from the stored Services, freeing leaks")
+	d.TokenRequest.AddFlags(fs)
 	config.DefaultProcess().AddFlags(fs, component)
 	return fs
 }

@@ -114,6 +114,9 @@ func (s *Server) buildOn(be *etcdBackend) (*parts, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := s.buildTokenRequest(reg); err != nil {
+		return nil, err
+	}
 	p := &parts{srv: s, etcd: be, store: store, reg: reg, alloc: al, nodeFeed: nodeFeed}
 
 	metrics := prometheus.NewRegistry()

@@ -79,6 +79,8 @@ type Config struct {
 	AdvertiseAddress string `mapstructure:"advertise-address"`
 	// RepairInterval is how often the allocation repair runs.
 	RepairInterval time.Duration `mapstructure:"repair-interval"`
+	// TokenRequest configures the serviceaccounts/token subresource.
+	TokenRequest `mapstructure:",squash"`
 	// Clock times the watch caches, the compactor and deletion timestamps; nil is the real clock.
 	// It is untagged because it is no flag: tests set it.
 	Clock clock.Clock
@@ -158,6 +160,7 @@ func (c Config) Validate() error {
 	if c.DefaultUnreachableTolerationSeconds < 0 {
 		errs = append(errs, fmt.Errorf("--default-unreachable-toleration-seconds: %d is negative", c.DefaultUnreachableTolerationSeconds))
 	}
+	errs = append(errs, c.TokenRequest.Validate())
 	return errors.Join(errs...)
 }
 

@@ -52,6 +52,8 @@ type Registry struct {
 	fields fieldManagers
 	// admitters judge every create and update (see AddAdmission).
 	admitters []Admitter
+	// tokens serves serviceaccounts/token (see SetTokenIssuer); nil serves none.
+	tokens TokenIssuer
 }
 
 // New builds a store and a watch cache for every kind in cfg.Scheme. Nothing runs until Run.

@@ -1,0 +1,63 @@
+package server
+
+import (
+	"errors"
+
+	"github.com/spf13/pflag"
+
+	"github.com/keelson-dev/keelson/apiserver/internal/registry"
+	"github.com/keelson-dev/keelson/apiserver/internal/tokenrequest"
+	"github.com/keelson-dev/keelson/pkg/serviceaccount"
+)
+
+// TokenRequest configures the serviceaccounts/token subresource, which issues bound service
+// account tokens. It is served only when a signing key is set.
+type TokenRequest struct {
+	// SigningKeyFile is the PEM file of the private key tokens are signed with; empty serves no
+	// TokenRequest.
+	SigningKeyFile string `mapstructure:"service-account-signing-key-file"`
+	// Issuer is the iss claim of the tokens issued (the first --service-account-issuer).
+	Issuer []string `mapstructure:"service-account-issuer"`
+	// Audiences are a token's audiences when a request names none (--api-audiences; empty: the
+	// issuer).
+	Audiences []string `mapstructure:"api-audiences"`
+}
+
+// AddFlags defines the TokenRequest flags on fs with t as defaults.
+func (t TokenRequest) AddFlags(fs *pflag.FlagSet) {
+	fs.String("service-account-signing-key-file", t.SigningKeyFile, "PEM file of the private key service account tokens are issued with (TokenRequest); empty serves no TokenRequest")
+	fs.StringSlice("service-account-issuer", t.Issuer, "issuer of service account tokens: the first signs, every one is accepted; repeatable")
+	fs.StringSlice("api-audiences", t.Audiences, "audiences of the tokens TokenRequest issues when a request names none, and a token must name one of (empty: the first issuer)")
+}
+
+// Validate reports a signing key without an issuer.
+func (t TokenRequest) Validate() error {
+	if t.SigningKeyFile != "" && len(t.Issuer) == 0 {
+		return errors.New("--service-account-issuer: required with --service-account-signing-key-file")
+	}
+	return nil
+}
+
+// buildTokenRequest makes reg serve serviceaccounts/token when a signing key is configured.
+func (s *Server) buildTokenRequest(reg *registry.Registry) error {
+	t := s.cfg.TokenRequest
+	if t.SigningKeyFile == "" {
+		return nil
+	}
+	key, err := serviceaccount.ReadPrivateKeyFile(t.SigningKeyFile)
+	if err != nil {
+		return err
+	}
+	signer, err := serviceaccount.NewSigner(key)
+	if err != nil {
+		return err
+	}
+	is, err := tokenrequest.NewForRegistry(reg, tokenrequest.Config{
+		Signer: signer, Issuer: t.Issuer[0], Audiences: t.Audiences, Clock: s.cfg.Clock,
+	})
+	if err != nil {
+		return err
+	}
+	reg.SetTokenIssuer(is)
+	return nil
+}
