@@ -5,6 +5,7 @@ import (
 
 	"github.com/spf13/pflag"
 
+	saadmission "github.com/keelson-dev/keelson/apiserver/internal/admission/serviceaccount"
 	"github.com/keelson-dev/keelson/apiserver/internal/registry"
 	"github.com/keelson-dev/keelson/apiserver/internal/tokenrequest"
 	"github.com/keelson-dev/keelson/pkg/serviceaccount"
@@ -38,7 +39,8 @@ func (t TokenRequest) Validate() error {
 	return nil
 }
 
-// buildTokenRequest makes reg serve serviceaccounts/token when a signing key is configured.
+// buildTokenRequest makes reg serve serviceaccounts/token when a signing key is configured, and
+// adds ServiceAccount admission, which gives pods the projected volume of such a token.
 func (s *Server) buildTokenRequest(reg *registry.Registry) error {
 	t := s.cfg.TokenRequest
 	if t.SigningKeyFile == "" {
@@ -59,5 +61,11 @@ func (s *Server) buildTokenRequest(reg *registry.Registry) error {
 		return err
 	}
 	reg.SetTokenIssuer(is)
+	// Pods get a projected token volume only where tokens can be issued for it.
+	accounts, err := saadmission.New(reg)
+	if err != nil {
+		return err
+	}
+	reg.AddMutation(accounts)
 	return nil
 }

@@ -86,3 +86,28 @@ func (s *Store) admitDelete(ctx context.Context, namespace string, cur scheme.Ob
 		Operation: OperationDelete, Kind: s.kind, Namespace: namespace, Name: cur.GetMetadata().GetName(), Old: cur, DryRun: dryRun,
 	})
 }
+
+// Mutator is a mutating admission step: it may change an object being created before it is
+// defaulted and validated (so what it adds is validated too). An error refuses the create.
+type Mutator interface {
+	Mutate(ctx context.Context, a Attributes) error
+}
+
+// AddMutation appends m to the mutators every create goes through, in order. Call it before the
+// registry serves requests; it is not safe for concurrent use with writes.
+func (r *Registry) AddMutation(m Mutator) {
+	r.mutators = append(r.mutators, m)
+}
+
+// mutateCreate runs the registry's mutators on obj, being created in namespace.
+func (s *Store) mutateCreate(ctx context.Context, namespace string, obj scheme.Object, dryRun bool) error {
+	for _, m := range s.registry.mutators {
+		err := m.Mutate(ctx, Attributes{
+			Operation: OperationCreate, Kind: s.kind, Namespace: namespace, Name: obj.GetMetadata().GetName(), Object: obj, DryRun: dryRun,
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -52,6 +52,8 @@ type Registry struct {
 	fields fieldManagers
 	// admitters judge every create and update (see AddAdmission).
 	admitters []Admitter
+	// mutators change objects being created (see AddMutation).
+	mutators []Mutator
 	// tokens serves serviceaccounts/token (see SetTokenIssuer); nil serves none.
 	tokens TokenIssuer
 }
