@@ -79,6 +79,7 @@ func NewFlags() *pflag.FlagSet {
 	d.Auth.AddFlags(fs)
 	fs.Duration("identity-lease-duration", d.IdentityLeaseDuration, "how long this apiserver's identity lease (kube-system/apiserver-<hash>) lasts without a renewal: a replica that dies leaves the kubernetes Endpoints within it (whole seconds)")
 	fs.Duration("identity-lease-renew-interval", d.IdentityLeaseRenewInterval, "how often the identity lease is renewed and the kubernetes Endpoints reconciled to the live replicas (shorter than --identity-lease-duration)")
+	d.TokenRequest.AddFlags(fs)
 	config.DefaultProcess().AddFlags(fs, component)
 	return fs
 }

@@ -33,7 +33,7 @@ const (
 )
 
 // supportedModes are the modes authorizerFor builds.
-var supportedModes = []string{ModeAlwaysAllow, ModeAlwaysDeny, ModeRBAC}
+var supportedModes = []string{ModeAlwaysAllow, ModeAlwaysDeny, ModeNode, ModeRBAC}
 
 // The authorization contract, for a Config.Authorizer that an embedder or a test sets.
 type (

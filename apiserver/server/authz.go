@@ -22,7 +22,7 @@ type authorization struct {
 // newAuthorization builds the authorizer chain of the configured modes on reg, and installs what
 // it brings into reg: with RBAC, the escalation check on role and binding writes; always, the
 // access reviews answered through the chain.
-func newAuthorization(modes []string, reg *registry.Registry) (*authorization, error) {
+func newAuthorization(modes []string, reg *registry.Registry, nodeAuthz authz.Authorizer) (*authorization, error) {
 	az := &authorization{}
 	var chain []authz.Authorizer
 	for _, m := range modes {
@@ -31,6 +31,8 @@ func newAuthorization(modes []string, reg *registry.Registry) (*authorization, e
 			chain = append(chain, authz.AlwaysAllow)
 		case ModeAlwaysDeny:
 			chain = append(chain, authz.AlwaysDeny)
+		case ModeNode:
+			chain = append(chain, nodeAuthz)
 		case ModeRBAC:
 			az.rbac = rbac.New(reg)
 			chain = append(chain, az.rbac)

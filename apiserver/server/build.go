@@ -25,6 +25,7 @@ import (
 	"github.com/keelson-dev/keelson/apiserver/internal/auth/filter"
 	"github.com/keelson-dev/keelson/apiserver/internal/audit"
 	"github.com/keelson-dev/keelson/apiserver/internal/embedetcd"
+	"github.com/keelson-dev/keelson/apiserver/internal/auth/node"
 	"github.com/keelson-dev/keelson/apiserver/internal/grpcapi"
 	"github.com/keelson-dev/keelson/apiserver/internal/limits"
 	"github.com/keelson-dev/keelson/apiserver/internal/registry"
@@ -54,6 +55,8 @@ type parts struct {
 	authz *authorization
 	// audit records every request when the audit log is on (nil otherwise).
 	audit *audit.Logger
+	// nodeFeed keeps the Node authorizer's pod graph current.
+	nodeFeed *node.Feed
 
 	// ln is the API port; fronts split it, and the plain-text port if any, between grpc and http.
 	ln     net.Listener
@@ -124,11 +127,18 @@ func (s *Server) buildOn(be *etcdBackend) (*parts, error) {
 		return nil, err
 	}
 	reg.AddAdmission(quotas)
-	az, err := newAuthorization(s.cfg.Auth.AuthorizationModes, reg)
+	nodeFeed, err := s.buildNodeAuth(reg)
 	if err != nil {
 		return nil, err
 	}
-	p := &parts{srv: s, etcd: be, store: store, reg: reg, alloc: al, authz: az}
+	if err := s.buildTokenRequest(reg); err != nil {
+		return nil, err
+	}
+	az, err := newAuthorization(s.cfg.Auth.AuthorizationModes, reg, s.NodeAuthorizer())
+	if err != nil {
+		return nil, err
+	}
+	p := &parts{srv: s, etcd: be, store: store, reg: reg, alloc: al, authz: az, nodeFeed: nodeFeed}
 	if s.cfg.AuditLogPath != "" {
 		if p.audit, err = audit.New(audit.Config{
 			Path:       s.cfg.AuditLogPath,

@@ -135,6 +135,8 @@ type Config struct {
 	IdentityLeaseDuration time.Duration `mapstructure:"identity-lease-duration"`
 	// IdentityLeaseRenewInterval is how often the lease is renewed and the Endpoints reconciled.
 	IdentityLeaseRenewInterval time.Duration `mapstructure:"identity-lease-renew-interval"`
+	// TokenRequest configures the serviceaccounts/token subresource.
+	TokenRequest `mapstructure:",squash"`
 	// Clock times the watch caches, the compactor and deletion timestamps; nil is the real clock.
 	// It is untagged because it is no flag: tests set it.
 	Clock clock.Clock
@@ -226,7 +228,7 @@ func (c Config) Validate() error {
 	if c.DefaultUnreachableTolerationSeconds < 0 {
 		errs = append(errs, fmt.Errorf("--default-unreachable-toleration-seconds: %d is negative", c.DefaultUnreachableTolerationSeconds))
 	}
-	errs = append(errs, c.Auth.Validate())
+	errs = append(errs, c.Auth.Validate(), c.TokenRequest.Validate(c.Auth))
 	return errors.Join(errs...)
 }
 

@@ -47,6 +47,7 @@ func (p *parts) run(ctx context.Context) error {
 		p.becomeReady,
 		func(c context.Context) error { return p.runAllocation(c, ctx) },
 		p.authz.run,
+		p.runNodeFeed,
 	)
 }
 
@@ -103,11 +104,17 @@ func (p *parts) shutdown() {
 	}
 }
 
-// becomeReady waits for the watch caches, creates the system namespaces, reconciles the RBAC
-// bootstrap policy (with RBAC on) and waits for the authorizer to load it, then turns gRPC health
+// becomeReady waits for the watch caches and the Node authorizer's graph, creates the system
+// namespaces, reconciles the RBAC bootstrap policy (with RBAC on) and waits for the authorizer to
+// load it, then turns gRPC health
 // SERVING and closes Ready. It returns nil when ctx ends first.
 func (p *parts) becomeReady(ctx context.Context) error {
 	if err := p.reg.WaitReady(ctx); err != nil {
+		return nil
+	}
+	select {
+	case <-p.nodeFeed.Synced():
+	case <-ctx.Done():
 		return nil
 	}
 	if err := p.reg.EnsureSystemNamespaces(ctx); err != nil {

@@ -9,6 +9,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/keelson-dev/keelson/apiserver/internal/auth/authz"
+	"github.com/keelson-dev/keelson/apiserver/internal/auth/node"
 	"github.com/keelson-dev/keelson/apiserver/internal/registry"
 	"github.com/keelson-dev/keelson/pkg/clock"
 )
@@ -29,6 +30,7 @@ type Server struct {
 	// authorizer is the --authorization-mode chain, set once built.
 	authorizer authz.Authorizer
 	etcdURL      string
+	nodeAuthz    *node.Authorizer
 }
 
 // New checks cfg and returns a server; nothing starts until Run.
@@ -108,8 +110,8 @@ func (s *Server) EmbeddedEtcdURL() string {
 // registry with its watch caches, the gRPC and HTTP servers and the listener; nothing serves yet.
 //
 // Serve runs, in one run.Group, the listener's gRPC and HTTP servers, the watch caches, the
-// compactor, and the step that marks the server ready once the caches are loaded and the system
-// namespaces exist.
+// compactor, the feed of the Node authorizer's pod graph, and the step that marks the server ready
+// once the caches and the graph are loaded and the system namespaces exist.
 //
 // Shutdown, when ctx ends or any of those fails: gRPC health turns NOT_SERVING; the registry drains,
 // ending every watch and followed log so clients move to another replica; the listener closes and

@@ -2,6 +2,8 @@ package server
 
 import (
 	"context"
+	"fmt"
+	"os"
 
 	"github.com/keelson-dev/keelson/controller-manager/internal/daemonset"
 	"github.com/keelson-dev/keelson/controller-manager/internal/deployment"
@@ -15,6 +17,7 @@ import (
 	"github.com/keelson-dev/keelson/controller-manager/internal/podgc"
 	"github.com/keelson-dev/keelson/controller-manager/internal/replicaset"
 	"github.com/keelson-dev/keelson/controller-manager/internal/resourcequota"
+	"github.com/keelson-dev/keelson/controller-manager/internal/rootcacert"
 	"github.com/keelson-dev/keelson/controller-manager/internal/serviceaccount"
 	"github.com/keelson-dev/keelson/controller-manager/internal/statefulset"
 )
@@ -84,6 +87,18 @@ func Controllers() []manager.Registration {
 		{Name: job.Name, New: func(c *manager.Context) (manager.Controller, error) {
 			ctl, err := job.NewFromManager(c)
 			return withWorkers(ctl, err, c.Config.ConcurrentJobSyncs)
+		}},
+		{Name: rootcacert.Name, New: func(c *manager.Context) (manager.Controller, error) {
+			if c.Config.RootCAFile == "" {
+				c.Logger.Info("root CA certificate publisher does not run: --root-ca-file is not set")
+				return idle{}, nil
+			}
+			ca, err := os.ReadFile(c.Config.RootCAFile)
+			if err != nil {
+				return nil, fmt.Errorf("--root-ca-file: %w", err)
+			}
+			ctl, err := rootcacert.New(c.Client, c.Informers, c.Recorder("root-ca-cert-publisher"), c.Clock, c.Logger, ca)
+			return withWorkers(ctl, err, 1)
 		}},
 		// The garbage collector asks for an informer of every kind when it runs; registered
 		// last, it is built after every controller that asks for typed ones.

@@ -94,6 +94,10 @@ func (s *Server) newPodWorkers(name, nodeIP string, rt cri.Runtime, d workerDeps
 	if withMetrics {
 		cfg.Metrics = s.registry
 	}
+	if s.cfg.Runtime == RuntimeProcess {
+		// Only a runtime that runs something mounts the projected service account volumes.
+		cfg.VolumeRoot = filepath.Join(s.cfg.RootDir, "pods")
+	}
 	m, err := pods.New(cfg)
 	if err != nil {
 		return podWorkers{}, fmt.Errorf("pod workers of node %s: %w", name, err)

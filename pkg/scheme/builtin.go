@@ -26,7 +26,7 @@ const (
 
 // Builtin returns a new Scheme holding every kind Keelson serves: core v1, apps/v1, batch/v1,
 // coordination.k8s.io/v1 and rbac.authorization.k8s.io/v1, and the create-only reviews of
-// authorization.k8s.io/v1 and authentication.k8s.io/v1. Binding, Eviction and Scale are subresource payloads, not resources, and
+// authorization.k8s.io/v1 and authentication.k8s.io/v1. Binding, Eviction, Scale and TokenRequest are subresource payloads, not resources, and
 // are not in it. Each call returns a fresh Scheme; none is shared.
 //
 // Builtin panics only if its own static table is inconsistent, which its tests rule out.
@@ -60,7 +60,7 @@ func builtinKinds() []Kind {
 		core("Secret", "secrets", "secret", true, nil, nil,
 			nil, func() Object { return &corev1.Secret{} }),
 		core("ServiceAccount", "serviceaccounts", "serviceaccount", true, []string{"sa"}, nil,
-			nil, func() Object { return &corev1.ServiceAccount{} }),
+			[]string{"token"}, func() Object { return &corev1.ServiceAccount{} }),
 		core("ResourceQuota", "resourcequotas", "resourcequota", true, []string{"quota"}, nil,
 			[]string{"status"}, func() Object { return &corev1.ResourceQuota{} }),
 

@@ -32,7 +32,7 @@ func TestBuiltinKinds(t *testing.T) {
 		{Version: "v1", Resource: "events"}:                                                  {"Event", true, []string{"ev"}, nil, nil},
 		{Version: "v1", Resource: "configmaps"}:                                              {"ConfigMap", true, []string{"cm"}, nil, nil},
 		{Version: "v1", Resource: "secrets"}:                                                 {"Secret", true, nil, nil, nil},
-		{Version: "v1", Resource: "serviceaccounts"}:                                         {"ServiceAccount", true, []string{"sa"}, nil, nil},
+		{Version: "v1", Resource: "serviceaccounts"}:                                         {"ServiceAccount", true, []string{"sa"}, nil, []string{"token"}},
 		{Version: "v1", Resource: "resourcequotas"}:                                          {"ResourceQuota", true, []string{"quota"}, nil, []string{"status"}},
 		{Group: "apps", Version: "v1", Resource: "replicasets"}:                              {"ReplicaSet", true, []string{"rs"}, all, []string{"status", "scale"}},
 		{Group: "apps", Version: "v1", Resource: "deployments"}:                              {"Deployment", true, []string{"deploy"}, all, []string{"status", "scale"}},

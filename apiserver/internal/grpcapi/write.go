@@ -6,13 +6,15 @@ import (
 	"github.com/keelson-dev/keelson/apiserver/internal/registry"
 	"github.com/keelson-dev/keelson/pkg/apierrors"
 	"github.com/keelson-dev/keelson/pkg/scheme"
+	authenticationv1 "github.com/keelson-dev/keelson/proto/authentication/v1"
 	autoscalingv1 "github.com/keelson-dev/keelson/proto/autoscaling/v1"
 	corev1 "github.com/keelson-dev/keelson/proto/core/v1"
 	policyv1 "github.com/keelson-dev/keelson/proto/policy/v1"
 	resourcev1 "github.com/keelson-dev/keelson/proto/resource/v1"
 )
 
-// Create creates an object, or binds a pod when the subresource is "binding".
+// Create creates an object, binds a pod (subresource "binding"), evicts one ("eviction") or
+// issues a service account token ("token").
 func (s *Service) Create(ctx context.Context, req *resourcev1.CreateRequest) (*resourcev1.CreateResponse, error) {
 	if k, ok := s.createOnlyKind(req.GetResource()); ok {
 		return s.createOnly(ctx, k, req)
@@ -54,6 +56,14 @@ func (s *Service) Create(ctx context.Context, req *resourcev1.CreateRequest) (*r
 			return nil, err
 		}
 		out = &ev
+	case "token":
+		var tr authenticationv1.TokenRequest
+		if err := unpackInto(req.GetObject(), &tr, "token"); err != nil {
+			return nil, err
+		}
+		if out, err = st.CreateToken(ctx, req.GetNamespace(), req.GetName(), &tr, req.GetDryRun()); err != nil {
+			return nil, err
+		}
 	default:
 		return nil, apierrors.NewMethodNotSupported(st.Kind().Group, st.Kind().Resource+"/"+req.GetSubresource(), "create")
 	}

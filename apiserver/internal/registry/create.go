@@ -82,6 +82,9 @@ func (s *Store) admitCreate(ctx context.Context, namespace string, obj scheme.Ob
 		return err
 	}
 	s.admitTolerations(obj)
+	if err := s.mutateCreate(ctx, namespace, obj, opts.DryRun); err != nil {
+		return err
+	}
 	s.initStatus(obj)
 	s.strategy.Default(obj)
 	errs := s.validateMeta(obj.GetMetadata())

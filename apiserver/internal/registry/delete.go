@@ -86,6 +86,9 @@ func (s *Store) Delete(ctx context.Context, namespace, name string, opts DeleteO
 		if err := s.checkPreconditions(cur, opts.PreconditionResourceVersion, opts.PreconditionUID); err != nil {
 			return nil, false, err
 		}
+		if err := s.admitDelete(ctx, namespace, cur, opts.DryRun); err != nil {
+			return nil, false, err
+		}
 		next, mustWait := s.markDeleted(cloneObject(cur), opts)
 		if !mustWait {
 			if opts.DryRun {

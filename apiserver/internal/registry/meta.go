@@ -137,7 +137,10 @@ func (s *Store) invalid(obj scheme.Object, errs field.ErrorList) error {
 }
 
 // causes turns validation errors into API error causes.
-func (s *Store) causes(errs field.ErrorList) []apierrors.Cause {
+func (s *Store) causes(errs field.ErrorList) []apierrors.Cause { return Causes(errs) }
+
+// Causes turns field errors into the causes of an Invalid error.
+func Causes(errs field.ErrorList) []apierrors.Cause {
 	causes := make([]apierrors.Cause, 0, len(errs))
 	for _, e := range errs {
 		causes = append(causes, apierrors.Cause{Type: string(e.Type), Message: e.ErrorBody(), Field: e.Field})

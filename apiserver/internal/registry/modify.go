@@ -66,6 +66,9 @@ func (s *Store) Modify(ctx context.Context, namespace, name string, opts ModifyO
 		if err == nil && opts.Subresource == "" && cur != nil {
 			err = s.admitWrite(ctx, namespace, next, cur, opts.DryRun)
 		}
+		if err == nil && opts.Subresource == "status" && cur != nil {
+			err = s.admitStatus(ctx, namespace, next, cur, opts.DryRun)
+		}
 		return next, err
 	})
 }

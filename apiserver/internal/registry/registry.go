@@ -54,6 +54,10 @@ type Registry struct {
 	admitters []Admitter
 	// creators answer the create-only kinds (see SetCreator).
 	creators map[scheme.GroupVersionResource]Creator
+	// mutators change objects being created (see AddMutation).
+	mutators []Mutator
+	// tokens serves serviceaccounts/token (see SetTokenIssuer); nil serves none.
+	tokens TokenIssuer
 }
 
 // New builds a store and a watch cache for every kind in cfg.Scheme. Nothing runs until Run.

@@ -60,6 +60,9 @@ func (s *Store) Update(ctx context.Context, namespace string, obj scheme.Object,
 		if err == nil && opts.Subresource == "" {
 			err = s.admitWrite(ctx, namespace, next, cur, opts.DryRun)
 		}
+		if err == nil && opts.Subresource == "status" {
+			err = s.admitStatus(ctx, namespace, next, cur, opts.DryRun)
+		}
 		return next, err
 	})
 	return out, err
@@ -118,21 +121,22 @@ func (s *Store) mergeUpdate(obj, cur scheme.Object) (scheme.Object, error) {
 	return next, nil
 }
 
-// mergeStatus computes the object a status update stores: cur with the client's status.
+// mergeStatus computes the object a status update stores: a copy of cur with the client's status.
 func (s *Store) mergeStatus(obj, cur scheme.Object) (scheme.Object, error) {
 	m := obj.GetMetadata()
 	if err := s.checkPreconditions(cur, m.GetResourceVersion(), m.GetUid()); err != nil {
 		return nil, err
 	}
-	old := cloneObject(cur)
-	copyField(cur, obj, s.statusField())
+	// cur stays as it was: admission compares the two.
+	next := cloneObject(cur)
+	copyField(next, obj, s.statusField())
 	if d, ok := s.strategy.(strategy.StatusDefaulter); ok {
-		d.DefaultStatus(cur)
+		d.DefaultStatus(next)
 	}
-	if errs := s.strategy.ValidateStatus(cur, old); len(errs) > 0 {
-		return nil, s.invalid(cur, errs)
+	if errs := s.strategy.ValidateStatus(next, cur); len(errs) > 0 {
+		return nil, s.invalid(next, errs)
 	}
-	return cur, nil
+	return next, nil
 }
 
 // mergeFinalize computes the namespace a finalize update stores: cur with the client's

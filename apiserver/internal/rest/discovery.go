@@ -25,6 +25,7 @@ var subresourceVerbs = map[string][]string{
 	"scale":    {"get", "patch", "update"},
 	"eviction": {"create"},
 	"log":      {"get"},
+	"token":    {"create"},
 }
 
 // servedKinds returns the stored kinds and the create-only kinds the registry answers, which
@@ -212,6 +213,8 @@ func subresourceKind(k *scheme.Kind, sub string) (group, version, kind string) {
 		return "autoscaling", "v1", "Scale"
 	case "eviction":
 		return "policy", "v1", "Eviction"
+	case "token":
+		return "authentication.k8s.io", "v1", "TokenRequest"
 	}
 	return "", "", k.Kind
 }

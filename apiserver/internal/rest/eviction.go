@@ -3,6 +3,9 @@ package rest
 import (
 	"encoding/json"
 	"net/http"
+	"strings"
+
+	"google.golang.org/protobuf/proto"
 
 	"github.com/keelson-dev/keelson/pkg/apierrors"
 	"github.com/keelson-dev/keelson/pkg/kubejson"
@@ -16,28 +19,9 @@ func (h *Handler) evict(w http.ResponseWriter, r *http.Request, req *request) {
 		writeError(w, apierrors.NewMethodNotSupported(req.kind.Group, req.kind.Resource+"/eviction", methodVerb(r)))
 		return
 	}
-	body, dry, err := readWrite(r)
-	if err != nil {
-		writeError(w, err)
-		return
-	}
-	if mediaType(r) != "application/json" {
-		writeError(w, apierrors.NewUnsupportedMediaType(r.Header.Get("Content-Type")))
-		return
-	}
-	var m map[string]any
-	if err := json.Unmarshal(body, &m); err != nil || m == nil {
-		writeError(w, apierrors.NewBadRequest("the body of the request is not an Eviction: %v", err))
-		return
-	}
-	if kind, ok := m["kind"]; ok && kind != "Eviction" {
-		writeError(w, apierrors.NewBadRequest("the kind in the data (%v) does not match the expected kind (Eviction)", kind))
-		return
-	}
-	delete(m, "kind")
-	delete(m, "apiVersion")
 	ev := &policyv1.Eviction{}
-	if err := kubejson.MapToMessage(m, ev, kubejson.DecodeOptions{}); err != nil {
+	dry, err := readPayload(r, "Eviction", ev)
+	if err != nil {
 		writeError(w, err)
 		return
 	}
@@ -48,4 +32,37 @@ func (h *Handler) evict(w http.ResponseWriter, r *http.Request, req *request) {
 	st := successStatus("", "pods", req.name, "")
 	st.Code = http.StatusCreated
 	writeJSON(w, http.StatusCreated, st)
+}
+
+// readPayload decodes the JSON body of a POST to a subresource into msg, a message of kind, and
+// returns whether the request is a dry run.
+func readPayload(r *http.Request, kind string, msg proto.Message) (bool, error) {
+	body, dry, err := readWrite(r)
+	if err != nil {
+		return false, err
+	}
+	if mediaType(r) != "application/json" {
+		return false, apierrors.NewUnsupportedMediaType(r.Header.Get("Content-Type"))
+	}
+	var m map[string]any
+	if err := json.Unmarshal(body, &m); err != nil || m == nil {
+		return false, apierrors.NewBadRequest("the body of the request is not a%s %s: %v", article(kind), kind, err)
+	}
+	if k, ok := m["kind"]; ok && k != kind {
+		return false, apierrors.NewBadRequest("the kind in the data (%v) does not match the expected kind (%s)", k, kind)
+	}
+	delete(m, "kind")
+	delete(m, "apiVersion")
+	if err := kubejson.MapToMessage(m, msg, kubejson.DecodeOptions{}); err != nil {
+		return false, err
+	}
+	return dry, nil
+}
+
+// article is "n" before a kind that starts with a vowel.
+func article(kind string) string {
+	if kind != "" && strings.ContainsRune("AEIOU", rune(kind[0])) {
+		return "n"
+	}
+	return ""
 }

@@ -165,6 +165,9 @@ func (h *Handler) serveResource(w http.ResponseWriter, r *http.Request, req *req
 	case "eviction":
 		h.evict(w, r, req)
 		return
+	case "token":
+		h.createToken(w, r, req)
+		return
 	case "log":
 		h.podLog(w, r, req)
 		return

@@ -144,6 +144,15 @@ type ContainerConfig struct {
 	Labels      map[string]string
 	Annotations map[string]string
 	Resources   *LinuxResources
+	// Mounts make host directories appear in the container at other paths.
+	Mounts []Mount
+}
+
+// Mount makes the host directory HostPath appear in a container at ContainerPath.
+type Mount struct {
+	HostPath      string
+	ContainerPath string
+	ReadOnly      bool
 }
 
 // Container is a container as List reports it.

@@ -72,6 +72,11 @@ type Config struct {
 	Metrics prometheus.Registerer
 	// PodLogRoot is where pod log directories go; default /var/log/pods.
 	PodLogRoot string
+	// VolumeRoot is where the kubelet writes pods' projected service account volumes
+	// (<root>/<pod uid>/volumes/<volume>); empty mounts none.
+	VolumeRoot string
+	// Tokens issues the service account tokens of projected volumes; nil: through Client.
+	Tokens TokenSource
 	// RelistPeriod is how often the runtime is listed for changes; default 1s.
 	RelistPeriod time.Duration
 	// BackoffInitial and BackoffMax bound the crash-loop backoff (10s doubling to 5m by default);
@@ -108,6 +113,8 @@ type Manager struct {
 	ran     bool                   // Run was called
 	// rejectReason and rejectMessage, once set by StopAdmitting, refuse pods that have no worker.
 	rejectReason, rejectMessage string
+	// volumes writes and refreshes projected service account volumes.
+	volumes *volumes
 	// runtimeName prefixes container IDs in status (<runtime>://<id>); set by Run before any
 	// worker starts.
 	runtimeName string
@@ -145,12 +152,16 @@ func New(cfg Config) (*Manager, error) {
 	if cfg.StatusRetryPeriod <= 0 {
 		cfg.StatusRetryPeriod = time.Second
 	}
+	if cfg.Tokens == nil && cfg.Client != nil {
+		cfg.Tokens = ClientTokens{Client: cfg.Client}
+	}
 	m := &Manager{
 		cfg: cfg, clock: cfg.Clock, log: cfg.Logger, rt: cfg.Runtime,
 		backoff: newBackoff(cfg.Clock, cfg.BackoffInitial, cfg.BackoffMax),
 		workers: map[string]*worker{},
 		desired: map[string]*corev1.Pod{},
 	}
+	m.volumes = &volumes{m: m, written: map[string]map[string]projectedVolume{}}
 	m.status = newStatusManager(cfg.Client, cfg.Clock, cfg.Logger, cfg.StatusRetryPeriod)
 	mt, err := newMetrics(cfg.Metrics)
 	if err != nil {

@@ -53,6 +53,13 @@ func (w *worker) syncRunning(ctx context.Context, pod *corev1.Pod, state *podSta
 			after = d
 		}
 	}
+	dirs, refresh, err := w.m.volumes.prepare(ctx, pod)
+	if err != nil {
+		w.volumeError(pod, state, err)
+		return syncResult{after: retryAfterError}
+	}
+	w.dirs = dirs
+	later(refresh)
 
 	for _, c := range pod.GetSpec().GetInitContainers() {
 		last := state.latest(c.GetName())
@@ -161,6 +168,7 @@ func (w *worker) start(ctx context.Context, pod *corev1.Pod, sb *cri.PodSandbox,
 	}
 	command, args := expandCommand(c, env)
 	cfg := containerConfig(pod, c, attempt, env, command, args)
+	cfg.Mounts = containerMounts(c, w.dirs)
 	id, err := w.m.rt.CreateContainer(ctx, sb.ID, cfg, sbCfg)
 	if err != nil {
 		w.configError(pod, c, err)
@@ -185,6 +193,17 @@ func (w *worker) start(ctx context.Context, pod *corev1.Pod, sb *cri.PodSandbox,
 	}
 	w.pruneRuns(ctx, name)
 	return syncResult{again: true}
+}
+
+// volumeError leaves every container that never ran waiting with the volume's error, as
+// Kubernetes reports a volume that cannot be mounted.
+func (w *worker) volumeError(pod *corev1.Pod, state *podState, err error) {
+	for _, c := range append(append([]*corev1.Container{}, pod.GetSpec().GetInitContainers()...), pod.GetSpec().GetContainers()...) {
+		if state.latest(c.GetName()) == nil {
+			w.waiting[c.GetName()] = waitReason{ReasonCreateContainerConfigError, err.Error()}
+		}
+	}
+	w.m.cfg.Recorder.Eventf(pod, events.TypeWarning, "FailedMount", "MountVolume.SetUp failed: %v", err)
 }
 
 // configError leaves c waiting with CreateContainerConfigError and the error's message.

@@ -45,10 +45,11 @@ type worker struct {
 	exited     map[string]*cri.ContainerStatus // statuses of exited containers, which never change
 	waiting    map[string]waitReason           // by container name
 	probes     *probeSet
-	terminated bool      // everything stopped; nothing more to do until the pod leaves the set
-	firstSeen  time.Time // when the worker started, for start latency of pods without a creation time
-	started    bool      // start latency recorded
-	evicted    bool      // the eviction request was carried out (its done channel is closed)
+	terminated bool              // everything stopped; nothing more to do until the pod leaves the set
+	firstSeen  time.Time         // when the worker started, for start latency of pods without a creation time
+	started    bool              // start latency recorded
+	evicted    bool              // the eviction request was carried out (its done channel is closed)
+	dirs       map[string]string // host directories of the pod's projected volumes, by volume name
 }
 
 func newWorker(m *Manager, pod *corev1.Pod) *worker {
@@ -272,6 +273,9 @@ func (w *worker) cleanup(ctx context.Context, log *zap.Logger) syncResult {
 		}
 	}
 	w.m.backoff.forget(w.uid + "/")
+	if err := w.m.volumes.forget(w.uid); err != nil {
+		log.Warn("remove the volumes of a removed pod", zap.Error(err))
+	}
 	return syncResult{done: true}
 }
 

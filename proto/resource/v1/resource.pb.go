@@ -523,7 +523,8 @@ type CreateRequest struct {
 	Namespace string                 `protobuf:"bytes,2,opt,name=namespace,proto3" json:"namespace,omitempty"`
 	Object    *anypb.Any             `protobuf:"bytes,3,opt,name=object,proto3" json:"object,omitempty"`
 	// subresource "" creates the object; "binding" binds a pod (object is a core.v1.Binding);
-	// "eviction" evicts a pod (object is a policy.v1.Eviction).
+	// "eviction" evicts a pod (object is a policy.v1.Eviction); "token" issues a service account
+	// token (object is an authentication.v1.TokenRequest).
 	Subresource string `protobuf:"bytes,4,opt,name=subresource,proto3" json:"subresource,omitempty"`
 	// name names the parent object when subresource is set.
 	Name   string `protobuf:"bytes,5,opt,name=name,proto3" json:"name,omitempty"`
@@ -628,7 +629,7 @@ func (x *CreateRequest) GetUid() string {
 type CreateResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// object is the created object; for the binding and eviction subresources, the Binding or
-	// Eviction as accepted.
+	// Eviction as accepted; for token, the TokenRequest with its status.
 	Object        *anypb.Any `protobuf:"bytes,1,opt,name=object,proto3" json:"object,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache

@@ -51,7 +51,8 @@ type charge struct {
 // every matching quota's status.used has grown by the object's usage (nothing is written in a
 // dry run).
 func (ad *Admission) Admit(ctx context.Context, a registry.Attributes) error {
-	if !a.Kind.Namespaced || a.Namespace == "" {
+	// Deletes and status writes charge nothing; the controller's recount gives back what goes.
+	if a.Operation == registry.OperationDelete || a.Subresource != "" || !a.Kind.Namespaced || a.Namespace == "" {
 		return nil
 	}
 	delta, err := usageDelta(a)

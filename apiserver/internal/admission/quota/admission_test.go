@@ -5,17 +5,13 @@ import (
 	"fmt"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/require"
-	"go.etcd.io/etcd/server/v3/etcdserver/api/v3client"
 
-	"github.com/keelson-dev/keelson/apiserver/etcdtest"
 	"github.com/keelson-dev/keelson/apiserver/internal/admission/quota"
 	"github.com/keelson-dev/keelson/apiserver/internal/registry"
-	"github.com/keelson-dev/keelson/apiserver/internal/storage"
+	"github.com/keelson-dev/keelson/apiserver/internal/registry/registrytest"
 	"github.com/keelson-dev/keelson/pkg/apierrors"
-	"github.com/keelson-dev/keelson/pkg/scheme"
 	corev1 "github.com/keelson-dev/keelson/proto/core/v1"
 	metav1 "github.com/keelson-dev/keelson/proto/meta/v1"
 )
@@ -29,40 +25,18 @@ type cluster struct {
 
 func start(t *testing.T) *cluster {
 	t.Helper()
-	e, _ := etcdtest.Start(t)
-	cli := v3client.New(e.Server)
-	t.Cleanup(func() { _ = cli.Close() })
-	sch := scheme.Builtin()
-	reg, err := registry.New(registry.Config{Scheme: sch, Storage: storage.New(cli, storage.NewCodec(sch), storage.Options{})})
-	require.NoError(t, err)
-	ad, err := quota.New(reg)
-	require.NoError(t, err)
-	reg.AddAdmission(ad)
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	t.Cleanup(cancel)
-	runCtx, stop := context.WithCancel(ctx)
-	done := make(chan error, 1)
-	go func() { done <- reg.Run(runCtx) }()
-	t.Cleanup(func() {
-		stop()
-		require.NoError(t, <-done)
-	})
-	require.NoError(t, reg.WaitReady(ctx))
+	reg, ctx := registrytest.Start(t, func(reg *registry.Registry) (registry.Admitter, error) { return quota.New(reg) })
 	c := &cluster{reg: reg, ctx: ctx}
 	c.pods = c.store(t, "pods")
 	c.services = c.store(t, "services")
 	c.quotas = c.store(t, "resourcequotas")
-	nss := c.store(t, "namespaces")
-	_, err = nss.Create(ctx, "", &corev1.Namespace{Metadata: &metav1.ObjectMeta{Name: "ns"}}, registry.CreateOptions{})
-	require.NoError(t, err)
+	registrytest.Namespace(ctx, t, reg, "ns")
 	return c
 }
 
 func (c *cluster) store(t *testing.T, resource string) *registry.Store {
 	t.Helper()
-	s, err := c.reg.Store(scheme.GroupVersionResource{Version: "v1", Resource: resource})
-	require.NoError(t, err)
-	return s
+	return registrytest.Store(t, c.reg, resource)
 }
 
 // quota creates a quota whose status says hard and used, as the controller would have written.

@@ -91,6 +91,7 @@ func (r *Runtime) CreateContainer(_ context.Context, podSandboxID string, config
 		CreatedAt:      time.Now(),
 		Labels:         config.Labels,
 		Annotations:    config.Annotations,
+		Mounts:         config.Mounts,
 	}
 	if err := r.cgroups.Create(c.Cgroup, toResources(config.Resources)); err != nil {
 		return "", fmt.Errorf("create container %q: %w", name, err)

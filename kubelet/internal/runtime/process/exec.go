@@ -39,7 +39,11 @@ type helper struct {
 // the command's stdio and calls start.
 func newHelper(c *containerRecord, argv []string) *helper {
 	args := append([]string{}, c.MonitorCommand[1:]...)
-	args = append(args, "exec", execFlagCgroupRoot, c.CgroupRoot, execFlagCgroup, c.Cgroup, "--")
+	args = append(args, "exec", execFlagCgroupRoot, c.CgroupRoot, execFlagCgroup, c.Cgroup)
+	for _, m := range c.Mounts {
+		args = append(args, execFlagMount, mountArg(m))
+	}
+	args = append(args, "--")
 	args = append(args, argv...)
 	cmd := exec.Command(c.MonitorCommand[0], args...)
 	cmd.Env = c.Env
@@ -49,6 +53,9 @@ func newHelper(c *containerRecord, argv []string) *helper {
 	cmd.Dir = c.WorkingDir
 	// Its own process group, so a stop signal reaches the command and everything it forks.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if len(c.Mounts) > 0 {
+		cmd.SysProcAttr.Unshareflags = syscall.CLONE_NEWNS
+	}
 	return &helper{cmd: cmd}
 }
 
@@ -148,6 +155,7 @@ func runExec(args []string) error {
 // execInCgroup joins the cgroup named in args and execs the command.
 func execInCgroup(args []string) error {
 	var root, cg string
+	var mounts []cri.Mount
 	for len(args) > 0 && args[0] != "--" {
 		if len(args) < 2 {
 			return fmt.Errorf("exec helper: flag %s needs a value", args[0])
@@ -157,6 +165,12 @@ func execInCgroup(args []string) error {
 			root = args[1]
 		case execFlagCgroup:
 			cg = args[1]
+		case execFlagMount:
+			m, err := parseMount(args[1])
+			if err != nil {
+				return err
+			}
+			mounts = append(mounts, m)
 		default:
 			return fmt.Errorf("exec helper: unknown flag %s", args[0])
 		}
@@ -174,6 +188,9 @@ func execInCgroup(args []string) error {
 		if err := m.AddProcess(cg, os.Getpid()); err != nil {
 			return err
 		}
+	}
+	if err := bindMounts(mounts); err != nil {
+		return err
 	}
 	bin, err := lookPath(argv[0], os.Getenv("PATH"))
 	if err != nil {

@@ -7,9 +7,9 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"time"
 
+	"github.com/keelson-dev/keelson/kubelet/internal/atomicfile"
 	"github.com/keelson-dev/keelson/kubelet/internal/cri"
 )
 
@@ -63,6 +63,8 @@ type containerRecord struct {
 	CreatedAt      time.Time         `json:"createdAt"`
 	Labels         map[string]string `json:"labels,omitempty"`
 	Annotations    map[string]string `json:"annotations,omitempty"`
+	// Mounts are bind-mounted in the container's own mount namespace.
+	Mounts []cri.Mount `json:"mounts,omitempty"`
 }
 
 // startedRecord says a container's process runs: written by its monitor.
@@ -91,22 +93,7 @@ func writeJSON(path string, v any) error {
 	if err != nil {
 		return fmt.Errorf("encode %s: %w", path, err)
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
-	if err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	_, err = tmp.Write(b)
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp.Name(), path)
-	}
-	if err != nil {
-		_ = os.Remove(tmp.Name())
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	return nil
+	return atomicfile.Write(path, b, 0o600)
 }
 
 // readJSON reads path into v. A missing file is reported with os.ErrNotExist.
