@@ -5,6 +5,7 @@ import (
 
 	appsv1 "github.com/keelson-dev/keelson/proto/apps/v1"
 	batchv1 "github.com/keelson-dev/keelson/proto/batch/v1"
+	certificatesv1 "github.com/keelson-dev/keelson/proto/certificates/v1"
 	coordinationv1 "github.com/keelson-dev/keelson/proto/coordination/v1"
 	corev1 "github.com/keelson-dev/keelson/proto/core/v1"
 )
@@ -15,11 +16,12 @@ const (
 	GroupApps         = "apps"
 	GroupBatch        = "batch"
 	GroupCoordination = "coordination.k8s.io"
+	GroupCertificates = "certificates.k8s.io"
 )
 
-// Builtin returns a new Scheme holding every kind Keelson serves: core v1, apps/v1, batch/v1 and
-// coordination.k8s.io/v1. Binding, Eviction and Scale are subresource payloads, not resources, and
-// are not in it. Each call returns a fresh Scheme; none is shared.
+// Builtin returns a new Scheme holding every kind Keelson serves: core v1, apps/v1, batch/v1,
+// coordination.k8s.io/v1 and certificates.k8s.io/v1. Binding, Eviction and Scale are subresource
+// payloads, not resources, and are not in it. Each call returns a fresh Scheme; none is shared.
 //
 // Builtin panics only if its own static table is inconsistent, which its tests rule out.
 func Builtin() *Scheme {
@@ -88,6 +90,15 @@ func builtinKinds() []Kind {
 			Singular:         "lease",
 			Namespaced:       true,
 			New:              func() Object { return &coordinationv1.Lease{} },
+		},
+		{
+			// approval adds or removes the Approved and Denied conditions; status holds the rest.
+			GroupVersionKind: GroupVersionKind{Group: GroupCertificates, Version: "v1", Kind: "CertificateSigningRequest"},
+			Resource:         "certificatesigningrequests",
+			Singular:         "certificatesigningrequest",
+			ShortNames:       []string{"csr"},
+			Subresources:     []string{"status", "approval"},
+			New:              func() Object { return &certificatesv1.CertificateSigningRequest{} },
 		},
 	}
 }

@@ -170,6 +170,7 @@ func TestCRUDEveryKind(t *testing.T) {
 		{"ControllerRevision", func(t *testing.T) { t.Helper(); crud(t, c, ns, controllerRevisionFixture()) }},
 		{"Job", func(t *testing.T) { t.Helper(); crud(t, c, ns, jobFixture()) }},
 		{"Lease", func(t *testing.T) { t.Helper(); crud(t, c, ns, leaseFixture()) }},
+		{"CertificateSigningRequest", func(t *testing.T) { t.Helper(); crud(t, c, "", csrFixture(t)) }},
 	}
 	kinds := map[string]bool{}
 	for _, tc := range tests {

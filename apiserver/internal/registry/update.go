@@ -19,7 +19,8 @@ type UpdateOptions struct {
 	// of the object (not of its status) changes.
 	FieldManager string
 	// Subresource "" replaces the object but not its status; "status" replaces only the status;
-	// "finalize" (namespaces) replaces only spec.finalizers.
+	// "finalize" (namespaces) replaces only spec.finalizers; "approval" (certificate signing
+	// requests) replaces only the Approved and Denied conditions.
 	Subresource string
 }
 
@@ -75,6 +76,12 @@ func (s *Store) merger(subresource, verb string) (func(obj, cur scheme.Object) (
 		return s.mergeStatus, nil
 	case subresource == "finalize" && verb == "update" && s.kind.Kind == "Namespace":
 		return s.mergeFinalize, nil
+	case subresource == "approval" && s.statusField() != nil:
+		if ap, ok := s.strategy.(strategy.ApprovalPreparer); ok {
+			return func(obj, cur scheme.Object) (scheme.Object, error) {
+				return s.mergeStatusWith(obj, cur, ap.PrepareForApproval)
+			}, nil
+		}
 	}
 	return nil, apierrors.NewMethodNotSupported(s.kind.Group, s.kind.Resource+"/"+subresource, verb)
 }
@@ -118,14 +125,28 @@ func (s *Store) mergeUpdate(obj, cur scheme.Object) (scheme.Object, error) {
 	return next, nil
 }
 
-// mergeStatus computes the object a status update stores: cur with the client's status.
+// mergeStatus computes the object a status update stores: cur with the client's status, less
+// what the kind's StatusPreparer keeps as stored.
 func (s *Store) mergeStatus(obj, cur scheme.Object) (scheme.Object, error) {
+	var prepare func(obj, old scheme.Object)
+	if p, ok := s.strategy.(strategy.StatusPreparer); ok {
+		prepare = p.PrepareForStatusUpdate
+	}
+	return s.mergeStatusWith(obj, cur, prepare)
+}
+
+// mergeStatusWith computes the object a write of the status (or of the part of it prepare lets
+// through) stores: cur with the client's status, then prepare(next, old) when set.
+func (s *Store) mergeStatusWith(obj, cur scheme.Object, prepare func(obj, old scheme.Object)) (scheme.Object, error) {
 	m := obj.GetMetadata()
 	if err := s.checkPreconditions(cur, m.GetResourceVersion(), m.GetUid()); err != nil {
 		return nil, err
 	}
 	old := cloneObject(cur)
 	copyField(cur, obj, s.statusField())
+	if prepare != nil {
+		prepare(cur, old)
+	}
 	if d, ok := s.strategy.(strategy.StatusDefaulter); ok {
 		d.DefaultStatus(cur)
 	}

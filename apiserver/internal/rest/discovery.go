@@ -25,6 +25,7 @@ var subresourceVerbs = map[string][]string{
 	"scale":    {"get", "patch", "update"},
 	"eviction": {"create"},
 	"log":      {"get"},
+	"approval": {"get", "patch", "update"},
 }
 
 type apiVersions struct {

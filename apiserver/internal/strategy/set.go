@@ -35,8 +35,9 @@ func NewSet() *Set {
 		apps("DaemonSet"):             daemonSetStrategy{},
 		apps("StatefulSet"):           statefulSetStrategy{},
 		apps("ControllerRevision"):    controllerRevisionStrategy{},
-		{Group: scheme.GroupBatch, Version: "v1", Kind: "Job"}:          jobStrategy{},
-		{Group: scheme.GroupCoordination, Version: "v1", Kind: "Lease"}: leaseStrategy{},
+		{Group: scheme.GroupBatch, Version: "v1", Kind: "Job"}:                              jobStrategy{},
+		{Group: scheme.GroupCoordination, Version: "v1", Kind: "Lease"}:                     leaseStrategy{},
+		{Group: scheme.GroupCertificates, Version: "v1", Kind: "CertificateSigningRequest"}: csrStrategy{},
 	}}
 }
 
