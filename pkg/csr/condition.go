@@ -32,7 +32,3 @@ func Has(r *certificatesv1.CertificateSigningRequest, t string) bool {
 func Pending(r *certificatesv1.CertificateSigningRequest) bool {
 	return !Has(r, Approved) && !Has(r, Denied) && !Has(r, Failed)
 }
-
-// KubeletClientUsages are the usages a kubelet client certificate must ask for: exactly these,
-// with or without key encipherment (which only RSA keys use), in any order.
-var KubeletClientUsages = []string{UsageDigitalSignature, UsageClientAuth}

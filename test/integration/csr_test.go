@@ -8,13 +8,19 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/json"
+	"encoding/pem"
 	"io"
+	"math/big"
 	"net/http"
+	"os"
+	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 	"google.golang.org/protobuf/proto"
 
+	cmserver "github.com/keelson-dev/keelson/controller-manager/server"
 	"github.com/keelson-dev/keelson/pkg/apierrors"
 	"github.com/keelson-dev/keelson/pkg/csr"
 	certificatesv1 "github.com/keelson-dev/keelson/proto/certificates/v1"
@@ -149,4 +155,98 @@ func TestCSRApprovalSubresourceAsKubectlUsesIt(t *testing.T) {
 	require.Len(t, tbl.Rows, 1)
 	require.Equal(t, []any{"node-csr-approve", csr.KubeAPIServerClientKubeletSigner, "", "60m", "Approved"},
 		append([]any{tbl.Rows[0].Cells[0]}, tbl.Rows[0].Cells[2:]...))
+}
+
+// writeClusterCA writes a new self-signed cluster CA's certificate and key into dir and returns
+// their paths and the certificate.
+func writeClusterCA(t *testing.T, dir string) (certFile, keyFile string, ca *x509.Certificate) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	require.NoError(t, err)
+	now := time.Now()
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "keelson-ca"},
+		NotBefore: now.Add(-time.Hour), NotAfter: now.Add(24 * time.Hour),
+		KeyUsage: x509.KeyUsageCertSign | x509.KeyUsageDigitalSignature, BasicConstraintsValid: true, IsCA: true,
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	require.NoError(t, err)
+	ca, err = x509.ParseCertificate(der)
+	require.NoError(t, err)
+	keyDER, err := x509.MarshalPKCS8PrivateKey(key)
+	require.NoError(t, err)
+	certFile, keyFile = filepath.Join(dir, "ca.crt"), filepath.Join(dir, "ca.key")
+	require.NoError(t, os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600))
+	require.NoError(t, os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER}), 0o600))
+	return certFile, keyFile, ca
+}
+
+// startCSRControllers runs a controller manager with only csrapproving and csrsigning, signing
+// with a new cluster CA for at most duration, and returns the CA.
+func startCSRControllers(t *testing.T, cl *framework.Cluster, duration time.Duration) *x509.Certificate {
+	t.Helper()
+	certFile, keyFile, ca := writeClusterCA(t, t.TempDir())
+	framework.StartControllerManager(t, cl.Endpoints(), func(cfg *cmserver.Config) {
+		cfg.Controllers.Controllers = []string{"csrapproving", "csrsigning"}
+		s := &cfg.Controllers.Signing
+		s.ClusterSigningCertFile, s.ClusterSigningKeyFile, s.ClusterSigningDuration = certFile, keyFile, duration
+	})
+	return ca
+}
+
+// TestCSRSigningIssuesApprovedRequests approves a kubelet's request by hand, as an administrator
+// does when no authenticated bootstrapper asked for it, and checks the certificate csrsigning
+// issues: subject, usages, a validity of spec.expirationSeconds, signed by the cluster CA. A
+// request the signer's rules refuse is marked Failed.
+func TestCSRSigningIssuesApprovedRequests(t *testing.T) {
+	cl := framework.StartCluster(t, framework.Options{})
+	ca := startCSRControllers(t, cl, time.Hour)
+	c, ctx := cl.Client(), testContext(t)
+
+	approve := func(name string, spec *certificatesv1.CertificateSigningRequestSpec) {
+		created, err := c.CertificateSigningRequests().Create(ctx, &certificatesv1.CertificateSigningRequest{Metadata: meta(name, nil), Spec: spec})
+		require.NoError(t, err)
+		created.Status = &certificatesv1.CertificateSigningRequestStatus{Conditions: []*certificatesv1.CertificateSigningRequestCondition{
+			{Type: csr.Approved, Status: "True", Reason: "TestApprove"},
+		}}
+		_, err = c.CertificateSigningRequests().UpdateSubresource(ctx, created, "approval")
+		require.NoError(t, err)
+	}
+	waitFor := func(name string, done func(*certificatesv1.CertificateSigningRequest) bool) *certificatesv1.CertificateSigningRequest {
+		var got *certificatesv1.CertificateSigningRequest
+		framework.Eventually(t, 30*time.Second, func() bool {
+			r, err := c.CertificateSigningRequests().Get(ctx, name)
+			got = r
+			return err == nil && done(r)
+		}, "request %s handled", name)
+		return got
+	}
+
+	approve("node-csr-n1", &certificatesv1.CertificateSigningRequestSpec{
+		Request: nodeRequestPEM(t, "n1"), SignerName: csr.KubeAPIServerClientKubeletSigner, Usages: csr.KubeletClientUsages,
+		ExpirationSeconds: proto.Int32(600),
+	})
+	issued := waitFor("node-csr-n1", func(r *certificatesv1.CertificateSigningRequest) bool { return len(r.GetStatus().GetCertificate()) > 0 })
+	certs, err := csr.ParseCertificates(issued.GetStatus().GetCertificate())
+	require.NoError(t, err)
+	cert := certs[0]
+	require.Equal(t, "system:node:n1", cert.Subject.CommonName)
+	require.Equal(t, []string{"system:nodes"}, cert.Subject.Organization)
+	require.Equal(t, []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}, cert.ExtKeyUsage)
+	require.Equal(t, 10*time.Minute, cert.NotAfter.Sub(cert.NotBefore)-2*time.Minute, "ten minutes from issue, backdated by two")
+	roots := x509.NewCertPool()
+	roots.AddCert(ca)
+	_, err = cert.Verify(x509.VerifyOptions{Roots: roots, KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}})
+	require.NoError(t, err)
+
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	require.NoError(t, err)
+	der, err := x509.CreateCertificateRequest(rand.Reader, &x509.CertificateRequest{Subject: pkix.Name{CommonName: "system:node:n2", Organization: []string{"system:masters"}}}, key)
+	require.NoError(t, err)
+	approve("node-csr-masters", &certificatesv1.CertificateSigningRequestSpec{
+		Request: csr.EncodeRequest(der), SignerName: csr.KubeAPIServerClientKubeletSigner, Usages: csr.KubeletClientUsages,
+	})
+	failed := waitFor("node-csr-masters", func(r *certificatesv1.CertificateSigningRequest) bool { return csr.Has(r, csr.Failed) })
+	require.Equal(t, "SignerValidationFailure", csr.Condition(failed, csr.Failed).GetReason())
+	require.Empty(t, failed.GetStatus().GetCertificate())
 }
