@@ -67,57 +67,75 @@ func TestDecide(t *testing.T) {
 		err      bool
 	}{
 		{"bootstrapper for a new node", func(t *testing.T) *certificatesv1.CertificateSigningRequest {
+			t.Helper()
 			return request(t, "system:node:n1", nodes, nil, kubelet, usages, bootstrapper, bootGroups...)
 		}, nil, nil, true, "Auto approving kubelet client certificate after SubjectAccessReview.", false},
 		{"bootstrapper with key encipherment (RSA)", func(t *testing.T) *certificatesv1.CertificateSigningRequest {
+			t.Helper()
 			return request(t, "system:node:n1", nodes, nil, kubelet, []string{"key encipherment", "digital signature", "client auth"}, bootstrapper, bootGroups...)
 		}, nil, nil, true, "Auto approving kubelet client certificate after SubjectAccessReview.", false},
 		{"bootstrapper for an existing node", func(t *testing.T) *certificatesv1.CertificateSigningRequest {
+			t.Helper()
 			return request(t, "system:node:n1", nodes, nil, kubelet, usages, bootstrapper, bootGroups...)
 		}, nil, []string{"n1"}, false, "", false},
 		{"node renewing its own", func(t *testing.T) *certificatesv1.CertificateSigningRequest {
+			t.Helper()
 			return request(t, "system:node:n1", nodes, nil, kubelet, usages, "system:node:n1", "system:nodes", "system:authenticated")
 		}, nil, []string{"n1"}, true, "Auto approving self kubelet client certificate after SubjectAccessReview.", false},
 		{"node asking for another node", func(t *testing.T) *certificatesv1.CertificateSigningRequest {
+			t.Helper()
 			return request(t, "system:node:n2", nodes, nil, kubelet, usages, "system:node:n1", "system:nodes")
 		}, nil, nil, false, "", false},
 		{"user named like the node but not in system:nodes", func(t *testing.T) *certificatesv1.CertificateSigningRequest {
+			t.Helper()
 			return request(t, "system:node:n1", nodes, nil, kubelet, usages, "system:node:n1", "system:authenticated")
 		}, nil, []string{"n1"}, false, "", false},
 		{"ordinary user", func(t *testing.T) *certificatesv1.CertificateSigningRequest {
+			t.Helper()
 			return request(t, "system:node:n1", nodes, nil, kubelet, usages, "alice", "system:authenticated")
 		}, nil, nil, false, "", false},
 		{"no requestor (no authentication)", func(t *testing.T) *certificatesv1.CertificateSigningRequest {
+			t.Helper()
 			return request(t, "system:node:n1", nodes, nil, kubelet, usages, "")
 		}, nil, nil, false, "", false},
 		{"other signer", func(t *testing.T) *certificatesv1.CertificateSigningRequest {
+			t.Helper()
 			return request(t, "system:node:n1", nodes, nil, csr.KubeAPIServerClientSigner, usages, bootstrapper, bootGroups...)
 		}, nil, nil, false, "", false},
 		{"wrong organization", func(t *testing.T) *certificatesv1.CertificateSigningRequest {
+			t.Helper()
 			return request(t, "system:node:n1", []string{"system:masters"}, nil, kubelet, usages, bootstrapper, bootGroups...)
 		}, nil, nil, false, "", false},
 		{"extra organization", func(t *testing.T) *certificatesv1.CertificateSigningRequest {
+			t.Helper()
 			return request(t, "system:node:n1", []string{"system:nodes", "system:masters"}, nil, kubelet, usages, bootstrapper, bootGroups...)
 		}, nil, nil, false, "", false},
 		{"not a node name", func(t *testing.T) *certificatesv1.CertificateSigningRequest {
+			t.Helper()
 			return request(t, "keelson-admin", nodes, nil, kubelet, usages, bootstrapper, bootGroups...)
 		}, nil, nil, false, "", false},
 		{"empty node name", func(t *testing.T) *certificatesv1.CertificateSigningRequest {
+			t.Helper()
 			return request(t, "system:node:", nodes, nil, kubelet, usages, bootstrapper, bootGroups...)
 		}, nil, nil, false, "", false},
 		{"subject alternative names", func(t *testing.T) *certificatesv1.CertificateSigningRequest {
+			t.Helper()
 			return request(t, "system:node:n1", nodes, []string{"n1.example.com"}, kubelet, usages, bootstrapper, bootGroups...)
 		}, nil, nil, false, "", false},
 		{"server auth usage", func(t *testing.T) *certificatesv1.CertificateSigningRequest {
+			t.Helper()
 			return request(t, "system:node:n1", nodes, nil, kubelet, []string{"digital signature", "client auth", "server auth"}, bootstrapper, bootGroups...)
 		}, nil, nil, false, "", false},
 		{"missing client auth", func(t *testing.T) *certificatesv1.CertificateSigningRequest {
+			t.Helper()
 			return request(t, "system:node:n1", nodes, nil, kubelet, []string{"digital signature"}, bootstrapper, bootGroups...)
 		}, nil, nil, false, "", false},
 		{"authorizer says no", func(t *testing.T) *certificatesv1.CertificateSigningRequest {
+			t.Helper()
 			return request(t, "system:node:n1", nodes, nil, kubelet, usages, bootstrapper, bootGroups...)
 		}, denyAll{}, nil, false, "", false},
 		{"authorizer fails", func(t *testing.T) *certificatesv1.CertificateSigningRequest {
+			t.Helper()
 			return request(t, "system:node:n1", nodes, nil, kubelet, usages, bootstrapper, bootGroups...)
 		}, failing{}, nil, false, "", true},
 	}

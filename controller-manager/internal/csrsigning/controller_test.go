@@ -70,6 +70,7 @@ func TestHandle(t *testing.T) {
 	ca := newCA(t, 24*time.Hour)
 	kubelet := func(t *testing.T) *certificatesv1.CertificateSigningRequest {
 		t.Helper()
+		t.Helper()
 		return approved(t, csr.KubeAPIServerClientKubeletSigner, nodeSubject("n1"), csr.KubeletClientUsages, nil)
 	}
 	serving := &x509.CertificateRequest{Subject: nodeSubject("n1").Subject, DNSNames: []string{"n1"}, IPAddresses: []net.IP{net.ParseIP("127.0.0.1")}}
@@ -98,10 +99,12 @@ func TestHandle(t *testing.T) {
 			want{changed: true, notBefore: epoch.Add(-5 * time.Minute), notAfter: epoch.Add(time.Hour),
 				keyUsage: x509.KeyUsageDigitalSignature, extKeyUsage: client, cn: "system:node:n1", orgs: []string{"system:nodes"}}},
 		{"expirationSeconds at the minimum", ca, epoch, time.Hour, func(t *testing.T) *certificatesv1.CertificateSigningRequest {
+			t.Helper()
 			return approved(t, csr.KubeAPIServerClientKubeletSigner, nodeSubject("n1"), csr.KubeletClientUsages, proto.Int32(600))
 		}, want{changed: true, notBefore: epoch.Add(-2 * time.Minute), notAfter: epoch.Add(10 * time.Minute),
 			keyUsage: x509.KeyUsageDigitalSignature, extKeyUsage: client, cn: "system:node:n1", orgs: []string{"system:nodes"}}},
 		{"expirationSeconds beyond the configured duration", ca, epoch, time.Hour, func(t *testing.T) *certificatesv1.CertificateSigningRequest {
+			t.Helper()
 			return approved(t, csr.KubeAPIServerClientKubeletSigner, nodeSubject("n1"), csr.KubeletClientUsages, proto.Int32(7200))
 		}, want{changed: true, notBefore: epoch.Add(-5 * time.Minute), notAfter: epoch.Add(time.Hour),
 			keyUsage: x509.KeyUsageDigitalSignature, extKeyUsage: client, cn: "system:node:n1", orgs: []string{"system:nodes"}}},
@@ -109,46 +112,55 @@ func TestHandle(t *testing.T) {
 			want{changed: true, notBefore: epoch.Add(22*time.Hour - 5*time.Minute), notAfter: ca.Cert.NotAfter,
 				keyUsage: x509.KeyUsageDigitalSignature, extKeyUsage: client, cn: "system:node:n1", orgs: []string{"system:nodes"}}},
 		{"kubelet serving", ca, epoch, time.Hour, func(t *testing.T) *certificatesv1.CertificateSigningRequest {
+			t.Helper()
 			return approved(t, csr.KubeletServingSigner, serving, []string{"digital signature", "key encipherment", "server auth"}, nil)
 		}, want{changed: true, notBefore: epoch.Add(-5 * time.Minute), notAfter: epoch.Add(time.Hour),
 			keyUsage: x509.KeyUsageDigitalSignature | x509.KeyUsageKeyEncipherment, extKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
 			dns: []string{"n1"}, ipCount: 1, cn: "system:node:n1", orgs: []string{"system:nodes"}}},
 		{"apiserver client", ca, epoch, time.Hour, func(t *testing.T) *certificatesv1.CertificateSigningRequest {
+			t.Helper()
 			return approved(t, csr.KubeAPIServerClientSigner, &x509.CertificateRequest{Subject: pkix.Name{CommonName: "alice", Organization: []string{"dev"}}},
 				[]string{"client auth"}, nil)
 		}, want{changed: true, notBefore: epoch.Add(-5 * time.Minute), notAfter: epoch.Add(time.Hour),
 			extKeyUsage: client, cn: "alice", orgs: []string{"dev"}}},
 		{"kubelet client with the wrong organization fails", ca, epoch, time.Hour, func(t *testing.T) *certificatesv1.CertificateSigningRequest {
+			t.Helper()
 			return approved(t, csr.KubeAPIServerClientKubeletSigner, &x509.CertificateRequest{Subject: pkix.Name{CommonName: "system:node:n1", Organization: []string{"system:masters"}}},
 				csr.KubeletClientUsages, nil)
 		}, want{changed: true, failed: ReasonValidation}},
 		{"kubelet serving without names fails", ca, epoch, time.Hour, func(t *testing.T) *certificatesv1.CertificateSigningRequest {
+			t.Helper()
 			return approved(t, csr.KubeletServingSigner, nodeSubject("n1"), []string{"server auth"}, nil)
 		}, want{changed: true, failed: ReasonValidation}},
 		{"expired CA fails", ca, epoch.Add(30 * time.Hour), time.Hour, kubelet, want{changed: true, failed: ReasonSigning}},
 		{"CA whose key does not sign its certificate fails", &CA{Cert: ca.Cert, Key: newKey(t)}, epoch, time.Hour, kubelet,
 			want{changed: true, failed: ReasonSigning}},
 		{"pending is left", ca, epoch, time.Hour, func(t *testing.T) *certificatesv1.CertificateSigningRequest {
+			t.Helper()
 			r := kubelet(t)
 			r.Status = nil
 			return r
 		}, want{}},
 		{"denied is left", ca, epoch, time.Hour, func(t *testing.T) *certificatesv1.CertificateSigningRequest {
+			t.Helper()
 			r := kubelet(t)
 			r.Status.Conditions[0].Type = csr.Denied
 			return r
 		}, want{}},
 		{"failed is left", ca, epoch, time.Hour, func(t *testing.T) *certificatesv1.CertificateSigningRequest {
+			t.Helper()
 			r := kubelet(t)
 			r.Status.Conditions = append(r.Status.Conditions, &certificatesv1.CertificateSigningRequestCondition{Type: csr.Failed, Status: "True"})
 			return r
 		}, want{}},
 		{"issued is left", ca, epoch, time.Hour, func(t *testing.T) *certificatesv1.CertificateSigningRequest {
+			t.Helper()
 			r := kubelet(t)
 			r.Status.Certificate = []byte("issued")
 			return r
 		}, want{}},
 		{"another signer's is left", ca, epoch, time.Hour, func(t *testing.T) *certificatesv1.CertificateSigningRequest {
+			t.Helper()
 			return approved(t, "example.com/mine", nodeSubject("n1"), csr.KubeletClientUsages, nil)
 		}, want{}},
 	}

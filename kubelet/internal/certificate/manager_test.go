@@ -59,6 +59,7 @@ func newTestSigner(t *testing.T, life time.Duration, deny bool) *testSigner {
 
 // run answers requests until ctx ends; it returns how many it answered through n.
 func (s *testSigner) run(ctx context.Context, t *testing.T, c *client.Client, n *atomic.Int32) {
+	t.Helper()
 	serial := int64(100)
 	for ctx.Err() == nil {
 		list, err := c.CertificateSigningRequests().List(ctx, client.ListOptions{})
