@@ -22,10 +22,10 @@ import (
 	"google.golang.org/grpc/reflection"
 
 	"github.com/keelson-dev/keelson/apiserver/internal/admission/quota"
-	"github.com/keelson-dev/keelson/apiserver/internal/auth/filter"
 	"github.com/keelson-dev/keelson/apiserver/internal/audit"
-	"github.com/keelson-dev/keelson/apiserver/internal/embedetcd"
+	"github.com/keelson-dev/keelson/apiserver/internal/auth/filter"
 	"github.com/keelson-dev/keelson/apiserver/internal/auth/node"
+	"github.com/keelson-dev/keelson/apiserver/internal/embedetcd"
 	"github.com/keelson-dev/keelson/apiserver/internal/grpcapi"
 	"github.com/keelson-dev/keelson/apiserver/internal/limits"
 	"github.com/keelson-dev/keelson/apiserver/internal/registry"

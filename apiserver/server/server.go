@@ -29,8 +29,8 @@ type Server struct {
 	etcd         *clientv3.Client
 	// authorizer is the --authorization-mode chain, set once built.
 	authorizer authz.Authorizer
-	etcdURL      string
-	nodeAuthz    *node.Authorizer
+	etcdURL    string
+	nodeAuthz  *node.Authorizer
 }
 
 // New checks cfg and returns a server; nothing starts until Run.

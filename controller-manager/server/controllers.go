@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"os"
 
+	"github.com/keelson-dev/keelson/controller-manager/internal/csrapproving"
+	"github.com/keelson-dev/keelson/controller-manager/internal/csrsigning"
 	"github.com/keelson-dev/keelson/controller-manager/internal/daemonset"
 	"github.com/keelson-dev/keelson/controller-manager/internal/deployment"
 	"github.com/keelson-dev/keelson/controller-manager/internal/endpoints"
@@ -98,6 +100,26 @@ func Controllers() []manager.Registration {
 				return nil, fmt.Errorf("--root-ca-file: %w", err)
 			}
 			ctl, err := rootcacert.New(c.Client, c.Informers, c.Recorder("root-ca-cert-publisher"), c.Clock, c.Logger, ca)
+			return withWorkers(ctl, err, 1)
+		}},
+		{Name: csrapproving.Name, New: func(c *manager.Context) (manager.Controller, error) {
+			// The default authorizer decides by the requestor's groups and name; a
+			// SubjectAccessReview-backed csrapproving.Authorizer replaces it once RBAC serves them.
+			ctl, err := csrapproving.New(c.Client, c.Informers, c.Clock, c.Logger, csrapproving.Options{})
+			return withWorkers(ctl, err, 1)
+		}},
+		{Name: csrsigning.Name, New: func(c *manager.Context) (manager.Controller, error) {
+			sc := c.Config.Signing
+			if sc.ClusterSigningCertFile == "" {
+				c.Logger.Info("not starting the certificate signer: no --cluster-signing-cert-file")
+				return idle{}, nil
+			}
+			ca, err := csrsigning.LoadCA(sc.ClusterSigningCertFile, sc.ClusterSigningKeyFile)
+			if err != nil {
+				return nil, err
+			}
+			ctl, err := csrsigning.New(c.Client, c.Informers, c.Clock, c.Logger,
+				csrsigning.Options{CA: ca, Duration: sc.ClusterSigningDuration})
 			return withWorkers(ctl, err, 1)
 		}},
 		// The garbage collector asks for an informer of every kind when it runs; registered

@@ -99,6 +99,10 @@ type Config struct {
 	ShutdownGracePeriod             time.Duration `mapstructure:"shutdown-grace-period"`
 	ShutdownGracePeriodCriticalPods time.Duration `mapstructure:"shutdown-grace-period-critical-pods"`
 
+	// Bootstrap obtains and renews the kubelet's client certificate (--bootstrap-kubeconfig,
+	// --cert-dir, --rotate-certificates).
+	Bootstrap BootstrapConfig `mapstructure:",squash"`
+
 	// HollowNodes, when positive, runs that many hollow node agents named
 	// <HollowNodePrefix>-<i> in this process instead of one real node.
 	HollowNodes      int    `mapstructure:"hollow-nodes"`
@@ -132,6 +136,7 @@ func DefaultConfig() Config {
 		ContainerLogMaxSize:       "10Mi",
 		ContainerLogMaxFiles:      logs.DefaultMaxFiles,
 		RelistPeriod:              pods.DefaultRelistPeriod,
+		Bootstrap:                 DefaultBootstrapConfig(),
 	}
 }
 
@@ -157,7 +162,7 @@ func (c Config) Validate() error {
 		config.CheckIP("healthz-bind-address", c.HealthzBindAddress),
 		config.CheckPort("healthz-port", c.HealthzPort),
 		config.CheckPositive("shutdown-timeout", c.ShutdownTimeout),
-		c.APIClient.Validate(), nameErr,
+		c.APIClient.Validate(), nameErr, c.Bootstrap.Validate(),
 		config.CheckPositive("node-status-update-frequency", c.NodeStatusUpdateFrequency),
 		config.CheckPositive("file-check-frequency", c.FileCheckFrequency),
 		config.CheckPositive("http-check-frequency", c.HTTPCheckFrequency),

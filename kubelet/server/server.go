@@ -61,6 +61,11 @@ type Server struct {
 	workers PodWorkers
 	runtime nodestatus.Versioner
 
+	// credentials and certClock, when set, build the clients and time the renewals of a
+	// bootstrapping kubelet (see UseCredentials, UseCertificateClock).
+	credentials Credentials
+	certClock   clock.Clock
+
 	mu      sync.Mutex
 	apiAddr net.Addr
 	agents  map[string]*agent.NodeAgent
@@ -185,7 +190,7 @@ func (s *Server) Run(ctx context.Context) error {
 	defer close(s.stopped)
 	s.lg.Info("kubelet starting", zap.String("healthz", s.cfg.healthzServing().Address()),
 		zap.String("api", s.cfg.apiAddress()), zap.Strings("apiservers", s.cfg.APIServers), zap.String("kubeconfig", s.cfg.Kubeconfig))
-	c, err := s.cfg.APIClient.NewClient("keelson-kubelet", s.lg.Named("client"))
+	c, credFns, err := s.apiClient(ctx)
 	if err != nil {
 		return err
 	}
@@ -222,7 +227,7 @@ func (s *Server) Run(ctx context.Context) error {
 	port := int32(ln.Addr().(*net.TCPAddr).Port) //nolint:gosec // a TCP port fits in int32
 
 	deps := agent.Deps{Client: c, APIPods: apiPods, Recorder: recorder, Clock: s.clock}
-	fns := []func(context.Context) error{s.health.Run, factory.Run, recorder.Run}
+	fns := append([]func(context.Context) error{s.health.Run, factory.Run, recorder.Run}, credFns...)
 	var handler http.Handler
 	if s.cfg.HollowNodes > 0 {
 		wd := workerDeps{client: c, objects: pods.NewCachedObjects(c, factory), recorder: recorder, sourcesReady: apiPods.HasSynced}

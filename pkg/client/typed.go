@@ -3,6 +3,7 @@ package client
 import (
 	appsv1 "github.com/keelson-dev/keelson/proto/apps/v1"
 	batchv1 "github.com/keelson-dev/keelson/proto/batch/v1"
+	certificatesv1 "github.com/keelson-dev/keelson/proto/certificates/v1"
 	coordinationv1 "github.com/keelson-dev/keelson/proto/coordination/v1"
 	corev1 "github.com/keelson-dev/keelson/proto/core/v1"
 )
@@ -84,6 +85,11 @@ func (c *Client) ControllerRevisions(namespace string) *Resource[*appsv1.Control
 // Jobs returns the job client of namespace.
 func (c *Client) Jobs(namespace string) *Resource[*batchv1.Job] {
 	return For[*batchv1.Job](c, namespace)
+}
+
+// CertificateSigningRequests returns the certificate signing request client (cluster-scoped).
+func (c *Client) CertificateSigningRequests() *Resource[*certificatesv1.CertificateSigningRequest] {
+	return For[*certificatesv1.CertificateSigningRequest](c, "")
 }
 
 // Leases returns the lease client of namespace.

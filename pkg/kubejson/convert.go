@@ -23,6 +23,8 @@ const (
 	timestampName      = "google.protobuf.Timestamp"
 	managedEntry       = "keelson.meta.v1.ManagedFieldsEntry"
 	controllerRevision = "keelson.apps.v1.ControllerRevision"
+	// extraValueName is a CSR's extra attribute values, a bare JSON list in Kubernetes.
+	extraValueName = "keelson.certificates.v1.ExtraValue"
 )
 
 // k8sTimeLayout is how Kubernetes' metav1.Time encodes: RFC 3339 at whole seconds, in UTC;
@@ -158,6 +160,13 @@ func outValue(fd protoreflect.FieldDescriptor, v any) any {
 		switch fd.Message().FullName() {
 		case intOrStringName:
 			return intOrStringOut(v)
+		case extraValueName:
+			if m, ok := v.(map[string]any); ok {
+				if items, ok := m["items"]; ok {
+					return items
+				}
+				return []any{}
+			}
 		case timestampName:
 			if s, ok := v.(string); ok {
 				if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
@@ -514,6 +523,12 @@ func inValue(fd protoreflect.FieldDescriptor, v any, path string, st *decodeStat
 			return map[string]any{"type": 0, "intVal": x}
 		case string:
 			return map[string]any{"type": 1, "strVal": x}
+		}
+	case extraValueName:
+		if lv, ok := v.([]any); ok {
+			m := map[string]any{"items": lv}
+			inMessage(fd.Message(), m, path, st)
+			return m
 		}
 	case timestampName:
 	default:

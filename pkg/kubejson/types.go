@@ -8,6 +8,7 @@ import (
 	k8sauthenticationv1 "k8s.io/api/authentication/v1"
 	k8sauthorizationv1 "k8s.io/api/authorization/v1"
 	k8sbatchv1 "k8s.io/api/batch/v1"
+	k8scertificatesv1 "k8s.io/api/certificates/v1"
 	k8scoordinationv1 "k8s.io/api/coordination/v1"
 	k8scorev1 "k8s.io/api/core/v1"
 	k8srbacv1 "k8s.io/api/rbac/v1"
@@ -25,6 +26,7 @@ var k8sScheme = func() *runtime.Scheme {
 	for _, add := range []func(*runtime.Scheme) error{
 		k8scorev1.AddToScheme, k8sappsv1.AddToScheme, k8sbatchv1.AddToScheme, k8scoordinationv1.AddToScheme,
 		k8srbacv1.AddToScheme, k8sauthorizationv1.AddToScheme, k8sauthenticationv1.AddToScheme,
+		k8scertificatesv1.AddToScheme,
 	} {
 		if err := add(s); err != nil {
 			panic(err) // static registration of Kubernetes' own types cannot fail

@@ -8,6 +8,7 @@ import (
 	authenticationv1 "github.com/keelson-dev/keelson/proto/authentication/v1"
 	authorizationv1 "github.com/keelson-dev/keelson/proto/authorization/v1"
 	batchv1 "github.com/keelson-dev/keelson/proto/batch/v1"
+	certificatesv1 "github.com/keelson-dev/keelson/proto/certificates/v1"
 	coordinationv1 "github.com/keelson-dev/keelson/proto/coordination/v1"
 	corev1 "github.com/keelson-dev/keelson/proto/core/v1"
 	rbacv1 "github.com/keelson-dev/keelson/proto/rbac/v1"
@@ -22,12 +23,13 @@ const (
 	GroupRBAC         = "rbac.authorization.k8s.io"
 	GroupAuthz        = "authorization.k8s.io"
 	GroupAuthn        = "authentication.k8s.io"
+	GroupCertificates = "certificates.k8s.io"
 )
 
 // Builtin returns a new Scheme holding every kind Keelson serves: core v1, apps/v1, batch/v1,
-// coordination.k8s.io/v1 and rbac.authorization.k8s.io/v1, and the create-only reviews of
-// authorization.k8s.io/v1 and authentication.k8s.io/v1. Binding, Eviction, Scale and TokenRequest are subresource payloads, not resources, and
-// are not in it. Each call returns a fresh Scheme; none is shared.
+// coordination.k8s.io/v1, rbac.authorization.k8s.io/v1 and certificates.k8s.io/v1, and the
+// create-only reviews of authorization.k8s.io/v1 and authentication.k8s.io/v1. Binding, Eviction,
+// Scale and TokenRequest are subresource payloads, not resources, and are not in it. Each call returns a fresh Scheme; none is shared.
 //
 // Builtin panics only if its own static table is inconsistent, which its tests rule out.
 func Builtin() *Scheme {
@@ -96,6 +98,16 @@ func builtinKinds() []Kind {
 			Singular:         "lease",
 			Namespaced:       true,
 			New:              func() Object { return &coordinationv1.Lease{} },
+		},
+
+		{
+			// approval adds or removes the Approved and Denied conditions; status holds the rest.
+			GroupVersionKind: GroupVersionKind{Group: GroupCertificates, Version: "v1", Kind: "CertificateSigningRequest"},
+			Resource:         "certificatesigningrequests",
+			Singular:         "certificatesigningrequest",
+			ShortNames:       []string{"csr"},
+			Subresources:     []string{"status", "approval"},
+			New:              func() Object { return &certificatesv1.CertificateSigningRequest{} },
 		},
 
 		rbac("Role", "roles", true, func() Object { return &rbacv1.Role{} }),

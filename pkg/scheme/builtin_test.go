@@ -23,28 +23,29 @@ func TestBuiltinKinds(t *testing.T) {
 	}
 	all := []string{"all"}
 	wants := map[scheme.GroupVersionResource]want{
-		{Version: "v1", Resource: "pods"}:                                                    {"Pod", true, []string{"po"}, all, []string{"status", "binding", "log", "eviction"}},
-		{Version: "v1", Resource: "nodes"}:                                                   {"Node", false, []string{"no"}, nil, []string{"status"}},
-		{Version: "v1", Resource: "services"}:                                                {"Service", true, []string{"svc"}, all, []string{"status"}},
-		{Version: "v1", Resource: "endpoints"}:                                               {"Endpoints", true, []string{"ep"}, nil, nil},
-		{Version: "v1", Resource: "namespaces"}:                                              {"Namespace", false, []string{"ns"}, nil, []string{"status", "finalize"}},
-		{Version: "v1", Resource: "replicationcontrollers"}:                                  {"ReplicationController", true, []string{"rc"}, all, []string{"status", "scale"}},
-		{Version: "v1", Resource: "events"}:                                                  {"Event", true, []string{"ev"}, nil, nil},
-		{Version: "v1", Resource: "configmaps"}:                                              {"ConfigMap", true, []string{"cm"}, nil, nil},
-		{Version: "v1", Resource: "secrets"}:                                                 {"Secret", true, nil, nil, nil},
-		{Version: "v1", Resource: "serviceaccounts"}:                                         {"ServiceAccount", true, []string{"sa"}, nil, []string{"token"}},
-		{Version: "v1", Resource: "resourcequotas"}:                                          {"ResourceQuota", true, []string{"quota"}, nil, []string{"status"}},
-		{Group: "apps", Version: "v1", Resource: "replicasets"}:                              {"ReplicaSet", true, []string{"rs"}, all, []string{"status", "scale"}},
-		{Group: "apps", Version: "v1", Resource: "deployments"}:                              {"Deployment", true, []string{"deploy"}, all, []string{"status", "scale"}},
-		{Group: "apps", Version: "v1", Resource: "daemonsets"}:                               {"DaemonSet", true, []string{"ds"}, all, []string{"status"}},
-		{Group: "apps", Version: "v1", Resource: "statefulsets"}:                             {"StatefulSet", true, []string{"sts"}, all, []string{"status", "scale"}},
-		{Group: "apps", Version: "v1", Resource: "controllerrevisions"}:                      {"ControllerRevision", true, nil, nil, nil},
-		{Group: "batch", Version: "v1", Resource: "jobs"}:                                    {"Job", true, nil, all, []string{"status"}},
-		{Group: "coordination.k8s.io", Version: "v1", Resource: "leases"}:                    {"Lease", true, nil, nil, nil},
-		{Group: "rbac.authorization.k8s.io", Version: "v1", Resource: "roles"}:               {"Role", true, nil, nil, nil},
-		{Group: "rbac.authorization.k8s.io", Version: "v1", Resource: "clusterroles"}:        {"ClusterRole", false, nil, nil, nil},
-		{Group: "rbac.authorization.k8s.io", Version: "v1", Resource: "rolebindings"}:        {"RoleBinding", true, nil, nil, nil},
-		{Group: "rbac.authorization.k8s.io", Version: "v1", Resource: "clusterrolebindings"}: {"ClusterRoleBinding", false, nil, nil, nil},
+		{Version: "v1", Resource: "pods"}:                                                     {"Pod", true, []string{"po"}, all, []string{"status", "binding", "log", "eviction"}},
+		{Version: "v1", Resource: "nodes"}:                                                    {"Node", false, []string{"no"}, nil, []string{"status"}},
+		{Version: "v1", Resource: "services"}:                                                 {"Service", true, []string{"svc"}, all, []string{"status"}},
+		{Version: "v1", Resource: "endpoints"}:                                                {"Endpoints", true, []string{"ep"}, nil, nil},
+		{Version: "v1", Resource: "namespaces"}:                                               {"Namespace", false, []string{"ns"}, nil, []string{"status", "finalize"}},
+		{Version: "v1", Resource: "replicationcontrollers"}:                                   {"ReplicationController", true, []string{"rc"}, all, []string{"status", "scale"}},
+		{Version: "v1", Resource: "events"}:                                                   {"Event", true, []string{"ev"}, nil, nil},
+		{Version: "v1", Resource: "configmaps"}:                                               {"ConfigMap", true, []string{"cm"}, nil, nil},
+		{Version: "v1", Resource: "secrets"}:                                                  {"Secret", true, nil, nil, nil},
+		{Version: "v1", Resource: "serviceaccounts"}:                                          {"ServiceAccount", true, []string{"sa"}, nil, []string{"token"}},
+		{Version: "v1", Resource: "resourcequotas"}:                                           {"ResourceQuota", true, []string{"quota"}, nil, []string{"status"}},
+		{Group: "apps", Version: "v1", Resource: "replicasets"}:                               {"ReplicaSet", true, []string{"rs"}, all, []string{"status", "scale"}},
+		{Group: "apps", Version: "v1", Resource: "deployments"}:                               {"Deployment", true, []string{"deploy"}, all, []string{"status", "scale"}},
+		{Group: "apps", Version: "v1", Resource: "daemonsets"}:                                {"DaemonSet", true, []string{"ds"}, all, []string{"status"}},
+		{Group: "apps", Version: "v1", Resource: "statefulsets"}:                              {"StatefulSet", true, []string{"sts"}, all, []string{"status", "scale"}},
+		{Group: "apps", Version: "v1", Resource: "controllerrevisions"}:                       {"ControllerRevision", true, nil, nil, nil},
+		{Group: "batch", Version: "v1", Resource: "jobs"}:                                     {"Job", true, nil, all, []string{"status"}},
+		{Group: "coordination.k8s.io", Version: "v1", Resource: "leases"}:                     {"Lease", true, nil, nil, nil},
+		{Group: "rbac.authorization.k8s.io", Version: "v1", Resource: "roles"}:                {"Role", true, nil, nil, nil},
+		{Group: "rbac.authorization.k8s.io", Version: "v1", Resource: "clusterroles"}:         {"ClusterRole", false, nil, nil, nil},
+		{Group: "rbac.authorization.k8s.io", Version: "v1", Resource: "rolebindings"}:         {"RoleBinding", true, nil, nil, nil},
+		{Group: "rbac.authorization.k8s.io", Version: "v1", Resource: "clusterrolebindings"}:  {"ClusterRoleBinding", false, nil, nil, nil},
+		{Group: "certificates.k8s.io", Version: "v1", Resource: "certificatesigningrequests"}: {"CertificateSigningRequest", false, []string{"csr"}, nil, []string{"status", "approval"}},
 	}
 
 	s := scheme.Builtin()
@@ -150,7 +151,14 @@ func fill(m protoreflect.Message, depth int) {
 		switch {
 		case fd.IsMap():
 			mp := m.Mutable(fd).Map()
-			mp.Set(protoreflect.ValueOfString("k").MapKey(), scalar(fd.MapValue()))
+			key := protoreflect.ValueOfString("k").MapKey()
+			if fd.MapValue().Message() != nil {
+				v := mp.NewValue()
+				fill(v.Message(), depth+1)
+				mp.Set(key, v)
+				continue
+			}
+			mp.Set(key, scalar(fd.MapValue()))
 		case fd.IsList():
 			l := m.Mutable(fd).List()
 			if fd.Message() != nil {

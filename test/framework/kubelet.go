@@ -27,6 +27,8 @@ type KubeletOptions struct {
 	Runtime string
 	// Configure adjusts the configuration after the test defaults are applied.
 	Configure func(*server.Config)
+	// Prepare, when set, is called with the kubelet before it runs (UseCertificateClock, ...).
+	Prepare func(*server.Server)
 }
 
 // Kubelet is a keelson-kubelet running in-process.
@@ -89,6 +91,9 @@ func StartKubelet(tb testing.TB, c *Cluster, opts KubeletOptions) *Kubelet {
 	srv, err := server.New(cfg, zaptest.NewLogger(tb, zaptest.Level(zap.InfoLevel)).Named("kubelet"))
 	if err != nil {
 		tb.Fatalf("kubelet: %v", err)
+	}
+	if opts.Prepare != nil {
+		opts.Prepare(srv)
 	}
 	k := &Kubelet{Running: Start(tb, srv), Server: srv, Config: cfg}
 	k.WaitFor(30*time.Second, func() bool { return srv.Addr() != nil && srv.APIAddr() != nil }, "kubelet endpoints up")

@@ -174,6 +174,7 @@ func TestCRUDEveryKind(t *testing.T) {
 		{"ClusterRole", func(t *testing.T) { t.Helper(); crud(t, c, "", clusterRoleFixture()) }},
 		{"RoleBinding", func(t *testing.T) { t.Helper(); crud(t, c, ns, roleBindingFixture()) }},
 		{"ClusterRoleBinding", func(t *testing.T) { t.Helper(); crud(t, c, "", clusterRoleBindingFixture()) }},
+		{"CertificateSigningRequest", func(t *testing.T) { t.Helper(); crud(t, c, "", csrFixture(t)) }},
 	}
 	kinds := map[string]bool{}
 	for _, tc := range tests {

@@ -7,6 +7,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/keelson-dev/keelson/apiserver/internal/storage"
+	"github.com/keelson-dev/keelson/apiserver/internal/strategy"
 	"github.com/keelson-dev/keelson/pkg/apierrors"
 	"github.com/keelson-dev/keelson/pkg/scheme"
 )
@@ -86,6 +87,9 @@ func (s *Store) admitCreate(ctx context.Context, namespace string, obj scheme.Ob
 		return err
 	}
 	s.initStatus(obj)
+	if p, ok := s.strategy.(strategy.CreatePreparer); ok {
+		p.PrepareForCreate(ctx, obj)
+	}
 	s.strategy.Default(obj)
 	errs := s.validateMeta(obj.GetMetadata())
 	errs = append(errs, s.strategy.Validate(obj)...)

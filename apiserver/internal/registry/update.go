@@ -19,7 +19,8 @@ type UpdateOptions struct {
 	// of the object (not of its status) changes.
 	FieldManager string
 	// Subresource "" replaces the object but not its status; "status" replaces only the status;
-	// "finalize" (namespaces) replaces only spec.finalizers.
+	// "finalize" (namespaces) replaces only spec.finalizers; "approval" (certificate signing
+	// requests) replaces only the Approved and Denied conditions.
 	Subresource string
 }
 
@@ -78,6 +79,12 @@ func (s *Store) merger(subresource, verb string) (func(obj, cur scheme.Object) (
 		return s.mergeStatus, nil
 	case subresource == "finalize" && verb == "update" && s.kind.Kind == "Namespace":
 		return s.mergeFinalize, nil
+	case subresource == "approval" && s.statusField() != nil:
+		if ap, ok := s.strategy.(strategy.ApprovalPreparer); ok {
+			return func(obj, cur scheme.Object) (scheme.Object, error) {
+				return s.mergeStatusWith(obj, cur, ap.PrepareForApproval)
+			}, nil
+		}
 	}
 	return nil, apierrors.NewMethodNotSupported(s.kind.Group, s.kind.Resource+"/"+subresource, verb)
 }
@@ -121,8 +128,19 @@ func (s *Store) mergeUpdate(obj, cur scheme.Object) (scheme.Object, error) {
 	return next, nil
 }
 
-// mergeStatus computes the object a status update stores: a copy of cur with the client's status.
+// mergeStatus computes the object a status update stores: a copy of cur with the client's status,
+// less what the kind's StatusPreparer keeps as stored.
 func (s *Store) mergeStatus(obj, cur scheme.Object) (scheme.Object, error) {
+	var prepare func(obj, old scheme.Object)
+	if p, ok := s.strategy.(strategy.StatusPreparer); ok {
+		prepare = p.PrepareForStatusUpdate
+	}
+	return s.mergeStatusWith(obj, cur, prepare)
+}
+
+// mergeStatusWith computes the object a write of the status (or of the part of it prepare lets
+// through) stores: cur with the client's status, then prepare(next, old) when set.
+func (s *Store) mergeStatusWith(obj, cur scheme.Object, prepare func(obj, old scheme.Object)) (scheme.Object, error) {
 	m := obj.GetMetadata()
 	if err := s.checkPreconditions(cur, m.GetResourceVersion(), m.GetUid()); err != nil {
 		return nil, err
@@ -130,6 +148,9 @@ func (s *Store) mergeStatus(obj, cur scheme.Object) (scheme.Object, error) {
 	// cur stays as it was: admission compares the two.
 	next := cloneObject(cur)
 	copyField(next, obj, s.statusField())
+	if prepare != nil {
+		prepare(next, cur)
+	}
 	if d, ok := s.strategy.(strategy.StatusDefaulter); ok {
 		d.DefaultStatus(next)
 	}

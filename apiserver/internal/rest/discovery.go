@@ -26,6 +26,7 @@ var subresourceVerbs = map[string][]string{
 	"eviction": {"create"},
 	"log":      {"get"},
 	"token":    {"create"},
+	"approval": {"get", "patch", "update"},
 }
 
 // servedKinds returns the stored kinds and the create-only kinds the registry answers, which

@@ -158,7 +158,7 @@ func (h *Handler) serveResource(w http.ResponseWriter, r *http.Request, req *req
 		return
 	}
 	switch req.subresource {
-	case "", "status", "binding":
+	case "", "status", "binding", "approval":
 	case "scale":
 		h.scale(w, r, req)
 		return

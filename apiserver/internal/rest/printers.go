@@ -266,6 +266,15 @@ var printers = map[string]printer{
 			return []any{o.str("metadata", "name"), revisionController(o), o.num("revision"), age(o, now)}
 		},
 	},
+	"CertificateSigningRequest": {
+		columns: []tableColumn{nameCol, ageCol,
+			col("SignerName", "string", "Only one signer can be used by a CSR (spec.signerName)."),
+			col("Requestor", "string", "Name of the user which created the CSR (spec.username)."),
+			col("RequestedDuration", "string", "The requested validity of the issued certificate (spec.expirationSeconds)."),
+			col("Condition", "string", "The state of the CSR: Pending, Approved or Denied, then Failed and Issued."),
+		},
+		cells: csrCells,
+	},
 	"ResourceQuota": {
 		columns: []tableColumn{nameCol, ageCol,
 			col("Request", "string", "Request represents a minimum amount of cpu/memory that a container may consume."),
@@ -273,6 +282,40 @@ var printers = map[string]printer{
 		},
 		cells: quotaCells,
 	},
+}
+
+// csrCells prints a certificate signing request as kubectl's printer does: the requested
+// duration in the short human form, or <none>, and the condition Denied, Approved or Pending,
+// followed by ",Failed" and ",Issued" when they hold.
+func csrCells(o obj, now time.Time) []any {
+	duration := "<none>"
+	if _, ok := o.get("spec", "expirationSeconds").(json.Number); ok {
+		duration = humanDuration(time.Duration(o.num("spec", "expirationSeconds")) * time.Second)
+	}
+	var approved, denied, failed bool
+	for _, c := range o.list("status", "conditions") {
+		switch obj(asMap(c)).str("type") {
+		case "Approved":
+			approved = true
+		case "Denied":
+			denied = true
+		case "Failed":
+			failed = true
+		}
+	}
+	cond := "Pending"
+	if denied {
+		cond = "Denied"
+	} else if approved {
+		cond = "Approved"
+	}
+	if failed {
+		cond += ",Failed"
+	}
+	if o.str("status", "certificate") != "" {
+		cond += ",Issued"
+	}
+	return []any{o.str("metadata", "name"), age(o, now), o.str("spec", "signerName"), o.str("spec", "username"), duration, cond}
 }
 
 // revisionController names a controller revision's controlling owner as kubectl does,

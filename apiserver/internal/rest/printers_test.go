@@ -84,3 +84,33 @@ func TestHumanDurationMatchesKubectl(t *testing.T) {
 		require.Equal(t, want, humanDuration(d), d.String())
 	}
 }
+
+// TestCSRCellsMatchKubectl checks the certificate signing request row: requested duration and the
+// condition column in kubectl's order of precedence.
+func TestCSRCellsMatchKubectl(t *testing.T) {
+	now := time.Date(2024, 5, 1, 12, 0, 0, 0, time.UTC)
+	base := func(status string, expiring bool) obj {
+		var o map[string]any
+		d := json.NewDecoder(bytes.NewReader([]byte(`{"metadata":{"name":"node-csr-a","creationTimestamp":"2024-05-01T11:00:00Z"},
+			"spec":{"signerName":"kubernetes.io/kube-apiserver-client-kubelet","username":"system:bootstrap:abcdef"` +
+			map[bool]string{true: `,"expirationSeconds":3600`, false: ``}[expiring] + `},"status":` + status + `}`)))
+		d.UseNumber()
+		require.NoError(t, d.Decode(&o))
+		return o
+	}
+	cases := []struct {
+		name, status, duration, condition string
+	}{
+		{"pending", "{}", "<none>", "Pending"},
+		{"approved", `{"conditions":[{"type":"Approved","status":"True"}]}`, "60m", "Approved"},
+		{"issued", `{"conditions":[{"type":"Approved","status":"True"}],"certificate":"LS0t"}`, "60m", "Approved,Issued"},
+		{"denied", `{"conditions":[{"type":"Denied","status":"True"}]}`, "60m", "Denied"},
+		{"failed", `{"conditions":[{"type":"Approved","status":"True"},{"type":"Failed","status":"True"}]}`, "60m", "Approved,Failed"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			cells := csrCells(base(c.status, c.duration != "<none>"), now)
+			require.Equal(t, []any{"node-csr-a", "60m", "kubernetes.io/kube-apiserver-client-kubelet", "system:bootstrap:abcdef", c.duration, c.condition}, cells)
+		})
+	}
+}

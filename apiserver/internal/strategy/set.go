@@ -44,6 +44,7 @@ func NewSet() *Set {
 		rbac("ClusterRole"):        roleStrategy{},
 		rbac("RoleBinding"):        bindingStrategy{namespaced: true},
 		rbac("ClusterRoleBinding"): bindingStrategy{},
+		{Group: scheme.GroupCertificates, Version: "v1", Kind: "CertificateSigningRequest"}: csrStrategy{},
 	}}
 }
 

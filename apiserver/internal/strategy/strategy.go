@@ -5,6 +5,8 @@
 package strategy
 
 import (
+	"context"
+
 	"github.com/keelson-dev/keelson/pkg/scheme"
 	"github.com/keelson-dev/keelson/pkg/validation/field"
 )
@@ -38,4 +40,27 @@ type Strategy interface {
 // calls DefaultStatus on the object a status write makes, before ValidateStatus.
 type StatusDefaulter interface {
 	DefaultStatus(obj scheme.Object)
+}
+
+// CreatePreparer is implemented by the Strategy of a kind that records on a new object who
+// created it (a certificate signing request's requestor). The store calls PrepareForCreate with
+// the request's context before Default; the user it carries, if any, is the authenticated one.
+type CreatePreparer interface {
+	PrepareForCreate(ctx context.Context, obj scheme.Object)
+}
+
+// StatusPreparer is implemented by the Strategy of a kind whose status holds parts a status write
+// may not change (a certificate signing request's approval). The store calls
+// PrepareForStatusUpdate on the object a status write makes, with the stored one, before
+// DefaultStatus and ValidateStatus.
+type StatusPreparer interface {
+	PrepareForStatusUpdate(obj, old scheme.Object)
+}
+
+// ApprovalPreparer is implemented by the Strategy of a kind with an approval subresource
+// (certificate signing requests). An approval write takes the client's status, on which
+// PrepareForApproval restores from old everything but the approval, and is validated as a status
+// write.
+type ApprovalPreparer interface {
+	PrepareForApproval(obj, old scheme.Object)
 }

@@ -47,6 +47,8 @@ type Config struct {
 	ConcurrentGCSyncs      int  `mapstructure:"concurrent-gc-syncs"`
 	// Node configures the node lifecycle, node IPAM and pod GC controllers.
 	Node NodeConfig `mapstructure:",squash"`
+	// Signing configures the csrsigning controller.
+	Signing SigningConfig `mapstructure:",squash"`
 }
 
 // DefaultConfig returns the settings of kube-controller-manager: every controller, five workers
@@ -60,6 +62,7 @@ func DefaultConfig() Config {
 		ConcurrentResourceQuotaSyncs: 5, ResourceQuotaSyncPeriod: 5 * time.Minute,
 		EnableGarbageCollector: true, ConcurrentGCSyncs: 20,
 		Node:                     DefaultNodeConfig(),
+		Signing:                  DefaultSigningConfig(),
 		ConcurrentDaemonSetSyncs: 2, ConcurrentJobSyncs: 5,
 	}
 }
@@ -85,6 +88,7 @@ func (c Config) AddFlags(fs *pflag.FlagSet) {
 	fs.Bool("enable-garbage-collector", c.EnableGarbageCollector, "run the garbage collector, which deletes objects whose owners are gone")
 	fs.Int("concurrent-gc-syncs", c.ConcurrentGCSyncs, "objects the garbage collector processes at once")
 	c.Node.AddFlags(fs)
+	c.Signing.AddFlags(fs)
 }
 
 // Validate reports every invalid setting, naming its flag. known are the registered controller
@@ -112,6 +116,6 @@ func (c Config) Validate(known []string) error {
 	if c.ResourceQuotaSyncPeriod <= 0 {
 		errs = append(errs, fmt.Errorf("--resource-quota-sync-period must be positive, not %s", c.ResourceQuotaSyncPeriod))
 	}
-	errs = append(errs, c.Node.Validate())
+	errs = append(errs, c.Node.Validate(), c.Signing.Validate())
 	return errors.Join(errs...)
 }

@@ -1,0 +1,44 @@
+package server
+
+import (
+	"fmt"
+	"path/filepath"
+	"time"
+)
+
+// BootstrapConfig is how the kubelet obtains and renews its client certificate (TLS bootstrap).
+// The mapstructure tags are the flag names, Kubernetes' kubelet's.
+type BootstrapConfig struct {
+	// BootstrapKubeconfig, when set, names a kubeconfig with bootstrap credentials: the kubelet
+	// uses them only to ask for a client certificate through a CertificateSigningRequest when
+	// CertDir holds no valid one, then talks to the API server with that certificate.
+	BootstrapKubeconfig string `mapstructure:"bootstrap-kubeconfig"`
+	// CertDir holds kubelet-client-current.pem ("" : <root-dir>/pki).
+	CertDir string `mapstructure:"cert-dir"`
+	// RotateCertificates renews the client certificate before it expires.
+	RotateCertificates bool `mapstructure:"rotate-certificates"`
+	// CertificateExpiration, when positive, is the validity the kubelet asks for
+	// (spec.expirationSeconds, at least 10m); zero leaves it to the signer.
+	CertificateExpiration time.Duration `mapstructure:"certificate-expiration"`
+}
+
+// DefaultBootstrapConfig returns the defaults: no bootstrap, rotation on.
+func DefaultBootstrapConfig() BootstrapConfig {
+	return BootstrapConfig{RotateCertificates: true}
+}
+
+// certDir is the certificate directory, rooted in rootDir by default.
+func (c BootstrapConfig) certDir(rootDir string) string {
+	if c.CertDir != "" {
+		return c.CertDir
+	}
+	return filepath.Join(rootDir, "pki")
+}
+
+// Validate reports an expiration under the signers' minimum.
+func (c BootstrapConfig) Validate() error {
+	if c.CertificateExpiration != 0 && c.CertificateExpiration < 10*time.Minute {
+		return fmt.Errorf("--certificate-expiration: must be 0 or at least 10m, got %s", c.CertificateExpiration)
+	}
+	return nil
+}
