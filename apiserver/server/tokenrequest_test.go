@@ -45,7 +45,7 @@ func TestTokenRequestOverRESTAndGRPC(t *testing.T) {
 	defer cancel()
 	c, err := client.New(client.Config{Endpoints: []string{srv.Addr().String()}})
 	require.NoError(t, err)
-	defer c.Close()
+	defer func() { _ = c.Close() }()
 	sa, err := c.ServiceAccounts("default").Create(ctx, &corev1.ServiceAccount{Metadata: &metav1.ObjectMeta{Name: "app"}})
 	require.NoError(t, err)
 	pod, err := c.Pods("default").Create(ctx, &corev1.Pod{Metadata: &metav1.ObjectMeta{Name: "p"}, Spec: &corev1.PodSpec{
@@ -69,7 +69,7 @@ func TestTokenRequestOverRESTAndGRPC(t *testing.T) {
 		req.Header.Set("Content-Type", "application/json")
 		resp, err := http.DefaultClient.Do(req)
 		require.NoError(t, err)
-		defer resp.Body.Close()
+		defer func() { _ = resp.Body.Close() }()
 		require.Equal(t, http.StatusCreated, resp.StatusCode)
 		var out struct {
 			Kind       string `json:"kind"`

@@ -145,7 +145,7 @@ func (is *Issuer) IssueToken(ctx context.Context, namespace, name string, tr *au
 func (is *Issuer) bind(ctx context.Context, namespace, saName string, ref *authenticationv1.BoundObjectReference, tok *serviceaccount.BoundToken) error {
 	nodeName, isNode := "", false
 	if u, ok := user.FromContext(ctx); ok {
-		nodeName, isNode = node.NodeName(u)
+		nodeName, isNode = node.NameOf(u)
 	}
 	if ref == nil {
 		if isNode {

@@ -42,7 +42,7 @@ func (ad *Admission) Admit(ctx context.Context, a registry.Attributes) error {
 	if !ok {
 		return nil
 	}
-	nodeName, isNode := node.NodeName(u)
+	nodeName, isNode := node.NameOf(u)
 	if !isNode && u.InGroup(user.NodesGroup) {
 		if restricted(a) {
 			return forbidden(a, fmt.Sprintf("could not determine node from user %q", u.Name))

@@ -22,9 +22,9 @@ func New(graph *Graph) *Authorizer { return &Authorizer{graph: graph} }
 
 var _ authz.Authorizer = (*Authorizer)(nil)
 
-// NodeName returns the node u is the kubelet of: the name after system:node: when u is in
+// NameOf returns the node u is the kubelet of: the name after system:node: when u is in
 // system:nodes; ok is false for any other user.
-func NodeName(u *user.Info) (string, bool) {
+func NameOf(u *user.Info) (string, bool) {
 	if u == nil || !u.InGroup(user.NodesGroup) || !strings.HasPrefix(u.Name, user.NodeUserPrefix) {
 		return "", false
 	}
@@ -36,7 +36,7 @@ func NodeName(u *user.Info) (string, bool) {
 // objects they reference, events and its certificate signing requests; it has no opinion on every
 // other request, and on every request of a user that is not a node.
 func (a *Authorizer) Authorize(_ context.Context, attrs authz.Attributes) (authz.Decision, string, error) {
-	node, ok := NodeName(attrs.User)
+	node, ok := NameOf(attrs.User)
 	if !ok || !attrs.ResourceRequest {
 		return authz.NoOpinion, "", nil
 	}

@@ -155,9 +155,9 @@ func TestGraphFollowsPodChanges(t *testing.T) {
 	steps := []struct {
 		name  string
 		do    func(g *Graph)
-		check func(t *testing.T, g *Graph)
+		check func(t require.TestingT, g *Graph)
 	}{
-		{"bound pod's secret is reachable", func(g *Graph) { g.SetPod(podOn("ns", "p", "a")) }, func(t *testing.T, g *Graph) {
+		{"bound pod's secret is reachable", func(g *Graph) { g.SetPod(podOn("ns", "p", "a")) }, func(t require.TestingT, g *Graph) {
 			require.True(t, secret(g, "a", "p-vol"))
 			require.False(t, secret(g, "b", "p-vol"))
 		}},
@@ -165,8 +165,8 @@ func TestGraphFollowsPodChanges(t *testing.T) {
 			p := podOn("ns", "q", "a")
 			p.Spec.Volumes[0].Secret.SecretName = "p-vol"
 			g.SetPod(p)
-		}, func(t *testing.T, g *Graph) { require.True(t, secret(g, "a", "p-vol")) }},
-		{"the first pod goes, the second still holds it", func(g *Graph) { g.DeletePod("ns", "p") }, func(t *testing.T, g *Graph) {
+		}, func(t require.TestingT, g *Graph) { require.True(t, secret(g, "a", "p-vol")) }},
+		{"the first pod goes, the second still holds it", func(g *Graph) { g.DeletePod("ns", "p") }, func(t require.TestingT, g *Graph) {
 			require.True(t, secret(g, "a", "p-vol"))
 			require.False(t, secret(g, "a", "p-env"), "only p referenced p-env")
 			_, _, ok := g.PodNode("ns", "p")
@@ -176,8 +176,8 @@ func TestGraphFollowsPodChanges(t *testing.T) {
 			p := podOn("ns", "q", "a")
 			p.Spec.Volumes = nil
 			g.SetPod(p)
-		}, func(t *testing.T, g *Graph) { require.False(t, secret(g, "a", "p-vol")) }},
-		{"a pod moved to another node", func(g *Graph) { g.SetPod(podOn("ns", "q", "b")) }, func(t *testing.T, g *Graph) {
+		}, func(t require.TestingT, g *Graph) { require.False(t, secret(g, "a", "p-vol")) }},
+		{"a pod moved to another node", func(g *Graph) { g.SetPod(podOn("ns", "q", "b")) }, func(t require.TestingT, g *Graph) {
 			require.False(t, secret(g, "a", "q-vol"))
 			require.True(t, secret(g, "b", "q-vol"))
 			n, uid, ok := g.PodNode("ns", "q")
@@ -185,11 +185,11 @@ func TestGraphFollowsPodChanges(t *testing.T) {
 			require.Equal(t, "b", n)
 			require.Equal(t, "q-uid", uid)
 		}},
-		{"replace forgets what the list lacks", func(g *Graph) { g.Replace([]*corev1.Pod{podOn("ns", "r", "a")}) }, func(t *testing.T, g *Graph) {
+		{"replace forgets what the list lacks", func(g *Graph) { g.Replace([]*corev1.Pod{podOn("ns", "r", "a")}) }, func(t require.TestingT, g *Graph) {
 			require.False(t, secret(g, "b", "q-vol"))
 			require.True(t, secret(g, "a", "r-vol"))
 		}},
-		{"deleting the last pod empties the graph", func(g *Graph) { g.DeletePod("ns", "r") }, func(t *testing.T, g *Graph) {
+		{"deleting the last pod empties the graph", func(g *Graph) { g.DeletePod("ns", "r") }, func(t require.TestingT, g *Graph) {
 			require.Empty(t, g.pods)
 			require.Empty(t, g.refs)
 		}},
