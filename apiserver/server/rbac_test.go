@@ -210,9 +210,7 @@ func tokenUsers(next http.Handler, users map[string]*user.Info) http.Handler {
 // get/describe/create of roles and bindings.
 func TestRBACWithKubectl(t *testing.T) {
 	kubectl, err := exec.LookPath("kubectl")
-	if err != nil {
-		t.Skip("kubectl is not installed")
-	}
+	require.NoError(t, err, "kubectl must be on PATH (make deps checks for it)")
 	srv := startRBAC(t)
 	ctx := context.Background()
 	_, err = rbacStore(t, srv, "rolebindings").Create(ctx, "default", &rbacv1.RoleBinding{
