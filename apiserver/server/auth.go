@@ -134,8 +134,8 @@ func (a Auth) Validate() error {
 // credentialSourceConfigured reports whether any credential source beyond bootstrap tokens is
 // configured, which limits anonymous requests to the health and version paths. A client CA is
 // such a source too.
-func (a Auth) credentialSourceConfigured() bool {
-	return a.TokenAuthFile != "" || len(a.ServiceAccountKeyFiles) > 0
+func (a Auth) credentialSourceConfigured(clientCAFile string) bool {
+	return a.TokenAuthFile != "" || len(a.ServiceAccountKeyFiles) > 0 || clientCAFile != ""
 }
 
 // newAuthFilter builds the authenticator chain the REST filter and the gRPC interceptors check
@@ -171,7 +171,7 @@ func (s *Server) newAuthFilter(reg *registry.Registry, modes authz.Authorizer) (
 	}
 	auths = append(auths, authn.BearerToken(tokens...))
 	if a.AnonymousAuth {
-		auths = append(auths, anonymous.Authenticator{AllPaths: !a.credentialSourceConfigured()})
+		auths = append(auths, anonymous.Authenticator{AllPaths: !a.credentialSourceConfigured(s.cfg.ClientCAFile)})
 	}
 
 	authorizer := a.Authorizer

@@ -18,7 +18,7 @@ func TestAuthValidate(t *testing.T) {
 		{"no mode", func(a *Auth) { a.AuthorizationModes = nil }, []string{"--authorization-mode: at least one mode is required"}},
 		{"no mode but an authorizer", func(a *Auth) { a.AuthorizationModes, a.Authorizer = nil, AuthorizerFunc(nil) }, nil},
 		{"unknown and repeated modes", func(a *Auth) { a.AuthorizationModes = []string{"AlwaysAllow", "ABAC", "AlwaysAllow"} }, []string{
-			`--authorization-mode: unknown mode "ABAC" (supported: AlwaysAllow, AlwaysDeny)`,
+			`--authorization-mode: unknown mode "ABAC" (supported: AlwaysAllow, AlwaysDeny, Node, RBAC)`,
 			`--authorization-mode: "AlwaysAllow" is listed twice`,
 		}},
 		{"issuer without key", func(a *Auth) { a.ServiceAccountIssuers = []string{"https://keelson"} }, []string{
@@ -42,10 +42,11 @@ func TestAuthValidate(t *testing.T) {
 
 func TestAnonymousEverywhereOnlyWithoutCredentialSources(t *testing.T) {
 	a := DefaultAuth()
-	require.False(t, a.credentialSourceConfigured())
+	require.False(t, a.credentialSourceConfigured(""))
+	require.True(t, a.credentialSourceConfigured("ca.crt"), "a client CA is a credential source")
 	a.TokenAuthFile = "tokens.csv"
-	require.True(t, a.credentialSourceConfigured())
+	require.True(t, a.credentialSourceConfigured(""))
 	a = DefaultAuth()
 	a.ServiceAccountKeyFiles = []string{"sa.pub"}
-	require.True(t, a.credentialSourceConfigured())
+	require.True(t, a.credentialSourceConfigured(""))
 }

@@ -183,6 +183,8 @@ func TestRBACBootstrapPolicyAndAuthorization(t *testing.T) {
 	require.NoError(t, err)
 	defer func() { _ = c.Close() }()
 	sar := func(verb string) bool {
+		ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		defer cancel()
 		out, err := client.For[*authorizationv1.SubjectAccessReview](c, "").Create(ctx, &authorizationv1.SubjectAccessReview{
 			Metadata: &metav1.ObjectMeta{},
 			Spec: &authorizationv1.SubjectAccessReviewSpec{User: "jane", Groups: []string{user.AllAuthenticated},

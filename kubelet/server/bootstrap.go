@@ -18,7 +18,7 @@ func (s *Server) UseCertificateClock(clk clock.Clock) { s.certClock = clk }
 
 // CertificateFile returns the file holding the kubelet's client certificate and key.
 func (s *Server) CertificateFile() string {
-	return certificate.Store{Dir: s.cfg.Bootstrap.certDir(s.cfg.RootDir)}.Path()
+	return certificate.Store{Dir: clientCertDir(s.cfg.CertDir, s.cfg.RootDir)}.Path()
 }
 
 // apiClient returns the client the kubelet talks to the API server with and the loops that keep
@@ -43,7 +43,7 @@ func (s *Server) apiClient(ctx context.Context) (*client.Client, []func(context.
 	lg := s.lg.Named("certificate")
 	var rotated func()
 	mgr := certificate.New(certificate.Config{
-		Dir: bc.certDir(s.cfg.RootDir), NodeName: s.nodeName, Expiration: bc.CertificateExpiration,
+		Dir: clientCertDir(s.cfg.CertDir, s.cfg.RootDir), NodeName: s.nodeName, Expiration: bc.CertificateExpiration,
 		Clock: clk, Logger: lg,
 		OnRotate: func() {
 			lg.Info("client certificate renewed: reconnecting with it")

@@ -10,11 +10,10 @@ import (
 // The mapstructure tags are the flag names, Kubernetes' kubelet's.
 type BootstrapConfig struct {
 	// BootstrapKubeconfig, when set, names a kubeconfig with bootstrap credentials: the kubelet
-	// uses them only to ask for a client certificate through a CertificateSigningRequest when
-	// CertDir holds no valid one, then talks to the API server with that certificate.
+	// uses them only to ask for a client certificate through a CertificateSigningRequest when the
+	// certificate directory (--cert-dir, or <root-dir>/pki) holds no valid one, then talks to the
+	// API server with that certificate.
 	BootstrapKubeconfig string `mapstructure:"bootstrap-kubeconfig"`
-	// CertDir holds kubelet-client-current.pem ("" : <root-dir>/pki).
-	CertDir string `mapstructure:"cert-dir"`
 	// RotateCertificates renews the client certificate before it expires.
 	RotateCertificates bool `mapstructure:"rotate-certificates"`
 	// CertificateExpiration, when positive, is the validity the kubelet asks for
@@ -27,10 +26,11 @@ func DefaultBootstrapConfig() BootstrapConfig {
 	return BootstrapConfig{RotateCertificates: true}
 }
 
-// certDir is the certificate directory, rooted in rootDir by default.
-func (c BootstrapConfig) certDir(rootDir string) string {
-	if c.CertDir != "" {
-		return c.CertDir
+// clientCertDir is where the client certificate lives: certDir (--cert-dir, which also holds a
+// self-signed serving certificate), or <rootDir>/pki.
+func clientCertDir(certDir, rootDir string) string {
+	if certDir != "" {
+		return certDir
 	}
 	return filepath.Join(rootDir, "pki")
 }

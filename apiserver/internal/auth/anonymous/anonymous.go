@@ -17,21 +17,33 @@ import (
 // balancers.
 var Paths = []string{"/healthz", "/livez", "/readyz", "/version", "/grpc.health.v1.Health"}
 
+// Unsecured is the user of a request without a credential to a path beyond Paths on an
+// apiserver that has no credential source at all (AllPaths). Such a server trusts whoever reaches
+// it, as Kubernetes' old insecure port did, so the user is in system:masters and is named for
+// what it is; NodeRestriction and the escalation checks let it through.
+const Unsecured = "system:unsecured"
+
 // Authenticator is the anonymous authenticator; the last of the chain.
 type Authenticator struct {
-	// AllPaths lets anonymous requests reach every path and gRPC method, not only Paths.
+	// AllPaths lets requests without a credential reach every path and gRPC method, not only
+	// Paths: beyond Paths they are Unsecured's.
 	AllPaths bool
 }
 
 var _ authn.Authenticator = Authenticator{}
 
 // Authenticate returns the anonymous user when the request's path is one anonymous requests may
-// reach, and is not its kind otherwise (so the request is refused with 401).
+// reach; Unsecured on any other path with AllPaths; and is not its kind otherwise (so the request
+// is refused with 401).
 func (a Authenticator) Authenticate(_ context.Context, req *authn.Request) (*user.Info, bool, error) {
-	if !a.AllPaths && !Allowed(req.Path) {
+	switch {
+	case Allowed(req.Path):
+		return &user.Info{Name: user.Anonymous, Groups: []string{user.AllUnauthenticated}}, true, nil
+	case a.AllPaths:
+		return &user.Info{Name: Unsecured, Groups: []string{user.SystemPrivilegedGroup, user.AllAuthenticated}}, true, nil
+	default:
 		return nil, false, nil
 	}
-	return &user.Info{Name: user.Anonymous, Groups: []string{user.AllUnauthenticated}}, true, nil
 }
 
 // Allowed reports whether path is one of Paths or below one.

@@ -32,14 +32,19 @@ func TestAuthenticate(t *testing.T) {
 		{"/grpc.health.v1.Health/Check", false, true},
 		{"/grpc.reflection.v1.ServerReflection/ServerReflectionInfo", false, false},
 		{"/api/v1/pods", true, true},
+		{"/healthz", true, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.path, func(t *testing.T) {
 			u, ok, err := anonymous.Authenticator{AllPaths: tt.allPaths}.Authenticate(context.Background(), &authn.Request{Path: tt.path})
 			require.NoError(t, err)
 			require.Equal(t, tt.ok, ok)
-			if ok {
+			switch {
+			case ok && anonymous.Allowed(tt.path):
 				require.Equal(t, &user.Info{Name: "system:anonymous", Groups: []string{"system:unauthenticated"}}, u)
+			case ok:
+				require.Equal(t, &user.Info{Name: "system:unsecured", Groups: []string{"system:masters", "system:authenticated"}}, u,
+					"a server without credential sources trusts whoever reaches it, and says so")
 			}
 		})
 	}

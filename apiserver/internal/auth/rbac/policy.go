@@ -90,8 +90,10 @@ func ClusterRoles() []*rbacv1.ClusterRole {
 		clusterRole("system:basic-user", nil,
 			rule([]string{"create"}, authzG, "selfsubjectaccessreviews", "selfsubjectrulesreviews"),
 			rule([]string{"create"}, authnG, "selfsubjectreviews")),
+		// gRPC health is the health path of gRPC clients and load balancers: pkg/client's
+		// connections watch it before their first call.
 		clusterRole("system:public-info-viewer", nil,
-			urls([]string{"get"}, "/healthz", "/livez", "/readyz", "/version", "/version/")),
+			urls([]string{"get"}, "/healthz", "/livez", "/readyz", "/version", "/version/", "/grpc.health.v1.Health/*")),
 		clusterRole("system:monitoring", nil,
 			urls([]string{"get"}, "/metrics", "/metrics/slis", "/livez", "/readyz", "/healthz", "/livez/*", "/readyz/*", "/healthz/*")),
 
