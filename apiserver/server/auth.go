@@ -144,7 +144,11 @@ func (a Auth) credentialSourceConfigured(clientCAFile string) bool {
 func (s *Server) newAuthFilter(reg *registry.Registry, modes authz.Authorizer) (filter.Config, error) {
 	a := s.cfg.Auth
 	getter := registryGetter(reg)
-	auths := []authn.Authenticator{clientcert.Authenticator{}}
+	var auths []authn.Authenticator
+	if s.cfg.InsecurePort >= 0 {
+		auths = append(auths, anonymous.PlainPort{Addr: s.InsecureAddr})
+	}
+	auths = append(auths, clientcert.Authenticator{})
 	var tokens []authn.Token
 	if a.TokenAuthFile != "" {
 		tf, err := tokenfile.Read(a.TokenAuthFile)

@@ -40,10 +40,12 @@ func TestTokenRequestOverRESTAndGRPC(t *testing.T) {
 	const issuer = "https://kubernetes.default.svc"
 	cfg := servertest.Config(t)
 	cfg.TokenRequest.SigningKeyFile, cfg.Auth.ServiceAccountIssuers, cfg.Auth.ServiceAccountKeyFiles = keyFile, []string{issuer}, []string{keyFile}
+	// With service account tokens on, a request needs a credential; the plain-text port trusts its callers.
+	cfg.InsecurePort = 0
 	srv := servertest.StartConfig(t, cfg, zap.NewNop())
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	c, err := client.New(client.Config{Endpoints: []string{srv.Addr().String()}})
+	c, err := client.New(client.Config{Endpoints: []string{srv.InsecureAddr().String()}})
 	require.NoError(t, err)
 	defer func() { _ = c.Close() }()
 	sa, err := c.ServiceAccounts("default").Create(ctx, &corev1.ServiceAccount{Metadata: &metav1.ObjectMeta{Name: "app"}})
@@ -63,7 +65,7 @@ func TestTokenRequestOverRESTAndGRPC(t *testing.T) {
 	t.Run("REST", func(t *testing.T) {
 		body := []byte(`{"apiVersion":"authentication.k8s.io/v1","kind":"TokenRequest","spec":{"expirationSeconds":1200,` +
 			`"boundObjectRef":{"kind":"Pod","apiVersion":"v1","name":"p","uid":"` + pod.GetMetadata().GetUid() + `"}}}`)
-		url := "http://" + srv.Addr().String() + "/api/v1/namespaces/default/serviceaccounts/app/token"
+		url := "http://" + srv.InsecureAddr().String() + "/api/v1/namespaces/default/serviceaccounts/app/token"
 		req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
 		require.NoError(t, err)
 		req.Header.Set("Content-Type", "application/json")

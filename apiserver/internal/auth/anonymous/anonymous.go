@@ -6,6 +6,7 @@ package anonymous
 
 import (
 	"context"
+	"net"
 	"strings"
 
 	"github.com/keelson-dev/keelson/apiserver/internal/auth/authn"
@@ -54,4 +55,24 @@ func Allowed(path string) bool {
 		}
 	}
 	return false
+}
+
+// PlainPort authenticates every request that came in on the loopback plain-text port
+// (--insecure-port) as Unsecured in system:masters: that port is for development and trusts
+// whoever reaches it, as Kubernetes' insecure port did. It is the first of the chain.
+type PlainPort struct {
+	// Addr returns the plain-text port's address, nil while there is none.
+	Addr func() net.Addr
+}
+
+var _ authn.Authenticator = PlainPort{}
+
+// Authenticate returns Unsecured for a request to the plain-text port, and is not its kind for
+// any other.
+func (p PlainPort) Authenticate(_ context.Context, req *authn.Request) (*user.Info, bool, error) {
+	a := p.Addr()
+	if a == nil || req.LocalAddr == nil || req.LocalAddr.String() != a.String() {
+		return nil, false, nil
+	}
+	return &user.Info{Name: Unsecured, Groups: []string{user.SystemPrivilegedGroup, user.AllAuthenticated}}, true, nil
 }

@@ -2,6 +2,7 @@ package anonymous_test
 
 import (
 	"context"
+	"net"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -48,4 +49,20 @@ func TestAuthenticate(t *testing.T) {
 			}
 		})
 	}
+}
+
+func TestPlainPort(t *testing.T) {
+	plain := &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 8080}
+	secure := &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 6443}
+	p := anonymous.PlainPort{Addr: func() net.Addr { return plain }}
+	u, ok, err := p.Authenticate(context.Background(), &authn.Request{Path: "/api/v1/pods", LocalAddr: plain})
+	require.NoError(t, err)
+	require.True(t, ok)
+	require.Equal(t, "system:unsecured", u.Name)
+	require.True(t, u.InGroup("system:masters"))
+	_, ok, err = p.Authenticate(context.Background(), &authn.Request{Path: "/api/v1/pods", LocalAddr: secure})
+	require.NoError(t, err)
+	require.False(t, ok, "the secure port's requests are not the plain port's to judge")
+	_, ok, _ = anonymous.PlainPort{Addr: func() net.Addr { return nil }}.Authenticate(context.Background(), &authn.Request{LocalAddr: plain})
+	require.False(t, ok, "no plain-text port, no unsecured user")
 }

@@ -7,6 +7,7 @@ package authn
 import (
 	"context"
 	"crypto/x509"
+	"net"
 
 	"github.com/keelson-dev/keelson/apiserver/internal/auth/user"
 )
@@ -21,6 +22,8 @@ type Request struct {
 	Authorization string
 	// Path is the HTTP path, or the gRPC full method name.
 	Path string
+	// LocalAddr is the server address the request came in on; nil when unknown.
+	LocalAddr net.Addr
 }
 
 // Authenticator recognises one kind of credential.

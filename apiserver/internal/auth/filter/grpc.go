@@ -98,6 +98,7 @@ func grpcRequest(ctx context.Context, fullMethod string) *authn.Request {
 		}
 	}
 	if p, ok := peer.FromContext(ctx); ok {
+		req.LocalAddr = p.LocalAddr
 		if ti, ok := p.AuthInfo.(credentials.TLSInfo); ok {
 			req.VerifiedChains = ti.State.VerifiedChains
 		}

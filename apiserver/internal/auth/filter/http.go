@@ -1,6 +1,7 @@
 package filter
 
 import (
+	"net"
 	"net/http"
 
 	"github.com/keelson-dev/keelson/apiserver/internal/auth/authn"
@@ -17,6 +18,9 @@ func HTTP(next http.Handler, c Config) http.Handler {
 		req := &authn.Request{Authorization: r.Header.Get("Authorization"), Path: r.URL.Path}
 		if r.TLS != nil {
 			req.VerifiedChains = r.TLS.VerifiedChains
+		}
+		if a, ok := r.Context().Value(http.LocalAddrContextKey).(net.Addr); ok {
+			req.LocalAddr = a
 		}
 		ctx := r.Context()
 		u, err := c.authenticate(ctx, req)
