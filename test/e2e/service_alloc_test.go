@@ -2,10 +2,13 @@ package e2e
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"fmt"
 	"maps"
 	"net/netip"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
@@ -91,7 +94,19 @@ func TestServiceAllocationSurvivesKill9(t *testing.T) {
 	c2, err := client.New(client.Config{Endpoints: []string{addr}})
 	require.NoError(t, err)
 	defer func() { _ = c2.Close() }()
-	etcd, err := clientv3.New(clientv3.Config{Endpoints: []string{fmt.Sprintf("127.0.0.1:%d", etcdPort)}, DialTimeout: 5 * time.Second})
+	// The embedded etcd serves only clients with a certificate of its CA: the apiserver's own,
+	// which it generated in its data directory.
+	pki := filepath.Join(dataDir, "pki")
+	etcdCert, err := tls.LoadX509KeyPair(filepath.Join(pki, "apiserver-etcd-client.crt"), filepath.Join(pki, "apiserver-etcd-client.key"))
+	require.NoError(t, err)
+	etcdCA, err := os.ReadFile(filepath.Join(pki, "ca.crt"))
+	require.NoError(t, err)
+	roots := x509.NewCertPool()
+	require.True(t, roots.AppendCertsFromPEM(etcdCA))
+	etcd, err := clientv3.New(clientv3.Config{
+		Endpoints: []string{fmt.Sprintf("127.0.0.1:%d", etcdPort)}, DialTimeout: 5 * time.Second,
+		TLS: &tls.Config{Certificates: []tls.Certificate{etcdCert}, RootCAs: roots, MinVersion: tls.VersionTLS12},
+	})
 	require.NoError(t, err)
 	defer func() { _ = etcd.Close() }()
 
