@@ -15,7 +15,9 @@ type Decision int
 const (
 	// NoOpinion lets the next authorizer decide; when none does the request is refused.
 	NoOpinion Decision = iota
+	// Allow lets the request through.
 	Allow
+	// Deny refuses the request, whatever later authorizers would say.
 	Deny
 )
 
