@@ -386,21 +386,22 @@ $(container_logs)
 Pods' cgroups: $cgroup_root. Press Ctrl-C to stop the cluster.
 EOF
 
-# Stay in the foreground until a signal arrives or the kubelet exits on its own. A signal that
-# lands just before `wait -n` starts does not interrupt it, so the wait also ends when a one-second
-# timer does, and the flag is checked again.
+# Stay in the foreground until a signal arrives or the kubelet exits on its own. A trapped signal
+# ends `wait` at once; one that lands just before the wait starts is seen when the one-second timer
+# ends. The wait is for the timer alone: a signal sent to the whole process group kills the timer
+# too, and `wait -n` on a set holding a timer already reaped waits for the kubelet alone, that is
+# for ever.
 while true; do
 	stop_if_requested
 	sleep 1 &
 	timer=$!
-	exited=""
-	wait -n -p exited "$kubelet_pid" "$timer" || true
-	kill "$timer" 2>/dev/null || true
 	wait "$timer" 2>/dev/null || true
+	kill "$timer" 2>/dev/null || true
 	stop_if_requested
-	[[ -n $exited && $exited != "$timer" ]] || continue # a signal, or the timer
+	kill -0 "$kubelet_pid" 2>/dev/null && continue
 	log "keelson-kubelet exited on its own"
 	tail_log "$state/logs/kubelet.log"
+	wait "$kubelet_pid" 2>/dev/null || true
 	kubelet_pid=""
 	exit 1
 done

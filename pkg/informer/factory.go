@@ -40,7 +40,10 @@ type Factory struct {
 	informers map[factoryKey]runnable
 	// ctx is Start's context once Start is called; informers made later start under it.
 	ctx context.Context
-	wg  sync.WaitGroup
+	// shutdown is set once Shutdown began waiting: an informer made later is never started, as
+	// its context has ended and wg may not grow while Shutdown waits on it.
+	shutdown bool
+	wg       sync.WaitGroup
 }
 
 type factoryKey struct {
@@ -106,8 +109,11 @@ func (f *Factory) Start(ctx context.Context) {
 	}
 }
 
-// startLocked runs inf under Start's context; the caller holds f.mu.
+// startLocked runs inf under Start's context unless Shutdown began; the caller holds f.mu.
 func (f *Factory) startLocked(inf runnable) {
+	if f.shutdown {
+		return
+	}
 	f.wg.Add(1)
 	go func() {
 		defer f.wg.Done()
@@ -116,8 +122,14 @@ func (f *Factory) startLocked(inf runnable) {
 }
 
 // Shutdown waits until every informer Start started has returned, which happens once Start's
-// context has ended.
-func (f *Factory) Shutdown() { f.wg.Wait() }
+// context has ended. An informer made from then on is not started: a consumer that asks for one
+// while its run is stopping waits for it no longer than for its own context.
+func (f *Factory) Shutdown() {
+	f.mu.Lock()
+	f.shutdown = true
+	f.mu.Unlock()
+	f.wg.Wait()
+}
 
 // Run starts the informers, blocks until ctx ends and returns once they all have: Start and
 // Shutdown as one Run(ctx) error, for a run group.

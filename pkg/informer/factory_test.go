@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/keelson-dev/keelson/pkg/client/clienttest"
+	"github.com/keelson-dev/keelson/pkg/scheme"
 	corev1 "github.com/keelson-dev/keelson/proto/core/v1"
 	metav1 "github.com/keelson-dev/keelson/proto/meta/v1"
 )
@@ -164,6 +165,48 @@ func TestFactoryRunStopsItsInformers(t *testing.T) {
 	require.True(t, inf.WaitForSync(context.Background()))
 	cancel()
 	require.NoError(t, <-done)
+}
+
+var podsGVR = scheme.GroupVersionResource{Version: "v1", Resource: "pods"}
+
+// heldInformer is a pod informer whose Run returns only once its context has ended and release
+// is closed, so a test can hold a factory's Shutdown waiting.
+type heldInformer struct {
+	*Informer[*corev1.Pod]
+	release chan struct{}
+}
+
+func (h heldInformer) Run(ctx context.Context) error {
+	<-ctx.Done()
+	<-h.release
+	return nil
+}
+
+// TestFactoryStartsNoInformerOnceShutdownBegan asks for an informer while the factory's Run is
+// stopping, as a controller starting at the end of a leadership term does: Shutdown is waiting
+// for an informer that has not returned yet. The late informer is not started: starting it would
+// grow the wait group Shutdown waits on, which -race reports, and run it under an ended context.
+func TestFactoryStartsNoInformerOnceShutdownBegan(t *testing.T) {
+	srv := clienttest.Start(t, testPod("p", ""))
+	f := NewFactory(srv.Client(), FactoryOptions{})
+	held := heldInformer{Informer: For[*corev1.Pod](f), release: make(chan struct{})}
+	f.informers[factoryKey{gvr: podsGVR}] = held
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- f.Run(ctx) }()
+	cancel()
+	// No synchronisation with Run's goroutine on purpose: give it time to reach Shutdown's wait,
+	// let the held informer return, and ask for a new one, as an unrelated goroutine would.
+	time.Sleep(50 * time.Millisecond)
+	close(held.release)
+	time.Sleep(50 * time.Millisecond)
+	nodesKind, ok := scheme.Builtin().ByResource(scheme.GroupVersionResource{Version: "v1", Resource: "nodes"})
+	require.True(t, ok)
+	nodes := ForKind(f, nodesKind)
+	require.NoError(t, <-done)
+	f.Shutdown()
+	require.False(t, nodes.HasSynced(), "the late informer never ran")
+	require.Zero(t, srv.Calls(clienttest.List, "nodes"), "the late informer never listed")
 }
 
 func TestAddIndexers(t *testing.T) {

@@ -105,36 +105,6 @@ func watchDeletion(t *testing.T, c *client.Client, name string) func() int64 {
 	}
 }
 
-// podDeletions records the revision of every pod deletion a watch of selector sees.
-func podDeletions(t *testing.T, c *client.Client, selector string) func() []int64 {
-	t.Helper()
-	w, err := c.Pods("default").Watch(testContext(t), client.ListOptions{LabelSelector: selector})
-	require.NoError(t, err)
-	var mu sync.Mutex
-	var revs []int64
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		for ev := range w.Events() {
-			if ev.Type == client.Deleted {
-				r, _ := strconv.ParseInt(ev.Object.GetMetadata().GetResourceVersion(), 10, 64)
-				mu.Lock()
-				revs = append(revs, r)
-				mu.Unlock()
-			}
-		}
-	}()
-	t.Cleanup(func() {
-		w.Stop()
-		<-done
-	})
-	return func() []int64 {
-		mu.Lock()
-		defer mu.Unlock()
-		return slices.Clone(revs)
-	}
-}
-
 // TestGarbageCollectorPropagation deletes a ReplicaSet with each propagation policy under the
 // in-process ReplicaSet controller and garbage collector: Background removes the owner at once
 // and the pods after it, Foreground removes the pods before the owner, Orphan leaves the pods,
@@ -148,7 +118,7 @@ func TestGarbageCollectorPropagation(t *testing.T) {
 			ctx := testContext(t)
 			name := "gc-" + map[string]string{client.DeleteBackground: "bg", client.DeleteForeground: "fg", client.DeleteOrphan: "orphan"}[policy]
 			ch := replicaSetChain(t, c, name, 3)
-			deletions := podDeletions(t, c, "app="+name)
+			deletions := deletedRevisions(t, c.Pods("default"), "app="+name)
 
 			require.NoError(t, ch.deleteTop(ctx, policy))
 			switch policy {
