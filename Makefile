@@ -71,7 +71,7 @@ run: build ## Build, then run a local cluster in the foreground: one kubelet who
 
 .PHONY: test
 test: deps tools verify build ## Verify, run every module's tests with -race (needs the built binaries), then fuzz-short.
-	$(TEST_ENV) go test -race -count=1 $(MODULE_PATTERNS)
+	$(TEST_ENV) go test -race -count=1 -timeout 30m $(MODULE_PATTERNS)
 	$(MAKE) fuzz-short
 
 .PHONY: fuzz
