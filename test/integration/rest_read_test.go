@@ -29,7 +29,7 @@ func TestRESTDiscoveryNamesResourcesAndSubresources(t *testing.T) {
 	for _, g := range groups["groups"].([]any) {
 		names = append(names, g.(map[string]any)["name"].(string))
 	}
-	require.ElementsMatch(t, []string{"apps", "batch", "coordination.k8s.io", "rbac.authorization.k8s.io", "authorization.k8s.io", "authentication.k8s.io"}, names)
+	require.ElementsMatch(t, []string{"apps", "batch", "coordination.k8s.io", "rbac.authorization.k8s.io", "authorization.k8s.io", "authentication.k8s.io", "certificates.k8s.io"}, names)
 
 	code, core := restDo(t, http.MethodGet, base+"/api/v1", "", "")
 	require.Equal(t, http.StatusOK, code)
