@@ -127,7 +127,7 @@ nodes_ready() {
 }
 
 up() {
-	local started=$SECONDS up_at=$SECONDS
+	local started=$SECONDS up_at=""
 	containers_conf
 	assemble
 	if running; then
@@ -152,10 +152,14 @@ up() {
 		sleep 1 # polling the cluster with a deadline
 	done
 	kubectl --kubeconfig "$build/kubeconfig" get nodes -o wide
+	local ready="every node Ready through HAProxy (it was up already)"
+	if [[ -n $up_at ]]; then
+		ready="every node Ready through HAProxy $((SECONDS - up_at))s after 'podman-compose up',
+$((SECONDS - started))s after 'hack/compose.sh up' began (image builds included)"
+	fi
 	cat <<EOF
 
-The compose cluster is up: every node Ready through HAProxy $((SECONDS - up_at))s after
-'podman-compose up', $((SECONDS - started))s in all (image builds included).
+The compose cluster is up: $ready.
 
     export KUBECONFIG=$build/kubeconfig
     kubectl get nodes
