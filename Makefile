@@ -146,7 +146,7 @@ deps: ## Install missing system packages (protoc, busybox-static, haproxy, etcd-
 			echo "deps: disabling Debian's etcd.service: the tests and make run start their own etcd on loopback"; \
 			$(SUDO) systemctl disable --now etcd.service >/dev/null 2>&1 || true;; esac; \
 	fi
-	@hack/compose.sh containers-conf
+	@grep -qsE '^[[:space:]]*default_ulimits[[:space:]]*=' /etc/containers/containers.conf || $(SUDO) hack/compose.sh containers-conf
 	@command -v kubectl >/dev/null || { \
 		echo "deps: kubectl is not on PATH. Install a kubectl of v1.31 to v1.33 (Keelson serves the v1.32 API);" >&2; \
 		echo "      'make run' prints the KUBECONFIG for it and the end-to-end tests drive it." >&2; exit 1; }
