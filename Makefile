@@ -22,8 +22,11 @@ GRPCURL := $(TOOLS)/grpcurl
 
 # Debian packages the build needs: protoc and the well-known .proto files for `make gen`; and what
 # the deployment files are checked and tested with: systemd-analyze (systemd), haproxy, etcd
-# (etcd-server), openssl and shellcheck.
-APT_PACKAGES := protobuf-compiler libprotobuf-dev git curl busybox-static systemd haproxy etcd-server openssl shellcheck
+# (etcd-server), openssl and shellcheck; and the compose dev cluster's podman, runc (hack/compose.sh
+# says why), podman-compose, podman's DNS plugin (the services find each other by name) and
+# docker-compose (`config` checks the file).
+APT_PACKAGES := protobuf-compiler libprotobuf-dev git curl busybox-static systemd haproxy etcd-server openssl shellcheck \
+	podman runc podman-compose golang-github-containernetworking-plugin-dnsname docker-compose
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 GO_MIN_VERSION := 1.26
 
@@ -104,10 +107,31 @@ clean: ## Remove the built binaries and the local cluster's state (.keelson/); k
 	rm -f $(addprefix $(BIN)/,$(notdir $(CMDS)))
 	rm -rf .keelson
 
+##@ Compose dev cluster (podman + podman-compose; see deploy/compose/README.md)
+
+COMPOSE_BUILD := $(CURDIR)/deploy/compose/build
+
+.PHONY: compose-up
+compose-up: deps ## Build static binaries and FROM-scratch images, start the compose cluster (3 etcd, 2 apiservers, HAProxy, 2 nodes, ...) and wait until its nodes are Ready.
+	CGO_ENABLED=0 go build -trimpath -ldflags '$(LDFLAGS)' -o $(COMPOSE_BUILD)/control-plane/usr/local/bin/ \
+		./apiserver/cmd/keelson-apiserver ./scheduler/cmd/keelson-scheduler ./controller-manager/cmd/keelson-controller-manager
+	CGO_ENABLED=0 go build -trimpath -ldflags '$(LDFLAGS)' -o $(COMPOSE_BUILD)/node/usr/local/bin/ \
+		./kubelet/cmd/keelson-kubelet ./kubelet/cmd/keelson-kubelet-monitor ./proxy/cmd/keelson-proxy
+	CGO_ENABLED=0 go build -trimpath -ldflags '$(LDFLAGS)' -o $(COMPOSE_BUILD)/tools/ ./apiserver/cmd/keelson-pki
+	hack/compose.sh up
+
+.PHONY: compose-test
+compose-test: compose-up ## Run the compose cluster's acceptance test (TestComposeCluster): nodes Ready through HAProxy, a Deployment running, an apiserver killed under writes. Not part of make test.
+	cd test && KEELSON_COMPOSE=1 go test -count=1 -run '^TestComposeCluster$$' -timeout 15m -v ./e2e/
+
+.PHONY: compose-down
+compose-down: ## Stop and remove the compose cluster's containers and network (keeps the images and build/pki).
+	hack/compose.sh down
+
 ##@ Set-up
 
 .PHONY: deps
-deps: ## Install missing system packages (protoc, busybox-static, haproxy, etcd-server, shellcheck, ...) with apt; check Go and kubectl.
+deps: ## Install missing system packages (protoc, busybox-static, haproxy, etcd-server, shellcheck, podman, ...) with apt; set podman's ulimits; check Go and kubectl.
 	@go_version=$$(go env GOVERSION 2>/dev/null | sed 's/^go//'); \
 	if [ -z "$$go_version" ] || [ "$$(printf '%s\n%s\n' "$(GO_MIN_VERSION)" "$$go_version" | sort -V | head -1)" != "$(GO_MIN_VERSION)" ]; then \
 		echo "deps: Go $(GO_MIN_VERSION) or newer must be on PATH (found: $${go_version:-none})" >&2; exit 1; \
@@ -122,6 +146,7 @@ deps: ## Install missing system packages (protoc, busybox-static, haproxy, etcd-
 			echo "deps: disabling Debian's etcd.service: the tests and make run start their own etcd on loopback"; \
 			$(SUDO) systemctl disable --now etcd.service >/dev/null 2>&1 || true;; esac; \
 	fi
+	@grep -qsE '^[[:space:]]*default_ulimits[[:space:]]*=' /etc/containers/containers.conf || $(SUDO) hack/compose.sh containers-conf
 	@command -v kubectl >/dev/null || { \
 		echo "deps: kubectl is not on PATH. Install a kubectl of v1.31 to v1.33 (Keelson serves the v1.32 API);" >&2; \
 		echo "      'make run' prints the KUBECONFIG for it and the end-to-end tests drive it." >&2; exit 1; }
@@ -195,7 +220,7 @@ verify-imports: ## Fail if a package breaks the dependency rules (daemons apart,
 	hack/verify-imports.sh
 
 .PHONY: verify-deploy
-verify-deploy: verify-systemd verify-haproxy verify-shell ## Check the deployment files under deploy/.
+verify-deploy: verify-systemd verify-haproxy verify-compose verify-shell ## Check the deployment files under deploy/.
 
 .PHONY: verify-systemd
 verify-systemd: deps build ## Fail if systemd-analyze verify finds anything in deploy/systemd/ (against the built bin/).
@@ -205,9 +230,13 @@ verify-systemd: deps build ## Fail if systemd-analyze verify finds anything in d
 verify-haproxy: deps ## Fail unless haproxy -c accepts deploy/haproxy/haproxy.cfg.
 	hack/verify-haproxy.sh
 
+.PHONY: verify-compose
+verify-compose: deps ## Fail unless docker-compose config accepts deploy/compose/docker-compose.yml.
+	docker-compose -f deploy/compose/docker-compose.yml config -q
+
 .PHONY: verify-shell
-verify-shell: deps ## Fail if shellcheck finds anything in deploy/bin/ and the hack/verify-* scripts.
-	shellcheck deploy/bin/* hack/verify-systemd.sh hack/verify-haproxy.sh
+verify-shell: deps ## Fail if shellcheck finds anything in deploy/bin/ and the hack/verify-* and hack/compose.sh scripts.
+	shellcheck deploy/bin/* hack/verify-systemd.sh hack/verify-haproxy.sh hack/compose.sh
 
 .PHONY: lint
 lint: tools ## Run golangci-lint (.golangci.yml) in every module.
