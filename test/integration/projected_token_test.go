@@ -18,6 +18,7 @@ import (
 
 	apiserver "github.com/keelson-dev/keelson/apiserver/server"
 	cmserver "github.com/keelson-dev/keelson/controller-manager/server"
+	"github.com/keelson-dev/keelson/pkg/clusterpki"
 	sasign "github.com/keelson-dev/keelson/pkg/serviceaccount"
 	"github.com/keelson-dev/keelson/test/framework"
 )
@@ -44,10 +45,13 @@ func TestPodGetsItsServiceAccountVolume(t *testing.T) {
 	require.NoError(t, os.WriteFile(caFile, []byte(caPEM), 0o644))
 	const issuer = "https://kubernetes.default.svc.cluster.local"
 
-	cl := framework.StartCluster(t, framework.Options{Configure: func(cfg *apiserver.Config) {
+	// TLS: with a service account key configured the apiserver authenticates, so the daemons
+	// need their identities.
+	cl := framework.StartCluster(t, framework.Options{TLS: true, Configure: func(cfg *apiserver.Config) {
 		cfg.TokenRequest.SigningKeyFile, cfg.Auth.ServiceAccountIssuers, cfg.Auth.ServiceAccountKeyFiles = keyFile, []string{issuer}, []string{keyFile}
 	}})
 	framework.StartControllerManager(t, cl.Endpoints(), func(cfg *cmserver.Config) {
+		cfg.Kubeconfig = cl.Kubeconfig(clusterpki.ControllerManagerName)
 		cfg.Controllers.Controllers = []string{"serviceaccount", "root-ca-cert-publisher"}
 		cfg.Controllers.RootCAFile = caFile
 	})
