@@ -94,6 +94,12 @@ func TestRBACBootstrapPolicyAndAuthorization(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, authz.Allow, d)
 	require.Equal(t, authz.NoOpinion, decide(t, srv, anon, "list", "pods", "default"))
+	// The controller manager's one identity does what each of its controllers needs, the root
+	// CA publisher's kube-root-ca.crt in every namespace among it.
+	cm := &user.Info{Name: user.KubeControllerManager, Groups: []string{user.AllAuthenticated}}
+	eventually(t, "the controller manager may publish the root CA", func() bool {
+		return decide(t, srv, cm, "create", "configmaps", "team") == authz.Allow
+	})
 
 	// view is the union of the roles labelled to aggregate to it.
 	eventually(t, "view aggregated", func() bool {

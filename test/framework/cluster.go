@@ -34,7 +34,16 @@ type Options struct {
 	// EmbeddedEtcd runs the apiserver on its own embedded etcd, as `make run` does, instead of on
 	// a separate etcd behind a proxy. It allows one apiserver, and no CutEtcd or EtcdClient.
 	EmbeddedEtcd bool
+	// ServiceClusterIPRange is the apiserver's service range, a loopback CIDR (default
+	// DefaultServiceClusterIPRange); with TLS, its first address (the kubernetes Service's) is a
+	// SAN of the serving certificate. A test that serves the kubernetes Service through a proxy
+	// takes a range of its own, so that tests running at the same time do not all listen on the
+	// same cluster IP.
+	ServiceClusterIPRange string
 }
+
+// DefaultServiceClusterIPRange is the loopback range test clusters allocate cluster IPs from.
+const DefaultServiceClusterIPRange = "127.96.0.0/16"
 
 // Cluster is a running test cluster.
 type Cluster struct {
@@ -72,6 +81,9 @@ func StartCluster(tb testing.TB, opts Options) *Cluster {
 	}
 	if opts.Logger == nil {
 		opts.Logger = zaptest.NewLogger(tb, zaptest.Level(zap.WarnLevel))
+	}
+	if opts.ServiceClusterIPRange == "" {
+		opts.ServiceClusterIPRange = DefaultServiceClusterIPRange
 	}
 	c := &Cluster{t: tb, opts: opts}
 	if opts.EmbeddedEtcd {
@@ -159,7 +171,7 @@ func (c *Cluster) ServerConfig() server.Config {
 	cfg.ShutdownTimeout = 5 * time.Second
 	cfg.WatchBookmarkInterval = time.Second
 	cfg.CompactionInterval = 0
-	cfg.ServiceClusterIPRange = "127.96.0.0/16" // tests use loopback service addresses only
+	cfg.ServiceClusterIPRange = c.opts.ServiceClusterIPRange // tests use loopback service addresses only
 	c.configureTLS(&cfg)
 	if c.opts.Configure != nil {
 		c.opts.Configure(&cfg)

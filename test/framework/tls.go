@@ -27,7 +27,7 @@ func (c *Cluster) setupTLS(tb testing.TB) {
 	dir := tb.TempDir()
 	p, err := clusterpki.Generate(clusterpki.Spec{
 		Dir: filepath.Join(dir, "pki"), KubeconfigDir: dir, Server: strings.Join(servers, ","),
-		ServiceCIDR: "127.96.0.0/16",
+		ServiceCIDR: c.opts.ServiceClusterIPRange,
 	})
 	if err != nil {
 		tb.Fatalf("cluster PKI: %v", err)

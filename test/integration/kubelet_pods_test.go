@@ -57,7 +57,9 @@ func mainStatus(p *corev1.Pod) *corev1.ContainerStatus {
 
 func podLog(t *testing.T, cluster *framework.Cluster, name, query string) string {
 	t.Helper()
-	resp, err := cluster.HTTPClient().Get(cluster.URL(0) + "/api/v1/namespaces/default/pods/" + name + "/log?" + query)
+	hc := cluster.HTTPClient()
+	defer hc.CloseIdleConnections()
+	resp, err := hc.Get(cluster.URL(0) + "/api/v1/namespaces/default/pods/" + name + "/log?" + query)
 	require.NoError(t, err)
 	defer func() { _ = resp.Body.Close() }()
 	b, err := io.ReadAll(resp.Body)

@@ -33,8 +33,9 @@ func NameOf(u *user.Info) (string, bool) {
 }
 
 // Authorize allows a node's request for its own Node and Lease, the pods bound to it and the
-// objects they reference, events and its certificate signing requests; it has no opinion on every
-// other request, and on every request of a user that is not a node.
+// objects they reference, reading services and endpoints, events and its certificate signing
+// requests; it has no opinion on every other request, and on every request of a user that is not
+// a node.
 func (a *Authorizer) Authorize(_ context.Context, attrs authz.Attributes) (authz.Decision, string, error) {
 	node, ok := NameOf(attrs.User)
 	if !ok || !attrs.ResourceRequest {
@@ -68,6 +69,16 @@ func (a *Authorizer) core(node string, attrs authz.Attributes) (authz.Decision, 
 	case "events":
 		if attrs.Subresource == "" {
 			return verbIn(attrs.Verb, "create", "update", "patch"), "", nil
+		}
+	case "services":
+		// Every service, as Kubernetes' node rules allow: the kubelet builds each container's
+		// service environment (KUBERNETES_SERVICE_HOST, <NAME>_SERVICE_PORT, ...) from them.
+		if attrs.Subresource == "" {
+			return verbIn(attrs.Verb, "get", "list", "watch"), "", nil
+		}
+	case "endpoints":
+		if attrs.Subresource == "" {
+			return verbIn(attrs.Verb, "get"), "", nil
 		}
 	case KindSecret, KindConfigMap, KindPVC:
 		return a.referenced(node, attrs)

@@ -166,11 +166,12 @@ func ClusterRoles() []*rbacv1.ClusterRole {
 		// The controller manager runs every controller under its one identity: the garbage
 		// collector, the namespace and quota controllers read, update and delete objects of
 		// every kind; the workload controllers create pods, replica sets and revisions; the
-		// service account controllers create accounts and token secrets; the certificate
-		// controllers approve kubelets' client certificates and sign with the cluster signers.
+		// service account controllers create accounts and token secrets; the root CA publisher
+		// creates kube-root-ca.crt in every namespace; the certificate controllers approve
+		// kubelets' client certificates and sign with the cluster signers.
 		clusterRole("system:kube-controller-manager", nil,
 			rule([]string{"get", "list", "watch", "patch", "update", "delete", "deletecollection"}, "*", "*"),
-			rule([]string{"create"}, core, "pods", "events", "endpoints", "serviceaccounts", "secrets",
+			rule([]string{"create"}, core, "pods", "events", "endpoints", "serviceaccounts", "secrets", "configmaps",
 				"namespaces", "pods/eviction", "pods/binding", "serviceaccounts/token"),
 			rule([]string{"create"}, apps, "replicasets", "controllerrevisions"),
 			rule([]string{"create"}, batch, "jobs"),

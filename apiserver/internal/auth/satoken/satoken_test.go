@@ -128,6 +128,14 @@ func TestBound(t *testing.T) {
 		{"expired", func(b *sa.BoundToken) { b.IssuedAt = now.Add(-2 * time.Hour) }, nil, "expired"},
 		{"another audience", func(b *sa.BoundToken) { b.Audiences = []string{"vault"} }, nil, "audiences"},
 		{"service account deleted", nil, func(f *fixture) { f.objs.Delete(serviceAccounts, "team", "builder") }, "its service account (team/builder) has been deleted"},
+		{"service account created anew", nil, func(f *fixture) {
+			f.objs.Put(serviceAccounts, &corev1.ServiceAccount{Metadata: meta("team", "builder", "other-uid")})
+		}, "created anew"},
+		{"service account being deleted", nil, func(f *fixture) {
+			m := meta("team", "builder", "sa-uid")
+			m.DeletionTimestamp = timestamppb.New(now)
+			f.objs.Put(serviceAccounts, &corev1.ServiceAccount{Metadata: m})
+		}, "is being deleted"},
 		{"pod deleted", nil, func(f *fixture) { f.objs.Delete(pods, "team", "web") }, "the pod the token is bound to (team/web) has been deleted"},
 		{"pod created anew", nil, func(f *fixture) { f.objs.Put(pods, &corev1.Pod{Metadata: meta("team", "web", "pod-2")}) }, "pod web the token is bound to has been deleted"},
 		{"pod deleted long ago", nil, func(f *fixture) {
