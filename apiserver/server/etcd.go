@@ -11,6 +11,8 @@ import (
 	"go.etcd.io/etcd/server/v3/etcdserver/api/v3client"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/backoff"
 
 	"github.com/keelson-dev/keelson/apiserver/internal/embedetcd"
 	"github.com/keelson-dev/keelson/apiserver/internal/storage"
@@ -84,6 +86,13 @@ func newEtcdClient(ctx context.Context, endpoints []string, tlsCfg *tls.Config, 
 		// Objects up to the size limit in both directions.
 		MaxCallSendMsgSize: 8 * 1024 * 1024,
 		MaxCallRecvMsgSize: 256 * 1024 * 1024,
+		// Reconnect at least every second while etcd is away: gRPC's default backoff grows to
+		// two minutes, so after an outage of tens of seconds the apiserver would stay unready for
+		// seconds after etcd came back.
+		DialOptions: []grpc.DialOption{grpc.WithConnectParams(grpc.ConnectParams{
+			Backoff:           backoff.Config{BaseDelay: 100 * time.Millisecond, Multiplier: 1.6, Jitter: 0.2, MaxDelay: time.Second},
+			MinConnectTimeout: 2 * time.Second,
+		})},
 	})
 	if err != nil {
 		return nil, fmt.Errorf("connect to etcd %v: %w", endpoints, err)
