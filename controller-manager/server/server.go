@@ -5,9 +5,10 @@
 // With leader election on (the default), replicas compete for the Lease
 // <leader-elect-resource-namespace>/<leader-elect-resource-name>
 // (kube-system/keelson-controller-manager) under the identity <hostname>_<uuid>; only the holder
-// runs controllers. A leader that cannot renew the lease stops and Run returns
-// leaderelection.ErrLeadershipLost, so the process exits non-zero and its supervisor restarts it as
-// a standby, as kube-controller-manager does.
+// runs controllers. A leader that cannot renew the lease (etcd or every apiserver away for longer
+// than the renew deadline) stops its controllers, waits until they have all returned and campaigns
+// again as a standby: since each term builds its controllers afresh, the process recovers by
+// itself instead of exiting for its supervisor to restart it, as kube-controller-manager does.
 //
 // The leader runs the controllers --controllers selects from Controllers(), all built on one
 // informer factory that starts once every controller has registered its informers; workers start
@@ -64,11 +65,9 @@ func New(cfg Config, lg *zap.Logger) (*Server, error) {
 func (s *Server) Identity() string { return s.identity }
 
 // Run serves /healthz, /livez, /readyz and /metrics and runs the controllers — at once without
-// leader election, else while this replica holds the lease — until ctx ends or leadership is lost.
-// On ctx's end it stops the controllers, gives the lease up so a standby takes over at once, stops
-// the health endpoint within the shutdown timeout and returns nil. It returns
-// leaderelection.ErrLeadershipLost when this replica led and could not renew the lease, and must
-// be called at most once.
+// leader election, else during each term this replica holds the lease — until ctx ends. On ctx's
+// end it stops the controllers, gives the lease up so a standby takes over at once, stops the
+// health endpoint within the shutdown timeout and returns nil. It must be called at most once.
 func (s *Server) Run(ctx context.Context) error {
 	s.lg.Info("controller manager starting",
 		zap.String("health", s.cfg.Address()),
@@ -84,7 +83,7 @@ func (s *Server) Run(ctx context.Context) error {
 	if s.cfg.LeaderElect {
 		le := leaderelection.LeaseConfig(s.cfg.LeaderElection, c, s.identity)
 		le.Logger = s.lg.Named("leaderelection")
-		lead = leaderelection.Lead(le, lead)
+		lead = leaderelection.LeadTerms(le, lead)
 	}
 	err = run.Group(ctx, s.health.Run, lead)
 	s.lg.Info("controller manager stopped", zap.Error(err))
