@@ -34,6 +34,7 @@ type Process struct {
 
 // newProcess prepares a Process running path with args, logging to logPath; it does not start it.
 func newProcess(tb testing.TB, name, logPath, path string, args ...string) *Process {
+	tb.Helper()
 	p := &Process{Name: name, tb: tb, logPath: logPath}
 	p.newCmd = func() *framework.Command {
 		cmd := exec.Command(path, args...) //nolint:noctx // framework.Command stops it

@@ -138,7 +138,8 @@ func (k *Kubernetes) service(ctx context.Context) error {
 	// cluster IP the winner allocated or on the name, and its next pass finds the Service there.
 	for attempt := 1; ; attempt++ {
 		err = k.modifyService(ctx, st)
-		if err == nil || attempt == 3 || ctx.Err() != nil || !(apierrors.IsInvalid(err) || apierrors.IsAlreadyExists(err)) {
+		lostRace := apierrors.IsInvalid(err) || apierrors.IsAlreadyExists(err)
+		if !lostRace || attempt == 3 || ctx.Err() != nil {
 			return err
 		}
 	}
