@@ -62,7 +62,7 @@ func StartCluster(tb testing.TB) *Cluster {
 			tb.Fatalf("bin/keelson-%s is missing: run `make build`", d)
 		}
 	}
-	c.startEtcd()
+	c.startEtcd(root)
 	c.startAPIServers()
 	c.startHAProxy(filepath.Join(root, "deploy", "haproxy", "haproxy.cfg"))
 	for i := range 2 {
@@ -87,13 +87,35 @@ func (c *Cluster) freePort() int {
 	return ln.Addr().(*net.TCPAddr).Port
 }
 
+// shippedEtcdTiming reads the heartbeat interval and election timeout (milliseconds) the shipped
+// etcd env file (deploy/systemd/env/etcd.env) sets.
+func shippedEtcdTiming(tb testing.TB, root string) (heartbeat, election string) {
+	tb.Helper()
+	b, err := os.ReadFile(filepath.Join(root, "deploy", "systemd", "env", "etcd.env"))
+	if err != nil {
+		tb.Fatalf("read the shipped etcd env file: %v", err)
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "ETCD_HEARTBEAT_INTERVAL="); ok {
+			heartbeat = v
+		}
+		if v, ok := strings.CutPrefix(line, "ETCD_ELECTION_TIMEOUT="); ok {
+			election = v
+		}
+	}
+	if heartbeat == "" || election == "" {
+		tb.Fatalf("the shipped etcd env file sets no ETCD_HEARTBEAT_INTERVAL or ETCD_ELECTION_TIMEOUT")
+	}
+	return heartbeat, election
+}
+
 // startEtcd starts three etcd members and waits until they elected a leader. Peers and clients
 // speak plain text on 127.0.0.1: the test exercises failover, not etcd's TLS, which the
-// apiserver's --etcd-cafile tests cover. Heartbeat and election timeout are the shipped ones
-// (deploy/systemd/env/etcd.env).
-func (c *Cluster) startEtcd() {
+// apiserver's --etcd-cafile tests cover. Heartbeat and election timeout are the shipped ones.
+func (c *Cluster) startEtcd(root string) {
 	c.tb.Helper()
 	const members = 3
+	heartbeat, election := shippedEtcdTiming(c.tb, root)
 	var peers, initial []string
 	for i := range members {
 		peers = append(peers, fmt.Sprintf("http://127.0.0.1:%d", c.freePort()))
@@ -107,7 +129,7 @@ func (c *Cluster) startEtcd() {
 			"--listen-client-urls", c.EtcdURLs[i], "--advertise-client-urls", c.EtcdURLs[i],
 			"--listen-peer-urls", peers[i], "--initial-advertise-peer-urls", peers[i],
 			"--initial-cluster", strings.Join(initial, ","), "--initial-cluster-token", "keelson-chaos",
-			"--initial-cluster-state", "new", "--heartbeat-interval", "100", "--election-timeout", "1000",
+			"--initial-cluster-state", "new", "--heartbeat-interval", heartbeat, "--election-timeout", election,
 			"--logger", "zap", "--log-outputs", "stderr", "--log-level", "warn")
 		p.stopsBySignal = true
 		p.Start()
