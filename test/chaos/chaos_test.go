@@ -81,9 +81,12 @@ func TestChaos(t *testing.T) {
 	t.Logf("cluster up and ReplicaSet settled in %s", time.Since(started).Round(time.Millisecond))
 
 	// The write load: 50 writes a second per writer at most, bounded in count (about 3 minutes
-	// of writes a round) and by ctx.
-	c.list = &Writer{Name: "list", Client: cl.Client(cl.APIEndpoints...), Interval: 20 * time.Millisecond, Timeout: 2 * time.Second, Max: 10000 * rounds}
-	c.haproxy = &Writer{Name: "haproxy", Client: cl.Client(cl.HAProxyAddr), Interval: 20 * time.Millisecond, Timeout: 2 * time.Second, Max: 10000 * rounds}
+	// of writes a round) and by ctx. Each write waits at most 1s: a write caught in an etcd
+	// leader change can hang until it times out while the cluster already takes writes again
+	// (one did for the whole of a 2s timeout), and a client that gives up after 1s and writes
+	// again sees the cluster's gap rather than its own timeout.
+	c.list = &Writer{Name: "list", Client: cl.Client(cl.APIEndpoints...), Interval: 20 * time.Millisecond, Timeout: time.Second, Max: 10000 * rounds}
+	c.haproxy = &Writer{Name: "haproxy", Client: cl.Client(cl.HAProxyAddr), Interval: 20 * time.Millisecond, Timeout: time.Second, Max: 10000 * rounds}
 	loadCtx, stopLoad := context.WithCancel(ctx)
 	var wg sync.WaitGroup
 	errs := make([]error, 3)
