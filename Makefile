@@ -89,6 +89,13 @@ fuzz-short: ## Run every fuzz target for FUZZ_SHORT_TIME each (default 3s); make
 test-e2e: build ## Run only the test module (integration and end-to-end suites).
 	$(TEST_ENV) go test -race -count=1 $(MODULE_PATH)/test/...
 
+# Rounds of the chaos test's five kills for `make test-chaos`; `make test` runs one.
+CHAOS_ROUNDS ?= 3
+
+.PHONY: test-chaos
+test-chaos: deps build ## Run the chaos test's long form: CHAOS_ROUNDS (default 3) rounds of kill -9 of an apiserver, the etcd leader, the leading controller-manager and scheduler, and HAProxy under write load; make test runs one round.
+	cd test && $(TEST_ENV) KEELSON_CHAOS_ROUNDS=$(CHAOS_ROUNDS) go test -race -count=1 -run '^TestChaos$$' -timeout 30m -v ./chaos/
+
 .PHONY: test-scale
 test-scale: ## Run the hollow-node scale test at its acceptance point (500 hollow nodes, 5,000 pods, -race); make test runs it with 1,000 pods.
 	cd test && KEELSON_HOLLOW_SCALE_NODES=500 KEELSON_HOLLOW_SCALE_PODS=5000 go test -race -count=1 -run '^TestHollowNodesScale$$' -timeout 20m -v ./integration/

@@ -10,6 +10,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/keelson-dev/keelson/apiserver/internal/registry"
+	"github.com/keelson-dev/keelson/pkg/apierrors"
 	"github.com/keelson-dev/keelson/pkg/clock"
 	"github.com/keelson-dev/keelson/pkg/scheme"
 	corev1 "github.com/keelson-dev/keelson/proto/core/v1"
@@ -133,7 +134,20 @@ func (k *Kubernetes) service(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	_, _, err = st.Modify(ctx, "default", "kubernetes", registry.ModifyOptions{Create: true, FieldManager: "kube-apiserver"},
+	// Replicas that start together race to create the Service: the loser's create fails, on the
+	// cluster IP the winner allocated or on the name, and its next pass finds the Service there.
+	for attempt := 1; ; attempt++ {
+		err = k.modifyService(ctx, st)
+		lostRace := apierrors.IsInvalid(err) || apierrors.IsAlreadyExists(err)
+		if !lostRace || attempt == 3 || ctx.Err() != nil {
+			return err
+		}
+	}
+}
+
+// modifyService makes one attempt at creating the kubernetes Service or putting its port back.
+func (k *Kubernetes) modifyService(ctx context.Context, st *registry.Store) error {
+	_, _, err := st.Modify(ctx, "default", "kubernetes", registry.ModifyOptions{Create: true, FieldManager: "kube-apiserver"},
 		func(cur scheme.Object) (scheme.Object, error) {
 			if cur == nil {
 				return &corev1.Service{

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+	clientv3 "go.etcd.io/etcd/client/v3"
 	"go.uber.org/zap"
 
 	"github.com/keelson-dev/keelson/apiserver/internal/registry"
@@ -23,10 +24,16 @@ import (
 // ends.
 func startRegistry(t *testing.T) *registry.Registry {
 	t.Helper()
-	cli := startEtcd(t)
+	return startRegistryOn(t, startEtcd(t), nil)
+}
+
+// startRegistryOn runs a registry with hooks on cli, with the system namespaces, until the test
+// ends: registries on one etcd are replicas of one cluster.
+func startRegistryOn(t *testing.T, cli *clientv3.Client, hooks map[scheme.GroupVersionResource]registry.WriteHook) *registry.Registry {
+	t.Helper()
 	sch := scheme.Builtin()
 	reg, err := registry.New(registry.Config{Scheme: sch, Storage: storage.New(cli, storage.NewCodec(sch), storage.Options{}),
-		Logger: zap.NewNop()})
+		Hooks: hooks, Logger: zap.NewNop()})
 	require.NoError(t, err)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	done := make(chan error, 1)
@@ -178,4 +185,37 @@ func TestRunDropsADeadReplicaWhenItsLeaseIsDue(t *testing.T) {
 	require.NoError(t, <-done)
 	require.Nil(t, leaseOf(t, reg, a), "a releases its lease when it stops")
 	require.Empty(t, listed(t, reg), "and takes itself out of the Endpoints")
+}
+
+// TestReplicasStartingTogetherAllReconcile starts replicas' reconcilers at the same moment, as
+// apiservers started together do: all but one lose the race to create the kubernetes Service
+// (on its cluster IP or its name), and each still reconciles and is listed.
+func TestReplicasStartingTogetherAllReconcile(t *testing.T) {
+	ctx := context.Background()
+	cli := startEtcd(t)
+	clk := clock.NewFake(time.Unix(1_700_000_000, 0))
+	var (
+		ks  []*Kubernetes
+		reg *registry.Registry
+	)
+	for i := range 3 {
+		// Each replica allocates cluster IPs itself, as apiservers sharing an etcd do.
+		reg = startRegistryOn(t, cli, map[scheme.GroupVersionResource]registry.WriteHook{
+			servicesGVR: newServices(t, cli, "127.96.0.0/16", "30000-32767")})
+		ks = append(ks, replica(reg, clk, fmt.Sprintf("127.0.0.%d", i+1), 6443))
+	}
+	start := make(chan struct{})
+	errs := make(chan error, len(ks))
+	for _, k := range ks {
+		go func() {
+			<-start
+			errs <- k.Reconcile(ctx)
+		}()
+	}
+	close(start)
+	for range ks {
+		require.NoError(t, <-errs)
+	}
+	require.NoError(t, ks[0].Reconcile(ctx))
+	require.Len(t, listed(t, reg), len(ks))
 }
