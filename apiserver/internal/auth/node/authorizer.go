@@ -69,6 +69,12 @@ func (a *Authorizer) core(node string, attrs authz.Attributes) (authz.Decision, 
 		if attrs.Subresource == "" {
 			return verbIn(attrs.Verb, "create", "update", "patch"), "", nil
 		}
+	case "services":
+		// Every service, as the system:node role grants Kubernetes' Node authorizer: a
+		// kubelet lists them for its pods' environment variables.
+		if attrs.Subresource == "" {
+			return verbIn(attrs.Verb, "get", "list", "watch"), "", nil
+		}
 	case KindSecret, KindConfigMap, KindPVC:
 		return a.referenced(node, attrs)
 	case KindServiceAccount:
