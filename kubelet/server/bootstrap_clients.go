@@ -36,37 +36,58 @@ func (s *Server) UseCredentials(cr Credentials) { s.credentials = cr }
 type kubeconfigCredentials struct{}
 
 func (kubeconfigCredentials) Bootstrap(path, userAgent string, lg *zap.Logger) (*client.Client, error) {
-	r, err := resolveBootstrap(path)
+	cfg, err := bootstrapClientConfig(path, lg)
 	if err != nil {
 		return nil, err
-	}
-	cfg := r.ClientConfig()
-	if !r.Secure && cfg.BearerToken != "" {
-		lg.Warn("the bootstrap kubeconfig names a plain-text server: its token is not sent", zap.String("kubeconfig", path))
-		cfg.BearerToken = ""
 	}
 	cfg.UserAgent, cfg.Logger = userAgent, lg
 	return client.New(cfg)
 }
 
 func (kubeconfigCredentials) Certified(path, userAgent string, cert func(*tls.CertificateRequestInfo) (*tls.Certificate, error), lg *zap.Logger) (*client.Client, func(), error) {
-	r, err := resolveBootstrap(path)
+	cfg, err := certifiedClientConfig(path, cert, lg)
 	if err != nil {
 		return nil, nil, err
 	}
-	cfg := client.Config{Endpoints: r.Endpoints, UserAgent: userAgent, Logger: lg}
-	if r.Secure {
-		cfg.TLS = r.TLS.Clone()
-		cfg.TLS.Certificates = nil
-		cfg.TLS.GetClientCertificate = cert
-	} else {
-		lg.Warn("the bootstrap kubeconfig names a plain-text server: the client certificate is not presented", zap.String("kubeconfig", path))
-	}
+	cfg.UserAgent, cfg.Logger = userAgent, lg
 	c, err := client.New(cfg)
 	if err != nil {
 		return nil, nil, err
 	}
 	return c, func() { c.CloseConnections() }, nil
+}
+
+// bootstrapClientConfig is the configuration of the bootstrap client: the bootstrap kubeconfig's
+// servers, CA and credentials, without its token against a plain-text server.
+func bootstrapClientConfig(path string, lg *zap.Logger) (client.Config, error) {
+	r, err := resolveBootstrap(path)
+	if err != nil {
+		return client.Config{}, err
+	}
+	cfg := r.ClientConfig()
+	if !r.Secure && cfg.BearerToken != "" {
+		lg.Warn("the bootstrap kubeconfig names a plain-text server: its token is not sent", zap.String("kubeconfig", path))
+		cfg.BearerToken = ""
+	}
+	return cfg, nil
+}
+
+// certifiedClientConfig is the configuration of the client that presents the certificate cert
+// returns: the bootstrap kubeconfig's servers and CA, none of its credentials.
+func certifiedClientConfig(path string, cert func(*tls.CertificateRequestInfo) (*tls.Certificate, error), lg *zap.Logger) (client.Config, error) {
+	r, err := resolveBootstrap(path)
+	if err != nil {
+		return client.Config{}, err
+	}
+	cfg := client.Config{Endpoints: r.Endpoints}
+	if !r.Secure {
+		lg.Warn("the bootstrap kubeconfig names a plain-text server: the client certificate is not presented", zap.String("kubeconfig", path))
+		return cfg, nil
+	}
+	cfg.TLS = r.TLS.Clone()
+	cfg.TLS.Certificates = nil
+	cfg.TLS.GetClientCertificate = cert
+	return cfg, nil
 }
 
 // resolveBootstrap reads the bootstrap kubeconfig at path and resolves its current context.
