@@ -148,7 +148,7 @@ func (s *Server) newAuthFilter(reg *registry.Registry, modes authz.Authorizer) (
 	if s.cfg.InsecurePort >= 0 {
 		auths = append(auths, anonymous.PlainPort{Addr: s.InsecureAddr})
 	}
-	auths = append(auths, clientcert.Authenticator{})
+	auths = append(auths, clientcert.Authenticator{Clock: s.cfg.Clock})
 	var tokens []authn.Token
 	if a.TokenAuthFile != "" {
 		tf, err := tokenfile.Read(a.TokenAuthFile)

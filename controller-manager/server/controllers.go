@@ -103,8 +103,7 @@ func Controllers() []manager.Registration {
 			return withWorkers(ctl, err, 1)
 		}},
 		{Name: csrapproving.Name, New: func(c *manager.Context) (manager.Controller, error) {
-			// The default authorizer decides by the requestor's groups and name; a
-			// SubjectAccessReview-backed csrapproving.Authorizer replaces it once RBAC serves them.
+			// Each requestor is authorized through a SubjectAccessReview, as in Kubernetes.
 			ctl, err := csrapproving.New(c.Client, c.Informers, c.Clock, c.Logger, csrapproving.Options{})
 			return withWorkers(ctl, err, 1)
 		}},

@@ -34,7 +34,7 @@ func (s *Server) apiClient(ctx context.Context) (*client.Client, []func(context.
 	}
 	creds := s.credentials
 	if creds == nil {
-		creds = plainCredentials{fallback: s.cfg.APIServers}
+		creds = kubeconfigCredentials{}
 	}
 	clk := s.certClock
 	if clk == nil {

@@ -2,17 +2,12 @@ package server
 
 import (
 	"crypto/tls"
-	"errors"
 	"fmt"
-	"net"
-	"net/url"
-	"os"
-	"strings"
 
 	"go.uber.org/zap"
-	"sigs.k8s.io/yaml"
 
 	"github.com/keelson-dev/keelson/pkg/client"
+	"github.com/keelson-dev/keelson/pkg/kubeconfig"
 )
 
 // Credentials builds the API clients of a kubelet that bootstraps its client certificate.
@@ -28,93 +23,82 @@ type Credentials interface {
 }
 
 // UseCredentials makes the kubelet build its clients with cr when it bootstraps, instead of the
-// plain-text default. Call it before Run.
+// bootstrap kubeconfig's. Call it before Run.
 func (s *Server) UseCredentials(cr Credentials) { s.credentials = cr }
 
-// plainCredentials is the default Credentials while pkg/client speaks only plain text: both
-// clients reach the servers the bootstrap kubeconfig names (or --apiserver when it names none)
-// without TLS, so the certificate is obtained, stored and renewed but not yet presented. A
-// Credentials built on pkg/client's TLS support replaces it: Bootstrap with the kubeconfig's CA
-// and token, Certified with tls.Config{RootCAs: the CA, GetClientCertificate: cert} and a
-// dialer whose connections it closes on rotation.
-type plainCredentials struct {
-	fallback []string
-}
+// kubeconfigCredentials is the default Credentials, Kubernetes' kubelet's: both clients reach the
+// servers of the bootstrap kubeconfig's current context and check them against its CA. The
+// bootstrap client authenticates with the kubeconfig's credentials (the bootstrap token); the
+// certified one with the kubelet's own certificate only. Against an http:// server there is no
+// TLS: the bootstrap token is not sent in clear text and no certificate can be presented, so the
+// requests are anonymous to the server (a development set-up whose requests an administrator
+// approves).
+type kubeconfigCredentials struct{}
 
-func (p plainCredentials) Bootstrap(path, userAgent string, lg *zap.Logger) (*client.Client, error) {
-	return p.client(path, userAgent, lg)
-}
-
-func (p plainCredentials) Certified(path, userAgent string, _ func(*tls.CertificateRequestInfo) (*tls.Certificate, error), lg *zap.Logger) (*client.Client, func(), error) {
-	c, err := p.client(path, userAgent, lg)
-	return c, func() {}, err
-}
-
-func (p plainCredentials) client(path, userAgent string, lg *zap.Logger) (*client.Client, error) {
-	eps, err := kubeconfigServers(path)
-	if err != nil {
-		return nil, fmt.Errorf("--bootstrap-kubeconfig: %w", err)
-	}
-	if len(eps) == 0 {
-		eps = p.fallback
-	}
-	return client.New(client.Config{Endpoints: eps, UserAgent: userAgent, Logger: lg})
-}
-
-// kubeconfigServers returns the host:port endpoints of the cluster of the kubeconfig's current
-// context.
-func kubeconfigServers(path string) ([]string, error) {
-	b, err := os.ReadFile(path)
+func (kubeconfigCredentials) Bootstrap(path, userAgent string, lg *zap.Logger) (*client.Client, error) {
+	cfg, err := bootstrapClientConfig(path, lg)
 	if err != nil {
 		return nil, err
 	}
-	var kc struct {
-		CurrentContext string `json:"current-context"`
-		Contexts       []struct {
-			Name    string `json:"name"`
-			Context struct {
-				Cluster string `json:"cluster"`
-			} `json:"context"`
-		} `json:"contexts"`
-		Clusters []struct {
-			Name    string `json:"name"`
-			Cluster struct {
-				Server string `json:"server"`
-			} `json:"cluster"`
-		} `json:"clusters"`
+	cfg.UserAgent, cfg.Logger = userAgent, lg
+	return client.New(cfg)
+}
+
+func (kubeconfigCredentials) Certified(path, userAgent string, cert func(*tls.CertificateRequestInfo) (*tls.Certificate, error), lg *zap.Logger) (*client.Client, func(), error) {
+	cfg, err := certifiedClientConfig(path, cert, lg)
+	if err != nil {
+		return nil, nil, err
 	}
-	if err := yaml.Unmarshal(b, &kc); err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
+	cfg.UserAgent, cfg.Logger = userAgent, lg
+	c, err := client.New(cfg)
+	if err != nil {
+		return nil, nil, err
 	}
-	cluster := ""
-	for _, c := range kc.Contexts {
-		if c.Name == kc.CurrentContext {
-			cluster = c.Context.Cluster
-		}
+	return c, func() { c.CloseConnections() }, nil
+}
+
+// bootstrapClientConfig is the configuration of the bootstrap client: the bootstrap kubeconfig's
+// servers, CA and credentials, without its token against a plain-text server.
+func bootstrapClientConfig(path string, lg *zap.Logger) (client.Config, error) {
+	r, err := resolveBootstrap(path)
+	if err != nil {
+		return client.Config{}, err
 	}
-	if cluster == "" {
-		return nil, fmt.Errorf("%s: no current context naming a cluster", path)
+	cfg := r.ClientConfig()
+	if !r.Secure && cfg.BearerToken != "" {
+		lg.Warn("the bootstrap kubeconfig names a plain-text server: its token is not sent", zap.String("kubeconfig", path))
+		cfg.BearerToken = ""
 	}
-	for _, c := range kc.Clusters {
-		if c.Name != cluster {
-			continue
-		}
-		if strings.TrimSpace(c.Cluster.Server) == "" {
-			return nil, nil
-		}
-		var eps []string
-		for _, s := range strings.Split(c.Cluster.Server, ",") {
-			u, err := url.Parse(strings.TrimSpace(s))
-			if err != nil || u.Hostname() == "" {
-				return nil, fmt.Errorf("%s: cluster %q: bad server %q", path, cluster, s)
-			}
-			port := u.Port()
-			if port == "" {
-				port = map[string]string{"https": "443", "http": "80"}[u.Scheme]
-			}
-			eps = append(eps, net.JoinHostPort(u.Hostname(), port))
-		}
-		return eps, nil
+	return cfg, nil
+}
+
+// certifiedClientConfig is the configuration of the client that presents the certificate cert
+// returns: the bootstrap kubeconfig's servers and CA, none of its credentials.
+func certifiedClientConfig(path string, cert func(*tls.CertificateRequestInfo) (*tls.Certificate, error), lg *zap.Logger) (client.Config, error) {
+	r, err := resolveBootstrap(path)
+	if err != nil {
+		return client.Config{}, err
 	}
-	return nil, errors.New(path + ": cluster " + cluster + " not found")
+	cfg := client.Config{Endpoints: r.Endpoints}
+	if !r.Secure {
+		lg.Warn("the bootstrap kubeconfig names a plain-text server: the client certificate is not presented", zap.String("kubeconfig", path))
+		return cfg, nil
+	}
+	cfg.TLS = r.TLS.Clone()
+	cfg.TLS.Certificates = nil
+	cfg.TLS.GetClientCertificate = cert
+	return cfg, nil
+}
+
+// resolveBootstrap reads the bootstrap kubeconfig at path and resolves its current context.
+func resolveBootstrap(path string) (*kubeconfig.Resolved, error) {
+	kc, err := kubeconfig.Load(path)
+	if err != nil {
+		return nil, fmt.Errorf("--bootstrap-kubeconfig: %w", err)
+	}
+	r, err := kc.Resolve("")
+	if err != nil {
+		return nil, fmt.Errorf("--bootstrap-kubeconfig %s: %w", path, err)
+	}
+	return r, nil
 }

@@ -40,7 +40,8 @@ type Config struct {
 	// checked against (RootCAs), the client certificate that authenticates the caller, and
 	// ServerName. An empty ServerName checks each endpoint's certificate against the endpoint's
 	// own host, so that every replica of a list is verified under its name. nil speaks plain
-	// text.
+	// text. A client certificate that changes (GetClientCertificate, as a renewed one does) is
+	// presented on new connections; CloseConnections makes them.
 	TLS *tls.Config
 	// BearerToken, when set, is sent with every call as "authorization: Bearer <token>". It needs
 	// TLS.
@@ -51,6 +52,7 @@ type Config struct {
 // Client talks to one Keelson cluster. It is safe for concurrent use; Close releases it.
 type Client struct {
 	cfg    Config
+	conns  *conns
 	conn   *grpc.ClientConn
 	rpc    resourcev1.ResourceServiceClient
 	scheme *scheme.Scheme
@@ -101,8 +103,10 @@ func New(cfg Config) (*Client, error) {
 	if cfg.TLS != nil {
 		creds = credentials.NewTLS(cfg.TLS)
 	}
+	cs := newConns()
 	opts := []grpc.DialOption{
 		grpc.WithResolvers(r),
+		grpc.WithContextDialer(cs.dial),
 		grpc.WithTransportCredentials(creds),
 		grpc.WithDefaultServiceConfig(serviceConfig),
 		grpc.WithKeepaliveParams(keepalive.ClientParameters{Time: 10 * time.Second, Timeout: 5 * time.Second, PermitWithoutStream: true}),
@@ -118,7 +122,7 @@ func New(cfg Config) (*Client, error) {
 	if err != nil {
 		return nil, fmt.Errorf("client: %w", err)
 	}
-	return &Client{cfg: cfg, conn: conn, rpc: resourcev1.NewResourceServiceClient(conn), scheme: scheme.Builtin()}, nil
+	return &Client{cfg: cfg, conns: cs, conn: conn, rpc: resourcev1.NewResourceServiceClient(conn), scheme: scheme.Builtin()}, nil
 }
 
 // Close releases the client's connections. Watches end.

@@ -111,7 +111,9 @@ func endpoints(server string) ([]string, bool, error) {
 }
 
 // clientTLS returns the TLS configuration cluster and user describe: the CA to trust (the
-// system's when none is named), the client certificate if any, the server name if set.
+// system's when none is named), the client certificate if any, the server name if set. A client
+// certificate and key named by files are read again when the files change
+// (GetClientCertificate); Certificates then holds the pair as read now.
 func clientTLS(cluster Cluster, user AuthInfo) (*tls.Config, error) {
 	cfg := &tls.Config{MinVersion: tls.VersionTLS12, ServerName: cluster.TLSServerName}
 	caData := cluster.CertificateAuthorityData
@@ -129,6 +131,16 @@ func clientTLS(cluster Cluster, user AuthInfo) (*tls.Config, error) {
 		cfg.RootCAs = pool
 	}
 	cfg.InsecureSkipVerify = cluster.InsecureSkipTLSVerify
+	if user.ClientCertificate != "" && user.ClientKey != "" {
+		files, err := NewCertificateFiles(user.ClientCertificate, user.ClientKey)
+		if err != nil {
+			return nil, err
+		}
+		cur, _ := files.Certificate() // read just now
+		cfg.Certificates = []tls.Certificate{*cur}
+		cfg.GetClientCertificate = files.GetClientCertificate
+		return cfg, nil
+	}
 	certPEM, err := fileOrData("client-certificate", user.ClientCertificate, user.ClientCertificateData)
 	if err != nil {
 		return nil, err

@@ -182,13 +182,13 @@ func writeClusterCA(t *testing.T, dir string) (certFile, keyFile string, ca *x50
 	return certFile, keyFile, ca
 }
 
-// startCSRControllers runs a controller manager with only csrapproving and csrsigning, signing
-// with a new cluster CA for at most duration, and returns the CA.
-func startCSRControllers(t *testing.T, cl *framework.Cluster, duration time.Duration) *x509.Certificate {
+// startCSRControllers runs a controller manager with only the given controllers (csrapproving,
+// csrsigning), signing with a new cluster CA for at most duration, and returns the CA.
+func startCSRControllers(t *testing.T, cl *framework.Cluster, duration time.Duration, controllers ...string) *x509.Certificate {
 	t.Helper()
 	certFile, keyFile, ca := writeClusterCA(t, t.TempDir())
 	framework.StartControllerManager(t, cl.Endpoints(), func(cfg *cmserver.Config) {
-		cfg.Controllers.Controllers = []string{"csrapproving", "csrsigning"}
+		cfg.Controllers.Controllers = controllers
 		s := &cfg.Controllers.Signing
 		s.ClusterSigningCertFile, s.ClusterSigningKeyFile, s.ClusterSigningDuration = certFile, keyFile, duration
 	})
@@ -201,7 +201,9 @@ func startCSRControllers(t *testing.T, cl *framework.Cluster, duration time.Dura
 // request the signer's rules refuse is marked Failed.
 func TestCSRSigningIssuesApprovedRequests(t *testing.T) {
 	cl := framework.StartCluster(t, framework.Options{})
-	ca := startCSRControllers(t, cl, time.Hour)
+	// Only the signer: the test's requestor, allowed everything, would have csrapproving
+	// approve its kubelet requests before the test does.
+	ca := startCSRControllers(t, cl, time.Hour, "csrsigning")
 	c, ctx := cl.Client(), testContext(t)
 
 	approve := func(name string, spec *certificatesv1.CertificateSigningRequestSpec) {

@@ -7,7 +7,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -93,28 +92,18 @@ func readClientCertificate(t *testing.T, path string) *x509.Certificate {
 // its node. Brought forward on the kubelet's certificate clock past 90% of the certificate's
 // life, the kubelet asks again and swaps the new certificate in while it keeps running.
 //
-// Without authentication on the apiserver the requests carry no requestor, so csrapproving (whose
-// decisions its unit tests cover) leaves them pending and the test approves them as an
-// administrator would.
+// The kubelet reaches the plain-text port, whose callers are system:unsecured in system:masters,
+// allowed everything: csrapproving's SubjectAccessReview lets that requestor have a new node's
+// certificate, so the first request is approved by the controller. The renewal comes from the
+// same requestor, not from the node itself, for a node that now exists: csrapproving leaves it
+// pending and the test approves it as an administrator would.
 func TestKubeletBootstrapsAndRotatesItsClientCertificate(t *testing.T) {
 	cl := framework.StartCluster(t, framework.Options{})
-	ca := startCSRControllers(t, cl, time.Hour)
+	ca := startCSRControllers(t, cl, time.Hour, "csrapproving", "csrsigning")
 	c, ctx := cl.Client(), testContext(t)
 	const node = "joiner-1"
 	certClock := clock.NewFake(time.Now())
 
-	// The administrator approves the first request while the kubelet waits for it.
-	var wg sync.WaitGroup
-	approveCtx, stopApproving := context.WithCancel(ctx)
-	t.Cleanup(func() { stopApproving(); wg.Wait() })
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		framework.Poll(30*time.Second, 20*time.Millisecond, func() bool {
-			r, ok := pendingNodeCSR(approveCtx, c, node)
-			return approveCtx.Err() != nil || (ok && approveCSR(approveCtx, c, r) == nil)
-		})
-	}()
 	k := framework.StartKubelet(t, cl, framework.KubeletOptions{
 		NodeName: node, Runtime: kubeletserver.RuntimeHollow,
 		Configure: func(cfg *kubeletserver.Config) {
@@ -124,7 +113,6 @@ func TestKubeletBootstrapsAndRotatesItsClientCertificate(t *testing.T) {
 		},
 		Prepare: func(s *kubeletserver.Server) { s.UseCertificateClock(certClock) },
 	})
-	wg.Wait()
 	certFile := k.Server.CertificateFile()
 	require.Equal(t, filepath.Join(k.Config.RootDir, "pki", "kubelet-client-current.pem"), certFile)
 
@@ -146,6 +134,7 @@ func TestKubeletBootstrapsAndRotatesItsClientCertificate(t *testing.T) {
 	require.Equal(t, csr.KubeAPIServerClientKubeletSigner, r.GetSpec().GetSignerName())
 	require.Equal(t, csr.KubeletClientUsages, r.GetSpec().GetUsages())
 	require.Equal(t, int32(600), r.GetSpec().GetExpirationSeconds())
+	require.Equal(t, "AutoApproved", csr.Condition(r, csr.Approved).GetReason(), "approved by csrapproving")
 
 	framework.Eventually(t, 30*time.Second, func() bool {
 		n := getNode(c, node)

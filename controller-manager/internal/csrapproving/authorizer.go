@@ -2,8 +2,10 @@ package csrapproving
 
 import (
 	"context"
-	"slices"
+	"fmt"
 
+	"github.com/keelson-dev/keelson/pkg/client"
+	authorizationv1 "github.com/keelson-dev/keelson/proto/authorization/v1"
 	certificatesv1 "github.com/keelson-dev/keelson/proto/certificates/v1"
 )
 
@@ -16,34 +18,46 @@ const (
 	SelfNodeClient = "selfnodeclient"
 )
 
-// Authorizer decides whether the requestor of a request (spec.username, groups, uid, extra) may
-// have a kubelet client certificate of kind NodeClient or SelfNodeClient for node. Kubernetes asks
-// a SubjectAccessReview for verb create on certificates.k8s.io certificatesigningrequests/<kind>;
-// an Authorizer backed by the apiserver's SubjectAccessReview plugs in here.
+// Authorizer decides whether the requestor of a request (spec.username, groups, uid) may have a
+// kubelet client certificate of kind NodeClient or SelfNodeClient for node.
 type Authorizer interface {
 	Authorize(ctx context.Context, r *certificatesv1.CertificateSigningRequest, kind, node string) (bool, error)
 }
 
-// Groups and users the default authorizer knows.
-const (
-	bootstrappersGroup = "system:bootstrappers"
-	nodesGroup         = "system:nodes"
-	nodeUserPrefix     = "system:node:"
-)
+// Reviews creates SubjectAccessReviews and returns them answered: the apiserver's
+// subjectaccessreviews resource (client.For[*authorizationv1.SubjectAccessReview]).
+type Reviews interface {
+	Create(ctx context.Context, review *authorizationv1.SubjectAccessReview, opts ...client.CreateOptions) (*authorizationv1.SubjectAccessReview, error)
+}
 
-// GroupAuthorizer is the default Authorizer, what Kubernetes' bootstrap RBAC policy grants
-// through its SubjectAccessReview: NodeClient to the system:bootstrappers group, SelfNodeClient to
-// the node's own user system:node:<node> in system:nodes. It reads only the request.
-type GroupAuthorizer struct{}
+// ReviewAuthorizer is the default Authorizer, Kubernetes' csrapproving check: it asks the
+// apiserver, through a SubjectAccessReview, whether the requestor may create
+// certificatesigningrequests/<kind> in certificates.k8s.io. The bootstrap RBAC policy grants
+// nodeclient to the system:bootstrappers group and selfnodeclient to system:nodes, so a bootstrap
+// token's user gets a new node's first certificate and a node renews its own; an administrator
+// grants either to anyone else with a binding. The apiserver's authorizer decides, whatever its
+// --authorization-mode.
+type ReviewAuthorizer struct {
+	Reviews Reviews
+}
 
-// Authorize decides by the requestor's groups and name.
-func (GroupAuthorizer) Authorize(_ context.Context, r *certificatesv1.CertificateSigningRequest, kind, node string) (bool, error) {
+// Authorize asks the review. A request without a requestor (made with no authentication) is
+// never allowed: a review must name a user or a group.
+func (a ReviewAuthorizer) Authorize(ctx context.Context, r *certificatesv1.CertificateSigningRequest, kind, _ string) (bool, error) {
 	spec := r.GetSpec()
-	switch kind {
-	case NodeClient:
-		return slices.Contains(spec.GetGroups(), bootstrappersGroup), nil
-	case SelfNodeClient:
-		return spec.GetUsername() == nodeUserPrefix+node && slices.Contains(spec.GetGroups(), nodesGroup), nil
+	if spec.GetUsername() == "" && len(spec.GetGroups()) == 0 {
+		return false, nil
 	}
-	return false, nil
+	review, err := a.Reviews.Create(ctx, &authorizationv1.SubjectAccessReview{
+		Spec: &authorizationv1.SubjectAccessReviewSpec{
+			User: spec.GetUsername(), Groups: spec.GetGroups(), Uid: spec.GetUid(),
+			ResourceAttributes: &authorizationv1.ResourceAttributes{
+				Group: "certificates.k8s.io", Resource: "certificatesigningrequests", Subresource: kind, Verb: "create",
+			},
+		},
+	})
+	if err != nil {
+		return false, fmt.Errorf("subject access review of %s for certificatesigningrequests/%s: %w", spec.GetUsername(), kind, err)
+	}
+	return review.GetStatus().GetAllowed(), nil
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/keelson-dev/keelson/pkg/csr"
 	"github.com/keelson-dev/keelson/pkg/informer"
 	"github.com/keelson-dev/keelson/pkg/workqueue"
+	authorizationv1 "github.com/keelson-dev/keelson/proto/authorization/v1"
 	certificatesv1 "github.com/keelson-dev/keelson/proto/certificates/v1"
 	corev1 "github.com/keelson-dev/keelson/proto/core/v1"
 )
@@ -24,7 +25,8 @@ const Name = "csrapproving"
 
 // Options configure the approver.
 type Options struct {
-	// Authorizer decides whether a requestor may have the certificate (default GroupAuthorizer).
+	// Authorizer decides whether a requestor may have the certificate (default: a
+	// ReviewAuthorizer asking the apiserver through the controller's client).
 	Authorizer Authorizer
 }
 
@@ -50,7 +52,7 @@ func New(c *client.Client, f *informer.Factory, clk clock.Clock, lg *zap.Logger,
 		clk = clock.RealClock{}
 	}
 	if opts.Authorizer == nil {
-		opts.Authorizer = GroupAuthorizer{}
+		opts.Authorizer = ReviewAuthorizer{Reviews: client.For[*authorizationv1.SubjectAccessReview](c, "")}
 	}
 	ctl := &Controller{
 		client: c,

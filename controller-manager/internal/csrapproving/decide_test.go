@@ -143,7 +143,7 @@ func TestDecide(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			authz := tc.authz
 			if authz == nil {
-				authz = GroupAuthorizer{}
+				authz = ReviewAuthorizer{Reviews: &policyReviews{}}
 			}
 			exists := func(n string) bool {
 				for _, e := range tc.existing {

@@ -31,7 +31,7 @@ const (
 	ReasonSigning = "SigningFailure"
 )
 
-// minDuration is the shortest certificate the signer issues, as in Kubernetes.
+// minDuration is the shortest validity a request may ask for, as in Kubernetes.
 const minDuration = 10 * time.Minute
 
 // Options configure the signer.
@@ -39,7 +39,8 @@ type Options struct {
 	// CA signs; required.
 	CA *CA
 	// Duration is the longest validity of an issued certificate (--cluster-signing-duration,
-	// default one year); a request's spec.expirationSeconds shortens it, down to ten minutes.
+	// default one year); a request's spec.expirationSeconds shortens it, but not under ten
+	// minutes.
 	Duration time.Duration
 }
 
@@ -158,12 +159,14 @@ func (c *Controller) Handle(r *certificatesv1.CertificateSigningRequest) (*certi
 	return next, true
 }
 
-// duration is the validity of a certificate for spec: the configured duration, shortened to
-// spec.expirationSeconds when that asks for less, never under ten minutes.
+// duration is the validity of a certificate for spec, as Kubernetes' signer sets it: the
+// configured duration, shortened to spec.expirationSeconds when that asks for less. A request
+// may not ask for under ten minutes; the configured duration itself may be shorter (a test's
+// short-lived certificates).
 func (c *Controller) duration(spec *certificatesv1.CertificateSigningRequestSpec) time.Duration {
-	d := c.opts.Duration
-	if spec.ExpirationSeconds != nil {
-		d = min(d, time.Duration(spec.GetExpirationSeconds())*time.Second)
+	if spec.ExpirationSeconds == nil {
+		return c.opts.Duration
 	}
-	return max(d, minDuration)
+	asked := max(time.Duration(spec.GetExpirationSeconds())*time.Second, minDuration)
+	return min(c.opts.Duration, asked)
 }

@@ -108,6 +108,19 @@ func TestHandle(t *testing.T) {
 			return approved(t, csr.KubeAPIServerClientKubeletSigner, nodeSubject("n1"), csr.KubeletClientUsages, proto.Int32(7200))
 		}, want{changed: true, notBefore: epoch.Add(-5 * time.Minute), notAfter: epoch.Add(time.Hour),
 			keyUsage: x509.KeyUsageDigitalSignature, extKeyUsage: client, cn: "system:node:n1", orgs: []string{"system:nodes"}}},
+		{"a configured duration under ten minutes", ca, epoch, time.Minute, kubelet,
+			want{changed: true, notBefore: epoch.Add(-12 * time.Second), notAfter: epoch.Add(time.Minute),
+				keyUsage: x509.KeyUsageDigitalSignature, extKeyUsage: client, cn: "system:node:n1", orgs: []string{"system:nodes"}}},
+		{"expirationSeconds under the minimum", ca, epoch, time.Hour, func(t *testing.T) *certificatesv1.CertificateSigningRequest {
+			t.Helper()
+			return approved(t, csr.KubeAPIServerClientKubeletSigner, nodeSubject("n1"), csr.KubeletClientUsages, proto.Int32(60))
+		}, want{changed: true, notBefore: epoch.Add(-2 * time.Minute), notAfter: epoch.Add(10 * time.Minute),
+			keyUsage: x509.KeyUsageDigitalSignature, extKeyUsage: client, cn: "system:node:n1", orgs: []string{"system:nodes"}}},
+		{"expirationSeconds beyond a short configured duration", ca, epoch, time.Minute, func(t *testing.T) *certificatesv1.CertificateSigningRequest {
+			t.Helper()
+			return approved(t, csr.KubeAPIServerClientKubeletSigner, nodeSubject("n1"), csr.KubeletClientUsages, proto.Int32(600))
+		}, want{changed: true, notBefore: epoch.Add(-12 * time.Second), notAfter: epoch.Add(time.Minute),
+			keyUsage: x509.KeyUsageDigitalSignature, extKeyUsage: client, cn: "system:node:n1", orgs: []string{"system:nodes"}}},
 		{"capped at the CA's expiry", ca, epoch.Add(22 * time.Hour), 10 * time.Hour, kubelet,
 			want{changed: true, notBefore: epoch.Add(22*time.Hour - 5*time.Minute), notAfter: ca.Cert.NotAfter,
 				keyUsage: x509.KeyUsageDigitalSignature, extKeyUsage: client, cn: "system:node:n1", orgs: []string{"system:nodes"}}},

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 	"go.uber.org/zap"
@@ -63,7 +64,8 @@ func testConfig(t *testing.T) Config {
 }
 
 func TestHTTP(t *testing.T) {
-	admin := &x509.Certificate{Subject: pkix.Name{CommonName: "keelson-admin", Organization: []string{"system:masters"}}}
+	admin := &x509.Certificate{Subject: pkix.Name{CommonName: "keelson-admin", Organization: []string{"system:masters"}},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour)}
 	tests := []struct {
 		name     string
 		method   string
@@ -150,7 +152,8 @@ func incoming(token string, chains [][]*x509.Certificate) context.Context {
 
 func TestUnary(t *testing.T) {
 	pods := &resourcev1.GroupVersionResource{Version: "v1", Resource: "pods"}
-	admin := &x509.Certificate{Subject: pkix.Name{CommonName: "keelson-admin", Organization: []string{"system:masters"}}}
+	admin := &x509.Certificate{Subject: pkix.Name{CommonName: "keelson-admin", Organization: []string{"system:masters"}},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour)}
 	tests := []struct {
 		name     string
 		ctx      context.Context
