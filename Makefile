@@ -94,7 +94,7 @@ CHAOS_ROUNDS ?= 3
 
 .PHONY: test-chaos
 test-chaos: deps build ## Run the chaos test's long form: CHAOS_ROUNDS (default 3) rounds of kill -9 of an apiserver, the etcd leader, the leading controller-manager and scheduler, and HAProxy under write load; make test runs one round.
-	cd test && $(TEST_ENV) KEELSON_CHAOS_ROUNDS=$(CHAOS_ROUNDS) go test -race -count=1 -run '^TestChaos$$' -timeout 30m -v ./chaos/
+	cd test && $(TEST_ENV) KEELSON_CHAOS_ROUNDS=$(CHAOS_ROUNDS) KEELSON_CHAOS_ENFORCE_GOALS=1 go test -race -count=1 -run '^TestChaos$$' -timeout 30m -v ./chaos/
 
 .PHONY: test-scale
 test-scale: ## Run the hollow-node scale test at its acceptance point (500 hollow nodes, 5,000 pods, -race); make test runs it with 1,000 pods.

@@ -26,6 +26,12 @@ const (
 	handoverGoal = 5 * time.Second
 )
 
+// goalsEnv, set to 1, makes a missed goal fail the test, as `make test-chaos` does. In the short
+// form `make test` runs beside every other package's tests, the figures measure the machine's
+// load as much as the cluster, so a missed goal is reported, not failed; what the cluster must
+// never do (lose or reorder an acknowledged write, run a wrong number of pods) fails either way.
+const goalsEnv = "KEELSON_CHAOS_ENFORCE_GOALS"
+
 // roundsEnv sets how many rounds of the five kills TestChaos runs: 1 (the short form `make
 // test` runs) unless it says more (`make test-chaos`).
 const roundsEnv = "KEELSON_CHAOS_ROUNDS"
@@ -368,7 +374,7 @@ func (c *chaos) restart(name string) {
 	c.t.Fatalf("no process %s to restart", name)
 }
 
-// report prints the figures as a table and fails the test when they miss the goals.
+// report prints the figures as a table and reports a missed goal, as a failure with goalsEnv set.
 func (c *chaos) report(results []result, took time.Duration) {
 	c.t.Helper()
 	var b strings.Builder
@@ -386,11 +392,15 @@ func (c *chaos) report(results []result, took time.Duration) {
 		fmt.Fprintf(&b, "\nleaders that lost their lease and stopped by themselves: %s", strings.Join(c.lost, ", "))
 	}
 	c.t.Log("\n" + b.String())
+	missed := c.t.Logf
+	if os.Getenv(goalsEnv) == "1" {
+		missed = c.t.Errorf
+	}
 	if worstGap > gapGoal {
-		c.t.Errorf("the longest write gap through the endpoint list, %s, misses the goal of %s", fmtDur(worstGap), gapGoal)
+		missed("the longest write gap through the endpoint list, %s, misses the goal of %s", fmtDur(worstGap), gapGoal)
 	}
 	if worstHandover > handoverGoal {
-		c.t.Errorf("the longest leader handover, %s, misses the goal of %s", fmtDur(worstHandover), handoverGoal)
+		missed("the longest leader handover, %s, misses the goal of %s", fmtDur(worstHandover), handoverGoal)
 	}
 }
 
