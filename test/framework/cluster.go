@@ -26,16 +26,20 @@ type Options struct {
 	Configure func(*server.Config)
 	// Logger receives the servers' logs (default: the test log at warn level).
 	Logger *zap.Logger
-	// TLS serves every replica's port over TLS with a PKI generated for the cluster: clients the
-	// cluster hands out are the admin, kubelets get their own identity and serving certificate,
-	// and Kubeconfig gives the other daemons theirs. The apiserver verifies client certificates
-	// and kubelets against the cluster CA.
-	TLS bool
+	// PlainText serves the replicas' port in plain text and authorizes every request
+	// (AlwaysAllow), as a development apiserver without credentials does: for the plain-text
+	// baselines of benchmarks and the tests of that mode. By default a cluster is secure as a
+	// production one is: every replica serves TLS with a PKI generated for the cluster, verifies
+	// client certificates and kubelets against the cluster CA and authorizes with Node,RBAC. The
+	// clients the cluster hands out are the admin (system:masters), kubelets get their own
+	// identity and serving certificate, and the scheduler, controller manager and proxy started
+	// against its endpoints theirs (see Kubeconfig).
+	PlainText bool
 	// EmbeddedEtcd runs the apiserver on its own embedded etcd, as `make run` does, instead of on
 	// a separate etcd behind a proxy. It allows one apiserver, and no CutEtcd or EtcdClient.
 	EmbeddedEtcd bool
 	// ServiceClusterIPRange is the apiserver's service range, a loopback CIDR (default
-	// DefaultServiceClusterIPRange); with TLS, its first address (the kubernetes Service's) is a
+	// DefaultServiceClusterIPRange); unless PlainText, its first address (the kubernetes Service's) is a
 	// SAN of the serving certificate. A test that serves the kubernetes Service through a proxy
 	// takes a range of its own, so that tests running at the same time do not all listen on the
 	// same cluster IP.
@@ -55,7 +59,7 @@ type Cluster struct {
 	etcdURL     string
 	apis        []*replica
 	// pki and adminTLS are the cluster's certificates and the admin's TLS configuration, nil
-	// without Options.TLS.
+	// with Options.PlainText.
 	pki      *clusterpki.Cluster
 	adminTLS *tls.Config
 	// kubelets numbers the cluster's kubelets so that their default names and addresses differ.
@@ -110,9 +114,10 @@ func StartCluster(tb testing.TB, opts Options) *Cluster {
 		c.apis = append(c.apis, &replica{proxy: p})
 		tb.Cleanup(p.Close)
 	}
-	if opts.TLS {
+	if !opts.PlainText {
 		c.setupTLS(tb)
 	}
+	c.register()
 	for i := range c.apis {
 		c.StartAPIServer(i)
 	}
@@ -225,13 +230,13 @@ func (c *Cluster) KillAPIServer(i int) {
 }
 
 // Client returns a client of the given endpoints (all replicas when none are given), as the admin
-// over TLS with Options.TLS, closed when the test ends.
+// over TLS unless Options.PlainText, closed when the test ends.
 func (c *Cluster) Client(endpoints ...string) *client.Client {
 	c.t.Helper()
 	if len(endpoints) == 0 {
 		endpoints = c.Endpoints()
 	}
-	cl, err := client.New(client.Config{Endpoints: endpoints, TLS: c.tlsClientConfig(), Logger: c.opts.Logger.Named("client")})
+	cl, err := client.New(client.Config{Endpoints: endpoints, TLS: c.AdminTLSConfig(), Logger: c.opts.Logger.Named("client")})
 	if err != nil {
 		c.t.Fatalf("client: %v", err)
 	}

@@ -8,6 +8,7 @@ import (
 	"go.uber.org/zap/zaptest"
 
 	"github.com/keelson-dev/keelson/controller-manager/server"
+	"github.com/keelson-dev/keelson/pkg/clusterpki"
 )
 
 // ControllerManager is a keelson-controller-manager running in-process.
@@ -16,7 +17,8 @@ type ControllerManager struct {
 	Server *server.Server
 }
 
-// StartControllerManager runs a controller manager against the apiserver endpoints, leader-elected
+// StartControllerManager runs a controller manager against the apiserver endpoints (as
+// system:kube-controller-manager when they are a secure test cluster's), leader-elected
 // as it is by default (with Kubernetes' 15s lease, 10s renew deadline and 2s retry), and waits until its health endpoint is up. configure may adjust the
 // configuration first. It logs to the test at info level and stops when the test ends (see Start).
 func StartControllerManager(tb testing.TB, endpoints []string, configure func(*server.Config)) *ControllerManager {
@@ -30,6 +32,9 @@ func StartControllerManager(tb testing.TB, endpoints []string, configure func(*s
 	// misses a 3s renew deadline stops, which is not what these tests are about. The chaos test
 	// (test/chaos) checks the shipped timing with the built binaries.
 	cfg.LeaseDuration, cfg.RenewDeadline, cfg.RetryPeriod = 15*time.Second, 10*time.Second, 2*time.Second
+	if c := secureClusterOf(endpoints); c != nil {
+		cfg.Kubeconfig = c.Kubeconfig(clusterpki.ControllerManagerName)
+	}
 	if configure != nil {
 		configure(&cfg)
 	}

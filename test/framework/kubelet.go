@@ -1,10 +1,13 @@
 package framework
 
 import (
+	"crypto/tls"
 	"fmt"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -13,6 +16,7 @@ import (
 	"go.uber.org/zap/zaptest"
 
 	"github.com/keelson-dev/keelson/kubelet/server"
+	"github.com/keelson-dev/keelson/pkg/clusterpki"
 	corev1 "github.com/keelson-dev/keelson/proto/core/v1"
 )
 
@@ -38,6 +42,8 @@ type Kubelet struct {
 	// Config is the configuration the kubelet runs with; starting another kubelet with it (a
 	// restart) finds the same state, logs and cgroups.
 	Config server.Config
+	// cluster is the cluster the kubelet belongs to.
+	cluster *Cluster
 }
 
 // StartKubelet runs a kubelet against the cluster's apiservers and waits until its health endpoint
@@ -95,18 +101,35 @@ func StartKubelet(tb testing.TB, c *Cluster, opts KubeletOptions) *Kubelet {
 	if opts.Prepare != nil {
 		opts.Prepare(srv)
 	}
-	k := &Kubelet{Running: Start(tb, srv), Server: srv, Config: cfg}
+	k := &Kubelet{Running: Start(tb, srv), Server: srv, Config: cfg, cluster: c}
 	k.WaitFor(30*time.Second, func() bool { return srv.Addr() != nil && srv.APIAddr() != nil }, "kubelet endpoints up")
 	return k
 }
 
 // URL returns the base URL of the kubelet API, http://<node IP>:<port>, or https:// when it
-// serves TLS (a cluster with Options.TLS).
+// serves TLS (a cluster without Options.PlainText).
 func (k *Kubelet) URL() string {
 	if k.Config.TLSCertFile != "" {
 		return "https://" + k.Server.APIAddr().String()
 	}
 	return "http://" + k.Server.APIAddr().String()
+}
+
+// HTTPClient returns a client of the kubelet API (URL): over TLS it trusts the cluster CA and
+// presents the apiserver's client certificate, as the apiserver does when it proxies logs.
+func (k *Kubelet) HTTPClient(tb testing.TB) *http.Client {
+	tb.Helper()
+	p := k.cluster.pki
+	if k.Config.TLSCertFile == "" || p == nil {
+		return &http.Client{}
+	}
+	cert, err := tls.LoadX509KeyPair(p.CertFile(clusterpki.APIServerClientName), p.KeyFile(clusterpki.APIServerClientName))
+	if err != nil {
+		tb.Fatalf("the apiserver's kubelet client certificate: %v", err)
+	}
+	return &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{
+		RootCAs: p.CA.Pool(), Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12,
+	}}}
 }
 
 // DesiredPods returns the node's desired pod set as the kubelet last merged it from its sources.
@@ -125,7 +148,8 @@ type KubeletProcess struct {
 // StartKubeletProcess runs binary (a built keelson-kubelet) against endpoints with the test
 // settings StartKubelet uses (dynamic ports on a 127.x node IP, a state directory, log directory
 // and cgroup root of the test's own, short status and lease periods), then args, which may
-// override them. Its output goes to a file in the test's temporary directory. It stops with
+// override them. Against a secure test cluster it runs as system:node:<name> (hollow nodes: as the
+// admin) and serves its API over TLS. Its output goes to a file in the test's temporary directory. It stops with
 // SIGTERM when the test ends; the cgroup tree is removed after it.
 func StartKubeletProcess(tb testing.TB, binary string, endpoints []string, opts KubeletOptions, args ...string) *KubeletProcess {
 	tb.Helper()
@@ -148,6 +172,14 @@ func StartKubeletProcess(tb testing.TB, binary string, endpoints []string, opts 
 	}
 	if opts.Runtime != "" {
 		full = append(full, "--runtime", opts.Runtime)
+	}
+	if c := secureClusterOf(endpoints); c != nil {
+		kt := kubeletTLSFiles{NodeName: opts.NodeName, NodeIP: opts.NodeIP, Hollow: slices.ContainsFunc(args, func(a string) bool {
+			return strings.HasPrefix(a, "--hollow-nodes")
+		})}
+		c.kubeletTLS(tb, &kt, tb.TempDir())
+		full = append(full, "--kubeconfig", kt.Kubeconfig,
+			"--tls-cert-file", kt.CertFile, "--tls-private-key-file", kt.KeyFile, "--client-ca-file", kt.ClientCAFile)
 	}
 	cmd := exec.Command(binary, append(full, args...)...)
 	logf, err := os.Create(filepath.Join(root, "kubelet.log"))

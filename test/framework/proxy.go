@@ -13,6 +13,7 @@ import (
 	"go.uber.org/zap"
 	"go.uber.org/zap/zaptest"
 
+	"github.com/keelson-dev/keelson/pkg/clusterpki"
 	proxyserver "github.com/keelson-dev/keelson/proxy/server"
 )
 
@@ -39,6 +40,11 @@ func NewProxy(tb testing.TB, target string) *Proxy {
 	}
 	tb.Cleanup(p.Close)
 	p.Resume(target)
+	if c := clusterOf(target); c != nil {
+		// Daemons and clients given the proxy's address reach the cluster behind it.
+		clusters.Store(p.Addr(), c)
+		tb.Cleanup(func() { clusters.Delete(p.Addr()) })
+	}
 	return p
 }
 
@@ -142,7 +148,8 @@ type ServiceProxy struct {
 	Server *proxyserver.Server
 }
 
-// StartServiceProxy runs a keelson-proxy in userspace mode against the apiserver endpoints, with
+// StartServiceProxy runs a keelson-proxy in userspace mode against the apiserver endpoints (as
+// system:kube-proxy when they are a secure test cluster's), with
 // node ports on nodeIP (a loopback address), its health and metrics endpoints on free loopback
 // ports and no cluster IP ever put on an interface, and waits until /healthz reports its rules
 // synced. configure may adjust the configuration first. It logs to the test at info level and
@@ -156,6 +163,9 @@ func StartServiceProxy(tb testing.TB, endpoints []string, nodeIP string, configu
 	cfg.ClusterIPInterface = ""
 	cfg.HostnameOverride = "proxy-node"
 	cfg.ShutdownTimeout = 5 * time.Second
+	if c := secureClusterOf(endpoints); c != nil {
+		cfg.Kubeconfig = c.Kubeconfig(clusterpki.ProxyName)
+	}
 	if configure != nil {
 		configure(&cfg)
 	}

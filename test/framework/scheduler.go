@@ -7,6 +7,7 @@ import (
 	"go.uber.org/zap"
 	"go.uber.org/zap/zaptest"
 
+	"github.com/keelson-dev/keelson/pkg/clusterpki"
 	"github.com/keelson-dev/keelson/scheduler/server"
 )
 
@@ -16,7 +17,8 @@ type Scheduler struct {
 	Server *server.Server
 }
 
-// StartScheduler runs a scheduler against the apiserver endpoints, without leader election unless
+// StartScheduler runs a scheduler against the apiserver endpoints, as system:kube-scheduler when
+// they are a secure test cluster's, without leader election unless
 // configure turns it on, and waits until its health endpoint is up. It logs to the test at info
 // level and stops when the test ends (see Start).
 func StartScheduler(tb testing.TB, endpoints []string, configure func(*server.Config)) *Scheduler {
@@ -26,6 +28,9 @@ func StartScheduler(tb testing.TB, endpoints []string, configure func(*server.Co
 	cfg.APIServers = endpoints
 	cfg.LeaderElect = false
 	cfg.ShutdownTimeout = 5 * time.Second
+	if c := secureClusterOf(endpoints); c != nil {
+		cfg.Kubeconfig = c.Kubeconfig(clusterpki.SchedulerName)
+	}
 	if configure != nil {
 		configure(&cfg)
 	}

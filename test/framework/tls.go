@@ -8,6 +8,9 @@ import (
 	"strings"
 	"testing"
 
+	"google.golang.org/grpc/credentials"
+	"google.golang.org/grpc/credentials/insecure"
+
 	"github.com/keelson-dev/keelson/apiserver/server"
 	"github.com/keelson-dev/keelson/pkg/clusterpki"
 	"github.com/keelson-dev/keelson/pkg/config"
@@ -40,11 +43,14 @@ func (c *Cluster) setupTLS(tb testing.TB) {
 }
 
 // configureTLS serves cfg's port over TLS with the cluster's certificates, verifying client
-// certificates and kubelets against the cluster CA, with the plain-text loopback port beside it.
+// certificates and kubelets against the cluster CA, authorizing with Node,RBAC, with the
+// plain-text loopback port beside it. A plain-text cluster authorizes every request instead.
 func (c *Cluster) configureTLS(cfg *server.Config) {
 	if c.pki == nil {
+		cfg.AuthorizationModes = []string{server.ModeAlwaysAllow}
 		return
 	}
+	cfg.AuthorizationModes = []string{server.ModeNode, server.ModeRBAC}
 	cfg.TLSCertFile, cfg.TLSPrivateKeyFile = c.pki.CertFile(clusterpki.APIServerName), c.pki.KeyFile(clusterpki.APIServerName)
 	cfg.ClientCAFile = c.pki.CertFile(clusterpki.CAName)
 	cfg.KubeletCertificateAuthority = c.pki.CertFile(clusterpki.CAName)
@@ -53,14 +59,14 @@ func (c *Cluster) configureTLS(cfg *server.Config) {
 	cfg.InsecurePort = 0
 }
 
-// TLS reports whether the cluster serves TLS (Options.TLS).
+// TLS reports whether the cluster serves TLS (unless Options.PlainText).
 func (c *Cluster) TLS() bool { return c.pki != nil }
 
-// PKI returns the cluster's generated PKI, nil without Options.TLS.
+// PKI returns the cluster's generated PKI, nil with Options.PlainText.
 func (c *Cluster) PKI() *clusterpki.Cluster { return c.pki }
 
 // Kubeconfig returns the path of the kubeconfig of the named component (clusterpki.SchedulerName,
-// ControllerManagerName, ProxyName, AdminName), "" without Options.TLS. Its servers are every
+// ControllerManagerName, ProxyName, AdminName), "" with Options.PlainText. Its servers are every
 // replica's endpoint.
 func (c *Cluster) Kubeconfig(name string) string {
 	if c.pki == nil {
@@ -69,7 +75,8 @@ func (c *Cluster) Kubeconfig(name string) string {
 	return c.pki.Kubeconfig(name)
 }
 
-// URL returns replica i's base URL: https://<endpoint> with Options.TLS, else http://<endpoint>.
+// URL returns replica i's base URL: https://<endpoint>, or http://<endpoint> with
+// Options.PlainText.
 func (c *Cluster) URL(i int) string {
 	if c.pki != nil {
 		return "https://" + c.Endpoint(i)
@@ -78,13 +85,49 @@ func (c *Cluster) URL(i int) string {
 }
 
 // HTTPClient returns an HTTP client of the cluster as the admin: with the cluster CA and the
-// admin's client certificate under Options.TLS, a plain one otherwise. The caller closes idle
+// admin's client certificate, a plain one with Options.PlainText. The caller closes idle
 // connections if it cares.
 func (c *Cluster) HTTPClient() *http.Client {
 	if c.pki == nil {
 		return &http.Client{}
 	}
 	return &http.Client{Transport: &http.Transport{TLSClientConfig: c.adminTLS.Clone()}}
+}
+
+// HTTPClientWithoutCertificate returns an HTTP client of the cluster that trusts the cluster CA but
+// presents no client certificate, so that a request is authenticated by the token it carries, or
+// is anonymous; a plain client with Options.PlainText.
+func (c *Cluster) HTTPClientWithoutCertificate() *http.Client {
+	if c.pki == nil {
+		return &http.Client{}
+	}
+	return &http.Client{Transport: &http.Transport{TLSClientConfig: c.withoutCertificate()}}
+}
+
+// GRPCCredentials returns the transport credentials of gRPC connections to the cluster as the
+// admin: TLS with the admin's client certificate, or plain text with Options.PlainText.
+func (c *Cluster) GRPCCredentials() credentials.TransportCredentials {
+	if c.pki == nil {
+		return insecure.NewCredentials()
+	}
+	return credentials.NewTLS(c.adminTLS.Clone())
+}
+
+// GRPCCredentialsWithoutCertificate returns the transport credentials of gRPC connections to the
+// cluster that trust the cluster CA but present no client certificate; plain text with
+// Options.PlainText.
+func (c *Cluster) GRPCCredentialsWithoutCertificate() credentials.TransportCredentials {
+	if c.pki == nil {
+		return insecure.NewCredentials()
+	}
+	return credentials.NewTLS(c.withoutCertificate())
+}
+
+// withoutCertificate is the admin's TLS configuration without its client certificate.
+func (c *Cluster) withoutCertificate() *tls.Config {
+	cfg := c.adminTLS.Clone()
+	cfg.Certificates, cfg.GetClientCertificate = nil, nil
+	return cfg
 }
 
 // kubeletTLS gives a kubelet of the cluster its identity and serving certificate: a client
@@ -139,8 +182,9 @@ type kubeletTLSFiles struct {
 	Kubeconfig, CertFile, KeyFile, ClientCAFile string
 }
 
-// tlsClientConfig is the admin's TLS configuration, nil without Options.TLS.
-func (c *Cluster) tlsClientConfig() *tls.Config {
+// AdminTLSConfig returns a copy of the admin's TLS configuration (the cluster CA and the admin's
+// client certificate), for clients the test builds itself; nil with Options.PlainText.
+func (c *Cluster) AdminTLSConfig() *tls.Config {
 	if c.adminTLS == nil {
 		return nil
 	}

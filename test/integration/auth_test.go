@@ -12,9 +12,6 @@ import (
 	"errors"
 	"io"
 	"net/http"
-	"net/http/httptest"
-	"net/http/httputil"
-	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -25,11 +22,11 @@ import (
 	"github.com/stretchr/testify/require"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 
 	"github.com/keelson-dev/keelson/apiserver/server"
+	"github.com/keelson-dev/keelson/pkg/clusterpki"
 	"github.com/keelson-dev/keelson/pkg/serviceaccount"
 	resourcev1 "github.com/keelson-dev/keelson/proto/resource/v1"
 	"github.com/keelson-dev/keelson/test/framework"
@@ -82,7 +79,7 @@ func do(t *testing.T, method, url, token, body string) (int, map[string]any) {
 	if body != "" {
 		req.Header.Set("Content-Type", "application/json")
 	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := framework.HTTPClientWithoutCertificateFor(req.URL.Host).Do(req)
 	require.NoError(t, err)
 	defer func() { _ = resp.Body.Close() }()
 	raw, err := io.ReadAll(resp.Body)
@@ -108,7 +105,7 @@ const podJSON = `{"apiVersion":"v1","kind":"Pod","metadata":{"name":"web"},"spec
 
 func TestAuthREST(t *testing.T) {
 	cl := authCluster(t, aliceInMine)
-	base := "http://" + cl.Endpoint(0)
+	base := cl.URL(0)
 	code, _ := do(t, "POST", base+"/api/v1/namespaces", adminToken, `{"apiVersion":"v1","kind":"Namespace","metadata":{"name":"mine"}}`)
 	require.Equal(t, http.StatusCreated, code)
 
@@ -151,19 +148,19 @@ func TestAuthAlwaysDenyAndAlwaysAllow(t *testing.T) {
 	// ends, and would count a cluster that is still running.
 	t.Run(server.ModeAlwaysDeny, func(t *testing.T) {
 		deny := authCluster(t, nil, server.ModeAlwaysDeny)
-		code, body := do(t, "GET", "http://"+deny.Endpoint(0)+"/api/v1/nodes", adminToken, "")
+		code, body := do(t, "GET", deny.URL(0)+"/api/v1/nodes", adminToken, "")
 		require.Equal(t, http.StatusForbidden, code)
 		require.Equal(t, status403(`nodes is forbidden: User "keelson-admin" cannot list resource "nodes" in API group "" at the cluster scope`,
 			map[string]any{"kind": "nodes"}), body)
-		code, body = do(t, "GET", "http://"+deny.Endpoint(0)+"/metrics", adminToken, "")
+		code, body = do(t, "GET", deny.URL(0)+"/metrics", adminToken, "")
 		require.Equal(t, http.StatusForbidden, code)
 		require.Equal(t, `forbidden: User "keelson-admin" cannot get path "/metrics"`, body["message"])
 	})
 	t.Run(server.ModeAlwaysAllow, func(t *testing.T) {
 		allow := authCluster(t, nil, server.ModeAlwaysAllow)
-		code, _ := do(t, "GET", "http://"+allow.Endpoint(0)+"/api/v1/nodes", aliceToken, "")
+		code, _ := do(t, "GET", allow.URL(0)+"/api/v1/nodes", aliceToken, "")
 		require.Equal(t, http.StatusOK, code)
-		code, _ = do(t, "GET", "http://"+allow.Endpoint(0)+"/api/v1/nodes", "", "")
+		code, _ = do(t, "GET", allow.URL(0)+"/api/v1/nodes", "", "")
 		require.Equal(t, http.StatusUnauthorized, code, "a token file turns anonymous resource requests away")
 	})
 }
@@ -171,7 +168,7 @@ func TestAuthAlwaysDenyAndAlwaysAllow(t *testing.T) {
 // grpcAs returns a ResourceService client whose calls carry token (none when empty).
 func grpcAs(t *testing.T, endpoint string) resourcev1.ResourceServiceClient {
 	t.Helper()
-	conn, err := grpc.NewClient(endpoint, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	conn, err := grpc.NewClient(endpoint, grpc.WithTransportCredentials(framework.GRPCCredentialsWithoutCertificateFor(endpoint)))
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = conn.Close() })
 	return resourcev1.NewResourceServiceClient(conn)
@@ -241,15 +238,10 @@ func TestAuthGRPC(t *testing.T) {
 }
 
 // TestAuthKubectl checks what the real kubectl prints for a refused token and a refused request.
-// kubectl sends a bearer token over TLS only, so it talks to the apiserver through a TLS proxy.
 func TestAuthKubectl(t *testing.T) {
 	kubectl, err := exec.LookPath("kubectl")
 	require.NoError(t, err, "kubectl must be on PATH")
 	cl := authCluster(t, aliceInMine)
-	target, err := url.Parse("http://" + cl.Endpoint(0))
-	require.NoError(t, err)
-	front := httptest.NewTLSServer(httputil.NewSingleHostReverseProxy(target))
-	t.Cleanup(front.Close)
 	dir := t.TempDir()
 	kubeconfig := filepath.Join(dir, "kubeconfig")
 	require.NoError(t, os.WriteFile(kubeconfig, []byte("apiVersion: v1\nkind: Config\n"), 0o600))
@@ -257,7 +249,7 @@ func TestAuthKubectl(t *testing.T) {
 		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 		defer cancel()
 		cmd := exec.CommandContext(ctx, kubectl, append([]string{"--kubeconfig", kubeconfig, "--cache-dir", filepath.Join(dir, "cache"),
-			"--server", front.URL, "--insecure-skip-tls-verify", "--token", token}, args...)...)
+			"--server", cl.URL(0), "--certificate-authority", cl.PKI().CertFile(clusterpki.CAName), "--token", token}, args...)...)
 		out, err := cmd.CombinedOutput()
 		var ee *exec.ExitError
 		if err != nil && !errors.As(err, &ee) {
@@ -314,7 +306,7 @@ func TestAuthServiceAccountTokens(t *testing.T) {
 			return server.DecisionNoOpinion, "", nil
 		})
 	}})
-	base := "http://" + cl.Endpoint(0)
+	base := cl.URL(0)
 	uidOf := func(body map[string]any) string { return body["metadata"].(map[string]any)["uid"].(string) }
 	code, body := do(t, "POST", base+"/api/v1/namespaces/default/serviceaccounts", adminToken, `{"apiVersion":"v1","kind":"ServiceAccount","metadata":{"name":"builder"}}`)
 	require.Equal(t, http.StatusCreated, code, "%v", body)

@@ -8,7 +8,6 @@ import (
 	"github.com/stretchr/testify/require"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/anypb"
 
@@ -25,7 +24,7 @@ var podsGVR = &resourcev1.GroupVersionResource{Version: "v1", Resource: "pods"}
 func TestBadInputGetsAClearErrorAndWritesNothing(t *testing.T) {
 	cl := framework.StartCluster(t, framework.Options{})
 	ctx := testContext(t)
-	conn, err := grpc.NewClient(cl.Endpoint(0), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	conn, err := grpc.NewClient(cl.Endpoint(0), grpc.WithTransportCredentials(cl.GRPCCredentials()))
 	require.NoError(t, err)
 	defer func() { _ = conn.Close() }()
 	raw := resourcev1.NewResourceServiceClient(conn)

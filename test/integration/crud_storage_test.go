@@ -21,7 +21,7 @@ import (
 // reads back the same volumes and claim templates, with the defaults Kubernetes gives them.
 func TestCRUDStorageVolumesOverREST(t *testing.T) {
 	cl := framework.StartCluster(t, framework.Options{})
-	base := "http://" + cl.Endpoint(0)
+	base := cl.URL(0)
 	claimSpec := k8scorev1.PersistentVolumeClaimSpec{
 		AccessModes: []k8scorev1.PersistentVolumeAccessMode{k8scorev1.ReadWriteOnce},
 		Resources: k8scorev1.VolumeResourceRequirements{

@@ -82,7 +82,7 @@ func restJSON(t *testing.T, method, url string, body any, header ...string) (int
 	for i := 0; i+1 < len(header); i += 2 {
 		req.Header.Set(header[i], header[i+1])
 	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := framework.HTTPClientFor(req.URL.Host).Do(req)
 	require.NoError(t, err)
 	defer func() { _ = resp.Body.Close() }()
 	out, err := io.ReadAll(resp.Body)
@@ -115,7 +115,7 @@ func TestCSRApprovalSubresourceAsKubectlUsesIt(t *testing.T) {
 	require.NoError(t, err)
 	require.False(t, csr.Has(afterStatus, csr.Approved), "the status subresource does not approve")
 
-	base := "http://" + cl.Endpoint(0) + "/apis/certificates.k8s.io/v1/certificatesigningrequests/node-csr-approve"
+	base := cl.URL(0) + "/apis/certificates.k8s.io/v1/certificatesigningrequests/node-csr-approve"
 	code, body := restJSON(t, http.MethodGet, base, nil)
 	require.Equal(t, http.StatusOK, code, string(body))
 	var obj map[string]any

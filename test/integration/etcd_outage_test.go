@@ -40,7 +40,7 @@ func livePods(t *testing.T, c *client.Client, app string) []string {
 func TestEtcdOutageFailsReadinessAndHeals(t *testing.T) {
 	s := startScenario(t, replicaSetWorkload, "outage", 3)
 	converged(t, s.w, s.tr, 3, 30*time.Second)
-	base := "http://" + s.cl.Endpoint(0)
+	base := s.cl.URL(0)
 
 	s.cl.CutEtcd()
 	cut := time.Now()

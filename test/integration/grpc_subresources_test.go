@@ -71,7 +71,7 @@ func TestGRPCApplyConflictsAndForce(t *testing.T) {
 	require.ElementsMatch(t, []string{".spec.replicas", `.spec.template.spec.containers[name="nginx"].image`}, fields)
 
 	// REST reports the same conflict for the same apply.
-	code, st := restDo(t, http.MethodPatch, "http://"+cl.Endpoint(0)+"/apis/apps/v1/namespaces/default/deployments/api?fieldManager=other",
+	code, st := restDo(t, http.MethodPatch, cl.URL(0)+"/apis/apps/v1/namespaces/default/deployments/api?fieldManager=other",
 		"application/apply-patch+yaml", string(config(3, "nginx:2")))
 	require.Equal(t, http.StatusConflict, code, st)
 	require.Equal(t, err.Error(), st["message"])
@@ -129,7 +129,7 @@ func TestGRPCApplyConflictsAndForce(t *testing.T) {
 func TestGRPCWritesRecordManagedFields(t *testing.T) {
 	cl := framework.StartCluster(t, framework.Options{})
 	ctx := testContext(t)
-	c, err := client.New(client.Config{Endpoints: cl.Endpoints(), UserAgent: "keelson-test/1.0"})
+	c, err := client.New(client.Config{Endpoints: cl.Endpoints(), TLS: cl.AdminTLSConfig(), UserAgent: "keelson-test/1.0"})
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = c.Close() })
 	cms := c.ConfigMaps("default")
@@ -168,7 +168,7 @@ func TestGRPCWritesRecordManagedFields(t *testing.T) {
 	require.Contains(t, err.Error(), `conflict with "keelson-test"`)
 
 	// REST and gRPC writes land in the same managedFields.
-	code, st := restDo(t, http.MethodPatch, "http://"+cl.Endpoint(0)+"/api/v1/namespaces/default/configmaps/cm?fieldManager=rest",
+	code, st := restDo(t, http.MethodPatch, cl.URL(0)+"/api/v1/namespaces/default/configmaps/cm?fieldManager=rest",
 		"application/merge-patch+json", `{"data":{"d":"4"}}`)
 	require.Equal(t, http.StatusOK, code, st)
 	got, err := cms.Get(ctx, "cm")
@@ -198,7 +198,7 @@ func TestGRPCScale(t *testing.T) {
 	require.Equal(t, int32(2), sc.GetSpec().GetReplicas())
 
 	// REST serves the same Scale.
-	base := "http://" + cl.Endpoint(0)
+	base := cl.URL(0)
 	code, rest := restDo(t, http.MethodGet, base+"/apis/apps/v1/namespaces/default/replicasets/front/scale", "", "")
 	require.Equal(t, http.StatusOK, code, rest)
 	require.Equal(t, sc.GetStatus().GetSelector(), rest["status"].(map[string]any)["selector"])
@@ -305,7 +305,7 @@ func TestGRPCEvictPod(t *testing.T) {
 	require.True(t, methodNotAllowed(err), "only pods are evicted: %v", err)
 
 	// REST evicts through the same registry call: the evicted pod c is gone for both.
-	code, st := restDo(t, http.MethodPost, "http://"+cl.Endpoint(0)+"/api/v1/namespaces/default/pods/c/eviction", "",
+	code, st := restDo(t, http.MethodPost, cl.URL(0)+"/api/v1/namespaces/default/pods/c/eviction", "",
 		`{"apiVersion":"policy/v1","kind":"Eviction","metadata":{"name":"c"}}`)
 	require.Equal(t, http.StatusCreated, code, st)
 	require.True(t, apierrors.IsNotFound(pods.Evict(ctx, "c")))

@@ -10,9 +10,9 @@ import (
 
 	"github.com/stretchr/testify/require"
 	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials/insecure"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 
+	"github.com/keelson-dev/keelson/pkg/clusterpki"
 	"github.com/keelson-dev/keelson/test/framework"
 )
 
@@ -32,7 +32,7 @@ func grpcurl(t *testing.T) string {
 func TestGRPCHealthAndReflection(t *testing.T) {
 	cl := framework.StartCluster(t, framework.Options{})
 	ctx := testContext(t)
-	conn, err := grpc.NewClient(cl.Endpoint(0), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	conn, err := grpc.NewClient(cl.Endpoint(0), grpc.WithTransportCredentials(cl.GRPCCredentials()))
 	require.NoError(t, err)
 	defer func() { _ = conn.Close() }()
 	for _, svc := range []string{"", "keelson.resource.v1.ResourceService"} {
@@ -41,17 +41,19 @@ func TestGRPCHealthAndReflection(t *testing.T) {
 		require.Equal(t, healthpb.HealthCheckResponse_SERVING, resp.GetStatus(), "service %q", svc)
 	}
 
-	out, err := exec.CommandContext(ctx, grpcurl(t), "-plaintext", cl.Endpoint(0), "list").CombinedOutput()
+	p := cl.PKI()
+	tlsFlags := []string{"-cacert", p.CertFile(clusterpki.CAName), "-cert", p.CertFile(clusterpki.AdminName), "-key", p.KeyFile(clusterpki.AdminName)}
+	out, err := exec.CommandContext(ctx, grpcurl(t), append(tlsFlags, cl.Endpoint(0), "list")...).CombinedOutput()
 	require.NoError(t, err, string(out))
 	require.Contains(t, strings.Fields(string(out)), "keelson.resource.v1.ResourceService")
 	require.Contains(t, strings.Fields(string(out)), "grpc.health.v1.Health")
 
-	out, err = exec.CommandContext(ctx, grpcurl(t), "-plaintext", cl.Endpoint(0), "describe", "keelson.resource.v1.ResourceService").CombinedOutput()
+	out, err = exec.CommandContext(ctx, grpcurl(t), append(tlsFlags, cl.Endpoint(0), "describe", "keelson.resource.v1.ResourceService")...).CombinedOutput()
 	require.NoError(t, err, string(out))
 	require.Contains(t, string(out), "rpc Watch")
 
-	out, err = exec.CommandContext(ctx, grpcurl(t), "-plaintext", "-d", `{"resource":{"version":"v1","resource":"namespaces"},"name":"default"}`,
-		cl.Endpoint(0), "keelson.resource.v1.ResourceService/Get").CombinedOutput()
+	out, err = exec.CommandContext(ctx, grpcurl(t), append(tlsFlags, "-d", `{"resource":{"version":"v1","resource":"namespaces"},"name":"default"}`,
+		cl.Endpoint(0), "keelson.resource.v1.ResourceService/Get")...).CombinedOutput()
 	require.NoError(t, err, string(out))
 	require.Contains(t, string(out), `"name": "default"`)
 }

@@ -8,7 +8,6 @@ import (
 	"github.com/stretchr/testify/require"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/anypb"
 
@@ -26,7 +25,7 @@ var configMapsGVR = &resourcev1.GroupVersionResource{Version: "v1", Resource: "c
 // the test ends.
 func resourceClient(t *testing.T, cl *framework.Cluster) resourcev1.ResourceServiceClient {
 	t.Helper()
-	conn, err := grpc.NewClient(cl.Endpoint(0), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	conn, err := grpc.NewClient(cl.Endpoint(0), grpc.WithTransportCredentials(cl.GRPCCredentials()))
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = conn.Close() })
 	return resourcev1.NewResourceServiceClient(conn)
@@ -37,7 +36,7 @@ func resourceClient(t *testing.T, cl *framework.Cluster) resourcev1.ResourceServ
 func TestHostileWritesWithoutMetadataGetAClearError(t *testing.T) {
 	cl := framework.StartCluster(t, framework.Options{})
 	ctx := testContext(t)
-	base := "http://" + cl.Endpoint(0) + "/api/v1/namespaces/default/configmaps"
+	base := cl.URL(0) + "/api/v1/namespaces/default/configmaps"
 	code, body := restDo(t, http.MethodPost, base, "application/json",
 		`{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"kept"},"data":{"k":"v"}}`)
 	require.Equal(t, http.StatusCreated, code, body)
@@ -128,7 +127,7 @@ func TestHostileWritesWithoutMetadataGetAClearError(t *testing.T) {
 // kind: each answers a 4xx Status rather than failing inside the server.
 func TestHostileCreateWithoutMetadataForEveryKind(t *testing.T) {
 	cl := framework.StartCluster(t, framework.Options{})
-	base := "http://" + cl.Endpoint(0)
+	base := cl.URL(0)
 	for _, k := range scheme.Builtin().Kinds() {
 		path := "/api/" + k.Version
 		if k.Group != "" {
@@ -166,7 +165,7 @@ func TestHostileDeleteWithoutOptionsDeletesWithDefaults(t *testing.T) {
 
 	_, err = c.ConfigMaps("default").Create(ctx, &corev1.ConfigMap{Metadata: meta("by-rest", nil)})
 	require.NoError(t, err)
-	code, st := restDo(t, http.MethodDelete, "http://"+cl.Endpoint(0)+"/api/v1/namespaces/default/configmaps/by-rest", "", "")
+	code, st := restDo(t, http.MethodDelete, cl.URL(0)+"/api/v1/namespaces/default/configmaps/by-rest", "", "")
 	require.Equal(t, http.StatusOK, code, st)
 	require.Equal(t, "Success", st["status"], st)
 	_, err = c.ConfigMaps("default").Get(ctx, "by-rest")
@@ -179,7 +178,7 @@ func TestHostileDeleteWithoutOptionsDeletesWithDefaults(t *testing.T) {
 func TestHostileInvalidQuantityIsInvalid(t *testing.T) {
 	cl := framework.StartCluster(t, framework.Options{})
 	ctx := testContext(t)
-	base := "http://" + cl.Endpoint(0) + "/api/v1/namespaces/default/pods"
+	base := cl.URL(0) + "/api/v1/namespaces/default/pods"
 	const badField = "spec.containers[0].resources.limits[cpu]"
 	code, body := restDo(t, http.MethodPost, base, "application/json",
 		`{"apiVersion":"v1","kind":"Pod","metadata":{"name":"kept"},"spec":{"containers":[{"name":"app","image":"nginx"}]}}`)

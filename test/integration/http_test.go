@@ -15,7 +15,7 @@ import (
 
 func get(t *testing.T, url string) (int, string) {
 	t.Helper()
-	resp, err := http.Get(url)
+	resp, err := framework.HTTPClientFor(url).Get(url)
 	require.NoError(t, err)
 	defer func() { _ = resp.Body.Close() }()
 	body, err := io.ReadAll(resp.Body)
@@ -25,7 +25,7 @@ func get(t *testing.T, url string) (int, string) {
 
 func TestHTTPHealthVersionAndMetricsShareThePort(t *testing.T) {
 	cl := framework.StartCluster(t, framework.Options{})
-	base := "http://" + cl.Endpoint(0)
+	base := cl.URL(0)
 	for _, path := range []string{"/healthz", "/livez", "/readyz"} {
 		code, body := get(t, base+path)
 		require.Equal(t, http.StatusOK, code, path)
@@ -55,7 +55,7 @@ func TestHTTPHealthVersionAndMetricsShareThePort(t *testing.T) {
 
 func TestReadyzFollowsEtcd(t *testing.T) {
 	cl := framework.StartCluster(t, framework.Options{})
-	base := "http://" + cl.Endpoint(0)
+	base := cl.URL(0)
 	cl.CutEtcd()
 	code, body := get(t, base+"/readyz?verbose")
 	require.Equal(t, http.StatusServiceUnavailable, code)

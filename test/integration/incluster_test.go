@@ -43,7 +43,6 @@ func TestInClusterClientGoUsesTheMountedToken(t *testing.T) {
 	writeServiceAccountKey(t, saKey)
 	const issuer = "https://kubernetes.default.svc.cluster.local"
 	cl := framework.StartCluster(t, framework.Options{
-		TLS:                   true,
 		ServiceClusterIPRange: fmt.Sprintf("127.96.%d.0/24", 1+rand.IntN(255)),
 		Configure: func(cfg *apiserver.Config) {
 			cfg.AuthorizationModes = []string{apiserver.ModeNode, apiserver.ModeRBAC}

@@ -15,6 +15,7 @@ import (
 	kubeletserver "github.com/keelson-dev/keelson/kubelet/server"
 	"github.com/keelson-dev/keelson/pkg/client"
 	"github.com/keelson-dev/keelson/pkg/clock"
+	"github.com/keelson-dev/keelson/pkg/clusterpki"
 	"github.com/keelson-dev/keelson/pkg/csr"
 	certificatesv1 "github.com/keelson-dev/keelson/proto/certificates/v1"
 	"github.com/keelson-dev/keelson/test/framework"
@@ -30,7 +31,8 @@ kind: Config
 clusters:
 - name: keelson
   cluster:
-    server: http://` + cl.Endpoint(0) + `
+    server: ` + cl.URL(0) + `
+    certificate-authority: ` + cl.PKI().CertFile(clusterpki.CAName) + `
 users:
 - name: kubelet-bootstrap
   user:

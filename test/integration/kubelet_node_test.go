@@ -250,7 +250,7 @@ func TestKubeletStaticAndMirrorPods(t *testing.T) {
 		},
 	})
 
-	resp, err := http.Post(k.URL()+"/manifests", "application/yaml", //nolint:noctx // loopback test server
+	resp, err := k.HTTPClient(t).Post(k.URL()+"/manifests", "application/yaml", //nolint:noctx // loopback test server
 		strings.NewReader(fmt.Sprintf(staticPodManifest, "from-post", "1")))
 	require.NoError(t, err)
 	body, _ := io.ReadAll(resp.Body)
@@ -364,7 +364,7 @@ func TestKubeletStaticAndMirrorPods(t *testing.T) {
 
 		req, err := http.NewRequest(http.MethodDelete, k.URL()+"/manifests/kube-system/from-post-static-1", nil) //nolint:noctx // loopback test server
 		require.NoError(t, err)
-		resp, err := http.DefaultClient.Do(req)
+		resp, err := k.HTTPClient(t).Do(req)
 		require.NoError(t, err)
 		_ = resp.Body.Close()
 		require.Equal(t, http.StatusOK, resp.StatusCode)

@@ -221,9 +221,9 @@ func TestKubeletFollowsLogs(t *testing.T) {
 	require.NoError(t, err)
 	waitPod(t, c, "talker", 30*time.Second, "Running", func(p *corev1.Pod) bool { return mainStatus(p).GetState().GetRunning() != nil })
 
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+cluster.Endpoint(0)+"/api/v1/namespaces/default/pods/talker/log?follow=true", nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, cluster.URL(0)+"/api/v1/namespaces/default/pods/talker/log?follow=true", nil)
 	require.NoError(t, err)
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := framework.HTTPClientFor(req.URL.Host).Do(req)
 	require.NoError(t, err)
 	defer func() { _ = resp.Body.Close() }()
 	require.Equal(t, http.StatusOK, resp.StatusCode)

@@ -3,6 +3,7 @@ package integration
 import (
 	"bufio"
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -29,7 +30,7 @@ import (
 
 // configMapsURL is the REST collection of configmaps in default on cl's first apiserver.
 func configMapsURL(cl *framework.Cluster) string {
-	return "http://" + cl.Endpoint(0) + "/api/v1/namespaces/default/configmaps"
+	return cl.URL(0) + "/api/v1/namespaces/default/configmaps"
 }
 
 // createConfigMap creates configmap name in default over REST with data k set to value.
@@ -166,11 +167,13 @@ func TestPatchedObjectSizeIsBounded(t *testing.T) {
 	})
 }
 
-// slowRequest opens a raw connection to addr and sends the head of a request with a body of
-// length bytes, and none of the body yet.
-func slowRequest(t *testing.T, addr, method, path string, length int) net.Conn {
+// slowRequest opens a raw TLS connection to addr (a server of cl, as the admin) and sends the head
+// of an HTTP/1.1 request with a body of length bytes, and none of the body yet.
+func slowRequest(t *testing.T, cl *framework.Cluster, addr, method, path string, length int) net.Conn {
 	t.Helper()
-	conn, err := net.Dial("tcp", addr)
+	cfg := cl.AdminTLSConfig()
+	cfg.NextProtos = []string{"http/1.1"}
+	conn, err := tls.Dial("tcp", addr, cfg)
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = conn.Close() })
 	_, err = fmt.Fprintf(conn, "%s %s HTTP/1.1\r\nHost: %s\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n",
@@ -186,7 +189,7 @@ func TestRequestBodyReadDeadline(t *testing.T) {
 	const deadline = 3 * time.Second
 	cl := framework.StartCluster(t, framework.Options{Configure: func(c *server.Config) { c.RequestBodyReadTimeout = deadline }})
 	start := time.Now()
-	conn := slowRequest(t, cl.Endpoint(0), http.MethodPost, "/api/v1/namespaces/default/configmaps", 200)
+	conn := slowRequest(t, cl, cl.Endpoint(0), http.MethodPost, "/api/v1/namespaces/default/configmaps", 200)
 	ctx, cancel := context.WithCancel(testContext(t))
 	defer cancel()
 	var wg sync.WaitGroup
@@ -256,7 +259,7 @@ func restSend(ctx context.Context, t *testing.T, method, url, body string) *http
 	req, err := http.NewRequestWithContext(ctx, method, url, strings.NewReader(body))
 	require.NoError(t, err)
 	req.Header.Set("Content-Type", "application/json")
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := framework.HTTPClientFor(req.URL.Host).Do(req)
 	require.NoError(t, err)
 	return resp
 }
@@ -274,8 +277,8 @@ func TestInflightLimits(t *testing.T) {
 	newCM := `{"apiVersion":"v1","kind":"ConfigMap","metadata":{"generateName":"cm-"}}`
 	addr := cl.APIServer(0).Addr().String()
 	held := []net.Conn{
-		slowRequest(t, addr, http.MethodPost, "/api/v1/namespaces/default/configmaps", 100),
-		slowRequest(t, addr, http.MethodPost, "/api/v1/namespaces/default/configmaps", 100),
+		slowRequest(t, cl, addr, http.MethodPost, "/api/v1/namespaces/default/configmaps", 100),
+		slowRequest(t, cl, addr, http.MethodPost, "/api/v1/namespaces/default/configmaps", 100),
 	}
 	// The held requests are admitted once the server has read their heads: wait for a refusal.
 	var resp *http.Response
@@ -390,7 +393,7 @@ func TestConcurrentPatchesWithoutResourceVersionAllApply(t *testing.T) {
 						return
 					}
 					req.Header.Set("Content-Type", "application/merge-patch+json")
-					resp, err := http.DefaultClient.Do(req)
+					resp, err := framework.HTTPClientFor(req.URL.Host).Do(req)
 					if err != nil {
 						errs <- err
 						return

@@ -47,7 +47,7 @@ func TestPodGetsItsServiceAccountVolume(t *testing.T) {
 
 	// A service-account key is a credential source: the apiserver then trusts no caller without
 	// credentials, so the cluster runs over TLS and each daemon uses its identity.
-	cl := framework.StartCluster(t, framework.Options{TLS: true, Configure: func(cfg *apiserver.Config) {
+	cl := framework.StartCluster(t, framework.Options{Configure: func(cfg *apiserver.Config) {
 		cfg.TokenRequest.SigningKeyFile, cfg.Auth.ServiceAccountIssuers, cfg.Auth.ServiceAccountKeyFiles = keyFile, []string{issuer}, []string{keyFile}
 	}})
 	framework.StartControllerManager(t, cl.Endpoints(), func(cfg *cmserver.Config) {

@@ -78,7 +78,7 @@ func TestResourceQuotaRefusesPodBeyondHard(t *testing.T) {
 	require.True(t, apierrors.IsForbidden(err), "the third pod exceeds the quota: %v", err)
 	require.Equal(t, `pods "p3" is forbidden: exceeded quota: compute, requested: pods=1, used: pods=2, limited: pods=2`, err.Error())
 
-	code, st := restDo(t, http.MethodPost, "http://"+cl.Endpoint(0)+"/api/v1/namespaces/"+ns+"/pods", "application/json",
+	code, st := restDo(t, http.MethodPost, cl.URL(0)+"/api/v1/namespaces/"+ns+"/pods", "application/json",
 		`{"apiVersion":"v1","kind":"Pod","metadata":{"name":"p3"},"spec":{"containers":[{"name":"c","image":"busybox:1.36","resources":{"requests":{"cpu":"250m"}}}]}}`)
 	require.Equal(t, http.StatusForbidden, code, st)
 	require.Equal(t, "Forbidden", st["reason"])

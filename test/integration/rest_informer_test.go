@@ -16,6 +16,7 @@ import (
 	"k8s.io/client-go/tools/cache"
 
 	"github.com/keelson-dev/keelson/apiserver/server"
+	"github.com/keelson-dev/keelson/pkg/clusterpki"
 	"github.com/keelson-dev/keelson/test/framework"
 )
 
@@ -34,13 +35,18 @@ func (c *countingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 	return c.next.RoundTrip(r)
 }
 
-// restClientset returns a client-go clientset of endpoint and the transport counting its requests.
-func restClientset(t *testing.T, endpoint string) (*kubernetes.Clientset, *countingTransport) {
+// restClientset returns a client-go clientset of cl's replica i, as the admin, and the transport
+// counting its requests.
+func restClientset(t *testing.T, cl *framework.Cluster, i int) (*kubernetes.Clientset, *countingTransport) {
 	t.Helper()
 	ct := &countingTransport{}
-	cfg := &rest.Config{Host: "http://" + endpoint, WrapTransport: func(rt http.RoundTripper) http.RoundTripper {
+	p := cl.PKI()
+	cfg := &rest.Config{Host: cl.URL(i), WrapTransport: func(rt http.RoundTripper) http.RoundTripper {
 		ct.next = rt
 		return ct
+	}, TLSClientConfig: rest.TLSClientConfig{
+		CAFile:   p.CertFile(clusterpki.CAName),
+		CertFile: p.CertFile(clusterpki.AdminName), KeyFile: p.KeyFile(clusterpki.AdminName),
 	}}
 	cs, err := kubernetes.NewForConfig(cfg)
 	require.NoError(t, err)
@@ -61,8 +67,8 @@ func restPod(name string) *k8scorev1.Pod {
 func TestRESTInformerResumesAndRelistsAfterGone(t *testing.T) {
 	cl := framework.StartCluster(t, framework.Options{APIServers: 2, Configure: func(c *server.Config) { c.WatchCacheSize = 20 }})
 	ctx := testContext(t)
-	informerCS, counts := restClientset(t, cl.Endpoint(0))
-	writer, _ := restClientset(t, cl.Endpoint(1))
+	informerCS, counts := restClientset(t, cl, 0)
+	writer, _ := restClientset(t, cl, 1)
 	pods := writer.CoreV1().Pods("default")
 
 	factory := informers.NewSharedInformerFactoryWithOptions(informerCS, 0, informers.WithNamespace("default"))

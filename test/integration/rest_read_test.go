@@ -17,7 +17,7 @@ import (
 
 func TestRESTDiscoveryNamesResourcesAndSubresources(t *testing.T) {
 	cl := framework.StartCluster(t, framework.Options{})
-	base := "http://" + cl.Endpoint(0)
+	base := cl.URL(0)
 	code, api := restDo(t, http.MethodGet, base+"/api", "", "")
 	require.Equal(t, http.StatusOK, code)
 	require.Equal(t, "APIVersions", api["kind"])
@@ -58,7 +58,7 @@ func TestRESTDiscoveryNamesResourcesAndSubresources(t *testing.T) {
 
 func TestRESTErrorsAreStatusObjects(t *testing.T) {
 	cl := framework.StartCluster(t, framework.Options{})
-	base := "http://" + cl.Endpoint(0)
+	base := cl.URL(0)
 	code, st := restDo(t, http.MethodGet, base+"/apis/apps/v1/namespaces/default/deployments/nope", "", "")
 	require.Equal(t, http.StatusNotFound, code)
 	require.Equal(t, map[string]any{
@@ -109,7 +109,7 @@ func TestRESTErrorsAreStatusObjects(t *testing.T) {
 
 func TestRESTListPagesAndTables(t *testing.T) {
 	cl := framework.StartCluster(t, framework.Options{})
-	base := "http://" + cl.Endpoint(0)
+	base := cl.URL(0)
 	for i := range 5 {
 		code, _ := restDo(t, http.MethodPost, base+"/api/v1/namespaces/default/configmaps", "",
 			fmt.Sprintf(`{"metadata":{"name":"c%d","labels":{"i":"%d"}},"data":{"a":"b"}}`, i, i%2))
@@ -149,7 +149,7 @@ func TestRESTListPagesAndTables(t *testing.T) {
 	req, err := http.NewRequestWithContext(testContext(t), http.MethodGet, base+"/api/v1/namespaces/default/configmaps/c1", nil)
 	require.NoError(t, err)
 	req.Header.Set("Accept", "application/json;as=Table;v=v1;g=meta.k8s.io,application/json")
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := framework.HTTPClientFor(req.URL.Host).Do(req)
 	require.NoError(t, err)
 	defer func() { _ = resp.Body.Close() }()
 	var tbl struct {
@@ -178,7 +178,7 @@ func TestRESTListPagesAndTables(t *testing.T) {
 
 func TestRESTBindingAndEviction(t *testing.T) {
 	cl := framework.StartCluster(t, framework.Options{})
-	base := "http://" + cl.Endpoint(0) + "/api/v1/namespaces/default/pods"
+	base := cl.URL(0) + "/api/v1/namespaces/default/pods"
 	code, st := restDo(t, http.MethodPost, base, "", `{"metadata":{"name":"b"},"spec":{"containers":[{"name":"c","image":"i"}]}}`)
 	require.Equal(t, http.StatusCreated, code, st)
 	code, st = restDo(t, http.MethodPost, base+"/b/binding", "", `{"apiVersion":"v1","kind":"Binding","metadata":{"name":"b"},"target":{"kind":"Node","name":"n1"}}`)
@@ -203,13 +203,13 @@ func TestRESTBindingAndEviction(t *testing.T) {
 // kubectl asks for aggregated discovery first and takes all of /api and /apis from two answers.
 func TestRESTAggregatedDiscovery(t *testing.T) {
 	cl := framework.StartCluster(t, framework.Options{})
-	base := "http://" + cl.Endpoint(0)
+	base := cl.URL(0)
 	resources := map[string]metav1.APIResource{}
 	for _, path := range []string{"/api", "/apis"} {
 		req, err := http.NewRequestWithContext(testContext(t), http.MethodGet, base+path, nil)
 		require.NoError(t, err)
 		req.Header.Set("Accept", discovery.AcceptV2+","+discovery.AcceptV2Beta1+","+discovery.AcceptV1)
-		resp, err := http.DefaultClient.Do(req)
+		resp, err := framework.HTTPClientFor(req.URL.Host).Do(req)
 		require.NoError(t, err)
 		var list apidiscoveryv2.APIGroupDiscoveryList
 		require.NoError(t, json.NewDecoder(resp.Body).Decode(&list))

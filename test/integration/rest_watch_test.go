@@ -27,7 +27,7 @@ func restWatch(t *testing.T, base, path string) (<-chan restEvent, int) {
 	t.Helper()
 	req, err := http.NewRequestWithContext(testContext(t), http.MethodGet, base+path, nil)
 	require.NoError(t, err)
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := framework.HTTPClientFor(req.URL.Host).Do(req)
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = resp.Body.Close() })
 	ch := make(chan restEvent, 64)
@@ -64,7 +64,7 @@ func restDo(t *testing.T, method, url, contentType, body string) (int, map[strin
 	if contentType != "" {
 		req.Header.Set("Content-Type", contentType)
 	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := framework.HTTPClientFor(req.URL.Host).Do(req)
 	require.NoError(t, err)
 	defer func() { _ = resp.Body.Close() }()
 	var m map[string]any
@@ -74,7 +74,7 @@ func restDo(t *testing.T, method, url, contentType, body string) (int, map[strin
 
 func TestRESTWatchStreamsChangesAndEndsAtTimeout(t *testing.T) {
 	cl := framework.StartCluster(t, framework.Options{})
-	base := "http://" + cl.Endpoint(0)
+	base := cl.URL(0)
 	code, created := restDo(t, http.MethodPost, base+"/api/v1/namespaces/default/configmaps", "application/json",
 		`{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"w"},"data":{"k":"1"}}`)
 	require.Equal(t, http.StatusCreated, code, created)
@@ -104,7 +104,7 @@ func TestRESTWatchStreamsChangesAndEndsAtTimeout(t *testing.T) {
 
 func TestRESTWatchOfExpiredVersionIsAnErrorEvent(t *testing.T) {
 	cl := framework.StartCluster(t, framework.Options{Configure: func(c *server.Config) { c.WatchCacheSize = 10 }})
-	base := "http://" + cl.Endpoint(0)
+	base := cl.URL(0)
 	_, list := restDo(t, http.MethodGet, base+"/api/v1/namespaces/default/configmaps", "", "")
 	rv := list["metadata"].(map[string]any)["resourceVersion"].(string)
 	for i := range 15 {
@@ -134,7 +134,7 @@ func TestRESTWatchOfExpiredVersionIsAnErrorEvent(t *testing.T) {
 
 func TestRESTWatchSendsInitialEventsOrRefusesThem(t *testing.T) {
 	cl := framework.StartCluster(t, framework.Options{})
-	base := "http://" + cl.Endpoint(0)
+	base := cl.URL(0)
 	for _, n := range []string{"a", "b"} {
 		code, _ := restDo(t, http.MethodPost, base+"/api/v1/namespaces/default/configmaps", "", `{"metadata":{"name":"`+n+`"}}`)
 		require.Equal(t, http.StatusCreated, code)
@@ -164,11 +164,11 @@ func TestRESTWatchSendsInitialEventsOrRefusesThem(t *testing.T) {
 
 func TestRESTWatchAsTableSendsRows(t *testing.T) {
 	cl := framework.StartCluster(t, framework.Options{})
-	base := "http://" + cl.Endpoint(0)
+	base := cl.URL(0)
 	req, err := http.NewRequestWithContext(testContext(t), http.MethodGet, base+"/api/v1/namespaces?watch=true&timeoutSeconds=2", nil)
 	require.NoError(t, err)
 	req.Header.Set("Accept", "application/json;as=Table;v=v1;g=meta.k8s.io,application/json")
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := framework.HTTPClientFor(req.URL.Host).Do(req)
 	require.NoError(t, err)
 	defer func() { _ = resp.Body.Close() }()
 	sc := bufio.NewScanner(resp.Body)

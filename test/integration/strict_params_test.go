@@ -10,7 +10,6 @@ import (
 	"github.com/stretchr/testify/require"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/status"
 
 	resourcev1 "github.com/keelson-dev/keelson/proto/resource/v1"
@@ -22,7 +21,7 @@ import (
 // anything else is a 400 naming it, never a silent false that would serve a watch as a list.
 func TestRESTBooleanParamsTakeEverySpellingAndRefuseTheRest(t *testing.T) {
 	cl := framework.StartCluster(t, framework.Options{})
-	base := "http://" + cl.Endpoint(0)
+	base := cl.URL(0)
 	cms := base + "/api/v1/namespaces/default/configmaps"
 
 	for i, spelling := range []string{"True", "TRUE", "t", "1", "true"} {
@@ -76,13 +75,13 @@ func TestWatchNegativeTimeoutIsRefusedOverRESTAndGRPC(t *testing.T) {
 	cl := framework.StartCluster(t, framework.Options{})
 	ctx := testContext(t)
 
-	code, st := restDo(t, http.MethodGet, "http://"+cl.Endpoint(0)+"/api/v1/namespaces/default/pods?watch=true&timeoutSeconds=-1", "", "")
+	code, st := restDo(t, http.MethodGet, cl.URL(0)+"/api/v1/namespaces/default/pods?watch=true&timeoutSeconds=-1", "", "")
 	require.Equal(t, http.StatusBadRequest, code, st)
 	require.Equal(t, "BadRequest", st["reason"])
 	restMsg, _ := st["message"].(string)
 	require.Contains(t, restMsg, `timeoutSeconds "-1"`)
 
-	conn, err := grpc.NewClient(cl.Endpoint(0), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	conn, err := grpc.NewClient(cl.Endpoint(0), grpc.WithTransportCredentials(cl.GRPCCredentials()))
 	require.NoError(t, err)
 	defer func() { _ = conn.Close() }()
 	// Bounded, so that a server which accepted the watch fails the test instead of hanging it.

