@@ -28,7 +28,8 @@ func NewFlags() *pflag.FlagSet {
 	// The API, health and metrics share one port.
 	fs.Lookup("bind-address").Usage = "IP address to serve gRPC and HTTP (the API, health and metrics) on"
 	fs.Lookup("port").Usage = "port to serve gRPC and HTTP (the API, health and metrics) on (0: any free port)"
-	fs.String("tls-cert-file", d.TLSCertFile, "serving certificate of the port, PEM (with --tls-private-key-file; empty: plain text, for development only)")
+	fs.String("tls-cert-file", d.TLSCertFile, "serving certificate of the port, PEM (with --tls-private-key-file; empty: a self-signed one generated in --cert-dir)")
+	fs.String("cert-dir", d.CertDir, "directory the self-signed serving certificate is generated in and kept, without --tls-cert-file")
 	fs.String("tls-private-key-file", d.TLSPrivateKeyFile, "private key of --tls-cert-file, PEM")
 	fs.String("client-ca-file", d.ClientCAFile, "CA bundle that client certificates are verified against; a client may present none, and one it presents must verify")
 	fs.Int("insecure-port", d.InsecurePort, "also serve the API in plain text on this port of --insecure-bind-address, for development (-1: do not; 0: any free port)")

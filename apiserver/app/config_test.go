@@ -47,7 +47,7 @@ func TestValidateNamesBadFlags(t *testing.T) {
 
 func TestLoadAuthFlags(t *testing.T) {
 	cfg := load(t)
-	require.Equal(t, []string{"AlwaysAllow"}, cfg.Server.AuthorizationModes)
+	require.Equal(t, []string{"Node", "RBAC"}, cfg.Server.AuthorizationModes)
 	require.True(t, cfg.Server.AnonymousAuth)
 	require.True(t, cfg.Server.EnableBootstrapTokenAuth)
 

@@ -63,13 +63,13 @@ const (
 // and last the anonymous user. A credential that is present but not valid is refused with 401,
 // whatever the path.
 //
-// The defaults keep a development apiserver without credentials usable: with no credential
-// source configured (no token file, no service account key, no client CA) a request without a
-// credential is anonymous on every path, and --authorization-mode is AlwaysAllow. As soon as one
-// source is configured, anonymous requests reach only /healthz, /livez, /readyz, /version (and
-// gRPC health), and any other request without a credential is refused with 401; what the
-// authenticated users may do is --authorization-mode's to judge. --anonymous-auth=false refuses
-// anonymous requests everywhere.
+// The defaults are secure: --authorization-mode is Node,RBAC, so a user may do what the roles bound
+// to it allow and a kubelet what its node needs. A request without a credential is anonymous and
+// reaches only /healthz, /livez, /readyz, /version (and gRPC health); any other request without a
+// credential is refused with 401. Only an embedded server serving plain text (ServePlainText, for
+// tests) without any credential source (a token file, a service account key, a client CA) takes
+// such a request for system:unsecured, in system:masters, as the plain-text port does.
+// --anonymous-auth=false refuses anonymous requests everywhere.
 type Auth struct {
 	// AuthorizationModes are the authorizers asked in order; the first that allows or denies
 	// decides, and a request none allows is refused with 403.
@@ -94,10 +94,10 @@ type Auth struct {
 	Authorizer Authorizer
 }
 
-// DefaultAuth returns the defaults: authentication on, anonymous requests allowed (on every path
-// until a credential source is configured), AlwaysAllow.
+// DefaultAuth returns the defaults: authentication on, anonymous requests allowed (on the health
+// and version paths once a credential source is configured), Node,RBAC.
 func DefaultAuth() Auth {
-	return Auth{AuthorizationModes: []string{ModeAlwaysAllow}, AnonymousAuth: true, EnableBootstrapTokenAuth: true}
+	return Auth{AuthorizationModes: []string{ModeNode, ModeRBAC}, AnonymousAuth: true, EnableBootstrapTokenAuth: true}
 }
 
 // AddFlags defines the authentication and authorization flags on fs with a as defaults.
@@ -132,8 +132,8 @@ func (a Auth) Validate() error {
 }
 
 // credentialSourceConfigured reports whether any credential source beyond bootstrap tokens is
-// configured, which limits anonymous requests to the health and version paths. A client CA is
-// such a source too.
+// configured, which limits anonymous requests to the health and version paths even on an embedded
+// server serving plain text. A client CA is such a source too.
 func (a Auth) credentialSourceConfigured(clientCAFile string) bool {
 	return a.TokenAuthFile != "" || len(a.ServiceAccountKeyFiles) > 0 || clientCAFile != ""
 }
@@ -175,7 +175,10 @@ func (s *Server) newAuthFilter(reg *registry.Registry, modes authz.Authorizer) (
 	}
 	auths = append(auths, authn.BearerToken(tokens...))
 	if a.AnonymousAuth {
-		auths = append(auths, anonymous.Authenticator{AllPaths: !a.credentialSourceConfigured(s.cfg.ClientCAFile)})
+		// Only an embedded server serving plain text (ServePlainText, no flag) without any
+		// credential source trusts whoever reaches it, as the plain-text port does.
+		plain := s.cfg.ServePlainText && s.cfg.TLSCertFile == ""
+		auths = append(auths, anonymous.Authenticator{AllPaths: plain && !a.credentialSourceConfigured(s.cfg.ClientCAFile)})
 	}
 
 	authorizer := a.Authorizer

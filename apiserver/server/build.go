@@ -210,13 +210,23 @@ func newFront(ln net.Listener) *front {
 	}
 }
 
-// listen opens the API port, TLS-terminated when a serving certificate is configured, and the
-// plain-text port when asked for.
+// listen opens the API port, TLS-terminated with the configured serving certificate, or else a
+// self-signed one unless ServePlainText, and the plain-text loopback port when asked for.
 func (s *Server) listen(p *parts) error {
 	var tlsCfg *tls.Config
-	if s.cfg.TLSCertFile != "" {
+	if s.cfg.TLSCertFile != "" || !s.cfg.ServePlainText {
+		certFile, keyFile := s.cfg.TLSCertFile, s.cfg.TLSPrivateKeyFile
+		if certFile == "" {
+			var generated bool
+			var err error
+			if certFile, keyFile, generated, err = s.cfg.selfSignedCert(time.Now()); err != nil {
+				return err
+			}
+			s.lg.Warn("no --tls-cert-file: serving with a self-signed certificate, which clients trust only by holding it (kubectl --certificate-authority); give the apiserver a certificate of the cluster's CA (keelson-pki) instead",
+				zap.String("certificate", certFile), zap.Bool("generated", generated))
+		}
 		var err error
-		if tlsCfg, err = tlsserving.ServerConfig(s.cfg.TLSCertFile, s.cfg.TLSPrivateKeyFile, s.cfg.ClientCAFile); err != nil {
+		if tlsCfg, err = tlsserving.ServerConfig(certFile, keyFile, s.cfg.ClientCAFile); err != nil {
 			return err
 		}
 	}
@@ -227,7 +237,7 @@ func (s *Server) listen(p *parts) error {
 	if tlsCfg != nil {
 		ln = tls.NewListener(ln, tlsCfg)
 	} else {
-		s.lg.Warn("SERVING THE API IN PLAIN TEXT: anyone who reaches the port can read and change everything; set --tls-cert-file and --tls-private-key-file",
+		s.lg.Warn("SERVING THE API IN PLAIN TEXT: anyone who reaches the port can read and change everything",
 			zap.Stringer("address", ln.Addr()))
 	}
 	p.ln = ln

@@ -21,9 +21,17 @@ type Config struct {
 	// requests may take to finish on shutdown.
 	config.Serving `mapstructure:",squash"`
 	// TLSCertFile and TLSPrivateKeyFile are the serving certificate and key of the port; both
-	// empty serve it in plain text (development only: a loud warning says so).
+	// empty serve it with a self-signed certificate generated in CertDir.
 	TLSCertFile       string `mapstructure:"tls-cert-file"`
 	TLSPrivateKeyFile string `mapstructure:"tls-private-key-file"`
+	// CertDir is where the self-signed serving certificate is generated, and kept across
+	// restarts, when TLSCertFile is empty.
+	CertDir string `mapstructure:"cert-dir"`
+	// ServePlainText serves the port in plain text when TLSCertFile is empty, with a loud
+	// warning, instead of generating a certificate: for tests and benchmark baselines of an
+	// embedded server only. It is untagged because it is no flag: the
+	// binary's only plain-text port is InsecurePort, on loopback.
+	ServePlainText bool
 	// ClientCAFile is the CA bundle client certificates are verified against. A client need not
 	// present one; one it presents must verify. Needs TLS.
 	ClientCAFile string `mapstructure:"client-ca-file"`
@@ -142,10 +150,16 @@ type Config struct {
 	Clock clock.Clock
 }
 
-// DefaultConfig returns the defaults: 127.0.0.1:6443 on an embedded etcd in .keelson/etcd.
+// DefaultCertDir is where a server given no --tls-cert-file generates its serving certificate, as
+// kube-apiserver's /var/run/kubernetes.
+const DefaultCertDir = "/var/run/keelson"
+
+// DefaultConfig returns the defaults: 127.0.0.1:6443 over TLS (a generated self-signed certificate
+// unless --tls-cert-file is given), authorized by Node,RBAC, on an embedded etcd in .keelson/etcd.
 func DefaultConfig() Config {
 	return Config{
 		Serving:                     config.Serving{BindAddress: "127.0.0.1", Port: 6443, ShutdownTimeout: 10 * time.Second},
+		CertDir:                     DefaultCertDir,
 		InsecurePort:                -1,
 		InsecureBindAddress:         "127.0.0.1",
 		EtcdPrefix:                  "/registry",
@@ -238,8 +252,11 @@ func (c Config) validateTLS() error {
 	if (c.TLSCertFile == "") != (c.TLSPrivateKeyFile == "") {
 		errs = append(errs, errors.New("--tls-cert-file and --tls-private-key-file: set both or neither"))
 	}
-	if c.ClientCAFile != "" && c.TLSCertFile == "" {
-		errs = append(errs, errors.New("--client-ca-file: needs --tls-cert-file and --tls-private-key-file"))
+	if c.TLSCertFile == "" && !c.ServePlainText && c.CertDir == "" {
+		errs = append(errs, errors.New("--cert-dir: required without --tls-cert-file, to generate the serving certificate in"))
+	}
+	if c.ClientCAFile != "" && c.TLSCertFile == "" && c.ServePlainText {
+		errs = append(errs, errors.New("--client-ca-file: needs TLS, and the port serves plain text"))
 	}
 	if c.InsecurePort < -1 || c.InsecurePort > 65535 {
 		errs = append(errs, fmt.Errorf("--insecure-port: %d out of range -1-65535", c.InsecurePort))

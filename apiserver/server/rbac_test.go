@@ -39,6 +39,7 @@ func startRBAC(t *testing.T) *server.Server {
 	cfg.DataDir, cfg.EtcdClientPort, cfg.EtcdPeerPort, cfg.EtcdUnsafeNoFsync = t.TempDir(), 0, 0, true
 	cfg.CompactionInterval = 0
 	cfg.AuthorizationModes = []string{server.ModeRBAC}
+	cfg.ServePlainText = true
 	srv, err := server.New(cfg, zap.NewNop())
 	require.NoError(t, err)
 	ctx, cancel := context.WithCancel(context.Background())

@@ -20,6 +20,7 @@ import (
 // registry, and stops it: the watch ends, the port closes, and Run returns nil.
 func TestRunServesThenShutsDownInOrder(t *testing.T) {
 	cfg := server.DefaultConfig()
+	cfg.ServePlainText, cfg.AuthorizationModes = true, []string{server.ModeAlwaysAllow}
 	cfg.Port = 0
 	cfg.DataDir, cfg.EtcdClientPort, cfg.EtcdPeerPort, cfg.EtcdUnsafeNoFsync = t.TempDir(), 0, 0, true
 	cfg.CompactionInterval = 0
@@ -74,6 +75,7 @@ func TestRunFailsWhenThePortIsTaken(t *testing.T) {
 	require.NoError(t, err)
 	defer func() { _ = ln.Close() }()
 	cfg := server.DefaultConfig()
+	cfg.ServePlainText, cfg.AuthorizationModes = true, []string{server.ModeAlwaysAllow}
 	cfg.Port = ln.Addr().(*net.TCPAddr).Port
 	cfg.DataDir, cfg.EtcdClientPort, cfg.EtcdPeerPort, cfg.EtcdUnsafeNoFsync = t.TempDir(), 0, 0, true
 	srv, err := server.New(cfg, zap.NewNop())

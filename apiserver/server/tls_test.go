@@ -3,8 +3,11 @@ package server_test
 import (
 	"context"
 	"crypto/tls"
+	"crypto/x509"
 	"io"
+	"net"
 	"net/http"
+	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -96,7 +99,10 @@ func TestValidateTLSFlags(t *testing.T) {
 		wantErr string
 	}{
 		{name: "cert without key", mutate: func(c *server.Config) { c.TLSCertFile = "a.crt" }, wantErr: "--tls-cert-file and --tls-private-key-file: set both or neither"},
-		{name: "client CA without TLS", mutate: func(c *server.Config) { c.ClientCAFile = "ca.crt" }, wantErr: "--client-ca-file: needs --tls-cert-file"},
+		{name: "client CA on a plain-text port", mutate: func(c *server.Config) { c.ClientCAFile, c.ServePlainText = "ca.crt", true },
+			wantErr: "--client-ca-file: needs TLS, and the port serves plain text"},
+		{name: "no certificate and nowhere to generate one", mutate: func(c *server.Config) { c.CertDir = "" },
+			wantErr: "--cert-dir: required without --tls-cert-file"},
 		{name: "plain-text port on every address", mutate: func(c *server.Config) { c.InsecurePort, c.InsecureBindAddress = 8080, "0.0.0.0" },
 			wantErr: `--insecure-bind-address: "0.0.0.0" is not a loopback address`},
 		{name: "plain-text port on a host name", mutate: func(c *server.Config) { c.InsecurePort, c.InsecureBindAddress = 0, "localhost" },
@@ -115,4 +121,67 @@ func TestValidateTLSFlags(t *testing.T) {
 	cfg := server.DefaultConfig()
 	cfg.InsecurePort, cfg.InsecureBindAddress = 0, "::1"
 	require.NoError(t, cfg.Validate())
+}
+
+// TestServeTLSWithASelfSignedCertificateByDefault runs the apiserver as its defaults have it, with
+// no --tls-cert-file: it serves TLS with a certificate it generated in --cert-dir for loopback and
+// the kubernetes Service's names, keeps that certificate across a restart, answers nothing in
+// plain text, and refuses an anonymous request for a resource (401) while serving the health
+// paths.
+func TestServeTLSWithASelfSignedCertificateByDefault(t *testing.T) {
+	certDir := t.TempDir()
+	cfg := server.DefaultConfig()
+	cfg.Port = 0
+	cfg.DataDir, cfg.EtcdClientPort, cfg.EtcdPeerPort, cfg.EtcdUnsafeNoFsync = t.TempDir(), 0, 0, true
+	cfg.CompactionInterval = 0
+	cfg.CertDir = certDir
+	require.Equal(t, []string{server.ModeNode, server.ModeRBAC}, cfg.AuthorizationModes)
+
+	serve := func() (addr string, cert []byte, stop func()) {
+		t.Helper()
+		srv, err := server.New(cfg, zap.NewNop())
+		require.NoError(t, err)
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error, 1)
+		go func() { done <- srv.Run(ctx) }()
+		select {
+		case <-srv.Ready():
+		case err := <-done:
+			t.Fatalf("stopped while starting: %v", err)
+		}
+		cert, err = os.ReadFile(filepath.Join(certDir, "apiserver.crt"))
+		require.NoError(t, err)
+		return srv.Addr().String(), cert, func() { cancel(); require.NoError(t, <-done) }
+	}
+	addr, first, stop := serve()
+	pool := x509.NewCertPool()
+	require.True(t, pool.AppendCertsFromPEM(first))
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	hc := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}}}
+	defer hc.CloseIdleConnections()
+	require.Equal(t, "ok", get(ctx, t, hc, "https://"+addr+"/readyz"))
+	for _, host := range []string{"localhost", "127.0.0.1"} {
+		_, port, _ := net.SplitHostPort(addr)
+		require.Equal(t, "ok", get(ctx, t, hc, "https://"+net.JoinHostPort(host, port)+"/livez"), "the certificate names %s", host)
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "https://"+addr+"/api/v1/namespaces/default/secrets", nil)
+	require.NoError(t, err)
+	resp, err := hc.Do(req)
+	require.NoError(t, err)
+	body, _ := io.ReadAll(resp.Body)
+	_ = resp.Body.Close()
+	require.Equal(t, http.StatusUnauthorized, resp.StatusCode, string(body))
+
+	plainReq, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+addr+"/readyz", nil)
+	require.NoError(t, err)
+	if resp, err := http.DefaultClient.Do(plainReq); err == nil {
+		_ = resp.Body.Close()
+		require.Equal(t, http.StatusBadRequest, resp.StatusCode, "plain HTTP to the TLS port is refused")
+	}
+	stop()
+
+	_, second, stop := serve()
+	defer stop()
+	require.Equal(t, string(first), string(second), "a restart keeps the generated certificate")
 }

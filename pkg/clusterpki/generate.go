@@ -137,16 +137,23 @@ func Generate(spec Spec) (*Cluster, error) {
 // servingSpec is the API server's serving certificate: loopback, the kubernetes Service's names
 // and cluster IP, and every advertised address and extra name.
 func (c *Cluster) servingSpec() (pki.CertSpec, error) {
+	return APIServerServingSpec(c.ServiceCIDR, append(slices.Clone(c.AdvertiseAddresses), c.ExtraSANs...)...)
+}
+
+// APIServerServingSpec is an API server's serving certificate: for localhost and 127.0.0.1 and
+// ::1, the kubernetes Service's names and, when serviceCIDR is given, its cluster IP (the range's
+// first address), and each of names, an IP address or a DNS name.
+func APIServerServingSpec(serviceCIDR string, names ...string) (pki.CertSpec, error) {
 	dns := []string{"localhost", "kubernetes", "kubernetes.default", "kubernetes.default.svc", "kubernetes.default.svc.cluster.local"}
 	ips := []net.IP{net.ParseIP("127.0.0.1"), net.ParseIP("::1")}
-	if c.ServiceCIDR != "" {
-		p, err := netip.ParsePrefix(c.ServiceCIDR)
+	if serviceCIDR != "" {
+		p, err := netip.ParsePrefix(serviceCIDR)
 		if err != nil {
 			return pki.CertSpec{}, fmt.Errorf("pki: service CIDR: %w", err)
 		}
 		ips = append(ips, net.IP(p.Masked().Addr().Next().AsSlice()))
 	}
-	for _, s := range append(slices.Clone(c.AdvertiseAddresses), c.ExtraSANs...) {
+	for _, s := range names {
 		if ip := net.ParseIP(s); ip != nil {
 			ips = append(ips, ip)
 		} else if s != "" {

@@ -47,6 +47,7 @@ func (c *Cluster) setupTLS(tb testing.TB) {
 // plain-text loopback port beside it. A plain-text cluster authorizes every request instead.
 func (c *Cluster) configureTLS(cfg *server.Config) {
 	if c.pki == nil {
+		cfg.ServePlainText = true
 		cfg.AuthorizationModes = []string{server.ModeAlwaysAllow}
 		return
 	}

@@ -36,6 +36,8 @@ type leaseReplica struct {
 func (r *leaseReplica) start(t *testing.T, lg *zap.Logger) {
 	t.Helper()
 	cfg := server.DefaultConfig()
+	cfg.ServePlainText = true
+	cfg.AuthorizationModes = []string{server.ModeAlwaysAllow}
 	cfg.Port = 0
 	cfg.DataDir = ""
 	cfg.EtcdServers = []string{"http://" + r.etcd.Addr()}

@@ -18,12 +18,15 @@ func Start(tb testing.TB) *server.Server {
 	return StartConfig(tb, Config(tb), zap.NewNop())
 }
 
-// Config returns the configuration Start uses: any free loopback port, an embedded etcd in a
-// temporary directory without fsync, no periodic compaction.
+// Config returns the configuration Start uses: any free loopback port in plain text, every request
+// authorized (AlwaysAllow) — the API's own behaviour, not its security, is what these tests are
+// about —, an embedded etcd in a temporary directory without fsync, no periodic compaction.
 func Config(tb testing.TB) server.Config {
 	tb.Helper()
 	cfg := server.DefaultConfig()
 	cfg.Port = 0
+	cfg.ServePlainText = true
+	cfg.AuthorizationModes = []string{server.ModeAlwaysAllow}
 	cfg.DataDir, cfg.EtcdClientPort, cfg.EtcdPeerPort, cfg.EtcdUnsafeNoFsync = tb.TempDir(), 0, 0, true
 	cfg.CompactionInterval = 0
 	return cfg

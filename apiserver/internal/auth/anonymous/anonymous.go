@@ -1,7 +1,7 @@
 // Package anonymous authenticates a request that carries no credential as system:anonymous in
 // system:unauthenticated, either only on the health and version paths (and gRPC health) (the secure default, as
-// Kubernetes' default policy lets anonymous users see just those) or on every path (an
-// apiserver without any client CA or token source, for development).
+// Kubernetes' default policy lets anonymous users see just those) or on every path (an embedded
+// apiserver serving plain text without any client CA or token source, for tests).
 package anonymous
 
 import (
@@ -18,8 +18,8 @@ import (
 // balancers.
 var Paths = []string{"/healthz", "/livez", "/readyz", "/version", "/grpc.health.v1.Health"}
 
-// Unsecured is the user of a request without a credential to a path beyond Paths on an
-// apiserver that has no credential source at all (AllPaths). Such a server trusts whoever reaches
+// Unsecured is the user of a request without a credential to a path beyond Paths on an embedded
+// apiserver that serves plain text and has no credential source at all (AllPaths). Such a server trusts whoever reaches
 // it, as Kubernetes' old insecure port did, so the user is in system:masters and is named for
 // what it is; NodeRestriction and the escalation checks let it through.
 const Unsecured = "system:unsecured"
