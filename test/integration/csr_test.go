@@ -22,6 +22,7 @@ import (
 
 	cmserver "github.com/keelson-dev/keelson/controller-manager/server"
 	"github.com/keelson-dev/keelson/pkg/apierrors"
+	"github.com/keelson-dev/keelson/pkg/clusterpki"
 	"github.com/keelson-dev/keelson/pkg/csr"
 	certificatesv1 "github.com/keelson-dev/keelson/proto/certificates/v1"
 	"github.com/keelson-dev/keelson/test/framework"
@@ -105,8 +106,8 @@ func TestCSRApprovalSubresourceAsKubectlUsesIt(t *testing.T) {
 		},
 	})
 	require.NoError(t, err)
-	// The framework's client uses the loopback plain-text port, whose callers are system:unsecured.
-	require.Equal(t, "system:unsecured", created.GetSpec().GetUsername(), "the requestor comes from the authenticated user, never the client")
+	// The framework's client is the admin, by its client certificate.
+	require.Equal(t, clusterpki.Admin.User, created.GetSpec().GetUsername(), "the requestor comes from the authenticated user, never the client")
 
 	// A status write cannot approve.
 	st := clone(created)

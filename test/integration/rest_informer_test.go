@@ -3,6 +3,7 @@ package integration
 import (
 	"fmt"
 	"net/http"
+	"os"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -41,12 +42,19 @@ func restClientset(t *testing.T, cl *framework.Cluster, i int) (*kubernetes.Clie
 	t.Helper()
 	ct := &countingTransport{}
 	p := cl.PKI()
+	// The certificates' contents, not their files: client-go would watch files for rotation in a
+	// goroutine that outlives the test.
+	read := func(file string) []byte {
+		b, err := os.ReadFile(file)
+		require.NoError(t, err)
+		return b
+	}
 	cfg := &rest.Config{Host: cl.URL(i), WrapTransport: func(rt http.RoundTripper) http.RoundTripper {
 		ct.next = rt
 		return ct
 	}, TLSClientConfig: rest.TLSClientConfig{
-		CAFile:   p.CertFile(clusterpki.CAName),
-		CertFile: p.CertFile(clusterpki.AdminName), KeyFile: p.KeyFile(clusterpki.AdminName),
+		CAData:   read(p.CertFile(clusterpki.CAName)),
+		CertData: read(p.CertFile(clusterpki.AdminName)), KeyData: read(p.KeyFile(clusterpki.AdminName)),
 	}}
 	cs, err := kubernetes.NewForConfig(cfg)
 	require.NoError(t, err)

@@ -35,9 +35,10 @@ func NewEscalationCheck(auth authz.Authorizer, src Source) *EscalationCheck {
 
 var _ registry.Admitter = (*EscalationCheck)(nil)
 
-// Admit judges a create or update of a role or binding; other kinds pass.
+// Admit judges a create or update of a role or binding; other kinds, and deletes, which grant
+// nothing, pass.
 func (e *EscalationCheck) Admit(ctx context.Context, a registry.Attributes) error {
-	if a.Kind.Group != scheme.GroupRBAC {
+	if a.Kind.Group != scheme.GroupRBAC || a.Operation == registry.OperationDelete || a.Object == nil {
 		return nil
 	}
 	u, ok := user.FromContext(ctx)

@@ -53,6 +53,8 @@ func TestEscalationCheckOfRoles(t *testing.T) {
 		{"an update that adds an aggregation label", jane, registry.Attributes{Kind: clusterRoleKind, Name: "c",
 			Object: &rbacv1.ClusterRole{Metadata: &metav1.ObjectMeta{Name: "c", Labels: map[string]string{aggregateToView: "true"}}, Rules: []*rbacv1.PolicyRule{ruleOf("*", "*", "*")}},
 			Old:    &rbacv1.ClusterRole{Metadata: &metav1.ObjectMeta{Name: "c"}, Rules: []*rbacv1.PolicyRule{ruleOf("*", "*", "*")}}}, true},
+		{"a delete grants nothing", jane, registry.Attributes{Operation: registry.OperationDelete, Kind: roleKind, Namespace: "team", Name: "r",
+			Old: &rbacv1.Role{Metadata: &metav1.ObjectMeta{Name: "r", Namespace: "team"}, Rules: []*rbacv1.PolicyRule{ruleOf("*", "*", "*")}}}, false},
 		{"escalate in another namespace does not count", eve, registry.Attributes{Kind: clusterRoleKind, Name: "c",
 			Object: &rbacv1.ClusterRole{Metadata: &metav1.ObjectMeta{Name: "c"}, Rules: []*rbacv1.PolicyRule{ruleOf("get", "", "pods")}}}, true},
 	}
