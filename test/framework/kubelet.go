@@ -87,7 +87,10 @@ func StartKubelet(tb testing.TB, c *Cluster, opts KubeletOptions) *Kubelet {
 	if c.pki != nil {
 		kt := kubeletTLSFiles{NodeName: opts.NodeName, NodeIP: opts.NodeIP, Hollow: cfg.HollowNodes > 0}
 		c.kubeletTLS(tb, &kt, tb.TempDir())
-		cfg.Kubeconfig = kt.Kubeconfig
+		if cfg.Bootstrap.BootstrapKubeconfig == "" {
+			// A kubelet that bootstraps gets its client certificate through a CSR instead.
+			cfg.Kubeconfig = kt.Kubeconfig
+		}
 		cfg.TLSCertFile, cfg.TLSPrivateKeyFile, cfg.ClientCAFile = kt.CertFile, kt.KeyFile, kt.ClientCAFile
 	}
 	if cfg.Runtime == server.RuntimeProcess {

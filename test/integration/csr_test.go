@@ -155,7 +155,7 @@ func TestCSRApprovalSubresourceAsKubectlUsesIt(t *testing.T) {
 	}
 	require.Equal(t, []string{"Name", "Age", "SignerName", "Requestor", "RequestedDuration", "Condition"}, cols)
 	require.Len(t, tbl.Rows, 1)
-	require.Equal(t, []any{"node-csr-approve", csr.KubeAPIServerClientKubeletSigner, "system:unsecured", "60m", "Approved"},
+	require.Equal(t, []any{"node-csr-approve", csr.KubeAPIServerClientKubeletSigner, clusterpki.Admin.User, "60m", "Approved"},
 		append([]any{tbl.Rows[0].Cells[0]}, tbl.Rows[0].Cells[2:]...))
 }
 
