@@ -88,8 +88,8 @@ func (s *authorizedStream) RecvMsg(m any) error {
 	return nil
 }
 
-// grpcRequest returns what authenticators look at in a call: the verified client chains of its
-// TLS connection, its "authorization" metadata and its full method.
+// grpcRequest returns what authenticators look at in a call: the client certificates of its TLS
+// connection, its "authorization" metadata and its full method.
 func grpcRequest(ctx context.Context, fullMethod string) *authn.Request {
 	req := &authn.Request{Path: fullMethod}
 	if md, ok := metadata.FromIncomingContext(ctx); ok {
@@ -100,7 +100,7 @@ func grpcRequest(ctx context.Context, fullMethod string) *authn.Request {
 	if p, ok := peer.FromContext(ctx); ok {
 		req.LocalAddr = p.LocalAddr
 		if ti, ok := p.AuthInfo.(credentials.TLSInfo); ok {
-			req.VerifiedChains = ti.State.VerifiedChains
+			req.VerifiedChains, req.PeerCertificates = ti.State.VerifiedChains, ti.State.PeerCertificates
 		}
 	}
 	return req
