@@ -91,6 +91,8 @@ func explainServerCert(err error, server *x509.Certificate, src Source) string {
 }
 
 // isCertificateAlert reports whether err, a TLS alert the server sent, refuses a certificate.
+// crypto/tls does not export its alert type (tls.AlertError is for QUIC only), so the alert's
+// description, which RFC 8446 fixes, is what tells.
 func isCertificateAlert(err error) bool {
 	msg := err.Error()
 	for _, a := range []string{"bad certificate", "unknown certificate authority", "expired certificate",
