@@ -20,6 +20,7 @@ import (
 	"github.com/keelson-dev/keelson/apiserver/internal/auth/satoken"
 	"github.com/keelson-dev/keelson/apiserver/internal/auth/tokenfile"
 	"github.com/keelson-dev/keelson/apiserver/internal/registry"
+	"github.com/keelson-dev/keelson/pkg/pki"
 	"github.com/keelson-dev/keelson/pkg/scheme"
 	"github.com/keelson-dev/keelson/pkg/serviceaccount"
 )
@@ -148,7 +149,16 @@ func (s *Server) newAuthFilter(reg *registry.Registry, modes authz.Authorizer) (
 	if s.cfg.InsecurePort >= 0 {
 		auths = append(auths, anonymous.PlainPort{Addr: s.InsecureAddr})
 	}
-	auths = append(auths, clientcert.Authenticator{Clock: s.cfg.Clock})
+	certs := clientcert.Authenticator{Clock: s.cfg.Clock}
+	if s.cfg.ClientCAFile != "" {
+		// The TLS handshake only asks for client certificates; this verifies them.
+		roots, err := pki.ReadCertPool(s.cfg.ClientCAFile)
+		if err != nil {
+			return filter.Config{}, fmt.Errorf("--client-ca-file: %w", err)
+		}
+		certs.Roots = roots
+	}
+	auths = append(auths, certs)
 	var tokens []authn.Token
 	if a.TokenAuthFile != "" {
 		tf, err := tokenfile.Read(a.TokenAuthFile)

@@ -12,7 +12,6 @@ import (
 	"go.uber.org/zap"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
 	_ "google.golang.org/grpc/health" // client-side health checking for the balancer
 	"google.golang.org/grpc/keepalive"
@@ -46,13 +45,18 @@ type Config struct {
 	// BearerToken, when set, is sent with every call as "authorization: Bearer <token>". It needs
 	// TLS.
 	BearerToken string
-	Logger      *zap.Logger
+	// Source, when set, says where TLS and the credentials come from (a kubeconfig's cluster and
+	// user), so that an error can say what to fix.
+	Source Source
+	Logger *zap.Logger
 }
 
 // Client talks to one Keelson cluster. It is safe for concurrent use; Close releases it.
 type Client struct {
-	cfg    Config
-	conns  *conns
+	cfg   Config
+	conns *conns
+	// creds explain failed TLS handshakes; nil in plain text.
+	creds  *explainingCreds
 	conn   *grpc.ClientConn
 	rpc    resourcev1.ResourceServiceClient
 	scheme *scheme.Scheme
@@ -99,14 +103,17 @@ func New(cfg Config) (*Client, error) {
 	}
 	r := manual.NewBuilderWithScheme("keelson")
 	r.InitialState(resolver.State{Addresses: addrs})
+	c := &Client{cfg: cfg, conns: newConns(), scheme: scheme.Builtin()}
 	creds := insecure.NewCredentials()
 	if cfg.TLS != nil {
-		creds = credentials.NewTLS(cfg.TLS)
+		c.creds = newExplainingCreds(cfg.TLS, cfg.Source, cfg.Logger)
+		creds = c.creds
 	}
-	cs := newConns()
 	opts := []grpc.DialOption{
 		grpc.WithResolvers(r),
-		grpc.WithContextDialer(cs.dial),
+		grpc.WithContextDialer(c.conns.dial),
+		grpc.WithChainUnaryInterceptor(c.unaryExplainer),
+		grpc.WithChainStreamInterceptor(c.streamExplainer),
 		grpc.WithTransportCredentials(creds),
 		grpc.WithDefaultServiceConfig(serviceConfig),
 		grpc.WithKeepaliveParams(keepalive.ClientParameters{Time: 10 * time.Second, Timeout: 5 * time.Second, PermitWithoutStream: true}),
@@ -122,7 +129,8 @@ func New(cfg Config) (*Client, error) {
 	if err != nil {
 		return nil, fmt.Errorf("client: %w", err)
 	}
-	return &Client{cfg: cfg, conns: cs, conn: conn, rpc: resourcev1.NewResourceServiceClient(conn), scheme: scheme.Builtin()}, nil
+	c.conn, c.rpc = conn, resourcev1.NewResourceServiceClient(conn)
+	return c, nil
 }
 
 // Close releases the client's connections. Watches end.
@@ -138,20 +146,21 @@ func unavailable(err error) bool {
 }
 
 // retry calls fn until it succeeds, fails with an error retryable rejects, the retries run out or
-// ctx ends. fn gets the attempt number, starting at 0. Errors come back as StatusErrors.
+// ctx ends. fn gets the attempt number, starting at 0. Errors come back as StatusErrors, joined
+// with a *TLSError when the call failed for want of a connection the TLS handshake refused.
 func (c *Client) retry(ctx context.Context, retryable func(error) bool, fn func(attempt int) error) error {
 	backoff := c.cfg.RetryBackoff
 	for attempt := 0; ; attempt++ {
 		err := fn(attempt)
 		if err == nil || attempt >= c.cfg.Retries || !retryable(err) {
-			return apierrors.FromGRPC(err)
+			return c.withTLSExplanation(apierrors.FromGRPC(err), err)
 		}
 		c.cfg.Logger.Debug("retrying call", zap.Int("attempt", attempt+1), zap.Error(err))
 		t := time.NewTimer(backoff)
 		select {
 		case <-ctx.Done():
 			t.Stop()
-			return apierrors.FromGRPC(err)
+			return c.withTLSExplanation(apierrors.FromGRPC(err), err)
 		case <-t.C:
 		}
 		backoff = min(2*backoff, time.Second)

@@ -62,7 +62,7 @@ func (a APIClient) ClientConfig() (client.Config, error) {
 		if err != nil {
 			return client.Config{}, fmt.Errorf("--kubeconfig %s: %w", a.Kubeconfig, err)
 		}
-		cfg = r.ClientConfig()
+		cfg = r.InFile(a.Kubeconfig).ClientConfig()
 	}
 	if len(a.APIServers) > 0 {
 		cfg.Endpoints = a.APIServers

@@ -7,6 +7,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/keelson-dev/keelson/pkg/client"
 	"github.com/keelson-dev/keelson/pkg/pki"
 )
 
@@ -46,6 +47,15 @@ func TestRoundTripWithFiles(t *testing.T) {
 	require.Equal(t, r.Endpoints, cc.Endpoints)
 	require.Equal(t, "abc.def", cc.BearerToken)
 	require.Same(t, r.TLS, cc.TLS)
+	// Errors name where the CA and the credentials come from.
+	want := client.Source{
+		CA:   `certificate-authority ` + filepath.Join(dir, "pki", "ca.crt") + ` of cluster "keelson"`,
+		User: `user "keelson" (client-certificate ` + filepath.Join(dir, "pki", "admin.crt") + `, tokenFile ` + filepath.Join(dir, "token") + `)`,
+	}
+	require.Equal(t, want, cc.Source)
+	in := r.InFile(file).ClientConfig().Source
+	require.Equal(t, want.CA+" in kubeconfig "+file, in.CA)
+	require.Equal(t, want.User+" in kubeconfig "+file, in.User)
 }
 
 func TestEmbeddedData(t *testing.T) {
@@ -70,6 +80,7 @@ func TestEmbeddedData(t *testing.T) {
 	require.NoError(t, err)
 	require.NotNil(t, r.TLS.RootCAs)
 	require.Equal(t, "", r.TLS.ServerName)
+	require.Equal(t, client.Source{CA: `certificate-authority-data of cluster "c"`, User: `user "c" (client-certificate-data)`}, r.Source)
 }
 
 func TestResolveErrors(t *testing.T) {

@@ -25,6 +25,52 @@ type Resolved struct {
 	Token string
 	// Namespace is the context's namespace, "" when it names none.
 	Namespace string
+	// Source names the cluster's certificate authority and the user, for error messages; a
+	// caller that knows the kubeconfig's path adds it (InFile).
+	Source client.Source
+}
+
+// InFile returns r with the kubeconfig's path added to its Source.
+func (r *Resolved) InFile(path string) *Resolved {
+	c := *r
+	if c.Source.CA != "" {
+		c.Source.CA += " in kubeconfig " + path
+	}
+	if c.Source.User != "" {
+		c.Source.User += " in kubeconfig " + path
+	}
+	return &c
+}
+
+// source names where cluster's CA and user's credentials come from.
+func source(clusterName string, cluster Cluster, userName string, user AuthInfo) client.Source {
+	var src client.Source
+	switch {
+	case cluster.CertificateAuthority != "":
+		src.CA = fmt.Sprintf("certificate-authority %s of cluster %q", cluster.CertificateAuthority, clusterName)
+	case len(cluster.CertificateAuthorityData) > 0:
+		src.CA = fmt.Sprintf("certificate-authority-data of cluster %q", clusterName)
+	default:
+		src.CA = fmt.Sprintf("the system's certificate authorities (cluster %q names no certificate-authority)", clusterName)
+	}
+	var creds []string
+	switch {
+	case user.ClientCertificate != "":
+		creds = append(creds, "client-certificate "+user.ClientCertificate)
+	case len(user.ClientCertificateData) > 0:
+		creds = append(creds, "client-certificate-data")
+	}
+	switch {
+	case user.TokenFile != "" && user.Token == "":
+		creds = append(creds, "tokenFile "+user.TokenFile)
+	case user.Token != "":
+		creds = append(creds, "token")
+	}
+	src.User = fmt.Sprintf("user %q", userName)
+	if len(creds) > 0 {
+		src.User += " (" + strings.Join(creds, ", ") + ")"
+	}
+	return src
 }
 
 // Resolve returns the current context (or the context named context, when not empty) of c with
@@ -52,7 +98,7 @@ func (c *Config) Resolve(context string) (*Resolved, error) {
 		}
 		user = u.User
 	}
-	r := &Resolved{Namespace: ctx.Context.Namespace}
+	r := &Resolved{Namespace: ctx.Context.Namespace, Source: source(cl.Name, cl.Cluster, ctx.Context.User, user)}
 	var err error
 	if r.Endpoints, r.Secure, err = endpoints(cl.Cluster.Server); err != nil {
 		return nil, fmt.Errorf("kubeconfig: cluster %q: %w", cl.Name, err)
@@ -191,5 +237,5 @@ func token(u AuthInfo) (string, error) {
 // ClientConfig returns a pkg/client configuration for the resolved servers and credentials;
 // the caller sets the rest (user agent, logger).
 func (r *Resolved) ClientConfig() client.Config {
-	return client.Config{Endpoints: r.Endpoints, TLS: r.TLS, BearerToken: r.Token}
+	return client.Config{Endpoints: r.Endpoints, TLS: r.TLS, BearerToken: r.Token, Source: r.Source}
 }

@@ -15,6 +15,20 @@ import (
 // ErrExpired is wrapped by the Verify error of a token past its expiry.
 var ErrExpired = errors.New("service account token has expired")
 
+// ExpiredError is the VerifyBound error of a token past its expiry: errors.Is finds both
+// ErrInvalidToken and ErrExpired in it, errors.As gives the expiry the token claims.
+type ExpiredError struct {
+	// Expiry is the token's exp claim.
+	Expiry time.Time
+}
+
+func (e *ExpiredError) Error() string {
+	return fmt.Sprintf("%v: %v (exp %s)", ErrInvalidToken, ErrExpired, e.Expiry.UTC().Format(time.RFC3339))
+}
+
+// Unwrap returns ErrInvalidToken and ErrExpired.
+func (e *ExpiredError) Unwrap() []error { return []error{ErrInvalidToken, ErrExpired} }
+
 // ObjectRef names an object a bound token is bound to, with its uid: the token stops working once
 // no object of that name and uid exists.
 type ObjectRef struct {
@@ -99,8 +113,8 @@ type Expected struct {
 // VerifyBound checks that token is a bound service account token signed by one of keys, from one
 // of the expected issuers, for one of the expected audiences, valid at want.Now, and that its
 // kubernetes.io claim names a namespace and a service account; it returns its claims. Whether the
-// bound objects still exist is the caller's to check. A token past its expiry fails with an error
-// wrapping both ErrInvalidToken and ErrExpired.
+// bound objects still exist is the caller's to check. A token past its expiry fails with an
+// *ExpiredError, which wraps both ErrInvalidToken and ErrExpired.
 func VerifyBound(token string, want Expected, keys ...crypto.PublicKey) (*BoundClaims, error) {
 	var claims BoundClaims
 	if err := verifySignature(token, &claims, keys); err != nil {
@@ -120,7 +134,7 @@ func VerifyBound(token string, want Expected, keys ...crypto.PublicKey) (*BoundC
 	err := claims.ValidateWithLeeway(jwt.Expected{AnyAudience: want.Audiences, Time: want.Now}, 0)
 	switch {
 	case errors.Is(err, jwt.ErrExpired):
-		return nil, fmt.Errorf("%w: %w", ErrInvalidToken, ErrExpired)
+		return nil, &ExpiredError{Expiry: claims.Expiry.Time()}
 	case errors.Is(err, jwt.ErrInvalidAudience):
 		return nil, fmt.Errorf("%w: the token's audiences %q include none of %q", ErrInvalidToken, []string(claims.Audience), want.Audiences)
 	case errors.Is(err, jwt.ErrNotValidYet), errors.Is(err, jwt.ErrIssuedInTheFuture):

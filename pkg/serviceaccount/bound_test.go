@@ -64,6 +64,11 @@ func TestBoundRoundTrip(t *testing.T) {
 			require.ErrorIs(t, err, ErrInvalidToken)
 			require.Equal(t, tt.expired, errors.Is(err, ErrExpired))
 			require.Contains(t, err.Error(), tt.msg)
+			var exp *ExpiredError
+			if require.Equal(t, tt.expired, errors.As(err, &exp)); tt.expired {
+				require.True(t, exp.Expiry.Equal(claims.Expiry.Time()), "exp %s, want the token's %s", exp.Expiry, claims.Expiry.Time())
+				require.Contains(t, err.Error(), "(exp "+claims.Expiry.Time().UTC().Format(time.RFC3339)+")")
+			}
 		})
 	}
 }

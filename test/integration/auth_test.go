@@ -350,7 +350,7 @@ func TestAuthServiceAccountTokens(t *testing.T) {
 	eventuallyCode(legacy, http.StatusOK, "a legacy token")
 	code, body = do(t, "GET", pods, expired, "")
 	require.Equal(t, http.StatusUnauthorized, code)
-	require.Equal(t, "Unauthorized: invalid service account token: service account token has expired", body["message"])
+	require.Contains(t, body["message"], "Unauthorized: invalid service account token: the bearer token has expired (exp ")
 	code, body = do(t, "POST", pods, bound, podJSON)
 	require.Equal(t, http.StatusForbidden, code)
 	require.Equal(t, `pods is forbidden: User "system:serviceaccount:default:builder" cannot create resource "pods" in API group "" in the namespace "default"`, body["message"])

@@ -16,9 +16,13 @@ const (
 )
 
 // ServerConfig returns the TLS configuration of a port serving gRPC and REST with the key pair in
-// certFile and keyFile. With clientCAFile, a client may present a certificate, and one it
-// presents must chain to a CA of that bundle (tls.VerifyClientCertIfGiven): who presents none is
-// left to the other authenticators. TLS 1.2 is the least version accepted.
+// certFile and keyFile. With clientCAFile (which it checks is a readable CA bundle), a client is
+// asked for a certificate that it may or may not present (tls.RequestClientCert, as Kubernetes'
+// apiserver asks): the handshake does not verify it, the client certificate authenticator does,
+// against that bundle, so that a certificate the cluster does not trust gets a 401 saying why
+// instead of a TLS alert. The request names no acceptable CA either, so that a client presents
+// its certificate whoever issued it and learns why it is refused. TLS 1.2 is the least version
+// accepted.
 //
 // A client that offers HTTP/1.1 (kubectl, curl, browsers) is answered in HTTP/1.1 and one that
 // offers only h2 (gRPC) in HTTP/2, because after the split the HTTP server speaks HTTP/1.1 only.
@@ -36,12 +40,10 @@ func ServerConfig(certFile, keyFile, clientCAFile string) (*tls.Config, error) {
 		NextProtos:   []string{protoHTTP1},
 	}
 	if clientCAFile != "" {
-		pool, err := pki.ReadCertPool(clientCAFile)
-		if err != nil {
+		if _, err := pki.ReadCertPool(clientCAFile); err != nil {
 			return nil, fmt.Errorf("--client-ca-file: %w", err)
 		}
-		base.ClientCAs = pool
-		base.ClientAuth = tls.VerifyClientCertIfGiven
+		base.ClientAuth = tls.RequestClientCert
 	}
 	return WithALPNSplit(base), nil
 }

@@ -17,6 +17,11 @@ type Request struct {
 	// VerifiedChains are the client certificate chains the TLS handshake verified against the
 	// client CA (tls.ConnectionState.VerifiedChains); empty without a client certificate.
 	VerifiedChains [][]*x509.Certificate
+	// PeerCertificates are the certificates the client presented, leaf first, as the TLS
+	// handshake received them (tls.ConnectionState.PeerCertificates); the apiserver's TLS
+	// configuration asks for them without verifying them, so that the client certificate
+	// authenticator verifies them and can say why one is refused.
+	PeerCertificates []*x509.Certificate
 	// Authorization is the Authorization header, or the gRPC "authorization" metadata
 	// ("Bearer <token>"); empty when the client sent none.
 	Authorization string

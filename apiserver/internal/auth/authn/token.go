@@ -3,13 +3,26 @@ package authn
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
+	"time"
 
 	"github.com/keelson-dev/keelson/apiserver/internal/auth/user"
 )
 
 // ErrUnknownToken is the error of a bearer token that no token authenticator recognises.
 var ErrUnknownToken = errors.New("invalid bearer token: the token is not known")
+
+// ErrTokenExpired is wrapped by the error of a bearer token past its expiry (TokenExpired).
+var ErrTokenExpired = errors.New("the bearer token has expired")
+
+// TokenExpired returns the error of a bearer token that expired at exp: it says so, when, and
+// what to do (renew, e.g. "request a new one"). It tells the client only what its token already
+// says or what the client could learn by trying it after exp, so it is safe to send back in the
+// 401; the apiserver logs it too.
+func TokenExpired(exp time.Time, renew string) error {
+	return fmt.Errorf("%w (exp %s); %s", ErrTokenExpired, exp.UTC().Format(time.RFC3339), renew)
+}
 
 // Token recognises one kind of bearer token. Its results mean what Authenticator's do.
 type Token interface {

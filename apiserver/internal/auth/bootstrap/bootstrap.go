@@ -112,7 +112,8 @@ func (a *Authenticator) check(s *corev1.Secret, id, secret string) error {
 			return fmt.Errorf("its secret's %s %q is not an RFC 3339 time", KeyExpiration, exp)
 		}
 		if !a.clock.Now().Before(t) {
-			return fmt.Errorf("the token has expired (at %s)", t.UTC().Format(time.RFC3339))
+			// Checked after the token's secret matched: only its holder learns the expiry.
+			return authn.TokenExpired(t, "create a new bootstrap token (a bootstrap-token-<id> Secret in kube-system)")
 		}
 	}
 	for g := range strings.SplitSeq(string(data[KeyExtraGroups]), ",") {

@@ -193,6 +193,27 @@ func TestUnary(t *testing.T) {
 	}
 }
 
+// TestHealthCheckWithARefusedCredential checks that a gRPC health check is answered, as to an
+// anonymous client, when its credential is refused: a client's balancer checks health with the
+// client's credentials, and must find the connection healthy so that the client's own calls get
+// the 401 that says what is wrong.
+func TestHealthCheckWithARefusedCredential(t *testing.T) {
+	var seen *user.Info
+	handler := func(ctx context.Context, _ any) (any, error) {
+		seen, _ = user.FromContext(ctx)
+		return "serving", nil
+	}
+	info := &grpc.UnaryServerInfo{FullMethod: "/grpc.health.v1.Health/Check"}
+	resp, err := Unary(testConfig(t))(incoming("Bearer old", nil), nil, info, handler)
+	require.NoError(t, err)
+	require.Equal(t, "serving", resp)
+	require.Equal(t, user.Anonymous, seen.Name)
+
+	info.FullMethod = "/keelson.resource.v1.ResourceService/Get"
+	_, err = Unary(testConfig(t))(incoming("Bearer old", nil), &resourcev1.GetRequest{}, info, handler)
+	require.Equal(t, codes.Unauthenticated, status.Code(err), "any other call is refused")
+}
+
 // fakeStream is a server stream that receives reqs, then io.EOF.
 type fakeStream struct {
 	grpc.ServerStream

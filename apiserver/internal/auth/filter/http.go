@@ -17,7 +17,7 @@ func HTTP(next http.Handler, c Config) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		req := &authn.Request{Authorization: r.Header.Get("Authorization"), Path: r.URL.Path}
 		if r.TLS != nil {
-			req.VerifiedChains = r.TLS.VerifiedChains
+			req.VerifiedChains, req.PeerCertificates = r.TLS.VerifiedChains, r.TLS.PeerCertificates
 		}
 		if a, ok := r.Context().Value(http.LocalAddrContextKey).(net.Addr); ok {
 			req.LocalAddr = a

@@ -120,6 +120,11 @@ func (a *Authenticator) legacy(ctx context.Context, token string) (*user.Info, e
 func (a *Authenticator) bound(ctx context.Context, token string) (*user.Info, error) {
 	now := a.cfg.Clock.Now()
 	c, err := sa.VerifyBound(token, sa.Expected{Issuers: a.cfg.Issuers, Audiences: a.cfg.Audiences, Now: now}, a.cfg.Keys...)
+	if exp := (*sa.ExpiredError)(nil); errors.As(err, &exp) {
+		// The client learns only the expiry its own token states.
+		return nil, fmt.Errorf("%w: %w", sa.ErrInvalidToken,
+			authn.TokenExpired(exp.Expiry, "request a new one (TokenRequest: kubectl create token <service account>)"))
+	}
 	if err != nil {
 		return nil, err
 	}

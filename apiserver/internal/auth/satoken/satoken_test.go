@@ -125,7 +125,8 @@ func TestBound(t *testing.T) {
 		errMsg string
 	}{
 		{"valid", nil, nil, ""},
-		{"expired", func(b *sa.BoundToken) { b.IssuedAt = now.Add(-2 * time.Hour) }, nil, "expired"},
+		{"expired", func(b *sa.BoundToken) { b.IssuedAt = now.Add(-2 * time.Hour) }, nil,
+			"the bearer token has expired (exp 2026-12-07T08:00:00Z); request a new one (TokenRequest"},
 		{"another audience", func(b *sa.BoundToken) { b.Audiences = []string{"vault"} }, nil, "audiences"},
 		{"service account deleted", nil, func(f *fixture) { f.objs.Delete(serviceAccounts, "team", "builder") }, "its service account (team/builder) has been deleted"},
 		{"service account created anew", nil, func(f *fixture) {
