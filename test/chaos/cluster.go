@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -15,6 +16,8 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/keelson-dev/keelson/pkg/client"
+	"github.com/keelson-dev/keelson/pkg/clusterpki"
+	"github.com/keelson-dev/keelson/pkg/config"
 	"github.com/keelson-dev/keelson/test/framework"
 )
 
@@ -38,8 +41,22 @@ type Cluster struct {
 	// shipped leader election defaults.
 	Schedulers         []*Process
 	ControllerManagers []*Process
+	// PKI is the cluster's CA, certificates and kubeconfigs, written by keelson-pki: the
+	// apiservers serve TLS and verify client certificates against its CA, and every daemon and
+	// client has an identity of its own, authorized by Node and RBAC.
+	PKI *clusterpki.Cluster
 
 	etcdClient *clientv3.Client
+	// readyz asks the apiservers' /readyz over TLS, verifying them against the cluster CA.
+	readyz *http.Client
+}
+
+// kubeletNode is the name and node IP of one of the cluster's kubelets.
+type kubeletNode struct{ name, ip string }
+
+// kubeletNodes returns the cluster's two kubelets.
+func kubeletNodes() []kubeletNode {
+	return []kubeletNode{{"chaos-node-0", "127.0.97.1"}, {"chaos-node-1", "127.0.97.2"}}
 }
 
 // StartCluster starts the cluster and waits until every part is ready: etcd has a leader, every
@@ -57,23 +74,80 @@ func StartCluster(tb testing.TB) *Cluster {
 			}
 		}
 	})
-	for _, d := range []string{"apiserver", "scheduler", "controller-manager", "kubelet"} {
+	for _, d := range []string{"apiserver", "scheduler", "controller-manager", "kubelet", "pki"} {
 		if _, err := os.Stat(filepath.Join(c.bin, "keelson-"+d)); err != nil {
 			tb.Fatalf("bin/keelson-%s is missing: run `make build`", d)
 		}
 	}
 	c.startEtcd(root)
+	c.reserveAPIEndpoints()
+	c.generatePKI()
 	c.startAPIServers()
 	c.startHAProxy(filepath.Join(root, "deploy", "haproxy", "haproxy.cfg"))
 	for i := range 2 {
-		c.Schedulers = append(c.Schedulers, c.daemon(fmt.Sprintf("scheduler-%d", i), "scheduler"))
-		c.ControllerManagers = append(c.ControllerManagers, c.daemon(fmt.Sprintf("controller-manager-%d", i), "controller-manager"))
+		c.Schedulers = append(c.Schedulers, c.daemon(fmt.Sprintf("scheduler-%d", i), "scheduler", clusterpki.SchedulerName))
+		c.ControllerManagers = append(c.ControllerManagers, c.daemon(fmt.Sprintf("controller-manager-%d", i), "controller-manager",
+			clusterpki.ControllerManagerName,
+			"--service-account-private-key-file", c.PKI.ServiceAccountKeyFile(), "--root-ca-file", c.PKI.CertFile(clusterpki.CAName)))
 	}
-	for i := range 2 {
-		framework.StartKubeletProcess(tb, filepath.Join(c.bin, "keelson-kubelet"), c.APIEndpoints,
-			framework.KubeletOptions{NodeName: fmt.Sprintf("chaos-node-%d", i), NodeIP: fmt.Sprintf("127.0.97.%d", i+1)})
+	for _, n := range kubeletNodes() {
+		// The node's serving certificate names its node IP, where the apiserver reaches it.
+		cert, key := framework.IssueKubeletServing(tb, c.PKI, n.name, n.ip)
+		k := framework.StartKubeletProcess(tb, filepath.Join(c.bin, "keelson-kubelet"), c.APIEndpoints,
+			framework.KubeletOptions{NodeName: n.name, NodeIP: n.ip},
+			"--kubeconfig", c.PKI.Kubeconfig(clusterpki.KubeletName(n.name)),
+			"--tls-cert-file", cert, "--tls-private-key-file", key,
+			"--client-ca-file", c.PKI.CertFile(clusterpki.CAName), "--log-level", "info")
+		c.tailOnFailure(n.name, k)
 	}
 	return c
+}
+
+// tailOnFailure logs the end of kubelet k's log if the test fails. It runs before the kubelet
+// stops and its directory, log included, is removed.
+func (c *Cluster) tailOnFailure(name string, k *framework.KubeletProcess) {
+	f, ok := k.Cmd.Stdout.(*os.File)
+	if !ok {
+		return
+	}
+	log := &Process{Name: "kubelet " + name, logPath: f.Name()}
+	c.tb.Cleanup(func() {
+		if c.tb.Failed() {
+			c.tb.Logf("%s: the log ends:\n%s", log.Name, log.Tail(40))
+		}
+	})
+}
+
+// reserveAPIEndpoints picks the apiservers' and HAProxy's addresses, which the certificates and
+// kubeconfigs name.
+func (c *Cluster) reserveAPIEndpoints() {
+	c.tb.Helper()
+	for range 3 {
+		c.APIEndpoints = append(c.APIEndpoints, fmt.Sprintf("127.0.0.1:%d", c.freePort()))
+	}
+	c.HAProxyAddr = fmt.Sprintf("127.0.0.1:%d", c.freePort())
+}
+
+// generatePKI writes the cluster's PKI with the built keelson-pki, as `make run` does: the
+// kubeconfigs name every apiserver, the serving certificate covers loopback (where the apiservers
+// and HAProxy listen), and each kubelet gets a client certificate and kubeconfig of its node.
+func (c *Cluster) generatePKI() {
+	c.tb.Helper()
+	servers := make([]string, 0, len(c.APIEndpoints))
+	for _, ep := range c.APIEndpoints {
+		servers = append(servers, "https://"+ep)
+	}
+	nodes := make([]string, 0, len(kubeletNodes()))
+	for _, n := range kubeletNodes() {
+		nodes = append(nodes, n.name)
+	}
+	c.PKI = framework.GeneratePKI(c.tb, filepath.Join(c.bin, "keelson-pki"), clusterpki.Spec{
+		Dir: filepath.Join(c.dir, "pki"), KubeconfigDir: c.dir, Server: strings.Join(servers, ","),
+		ServiceCIDR: serviceClusterIPRange, ExtraSANs: []string{"127.0.0.1"}, Nodes: nodes,
+	})
+	cfg := c.clientConfig(c.APIEndpoints...)
+	c.readyz = &http.Client{Timeout: time.Second, Transport: &http.Transport{TLSClientConfig: cfg.TLS}}
+	c.tb.Cleanup(c.readyz.CloseIdleConnections)
 }
 
 // freePort returns a loopback port nothing listens on right now.
@@ -175,19 +249,35 @@ func (c *Cluster) EtcdLeader(ctx context.Context, skip int) (int, bool) {
 	return 0, false
 }
 
-// startAPIServers starts three apiservers on the etcd cluster and waits until each is ready.
+// serviceClusterIPRange is the apiservers' service range, a loopback one.
+const serviceClusterIPRange = "127.96.0.0/16"
+
+// startAPIServers starts three apiservers on the etcd cluster, secured as the shipped systemd
+// units are (deploy/systemd/env/apiserver.env), and waits until each is ready. Every security
+// setting is a flag, so that none rests on the binary's defaults.
 func (c *Cluster) startAPIServers() {
 	c.tb.Helper()
-	for i := range 3 {
-		port := c.freePort()
-		addr := fmt.Sprintf("127.0.0.1:%d", port)
+	p := c.PKI
+	for i, addr := range c.APIEndpoints {
+		_, port, err := net.SplitHostPort(addr)
+		if err != nil {
+			c.tb.Fatalf("apiserver %d address: %v", i, err)
+		}
 		name := fmt.Sprintf("apiserver-%d", i)
-		p := newProcess(c.tb, name, filepath.Join(c.dir, name+".log"), filepath.Join(c.bin, "keelson-apiserver"),
-			"--bind-address", "127.0.0.1", "--port", strconv.Itoa(port),
+		c.APIServers = append(c.APIServers, newProcess(c.tb, name, filepath.Join(c.dir, name+".log"), filepath.Join(c.bin, "keelson-apiserver"),
+			"--bind-address", "127.0.0.1", "--port", port, "--insecure-port", "-1",
 			"--etcd-servers", strings.Join(c.EtcdURLs, ","),
-			"--service-cluster-ip-range", "127.96.0.0/16", "--log-level", "warn")
-		c.APIServers = append(c.APIServers, p)
-		c.APIEndpoints = append(c.APIEndpoints, addr)
+			"--tls-cert-file", p.CertFile(clusterpki.APIServerName), "--tls-private-key-file", p.KeyFile(clusterpki.APIServerName),
+			"--client-ca-file", p.CertFile(clusterpki.CAName),
+			"--kubelet-certificate-authority", p.CertFile(clusterpki.CAName),
+			"--kubelet-client-certificate", p.CertFile(clusterpki.APIServerClientName),
+			"--kubelet-client-key", p.KeyFile(clusterpki.APIServerClientName),
+			"--service-account-key-file", p.ServiceAccountPublicKeyFile(),
+			"--service-account-signing-key-file", p.ServiceAccountKeyFile(),
+			"--service-account-issuer", "https://kubernetes.default.svc.cluster.local",
+			// HAProxy's checks ask /readyz without a certificate.
+			"--authorization-mode", "Node,RBAC", "--anonymous-auth=true",
+			"--service-cluster-ip-range", serviceClusterIPRange, "--log-level", "warn"))
 	}
 	for _, p := range c.APIServers {
 		p.Start()
@@ -197,18 +287,27 @@ func (c *Cluster) startAPIServers() {
 	}
 }
 
-// WaitAPIServerReady waits until apiserver i answers /readyz.
+// WaitAPIServerReady waits until apiserver i answers /readyz over TLS with a certificate the
+// cluster CA signed.
 func (c *Cluster) WaitAPIServerReady(i int) {
 	c.tb.Helper()
-	c.APIServers[i].Running().WaitHealthy("http://"+c.APIEndpoints[i]+"/readyz", 60*time.Second)
+	url := "https://" + c.APIEndpoints[i] + "/readyz"
+	c.APIServers[i].Running().WaitFor(60*time.Second, func() bool {
+		resp, err := c.readyz.Get(url)
+		if err != nil {
+			return false
+		}
+		_ = resp.Body.Close()
+		return resp.StatusCode == http.StatusOK
+	}, "%s answers 200", url)
 }
 
-// startHAProxy starts HAProxy with the shipped configuration in front of the apiservers.
+// startHAProxy starts HAProxy with the shipped configuration in front of the apiservers, its
+// checks verifying them against the cluster CA.
 func (c *Cluster) startHAProxy(shipped string) {
 	c.tb.Helper()
-	c.HAProxyAddr = fmt.Sprintf("127.0.0.1:%d", c.freePort())
 	cfgPath := filepath.Join(c.dir, "haproxy.cfg")
-	cfg := framework.HAProxyConfig(c.tb, shipped, c.HAProxyAddr, c.APIEndpoints)
+	cfg := framework.HAProxyConfig(c.tb, shipped, c.HAProxyAddr, c.APIEndpoints, c.PKI.CertFile(clusterpki.CAName))
 	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
 		c.tb.Fatalf("haproxy config: %v", err)
 	}
@@ -225,27 +324,42 @@ func (c *Cluster) StartHAProxy() {
 	c.HAProxy.Running().WaitListening(c.HAProxyAddr, 10*time.Second)
 }
 
-// daemon starts bin/keelson-<binary> against every apiserver, with its health port dynamic, its
+// daemon starts bin/keelson-<binary> against every apiserver as the identity of its kubeconfig
+// (clusterpki's component name), then args, with its health port dynamic and plain text, its
 // leader election as shipped, and info-level logs (they name the identity that starts leading).
-func (c *Cluster) daemon(name, binary string) *Process {
+func (c *Cluster) daemon(name, binary, identity string, args ...string) *Process {
 	c.tb.Helper()
 	port := c.freePort()
 	p := newProcess(c.tb, name, filepath.Join(c.dir, name+".log"), filepath.Join(c.bin, "keelson-"+binary),
-		"--apiserver", strings.Join(c.APIEndpoints, ","), "--port", strconv.Itoa(port), "--log-level", "info")
+		append([]string{"--kubeconfig", c.PKI.Kubeconfig(identity), "--apiserver", strings.Join(c.APIEndpoints, ","),
+			"--port", strconv.Itoa(port), "--log-level", "info"}, args...)...)
 	p.Start()
 	p.Running().WaitHealthy(fmt.Sprintf("http://127.0.0.1:%d/healthz", port), 60*time.Second)
 	return p
 }
 
-// Client returns a client of the given endpoints, closed when the test ends.
+// Client returns a client of the given endpoints as the admin, over TLS, closed when the test
+// ends.
 func (c *Cluster) Client(endpoints ...string) *client.Client {
 	c.tb.Helper()
-	cl, err := client.New(client.Config{Endpoints: endpoints, Logger: zap.NewNop()})
+	cfg := c.clientConfig(endpoints...)
+	cfg.Logger = zap.NewNop()
+	cl, err := client.New(cfg)
 	if err != nil {
 		c.tb.Fatalf("client: %v", err)
 	}
 	c.tb.Cleanup(func() { _ = cl.Close() })
 	return cl
+}
+
+// clientConfig is the admin's client configuration, read from its kubeconfig, for endpoints.
+func (c *Cluster) clientConfig(endpoints ...string) client.Config {
+	c.tb.Helper()
+	cfg, err := config.APIClient{Kubeconfig: c.PKI.Kubeconfig(clusterpki.AdminName), APIServers: endpoints}.ClientConfig()
+	if err != nil {
+		c.tb.Fatalf("admin kubeconfig: %v", err)
+	}
+	return cfg
 }
 
 // LeaseHolder returns the holder of the Lease kube-system/name, "" when it cannot be read or is

@@ -15,10 +15,11 @@ import (
 
 // HAProxyConfig renders the shipped HAProxy configuration (deploy/haproxy/haproxy.cfg, read from
 // shipped) for a test: HAProxy listens on listen and balances over servers, all on loopback, with
-// the shipped timeouts, retries and check tuning. The test's apiservers serve plain TCP, so the
-// checks' TLS settings are dropped (check-ssl, verify, ca-file), and the CA base with them;
-// everything else stays as shipped. It fails the test if the shipped file lost a line it rewrites.
-func HAProxyConfig(tb testing.TB, shipped, listen string, servers []string) string {
+// the shipped timeouts, retries and check tuning. The checks stay as shipped, GET /readyz over TLS
+// verifying the serving certificate, against caFile (the test cluster's CA) instead of the
+// installed one, so the servers must serve TLS with a certificate caFile signed. It fails the
+// test if the shipped file lost a line it rewrites.
+func HAProxyConfig(tb testing.TB, shipped, listen string, servers []string, caFile string) string {
 	tb.Helper()
 	b, err := os.ReadFile(shipped)
 	if err != nil {
@@ -33,12 +34,13 @@ func HAProxyConfig(tb testing.TB, shipped, listen string, servers []string) stri
 		}
 		cfg = r.ReplaceAllLiteralString(cfg, with)
 	}
-	// The test stops HAProxy gracefully; the watches it still carries must not hold it up.
-	replace(`(?m)^\s*ca-base .*$`, "    hard-stop-after 2s")
+	// The checks find the test's CA where the CA base points. The test stops HAProxy gracefully;
+	// the watches it still carries must not hold it up.
+	replace(`(?m)^\s*ca-base /etc/keelson/pki$`, "    ca-base "+filepath.Dir(caFile)+"\n    hard-stop-after 2s")
 	replace(`(?m)^(\s*)bind :6443$`, "    bind "+listen)
 	// HAProxy raises its file limit to twice maxconn; a test machine's hard limit may be lower.
 	replace(`(?m)^\s*maxconn 20000$`, "    maxconn 1000")
-	replace(` check-ssl verify required ca-file ca\.crt`, "")
+	replace(` check-ssl verify required ca-file ca\.crt `, " check-ssl verify required ca-file "+filepath.Base(caFile)+" ")
 	var lines []string
 	for i, s := range servers {
 		lines = append(lines, fmt.Sprintf("    server master-%d %s", i+1, s))
