@@ -29,7 +29,7 @@ import (
 // admin; one apiserver is killed halfway through; every write still succeeds, each within the
 // time HAProxy's checks take to take the dead replica out.
 func TestHAProxyKeepsClientsGoingWhenAnAPIServerStops(t *testing.T) {
-	cl := framework.StartCluster(t, framework.Options{APIServers: 2, TLS: true, Configure: func(cfg *server.Config) {
+	cl := framework.StartCluster(t, framework.Options{APIServers: 2, Configure: func(cfg *server.Config) {
 		cfg.AuthorizationModes = []string{server.ModeNode, server.ModeRBAC}
 	}})
 	servers := []string{cl.APIServer(0).Addr().String(), cl.APIServer(1).Addr().String()}

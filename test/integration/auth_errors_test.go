@@ -64,7 +64,7 @@ func TestAuthErrorsAreClear(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, pki.WriteFile(filepath.Join(dir, "sa.pub"), saPub, 0o644))
 	const issuer = "https://keelson.test"
-	cl := framework.StartCluster(t, framework.Options{TLS: true, Configure: func(cfg *server.Config) {
+	cl := framework.StartCluster(t, framework.Options{Configure: func(cfg *server.Config) {
 		cfg.AuthorizationModes = []string{"Node", "RBAC"}
 		cfg.EnableBootstrapTokenAuth = true
 		cfg.ServiceAccountKeyFiles = []string{filepath.Join(dir, "sa.pub")}
