@@ -35,7 +35,7 @@ const authBenchUser = "bench-user"
 // verified once at the handshake) and the authorizer's cached decisions are there to reach. The
 // ratio is a figure, not an assertion.
 func BenchmarkPodCreatesTLSRBAC(b *testing.B) {
-	const rounds, n, conc = 4, 3000, 64
+	const rounds, n, conc = 5, 3000, 64
 	const target = 0.9
 	var plainRates, secureRates []float64
 	for r := 0; r < rounds; r++ {
