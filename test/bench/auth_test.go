@@ -102,6 +102,7 @@ type cleanupScope struct {
 }
 
 func newCleanupScope(b *testing.B) *cleanupScope {
+	b.Helper()
 	s := &cleanupScope{B: b}
 	b.Cleanup(s.close)
 	return s
@@ -142,12 +143,12 @@ func bindEditor(b *testing.B, admin *client.Client, userName string) {
 }
 
 // userClient returns a client of addr that presents a client certificate for userName, in no
-// group, issued by cl's CA; it is closed when b ends.
-func userClient(b testing.TB, cl *framework.Cluster, addr, userName string) *client.Client {
-	b.Helper()
+// group, issued by cl's CA; it is closed when tb ends.
+func userClient(tb testing.TB, cl *framework.Cluster, addr, userName string) *client.Client {
+	tb.Helper()
 	kp, err := cl.PKI().CA.Issue(pki.ClientSpec(userName))
 	if err != nil {
-		b.Fatalf("client certificate for %s: %v", userName, err)
+		tb.Fatalf("client certificate for %s: %v", userName, err)
 	}
 	cfg := &tls.Config{
 		RootCAs:      cl.PKI().CA.Pool(),
@@ -156,9 +157,9 @@ func userClient(b testing.TB, cl *framework.Cluster, addr, userName string) *cli
 	}
 	c, err := client.New(client.Config{Endpoints: []string{addr}, TLS: cfg})
 	if err != nil {
-		b.Fatalf("client of %s: %v", userName, err)
+		tb.Fatalf("client of %s: %v", userName, err)
 	}
-	b.Cleanup(func() { _ = c.Close() })
+	tb.Cleanup(func() { _ = c.Close() })
 	return c
 }
 

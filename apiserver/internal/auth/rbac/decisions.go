@@ -42,8 +42,8 @@ type decision struct {
 	reason  string
 }
 
-func newDecisionCache(max int) *decisionCache {
-	return &decisionCache{seed: maphash.MakeSeed(), max: max, m: make(map[uint64]cachedDecision)}
+func newDecisionCache(size int) *decisionCache {
+	return &decisionCache{seed: maphash.MakeSeed(), max: size, m: make(map[uint64]cachedDecision)}
 }
 
 // hash hashes every attribute of a but the user's extra, which only the comparison looks at (its
