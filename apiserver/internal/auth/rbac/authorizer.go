@@ -12,9 +12,13 @@ import (
 )
 
 // Authorizer is the RBAC authorizer. Authorize is safe for concurrent use and never blocks on
-// storage: it reads an immutable index that every change of a role or binding replaces.
+// storage: it reads an immutable index that every change of a role or binding replaces, and
+// remembers its decisions in a bounded cache that belongs to that index, so that they are
+// forgotten with the change that replaces it.
 type Authorizer struct {
 	src Source
+	// cacheSize bounds each index's decision cache; 0 turns the cache off.
+	cacheSize int
 
 	mu   sync.Mutex
 	objs *objects
@@ -35,31 +39,51 @@ var _ authz.Authorizer = (*Authorizer)(nil)
 // New returns an authorizer reading from src. It has no opinion on anything until Run has loaded
 // the roles and bindings.
 func New(src Source) *Authorizer {
-	a := &Authorizer{src: src, objs: newObjects(), synced: make(chan struct{}), rolesChanged: make(chan struct{}, 1)}
-	a.idx.Store(a.objs.build())
+	a := &Authorizer{src: src, cacheSize: DefaultDecisionCacheSize, objs: newObjects(), synced: make(chan struct{}), rolesChanged: make(chan struct{}, 1)}
+	a.publish()
 	return a
 }
 
 // Authorize allows the request when a rule of a role bound to its user matches it; otherwise it
 // has no opinion (RBAC never denies). The reason names the binding, role and subject that allowed.
+// A request asked before on the same roles and bindings is answered from the cache.
 func (a *Authorizer) Authorize(_ context.Context, attrs authz.Attributes) (authz.Decision, string, error) {
 	if attrs.User == nil || !a.isSynced() {
 		return authz.NoOpinion, "", nil
 	}
+	// One index throughout: a decision taken on it goes into its own cache, never into the cache
+	// of an index published meanwhile.
+	idx := a.idx.Load()
+	var d decision
+	if a.cacheSize <= 0 {
+		d = decide(idx, &attrs)
+	} else {
+		var h uint64
+		var ok bool
+		if d, h, ok = idx.decisions.get(&attrs); !ok {
+			d = decide(idx, &attrs)
+			idx.decisions.put(h, &attrs, d)
+		}
+	}
+	if !d.allowed {
+		return authz.NoOpinion, "", nil
+	}
+	return authz.Allow, d.reason, nil
+}
+
+// decide evaluates attrs against idx.
+func decide(idx *index, attrs *authz.Attributes) decision {
 	var reason string
-	a.idx.Load().visit(attrs.User, attrs.Namespace, func(g *grant) bool {
+	idx.visit(attrs.User, attrs.Namespace, func(g *grant) bool {
 		for _, r := range g.rules {
-			if RuleAllows(&attrs, r) {
+			if RuleAllows(attrs, r) {
 				reason = g.why
 				return false
 			}
 		}
 		return true
 	})
-	if reason == "" {
-		return authz.NoOpinion, "", nil
-	}
-	return authz.Allow, reason, nil
+	return decision{allowed: reason != "", reason: reason}
 }
 
 // reason is Kubernetes' wording of an allowing grant.
@@ -108,7 +132,7 @@ func (a *Authorizer) update(fn func(o *objects)) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	fn(a.objs)
-	a.idx.Store(a.objs.build())
+	a.publish()
 	select {
 	case a.rolesChanged <- struct{}{}:
 	default:
@@ -121,6 +145,14 @@ func (a *Authorizer) LastWatchError() error {
 		return *p
 	}
 	return nil
+}
+
+// publish makes an index of the objects, with an empty decision cache, the one Authorize reads.
+// The caller holds mu, or is New.
+func (a *Authorizer) publish() {
+	idx := a.objs.build()
+	idx.decisions = newDecisionCache(a.cacheSize)
+	a.idx.Store(idx)
 }
 
 func (a *Authorizer) markSynced() { a.syncOnce.Do(func() { close(a.synced) }) }

@@ -73,10 +73,12 @@ func (g *grant) withReason() *grant {
 }
 
 // index is an immutable view of objects, with the grants of each subject: "u:<user>" for users
-// and service accounts (as their user names), "g:<group>" for groups.
+// and service accounts (as their user names), "g:<group>" for groups; and the cache of the
+// decisions taken on it, which lives and dies with it.
 type index struct {
 	cluster    map[string][]*grant
 	namespaced map[string]map[string][]*grant
+	decisions  *decisionCache
 }
 
 // subjectKey returns the index key of a binding's subject; ns is a role binding's namespace,
