@@ -67,11 +67,11 @@ func podCreates(b *testing.B, secure bool, n, conc int) float64 {
 	b.Helper()
 	scope := newCleanupScope(b)
 	defer scope.close()
-	opts := framework.Options{Configure: func(cfg *server.Config) {
+	opts := framework.Options{PlainText: true, Configure: func(cfg *server.Config) {
 		cfg.AuthorizationModes = []string{server.ModeAlwaysAllow}
 	}}
 	if secure {
-		opts = framework.Options{TLS: true, Configure: func(cfg *server.Config) {
+		opts = framework.Options{Configure: func(cfg *server.Config) {
 			cfg.AuthorizationModes = []string{server.ModeNode, server.ModeRBAC}
 		}}
 	}
