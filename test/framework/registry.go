@@ -75,15 +75,6 @@ func HTTPClientWithoutCertificateFor(addr string) *http.Client {
 	return &http.Client{}
 }
 
-// GRPCCredentialsFor returns the transport credentials of gRPC connections to addr as the admin
-// (see Cluster.GRPCCredentials), or plain-text ones when addr is no test cluster's endpoint.
-func GRPCCredentialsFor(addr string) credentials.TransportCredentials {
-	if c := clusterOf(addr); c != nil {
-		return c.GRPCCredentials()
-	}
-	return insecure.NewCredentials()
-}
-
 // GRPCCredentialsWithoutCertificateFor returns the transport credentials of gRPC connections to
 // addr that present no client certificate, or plain-text ones when addr is no test cluster's
 // endpoint.
