@@ -12,28 +12,43 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.uber.org/zap"
 
+	"github.com/keelson-dev/keelson/apiserver/server"
 	"github.com/keelson-dev/keelson/pkg/apierrors"
 	"github.com/keelson-dev/keelson/pkg/client"
+	"github.com/keelson-dev/keelson/pkg/clusterpki"
+	"github.com/keelson-dev/keelson/pkg/config"
 	corev1 "github.com/keelson-dev/keelson/proto/core/v1"
 	metav1 "github.com/keelson-dev/keelson/proto/meta/v1"
 	"github.com/keelson-dev/keelson/test/framework"
 )
 
 // TestHAProxyKeepsClientsGoingWhenAnAPIServerStops runs the real HAProxy, with the shipped
-// configuration, in front of two apiservers on loopback. A client that knows HAProxy only writes
-// through it; one apiserver is killed halfway through; every write still succeeds, each within
-// the time HAProxy's checks take to take the dead replica out.
+// configuration, in front of two apiservers on loopback that serve TLS and authorize with
+// Node,RBAC. HAProxy checks /readyz over TLS, verifying the apiservers against the cluster CA, as
+// shipped. A client (the admin) that knows HAProxy only writes through it; one apiserver is
+// killed halfway through; every write still succeeds, each within the time HAProxy's checks take
+// to take the dead replica out.
 func TestHAProxyKeepsClientsGoingWhenAnAPIServerStops(t *testing.T) {
-	cl := framework.StartCluster(t, framework.Options{APIServers: 2})
+	cl := framework.StartCluster(t, framework.Options{APIServers: 2, TLS: true, Configure: func(cfg *server.Config) {
+		cfg.AuthorizationModes = []string{server.ModeNode, server.ModeRBAC}
+	}})
 	servers := []string{cl.APIServer(0).Addr().String(), cl.APIServer(1).Addr().String()}
 	listen := fmt.Sprintf("127.0.0.1:%d", loopbackPort(t))
 	dir := t.TempDir()
 	cfgPath := filepath.Join(dir, "haproxy.cfg")
 	cfg := framework.HAProxyConfig(t, filepath.Join(repoRoot(t), "deploy", "haproxy", "haproxy.cfg"), listen, servers)
+	// HAProxyConfig drops the checks' TLS for plain-text apiservers; these serve TLS, so the
+	// checks verify them against the cluster CA as the shipped file says, by absolute path.
+	const checks = "default-server check "
+	require.Contains(t, cfg, checks)
+	cfg = strings.Replace(cfg, checks, checks+"check-ssl verify required ca-file "+cl.PKI().CertFile(clusterpki.CAName)+" ", 1)
 	require.NoError(t, os.WriteFile(cfgPath, []byte(cfg), 0o600))
 	framework.Start(t, framework.HAProxyCommand(t, cfgPath, filepath.Join(dir, "haproxy.log"))).WaitListening(listen, 10*time.Second)
 
-	c, err := client.New(client.Config{Endpoints: []string{listen}, Logger: zap.NewNop()})
+	admin, err := config.APIClient{Kubeconfig: cl.Kubeconfig(clusterpki.AdminName), APIServers: []string{listen}}.ClientConfig()
+	require.NoError(t, err)
+	admin.Logger = zap.NewNop()
+	c, err := client.New(admin)
 	require.NoError(t, err)
 	defer func() { _ = c.Close() }()
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
