@@ -6,7 +6,6 @@ import (
 	"context"
 	"crypto/x509"
 	"encoding/json"
-	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -15,10 +14,9 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
-	"go.uber.org/zap"
 
 	"github.com/keelson-dev/keelson/pkg/client"
-	"github.com/keelson-dev/keelson/pkg/config"
+	"github.com/keelson-dev/keelson/pkg/clusterpki"
 	"github.com/keelson-dev/keelson/pkg/csr"
 	"github.com/keelson-dev/keelson/pkg/kubeconfig"
 	"github.com/keelson-dev/keelson/pkg/pki"
@@ -43,24 +41,14 @@ const signingDuration = 45 * time.Second
 func TestKubeletJoinsWithABootstrapTokenAndRotatesItsCertificate(t *testing.T) {
 	bin := requireBinaries(t)
 	dir := t.TempDir()
-	port := loopbackPort(t)
-	server := fmt.Sprintf("https://127.0.0.1:%d", port)
-	pkiDir := filepath.Join(dir, "pki")
-	out, err := runWithTimeout(t, filepath.Join(bin, "keelson-pki"), "--dir", pkiDir, "--kubeconfig-dir", dir,
-		"--server", server, "--service-cluster-ip-range", "127.96.0.0/16")
-	require.NoError(t, err, "%s", out)
-	caFile, caKeyFile := filepath.Join(pkiDir, "ca.crt"), filepath.Join(pkiDir, "ca.key")
+	p := newClusterPKI(t, bin)
+	server := p.server
+	caFile, caKeyFile := p.CertFile(clusterpki.CAName), p.KeyFile(clusterpki.CAName)
 
 	auditLog := filepath.Join(dir, "audit.log")
-	apiserver := startDaemon(t, bin, "apiserver", nil, "--port", strconv.Itoa(port), "--bind-address", "127.0.0.1",
-		"--data-dir", filepath.Join(dir, "etcd"), "--etcd-client-port", "0", "--etcd-peer-port", "0",
-		"--log-level", "warn", "--service-cluster-ip-range", "127.96.0.0/16", "--insecure-port", "-1",
-		"--tls-cert-file", filepath.Join(pkiDir, "apiserver.crt"), "--tls-private-key-file", filepath.Join(pkiDir, "apiserver.key"),
-		"--client-ca-file", caFile, "--enable-bootstrap-token-auth", "--authorization-mode", "Node,RBAC",
-		"--audit-log-path", auditLog)
-	admin, err := config.APIClient{Kubeconfig: filepath.Join(dir, "kubeconfig")}.NewClient("e2e-admin", zap.NewNop())
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = admin.Close() })
+	apiserver := p.startAPIServer(t, bin, filepath.Join(dir, "etcd"), "--log-level", "warn",
+		"--enable-bootstrap-token-auth", "--audit-log-path", auditLog)
+	admin := p.adminClient(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	t.Cleanup(cancel)
 	apiserver.WaitFor(60*time.Second, func() bool {
@@ -70,7 +58,7 @@ func TestKubeletJoinsWithABootstrapTokenAndRotatesItsCertificate(t *testing.T) {
 
 	// The token an administrator hands a new node (kubeadm token create).
 	const tokenID, tokenSecret, node = "a1b2c3", "0123456789abcdef", "joiner"
-	_, err = admin.Secrets("kube-system").Create(ctx, &corev1.Secret{
+	_, err := admin.Secrets("kube-system").Create(ctx, &corev1.Secret{
 		Metadata: &metav1.ObjectMeta{Name: "bootstrap-token-" + tokenID, Namespace: "kube-system"},
 		Type:     "bootstrap.kubernetes.io/token",
 		StringData: map[string]string{
@@ -80,10 +68,10 @@ func TestKubeletJoinsWithABootstrapTokenAndRotatesItsCertificate(t *testing.T) {
 	})
 	require.NoError(t, err)
 
-	cm := startDaemon(t, bin, "controller-manager", nil, "--kubeconfig", filepath.Join(dir, "kube-controller-manager.kubeconfig"),
+	cm := startDaemon(t, bin, "controller-manager", nil, append(p.kubeconfigArgs(clusterpki.ControllerManagerName),
 		"--port", strconv.Itoa(loopbackPort(t)), "--log-level", "info", "--controllers", "csrapproving,csrsigning",
 		"--cluster-signing-cert-file", caFile, "--cluster-signing-key-file", caKeyFile,
-		"--cluster-signing-duration", signingDuration.String())
+		"--cluster-signing-duration", signingDuration.String())...)
 
 	bootstrapKubeconfig := filepath.Join(dir, "bootstrap-kubelet.kubeconfig")
 	require.NoError(t, kubeconfig.Write(kubeconfig.New("keelson", kubeconfig.Cluster{Server: server, CertificateAuthority: caFile},

@@ -11,38 +11,37 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/keelson-dev/keelson/pkg/client"
+	"github.com/keelson-dev/keelson/pkg/clusterpki"
 	appsv1 "github.com/keelson-dev/keelson/proto/apps/v1"
 	corev1 "github.com/keelson-dev/keelson/proto/core/v1"
 	metav1 "github.com/keelson-dev/keelson/proto/meta/v1"
 	"github.com/keelson-dev/keelson/test/framework"
 )
 
-// TestControllerManagerFailoverUnderScaleUp runs the built binaries — apiserver, scheduler, a
-// kubelet with hollow nodes and two controller managers — and kills the leading controller manager
-// with SIGKILL while a ReplicaSet scales from 0 to 500. The standby takes the Lease over and
+// TestControllerManagerFailoverUnderScaleUp runs the built binaries — a secure apiserver, the
+// scheduler, a kubelet with hollow nodes and two controller managers, each with its identity —
+// and kills the leading controller manager with SIGKILL while a ReplicaSet scales from 0 to 500. The standby takes the Lease over and
 // finishes the scale-up with exactly 500 pods: none created twice, none missing.
 func TestControllerManagerFailoverUnderScaleUp(t *testing.T) {
 	const replicas = 500
 	bin := requireBinaries(t)
-	api := strconv.Itoa(freePort(t))
-	apiserver := startDaemon(t, bin, "apiserver", nil, "--port", api, "--data-dir", t.TempDir(),
-		"--etcd-client-port", "0", "--etcd-peer-port", "0", "--log-level", "warn")
-	apiserver.WaitHealthy("http://127.0.0.1:"+api+"/readyz", 60*time.Second)
-	endpoint := "127.0.0.1:" + api
-	startDaemon(t, bin, "scheduler", nil, "--apiserver", endpoint, "--port", strconv.Itoa(freePort(t)), "--log-level", "warn")
-	startDaemon(t, bin, "kubelet", nil, "--apiserver", endpoint, "--runtime", "hollow", "--hollow-nodes", "10",
+	p := newClusterPKI(t, bin)
+	p.startAPIServer(t, bin, t.TempDir(), "--log-level", "warn")
+	startDaemon(t, bin, "scheduler", nil, append(p.kubeconfigArgs(clusterpki.SchedulerName),
+		"--port", strconv.Itoa(freePort(t)), "--log-level", "warn")...)
+	// One kubelet process serves the ten hollow nodes, so no node's identity fits it: it runs as
+	// the admin, as the test framework's hollow kubelets do.
+	startDaemon(t, bin, "kubelet", nil, "--kubeconfig", p.Kubeconfig(clusterpki.AdminName), "--runtime", "hollow", "--hollow-nodes", "10",
 		"--hollow-node-prefix", "failover", "--port", strconv.Itoa(freePort(t)), "--healthz-port", strconv.Itoa(freePort(t)),
 		"--log-level", "warn")
 
-	c, err := client.New(client.Config{Endpoints: []string{endpoint}})
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = c.Close() })
+	c := p.adminClient(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 
 	// Short leases, so that the standby takes over within seconds of the kill.
-	election := []string{"--apiserver", endpoint, "--leader-elect-lease-duration", "4s",
-		"--leader-elect-renew-deadline", "3s", "--leader-elect-retry-period", "500ms", "--log-level", "warn"}
+	election := append(p.kubeconfigArgs(clusterpki.ControllerManagerName), "--leader-elect-lease-duration", "4s",
+		"--leader-elect-renew-deadline", "3s", "--leader-elect-retry-period", "500ms", "--log-level", "warn")
 	holder := func() string {
 		l, err := c.Leases("kube-system").Get(ctx, "keelson-controller-manager")
 		if err != nil {
@@ -58,7 +57,7 @@ func TestControllerManagerFailoverUnderScaleUp(t *testing.T) {
 	created := trackCreates(ctx, t, c)
 	labels := map[string]string{"app": "failover"}
 	n := int32(replicas)
-	_, err = c.ReplicaSets("default").Create(ctx, &appsv1.ReplicaSet{
+	_, err := c.ReplicaSets("default").Create(ctx, &appsv1.ReplicaSet{
 		Metadata: &metav1.ObjectMeta{Name: "failover", Namespace: "default"},
 		Spec: &appsv1.ReplicaSetSpec{
 			Replicas: &n, Selector: &metav1.LabelSelector{MatchLabels: labels},

@@ -10,6 +10,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/keelson-dev/keelson/pkg/clusterpki"
 	"github.com/keelson-dev/keelson/pkg/config"
 	"github.com/keelson-dev/keelson/test/framework"
 )
@@ -24,29 +25,30 @@ func freePort(t *testing.T) int {
 }
 
 // TestEveryDaemonServesHealthAndStopsOnSIGTERM starts each built binary with its configuration
-// from flags and the environment, waits for /healthz, and stops it with SIGTERM.
+// from flags and the environment, against a secure apiserver and each with its own identity,
+// waits for /healthz, and stops it with SIGTERM.
 func TestEveryDaemonServesHealthAndStopsOnSIGTERM(t *testing.T) {
 	bin := requireBinaries(t)
-	api := strconv.Itoa(freePort(t))
-	apiserver := startDaemon(t, bin, "apiserver", nil, "--port", api, "--data-dir", t.TempDir(),
-		"--etcd-client-port", "0", "--etcd-peer-port", "0", "--log-level", "warn", "--service-cluster-ip-range", "127.96.0.0/16")
-	apiserver.WaitHealthy("http://127.0.0.1:"+api+"/readyz", 60*time.Second)
+	const node = "e2e-node"
+	p := newClusterPKI(t, bin, node)
+	apiserver := p.startAPIServer(t, bin, t.TempDir(), "--log-level", "warn")
 
-	endpoint := "127.0.0.1:" + api
+	// healthFlag names each daemon's plain-text health port: the kubelet's API port serves TLS
+	// to clients of the cluster CA only, so its health is read on --healthz-port, as Kubernetes'.
 	others := []struct {
-		name string
-		args []string
+		name, healthFlag string
+		args             []string
 	}{
-		{"scheduler", []string{"--apiserver", endpoint}},
-		{"controller-manager", []string{"--apiserver", endpoint}},
-		{"kubelet", []string{"--apiserver", endpoint, "--hostname-override", "e2e-node"}},
-		{"proxy", []string{"--apiserver", endpoint, "--hostname-override", "e2e-node", "--metrics-port", strconv.Itoa(freePort(t))}},
+		{"scheduler", "port", p.kubeconfigArgs(clusterpki.SchedulerName)},
+		{"controller-manager", "port", p.kubeconfigArgs(clusterpki.ControllerManagerName)},
+		{"kubelet", "healthz-port", append(p.kubeletArgs(t, node, ""), "--hostname-override", node, "--port", strconv.Itoa(freePort(t)))},
+		{"proxy", "port", append(p.kubeconfigArgs(clusterpki.ProxyName), "--hostname-override", node, "--metrics-port", strconv.Itoa(freePort(t)))},
 	}
 	for _, o := range others {
 		t.Run(o.name, func(t *testing.T) {
 			port := strconv.Itoa(freePort(t))
 			// The port comes from the environment, as every flag may.
-			d := startDaemon(t, bin, o.name, []string{config.EnvVar(o.name, "port") + "=" + port}, o.args...)
+			d := startDaemon(t, bin, o.name, []string{config.EnvVar(o.name, o.healthFlag) + "=" + port}, o.args...)
 			d.WaitHealthy("http://127.0.0.1:"+port+"/healthz", 60*time.Second)
 			require.NoError(t, d.Stop(), "keelson-%s stops cleanly on SIGTERM", o.name)
 		})

@@ -7,25 +7,28 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/keelson-dev/keelson/pkg/clusterpki"
 )
 
 // startWorkloadDaemons runs, next to e's apiserver, the scheduler, a controller manager with the
 // ReplicaSet and Deployment controllers, and a kubelet on the hollow runtime (its pods run nothing
-// and are Running and Ready at once), all built binaries on free loopback ports, until the test
-// ends.
+// and are Running and Ready at once) on node deployNode, all built binaries on free loopback
+// ports, each with its own identity from e's PKI, until the test ends. e must have been started
+// with deployNode among its nodes.
 func startWorkloadDaemons(t *testing.T, e *kubectlEnv) {
 	t.Helper()
 	bin := requireBinaries(t)
-	endpoint := strings.TrimPrefix(e.server, "http://")
 	daemons := []struct {
 		name string
 		args []string
 	}{
-		{"scheduler", []string{"--apiserver", endpoint, "--log-level", "warn"}},
-		{"controller-manager", []string{"--apiserver", endpoint, "--controllers", "replicaset,deployment", "--log-level", "warn"}},
-		{"kubelet", []string{"--apiserver", endpoint, "--runtime", "hollow", "--hostname-override", "e2e-deploy-node",
+		{"scheduler", append(e.pki.kubeconfigArgs(clusterpki.SchedulerName), "--log-level", "warn")},
+		{"controller-manager", append(e.pki.kubeconfigArgs(clusterpki.ControllerManagerName),
+			"--controllers", "replicaset,deployment", "--log-level", "warn")},
+		{"kubelet", append(e.pki.kubeletArgs(t, deployNode, "127.0.0.1"), "--runtime", "hollow", "--hostname-override", deployNode,
 			"--node-ip", "127.0.0.1", "--address", "127.0.0.1", "--port", strconv.Itoa(freePort(t)),
-			"--healthz-bind-address", "127.0.0.1", "--root-dir", t.TempDir(), "--pod-logs-dir", t.TempDir(), "--log-level", "warn"}},
+			"--healthz-bind-address", "127.0.0.1", "--root-dir", t.TempDir(), "--pod-logs-dir", t.TempDir(), "--log-level", "warn")},
 	}
 	for _, d := range daemons {
 		port := strconv.Itoa(freePort(t))
@@ -38,12 +41,15 @@ func startWorkloadDaemons(t *testing.T, e *kubectlEnv) {
 	}
 }
 
+// deployNode is the hollow node startWorkloadDaemons runs.
+const deployNode = "e2e-deploy-node"
+
 // TestKubectlDeploymentLifecycle drives a Deployment through the real kubectl against built
 // binaries: create deployment, rollout status, scale, set image, rollout history, rollout undo
 // and rollout undo --to-revision, each checked by what kubectl then reads back. Every kubectl run
 // is bounded by its --timeout or the helper's minute.
 func TestKubectlDeploymentLifecycle(t *testing.T) {
-	e := startKubectlEnv(t)
+	e := startKubectlEnv(t, deployNode)
 	startWorkloadDaemons(t, e)
 	image := func() string {
 		t.Helper()

@@ -4,42 +4,43 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"fmt"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/keelson-dev/keelson/pkg/clusterpki"
 	"github.com/keelson-dev/keelson/test/framework"
 )
 
-// kubectlEnv is one apiserver binary on a free loopback port and a kubeconfig pointing at it.
+// kubectlEnv is one secure apiserver binary on a free loopback port and the admin's kubeconfig.
 type kubectlEnv struct {
 	t          *testing.T
 	kubectl    string
 	kubeconfig string
 	dir        string
-	server     string
+	// pki is the cluster's PKI: the other daemons' kubeconfigs and the kubelets' certificates.
+	pki *clusterPKI
 }
 
-// startKubectlEnv starts bin/keelson-apiserver with an embedded etcd in a scratch directory and
-// writes a kubeconfig for it; the apiserver stops when the test ends.
-func startKubectlEnv(t *testing.T) *kubectlEnv {
+// startKubectlEnv generates a cluster PKI with bin/keelson-pki (with the identities of the
+// kubelets of nodes) and starts bin/keelson-apiserver with it and an embedded etcd in a scratch
+// directory: TLS only, client certificates, Node,RBAC. kubectl runs with the admin's kubeconfig
+// (system:masters). The apiserver stops when the test ends.
+func startKubectlEnv(t *testing.T, nodes ...string) *kubectlEnv {
 	t.Helper()
 	bin := requireBinaries(t)
 	kubectl := requireKubectl(t)
 	dir := t.TempDir()
-	port := loopbackPort(t)
+	p := newClusterPKI(t, bin, nodes...)
 	cmd := exec.Command(filepath.Join(bin, "keelson-apiserver"),
-		"--port", strconv.Itoa(port), "--bind-address", "127.0.0.1",
-		"--etcd-client-port", "0", "--etcd-peer-port", "0", "--data-dir", filepath.Join(dir, "etcd"),
-		"--service-cluster-ip-range", "127.96.0.0/16")
+		append([]string{"--etcd-client-port", "0", "--etcd-peer-port", "0", "--data-dir", filepath.Join(dir, "etcd")},
+			p.apiserverArgs()...)...)
 	logf, err := os.Create(filepath.Join(dir, "apiserver.log"))
 	require.NoError(t, err)
 	cmd.Stdout, cmd.Stderr = logf, logf
@@ -52,24 +53,8 @@ func startKubectlEnv(t *testing.T) *kubectlEnv {
 			}
 		}
 	})
-	server := fmt.Sprintf("http://127.0.0.1:%d", port)
-	framework.Start(t, &framework.Command{Cmd: cmd}).WaitHealthy(server+"/readyz", 60*time.Second)
-	kubeconfig := filepath.Join(dir, "kubeconfig")
-	require.NoError(t, os.WriteFile(kubeconfig, []byte(fmt.Sprintf(`apiVersion: v1
-kind: Config
-clusters:
-- name: keelson
-  cluster:
-    server: %s
-contexts:
-- name: keelson
-  context: {cluster: keelson, user: admin}
-current-context: keelson
-users:
-- name: admin
-  user: {}
-`, server)), 0o600))
-	return &kubectlEnv{t: t, kubectl: kubectl, kubeconfig: kubeconfig, dir: dir, server: server}
+	p.waitReady(t, framework.Start(t, &framework.Command{Cmd: cmd}))
+	return &kubectlEnv{t: t, kubectl: kubectl, kubeconfig: p.Kubeconfig(clusterpki.AdminName), dir: dir, pki: p}
 }
 
 // requireKubectl fails unless the real kubectl is on PATH, and returns its path.

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -24,13 +25,14 @@ import (
 )
 
 // TestKubectlLogs drives `kubectl logs` against bin/keelson-apiserver, which proxies pods/log to the
-// kubelet of the pod's node. The kubelet does not serve container logs yet, so an HTTP server of
-// this test stands in for a kubelet's log endpoint (/containerLogs/<ns>/<pod>/<container>): a Node
-// object points at it through its InternalIP 127.0.0.1 and status.daemonEndpoints.kubeletEndpoint,
-// and it checks the path and query the apiserver sends. Errors must print Kubernetes' messages.
+// kubelet of the pod's node. An HTTPS server of this test stands in for a kubelet's log endpoint
+// (/containerLogs/<ns>/<pod>/<container>), with the node's serving certificate from the cluster's
+// PKI and requiring the apiserver's client certificate: a Node object points at it through its
+// InternalIP 127.0.0.1 and status.daemonEndpoints.kubeletEndpoint, and it checks the path and
+// query the apiserver sends. Errors must print Kubernetes' messages.
 func TestKubectlLogs(t *testing.T) {
-	e := startKubectlEnv(t)
-	k := startStandInKubelet(t)
+	e := startKubectlEnv(t, "logs-node")
+	k := startStandInKubelet(t, e.pki.servingTLS(t, "logs-node"))
 	e.ok("create", "-f", e.file("node.yaml", nodeManifest("logs-node", k.port)))
 	e.ok("create", "-f", e.file("down.yaml", nodeManifest("down-node", closedLoopbackPort(t))))
 	e.ok("create", "-f", e.file("pods.yaml", strings.Join([]string{
@@ -146,9 +148,9 @@ func logPodManifest(name, node string, containers ...string) string {
 	return b.String()
 }
 
-// standInKubelet is an HTTP server on loopback standing in for a kubelet's log endpoint until the
-// kubelet serves logs: GET /containerLogs/<ns>/<pod>/<container> answers three lines
-// "<pod>/<container> line N", honours tailLines, and with follow=true holds the stream open after
+// standInKubelet is an HTTPS server on loopback standing in for a kubelet's log endpoint: GET
+// /containerLogs/<ns>/<pod>/<container> answers three lines "<pod>/<container> line N", honours
+// tailLines, and with follow=true holds the stream open after
 // the first line until release is called (or 20 s pass), then writes the rest and closes it.
 type standInKubelet struct {
 	port    int
@@ -158,7 +160,7 @@ type standInKubelet struct {
 	release func()
 }
 
-func startStandInKubelet(t *testing.T) *standInKubelet {
+func startStandInKubelet(t *testing.T, serving *tls.Config) *standInKubelet {
 	t.Helper()
 	k := &standInKubelet{gate: make(chan struct{})}
 	k.release = sync.OnceFunc(func() { close(k.gate) })
@@ -166,7 +168,8 @@ func startStandInKubelet(t *testing.T) *standInKubelet {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
 	srv.Listener = ln
-	srv.Start()
+	srv.TLS = serving
+	srv.StartTLS()
 	t.Cleanup(func() {
 		k.release()
 		srv.Close()

@@ -24,6 +24,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/keelson-dev/keelson/pkg/clusterpki"
 	"github.com/keelson-dev/keelson/test/framework"
 )
 
@@ -38,7 +39,7 @@ func repoRoot(t *testing.T) string {
 func requireBinaries(t *testing.T) string {
 	t.Helper()
 	bin := filepath.Join(repoRoot(t), "bin")
-	for _, d := range []string{"apiserver", "scheduler", "controller-manager", "kubelet", "proxy"} {
+	for _, d := range []string{"apiserver", "scheduler", "controller-manager", "kubelet", "proxy", "pki"} {
 		_, err := os.Stat(filepath.Join(bin, "keelson-"+d))
 		require.NoError(t, err, "bin/keelson-%s is missing: run `make build`", d)
 	}
@@ -173,9 +174,11 @@ func startLocalUp(t *testing.T) *localUp {
 	running := regexp.MustCompile(`Keelson is running \(up in ([0-9.]+)s`)
 	run.WaitFor(2*time.Minute, func() bool { return out.match(running) != nil }, "the local cluster up")
 	t.Logf("local-up.sh came up in %ss", out.match(running)[1])
-	require.True(t, ready(t), "the apiserver is ready")
-	env := &kubectlEnv{t: t, kubectl: kubectl, kubeconfig: filepath.Join(state, "kubeconfig"), dir: t.TempDir(),
-		server: "https://127.0.0.1:6443"}
+	// The PKI local-up.sh generated: the apiserver serves TLS with it.
+	p := &clusterPKI{Cluster: &clusterpki.Cluster{Spec: clusterpki.Spec{Dir: filepath.Join(state, "pki"),
+		KubeconfigDir: filepath.Join(state, "pki")}}, port: 6443, server: "https://127.0.0.1:6443"}
+	require.True(t, p.readyz(t, p.addr())(), "the apiserver is ready over TLS")
+	env := &kubectlEnv{t: t, kubectl: kubectl, kubeconfig: filepath.Join(state, "kubeconfig"), dir: t.TempDir(), pki: p}
 	return &localUp{run: run, out: out, kubectl: env, state: state, marker: marker, cgroupRoot: cgroupRoot}
 }
 
@@ -195,6 +198,8 @@ func (lc *localUp) stop(t *testing.T) {
 	require.NotEmpty(t, lc.out.match(regexp.MustCompile(`local-up: stopped \(`)), "local-up.sh says it stopped")
 }
 
+// ready reports whether anything answers /readyz on 127.0.0.1:6443, over TLS or, from an older or
+// development cluster, in plain text: a run of local-up.sh needs the port to itself.
 func ready(t *testing.T) bool {
 	t.Helper()
 	// Anything ready on the port counts, whatever its certificate: the cluster's own checks go

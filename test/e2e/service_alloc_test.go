@@ -31,32 +31,34 @@ import (
 // stored bitmaps marking exactly the cluster IPs and node ports the stored services hold.
 func TestServiceAllocationSurvivesKill9(t *testing.T) {
 	bin := requireBinaries(t)
+	p := newClusterPKI(t, bin)
 	dataDir := t.TempDir()
 	etcdPort := freePort(t)
 	start := func() (*exec.Cmd, string) {
 		t.Helper()
-		api := strconv.Itoa(freePort(t))
-		cmd := exec.Command(filepath.Join(bin, "keelson-apiserver"), "--port", api, "--data-dir", dataDir,
+		// Each start on a port of its own: the killed apiserver's may not be free again at once.
+		port := strconv.Itoa(freePort(t))
+		addr := "127.0.0.1:" + port
+		args := append(p.apiserverArgs(), "--port", port, "--data-dir", dataDir,
 			"--etcd-client-port", strconv.Itoa(etcdPort), "--etcd-peer-port", "0", "--log-level", "warn",
-			"--service-cluster-ip-range", "127.96.0.0/16", "--repair-interval", "200ms",
+			"--repair-interval", "200ms",
 			// A SIGKILL leaves what etcd wrote in the page cache: fsync guards only against
 			// power loss, which this test does not stage.
 			"--etcd-unsafe-no-fsync")
+		cmd := exec.Command(filepath.Join(bin, "keelson-apiserver"), args...)
 		cmd.Stdout, cmd.Stderr = &testWriter{t: t}, &testWriter{t: t}
 		require.NoError(t, cmd.Start())
 		t.Cleanup(func() {
 			_ = cmd.Process.Kill()
 			_ = cmd.Wait()
 		})
-		require.True(t, framework.Poll(60*time.Second, 100*time.Millisecond, func() bool { return ready200(api) }),
-			"keelson-apiserver ready")
-		return cmd, "127.0.0.1:" + api
+		require.True(t, framework.Poll(60*time.Second, 100*time.Millisecond, p.readyz(t, addr)),
+			"keelson-apiserver ready over TLS")
+		return cmd, addr
 	}
 
 	cmd, addr := start()
-	c, err := client.New(client.Config{Endpoints: []string{addr}})
-	require.NoError(t, err)
-	defer func() { _ = c.Close() }()
+	c := p.adminClient(t, addr)
 
 	// Creates run until the kill makes them fail, bounded in number and time.
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
@@ -91,9 +93,7 @@ func TestServiceAllocationSurvivesKill9(t *testing.T) {
 	t.Logf("%d services created before the kill", created.Load())
 
 	_, addr = start()
-	c2, err := client.New(client.Config{Endpoints: []string{addr}})
-	require.NoError(t, err)
-	defer func() { _ = c2.Close() }()
+	c2 := p.adminClient(t, addr)
 	// The embedded etcd serves only clients with a certificate of its CA: the apiserver's own,
 	// which it generated in its data directory.
 	pki := filepath.Join(dataDir, "pki")
@@ -135,14 +135,6 @@ func TestServiceAllocationSurvivesKill9(t *testing.T) {
 		return maps.Equal(ips, ipBits) && maps.Equal(ports, portBits)
 	})
 	require.True(t, ok, "after repair the bitmaps mark exactly the stored services' values: %s", last)
-}
-
-// ready200 reports whether the apiserver at port answers /readyz with 200.
-func ready200(port string) bool {
-	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-	defer cancel()
-	out, err := exec.CommandContext(ctx, "curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "http://127.0.0.1:"+port+"/readyz").Output()
-	return err == nil && string(out) == "200"
 }
 
 // heldByServices returns the IP offsets (from 127.96.0.1) and node port offsets (from 30000) the

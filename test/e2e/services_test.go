@@ -16,6 +16,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/keelson-dev/keelson/pkg/clusterpki"
 	"github.com/keelson-dev/keelson/test/framework"
 )
 
@@ -37,34 +38,38 @@ type servicesCluster struct {
 	served map[string]bool
 }
 
-// startServicesCluster runs, next to e's apiserver (cluster IPs from 127.96.0.0/16, bound on lo),
-// the scheduler, a controller manager with the Deployment, ReplicaSet and Endpoints controllers,
-// three process-runtime kubelets on 127.0.0.2-4 and one proxy whose node ports listen on the first
-// node's IP. The kubelets' container processes and cgroups are removed when the test ends.
+// startServicesCluster runs, next to a secure apiserver (cluster IPs from 127.96.0.0/16, bound on
+// lo), the scheduler, a controller manager with the Deployment, ReplicaSet and Endpoints
+// controllers, three process-runtime kubelets on 127.0.0.2-4 and one proxy whose node ports listen
+// on the first node's IP, each with its own identity from the cluster's PKI. The kubelets' container processes and cgroups are removed when the test ends.
 func startServicesCluster(t *testing.T) (*servicesCluster, string) {
 	t.Helper()
-	e := startKubectlEnv(t)
+	nodes := make([]string, 0, len(serviceNodes))
+	for _, n := range serviceNodes {
+		nodes = append(nodes, n.name)
+	}
+	e := startKubectlEnv(t, nodes...)
 	bin := requireBinaries(t)
-	endpoint := strings.TrimPrefix(e.server, "http://")
 	for _, d := range []struct {
 		name string
 		args []string
 	}{
-		{"scheduler", []string{"--apiserver", endpoint, "--log-level", "warn"}},
-		{"controller-manager", []string{"--apiserver", endpoint, "--controllers", "deployment,replicaset,endpoint", "--log-level", "warn"}},
+		{"scheduler", append(e.pki.kubeconfigArgs(clusterpki.SchedulerName), "--log-level", "warn")},
+		{"controller-manager", append(e.pki.kubeconfigArgs(clusterpki.ControllerManagerName),
+			"--controllers", "deployment,replicaset,endpoint", "--log-level", "warn")},
 	} {
 		port := strconv.Itoa(freePort(t))
 		startDaemon(t, bin, d.name, nil, append(d.args, "--port", port)...).
 			WaitHealthy("http://127.0.0.1:"+port+"/healthz", 60*time.Second)
 	}
 	for _, n := range serviceNodes {
-		framework.StartKubeletProcess(t, filepath.Join(bin, "keelson-kubelet"), []string{endpoint},
-			framework.KubeletOptions{NodeName: n.name, NodeIP: n.ip})
+		framework.StartKubeletProcess(t, filepath.Join(bin, "keelson-kubelet"), []string{e.pki.addr()},
+			framework.KubeletOptions{NodeName: n.name, NodeIP: n.ip}, e.pki.kubeletArgs(t, n.name, n.ip)...)
 	}
 	healthz := strconv.Itoa(freePort(t))
-	startDaemon(t, bin, "proxy", nil, "--apiserver", endpoint, "--hostname-override", serviceNodes[0].name,
+	startDaemon(t, bin, "proxy", nil, append(e.pki.kubeconfigArgs(clusterpki.ProxyName), "--hostname-override", serviceNodes[0].name,
 		"--bind-address", serviceNodes[0].ip, "--healthz-bind-address", "127.0.0.1:"+healthz,
-		"--metrics-bind-address", "127.0.0.1:"+strconv.Itoa(freePort(t)), "--log-level", "warn").
+		"--metrics-bind-address", "127.0.0.1:"+strconv.Itoa(freePort(t)), "--log-level", "warn")...).
 		WaitHealthy("http://127.0.0.1:"+healthz+"/healthz", 60*time.Second)
 	e.ok("wait", "--for=condition=Ready", "node", "--all", "--timeout=50s")
 	require.Len(t, strings.Fields(e.ok("get", "nodes", "-o", "jsonpath={.items[*].metadata.name}")), len(serviceNodes))

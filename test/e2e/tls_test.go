@@ -2,10 +2,8 @@ package e2e
 
 import (
 	"context"
-	"fmt"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"testing"
 	"time"
 
@@ -13,30 +11,22 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/keelson-dev/keelson/pkg/client"
+	"github.com/keelson-dev/keelson/pkg/clusterpki"
 	"github.com/keelson-dev/keelson/pkg/config"
 	"github.com/keelson-dev/keelson/pkg/kubeconfig"
 )
 
 // TestKubectlOverTLS generates a cluster's PKI with bin/keelson-pki, serves the apiserver binary
-// with it, and drives the stock kubectl with the admin kubeconfig, and pkg/client with the
-// scheduler's: both work over TLS, and kubectl without the cluster CA is refused.
+// with it (TLS only, Node,RBAC), and drives the stock kubectl with the admin kubeconfig, and
+// pkg/client with the scheduler's: both work over TLS, and kubectl without the cluster CA is
+// refused.
 func TestKubectlOverTLS(t *testing.T) {
 	bin := requireBinaries(t)
 	kubectl := requireKubectl(t)
+	p := newClusterPKI(t, bin)
+	require.Contains(t, p.out, "export KUBECONFIG="+p.Kubeconfig(clusterpki.AdminName))
+	p.startAPIServer(t, bin, filepath.Join(t.TempDir(), "etcd"), "--log-level", "warn")
 	dir := t.TempDir()
-	port, plain := loopbackPort(t), loopbackPort(t)
-	server := fmt.Sprintf("https://127.0.0.1:%d", port)
-	out, err := exec.Command(filepath.Join(bin, "keelson-pki"), "--dir", filepath.Join(dir, "pki"), "--kubeconfig-dir", dir,
-		"--server", server, "--service-cluster-ip-range", "127.96.0.0/16").CombinedOutput()
-	require.NoError(t, err, "%s", out)
-	require.Contains(t, string(out), "export KUBECONFIG="+filepath.Join(dir, "kubeconfig"))
-
-	pki := filepath.Join(dir, "pki")
-	startDaemon(t, bin, "apiserver", nil, "--port", strconv.Itoa(port), "--data-dir", filepath.Join(dir, "etcd"),
-		"--etcd-client-port", "0", "--etcd-peer-port", "0", "--log-level", "warn", "--service-cluster-ip-range", "127.96.0.0/16",
-		"--tls-cert-file", filepath.Join(pki, "apiserver.crt"), "--tls-private-key-file", filepath.Join(pki, "apiserver.key"),
-		"--client-ca-file", filepath.Join(pki, "ca.crt"), "--insecure-port", strconv.Itoa(plain)).
-		WaitHealthy(fmt.Sprintf("http://127.0.0.1:%d/readyz", plain), 60*time.Second)
 
 	run := func(args ...string) (string, error) {
 		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
@@ -44,12 +34,12 @@ func TestKubectlOverTLS(t *testing.T) {
 		b, err := exec.CommandContext(ctx, kubectl, args...).CombinedOutput()
 		return string(b), err
 	}
-	got, err := run("--kubeconfig", filepath.Join(dir, "kubeconfig"), "get", "ns")
+	got, err := run("--kubeconfig", p.Kubeconfig(clusterpki.AdminName), "get", "ns")
 	require.NoError(t, err, got)
 	require.Contains(t, got, "kube-system")
 
 	// The same kubeconfig without the CA: kubectl does not trust the server.
-	kc, err := kubeconfig.Load(filepath.Join(dir, "kubeconfig"))
+	kc, err := kubeconfig.Load(p.Kubeconfig(clusterpki.AdminName))
 	require.NoError(t, err)
 	kc.Clusters[0].Cluster.CertificateAuthorityData = nil
 	noCA := filepath.Join(dir, "no-ca.kubeconfig")
@@ -58,7 +48,7 @@ func TestKubectlOverTLS(t *testing.T) {
 	require.Error(t, err)
 	require.Contains(t, got, "certificate signed by unknown authority")
 
-	c, err := config.APIClient{Kubeconfig: filepath.Join(dir, "kube-scheduler.kubeconfig")}.NewClient("e2e", zap.NewNop())
+	c, err := config.APIClient{Kubeconfig: p.Kubeconfig(clusterpki.SchedulerName)}.NewClient("e2e", zap.NewNop())
 	require.NoError(t, err)
 	defer func() { _ = c.Close() }()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
