@@ -137,51 +137,43 @@ func TestServeTLSWithASelfSignedCertificateByDefault(t *testing.T) {
 	cfg.CertDir = certDir
 	require.Equal(t, []string{server.ModeNode, server.ModeRBAC}, cfg.AuthorizationModes)
 
-	serve := func() (addr string, cert []byte, stop func()) {
-		t.Helper()
-		srv, err := server.New(cfg, zap.NewNop())
+	certFile := filepath.Join(certDir, "apiserver.crt")
+	var first []byte
+	t.Run("first start", func(t *testing.T) {
+		addr := servertest.StartConfig(t, cfg, zap.NewNop()).Addr().String()
+		var err error
+		first, err = os.ReadFile(certFile)
 		require.NoError(t, err)
-		ctx, cancel := context.WithCancel(context.Background())
-		done := make(chan error, 1)
-		go func() { done <- srv.Run(ctx) }()
-		select {
-		case <-srv.Ready():
-		case err := <-done:
-			t.Fatalf("stopped while starting: %v", err)
-		}
-		cert, err = os.ReadFile(filepath.Join(certDir, "apiserver.crt"))
-		require.NoError(t, err)
-		return srv.Addr().String(), cert, func() { cancel(); require.NoError(t, <-done) }
-	}
-	addr, first, stop := serve()
-	pool := x509.NewCertPool()
-	require.True(t, pool.AppendCertsFromPEM(first))
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	hc := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}}}
-	defer hc.CloseIdleConnections()
-	require.Equal(t, "ok", get(ctx, t, hc, "https://"+addr+"/readyz"))
-	for _, host := range []string{"localhost", "127.0.0.1"} {
+		pool := x509.NewCertPool()
+		require.True(t, pool.AppendCertsFromPEM(first))
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		hc := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}}}
+		defer hc.CloseIdleConnections()
+		require.Equal(t, "ok", get(ctx, t, hc, "https://"+addr+"/readyz"))
 		_, port, _ := net.SplitHostPort(addr)
-		require.Equal(t, "ok", get(ctx, t, hc, "https://"+net.JoinHostPort(host, port)+"/livez"), "the certificate names %s", host)
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "https://"+addr+"/api/v1/namespaces/default/secrets", nil)
-	require.NoError(t, err)
-	resp, err := hc.Do(req)
-	require.NoError(t, err)
-	body, _ := io.ReadAll(resp.Body)
-	_ = resp.Body.Close()
-	require.Equal(t, http.StatusUnauthorized, resp.StatusCode, string(body))
-
-	plainReq, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+addr+"/readyz", nil)
-	require.NoError(t, err)
-	if resp, err := http.DefaultClient.Do(plainReq); err == nil {
+		for _, host := range []string{"localhost", "127.0.0.1"} {
+			require.Equal(t, "ok", get(ctx, t, hc, "https://"+net.JoinHostPort(host, port)+"/livez"), "the certificate names %s", host)
+		}
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, "https://"+addr+"/api/v1/namespaces/default/secrets", nil)
+		require.NoError(t, err)
+		resp, err := hc.Do(req)
+		require.NoError(t, err)
+		body, _ := io.ReadAll(resp.Body)
 		_ = resp.Body.Close()
-		require.Equal(t, http.StatusBadRequest, resp.StatusCode, "plain HTTP to the TLS port is refused")
-	}
-	stop()
+		require.Equal(t, http.StatusUnauthorized, resp.StatusCode, string(body))
 
-	_, second, stop := serve()
-	defer stop()
-	require.Equal(t, string(first), string(second), "a restart keeps the generated certificate")
+		plainReq, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+addr+"/readyz", nil)
+		require.NoError(t, err)
+		if resp, err := http.DefaultClient.Do(plainReq); err == nil {
+			_ = resp.Body.Close()
+			require.Equal(t, http.StatusBadRequest, resp.StatusCode, "plain HTTP to the TLS port is refused")
+		}
+	})
+	t.Run("restart", func(t *testing.T) {
+		servertest.StartConfig(t, cfg, zap.NewNop())
+		second, err := os.ReadFile(certFile)
+		require.NoError(t, err)
+		require.Equal(t, string(first), string(second), "a restart keeps the generated certificate")
+	})
 }
