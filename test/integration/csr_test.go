@@ -184,10 +184,15 @@ func writeClusterCA(t *testing.T, dir string) (certFile, keyFile string, ca *x50
 }
 
 // startCSRControllers runs a controller manager with only the given controllers (csrapproving,
-// csrsigning), signing with a new cluster CA for at most duration, and returns the CA.
+// csrsigning), signing for at most duration with the cluster's CA (a new one for a plain-text
+// cluster), and returns the CA.
 func startCSRControllers(t *testing.T, cl *framework.Cluster, duration time.Duration, controllers ...string) *x509.Certificate {
 	t.Helper()
 	certFile, keyFile, ca := writeClusterCA(t, t.TempDir())
+	if p := cl.PKI(); p != nil {
+		// A secure cluster's apiserver trusts the certificates its own CA signs.
+		certFile, keyFile, ca = p.CertFile(clusterpki.CAName), p.KeyFile(clusterpki.CAName), p.CA.Cert
+	}
 	framework.StartControllerManager(t, cl.Endpoints(), func(cfg *cmserver.Config) {
 		cfg.Controllers.Controllers = controllers
 		s := &cfg.Controllers.Signing

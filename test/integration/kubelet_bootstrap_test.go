@@ -6,6 +6,7 @@ import (
 	"crypto/x509"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -15,8 +16,11 @@ import (
 	kubeletserver "github.com/keelson-dev/keelson/kubelet/server"
 	"github.com/keelson-dev/keelson/pkg/client"
 	"github.com/keelson-dev/keelson/pkg/clock"
+	"github.com/keelson-dev/keelson/pkg/clusterpki"
 	"github.com/keelson-dev/keelson/pkg/csr"
 	certificatesv1 "github.com/keelson-dev/keelson/proto/certificates/v1"
+	corev1 "github.com/keelson-dev/keelson/proto/core/v1"
+	metav1 "github.com/keelson-dev/keelson/proto/meta/v1"
 	"github.com/keelson-dev/keelson/test/framework"
 )
 
@@ -30,7 +34,8 @@ kind: Config
 clusters:
 - name: keelson
   cluster:
-    server: http://` + cl.Endpoint(0) + `
+    server: ` + cl.URL(0) + `
+    certificate-authority: ` + cl.PKI().CertFile(clusterpki.CAName) + `
 users:
 - name: kubelet-bootstrap
   user:
@@ -44,32 +49,20 @@ current-context: bootstrap
 	return path
 }
 
-// pendingNodeCSR returns the pending kubelet request for node, if any.
-func pendingNodeCSR(ctx context.Context, c *client.Client, node string) (*certificatesv1.CertificateSigningRequest, bool) {
+// nodeCSR returns the kubelet client certificate request for node other than those named in
+// seen, if any.
+func nodeCSR(ctx context.Context, c *client.Client, node string, seen ...string) (*certificatesv1.CertificateSigningRequest, bool) {
 	list, err := c.CertificateSigningRequests().List(ctx, client.ListOptions{})
 	if err != nil {
 		return nil, false
 	}
 	for _, r := range list.Items {
 		req, err := csr.ParseRequest(r.GetSpec().GetRequest())
-		if err == nil && req.Subject.CommonName == csr.NodeUserPrefix+node && csr.Pending(r) {
+		if err == nil && req.Subject.CommonName == csr.NodeUserPrefix+node && !slices.Contains(seen, r.GetMetadata().GetName()) {
 			return r, true
 		}
 	}
 	return nil, false
-}
-
-// approveCSR approves r as `kubectl certificate approve` does.
-func approveCSR(ctx context.Context, c *client.Client, r *certificatesv1.CertificateSigningRequest) error {
-	r = clone(r)
-	if r.Status == nil {
-		r.Status = &certificatesv1.CertificateSigningRequestStatus{}
-	}
-	r.Status.Conditions = append(r.Status.Conditions, &certificatesv1.CertificateSigningRequestCondition{
-		Type: csr.Approved, Status: "True", Reason: "KubectlApprove", Message: "approved by the test",
-	})
-	_, err := c.CertificateSigningRequests().UpdateSubresource(ctx, r, "approval")
-	return err
 }
 
 // readClientCertificate reads the kubelet's certificate file and checks its mode and contents.
@@ -92,22 +85,26 @@ func readClientCertificate(t *testing.T, path string) *x509.Certificate {
 // its node. Brought forward on the kubelet's certificate clock past 90% of the certificate's
 // life, the kubelet asks again and swaps the new certificate in while it keeps running.
 //
-// The cluster serves plain text: the test is about the kubelet's certificate machinery on its fake
-// clock. The secure join, with a bootstrap token against Node,RBAC over TLS and the renewal
-// approved for the node itself, is TestKubeletJoinsWithABootstrapTokenAndRotatesItsCertificate
-// (test/e2e), with the built binaries.
-//
-// The kubelet reaches the plain-text port, whose callers are system:unsecured in system:masters,
-// allowed everything: csrapproving's SubjectAccessReview lets that requestor have a new node's
-// certificate, so the first request is approved by the controller. The renewal comes from the
-// same requestor, not from the node itself, for a node that now exists: csrapproving leaves it
-// pending and the test approves it as an administrator would.
+// The cluster runs Node,RBAC over TLS, as Kubernetes' bootstrap policy has it: the first request
+// comes from the bootstrap token's user, in system:bootstrappers, which may ask for a new node's
+// certificate (nodeclient); the renewal comes from the node itself, which may ask for its own
+// (selfnodeclient). csrapproving's SubjectAccessReviews approve both.
 func TestKubeletBootstrapsAndRotatesItsClientCertificate(t *testing.T) {
-	cl := framework.StartCluster(t, framework.Options{PlainText: true})
+	cl := framework.StartCluster(t, framework.Options{})
 	ca := startCSRControllers(t, cl, time.Hour, "csrapproving", "csrsigning")
 	c, ctx := cl.Client(), testContext(t)
 	const node = "joiner-1"
 	certClock := clock.NewFake(time.Now())
+	// The token writeBootstrapKubeconfig hands the kubelet, as kubeadm token create makes it.
+	_, err := c.Secrets("kube-system").Create(ctx, &corev1.Secret{
+		Metadata: &metav1.ObjectMeta{Name: "bootstrap-token-abcdef", Namespace: "kube-system"},
+		Type:     "bootstrap.kubernetes.io/token",
+		StringData: map[string]string{
+			"token-id": "abcdef", "token-secret": "0123456789abcdef", "usage-bootstrap-authentication": "true",
+			"expiration": time.Now().Add(time.Hour).UTC().Format(time.RFC3339),
+		},
+	})
+	require.NoError(t, err)
 
 	k := framework.StartKubelet(t, cl, framework.KubeletOptions{
 		NodeName: node, Runtime: kubeletserver.RuntimeHollow,
@@ -128,7 +125,7 @@ func TestKubeletBootstrapsAndRotatesItsClientCertificate(t *testing.T) {
 	require.Equal(t, 12*time.Minute, first.NotAfter.Sub(first.NotBefore), "ten minutes asked for, backdated by two")
 	roots := x509.NewCertPool()
 	roots.AddCert(ca)
-	_, err := first.Verify(x509.VerifyOptions{Roots: roots, KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}})
+	_, err = first.Verify(x509.VerifyOptions{Roots: roots, KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}})
 	require.NoError(t, err, "signed by the cluster CA")
 
 	list, err := c.CertificateSigningRequests().List(ctx, client.ListOptions{})
@@ -140,6 +137,7 @@ func TestKubeletBootstrapsAndRotatesItsClientCertificate(t *testing.T) {
 	require.Equal(t, csr.KubeletClientUsages, r.GetSpec().GetUsages())
 	require.Equal(t, int32(600), r.GetSpec().GetExpirationSeconds())
 	require.Equal(t, "AutoApproved", csr.Condition(r, csr.Approved).GetReason(), "approved by csrapproving")
+	require.Equal(t, "system:bootstrap:abcdef", r.GetSpec().GetUsername(), "asked for with the bootstrap token")
 
 	framework.Eventually(t, 30*time.Second, func() bool {
 		n := getNode(c, node)
@@ -151,13 +149,11 @@ func TestKubeletBootstrapsAndRotatesItsClientCertificate(t *testing.T) {
 	var renewal *certificatesv1.CertificateSigningRequest
 	framework.Eventually(t, 30*time.Second, func() bool {
 		var ok bool
-		renewal, ok = pendingNodeCSR(ctx, c, node)
+		renewal, ok = nodeCSR(ctx, c, node, r.GetMetadata().GetName())
 		return ok
-	}, "renewal request created")
-	require.NotEqual(t, r.GetMetadata().GetName(), renewal.GetMetadata().GetName(), "a new key makes a new request")
+	}, "renewal request created with a new key")
 	// Back to now, so that the renewed certificate is not already due in turn.
 	certClock.SetTime(time.Now())
-	require.NoError(t, approveCSR(ctx, c, renewal))
 	var second *x509.Certificate
 	framework.Eventually(t, 30*time.Second, func() bool {
 		b, err := os.ReadFile(certFile)
@@ -172,6 +168,10 @@ func TestKubeletBootstrapsAndRotatesItsClientCertificate(t *testing.T) {
 		return true
 	}, "renewed certificate written")
 	second = readClientCertificate(t, certFile)
+	renewal, err = c.CertificateSigningRequests().Get(ctx, renewal.GetMetadata().GetName())
+	require.NoError(t, err)
+	require.Equal(t, "system:node:"+node, renewal.GetSpec().GetUsername(), "the node asks for its own renewal")
+	require.Equal(t, "AutoApproved", csr.Condition(renewal, csr.Approved).GetReason(), "approved by csrapproving")
 	require.Equal(t, "system:node:"+node, second.Subject.CommonName)
 	require.False(t, first.PublicKey.(*ecdsa.PublicKey).Equal(second.PublicKey), "renewal uses a new key")
 	require.True(t, second.NotAfter.After(first.NotAfter) || second.NotAfter.Equal(first.NotAfter))
