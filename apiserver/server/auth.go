@@ -156,7 +156,7 @@ func (s *Server) newAuthFilter(reg *registry.Registry, modes authz.Authorizer) (
 		if err != nil {
 			return filter.Config{}, fmt.Errorf("--client-ca-file: %w", err)
 		}
-		certs.Roots = roots
+		certs.Roots, certs.Cache = roots, clientcert.NewCache(clientcert.DefaultCacheSize)
 	}
 	auths = append(auths, certs)
 	var tokens []authn.Token

@@ -11,6 +11,7 @@ package clientcert
 
 import (
 	"context"
+	"crypto/sha256"
 	"crypto/x509"
 	"errors"
 	"fmt"
@@ -44,6 +45,8 @@ type Authenticator struct {
 	Roots *x509.CertPool
 	// Clock tells the time of a request (default the real clock).
 	Clock clock.Clock
+	// Cache, when set, keeps the chains verifying against Roots found (see Cache).
+	Cache *Cache
 }
 
 var _ authn.Authenticator = Authenticator{}
@@ -88,6 +91,13 @@ func (a Authenticator) chain(req *authn.Request, now time.Time) ([]*x509.Certifi
 	if a.Roots == nil || len(req.PeerCertificates) == 0 || req.PeerCertificates[0] == nil {
 		return nil, false, nil
 	}
+	var k [sha256.Size]byte
+	if a.Cache != nil {
+		k = key(req.PeerCertificates)
+		if chain, ok := a.Cache.get(k); ok {
+			return chain, true, nil
+		}
+	}
 	leaf := req.PeerCertificates[0]
 	intermediates := x509.NewCertPool()
 	for _, c := range req.PeerCertificates[1:] {
@@ -100,6 +110,9 @@ func (a Authenticator) chain(req *authn.Request, now time.Time) ([]*x509.Certifi
 		KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
 	})
 	if err == nil {
+		if a.Cache != nil {
+			a.Cache.put(k, chains[0])
+		}
 		return chains[0], true, nil
 	}
 	var invalid x509.CertificateInvalidError

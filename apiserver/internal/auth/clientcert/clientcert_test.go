@@ -116,3 +116,50 @@ func TestAuthenticatePresentedCertificates(t *testing.T) {
 		})
 	}
 }
+
+// TestCachedChains checks the cache of verified chains: a certificate verified once is answered
+// from the cache, which still refuses it once it has expired; a certificate the CA did not sign is
+// never cached, nor confused with a cached one; the cache never holds more than its size.
+func TestCachedChains(t *testing.T) {
+	ca, err := pki.NewCA("cluster-ca", 0)
+	require.NoError(t, err)
+	other, err := pki.NewCA("other-ca", 0)
+	require.NoError(t, err)
+	issue := func(ca *pki.CA, user string) *x509.Certificate {
+		kp, err := ca.Issue(pki.ClientSpec(user))
+		require.NoError(t, err)
+		return kp.Cert
+	}
+	alice := issue(ca, "alice")
+	clk := clock.NewFake(time.Now())
+	cache := clientcert.NewCache(2)
+	a := clientcert.Authenticator{Roots: ca.Pool(), Clock: clk, Cache: cache}
+	authenticate := func(c *x509.Certificate) (*user.Info, error) {
+		u, _, err := a.Authenticate(context.Background(), &authn.Request{PeerCertificates: []*x509.Certificate{c}})
+		return u, err
+	}
+
+	u, err := authenticate(alice)
+	require.NoError(t, err)
+	require.Equal(t, "alice", u.Name)
+	require.Equal(t, 1, cache.Len(), "the verified chain is kept")
+	u, err = authenticate(alice)
+	require.NoError(t, err)
+	require.Equal(t, "alice", u.Name, "answered from the cache")
+
+	_, err = authenticate(issue(other, "alice"))
+	require.ErrorIs(t, err, clientcert.ErrUnknownAuthority, "another CA's certificate for the same user is verified on its own")
+	require.Equal(t, 1, cache.Len(), "a refused certificate is not kept")
+
+	issued := clk.Now()
+	clk.SetTime(alice.NotAfter.Add(time.Minute))
+	_, err = authenticate(alice)
+	require.ErrorIs(t, err, clientcert.ErrExpired, "a cached chain expires with its certificate")
+	clk.SetTime(issued)
+
+	for _, name := range []string{"bob", "carol", "dave"} {
+		_, err := authenticate(issue(ca, name))
+		require.NoError(t, err)
+		require.LessOrEqual(t, cache.Len(), 2)
+	}
+}

@@ -1,0 +1,67 @@
+package clientcert
+
+import (
+	"crypto/sha256"
+	"crypto/x509"
+	"sync"
+)
+
+// DefaultCacheSize is how many verified chains an apiserver's Cache keeps.
+const DefaultCacheSize = 4096
+
+// Cache keeps the chains that verifying presented certificates against the client CA found, so
+// that a client's every request does not verify its certificate's signatures again: the handshake
+// only asks for certificates, and a connection carries many requests. It holds successes only,
+// keyed by the presented certificates themselves; validity periods are still checked at every
+// request. It is safe for concurrent use and holds at most its size, dropping an arbitrary
+// entry when full. A Cache belongs to one set of Roots.
+type Cache struct {
+	size int
+	mu   sync.Mutex
+	m    map[[sha256.Size]byte][]*x509.Certificate
+}
+
+// NewCache returns a cache of at most size chains.
+func NewCache(size int) *Cache {
+	return &Cache{size: max(size, 1), m: make(map[[sha256.Size]byte][]*x509.Certificate)}
+}
+
+// Len returns how many chains the cache holds.
+func (c *Cache) Len() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.m)
+}
+
+// key identifies the presented certificates, leaf first.
+func key(peer []*x509.Certificate) [sha256.Size]byte {
+	h := sha256.New()
+	for _, c := range peer {
+		if c != nil {
+			_, _ = h.Write(c.Raw)
+		}
+		_, _ = h.Write([]byte{0})
+	}
+	var k [sha256.Size]byte
+	h.Sum(k[:0])
+	return k
+}
+
+func (c *Cache) get(k [sha256.Size]byte) ([]*x509.Certificate, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	chain, ok := c.m[k]
+	return chain, ok
+}
+
+func (c *Cache) put(k [sha256.Size]byte, chain []*x509.Certificate) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if _, ok := c.m[k]; !ok && len(c.m) >= c.size {
+		for old := range c.m {
+			delete(c.m, old)
+			break
+		}
+	}
+	c.m[k] = chain
+}
