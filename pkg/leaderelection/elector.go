@@ -113,6 +113,30 @@ type elector struct {
 	observed   Record
 	observedAt time.Time
 	seen       bool
+	// lastFailure and lastWarned throttle the warnings of failing lock calls: a new error is
+	// logged at once, the same one again once a minute.
+	lastFailure string
+	lastWarned  time.Time
+}
+
+// failureWarnEvery is how often the same failure of a lock call is logged again.
+const failureWarnEvery = time.Minute
+
+// failed logs a lock call that failed. A lost write race is an ordinary part of the election; any
+// other failure (the apiserver unreachable, the credentials refused) keeps this candidate from
+// ever leading, so it is a warning, repeated while it lasts.
+func (e *elector) failed(what string, err error) {
+	if apierrors.IsConflict(err) {
+		e.lg.Debug(what+" failed", zap.Error(err))
+		return
+	}
+	now := e.cfg.Clock.Now()
+	if msg := err.Error(); msg != e.lastFailure || now.Sub(e.lastWarned) >= failureWarnEvery {
+		e.lastFailure, e.lastWarned = msg, now
+		e.lg.Warn(what+" failed; retrying", zap.Duration("every", e.cfg.RetryPeriod), zap.Error(err))
+		return
+	}
+	e.lg.Debug(what+" failed", zap.Error(err))
 }
 
 // acquire tries every RetryPeriod until it holds the lock (true) or ctx ends (false).
@@ -179,13 +203,13 @@ func (e *elector) tryAcquireOrRenew(ctx context.Context) bool {
 	switch {
 	case apierrors.IsNotFound(err):
 		if err := e.cfg.Lock.Create(ctx, mine); err != nil {
-			e.lg.Debug("creating the lock failed", zap.Error(err))
+			e.failed("creating the lock", err)
 			return false
 		}
 		e.observe(mine, now)
 		return true
 	case err != nil:
-		e.lg.Debug("reading the lock failed", zap.Error(err))
+		e.failed("reading the lock", err)
 		return false
 	}
 	e.observe(current, now)
@@ -200,7 +224,7 @@ func (e *elector) tryAcquireOrRenew(ctx context.Context) bool {
 		mine.Transitions = current.Transitions + 1
 	}
 	if err := e.cfg.Lock.Update(ctx, mine); err != nil {
-		e.lg.Debug("writing the lock failed", zap.Error(err))
+		e.failed("writing the lock", err)
 		return false
 	}
 	e.observe(mine, now)
@@ -217,8 +241,9 @@ func (e *elector) expired(now time.Time) bool {
 
 // observe records r as seen at now. Its observation time moves only when the holder or the renew
 // time changed, so that expiry is judged on this candidate's clock. OnNewLeader hears of each
-// other holder.
+// other holder. A lock that answers ends the throttling of failure warnings.
 func (e *elector) observe(r Record, now time.Time) {
+	e.lastFailure = "" // the lock answered
 	old := e.observed
 	if !e.seen || old.HolderIdentity != r.HolderIdentity || !old.RenewTime.Equal(r.RenewTime) {
 		e.observedAt = now

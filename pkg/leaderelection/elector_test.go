@@ -8,7 +8,9 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+	"go.uber.org/zap"
 	"go.uber.org/zap/zaptest"
+	"go.uber.org/zap/zaptest/observer"
 
 	"github.com/keelson-dev/keelson/pkg/clock"
 )
@@ -322,4 +324,34 @@ func TestConfigValidate(t *testing.T) {
 			require.ErrorContains(t, err, tt.wantErr)
 		})
 	}
+}
+
+// A candidate that cannot reach the lock says so: the first failure and each new one are
+// warnings, and the same failure is repeated once a minute rather than at every retry.
+func TestUnreachableLockIsWarnedAboutAndThrottled(t *testing.T) {
+	core, logs := observer.New(zap.WarnLevel)
+	clk := clock.NewFake(epoch)
+	s := &store{}
+	s.fail(true)
+	e := &elector{cfg: Config{Lock: &fakeLock{s: s}, Identity: "a", LeaseDuration: leaseDuration,
+		RenewDeadline: renewDeadline, RetryPeriod: retryPeriod, Clock: clk}, lg: zap.New(core)}
+	warnings := func() int { return logs.FilterMessageSnippet("reading the lock failed").Len() }
+
+	require.False(t, e.tryAcquireOrRenew(context.Background()))
+	require.Equal(t, 1, warnings(), "the first failure is a warning")
+	require.Contains(t, logs.All()[0].ContextMap()["error"], errUnreachable.Error())
+	for range 5 {
+		clk.Step(retryPeriod)
+		require.False(t, e.tryAcquireOrRenew(context.Background()))
+	}
+	require.Equal(t, 1, warnings(), "the same failure is not repeated at every retry")
+	clk.Step(failureWarnEvery)
+	require.False(t, e.tryAcquireOrRenew(context.Background()))
+	require.Equal(t, 2, warnings(), "a failure that lasts is repeated once a minute")
+
+	s.fail(false)
+	require.True(t, e.tryAcquireOrRenew(context.Background()))
+	s.fail(true)
+	require.False(t, e.tryAcquireOrRenew(context.Background()))
+	require.Equal(t, 3, warnings(), "a failure after a success is a warning again")
 }

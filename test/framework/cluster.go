@@ -206,6 +206,7 @@ func (c *Cluster) StartAPIServer(i int) {
 	}, "apiserver %d ready", i)
 	r.srv, r.run = srv, run
 	r.proxy.Resume(srv.Addr().String())
+	clusters.Store(srv.Addr().String(), c) // tests may also reach a replica directly
 }
 
 // StopAPIServer shuts replica i down gracefully and waits for it.
@@ -218,6 +219,7 @@ func (c *Cluster) StopAPIServer(i int) {
 		c.t.Errorf("apiserver %d: %v", i, err)
 	}
 	r.proxy.Cut()
+	clusters.Delete(r.srv.Addr().String())
 	r.srv = nil
 }
 

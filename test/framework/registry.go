@@ -10,10 +10,11 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 )
 
-// clusters holds every running test cluster by the address of each of its endpoints, so that the
-// helpers that are given only addresses (StartScheduler, StartControllerManager,
-// StartServiceProxy, StartKubeletProcess, HTTPClientFor) reach a secure cluster with the right
-// identity. Entries are removed when their cluster's test ends.
+// clusters holds every running test cluster by the address of each of its endpoints and of each
+// running replica behind them, so that the helpers that are given only addresses (StartScheduler,
+// StartControllerManager, StartServiceProxy, StartKubeletProcess, HTTPClientFor) reach a secure
+// cluster with the right identity. Entries are removed when their cluster's test ends, and a
+// replica's when it stops.
 var clusters sync.Map // endpoint address → *Cluster
 
 // register records c under each of its endpoints until the test ends.
