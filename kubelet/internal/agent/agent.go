@@ -134,12 +134,9 @@ func (a *NodeAgent) BadManifest(origin string, err error) {
 // The API source starts feeding the desired set at once; the static sources feed it through
 // Sources. It returns nil once everything it started has stopped.
 func (a *NodeAgent) Run(ctx context.Context) error {
+	var stamper podsource.APIStamper
 	a.deps.APIPods.Register(a.NodeName(), func(pods []*corev1.Pod) {
-		stamped := make([]*corev1.Pod, 0, len(pods))
-		for _, p := range pods {
-			stamped = append(stamped, podsource.StampAPI(p))
-		}
-		a.merger.Set(podsource.KeyAPI, stamped)
+		a.merger.Set(podsource.KeyAPI, stamper.Stamp(pods))
 		a.mirror.Trigger()
 	})
 	if a.cfg.NoStaticPods {

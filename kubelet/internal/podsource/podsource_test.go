@@ -232,3 +232,34 @@ func TestPosted(t *testing.T) {
 	got, _ = sink.last()
 	require.Empty(t, got)
 }
+
+// The API stamper copies a pod once per version the informer hands out: unchanged pods keep their
+// stamped copy (the same pointer), a changed one gets a new copy, and gone ones are forgotten.
+func TestAPIStamperReusesUnchangedPods(t *testing.T) {
+	pod := func(name, rv string) *corev1.Pod {
+		return &corev1.Pod{Metadata: &metav1.ObjectMeta{Name: name, Namespace: "default", Uid: "uid-" + name,
+			ResourceVersion: rv, Annotations: map[string]string{"a": "b"}}}
+	}
+	a, b := pod("a", "1"), pod("b", "1")
+	var s APIStamper
+	first := s.Stamp([]*corev1.Pod{a, b})
+	require.Len(t, first, 2)
+	for i, p := range first {
+		require.Equal(t, SourceAPI, p.GetMetadata().GetAnnotations()[AnnotationSource])
+		require.Equal(t, "b", p.GetMetadata().GetAnnotations()["a"])
+		require.NotSame(t, []*corev1.Pod{a, b}[i], p, "the cached pod itself is never changed")
+	}
+	require.NotContains(t, a.GetMetadata().GetAnnotations(), AnnotationSource)
+
+	b2 := pod("b", "2")
+	second := s.Stamp([]*corev1.Pod{a, b2})
+	require.Same(t, first[0], second[0], "an unchanged pod keeps its stamped copy")
+	require.NotSame(t, first[1], second[1], "a changed pod is stamped again")
+	require.Equal(t, "2", second[1].GetMetadata().GetResourceVersion())
+
+	third := s.Stamp([]*corev1.Pod{b2})
+	require.Same(t, second[1], third[0])
+	again := s.Stamp([]*corev1.Pod{a, b2})
+	require.NotSame(t, first[0], again[0], "a pod that left and came back is stamped again")
+	require.Equal(t, "a", again[0].GetMetadata().GetName())
+}

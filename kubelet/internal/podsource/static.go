@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"maps"
 	"strings"
+	"sync"
 	"time"
 
 	"google.golang.org/protobuf/proto"
@@ -208,6 +209,38 @@ func contentHash(pod *corev1.Pod, nodeName string) string {
 	h.Write([]byte{0})
 	h.Write([]byte(nodeName))
 	return hex.EncodeToString(h.Sum(nil)[:16])
+}
+
+// APIStamper stamps a node's API pods for the Merger and remembers each stamped copy with the
+// cached pod it came from. An informer hands out the same pointer until the pod changes, so a
+// node whose one pod changed pays one copy, not one per pod it runs: the Merger and the pod
+// workers then see the unchanged pods as the very same pointers and skip comparing them. Its zero
+// value is ready; it is safe for concurrent use.
+type APIStamper struct {
+	mu    sync.Mutex
+	known map[string]stampedPod // by pod UID
+}
+
+type stampedPod struct{ from, stamped *corev1.Pod }
+
+// Stamp returns pods stamped (see StampAPI), reusing the copy of every pod unchanged since the
+// last call, and forgets the pods that are gone.
+func (s *APIStamper) Stamp(pods []*corev1.Pod) []*corev1.Pod {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	next := make(map[string]stampedPod, len(pods))
+	out := make([]*corev1.Pod, 0, len(pods))
+	for _, p := range pods {
+		uid := p.GetMetadata().GetUid()
+		sp, ok := s.known[uid]
+		if !ok || sp.from != p {
+			sp = stampedPod{from: p, stamped: StampAPI(p)}
+		}
+		next[uid] = sp
+		out = append(out, sp.stamped)
+	}
+	s.known = next
+	return out
 }
 
 // StampAPI marks a pod from the API server with AnnotationSource "api" on a copy.
