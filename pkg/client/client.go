@@ -141,22 +141,46 @@ func (c *Client) Scheme() *scheme.Scheme { return c.scheme }
 
 // unavailable reports whether err says no server took the call: the endpoint is down, the
 // connection broke, or the server refused it while shutting down.
+// maxRetryAfter caps the pause a server's retry-after asks for.
+const maxRetryAfter = 10 * time.Second
+
+// retryAfter reports whether err is the server refusing a request before doing anything with it,
+// because too many requests are in flight (TooManyRequests with RetryAfterSeconds, as the
+// apiserver's in-flight limits answer), and how long the server asked the client to wait. Such a
+// call is safe to repeat, whatever its verb. A TooManyRequests without a retry-after is a refusal
+// to act on, not to wait out.
+func retryAfter(err error) (time.Duration, bool) {
+	if err == nil {
+		return 0, false
+	}
+	var se *apierrors.StatusError
+	if !errors.As(apierrors.FromGRPC(err), &se) || se.Reason != apierrors.ReasonTooManyRequests ||
+		se.Details == nil || se.Details.RetryAfterSeconds <= 0 {
+		return 0, false
+	}
+	return min(time.Duration(se.Details.RetryAfterSeconds)*time.Second, maxRetryAfter), true
+}
+
 func unavailable(err error) bool {
 	return status.Code(err) == codes.Unavailable
 }
 
 // retry calls fn until it succeeds, fails with an error retryable rejects, the retries run out or
-// ctx ends. fn gets the attempt number, starting at 0. Errors come back as StatusErrors, joined
+// ctx ends. A call the server turned away because too many requests are in flight (429 with a
+// retry-after, see retryAfter) is retried whatever retryable says, after the pause the server
+// asked for, as client-go does. fn gets the attempt number, starting at 0. Errors come back as StatusErrors, joined
 // with a *TLSError when the call failed for want of a connection the TLS handshake refused.
 func (c *Client) retry(ctx context.Context, retryable func(error) bool, fn func(attempt int) error) error {
 	backoff := c.cfg.RetryBackoff
 	for attempt := 0; ; attempt++ {
 		err := fn(attempt)
-		if err == nil || attempt >= c.cfg.Retries || !retryable(err) {
+		wait, throttled := retryAfter(err)
+		if err == nil || attempt >= c.cfg.Retries || (!throttled && !retryable(err)) {
 			return c.withTLSExplanation(apierrors.FromGRPC(err), err)
 		}
-		c.cfg.Logger.Debug("retrying call", zap.Int("attempt", attempt+1), zap.Error(err))
-		t := time.NewTimer(backoff)
+		wait = max(wait, backoff)
+		c.cfg.Logger.Debug("retrying call", zap.Int("attempt", attempt+1), zap.Duration("after", wait), zap.Error(err))
+		t := time.NewTimer(wait)
 		select {
 		case <-ctx.Done():
 			t.Stop()

@@ -26,7 +26,9 @@ import (
 // object if it carries the uid derived from that proposal. An update is: without a resourceVersion it is idempotent, and with one a retry that meets
 // Conflict returns the stored object when it is what this update wrote. A merge patch is (it is
 // idempotent); a JSON patch is not. A delete is, and a retry that meets NotFound succeeds.
-// Creates with generateName are never retried after the server may have seen them.
+// Creates with generateName are never retried after the server may have seen them. Any call the
+// server turned away unread because too many requests were in flight (429 with a retry-after) is
+// retried after the pause the server asked for.
 type Resource[T scheme.Object] struct {
 	c         *Client
 	kind      *scheme.Kind
