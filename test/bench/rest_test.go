@@ -50,10 +50,11 @@ func BenchmarkRESTNextToGRPC(b *testing.B) {
 	cl := framework.StartCluster(b, framework.Options{APIServers: 1})
 	addr := cl.APIServer(0).Addr().String()
 	c := cl.Client(addr)
-	hc := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: conc}}
+	// Both edges over TLS as the admin, as kubectl and the gRPC client reach the secure apiserver.
+	hc := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: conc, TLSClientConfig: cl.AdminTLSConfig()}}
 	defer hc.CloseIdleConnections()
 	ctx := context.Background()
-	base := "http://" + addr + "/api/v1/namespaces/"
+	base := "https://" + addr + "/api/v1/namespaces/"
 	grpcNS, restNS := "default", "kube-public"
 
 	rates := map[string]float64{}
