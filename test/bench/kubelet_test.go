@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -17,6 +18,8 @@ import (
 	"time"
 
 	"github.com/keelson-dev/keelson/pkg/client"
+	"github.com/keelson-dev/keelson/pkg/clusterpki"
+	"github.com/keelson-dev/keelson/pkg/kubeconfig"
 	corev1 "github.com/keelson-dev/keelson/proto/core/v1"
 	metav1 "github.com/keelson-dev/keelson/proto/meta/v1"
 	"github.com/keelson-dev/keelson/test/framework"
@@ -30,7 +33,10 @@ const (
 	rssPods        = 100
 	scaleNodes     = 5000
 	scaleWindow    = 30 * time.Second
-	scaleTimeout   = 5 * time.Minute
+	// scaleServiceCIDR is the service range of the benchmark's apiserver: on loopback, although
+	// no traffic goes to it.
+	scaleServiceCIDR = "127.96.0.0/16"
+	scaleTimeout     = 5 * time.Minute
 )
 
 // builtBinary returns bin/keelson-<name> of this repository, failing unless `make build` (which
@@ -292,22 +298,52 @@ func BenchmarkHollowNodes5000(b *testing.B) {
 	defer cancel()
 	port := freeLoopbackPort(b)
 	endpoint := "127.0.0.1:" + strconv.Itoa(port)
+	// Secured as deployed: TLS with the cluster's certificates, client certificates, Node,RBAC.
+	// The hollow kubelet serves 5,000 nodes under one identity, the admin's.
+	dir := b.TempDir()
+	p := framework.GeneratePKI(b, builtBinary(b, "pki"), clusterpki.Spec{
+		Dir: filepath.Join(dir, "pki"), KubeconfigDir: dir, Server: "https://" + endpoint, ServiceCIDR: scaleServiceCIDR,
+	})
+	ca := p.CertFile(clusterpki.CAName)
 	api := exec.Command(builtBinary(b, "apiserver"), "--port", strconv.Itoa(port), "--bind-address", "127.0.0.1",
-		"--etcd-client-port", "0", "--etcd-peer-port", "0", "--data-dir", filepath.Join(b.TempDir(), "etcd"),
-		"--log-level", "warn")
-	apiLog, err := os.Create(filepath.Join(b.TempDir(), "apiserver.log"))
+		"--etcd-client-port", "0", "--etcd-peer-port", "0", "--data-dir", filepath.Join(dir, "etcd"),
+		"--service-cluster-ip-range", scaleServiceCIDR,
+		"--tls-cert-file", p.CertFile(clusterpki.APIServerName), "--tls-private-key-file", p.KeyFile(clusterpki.APIServerName),
+		"--client-ca-file", ca, "--authorization-mode", "Node,RBAC", "--log-level", "warn")
+	apiLog, err := os.Create(filepath.Join(dir, "apiserver.log"))
 	if err != nil {
 		b.Fatal(err)
 	}
 	defer func() { _ = apiLog.Close() }()
 	api.Stdout, api.Stderr = apiLog, apiLog
-	framework.Start(b, &framework.Command{Cmd: api}).WaitHealthy("http://"+endpoint+"/readyz", time.Minute)
+	admin, err := kubeconfig.Load(p.Kubeconfig(clusterpki.AdminName))
+	if err != nil {
+		b.Fatal(err)
+	}
+	resolved, err := admin.Resolve("")
+	if err != nil {
+		b.Fatal(err)
+	}
+	adminConfig := resolved.ClientConfig()
+	hc := &http.Client{Timeout: time.Second, Transport: &http.Transport{TLSClientConfig: adminConfig.TLS.Clone()}}
+	framework.Start(b, &framework.Command{Cmd: api}).WaitFor(time.Minute, func() bool {
+		resp, err := hc.Get("https://" + endpoint + "/readyz")
+		if err != nil {
+			return false
+		}
+		_ = resp.Body.Close()
+		return resp.StatusCode == http.StatusOK
+	}, "https://%s/readyz answers 200", endpoint)
+	hc.CloseIdleConnections()
 
+	servingCert, servingKey := framework.IssueKubeletServing(b, p, "scale", "127.0.98.4")
 	k := framework.StartKubeletProcess(b, builtBinary(b, "kubelet"), []string{endpoint},
 		framework.KubeletOptions{NodeName: "scale", NodeIP: "127.0.98.4"},
 		"--hollow-nodes", strconv.Itoa(scaleNodes), "--hollow-node-prefix", "scale",
-		"--node-status-update-frequency", "10s", "--node-lease-duration-seconds", "40", "--relist-period", "1s")
-	c, err := client.New(client.Config{Endpoints: []string{endpoint}})
+		"--node-status-update-frequency", "10s", "--node-lease-duration-seconds", "40", "--relist-period", "1s",
+		"--kubeconfig", p.Kubeconfig(clusterpki.AdminName),
+		"--tls-cert-file", servingCert, "--tls-private-key-file", servingKey, "--client-ca-file", ca)
+	c, err := client.New(adminConfig)
 	if err != nil {
 		b.Fatal(err)
 	}
