@@ -7,10 +7,12 @@ import (
 	k8sappsv1 "k8s.io/api/apps/v1"
 	k8sauthenticationv1 "k8s.io/api/authentication/v1"
 	k8sauthorizationv1 "k8s.io/api/authorization/v1"
+	k8sautoscalingv1 "k8s.io/api/autoscaling/v1"
 	k8sbatchv1 "k8s.io/api/batch/v1"
 	k8scertificatesv1 "k8s.io/api/certificates/v1"
 	k8scoordinationv1 "k8s.io/api/coordination/v1"
 	k8scorev1 "k8s.io/api/core/v1"
+	k8spolicyv1 "k8s.io/api/policy/v1"
 	k8srbacv1 "k8s.io/api/rbac/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -19,7 +21,8 @@ import (
 	"github.com/keelson-dev/keelson/pkg/scheme"
 )
 
-// k8sScheme holds Kubernetes' own Go types for the kinds Keelson serves. It is built once and never
+// k8sScheme holds Kubernetes' own Go types for the kinds Keelson serves and the payloads of its
+// subresources. It is built once and never
 // changed, so it is safe to share.
 var k8sScheme = func() *runtime.Scheme {
 	s := runtime.NewScheme()
@@ -27,6 +30,8 @@ var k8sScheme = func() *runtime.Scheme {
 		k8scorev1.AddToScheme, k8sappsv1.AddToScheme, k8sbatchv1.AddToScheme, k8scoordinationv1.AddToScheme,
 		k8srbacv1.AddToScheme, k8sauthorizationv1.AddToScheme, k8sauthenticationv1.AddToScheme,
 		k8scertificatesv1.AddToScheme,
+		// The payloads of subresources: Eviction, Scale.
+		k8spolicyv1.AddToScheme, k8sautoscalingv1.AddToScheme,
 	} {
 		if err := add(s); err != nil {
 			panic(err) // static registration of Kubernetes' own types cannot fail

@@ -34,14 +34,20 @@ func (h *Handler) evict(w http.ResponseWriter, r *http.Request, req *request) {
 	writeJSON(w, http.StatusCreated, st)
 }
 
-// readPayload decodes the JSON body of a POST to a subresource into msg, a message of kind, and
-// returns whether the request is a dry run.
+// readPayload decodes the body of a POST to a subresource, JSON or a Kubernetes protobuf
+// envelope, into msg, a message of kind, and returns whether the request is a dry run.
 func readPayload(r *http.Request, kind string, msg proto.Message) (bool, error) {
 	body, dry, err := readWrite(r)
 	if err != nil {
 		return false, err
 	}
-	if mediaType(r) != "application/json" {
+	switch mediaType(r) {
+	case "application/json":
+	case protobufMediaType:
+		if body, err = payloadProtobufToJSON(kind, body); err != nil {
+			return false, err
+		}
+	default:
 		return false, apierrors.NewUnsupportedMediaType(r.Header.Get("Content-Type"))
 	}
 	var m map[string]any

@@ -30,6 +30,20 @@ func deleteOptionsProtobufToJSON(body []byte) ([]byte, error) {
 	return b, nil
 }
 
+// payloadProtobufToJSON decodes a Kubernetes protobuf body that must hold a kind posted to a
+// subresource (an Eviction, a TokenRequest), as client-go's protobuf clients send it (kubectl
+// create token), and returns its JSON form.
+func payloadProtobufToJSON(kind string, body []byte) ([]byte, error) {
+	obj, gvk, err := protobuf.NewSerializer(kubejson.Scheme(), kubejson.Scheme()).Decode(body, nil, nil)
+	if err != nil {
+		return nil, apierrors.NewBadRequest("decode the protobuf body of a%s %s: %v", article(kind), kind, err)
+	}
+	if gvk != nil && gvk.Kind != kind {
+		return nil, apierrors.NewBadRequest("the kind in the data (%s) does not match the expected kind (%s)", gvk.Kind, kind)
+	}
+	return prunedJSON(obj)
+}
+
 // protobufToJSON decodes a Kubernetes protobuf body that must hold a k and returns its JSON form.
 func protobufToJSON(k *scheme.Kind, body []byte) ([]byte, error) {
 	into, ok := kubejson.NewTyped(k)
@@ -44,9 +58,14 @@ func protobufToJSON(k *scheme.Kind, body []byte) ([]byte, error) {
 	if gvk != nil && (gvk.Kind != k.Kind || gvk.Group != k.Group) {
 		return nil, apierrors.NewBadRequest("the kind in the data (%s) does not match the expected kind (%s)", gvk.Kind, k.Kind)
 	}
-	// Kubernetes' Go types encode unset times, slices and maps as null; drop them so that
-	// fieldValidation judges only what the client set. Unset structs ({}) are left to fromJSON,
-	// which knows which {} mean unset and which mean set ("emptyDir": {}).
+	return prunedJSON(obj)
+}
+
+// prunedJSON is the JSON form of a decoded Kubernetes object. Kubernetes' Go types encode unset
+// times, slices and maps as null; they are dropped so that fieldValidation judges only what the
+// client set. Unset structs ({}) are left to fromJSON, which knows which {} mean unset and which
+// mean set ("emptyDir": {}).
+func prunedJSON(obj any) ([]byte, error) {
 	var m map[string]any
 	b, err := json.Marshal(obj)
 	if err == nil {
