@@ -1,6 +1,9 @@
 package e2e
 
 import (
+	"encoding/base64"
+	"fmt"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -12,7 +15,8 @@ import (
 
 // TestKubectlWorkloadsOnMakeRun drives workloads with the real kubectl on the cluster `make run`
 // starts (hack/local-up.sh, whose controller manager runs every controller and whose kubelet runs
-// containers as host processes): a Deployment through create, scale, set image, rollout history
+// containers as host processes): service account tokens, from the token controller and from
+// `kubectl create token`; a Deployment through create, scale, set image, rollout history
 // and rollout undo; a Job to completion and its log; and a namespace with a Deployment in it
 // deleted as a whole, until the namespace, its pods and their processes are gone. Then Ctrl-C
 // must leave nothing behind. Every kubectl run is bounded by its --timeout and the helper's minute.
@@ -28,6 +32,30 @@ func TestKubectlWorkloadsOnMakeRun(t *testing.T) {
 		t.Helper()
 		return e.ok("get", "deployment", "web", "-o", "jsonpath={.spec.template.spec.containers[0]."+field+"}")
 	}
+
+	// Service account tokens: the token controller signs the default account's token Secret with
+	// the key the apiserver verifies, and the TokenRequest API issues tokens too. Each
+	// authenticates as the account, presented alone (no client certificate).
+	whoami := func(token string) string {
+		t.Helper()
+		as := &kubectlEnv{t: t, kubectl: e.kubectl, dir: e.dir, kubeconfig: e.file("token.kubeconfig", fmt.Sprintf(
+			"apiVersion: v1\nkind: Config\nclusters:\n- name: local\n  cluster:\n    server: https://127.0.0.1:6443\n"+
+				"    certificate-authority: %s\nusers:\n- name: sa\n  user:\n    token: %s\ncontexts:\n- name: sa\n"+
+				"  context:\n    cluster: local\n    user: sa\ncurrent-context: sa\n",
+			filepath.Join(lc.state, "pki", "ca.crt"), token))}
+		return as.ok("auth", "whoami", "-o", "jsonpath={.status.userInfo.username}")
+	}
+	var secretToken string
+	framework.Eventually(t, 30*time.Second, func() bool {
+		out := e.ok("get", "secrets", "-n", "default", "-o",
+			`jsonpath={range .items[?(@.type=="kubernetes.io/service-account-token")]}{.data.token}{end}`)
+		token, err := base64.StdEncoding.DecodeString(out)
+		secretToken = string(token)
+		return err == nil && secretToken != ""
+	}, "the default service account's token Secret")
+	require.Equal(t, "system:serviceaccount:default:default", whoami(secretToken))
+	requested := strings.TrimSpace(e.ok("create", "token", "default"))
+	require.Equal(t, "system:serviceaccount:default:default", whoami(requested))
 
 	// The process runtime ignores the image and runs the command.
 	e.ok("create", "deployment", "web", "--image=busybox", "--", "/bin/sh", "-c", "sleep 3600")
