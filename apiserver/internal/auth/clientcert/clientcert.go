@@ -94,7 +94,7 @@ func (a Authenticator) chain(req *authn.Request, now time.Time) ([]*x509.Certifi
 	var k [sha256.Size]byte
 	if a.Cache != nil {
 		k = key(req.PeerCertificates)
-		if chain, ok := a.Cache.get(k); ok {
+		if chain, ok := a.Cache.chains.Get(k); ok {
 			return chain, true, nil
 		}
 	}
@@ -111,7 +111,7 @@ func (a Authenticator) chain(req *authn.Request, now time.Time) ([]*x509.Certifi
 	})
 	if err == nil {
 		if a.Cache != nil {
-			a.Cache.put(k, chains[0])
+			a.Cache.chains.Put(k, chains[0])
 		}
 		return chains[0], true, nil
 	}
