@@ -47,6 +47,10 @@ type Authenticator struct {
 	Clock clock.Clock
 	// Cache, when set, keeps the chains verifying against Roots found (see Cache).
 	Cache *Cache
+
+	// onVerify, when set, is called each time presented certificates are verified against Roots,
+	// so that a test can tell a chain answered from the Cache from one verified again.
+	onVerify func()
 }
 
 var _ authn.Authenticator = Authenticator{}
@@ -104,6 +108,9 @@ func (a Authenticator) chain(req *authn.Request, now time.Time) ([]*x509.Certifi
 		if c != nil {
 			intermediates.AddCert(c)
 		}
+	}
+	if a.onVerify != nil {
+		a.onVerify()
 	}
 	chains, err := leaf.Verify(x509.VerifyOptions{
 		Roots: a.Roots, Intermediates: intermediates, CurrentTime: now,
