@@ -7,7 +7,6 @@ import (
 	"crypto/x509"
 	"encoding/json"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"testing"
@@ -155,14 +154,6 @@ func TestKubeletJoinsWithABootstrapTokenAndRotatesItsCertificate(t *testing.T) {
 			nodeReadyCondition(n).GetLastHeartbeatTime().AsTime().After(cert1.NotAfter)
 	}, "the kubelet heartbeats after its first certificate expired")
 	running()
-}
-
-// runWithTimeout runs a command for at most a minute and returns its combined output.
-func runWithTimeout(t *testing.T, name string, args ...string) ([]byte, error) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	return exec.CommandContext(ctx, name, args...).CombinedOutput()
 }
 
 // nodeRequestBy returns the newest kubelet client request for node made by requestor, or nil.

@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"testing"
 	"time"
 
@@ -36,31 +35,22 @@ type clusterPKI struct {
 	// port is the apiserver's port the kubeconfigs name; server is its URL.
 	port   int
 	server string
-	// out is what keelson-pki printed.
-	out string
 }
 
 // newClusterPKI picks a free loopback port for the apiserver and generates the cluster's PKI for
-// it with bin/keelson-pki, with a kubelet client certificate, kubeconfig and serving certificate
-// (for the node's name and 127.0.0.1) for each of nodes.
+// it with bin/keelson-pki (framework.GeneratePKI), with a kubelet client certificate, kubeconfig
+// and serving certificate (for the node's name and 127.0.0.1) for each of nodes.
 func newClusterPKI(t *testing.T, bin string, nodes ...string) *clusterPKI {
 	t.Helper()
 	dir := t.TempDir()
 	port := loopbackPort(t)
-	p := &clusterPKI{
-		Cluster: &clusterpki.Cluster{Spec: clusterpki.Spec{Dir: filepath.Join(dir, "pki"), KubeconfigDir: dir}},
-		port:    port,
-		server:  fmt.Sprintf("https://127.0.0.1:%d", port),
+	server := fmt.Sprintf("https://127.0.0.1:%d", port)
+	return &clusterPKI{
+		Cluster: framework.GeneratePKI(t, filepath.Join(bin, "keelson-pki"), clusterpki.Spec{
+			Dir: filepath.Join(dir, "pki"), KubeconfigDir: dir, Server: server, ServiceCIDR: serviceClusterIPRange, Nodes: nodes}),
+		port:   port,
+		server: server,
 	}
-	args := []string{"--dir", p.Dir, "--kubeconfig-dir", p.KubeconfigDir, "--server", p.server,
-		"--service-cluster-ip-range", serviceClusterIPRange}
-	if len(nodes) > 0 {
-		args = append(args, "--nodes", strings.Join(nodes, ","))
-	}
-	out, err := runWithTimeout(t, filepath.Join(bin, "keelson-pki"), args...)
-	require.NoError(t, err, "keelson-pki: %s", out)
-	p.out = string(out)
-	return p
 }
 
 // addr is the apiserver's host:port.
@@ -101,22 +91,17 @@ func (p *clusterPKI) kubeconfigArgs(component string) []string {
 // kubeletArgs gives node's kubelet its identity, system:node:<node> in system:nodes (node must be
 // one of newClusterPKI's nodes), and serves its API over TLS with a certificate of the cluster CA
 // valid for nodeIP, requiring the apiserver's client certificate. keelson-pki's serving
-// certificate names 127.0.0.1; a node on another address gets one for that address too, so that
-// the apiserver's log proxy can verify it.
+// certificate names 127.0.0.1; a node on another address gets one that names that address too
+// (framework.IssueKubeletServing), so that the apiserver's log proxy can verify it.
 func (p *clusterPKI) kubeletArgs(t *testing.T, node, nodeIP string) []string {
 	t.Helper()
 	name := clusterpki.KubeletServingName(node)
+	cert, key := p.CertFile(name), p.KeyFile(name)
 	if nodeIP != "" && nodeIP != "127.0.0.1" {
-		ca, err := pki.ReadCA(p.CertFile(clusterpki.CAName), p.KeyFile(clusterpki.CAName))
-		require.NoError(t, err)
-		kp, err := ca.Issue(pki.ServingSpec(node, []string{node, "localhost"},
-			[]net.IP{net.ParseIP(nodeIP), net.ParseIP("127.0.0.1")}))
-		require.NoError(t, err)
-		name += "-" + nodeIP
-		require.NoError(t, pki.WriteKeyPair(kp, p.CertFile(name), p.KeyFile(name)))
+		cert, key = framework.IssueKubeletServing(t, p.Cluster, node, nodeIP)
 	}
 	return []string{"--kubeconfig", p.Kubeconfig(clusterpki.KubeletName(node)),
-		"--tls-cert-file", p.CertFile(name), "--tls-private-key-file", p.KeyFile(name),
+		"--tls-cert-file", cert, "--tls-private-key-file", key,
 		"--client-ca-file", p.CertFile(clusterpki.CAName)}
 }
 

@@ -24,7 +24,6 @@ func TestKubectlOverTLS(t *testing.T) {
 	bin := requireBinaries(t)
 	kubectl := requireKubectl(t)
 	p := newClusterPKI(t, bin)
-	require.Contains(t, p.out, "export KUBECONFIG="+p.Kubeconfig(clusterpki.AdminName))
 	p.startAPIServer(t, bin, filepath.Join(t.TempDir(), "etcd"), "--log-level", "warn")
 	dir := t.TempDir()
 

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -44,6 +45,12 @@ type Kubelet struct {
 	Config server.Config
 	// cluster is the cluster the kubelet belongs to.
 	cluster *Cluster
+
+	// apiOnce makes apiTransport (or apiErr) at HTTPClient's first call over TLS, so that the
+	// apiserver's client key pair is read from disk once and connections are reused.
+	apiOnce      sync.Once
+	apiTransport *http.Transport
+	apiErr       error
 }
 
 // StartKubelet runs a kubelet against the cluster's apiservers and waits until its health endpoint
@@ -119,20 +126,31 @@ func (k *Kubelet) URL() string {
 }
 
 // HTTPClient returns a client of the kubelet API (URL): over TLS it trusts the cluster CA and
-// presents the apiserver's client certificate, as the apiserver does when it proxies logs.
+// presents the apiserver's client certificate, as the apiserver does when it proxies logs. The
+// key pair is read at the first call; every client shares one transport, whose idle connections
+// are closed when the kubelet's test ends. It is safe to call concurrently; each call returns a
+// client of its own, which the caller may change.
 func (k *Kubelet) HTTPClient(tb testing.TB) *http.Client {
 	tb.Helper()
 	p := k.cluster.pki
 	if k.Config.TLSCertFile == "" || p == nil {
 		return &http.Client{}
 	}
-	cert, err := tls.LoadX509KeyPair(p.CertFile(clusterpki.APIServerClientName), p.KeyFile(clusterpki.APIServerClientName))
-	if err != nil {
-		tb.Fatalf("the apiserver's kubelet client certificate: %v", err)
+	k.apiOnce.Do(func() {
+		cert, err := tls.LoadX509KeyPair(p.CertFile(clusterpki.APIServerClientName), p.KeyFile(clusterpki.APIServerClientName))
+		if err != nil {
+			k.apiErr = fmt.Errorf("the apiserver's kubelet client certificate: %w", err)
+			return
+		}
+		k.apiTransport = &http.Transport{TLSClientConfig: &tls.Config{
+			RootCAs: p.CA.Pool(), Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12,
+		}}
+		k.Running.tb.Cleanup(k.apiTransport.CloseIdleConnections)
+	})
+	if k.apiErr != nil {
+		tb.Fatalf("%v", k.apiErr)
 	}
-	return &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{
-		RootCAs: p.CA.Pool(), Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12,
-	}}}
+	return &http.Client{Transport: k.apiTransport}
 }
 
 // DesiredPods returns the node's desired pod set as the kubelet last merged it from its sources.

@@ -1,11 +1,13 @@
 package framework
 
 import (
+	"context"
 	"net"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/keelson-dev/keelson/pkg/clusterpki"
 	"github.com/keelson-dev/keelson/pkg/pki"
@@ -17,7 +19,7 @@ import (
 // client certificate and kubeconfig per component, for the admin and per node in spec.Nodes, a
 // kubelet serving certificate per node, and the service account key pair. It returns the PKI
 // with its CA read back, so that a test can issue more certificates; it fails the test when
-// keelson-pki does.
+// keelson-pki does or runs for over a minute.
 func GeneratePKI(tb testing.TB, binary string, spec clusterpki.Spec) *clusterpki.Cluster {
 	tb.Helper()
 	if spec.KubeconfigDir == "" {
@@ -37,7 +39,11 @@ func GeneratePKI(tb testing.TB, binary string, spec clusterpki.Spec) *clusterpki
 	if len(spec.Nodes) > 0 {
 		args = append(args, "--nodes", strings.Join(spec.Nodes, ","))
 	}
-	out, err := exec.Command(binary, args...).CombinedOutput() //nolint:noctx // a short-lived generator
+	// keelson-pki finishes in well under a second; the bound only keeps a hung run from holding
+	// the test until its own timeout.
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, binary, args...).CombinedOutput()
 	if err != nil {
 		tb.Fatalf("%s: %v: %s", filepath.Base(binary), err, out)
 	}

@@ -3,7 +3,8 @@ package clientcert
 import (
 	"crypto/sha256"
 	"crypto/x509"
-	"sync"
+
+	"github.com/keelson-dev/keelson/apiserver/internal/boundedcache"
 )
 
 // DefaultCacheSize is how many verified chains an apiserver's Cache keeps.
@@ -16,22 +17,16 @@ const DefaultCacheSize = 4096
 // request. It is safe for concurrent use and holds at most its size, dropping an arbitrary
 // entry when full. A Cache belongs to one set of Roots.
 type Cache struct {
-	size int
-	mu   sync.Mutex
-	m    map[[sha256.Size]byte][]*x509.Certificate
+	chains *boundedcache.Cache[[sha256.Size]byte, []*x509.Certificate]
 }
 
-// NewCache returns a cache of at most size chains.
+// NewCache returns a cache of at most size chains (at least one).
 func NewCache(size int) *Cache {
-	return &Cache{size: max(size, 1), m: make(map[[sha256.Size]byte][]*x509.Certificate)}
+	return &Cache{chains: boundedcache.New[[sha256.Size]byte, []*x509.Certificate](max(size, 1))}
 }
 
 // Len returns how many chains the cache holds.
-func (c *Cache) Len() int {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return len(c.m)
-}
+func (c *Cache) Len() int { return c.chains.Len() }
 
 // key identifies the presented certificates, leaf first.
 func key(peer []*x509.Certificate) [sha256.Size]byte {
@@ -45,23 +40,4 @@ func key(peer []*x509.Certificate) [sha256.Size]byte {
 	var k [sha256.Size]byte
 	h.Sum(k[:0])
 	return k
-}
-
-func (c *Cache) get(k [sha256.Size]byte) ([]*x509.Certificate, bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	chain, ok := c.m[k]
-	return chain, ok
-}
-
-func (c *Cache) put(k [sha256.Size]byte, chain []*x509.Certificate) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if _, ok := c.m[k]; !ok && len(c.m) >= c.size {
-		for old := range c.m {
-			delete(c.m, old)
-			break
-		}
-	}
-	c.m[k] = chain
 }

@@ -47,6 +47,10 @@ type Authenticator struct {
 	Clock clock.Clock
 	// Cache, when set, keeps the chains verifying against Roots found (see Cache).
 	Cache *Cache
+
+	// onVerify, when set, is called each time presented certificates are verified against Roots,
+	// so that a test can tell a chain answered from the Cache from one verified again.
+	onVerify func()
 }
 
 var _ authn.Authenticator = Authenticator{}
@@ -94,7 +98,7 @@ func (a Authenticator) chain(req *authn.Request, now time.Time) ([]*x509.Certifi
 	var k [sha256.Size]byte
 	if a.Cache != nil {
 		k = key(req.PeerCertificates)
-		if chain, ok := a.Cache.get(k); ok {
+		if chain, ok := a.Cache.chains.Get(k); ok {
 			return chain, true, nil
 		}
 	}
@@ -105,13 +109,16 @@ func (a Authenticator) chain(req *authn.Request, now time.Time) ([]*x509.Certifi
 			intermediates.AddCert(c)
 		}
 	}
+	if a.onVerify != nil {
+		a.onVerify()
+	}
 	chains, err := leaf.Verify(x509.VerifyOptions{
 		Roots: a.Roots, Intermediates: intermediates, CurrentTime: now,
 		KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
 	})
 	if err == nil {
 		if a.Cache != nil {
-			a.Cache.put(k, chains[0])
+			a.Cache.chains.Put(k, chains[0])
 		}
 		return chains[0], true, nil
 	}

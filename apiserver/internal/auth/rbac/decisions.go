@@ -4,9 +4,9 @@ import (
 	"hash/maphash"
 	"maps"
 	"slices"
-	"sync"
 
 	"github.com/keelson-dev/keelson/apiserver/internal/auth/authz"
+	"github.com/keelson-dev/keelson/apiserver/internal/boundedcache"
 )
 
 // DefaultDecisionCacheSize is how many decisions an index remembers at most.
@@ -17,15 +17,13 @@ const DefaultDecisionCacheSize = 4096
 // instead of a walk over the user's grants and their rules. It belongs to the index it was filled
 // from: a change of any role or binding publishes a new index with an empty cache, so a decision
 // never outlives the policy it was taken on, and a revoked binding takes effect with the very
-// change that revokes it. It holds at most max entries; when full, an entry chosen at random
-// (Go's map order) makes room. It is safe for concurrent use.
+// change that revokes it. It holds at most its size (a boundedcache.Cache); when full, an entry
+// chosen at random (Go's map order) makes room. It is safe for concurrent use.
 type decisionCache struct {
 	seed maphash.Seed
-	mu   sync.RWMutex
-	max  int
-	// m holds one entry per hash of its request; a request whose hash another holds (a collision)
-	// is a miss and takes the slot over.
-	m map[uint64]cachedDecision
+	// entries holds one decision per hash of its request; a request whose hash another holds (a
+	// collision) is a miss and takes the slot over.
+	entries *boundedcache.Cache[uint64, cachedDecision]
 }
 
 // cachedDecision is a remembered Allow (with its reason) or NoOpinion, RBAC never denying, and
@@ -42,8 +40,9 @@ type decision struct {
 	reason  string
 }
 
+// newDecisionCache returns an empty cache of at most size decisions; 0 or less holds none.
 func newDecisionCache(size int) *decisionCache {
-	return &decisionCache{seed: maphash.MakeSeed(), max: size, m: make(map[uint64]cachedDecision)}
+	return &decisionCache{seed: maphash.MakeSeed(), entries: boundedcache.New[uint64, cachedDecision](size)}
 }
 
 // hash hashes every attribute of a but the user's extra, which only the comparison looks at (its
@@ -82,9 +81,7 @@ func sameRequest(a, b *authz.Attributes) bool {
 // get returns the decision remembered for a, whose user is not nil, and a's hash for put.
 func (c *decisionCache) get(a *authz.Attributes) (decision, uint64, bool) {
 	h := c.hash(a)
-	c.mu.RLock()
-	e, ok := c.m[h]
-	c.mu.RUnlock()
+	e, ok := c.entries.Get(h)
 	if !ok || !sameRequest(&e.attrs, a) {
 		return decision{}, h, false
 	}
@@ -94,9 +91,6 @@ func (c *decisionCache) get(a *authz.Attributes) (decision, uint64, bool) {
 // put remembers d for a, whose hash is h, making room first when the cache is full. It keeps a
 // copy of a's user, which the caller may change afterwards.
 func (c *decisionCache) put(h uint64, a *authz.Attributes, d decision) {
-	if c.max <= 0 {
-		return
-	}
 	e := cachedDecision{attrs: *a, decision: d}
 	u := *a.User
 	u.Groups = slices.Clone(u.Groups)
@@ -107,20 +101,8 @@ func (c *decisionCache) put(h uint64, a *authz.Attributes, d decision) {
 		}
 	}
 	e.attrs.User = &u
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if _, ok := c.m[h]; !ok && len(c.m) >= c.max {
-		for old := range c.m {
-			delete(c.m, old)
-			break
-		}
-	}
-	c.m[h] = e
+	c.entries.Put(h, e)
 }
 
 // len returns how many decisions c holds.
-func (c *decisionCache) len() int {
-	c.mu.RLock()
-	defer c.mu.RUnlock()
-	return len(c.m)
-}
+func (c *decisionCache) len() int { return c.entries.Len() }
