@@ -67,6 +67,7 @@ func NewFlags() *pflag.FlagSet {
 	fs.Int("json-patch-max-copy-bytes", d.JSONPatchMaxCopyBytes, "most bytes the copy operations of one JSON patch may add up to (422 past it)")
 	fs.Int("max-requests-inflight", d.MaxRequestsInflight, "read-only requests served at once, REST and gRPC together; more get 429 with Retry-After (0: no bound; watches and logs not counted)")
 	fs.Int("max-mutating-requests-inflight", d.MaxMutatingRequestsInflight, "mutating requests served at once, REST and gRPC together; more get 429 with Retry-After (0: no bound)")
+	fs.Duration("inflight-queue-wait", d.InflightQueueWait, "how long a request over --max-requests-inflight or --max-mutating-requests-inflight waits for a slot, behind at most as many others, before its 429 (0: refused at once)")
 	fs.Int("max-watches-per-client", d.MaxWatchesPerClient, "watches one client (remote IP address) may hold open, REST and gRPC together; more get 429 (0: no bound)")
 	fs.Duration("request-timeout", d.RequestTimeout, "how long a request that is not a watch or a log may take; then it fails with 504")
 	fs.Duration("request-body-read-timeout", d.RequestBodyReadTimeout, "how long a REST request's body may take to arrive; a slower client gets 408")

@@ -161,6 +161,7 @@ func (s *Server) buildOn(be *etcdBackend) (*parts, error) {
 		MaxRequestsInflight:         s.cfg.MaxRequestsInflight,
 		MaxMutatingRequestsInflight: s.cfg.MaxMutatingRequestsInflight,
 		MaxWatchesPerClient:         s.cfg.MaxWatchesPerClient,
+		QueueWait:                   s.cfg.InflightQueueWait,
 	})
 	auth, err := s.newAuthFilter(reg, az.chain)
 	if err != nil {

@@ -110,6 +110,10 @@ type Config struct {
 	// (429, Retry-After 1). Watches and pod logs are not counted. 0: no bound.
 	MaxRequestsInflight         int `mapstructure:"max-requests-inflight"`
 	MaxMutatingRequestsInflight int `mapstructure:"max-mutating-requests-inflight"`
+	// InflightQueueWait is how long a request that finds its bound reached waits for a slot,
+	// behind at most as many others as the bound, before the 429: a burst is served as slots
+	// free rather than sent away for a second. 0: refused at once.
+	InflightQueueWait time.Duration `mapstructure:"inflight-queue-wait"`
 	// MaxWatchesPerClient bounds the watches one client (remote IP address) holds open over REST
 	// and gRPC together; more are refused with TooManyRequests. 0: no bound.
 	MaxWatchesPerClient int `mapstructure:"max-watches-per-client"`
@@ -176,6 +180,7 @@ func DefaultConfig() Config {
 		JSONPatchMaxCopyBytes:       registry.DefaultMaxJSONPatchCopyBytes,
 		MaxRequestsInflight:         limits.DefaultMaxRequestsInflight,
 		MaxMutatingRequestsInflight: limits.DefaultMaxMutatingRequestsInflight,
+		InflightQueueWait:           limits.DefaultQueueWait,
 		MaxWatchesPerClient:         limits.DefaultMaxWatchesPerClient,
 		RequestTimeout:              rest.DefaultRequestTimeout,
 		RequestBodyReadTimeout:      rest.DefaultBodyReadTimeout,
@@ -233,6 +238,9 @@ func (c Config) Validate() error {
 		checkNonNegative("audit-log-maxage", c.AuditLogMaxAge),
 	)
 	errs = append(errs, c.validateServices())
+	if c.InflightQueueWait < 0 {
+		errs = append(errs, fmt.Errorf("--inflight-queue-wait: %s is negative; use 0 to refuse at once a request over the bound", c.InflightQueueWait))
+	}
 	if c.EtcdMaxWritesInFlight < 0 {
 		errs = append(errs, fmt.Errorf("--etcd-max-writes-in-flight: %d is negative", c.EtcdMaxWritesInFlight))
 	}

@@ -271,6 +271,7 @@ func TestInflightLimits(t *testing.T) {
 	cl := framework.StartCluster(t, framework.Options{Configure: func(c *server.Config) {
 		c.MaxMutatingRequestsInflight = 2
 		c.MaxRequestsInflight = 2
+		c.InflightQueueWait = 100 * time.Millisecond // each refusal below first waits this long for a slot
 	}})
 	ctx := testContext(t)
 	createConfigMap(t, cl, "seen", "v")

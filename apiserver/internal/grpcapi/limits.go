@@ -32,7 +32,7 @@ func LimitUnary(l *limits.Limiter, requestTimeout time.Duration) grpc.UnaryServe
 		if method == "Get" || method == "List" {
 			class = limits.ReadOnly
 		}
-		if err := l.Admit(class); err != nil {
+		if err := l.Admit(ctx, class); err != nil {
 			return nil, err
 		}
 		defer l.Done(class)

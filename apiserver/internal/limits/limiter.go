@@ -1,8 +1,10 @@
 package limits
 
 import (
+	"context"
 	"fmt"
 	"sync"
+	"time"
 
 	"github.com/keelson-dev/keelson/pkg/apierrors"
 )
@@ -12,6 +14,8 @@ const (
 	DefaultMaxRequestsInflight         = 400
 	DefaultMaxMutatingRequestsInflight = 200
 	DefaultMaxWatchesPerClient         = 1000
+	// DefaultQueueWait is as long as the Retry-After a refused client would wait anyway.
+	DefaultQueueWait = time.Second
 )
 
 // retryAfterSeconds is the Retry-After a refused request gets, Kubernetes' "1".
@@ -40,6 +44,10 @@ type Config struct {
 	MaxMutatingRequestsInflight int
 	// MaxWatchesPerClient bounds the watches one client (a remote IP address) holds open.
 	MaxWatchesPerClient int
+	// QueueWait is how long a request that finds every slot of its class taken waits for one,
+	// in a queue as long as the class's bound, before it is refused: a burst is served as slots
+	// free up rather than sent away to come back after its Retry-After. 0: refused at once.
+	QueueWait time.Duration
 }
 
 // Limiter admits requests within its Config. It is safe for concurrent use; a nil Limiter admits
@@ -49,6 +57,9 @@ type Limiter struct {
 	// readOnly and mutating are semaphores: a request holds one slot while it is served. nil
 	// is no bound.
 	readOnly, mutating chan struct{}
+	// readOnlyQueue and mutatingQueue hold a ticket for each request waiting for a slot: as
+	// many as the class has slots.
+	readOnlyQueue, mutatingQueue chan struct{}
 
 	mu sync.Mutex
 	// watches counts the open watches of each client that holds any.
@@ -60,18 +71,22 @@ func New(cfg Config) *Limiter {
 	l := &Limiter{cfg: cfg, watches: map[string]int{}}
 	if cfg.MaxRequestsInflight > 0 {
 		l.readOnly = make(chan struct{}, cfg.MaxRequestsInflight)
+		l.readOnlyQueue = make(chan struct{}, cfg.MaxRequestsInflight)
 	}
 	if cfg.MaxMutatingRequestsInflight > 0 {
 		l.mutating = make(chan struct{}, cfg.MaxMutatingRequestsInflight)
+		l.mutatingQueue = make(chan struct{}, cfg.MaxMutatingRequestsInflight)
 	}
 	return l
 }
 
-// Admit takes a slot for a request of class c, without waiting: when every slot is taken it fails
-// with TooManyRequests (429, retry after 1 s), as Kubernetes does. After a nil error the caller
-// must call Done(c) once the request ends. LongRunning and Watch take no slot here.
-func (l *Limiter) Admit(c Class) error {
-	sem, limit, what := l.semaphore(c)
+// Admit takes a slot for a request of class c. When every slot is taken it waits for one, up to
+// Config.QueueWait and while ctx lasts, behind at most as many waiting requests as the class has
+// slots; then it fails with TooManyRequests (429, retry after 1 s), as Kubernetes does. After a
+// nil error the caller must call Done(c) once the request ends. LongRunning and Watch take no
+// slot here.
+func (l *Limiter) Admit(ctx context.Context, c Class) error {
+	sem, queue, limit, what := l.semaphore(c)
 	if sem == nil {
 		return nil
 	}
@@ -79,29 +94,56 @@ func (l *Limiter) Admit(c Class) error {
 	case sem <- struct{}{}:
 		return nil
 	default:
-		return apierrors.NewTooManyRequests(fmt.Sprintf(
-			"Too many requests, please try again later: the limit of %d %s requests in flight is reached", limit, what), retryAfterSeconds)
 	}
+	tooMany := apierrors.NewTooManyRequests(fmt.Sprintf(
+		"Too many requests, please try again later: the limit of %d %s requests in flight is reached", limit, what), retryAfterSeconds)
+	if l.cfg.QueueWait <= 0 {
+		return tooMany
+	}
+	select {
+	case queue <- struct{}{}:
+		defer func() { <-queue }()
+	default:
+		return tooMany // the queue is full too
+	}
+	t := time.NewTimer(l.cfg.QueueWait)
+	defer t.Stop()
+	select {
+	case sem <- struct{}{}:
+		return nil
+	case <-t.C:
+		return tooMany
+	case <-ctx.Done():
+		return tooMany
+	}
+}
+
+// Queued returns how many requests of class c wait for a slot.
+func (l *Limiter) Queued(c Class) int {
+	_, queue, _, _ := l.semaphore(c)
+	return len(queue)
 }
 
 // Done releases the slot Admit(c) took.
 func (l *Limiter) Done(c Class) {
-	if sem, _, _ := l.semaphore(c); sem != nil {
+	if sem, _, _, _ := l.semaphore(c); sem != nil {
 		<-sem
 	}
 }
 
-func (l *Limiter) semaphore(c Class) (chan struct{}, int, string) {
+// semaphore returns class c's slots, its queue's tickets, its bound and its name; nil slots when
+// c is not bounded.
+func (l *Limiter) semaphore(c Class) (sem, queue chan struct{}, limit int, what string) {
 	if l == nil {
-		return nil, 0, ""
+		return nil, nil, 0, ""
 	}
 	switch c {
 	case ReadOnly:
-		return l.readOnly, l.cfg.MaxRequestsInflight, "read-only"
+		return l.readOnly, l.readOnlyQueue, l.cfg.MaxRequestsInflight, "read-only"
 	case Mutating:
-		return l.mutating, l.cfg.MaxMutatingRequestsInflight, "mutating"
+		return l.mutating, l.mutatingQueue, l.cfg.MaxMutatingRequestsInflight, "mutating"
 	default:
-		return nil, 0, ""
+		return nil, nil, 0, ""
 	}
 }
 

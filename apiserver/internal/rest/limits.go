@@ -67,7 +67,7 @@ func (h *Handler) limit(next http.Handler) http.Handler {
 			defer lim.Inflight.WatchDone(client)
 		case limits.LongRunning:
 		default:
-			if err := lim.Inflight.Admit(class); err != nil {
+			if err := lim.Inflight.Admit(r.Context(), class); err != nil {
 				writeError(w, err)
 				return
 			}
