@@ -29,12 +29,12 @@ type containerState struct {
 // runningContainers returns the container of every running pod of app, by pod name.
 func runningContainers(t *testing.T, c *client.Client, app string) map[string]containerState {
 	t.Helper()
-	l, err := c.Pods("default").List(testContext(t), client.ListOptions{LabelSelector: "app=" + app})
+	pods, err := liveAppPods(testContext(t), c, app)
 	require.NoError(t, err)
 	out := map[string]containerState{}
-	for _, p := range l.Items {
+	for _, p := range pods {
 		st := mainStatus(p)
-		if p.GetMetadata().GetDeletionTimestamp() != nil || st.GetState().GetRunning() == nil {
+		if st.GetState().GetRunning() == nil {
 			continue
 		}
 		out[p.GetMetadata().GetName()] = containerState{

@@ -1,6 +1,7 @@
 package integration
 
 import (
+	"context"
 	"net/http"
 	"slices"
 	"testing"
@@ -9,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/keelson-dev/keelson/pkg/client"
+	corev1 "github.com/keelson-dev/keelson/proto/core/v1"
 	"github.com/keelson-dev/keelson/test/framework"
 )
 
@@ -16,18 +18,22 @@ import (
 // acceptance asks: longer than the controller manager's lease (10 s), so its leadership lapses.
 const etcdOutage = 20 * time.Second
 
-// livePods lists the pods of app that are not being deleted.
+// liveAppPods lists the pods labelled app=<app> in default that are not being deleted.
+func liveAppPods(ctx context.Context, c *client.Client, app string) ([]*corev1.Pod, error) {
+	l, err := c.Pods("default").List(ctx, client.ListOptions{LabelSelector: "app=" + app})
+	if err != nil {
+		return nil, err
+	}
+	return slices.DeleteFunc(l.Items, func(p *corev1.Pod) bool { return p.GetMetadata().GetDeletionTimestamp() != nil }), nil
+}
+
+// livePods names the pods of app that are not being deleted; none when the list fails.
 func livePods(t *testing.T, c *client.Client, app string) []string {
 	t.Helper()
-	l, err := c.Pods("default").List(testContext(t), client.ListOptions{LabelSelector: "app=" + app})
-	if err != nil {
-		return nil
-	}
+	pods, _ := liveAppPods(testContext(t), c, app)
 	var names []string
-	for _, p := range l.Items {
-		if p.GetMetadata().GetDeletionTimestamp() == nil {
-			names = append(names, p.GetMetadata().GetName())
-		}
+	for _, p := range pods {
+		names = append(names, p.GetMetadata().GetName())
 	}
 	return names
 }

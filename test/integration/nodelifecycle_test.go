@@ -31,15 +31,13 @@ func nodeTaints(n *corev1.Node) []string {
 
 // livePodsOf returns the pods labelled app=<app> that are not being deleted, by node.
 func livePodsOf(ctx context.Context, c *client.Client, app string) (map[string][]*corev1.Pod, error) {
-	list, err := c.Pods("default").List(ctx, client.ListOptions{LabelSelector: "app=" + app})
+	pods, err := liveAppPods(ctx, c, app)
 	if err != nil {
 		return nil, err
 	}
 	out := map[string][]*corev1.Pod{}
-	for _, p := range list.Items {
-		if p.GetMetadata().GetDeletionTimestamp() == nil {
-			out[p.GetSpec().GetNodeName()] = append(out[p.GetSpec().GetNodeName()], p)
-		}
+	for _, p := range pods {
+		out[p.GetSpec().GetNodeName()] = append(out[p.GetSpec().GetNodeName()], p)
 	}
 	return out, nil
 }
