@@ -149,14 +149,16 @@ func streamRounds(b *testing.B, size int64, direct, proxied string) [2]pathRates
 // moved. A ratio measured while others used much of the machine says more about them than about
 // the proxy; the benchmark reports the share so that such a run can be told apart.
 type loadMeter struct {
-	machine, own [2]float64 // busy and total CPU seconds of the machine; own CPU seconds
-	ok           bool
+	busy, total float64 // CPU seconds of the whole machine at the start: busy, and in all
+	own         float64 // CPU seconds of this process at the start
+	ok          bool    // all three could be read
 }
 
+// startLoadMeter starts measuring now.
 func startLoadMeter() loadMeter {
 	busy, total, err1 := machineCPU()
 	own, err2 := ownCPU()
-	return loadMeter{machine: [2]float64{busy, total}, own: [2]float64{own}, ok: err1 == nil && err2 == nil}
+	return loadMeter{busy: busy, total: total, own: own, ok: err1 == nil && err2 == nil}
 }
 
 // othersPercent returns the share of the machine's CPU time since m started that went to anything
@@ -164,11 +166,11 @@ func startLoadMeter() loadMeter {
 func (m loadMeter) othersPercent() float64 {
 	busy, total, err1 := machineCPU()
 	own, err2 := ownCPU()
-	if !m.ok || err1 != nil || err2 != nil || total <= m.machine[1] {
+	if !m.ok || err1 != nil || err2 != nil || total <= m.total {
 		return -1
 	}
-	others := (busy - m.machine[0]) - (own - m.own[0])
-	return max(0, 100*others/(total-m.machine[1]))
+	others := (busy - m.busy) - (own - m.own)
+	return max(0, 100*others/(total-m.total))
 }
 
 // machineCPU returns the CPU seconds all CPUs spent busy (steal included) and in total, from
