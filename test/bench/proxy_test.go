@@ -147,7 +147,9 @@ func streamRounds(b *testing.B, size int64, direct, proxied string) [2]pathRates
 // busy on the machine's cores where the direct one keeps two, so it loses far more to a competing
 // process: with one busy loop running beside it, the proxied rate halved and the direct one barely
 // moved. A ratio measured while others used much of the machine says more about them than about
-// the proxy; the benchmark reports the share so that such a run can be told apart.
+// the proxy; the benchmark reports the share so that such a run can be told apart. Kernel threads
+// doing the streams' own network work (ksoftirqd) count as others too: a few percent on a quiet
+// machine, more during proxied streams than direct ones.
 type loadMeter struct {
 	busy, total float64 // CPU seconds of the whole machine at the start: busy, and in all
 	own         float64 // CPU seconds of this process at the start
