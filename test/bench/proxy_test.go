@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/exec"
 	"slices"
 	"strconv"
 	"strings"
@@ -17,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/keelson-dev/keelson/pkg/clusterpki"
 	corev1 "github.com/keelson-dev/keelson/proto/core/v1"
 	metav1 "github.com/keelson-dev/keelson/proto/meta/v1"
 	"github.com/keelson-dev/keelson/test/framework"
@@ -109,18 +111,21 @@ type pathRates struct {
 // streamRoundCount rounds, and returns the rates of each path. The paths alternate which goes first
 // from round to round, so neither always meets the process's first stream or whatever else the
 // machine runs in a fixed position; both send the same size from the same buffer to the same sink.
-func streamRounds(b *testing.B, size int64, direct, proxied string) [2]pathRates {
+//
+// The benchmark's own CPU time, and that of the processes pids (a proxy running apart), is not
+// counted as other processes'; the share is reported as the metric <metric>.
+func streamRounds(b *testing.B, size int64, direct, proxied, metric string, pids ...int) [2]pathRates {
 	b.Helper()
 	paths := [2]struct{ name, addr string }{{"direct", direct}, {"proxy", proxied}}
 	var r [2]pathRates
 	for i, p := range paths {
 		r[i].name = p.name
 	}
-	all := startLoadMeter()
+	all := startLoadMeter(pids)
 	for round := range streamRoundCount {
 		for k := range 2 {
 			i := (round + k) % 2
-			load := startLoadMeter()
+			load := startLoadMeter(pids)
 			mbs, err := stream(paths[i].addr, size)
 			if err != nil {
 				b.Fatalf("%s stream, round %d: %v", paths[i].name, round, err)
@@ -138,7 +143,7 @@ func streamRounds(b *testing.B, size int64, direct, proxied string) [2]pathRates
 		b.Logf("other processes took %.0f%% of the CPUs while the streams ran: the proxy/direct-stream "+
 			"ratio measures them as much as the proxy", others)
 	}
-	b.ReportMetric(others, "stream-others-cpu-%")
+	b.ReportMetric(others, metric)
 	return r
 }
 
@@ -152,22 +157,23 @@ func streamRounds(b *testing.B, size int64, direct, proxied string) [2]pathRates
 // machine, more during proxied streams than direct ones.
 type loadMeter struct {
 	busy, total float64 // CPU seconds of the whole machine at the start: busy, and in all
-	own         float64 // CPU seconds of this process at the start
-	ok          bool    // all three could be read
+	own         float64 // CPU seconds of this process and of pids at the start
+	pids        []int
+	ok          bool // all three could be read
 }
 
-// startLoadMeter starts measuring now.
-func startLoadMeter() loadMeter {
+// startLoadMeter starts measuring now, counting the processes pids as the benchmark's own.
+func startLoadMeter(pids []int) loadMeter {
 	busy, total, err1 := machineCPU()
-	own, err2 := ownCPU()
-	return loadMeter{busy: busy, total: total, own: own, ok: err1 == nil && err2 == nil}
+	own, err2 := ownCPU(pids)
+	return loadMeter{busy: busy, total: total, own: own, pids: pids, ok: err1 == nil && err2 == nil}
 }
 
 // othersPercent returns the share of the machine's CPU time since m started that went to anything
 // but this process, in percent, or -1 when it cannot be read (no /proc/stat).
 func (m loadMeter) othersPercent() float64 {
 	busy, total, err1 := machineCPU()
-	own, err2 := ownCPU()
+	own, err2 := ownCPU(m.pids)
 	if !m.ok || err1 != nil || err2 != nil || total <= m.total {
 		return -1
 	}
@@ -202,14 +208,34 @@ func machineCPU() (busy, total float64, err error) {
 	return busy / 100, total / 100, nil
 }
 
-// ownCPU returns the CPU seconds this process has used.
-func ownCPU() (float64, error) {
+// ownCPU returns the CPU seconds this process and the processes pids have used.
+func ownCPU(pids []int) (float64, error) {
 	var ru syscall.Rusage
 	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
 		return 0, fmt.Errorf("getrusage: %w", err)
 	}
 	sec := func(t syscall.Timeval) float64 { return float64(t.Sec) + float64(t.Usec)/1e6 }
-	return sec(ru.Utime) + sec(ru.Stime), nil
+	own := sec(ru.Utime) + sec(ru.Stime)
+	for _, pid := range pids {
+		data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+		if err != nil {
+			return 0, err
+		}
+		// pid (comm) state ... utime stime: the 12th and 13th fields after the command's ")".
+		_, rest, _ := strings.Cut(string(data), ") ")
+		fields := strings.Fields(rest)
+		if len(fields) < 13 {
+			return 0, fmt.Errorf("/proc/%d/stat: too few fields", pid)
+		}
+		for _, f := range fields[11:13] {
+			ticks, err := strconv.ParseFloat(f, 64)
+			if err != nil {
+				return 0, fmt.Errorf("/proc/%d/stat: %w", pid, err)
+			}
+			own += ticks / 100 // USER_HZ, as in machineCPU
+		}
+	}
+	return own, nil
 }
 
 // get sends one GET through hc and returns the body.
@@ -279,7 +305,9 @@ const streamOthersWarn = 10
 // BenchmarkProxy measures keelson-proxy's userspace mode against going straight to the backend,
 // in the same run: the median rate of 1 GB TCP streams sent alternately direct and through the
 // proxy, streamRoundCount of each (target: through/direct of the medians >= 0.7), with the share
-// of the CPUs other processes took meanwhile (stream-others-cpu-%, to be near 0), small HTTP
+// of the CPUs other processes took meanwhile (stream-others-cpu-%, to be near 0), the same again
+// through the built keelson-proxy in a process of its own, as deployed
+// (proxy-process/direct-stream), small HTTP
 // requests per second on kept-alive connections at concurrency 8 (target >= 0.5), the latency one
 // request gains through the proxy (p50, p99), and the time from an Endpoints update returning to
 // the proxy sending new connections to the new endpoint, p99 over 50 changes (target <= 100 ms).
@@ -311,7 +339,7 @@ func BenchmarkProxy(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	framework.StartServiceProxy(b, cl.Endpoints(), framework.RandomLoopbackIP(97), nil)
+	inProcess := framework.StartServiceProxy(b, cl.Endpoints(), framework.RandomLoopbackIP(97), nil)
 	viaStream, viaHTTP := net.JoinHostPort(clusterIP, "9000"), "http://"+net.JoinHostPort(clusterIP, "8080")+"/"
 	direct := "http://" + webs[0] + "/"
 	// Wait for the service's ports, opened by the proxy's first sync.
@@ -320,10 +348,24 @@ func BenchmarkProxy(b *testing.B) {
 	}
 
 	metric := map[string]float64{}
-	rounds := streamRounds(b, streamSize, sink, viaStream)
+	rounds := streamRounds(b, streamSize, sink, viaStream, "stream-others-cpu-%")
 	for _, s := range rounds {
 		metric[s.name+"-stream-MB/s"] = median(s.mbs)
 	}
+	// The same streams through the proxy as deployed: the built keelson-proxy in a process of its
+	// own, rather than in the benchmark's process, where its goroutines share one Go runtime with
+	// the client's and the sink's.
+	if err := inProcess.Stop(); err != nil {
+		b.Fatal(err)
+	}
+	pid := startProxyProcess(b, cl)
+	if _, err := waitGet(ctx, viaHTTP, 30*time.Second); err != nil {
+		b.Fatal(err)
+	}
+	rounds = streamRounds(b, streamSize, sink, viaStream, "stream-process-others-cpu-%", pid)
+	metric["proxy-process-stream-MB/s"] = median(rounds[1].mbs)
+	metric["direct-again-stream-MB/s"] = median(rounds[0].mbs)
+
 	for _, s := range []struct{ name, url string }{{"direct", direct}, {"proxy", viaHTTP}} {
 		hc := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: conc}}
 		metric[s.name+"-req/s"] = run(b, requests, conc, func(int) error {
@@ -365,11 +407,27 @@ func BenchmarkProxy(b *testing.B) {
 		b.ReportMetric(v, name)
 	}
 	b.ReportMetric(metric["proxy-stream-MB/s"]/metric["direct-stream-MB/s"], "proxy/direct-stream")
+	b.ReportMetric(metric["proxy-process-stream-MB/s"]/metric["direct-again-stream-MB/s"], "proxy-process/direct-stream")
 	b.ReportMetric(metric["proxy-req/s"]/metric["direct-req/s"], "proxy/direct-req")
 	b.ReportMetric(float64(p50[1]-p50[0])/1e3, "added-p50-µs")
 	b.ReportMetric(float64(p99[1]-p99[0])/1e3, "added-p99-µs")
 	b.ReportMetric(float64(percentile(applied, 99))/1e6, "endpoints-change-p99-ms")
 	b.ReportMetric(0, "ns/op")
+}
+
+// startProxyProcess runs the built keelson-proxy as the proxy's own identity against cl, on a
+// node address of its own, until the benchmark ends, and returns its process id.
+func startProxyProcess(b *testing.B, cl *framework.Cluster) int {
+	b.Helper()
+	healthz := "127.0.0.1:" + strconv.Itoa(freeLoopbackPort(b))
+	cmd := exec.Command(builtBinary(b, "proxy"), "--kubeconfig", cl.Kubeconfig(clusterpki.ProxyName),
+		"--apiserver", strings.Join(cl.Endpoints(), ","), "--hostname-override", "proxy-process-node",
+		"--bind-address", framework.RandomLoopbackIP(97), "--healthz-bind-address", healthz,
+		"--metrics-bind-address", "127.0.0.1:"+strconv.Itoa(freeLoopbackPort(b)), "--cluster-ip-interface", "",
+		"--log-level", "warn")
+	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+	framework.Start(b, &framework.Command{Cmd: cmd}).WaitHealthy("http://"+healthz+"/healthz", time.Minute)
+	return cmd.Process.Pid
 }
 
 // waitGet polls url until it answers 200 or timeout passes.
