@@ -139,8 +139,6 @@ func (c *Client) Close() error { return c.conn.Close() }
 // Scheme returns the kinds the client knows.
 func (c *Client) Scheme() *scheme.Scheme { return c.scheme }
 
-// unavailable reports whether err says no server took the call: the endpoint is down, the
-// connection broke, or the server refused it while shutting down.
 // maxRetryAfter caps the pause a server's retry-after asks for.
 const maxRetryAfter = 10 * time.Second
 
@@ -161,6 +159,8 @@ func retryAfter(err error) (time.Duration, bool) {
 	return min(time.Duration(se.Details.RetryAfterSeconds)*time.Second, maxRetryAfter), true
 }
 
+// unavailable reports whether err says no server took the call: the endpoint is down, the
+// connection broke, or the server refused it while shutting down.
 func unavailable(err error) bool {
 	return status.Code(err) == codes.Unavailable
 }
@@ -168,8 +168,9 @@ func unavailable(err error) bool {
 // retry calls fn until it succeeds, fails with an error retryable rejects, the retries run out or
 // ctx ends. A call the server turned away because too many requests are in flight (429 with a
 // retry-after, see retryAfter) is retried whatever retryable says, after the pause the server
-// asked for, as client-go does. fn gets the attempt number, starting at 0. Errors come back as StatusErrors, joined
-// with a *TLSError when the call failed for want of a connection the TLS handshake refused.
+// asked for, as client-go does. fn gets the attempt number, starting at 0. Errors come back as
+// StatusErrors, joined with a *TLSError when the call failed for want of a connection the TLS
+// handshake refused.
 func (c *Client) retry(ctx context.Context, retryable func(error) bool, fn func(attempt int) error) error {
 	backoff := c.cfg.RetryBackoff
 	for attempt := 0; ; attempt++ {

@@ -122,11 +122,12 @@ type elector struct {
 // failureWarnEvery is how often the same failure of a lock call is logged again.
 const failureWarnEvery = time.Minute
 
-// failed logs a lock call that failed. A lost write race is an ordinary part of the election; any
-// other failure (the apiserver unreachable, the credentials refused) keeps this candidate from
-// ever leading, so it is a warning, repeated while it lasts.
-func (e *elector) failed(what string, err error) {
-	if apierrors.IsConflict(err) {
+// failed logs a lock call that failed. A lost race (a write on a stale record, two candidates
+// creating the lock) is an ordinary part of the election, and a call cut short by ctx is the
+// election ending; any other failure (the apiserver unreachable, the credentials refused) keeps
+// this candidate from ever leading, so it is a warning, repeated while it lasts.
+func (e *elector) failed(ctx context.Context, what string, err error) {
+	if apierrors.IsConflict(err) || apierrors.IsAlreadyExists(err) || ctx.Err() != nil {
 		e.lg.Debug(what+" failed", zap.Error(err))
 		return
 	}
@@ -203,13 +204,13 @@ func (e *elector) tryAcquireOrRenew(ctx context.Context) bool {
 	switch {
 	case apierrors.IsNotFound(err):
 		if err := e.cfg.Lock.Create(ctx, mine); err != nil {
-			e.failed("creating the lock", err)
+			e.failed(ctx, "creating the lock", err)
 			return false
 		}
 		e.observe(mine, now)
 		return true
 	case err != nil:
-		e.failed("reading the lock", err)
+		e.failed(ctx, "reading the lock", err)
 		return false
 	}
 	e.observe(current, now)
@@ -224,7 +225,7 @@ func (e *elector) tryAcquireOrRenew(ctx context.Context) bool {
 		mine.Transitions = current.Transitions + 1
 	}
 	if err := e.cfg.Lock.Update(ctx, mine); err != nil {
-		e.failed("writing the lock", err)
+		e.failed(ctx, "writing the lock", err)
 		return false
 	}
 	e.observe(mine, now)

@@ -354,4 +354,10 @@ func TestUnreachableLockIsWarnedAboutAndThrottled(t *testing.T) {
 	s.fail(true)
 	require.False(t, e.tryAcquireOrRenew(context.Background()))
 	require.Equal(t, 3, warnings(), "a failure after a success is a warning again")
+
+	ended, cancel := context.WithCancel(context.Background())
+	cancel()
+	clk.Step(failureWarnEvery)
+	require.False(t, e.tryAcquireOrRenew(ended))
+	require.Equal(t, 3, warnings(), "a call cut short by the election's end is no warning")
 }
