@@ -13,8 +13,6 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials"
-	"google.golang.org/grpc/health"
-	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/peer"
 	"google.golang.org/grpc/status"
 
@@ -70,23 +68,14 @@ func TestCloseConnectionsPresentsARenewedCertificate(t *testing.T) {
 	}
 
 	rec := &peerRecorder{}
-	srv := grpc.NewServer(grpc.Creds(credentials.NewTLS(&tls.Config{
+	addr := serveResources(t, rec, grpc.Creds(credentials.NewTLS(&tls.Config{
 		MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{serving.TLSCertificate()},
 		ClientCAs: ca.Pool(), ClientAuth: tls.RequireAndVerifyClientCert,
 	})))
-	resourcev1.RegisterResourceServiceServer(srv, rec)
-	hs := health.NewServer()
-	hs.SetServingStatus(resourcev1.ResourceService_ServiceDesc.ServiceName, healthpb.HealthCheckResponse_SERVING)
-	healthpb.RegisterHealthServer(srv, hs)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ln) }()
-	t.Cleanup(func() { srv.Stop(); require.NoError(t, <-served) })
 
 	var current atomic.Pointer[tls.Certificate]
 	current.Store(issue("first"))
-	c, err := client.New(client.Config{Endpoints: []string{ln.Addr().String()}, TLS: &tls.Config{
+	c, err := client.New(client.Config{Endpoints: []string{addr}, TLS: &tls.Config{
 		MinVersion: tls.VersionTLS12, RootCAs: ca.Pool(),
 		GetClientCertificate: func(*tls.CertificateRequestInfo) (*tls.Certificate, error) { return current.Load(), nil },
 	}})

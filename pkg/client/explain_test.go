@@ -24,8 +24,15 @@ import (
 // certificate) over TLS with cfg on a loopback port and returns its address.
 func serveTLS(t *testing.T, cfg *tls.Config) string {
 	t.Helper()
-	srv := grpc.NewServer(grpc.Creds(credentials.NewTLS(cfg)))
-	resourcev1.RegisterResourceServiceServer(srv, &peerRecorder{})
+	return serveResources(t, &peerRecorder{}, grpc.Creds(credentials.NewTLS(cfg)))
+}
+
+// serveResources serves impl as the resource service, reported healthy, on a loopback port until
+// the test ends, and returns its address.
+func serveResources(t *testing.T, impl resourcev1.ResourceServiceServer, opts ...grpc.ServerOption) string {
+	t.Helper()
+	srv := grpc.NewServer(opts...)
+	resourcev1.RegisterResourceServiceServer(srv, impl)
 	hs := health.NewServer()
 	hs.SetServingStatus(resourcev1.ResourceService_ServiceDesc.ServiceName, healthpb.HealthCheckResponse_SERVING)
 	healthpb.RegisterHealthServer(srv, hs)

@@ -2,15 +2,11 @@ package client_test
 
 import (
 	"context"
-	"net"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
-	"google.golang.org/grpc"
-	"google.golang.org/grpc/health"
-	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 
 	"github.com/keelson-dev/keelson/pkg/apierrors"
 	"github.com/keelson-dev/keelson/pkg/client"
@@ -37,17 +33,7 @@ func (s *throttler) Create(_ context.Context, req *resourcev1.CreateRequest) (*r
 
 func serveThrottler(t *testing.T, s *throttler, retries int) *client.Client {
 	t.Helper()
-	srv := grpc.NewServer()
-	resourcev1.RegisterResourceServiceServer(srv, s)
-	hs := health.NewServer()
-	hs.SetServingStatus(resourcev1.ResourceService_ServiceDesc.ServiceName, healthpb.HealthCheckResponse_SERVING)
-	healthpb.RegisterHealthServer(srv, hs)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ln) }()
-	t.Cleanup(func() { srv.Stop(); require.NoError(t, <-served) })
-	c, err := client.New(client.Config{Endpoints: []string{ln.Addr().String()}, Retries: retries, RetryBackoff: time.Millisecond})
+	c, err := client.New(client.Config{Endpoints: []string{serveResources(t, s)}, Retries: retries, RetryBackoff: time.Millisecond})
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = c.Close() })
 	return c
