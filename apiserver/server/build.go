@@ -163,6 +163,13 @@ func (s *Server) buildOn(be *etcdBackend) (*parts, error) {
 		MaxWatchesPerClient:         s.cfg.MaxWatchesPerClient,
 		QueueWait:                   s.cfg.InflightQueueWait,
 	})
+	for class, name := range map[limits.Class]string{limits.ReadOnly: "readOnly", limits.Mutating: "mutating"} {
+		metrics.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name:        "keelson_apiserver_inflight_queued_requests",
+			Help:        "Requests waiting for a slot under --max-requests-inflight or --max-mutating-requests-inflight.",
+			ConstLabels: prometheus.Labels{"request_kind": name},
+		}, func() float64 { return float64(lim.Queued(class)) }))
+	}
 	auth, err := s.newAuthFilter(reg, az.chain)
 	if err != nil {
 		return nil, err

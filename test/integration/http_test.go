@@ -51,6 +51,8 @@ func TestHTTPHealthVersionAndMetricsShareThePort(t *testing.T) {
 	require.Equal(t, http.StatusOK, code)
 	require.Contains(t, body, `keelson_apiserver_grpc_requests_total{code="OK",method="/keelson.resource.v1.ResourceService/Get"}`)
 	require.Contains(t, body, "keelson_apiserver_watchers ")
+	require.Contains(t, body, `keelson_apiserver_inflight_queued_requests{request_kind="mutating"} 0`)
+	require.Contains(t, body, `keelson_apiserver_inflight_queued_requests{request_kind="readOnly"} 0`)
 }
 
 func TestReadyzFollowsEtcd(t *testing.T) {
