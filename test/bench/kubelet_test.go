@@ -326,14 +326,7 @@ func BenchmarkHollowNodes5000(b *testing.B) {
 	}
 	adminConfig := resolved.ClientConfig()
 	hc := &http.Client{Timeout: time.Second, Transport: &http.Transport{TLSClientConfig: adminConfig.TLS.Clone()}}
-	framework.Start(b, &framework.Command{Cmd: api}).WaitFor(time.Minute, func() bool {
-		resp, err := hc.Get("https://" + endpoint + "/readyz")
-		if err != nil {
-			return false
-		}
-		_ = resp.Body.Close()
-		return resp.StatusCode == http.StatusOK
-	}, "https://%s/readyz answers 200", endpoint)
+	framework.Start(b, &framework.Command{Cmd: api}).WaitHealthyWith(hc, "https://"+endpoint+"/readyz", time.Minute)
 	hc.CloseIdleConnections()
 
 	servingCert, servingKey := framework.IssueKubeletServing(b, p, "scale", "127.0.98.4")

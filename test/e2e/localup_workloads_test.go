@@ -3,13 +3,13 @@ package e2e
 import (
 	"encoding/base64"
 	"fmt"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/keelson-dev/keelson/pkg/clusterpki"
 	"github.com/keelson-dev/keelson/test/framework"
 )
 
@@ -39,10 +39,10 @@ func TestKubectlWorkloadsOnMakeRun(t *testing.T) {
 	whoami := func(token string) string {
 		t.Helper()
 		as := &kubectlEnv{t: t, kubectl: e.kubectl, dir: e.dir, kubeconfig: e.file("token.kubeconfig", fmt.Sprintf(
-			"apiVersion: v1\nkind: Config\nclusters:\n- name: local\n  cluster:\n    server: https://127.0.0.1:6443\n"+
+			"apiVersion: v1\nkind: Config\nclusters:\n- name: local\n  cluster:\n    server: %s\n"+
 				"    certificate-authority: %s\nusers:\n- name: sa\n  user:\n    token: %s\ncontexts:\n- name: sa\n"+
 				"  context:\n    cluster: local\n    user: sa\ncurrent-context: sa\n",
-			filepath.Join(lc.state, "pki", "ca.crt"), token))}
+			e.pki.server, e.pki.CertFile(clusterpki.CAName), token))}
 		return as.ok("auth", "whoami", "-o", "jsonpath={.status.userInfo.username}")
 	}
 	var secretToken string

@@ -104,7 +104,13 @@ func (c *Command) exitErr(name string, err error) error {
 // Run returns.
 func (r *Running) WaitHealthy(url string, timeout time.Duration) {
 	r.tb.Helper()
-	c := http.Client{Timeout: time.Second}
+	r.WaitHealthyWith(&http.Client{Timeout: time.Second}, url, timeout)
+}
+
+// WaitHealthyWith is WaitHealthy asking with c: a client of a server that serves TLS only, for
+// one, trusting its CA. c should bound each request with a timeout shorter than timeout.
+func (r *Running) WaitHealthyWith(c *http.Client, url string, timeout time.Duration) {
+	r.tb.Helper()
 	r.WaitFor(timeout, func() bool {
 		resp, err := c.Get(url)
 		if err != nil {

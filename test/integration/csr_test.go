@@ -188,10 +188,15 @@ func writeClusterCA(t *testing.T, dir string) (certFile, keyFile string, ca *x50
 // cluster), and returns the CA.
 func startCSRControllers(t *testing.T, cl *framework.Cluster, duration time.Duration, controllers ...string) *x509.Certificate {
 	t.Helper()
-	certFile, keyFile, ca := writeClusterCA(t, t.TempDir())
+	var (
+		certFile, keyFile string
+		ca                *x509.Certificate
+	)
 	if p := cl.PKI(); p != nil {
 		// A secure cluster's apiserver trusts the certificates its own CA signs.
 		certFile, keyFile, ca = p.CertFile(clusterpki.CAName), p.KeyFile(clusterpki.CAName), p.CA.Cert
+	} else {
+		certFile, keyFile, ca = writeClusterCA(t, t.TempDir())
 	}
 	framework.StartControllerManager(t, cl.Endpoints(), func(cfg *cmserver.Config) {
 		cfg.Controllers.Controllers = controllers
