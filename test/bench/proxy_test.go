@@ -100,11 +100,15 @@ func stream(addr string, size int64) (float64, error) {
 	return float64(size) / 1e6 / elapsed.Seconds(), nil
 }
 
-// pathRates is the rate of every stream sent on one path, in the order sent.
+// pathRates is the rate of every stream sent on one path, in the order sent, with what the
+// machine's CPUs did meanwhile.
 type pathRates struct {
 	name   string
 	mbs    []float64
 	others []float64 // other processes' share of the CPUs during each stream, in percent
+	busy   []float64 // the share of the CPUs busy at all during each stream, in percent
+	cpu    []float64 // CPU seconds per GB of this process and of the proxy process, if any
+	proxy  []float64 // CPU seconds per GB of the proxy process alone (0 when it runs in this one)
 }
 
 // streamRounds sends size bytes to direct and through proxied, one after the other, for
@@ -113,7 +117,10 @@ type pathRates struct {
 // machine runs in a fixed position; both send the same size from the same buffer to the same sink.
 //
 // The benchmark's own CPU time, and that of the processes pids (a proxy running apart), is not
-// counted as other processes'; the share is reported as the metric <metric>.
+// counted as other processes'; the share is reported as the metric <metric>. What each path cost
+// in CPU time per GB is logged beside its rate: with the CPUs busy throughout on both paths, the
+// ratio of the rates can be no better than the ratio of those costs, whatever the proxy does
+// between its two sockets.
 func streamRounds(b *testing.B, size int64, direct, proxied, metric string, pids ...int) [2]pathRates {
 	b.Helper()
 	paths := [2]struct{ name, addr string }{{"direct", direct}, {"proxy", proxied}}
@@ -121,24 +128,30 @@ func streamRounds(b *testing.B, size int64, direct, proxied, metric string, pids
 	for i, p := range paths {
 		r[i].name = p.name
 	}
-	all := startLoadMeter(pids)
+	all := startCPUMeter(pids)
 	for round := range streamRoundCount {
 		for k := range 2 {
 			i := (round + k) % 2
-			load := startLoadMeter(pids)
+			meter := startCPUMeter(pids)
 			mbs, err := stream(paths[i].addr, size)
 			if err != nil {
 				b.Fatalf("%s stream, round %d: %v", paths[i].name, round, err)
 			}
+			use := meter.used()
+			gb := float64(size) / 1e9
 			r[i].mbs = append(r[i].mbs, mbs)
-			r[i].others = append(r[i].others, load.othersPercent())
+			r[i].others = append(r[i].others, use.othersPercent())
+			r[i].busy = append(r[i].busy, use.busyPercent())
+			r[i].cpu = append(r[i].cpu, (use.self+use.pids)/gb)
+			r[i].proxy = append(r[i].proxy, use.pids/gb)
 		}
 	}
 	for _, p := range r {
-		b.Logf("%s stream MB/s per round (median %.0f): %s; other processes' share of the CPUs, %%: %s",
-			p.name, median(p.mbs), rates(p.mbs), rates(p.others))
+		b.Logf("%s stream MB/s per round (median %.0f): %s; CPUs busy, %%: %s, of which other processes: %s; "+
+			"CPU seconds per GB (median %.2f): %s, of which the proxy process: %s",
+			p.name, median(p.mbs), rates(p.mbs), rates(p.busy), rates(p.others), median(p.cpu), decimals(p.cpu), decimals(p.proxy))
 	}
-	others := all.othersPercent()
+	others := all.used().othersPercent()
 	if others > streamOthersWarn {
 		b.Logf("other processes took %.0f%% of the CPUs while the streams ran: the proxy/direct-stream "+
 			"ratio measures them as much as the proxy", others)
@@ -147,95 +160,120 @@ func streamRounds(b *testing.B, size int64, direct, proxied, metric string, pids
 	return r
 }
 
-// loadMeter measures how much of the machine's CPU time went to anything but this process (other
-// processes, and the hypervisor's steal) since it started. The proxied stream keeps three parties
-// busy on the machine's cores where the direct one keeps two, so it loses far more to a competing
-// process: with one busy loop running beside it, the proxied rate halved and the direct one barely
-// moved. A ratio measured while others used much of the machine says more about them than about
-// the proxy; the benchmark reports the share so that such a run can be told apart. Kernel threads
-// doing the streams' own network work (ksoftirqd) count as others too: a few percent on a quiet
-// machine, more during proxied streams than direct ones.
-type loadMeter struct {
-	busy, total float64 // CPU seconds of the whole machine at the start: busy, and in all
-	own         float64 // CPU seconds of this process and of pids at the start
-	pids        []int
-	ok          bool // all three could be read
+// decimals prints a list of small figures in their order, two decimals each.
+func decimals(xs []float64) string {
+	s := make([]string, len(xs))
+	for i, x := range xs {
+		s[i] = strconv.FormatFloat(x, 'f', 2, 64)
+	}
+	return "[" + strings.Join(s, " ") + "]"
 }
 
-// startLoadMeter starts measuring now, counting the processes pids as the benchmark's own.
-func startLoadMeter(pids []int) loadMeter {
-	busy, total, err1 := machineCPU()
-	own, err2 := ownCPU(pids)
-	return loadMeter{busy: busy, total: total, own: own, pids: pids, ok: err1 == nil && err2 == nil}
+// cpuMeter measures, from its start, the machine's CPU time (busy and in all) and that of this
+// process and of the processes pids. The proxied stream keeps three parties busy on the machine's
+// cores where the direct one keeps two, so it loses far more to a competing process: with one
+// busy loop running beside it, the proxied rate halved and the direct one barely moved. A ratio
+// measured while others used much of the machine says more about them than about the proxy; the
+// benchmark reports their share so that such a run can be told apart. Kernel threads doing the
+// streams' own network work (ksoftirqd) count as others too: a few percent on a quiet machine,
+// more during proxied streams than direct ones.
+type cpuMeter struct {
+	start cpuTimes
+	pids  []int
+	ok    bool // the start could be read
 }
 
-// othersPercent returns the share of the machine's CPU time since m started that went to anything
-// but this process, in percent, or -1 when it cannot be read (no /proc/stat).
-func (m loadMeter) othersPercent() float64 {
-	busy, total, err1 := machineCPU()
-	own, err2 := ownCPU(m.pids)
-	if !m.ok || err1 != nil || err2 != nil || total <= m.total {
+// cpuTimes are CPU seconds: of all the machine's CPUs, busy (steal included) and in all, of this
+// process, and of the processes a meter follows.
+type cpuTimes struct {
+	busy, total, self, pids float64
+}
+
+// startCPUMeter starts measuring now, following the processes pids besides this one.
+func startCPUMeter(pids []int) cpuMeter {
+	t, err := readCPUTimes(pids)
+	return cpuMeter{start: t, pids: pids, ok: err == nil}
+}
+
+// used returns the CPU times since m started; all zero when they cannot be read (no /proc).
+func (m cpuMeter) used() cpuTimes {
+	now, err := readCPUTimes(m.pids)
+	if !m.ok || err != nil || now.total <= m.start.total {
+		return cpuTimes{}
+	}
+	return cpuTimes{busy: now.busy - m.start.busy, total: now.total - m.start.total,
+		self: now.self - m.start.self, pids: now.pids - m.start.pids}
+}
+
+// othersPercent returns the share of the machine's CPU time that went to anything but this
+// process and the followed ones, in percent, or -1 when it could not be read.
+func (t cpuTimes) othersPercent() float64 {
+	if t.total == 0 {
 		return -1
 	}
-	others := (busy - m.busy) - (own - m.own)
-	return max(0, 100*others/(total-m.total))
+	return max(0, 100*(t.busy-t.self-t.pids)/t.total)
 }
 
-// machineCPU returns the CPU seconds all CPUs spent busy (steal included) and in total, from
-// /proc/stat.
-func machineCPU() (busy, total float64, err error) {
+// busyPercent returns the share of the machine's CPU time spent busy, in percent, or -1 when it
+// could not be read.
+func (t cpuTimes) busyPercent() float64 {
+	if t.total == 0 {
+		return -1
+	}
+	return 100 * t.busy / t.total
+}
+
+// readCPUTimes reads the machine's CPU times from /proc/stat, this process's from getrusage and
+// those of pids from /proc/<pid>/stat.
+func readCPUTimes(pids []int) (cpuTimes, error) {
+	var t cpuTimes
 	data, err := os.ReadFile("/proc/stat")
 	if err != nil {
-		return 0, 0, err
+		return t, err
 	}
 	line, _, _ := strings.Cut(string(data), "\n")
 	fields := strings.Fields(line)
 	// cpu user nice system idle iowait irq softirq steal ...: guest time is already in user.
 	if len(fields) < 9 || fields[0] != "cpu" {
-		return 0, 0, fmt.Errorf("/proc/stat: unexpected first line %q", line)
+		return t, fmt.Errorf("/proc/stat: unexpected first line %q", line)
 	}
 	for i, f := range fields[1:9] {
 		ticks, err := strconv.ParseFloat(f, 64)
 		if err != nil {
-			return 0, 0, fmt.Errorf("/proc/stat: %w", err)
+			return t, fmt.Errorf("/proc/stat: %w", err)
 		}
-		total += ticks
+		// The kernel counts these in USER_HZ, 100 on every Linux architecture Go supports.
+		t.total += ticks / 100
 		if i != 3 && i != 4 { // idle, iowait
-			busy += ticks
+			t.busy += ticks / 100
 		}
 	}
-	// The kernel counts these in USER_HZ, 100 on every Linux architecture Go supports.
-	return busy / 100, total / 100, nil
-}
-
-// ownCPU returns the CPU seconds this process and the processes pids have used.
-func ownCPU(pids []int) (float64, error) {
 	var ru syscall.Rusage
 	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0, fmt.Errorf("getrusage: %w", err)
+		return t, fmt.Errorf("getrusage: %w", err)
 	}
-	sec := func(t syscall.Timeval) float64 { return float64(t.Sec) + float64(t.Usec)/1e6 }
-	own := sec(ru.Utime) + sec(ru.Stime)
+	sec := func(tv syscall.Timeval) float64 { return float64(tv.Sec) + float64(tv.Usec)/1e6 }
+	t.self = sec(ru.Utime) + sec(ru.Stime)
 	for _, pid := range pids {
 		data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
 		if err != nil {
-			return 0, err
+			return t, err
 		}
 		// pid (comm) state ... utime stime: the 12th and 13th fields after the command's ")".
 		_, rest, _ := strings.Cut(string(data), ") ")
 		fields := strings.Fields(rest)
 		if len(fields) < 13 {
-			return 0, fmt.Errorf("/proc/%d/stat: too few fields", pid)
+			return t, fmt.Errorf("/proc/%d/stat: too few fields", pid)
 		}
 		for _, f := range fields[11:13] {
 			ticks, err := strconv.ParseFloat(f, 64)
 			if err != nil {
-				return 0, fmt.Errorf("/proc/%d/stat: %w", pid, err)
+				return t, fmt.Errorf("/proc/%d/stat: %w", pid, err)
 			}
-			own += ticks / 100 // USER_HZ, as in machineCPU
+			t.pids += ticks / 100 // USER_HZ, as above
 		}
 	}
-	return own, nil
+	return t, nil
 }
 
 // get sends one GET through hc and returns the body.
@@ -295,7 +333,7 @@ func proxyEndpoints(meta *metav1.ObjectMeta, sink, web string) *corev1.Endpoints
 
 // streamRoundCount is how many 1 GB streams BenchmarkProxy sends on each path: one stream is a
 // noisy sample on a shared machine, and the median of five rides out a passing burst of other work
-// (not a sustained one: see loadMeter).
+// (not a sustained one: see cpuMeter).
 const streamRoundCount = 5
 
 // streamOthersWarn is the share of the CPUs, in percent, that other processes may take while the
@@ -305,12 +343,14 @@ const streamOthersWarn = 10
 // BenchmarkProxy measures keelson-proxy's userspace mode against going straight to the backend,
 // in the same run: the median rate of 1 GB TCP streams sent alternately direct and through the
 // proxy, streamRoundCount of each (target: through/direct of the medians >= 0.7), with the share
-// of the CPUs other processes took meanwhile (stream-others-cpu-%, to be near 0), the same again
-// through the built keelson-proxy in a process of its own, as deployed
-// (proxy-process/direct-stream), small HTTP
-// requests per second on kept-alive connections at concurrency 8 (target >= 0.5), the latency one
-// request gains through the proxy (p50, p99), and the time from an Endpoints update returning to
-// the proxy sending new connections to the new endpoint, p99 over 50 changes (target <= 100 ms).
+// of the CPUs other processes took meanwhile (stream-others-cpu-%, to be near 0); small HTTP
+// requests per second on kept-alive connections at concurrency 8 (target >= 0.5); both again
+// through the built keelson-proxy in a process of its own, as deployed (proxy-process/...); the
+// latency one request gains through the proxy (p50, p99), and the time from an Endpoints update
+// returning to the proxy sending new connections to the new endpoint, p99 over 50 changes
+// (target <= 100 ms). Beside each rate it logs the CPU time the path cost per GB or per request,
+// and how much of it the proxy process took: on a machine whose CPUs are busy on both paths, the
+// proxied rate over the direct one is bounded by the direct path's cost over the proxied one's.
 func BenchmarkProxy(b *testing.B) {
 	const (
 		streamSize = 1 << 30
@@ -351,10 +391,14 @@ func BenchmarkProxy(b *testing.B) {
 	rounds := streamRounds(b, streamSize, sink, viaStream, "stream-others-cpu-%")
 	for _, s := range rounds {
 		metric[s.name+"-stream-MB/s"] = median(s.mbs)
+		metric[s.name+"-stream-CPU-s/GB"] = median(s.cpu)
 	}
-	// The same streams through the proxy as deployed: the built keelson-proxy in a process of its
-	// own, rather than in the benchmark's process, where its goroutines share one Go runtime with
-	// the client's and the sink's.
+	for name, v := range requestRates(ctx, b, requests, conc, direct, viaHTTP) {
+		metric[name] = v
+	}
+	// The same streams and requests through the proxy as deployed: the built keelson-proxy in a
+	// process of its own, rather than in the benchmark's process, where its goroutines share one Go
+	// runtime with the client's, the sink's and the backend's.
 	if err := inProcess.Stop(); err != nil {
 		b.Fatal(err)
 	}
@@ -365,14 +409,12 @@ func BenchmarkProxy(b *testing.B) {
 	rounds = streamRounds(b, streamSize, sink, viaStream, "stream-process-others-cpu-%", pid)
 	metric["proxy-process-stream-MB/s"] = median(rounds[1].mbs)
 	metric["direct-again-stream-MB/s"] = median(rounds[0].mbs)
+	metric["proxy-process-stream-CPU-s/GB"] = median(rounds[1].cpu)
+	metric["proxy-process-alone-CPU-s/GB"] = median(rounds[1].proxy)
+	metric["direct-again-stream-CPU-s/GB"] = median(rounds[0].cpu)
 
-	for _, s := range []struct{ name, url string }{{"direct", direct}, {"proxy", viaHTTP}} {
-		hc := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: conc}}
-		metric[s.name+"-req/s"] = run(b, requests, conc, func(int) error {
-			_, err := get(ctx, hc, s.url)
-			return err
-		})
-		hc.CloseIdleConnections()
+	for name, v := range requestRates(ctx, b, requests, conc, direct, viaHTTP, pid) {
+		metric["proxy-process-"+name] = v
 	}
 	var p50, p99 [2]time.Duration
 	for i, url := range []string{direct, viaHTTP} {
@@ -409,10 +451,34 @@ func BenchmarkProxy(b *testing.B) {
 	b.ReportMetric(metric["proxy-stream-MB/s"]/metric["direct-stream-MB/s"], "proxy/direct-stream")
 	b.ReportMetric(metric["proxy-process-stream-MB/s"]/metric["direct-again-stream-MB/s"], "proxy-process/direct-stream")
 	b.ReportMetric(metric["proxy-req/s"]/metric["direct-req/s"], "proxy/direct-req")
+	b.ReportMetric(metric["proxy-process-proxy-req/s"]/metric["proxy-process-direct-req/s"], "proxy-process/direct-req")
 	b.ReportMetric(float64(p50[1]-p50[0])/1e3, "added-p50-µs")
 	b.ReportMetric(float64(p99[1]-p99[0])/1e3, "added-p99-µs")
 	b.ReportMetric(float64(percentile(applied, 99))/1e6, "endpoints-change-p99-ms")
 	b.ReportMetric(0, "ns/op")
+}
+
+// requestRates sends n small GETs at concurrency conc on kept-alive connections straight to
+// direct and then through proxied, and returns the rates as the metrics direct-req/s and
+// proxy-req/s. It logs what each request cost in CPU time, and how much of it went to the
+// processes pids (the proxy, when it runs apart).
+func requestRates(ctx context.Context, b *testing.B, n, conc int, direct, proxied string, pids ...int) map[string]float64 {
+	b.Helper()
+	out := map[string]float64{}
+	for _, p := range []struct{ name, url string }{{"direct", direct}, {"proxy", proxied}} {
+		hc := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: conc}}
+		meter := startCPUMeter(pids)
+		out[p.name+"-req/s"] = run(b, n, conc, func(int) error {
+			_, err := get(ctx, hc, p.url)
+			return err
+		})
+		use := meter.used()
+		hc.CloseIdleConnections()
+		b.Logf("%s requests: %.0f/s; CPU µs per request: %.0f, of which the proxy process: %.0f; CPUs busy %.0f%%, "+
+			"of which other processes %.0f%%", p.name, out[p.name+"-req/s"], 1e6*(use.self+use.pids)/float64(n),
+			1e6*use.pids/float64(n), use.busyPercent(), use.othersPercent())
+	}
+	return out
 }
 
 // startProxyProcess runs the built keelson-proxy as the proxy's own identity against cl, on a
