@@ -31,6 +31,9 @@ func NewFlags() *pflag.FlagSet {
 	fs.Int("healthz-port", d.HealthzPort, "port to serve /healthz, /livez, /readyz and /metrics on (0: any free port)")
 	fs.Duration("shutdown-timeout", d.ShutdownTimeout, "how long to let in-flight work finish on shutdown")
 	d.APIClient.AddFlags(fs)
+	fs.Lookup("kubeconfig").Usage = "kubeconfig file naming the API servers, their CA and the kubelet's credentials (empty: plain text, no credentials). " +
+		"With --bootstrap-kubeconfig it is used as it is when its client certificate is valid; otherwise, once the bootstrap has a certificate, " +
+		"it is written (mode 0600) to present <cert-dir>/kubelet-client-current.pem, which renewals replace"
 	fs.String("hostname-override", d.HostnameOverride, "node name to use instead of the host name")
 	fs.String("node-ip", d.NodeIP, "the node's InternalIP (default: the first non-loopback IPv4 address; any 127.x address lets several kubelets share a machine)")
 	fs.Bool("register-node", d.RegisterNode, "register the node with the API server")
@@ -59,7 +62,7 @@ func NewFlags() *pflag.FlagSet {
 	fs.Duration("relist-period", d.RelistPeriod, "how often the runtime is listed for container changes")
 	fs.Duration("shutdown-grace-period", d.ShutdownGracePeriod, "how long a node shutdown (SIGTERM/SIGINT) takes to terminate the node's pods (0: stop without terminating them)")
 	fs.Duration("shutdown-grace-period-critical-pods", d.ShutdownGracePeriodCriticalPods, "the part of --shutdown-grace-period, at its end, given to critical pods")
-	fs.String("bootstrap-kubeconfig", d.Bootstrap.BootstrapKubeconfig, "kubeconfig with bootstrap credentials, used to request a client certificate when --cert-dir holds no valid one")
+	fs.String("bootstrap-kubeconfig", d.Bootstrap.BootstrapKubeconfig, "kubeconfig with bootstrap credentials, used to request a client certificate when neither --kubeconfig nor --cert-dir holds a valid one; the servers are then --kubeconfig's or its own, not --apiserver's")
 	fs.Bool("rotate-certificates", d.Bootstrap.RotateCertificates, "renew the client certificate through a new certificate signing request before it expires")
 	fs.Duration("certificate-expiration", d.Bootstrap.CertificateExpiration, "validity to ask for in certificate signing requests (0: the signer's; at least 10m)")
 	fs.Int("hollow-nodes", d.HollowNodes, "run this many hollow nodes (no real pods) in this process instead of one node")

@@ -10,6 +10,7 @@ import (
 	"github.com/keelson-dev/keelson/kubelet/internal/certificate"
 	"github.com/keelson-dev/keelson/pkg/client"
 	"github.com/keelson-dev/keelson/pkg/clock"
+	"github.com/keelson-dev/keelson/pkg/kubeconfig"
 )
 
 // UseCertificateClock makes the client certificate's renewal run on clk instead of the real
@@ -22,10 +23,14 @@ func (s *Server) CertificateFile() string {
 }
 
 // apiClient returns the client the kubelet talks to the API server with and the loops that keep
-// its credentials. Without --bootstrap-kubeconfig it is the --apiserver client. With it, the
-// client presents the certificate in the certificate directory: when that holds no valid one,
-// apiClient first obtains one with the bootstrap credentials and waits until it is issued; with
-// --rotate-certificates a loop renews it.
+// its credentials. Without --bootstrap-kubeconfig it is the --apiserver and --kubeconfig client.
+// With it, as Kubernetes' kubelet does, the client reaches the servers of --kubeconfig when that
+// file holds a valid client certificate, and otherwise those of the bootstrap kubeconfig
+// (--apiserver is not used); it presents the certificate in the certificate directory, or a
+// valid --kubeconfig's own when that directory holds none. When there is none, apiClient first
+// obtains one with the bootstrap credentials and waits until it is issued; then, --kubeconfig set
+// and not valid, it writes --kubeconfig to present that certificate. With --rotate-certificates a
+// loop renews the certificate.
 func (s *Server) apiClient(ctx context.Context) (*client.Client, []func(context.Context) error, error) {
 	bc := s.cfg.Bootstrap
 	if bc.BootstrapKubeconfig == "" {
@@ -52,10 +57,31 @@ func (s *Server) apiClient(ctx context.Context) (*client.Client, []func(context.
 			}
 		},
 	})
+	kubeconfigFile := s.cfg.Kubeconfig
+	var given *kubeconfig.Resolved // --kubeconfig, when it is used as it is
+	if kubeconfigFile != "" {
+		r, why, err := usableKubeconfig(kubeconfigFile, clk.Now())
+		if err != nil {
+			return nil, nil, err
+		}
+		if r != nil {
+			given = r
+			lg.Info("using --kubeconfig: its client certificate is valid", zap.String("kubeconfig", kubeconfigFile),
+				zap.Time("notAfter", r.TLS.Certificates[0].Leaf.NotAfter))
+		} else {
+			lg.Info("not using --kubeconfig: it will be written once the client certificate is there",
+				zap.String("kubeconfig", kubeconfigFile), zap.String("reason", why))
+		}
+	}
 	switch err := mgr.Load(); {
 	case err == nil:
 		lg.Info("using the stored client certificate", zap.String("file", mgr.Path()),
 			zap.Time("notAfter", mgr.Current().Leaf.NotAfter))
+	case errors.Is(err, certificate.ErrNoCertificate) && given != nil:
+		cert := given.TLS.Certificates[0]
+		mgr.Adopt(&cert)
+		lg.Info("presenting the client certificate of --kubeconfig; renewals go to the certificate directory",
+			zap.String("kubeconfig", kubeconfigFile), zap.String("file", mgr.Path()))
 	case errors.Is(err, certificate.ErrNoCertificate):
 		boot, err := creds.Bootstrap(bc.BootstrapKubeconfig, "keelson-kubelet/bootstrap", s.lg.Named("bootstrap-client"))
 		if err != nil {
@@ -69,7 +95,18 @@ func (s *Server) apiClient(ctx context.Context) (*client.Client, []func(context.
 	default:
 		return nil, nil, err
 	}
-	c, reconnect, err := creds.Certified(bc.BootstrapKubeconfig, "keelson-kubelet", mgr.GetClientCertificate, s.lg.Named("client"))
+	clusterFile := bc.BootstrapKubeconfig
+	switch {
+	case given != nil:
+		clusterFile = kubeconfigFile
+	case kubeconfigFile != "":
+		if err := writeNodeKubeconfig(kubeconfigFile, bc.BootstrapKubeconfig, mgr.Path()); err != nil {
+			return nil, nil, err
+		}
+		lg.Info("wrote --kubeconfig: it presents the client certificate file, renewals included",
+			zap.String("kubeconfig", kubeconfigFile), zap.String("certificate", mgr.Path()))
+	}
+	c, reconnect, err := creds.Certified(clusterFile, "keelson-kubelet", mgr.GetClientCertificate, s.lg.Named("client"))
 	if err != nil {
 		return nil, nil, err
 	}

@@ -15,10 +15,11 @@ type Credentials interface {
 	// Bootstrap returns a client that authenticates with the credentials of the bootstrap
 	// kubeconfig at path. The caller closes it.
 	Bootstrap(path, userAgent string, lg *zap.Logger) (*client.Client, error)
-	// Certified returns a client of the same servers, checked against the bootstrap kubeconfig's
-	// CA, that presents at every handshake the certificate cert returns, and a function that drops
-	// its connections so that they reconnect with a renewed certificate. The caller closes the
-	// client.
+	// Certified returns a client of the servers of the kubeconfig at path (the bootstrap
+	// kubeconfig, or a valid --kubeconfig), checked against its CA, that presents at every
+	// handshake the certificate cert returns and none of the kubeconfig's credentials, and a
+	// function that drops its connections so that they reconnect with a renewed certificate. The
+	// caller closes the client.
 	Certified(path, userAgent string, cert func(*tls.CertificateRequestInfo) (*tls.Certificate, error), lg *zap.Logger) (*client.Client, func(), error)
 }
 
@@ -26,8 +27,8 @@ type Credentials interface {
 // bootstrap kubeconfig's. Call it before Run.
 func (s *Server) UseCredentials(cr Credentials) { s.credentials = cr }
 
-// kubeconfigCredentials is the default Credentials, Kubernetes' kubelet's: both clients reach the
-// servers of the bootstrap kubeconfig's current context and check them against its CA. The
+// kubeconfigCredentials is the default Credentials, Kubernetes' kubelet's: each client reaches the
+// servers of its kubeconfig's current context and checks them against its CA. The
 // bootstrap client authenticates with the kubeconfig's credentials (the bootstrap token); the
 // certified one with the kubelet's own certificate only. Against an http:// server there is no
 // TLS: the bootstrap token is not sent in clear text and no certificate can be presented, so the
@@ -60,7 +61,7 @@ func (kubeconfigCredentials) Certified(path, userAgent string, cert func(*tls.Ce
 // bootstrapClientConfig is the configuration of the bootstrap client: the bootstrap kubeconfig's
 // servers, CA and credentials, without its token against a plain-text server.
 func bootstrapClientConfig(path string, lg *zap.Logger) (client.Config, error) {
-	r, err := resolveBootstrap(path)
+	r, err := resolveKubeconfig("--bootstrap-kubeconfig", path)
 	if err != nil {
 		return client.Config{}, err
 	}
@@ -73,15 +74,15 @@ func bootstrapClientConfig(path string, lg *zap.Logger) (client.Config, error) {
 }
 
 // certifiedClientConfig is the configuration of the client that presents the certificate cert
-// returns: the bootstrap kubeconfig's servers and CA, none of its credentials.
+// returns: the servers and CA of the kubeconfig at path, none of its credentials.
 func certifiedClientConfig(path string, cert func(*tls.CertificateRequestInfo) (*tls.Certificate, error), lg *zap.Logger) (client.Config, error) {
-	r, err := resolveBootstrap(path)
+	r, err := resolveKubeconfig("kubeconfig", path)
 	if err != nil {
 		return client.Config{}, err
 	}
 	cfg := client.Config{Endpoints: r.Endpoints}
 	if !r.Secure {
-		lg.Warn("the bootstrap kubeconfig names a plain-text server: the client certificate is not presented", zap.String("kubeconfig", path))
+		lg.Warn("the kubeconfig names a plain-text server: the client certificate is not presented", zap.String("kubeconfig", path))
 		return cfg, nil
 	}
 	cfg.TLS = r.TLS.Clone()
@@ -90,15 +91,16 @@ func certifiedClientConfig(path string, cert func(*tls.CertificateRequestInfo) (
 	return cfg, nil
 }
 
-// resolveBootstrap reads the bootstrap kubeconfig at path and resolves its current context.
-func resolveBootstrap(path string) (*kubeconfig.Resolved, error) {
+// resolveKubeconfig reads the kubeconfig at path and resolves its current context; errors name
+// it as what (its flag).
+func resolveKubeconfig(what, path string) (*kubeconfig.Resolved, error) {
 	kc, err := kubeconfig.Load(path)
 	if err != nil {
-		return nil, fmt.Errorf("--bootstrap-kubeconfig: %w", err)
+		return nil, fmt.Errorf("%s: %w", what, err)
 	}
 	r, err := kc.Resolve("")
 	if err != nil {
-		return nil, fmt.Errorf("--bootstrap-kubeconfig %s: %w", path, err)
+		return nil, fmt.Errorf("%s %s: %w", what, path, err)
 	}
 	return r, nil
 }

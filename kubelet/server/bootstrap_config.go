@@ -10,9 +10,11 @@ import (
 // The mapstructure tags are the flag names, Kubernetes' kubelet's.
 type BootstrapConfig struct {
 	// BootstrapKubeconfig, when set, names a kubeconfig with bootstrap credentials: the kubelet
-	// uses them only to ask for a client certificate through a CertificateSigningRequest when the
-	// certificate directory (--cert-dir, or <root-dir>/pki) holds no valid one, then talks to the
-	// API server with that certificate.
+	// uses them only to ask for a client certificate through a CertificateSigningRequest when
+	// neither --kubeconfig nor the certificate directory (--cert-dir, or <root-dir>/pki) holds a
+	// valid one, then talks to the API server with that certificate and, --kubeconfig set,
+	// writes there a kubeconfig that presents it. --apiserver is not used then: the servers are
+	// the kubeconfigs'.
 	BootstrapKubeconfig string `mapstructure:"bootstrap-kubeconfig"`
 	// RotateCertificates renews the client certificate before it expires.
 	RotateCertificates bool `mapstructure:"rotate-certificates"`
@@ -35,10 +37,14 @@ func clientCertDir(certDir, rootDir string) string {
 	return filepath.Join(rootDir, "pki")
 }
 
-// Validate reports an expiration under the signers' minimum.
-func (c BootstrapConfig) Validate() error {
+// Validate reports an expiration under the signers' minimum, and a bootstrap kubeconfig that is
+// also kubeconfig (--kubeconfig), which the bootstrap would overwrite.
+func (c BootstrapConfig) Validate(kubeconfig string) error {
 	if c.CertificateExpiration != 0 && c.CertificateExpiration < 10*time.Minute {
 		return fmt.Errorf("--certificate-expiration: must be 0 or at least 10m, got %s", c.CertificateExpiration)
+	}
+	if c.BootstrapKubeconfig != "" && kubeconfig != "" && filepath.Clean(c.BootstrapKubeconfig) == filepath.Clean(kubeconfig) {
+		return fmt.Errorf("--bootstrap-kubeconfig and --kubeconfig: both name %s, which the bootstrap would overwrite with the node's kubeconfig; give --kubeconfig a path of its own", kubeconfig)
 	}
 	return nil
 }

@@ -162,7 +162,7 @@ func (c Config) Validate() error {
 		config.CheckIP("healthz-bind-address", c.HealthzBindAddress),
 		config.CheckPort("healthz-port", c.HealthzPort),
 		config.CheckPositive("shutdown-timeout", c.ShutdownTimeout),
-		c.APIClient.Validate(), nameErr, c.Bootstrap.Validate(),
+		c.APIClient.Validate(), nameErr, c.Bootstrap.Validate(c.Kubeconfig),
 		config.CheckPositive("node-status-update-frequency", c.NodeStatusUpdateFrequency),
 		config.CheckPositive("file-check-frequency", c.FileCheckFrequency),
 		config.CheckPositive("http-check-frequency", c.HTTPCheckFrequency),

@@ -144,6 +144,9 @@ func TestNewRejectsInvalidConfig(t *testing.T) {
 		{name: "port", mutate: func(c *Config) { c.Port = -1 }, wantErr: "--port"},
 		{name: "apiserver", mutate: func(c *Config) { c.APIServers = []string{"nohost"} }, wantErr: "--apiserver"},
 		{name: "node name", mutate: func(c *Config) { c.HostnameOverride = " " }, wantErr: "--hostname-override"},
+		{name: "bootstrap kubeconfig is the kubeconfig", mutate: func(c *Config) {
+			c.Kubeconfig, c.Bootstrap.BootstrapKubeconfig = "/etc/keelson/kubelet.conf", "/etc/keelson/./kubelet.conf"
+		}, wantErr: "--bootstrap-kubeconfig and --kubeconfig: both name /etc/keelson/kubelet.conf"},
 		{name: "shutdown periods", mutate: func(c *Config) {
 			c.ShutdownGracePeriod, c.ShutdownGracePeriodCriticalPods = 10*time.Second, 20*time.Second
 		}, wantErr: "--shutdown-grace-period-critical-pods"},

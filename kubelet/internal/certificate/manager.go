@@ -95,6 +95,11 @@ func (m *Manager) Load() error {
 	return nil
 }
 
+// Adopt makes c, whose Leaf is set, current without writing it: a certificate the kubelet was
+// given (a valid --kubeconfig's) rather than one it obtained. Run renews it like any other, and
+// the renewal goes to the store.
+func (m *Manager) Adopt(c *tls.Certificate) { m.set(c) }
+
 // Bootstrap obtains a first certificate with bc, a client carrying the bootstrap credentials,
 // writes it and makes it current. It waits until the request is issued or refused, or ctx ends.
 func (m *Manager) Bootstrap(ctx context.Context, bc *client.Client) error {

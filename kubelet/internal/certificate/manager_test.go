@@ -189,6 +189,47 @@ func TestRunRotatesAtTheJitteredFraction(t *testing.T) {
 	require.Equal(t, m.Current().Leaf.SerialNumber, loaded.Leaf.SerialNumber, "the renewed certificate is on disk")
 }
 
+// TestAdoptedCertificateIsRenewedIntoTheStore gives a manager with an empty store a certificate
+// obtained elsewhere (a valid --kubeconfig's): it presents it without writing it, and its renewal
+// lands in the store.
+func TestAdoptedCertificateIsRenewedIntoTheStore(t *testing.T) {
+	srv := clienttest.Start(t)
+	startSigner(t, newTestSigner(t, time.Hour, false), srv)
+	elsewhere := New(Config{Dir: t.TempDir(), NodeName: "n1", Logger: zaptest.NewLogger(t)})
+	require.NoError(t, elsewhere.Bootstrap(testContext(t), srv.Client()))
+	given := elsewhere.Current()
+
+	clk := clock.NewFake(time.Now())
+	var rotations atomic.Int32
+	dir := filepath.Join(t.TempDir(), "pki")
+	m := New(Config{Dir: dir, NodeName: "n1", Clock: clk, Logger: zaptest.NewLogger(t),
+		Jitter: func() float64 { return 0.8 }, OnRotate: func() { rotations.Add(1) }})
+	require.ErrorIs(t, m.Load(), ErrNoCertificate)
+	m.Adopt(given)
+	cur, err := m.GetClientCertificate(nil)
+	require.NoError(t, err)
+	require.Same(t, given, cur)
+	_, err = os.Stat(m.Path())
+	require.ErrorIs(t, err, os.ErrNotExist, "an adopted certificate is not written")
+
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- m.Run(ctx, srv.Client()) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("Run: %v", err)
+		}
+	})
+	require.Eventually(t, func() bool { return clk.HasWaiters() }, 10*time.Second, 5*time.Millisecond, "rotation timer armed")
+	clk.SetTime(given.Leaf.NotBefore.Add(48 * time.Minute))
+	require.Eventually(t, func() bool { return rotations.Load() == 1 }, 10*time.Second, 5*time.Millisecond, "renewed and rotated")
+	loaded, err := Store{Dir: dir}.Load(time.Now())
+	require.NoError(t, err)
+	require.NotEqual(t, given.Leaf.SerialNumber, loaded.Leaf.SerialNumber)
+	require.Equal(t, m.Current().Leaf.SerialNumber, loaded.Leaf.SerialNumber, "the renewal is in the store")
+}
+
 func TestStoreLoad(t *testing.T) {
 	s := newTestSigner(t, time.Hour, false)
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
