@@ -12,12 +12,16 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+	"go.uber.org/zap"
 
 	kubeletserver "github.com/keelson-dev/keelson/kubelet/server"
 	"github.com/keelson-dev/keelson/pkg/client"
 	"github.com/keelson-dev/keelson/pkg/clock"
 	"github.com/keelson-dev/keelson/pkg/clusterpki"
+	"github.com/keelson-dev/keelson/pkg/config"
 	"github.com/keelson-dev/keelson/pkg/csr"
+	"github.com/keelson-dev/keelson/pkg/kubeconfig"
+	authenticationv1 "github.com/keelson-dev/keelson/proto/authentication/v1"
 	certificatesv1 "github.com/keelson-dev/keelson/proto/certificates/v1"
 	corev1 "github.com/keelson-dev/keelson/proto/core/v1"
 	metav1 "github.com/keelson-dev/keelson/proto/meta/v1"
@@ -79,11 +83,42 @@ func readClientCertificate(t *testing.T, path string) *x509.Certificate {
 	return certs[0]
 }
 
+// actAsNode checks that the kubeconfig the kubelet wrote at path is readable by its owner only
+// and authenticates as the node, which may read its own Node, as `kubectl --kubeconfig <path> get
+// node <node>` would on the node. It returns the serial number of the certificate it presents.
+func actAsNode(ctx context.Context, t *testing.T, path, node string) string {
+	t.Helper()
+	fi, err := os.Stat(path)
+	require.NoError(t, err)
+	require.Equal(t, os.FileMode(0o600), fi.Mode().Perm(), "the kubeconfig is readable by the kubelet only")
+	c, err := config.APIClient{Kubeconfig: path}.NewClient("as-the-node", zap.NewNop())
+	require.NoError(t, err)
+	defer func() { _ = c.Close() }()
+	review, err := client.For[*authenticationv1.SelfSubjectReview](c, "").Create(ctx, &authenticationv1.SelfSubjectReview{})
+	require.NoError(t, err)
+	require.Equal(t, "system:node:"+node, review.GetStatus().GetUserInfo().GetUsername())
+	require.Contains(t, review.GetStatus().GetUserInfo().GetGroups(), "system:nodes")
+	n, err := c.Nodes().Get(ctx, node)
+	require.NoError(t, err, "the node reads its own Node")
+	require.Equal(t, node, n.GetMetadata().GetName())
+
+	kc, err := kubeconfig.Load(path)
+	require.NoError(t, err)
+	r, err := kc.Resolve("")
+	require.NoError(t, err)
+	cert, err := r.TLS.GetClientCertificate(nil)
+	require.NoError(t, err)
+	return cert.Leaf.SerialNumber.String()
+}
+
 // TestKubeletBootstrapsAndRotatesItsClientCertificate starts a kubelet with only a bootstrap
 // kubeconfig: it asks for a client certificate through a CertificateSigningRequest, which is
-// approved and then signed by csrsigning with the cluster CA; the kubelet writes it and registers
-// its node. Brought forward on the kubelet's certificate clock past 90% of the certificate's
-// life, the kubelet asks again and swaps the new certificate in while it keeps running.
+// approved and then signed by csrsigning with the cluster CA; the kubelet writes it, writes
+// --kubeconfig to present it and registers its node. Brought forward on the kubelet's
+// certificate clock past 90% of the certificate's life, the kubelet asks again and swaps the new
+// certificate in while it keeps running; the kubeconfig it wrote presents the new one. Restarted
+// with that kubeconfig and without the bootstrap kubeconfig, the kubelet uses the kubeconfig and
+// asks for no certificate.
 //
 // The cluster runs Node,RBAC over TLS, as Kubernetes' bootstrap policy has it: the first request
 // comes from the bootstrap token's user, in system:bootstrappers, which may ask for a new node's
@@ -106,9 +141,11 @@ func TestKubeletBootstrapsAndRotatesItsClientCertificate(t *testing.T) {
 	})
 	require.NoError(t, err)
 
+	nodeKubeconfig := filepath.Join(t.TempDir(), "etc", "kubelet.conf")
 	k := framework.StartKubelet(t, cl, framework.KubeletOptions{
 		NodeName: node, Runtime: kubeletserver.RuntimeHollow,
 		Configure: func(cfg *kubeletserver.Config) {
+			cfg.Kubeconfig = nodeKubeconfig
 			cfg.Bootstrap.BootstrapKubeconfig = writeBootstrapKubeconfig(t, cl)
 			cfg.Bootstrap.CertificateExpiration = 10 * time.Minute
 			cfg.APIServers = []string{"127.0.0.1:1"} // only the bootstrap kubeconfig names the apiserver
@@ -143,6 +180,7 @@ func TestKubeletBootstrapsAndRotatesItsClientCertificate(t *testing.T) {
 		n := getNode(c, node)
 		return n != nil && nodeCondition(n, "Ready").GetStatus() == "True"
 	}, "node %s registered and ready", node)
+	require.Equal(t, first.SerialNumber.String(), actAsNode(ctx, t, nodeKubeconfig, node), "the kubeconfig presents the certificate")
 
 	// Past 90% of the certificate's life on the kubelet's certificate clock, it asks again.
 	certClock.SetTime(first.NotBefore.Add(first.NotAfter.Sub(first.NotBefore) * 9 / 10).Add(time.Second))
@@ -187,4 +225,30 @@ func TestKubeletBootstrapsAndRotatesItsClientCertificate(t *testing.T) {
 		t.Fatal("the kubelet stopped during the rotation")
 	default:
 	}
+	require.Equal(t, second.SerialNumber.String(), actAsNode(ctx, t, nodeKubeconfig, node),
+		"the same kubeconfig presents the renewed certificate")
+
+	// Restarted with the kubeconfig it wrote and the bootstrap kubeconfig gone, as after a
+	// node's join, the kubelet uses the kubeconfig (its --apiserver leads nowhere): no new request.
+	kcfg := k.Config
+	require.NoError(t, k.Stop())
+	require.NoError(t, os.Remove(kcfg.Bootstrap.BootstrapKubeconfig))
+	stopped := time.Now()
+	k2 := framework.StartKubelet(t, cl, framework.KubeletOptions{
+		NodeName: node, NodeIP: kcfg.NodeIP, Runtime: kubeletserver.RuntimeHollow,
+		Configure: func(cfg *kubeletserver.Config) { *cfg = kcfg },
+	})
+	framework.Eventually(t, 30*time.Second, func() bool {
+		n := getNode(c, node)
+		return n != nil && nodeCondition(n, "Ready").GetLastHeartbeatTime().AsTime().After(stopped)
+	}, "node status posted by the restarted kubelet")
+	select {
+	case <-k2.Done():
+		t.Fatal("the restarted kubelet stopped")
+	default:
+	}
+	list, err = c.CertificateSigningRequests().List(ctx, client.ListOptions{})
+	require.NoError(t, err)
+	require.Len(t, list.Items, 2, "the bootstrap's and the renewal's requests only")
+	require.Equal(t, second.SerialNumber.String(), actAsNode(ctx, t, nodeKubeconfig, node))
 }
