@@ -62,7 +62,7 @@ func NewFlags() *pflag.FlagSet {
 	fs.Duration("relist-period", d.RelistPeriod, "how often the runtime is listed for container changes")
 	fs.Duration("shutdown-grace-period", d.ShutdownGracePeriod, "how long a node shutdown (SIGTERM/SIGINT) takes to terminate the node's pods (0: stop without terminating them)")
 	fs.Duration("shutdown-grace-period-critical-pods", d.ShutdownGracePeriodCriticalPods, "the part of --shutdown-grace-period, at its end, given to critical pods")
-	fs.String("bootstrap-kubeconfig", d.Bootstrap.BootstrapKubeconfig, "kubeconfig with bootstrap credentials, used to request a client certificate when neither --kubeconfig nor --cert-dir holds a valid one; the servers are then --kubeconfig's or its own, not --apiserver's")
+	fs.String("bootstrap-kubeconfig", d.Bootstrap.BootstrapKubeconfig, "kubeconfig with bootstrap credentials, used to request a client certificate when neither --kubeconfig nor --cert-dir holds a valid one; the servers are then --kubeconfig's or its own, or --apiserver's when given")
 	fs.Bool("rotate-certificates", d.Bootstrap.RotateCertificates, "renew the client certificate through a new certificate signing request before it expires")
 	fs.Duration("certificate-expiration", d.Bootstrap.CertificateExpiration, "validity to ask for in certificate signing requests (0: the signer's; at least 10m)")
 	fs.Int("hollow-nodes", d.HollowNodes, "run this many hollow nodes (no real pods) in this process instead of one node")

@@ -25,9 +25,10 @@ func (s *Server) CertificateFile() string {
 // apiClient returns the client the kubelet talks to the API server with and the loops that keep
 // its credentials. Without --bootstrap-kubeconfig it is the --apiserver and --kubeconfig client.
 // With it, as Kubernetes' kubelet does, the client reaches the servers of --kubeconfig when that
-// file holds a valid client certificate, and otherwise those of the bootstrap kubeconfig
-// (--apiserver is not used); it presents the certificate in the certificate directory, or a
-// valid --kubeconfig's own when that directory holds none. When there is none, apiClient first
+// file holds a valid client certificate, and otherwise those of the bootstrap kubeconfig; the
+// endpoints of --apiserver, when given, take their place, as for every daemon. It presents the
+// certificate in the certificate directory, or a valid --kubeconfig's own when that directory
+// holds none. When there is none, apiClient first
 // obtains one with the bootstrap credentials and waits until it is issued; then, --kubeconfig set
 // and not valid, it writes --kubeconfig to present that certificate. With --rotate-certificates a
 // loop renews the certificate.
@@ -39,7 +40,7 @@ func (s *Server) apiClient(ctx context.Context) (*client.Client, []func(context.
 	}
 	creds := s.credentials
 	if creds == nil {
-		creds = kubeconfigCredentials{}
+		creds = kubeconfigCredentials{endpoints: s.cfg.APIServers}
 	}
 	clk := s.certClock
 	if clk == nil {

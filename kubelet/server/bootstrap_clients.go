@@ -28,16 +28,19 @@ type Credentials interface {
 func (s *Server) UseCredentials(cr Credentials) { s.credentials = cr }
 
 // kubeconfigCredentials is the default Credentials, Kubernetes' kubelet's: each client reaches the
-// servers of its kubeconfig's current context and checks them against its CA. The
+// servers of its kubeconfig's current context, or the endpoints of --apiserver in their place as
+// for every daemon, and checks them against its CA. The
 // bootstrap client authenticates with the kubeconfig's credentials (the bootstrap token); the
 // certified one with the kubelet's own certificate only. Against an http:// server there is no
 // TLS: the bootstrap token is not sent in clear text and no certificate can be presented, so the
 // requests are anonymous to the server (a development set-up whose requests an administrator
 // approves).
-type kubeconfigCredentials struct{}
+type kubeconfigCredentials struct {
+	endpoints []string // --apiserver: when set, these instead of the kubeconfigs' servers
+}
 
-func (kubeconfigCredentials) Bootstrap(path, userAgent string, lg *zap.Logger) (*client.Client, error) {
-	cfg, err := bootstrapClientConfig(path, lg)
+func (k kubeconfigCredentials) Bootstrap(path, userAgent string, lg *zap.Logger) (*client.Client, error) {
+	cfg, err := bootstrapClientConfig(path, k.endpoints, lg)
 	if err != nil {
 		return nil, err
 	}
@@ -45,8 +48,8 @@ func (kubeconfigCredentials) Bootstrap(path, userAgent string, lg *zap.Logger) (
 	return client.New(cfg)
 }
 
-func (kubeconfigCredentials) Certified(path, userAgent string, cert func(*tls.CertificateRequestInfo) (*tls.Certificate, error), lg *zap.Logger) (*client.Client, func(), error) {
-	cfg, err := certifiedClientConfig(path, cert, lg)
+func (k kubeconfigCredentials) Certified(path, userAgent string, cert func(*tls.CertificateRequestInfo) (*tls.Certificate, error), lg *zap.Logger) (*client.Client, func(), error) {
+	cfg, err := certifiedClientConfig(path, k.endpoints, cert, lg)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -59,13 +62,17 @@ func (kubeconfigCredentials) Certified(path, userAgent string, cert func(*tls.Ce
 }
 
 // bootstrapClientConfig is the configuration of the bootstrap client: the bootstrap kubeconfig's
-// servers, CA and credentials, without its token against a plain-text server.
-func bootstrapClientConfig(path string, lg *zap.Logger) (client.Config, error) {
+// servers (or endpoints, when given), CA and credentials, without its token against a
+// plain-text server.
+func bootstrapClientConfig(path string, endpoints []string, lg *zap.Logger) (client.Config, error) {
 	r, err := resolveKubeconfig("--bootstrap-kubeconfig", path)
 	if err != nil {
 		return client.Config{}, err
 	}
 	cfg := r.ClientConfig()
+	if len(endpoints) > 0 {
+		cfg.Endpoints = endpoints
+	}
 	if !r.Secure && cfg.BearerToken != "" {
 		lg.Warn("the bootstrap kubeconfig names a plain-text server: its token is not sent", zap.String("kubeconfig", path))
 		cfg.BearerToken = ""
@@ -74,13 +81,17 @@ func bootstrapClientConfig(path string, lg *zap.Logger) (client.Config, error) {
 }
 
 // certifiedClientConfig is the configuration of the client that presents the certificate cert
-// returns: the servers and CA of the kubeconfig at path, none of its credentials.
-func certifiedClientConfig(path string, cert func(*tls.CertificateRequestInfo) (*tls.Certificate, error), lg *zap.Logger) (client.Config, error) {
+// returns: the servers (or endpoints, when given) and CA of the kubeconfig at path, none of its
+// credentials.
+func certifiedClientConfig(path string, endpoints []string, cert func(*tls.CertificateRequestInfo) (*tls.Certificate, error), lg *zap.Logger) (client.Config, error) {
 	r, err := resolveKubeconfig("kubeconfig", path)
 	if err != nil {
 		return client.Config{}, err
 	}
 	cfg := client.Config{Endpoints: r.Endpoints}
+	if len(endpoints) > 0 {
+		cfg.Endpoints = endpoints
+	}
 	if !r.Secure {
 		lg.Warn("the kubeconfig names a plain-text server: the client certificate is not presented", zap.String("kubeconfig", path))
 		return cfg, nil

@@ -44,12 +44,20 @@ func TestBootstrapClientConfigs(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			path := write(t, tc.server)
-			boot, err := bootstrapClientConfig(path, zap.NewNop())
+			boot, err := bootstrapClientConfig(path, nil, zap.NewNop())
 			require.NoError(t, err)
-			cert, err := certifiedClientConfig(path, getCert, zap.NewNop())
+			cert, err := certifiedClientConfig(path, nil, getCert, zap.NewNop())
 			require.NoError(t, err)
 			require.Equal(t, []string{tc.endpoint}, boot.Endpoints, "the kubeconfig's server")
 			require.Equal(t, boot.Endpoints, cert.Endpoints)
+			// --apiserver replaces the kubeconfig's servers, as it does for every daemon.
+			given := []string{"127.0.0.11:6443", "127.0.0.12:6443"}
+			bootGiven, err := bootstrapClientConfig(path, given, zap.NewNop())
+			require.NoError(t, err)
+			certGiven, err := certifiedClientConfig(path, given, getCert, zap.NewNop())
+			require.NoError(t, err)
+			require.Equal(t, given, bootGiven.Endpoints, "--apiserver in place of the kubeconfig's server")
+			require.Equal(t, given, certGiven.Endpoints, "--apiserver in place of the kubeconfig's server")
 			require.Empty(t, cert.BearerToken, "the certified client sends no token")
 			if !tc.secure {
 				require.Nil(t, boot.TLS)

@@ -13,8 +13,8 @@ type BootstrapConfig struct {
 	// uses them only to ask for a client certificate through a CertificateSigningRequest when
 	// neither --kubeconfig nor the certificate directory (--cert-dir, or <root-dir>/pki) holds a
 	// valid one, then talks to the API server with that certificate and, --kubeconfig set,
-	// writes there a kubeconfig that presents it. --apiserver is not used then: the servers are
-	// the kubeconfigs'.
+	// writes there a kubeconfig that presents it. The servers are the kubeconfigs', or those of
+	// --apiserver when given.
 	BootstrapKubeconfig string `mapstructure:"bootstrap-kubeconfig"`
 	// RotateCertificates renews the client certificate before it expires.
 	RotateCertificates bool `mapstructure:"rotate-certificates"`

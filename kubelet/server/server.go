@@ -189,7 +189,8 @@ func (s *Server) NodeNames() []string {
 func (s *Server) Run(ctx context.Context) error {
 	defer close(s.stopped)
 	s.lg.Info("kubelet starting", zap.String("healthz", s.cfg.healthzServing().Address()),
-		zap.String("api", s.cfg.apiAddress()), zap.Strings("apiservers", s.cfg.APIServers), zap.String("kubeconfig", s.cfg.Kubeconfig))
+		zap.String("api", s.cfg.apiAddress()), zap.Strings("apiservers", s.cfg.APIServers), zap.String("kubeconfig", s.cfg.Kubeconfig),
+		zap.String("bootstrapKubeconfig", s.cfg.Bootstrap.BootstrapKubeconfig))
 	c, credFns, err := s.apiClient(ctx)
 	if err != nil {
 		return err

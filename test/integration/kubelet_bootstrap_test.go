@@ -148,7 +148,7 @@ func TestKubeletBootstrapsAndRotatesItsClientCertificate(t *testing.T) {
 			cfg.Kubeconfig = nodeKubeconfig
 			cfg.Bootstrap.BootstrapKubeconfig = writeBootstrapKubeconfig(t, cl)
 			cfg.Bootstrap.CertificateExpiration = 10 * time.Minute
-			cfg.APIServers = []string{"127.0.0.1:1"} // only the bootstrap kubeconfig names the apiserver
+			cfg.APIServers = nil // only the bootstrap kubeconfig names the apiserver
 		},
 		Prepare: func(s *kubeletserver.Server) { s.UseCertificateClock(certClock) },
 	})
