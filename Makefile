@@ -73,8 +73,8 @@ run: build ## Build, then run a local cluster in the foreground: one kubelet who
 	KEELSON_RUN_STARTED_AT=$(RUN_STARTED_AT) hack/local-up.sh
 
 .PHONY: test
-test: deps tools verify build ## Verify, run every module's tests with -race (needs the built binaries), then fuzz-short.
-	$(TEST_ENV) go test -race -count=1 -timeout 30m $(MODULE_PATTERNS)
+test: deps tools verify build ## Verify, run every module's tests with -race (needs the built binaries; the integration suite in INTEGRATION_SHARDS processes at once, default 3), then fuzz-short.
+	$(TEST_ENV) hack/test.sh $(MODULES)
 	$(MAKE) fuzz-short
 
 .PHONY: fuzz
@@ -242,8 +242,8 @@ verify-compose: deps ## Fail unless docker-compose config accepts deploy/compose
 	docker-compose -f deploy/compose/docker-compose.yml config -q
 
 .PHONY: verify-shell
-verify-shell: deps ## Fail if shellcheck finds anything in deploy/bin/ and the hack/verify-* and hack/compose.sh scripts.
-	shellcheck deploy/bin/* hack/verify-systemd.sh hack/verify-haproxy.sh hack/compose.sh
+verify-shell: deps ## Fail if shellcheck finds anything in deploy/bin/, the hack/verify-* scripts, hack/compose.sh and hack/test.sh.
+	shellcheck deploy/bin/* hack/verify-systemd.sh hack/verify-haproxy.sh hack/compose.sh hack/test.sh
 
 .PHONY: lint
 lint: tools ## Run golangci-lint (.golangci.yml) in every module.

@@ -1,0 +1,102 @@
+#!/usr/bin/env bash
+# Runs every module's tests with -race, as `make test` does. The integration suite (test/integration)
+# waits far more than it computes: run alone, its tests one after another kept two cores a third
+# busy and took 14 minutes. So its test binary is built once and run as INTEGRATION_SHARDS
+# processes at once (default 3), each taking the tests whose names start with some letters, beside
+# `go test` of every other package. Each shard is a process of its own, so the tests still never
+# share a process with another test, as they never have. The last shard takes every test the
+# others do not match, so a new test always runs somewhere.
+#
+# Each shard's output goes to a log; the script says as each shard ends, prints the whole log of a
+# shard that failed, and exits non-zero if any package or shard failed.
+#
+# Arguments: the Go modules (directories) to test. Environment: INTEGRATION_SHARDS (1 to 4),
+# TEST_TIMEOUT (default 30m), KEELSON_TEST_LOGS (a directory to keep the shards' logs in; default
+# a temporary one, removed when everything passed).
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+
+if (($# == 0)); then
+	echo "usage: $0 MODULE..." >&2
+	exit 2
+fi
+module_path=$(sed -n 's|^module \(.*\)/proto$|\1|p' proto/go.mod)
+integration=$module_path/test/integration
+timeout=${TEST_TIMEOUT:-30m}
+
+# The shards split the tests by the letter after "Test", balanced on the suite's measured times.
+case ${INTEGRATION_SHARDS:-3} in
+1) shards=() ;;
+2) shards=('^Test[A-J]') ;;
+3) shards=('^Test[A-G]' '^Test[H-P]') ;;
+4) shards=('^Test[A-E]' '^Test[F-J]' '^Test[K-R]') ;;
+*)
+	echo "INTEGRATION_SHARDS must be 1 to 4, got ${INTEGRATION_SHARDS}" >&2
+	exit 2
+	;;
+esac
+
+logs=${KEELSON_TEST_LOGS:-$(mktemp -d /tmp/keelson-test.XXXXXX)}
+mkdir -p "$logs"
+
+patterns=()
+for m in "$@"; do patterns+=("$module_path/$m/..."); done
+packages=$(go list "${patterns[@]}" | grep -vx "$integration" || true)
+
+start=$SECONDS
+echo "test: building the integration suite's test binary once for its shards"
+bin=$logs/integration.test
+go test -c -race -o "$bin" "$integration"
+
+# run_shard N ARGS... runs the integration binary from the suite's directory with ARGS.
+run_shard() {
+	local n=$1
+	shift
+	(cd test/integration && "$bin" -test.count=1 -test.timeout="$timeout" "$@") >"$logs/integration-$n.log" 2>&1
+}
+
+pids=()
+names=()
+skip=''
+# An interrupted run takes its shards with it.
+trap 'kill "${pids[@]}" 2>/dev/null || true' INT TERM
+for i in "${!shards[@]}"; do
+	run_shard "$i" -test.run="${shards[$i]}" &
+	pids+=($!)
+	names+=("tests ${shards[$i]}")
+	skip=${skip:+$skip|}${shards[$i]#^}
+done
+last=${#shards[@]}
+if [[ -n $skip ]]; then
+	run_shard "$last" -test.skip="^($skip)" &
+	names+=("every other test (not ^($skip))")
+else
+	run_shard "$last" &
+	names+=("every test")
+fi
+pids+=($!)
+echo "test: integration suite running in ${#pids[@]} shard(s), logs in $logs/integration-<n>.log"
+
+failed=()
+# shellcheck disable=SC2086 # one argument per package
+if ! go test -race -count=1 -timeout "$timeout" $packages; then
+	failed+=("go test of the other packages (output above)")
+fi
+
+for i in "${!pids[@]}"; do
+	if wait "${pids[$i]}"; then
+		echo "test: integration shard $i (${names[$i]}): ok, $((SECONDS - start))s since the start"
+	else
+		echo "test: integration shard $i (${names[$i]}) FAILED; its log, $logs/integration-$i.log:"
+		cat "$logs/integration-$i.log"
+		failed+=("integration shard $i (${names[$i]})")
+	fi
+done
+
+if ((${#failed[@]} > 0)); then
+	echo "test: FAILED: ${failed[*]}; logs kept in $logs" >&2
+	exit 1
+fi
+echo "test: every package passed in $((SECONDS - start))s"
+if [[ -z ${KEELSON_TEST_LOGS:-} ]]; then rm -rf "$logs"; fi
