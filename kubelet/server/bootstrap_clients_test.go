@@ -13,15 +13,23 @@ import (
 	"github.com/keelson-dev/keelson/pkg/pki"
 )
 
+// testCA makes a CA of an hour in a temporary directory, its certificate written as ca.crt, and
+// returns the directory, the CA and the certificate's file.
+func testCA(t *testing.T) (dir string, ca *pki.CA, caFile string) {
+	t.Helper()
+	dir = t.TempDir()
+	ca, err := pki.NewCA("ca", time.Hour)
+	require.NoError(t, err)
+	caFile = filepath.Join(dir, "ca.crt")
+	require.NoError(t, pki.WriteKeyPair(&ca.KeyPair, caFile, filepath.Join(dir, "ca.key")))
+	return dir, ca, caFile
+}
+
 // TestBootstrapClientConfigs checks what each client of a bootstrapping kubelet presents: the
 // bootstrap client the kubeconfig's CA and token, the certified client the same CA and only the
 // kubelet's own certificate; against a plain-text server neither sends a credential.
 func TestBootstrapClientConfigs(t *testing.T) {
-	dir := t.TempDir()
-	ca, err := pki.NewCA("ca", time.Hour)
-	require.NoError(t, err)
-	caFile := filepath.Join(dir, "ca.crt")
-	require.NoError(t, pki.WriteKeyPair(&ca.KeyPair, caFile, filepath.Join(dir, "ca.key")))
+	_, ca, caFile := testCA(t)
 	kp, err := ca.Issue(pki.ClientSpec("system:node:n1", "system:nodes"))
 	require.NoError(t, err)
 	nodeCert := kp.TLSCertificate()

@@ -29,11 +29,7 @@ func nodeCertFile(t *testing.T, ca *pki.CA, user, file string) *pki.KeyPair {
 // TestUsableKubeconfig checks when a bootstrapping kubelet uses --kubeconfig as it is and when it
 // bootstraps and writes the file anew, as Kubernetes' kubelet decides.
 func TestUsableKubeconfig(t *testing.T) {
-	dir := t.TempDir()
-	ca, err := pki.NewCA("ca", time.Hour)
-	require.NoError(t, err)
-	caFile := filepath.Join(dir, "ca.crt")
-	require.NoError(t, pki.WriteKeyPair(&ca.KeyPair, caFile, filepath.Join(dir, "ca.key")))
+	dir, ca, caFile := testCA(t)
 	certFile := certificate.Store{Dir: filepath.Join(dir, "pki")}.Path()
 	kp := nodeCertFile(t, ca, "system:node:n1", certFile)
 	nb, na := kp.Cert.NotBefore, kp.Cert.NotAfter
@@ -107,11 +103,7 @@ func mustEncodeKey(t *testing.T, kp *pki.KeyPair) []byte {
 // the certificate store's current file, stays usable when that file is renewed, and replaces an
 // expired kubeconfig without leaving a temporary file behind.
 func TestWriteNodeKubeconfig(t *testing.T) {
-	dir := t.TempDir()
-	ca, err := pki.NewCA("ca", time.Hour)
-	require.NoError(t, err)
-	caFile := filepath.Join(dir, "ca.crt")
-	require.NoError(t, pki.WriteKeyPair(&ca.KeyPair, caFile, filepath.Join(dir, "ca.key")))
+	dir, ca, _ := testCA(t)
 	bootstrap := filepath.Join(dir, "bootstrap.conf")
 	require.NoError(t, kubeconfig.Write(kubeconfig.New("keelson",
 		kubeconfig.Cluster{Server: "https://127.0.0.1:6443", CertificateAuthority: "ca.crt", TLSServerName: "kubernetes"},

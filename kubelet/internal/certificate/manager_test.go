@@ -113,6 +113,21 @@ func startSigner(t *testing.T, s *testSigner, srv *clienttest.Server) *atomic.In
 	return &n
 }
 
+// runManager runs m's renewal loop against srv until the test ends, failing the test if the loop
+// returns an error.
+func runManager(t *testing.T, m *Manager, srv *clienttest.Server) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- m.Run(ctx, srv.Client()) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("Run: %v", err)
+		}
+	})
+}
+
 func TestBootstrapWritesTheIssuedCertificate(t *testing.T) {
 	srv := clienttest.Start(t)
 	startSigner(t, newTestSigner(t, time.Hour, false), srv)
@@ -168,15 +183,7 @@ func TestRunRotatesAtTheJitteredFraction(t *testing.T) {
 	first := m.Current()
 	due := first.Leaf.NotBefore.Add(48 * time.Minute)
 
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- m.Run(ctx, srv.Client()) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("Run: %v", err)
-		}
-	})
+	runManager(t, m, srv)
 
 	require.Eventually(t, func() bool { return clk.HasWaiters() }, 10*time.Second, 5*time.Millisecond, "rotation timer armed")
 	clk.SetTime(due.Add(-time.Second))
@@ -212,15 +219,7 @@ func TestAdoptedCertificateIsRenewedIntoTheStore(t *testing.T) {
 	_, err = os.Stat(m.Path())
 	require.ErrorIs(t, err, os.ErrNotExist, "an adopted certificate is not written")
 
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- m.Run(ctx, srv.Client()) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("Run: %v", err)
-		}
-	})
+	runManager(t, m, srv)
 	require.Eventually(t, func() bool { return clk.HasWaiters() }, 10*time.Second, 5*time.Millisecond, "rotation timer armed")
 	clk.SetTime(given.Leaf.NotBefore.Add(48 * time.Minute))
 	require.Eventually(t, func() bool { return rotations.Load() == 1 }, 10*time.Second, 5*time.Millisecond, "renewed and rotated")
