@@ -73,16 +73,15 @@ run: build ## Build, then run a local cluster in the foreground: one kubelet who
 	KEELSON_RUN_STARTED_AT=$(RUN_STARTED_AT) hack/local-up.sh
 
 .PHONY: test
-test: deps tools verify build ## Verify, run every module's tests with -race (needs the built binaries; the integration suite in INTEGRATION_SHARDS processes at once, default 3), then fuzz-short.
-	$(TEST_ENV) hack/test.sh $(MODULES)
-	$(MAKE) fuzz-short
+test: deps tools verify build ## Verify, run every module's tests with -race (needs the built binaries; the integration suite in INTEGRATION_SHARDS processes at once, default 3) and fuzz-short once the integration suite is done.
+	$(TEST_ENV) FUZZTIME=$(FUZZ_SHORT_TIME) hack/test.sh --fuzz $(MODULES)
 
 .PHONY: fuzz
 fuzz: ## Run every fuzz target (FuzzXxx) for FUZZTIME each (default 2m), one after another.
 	FUZZTIME=$(FUZZTIME) hack/fuzz.sh $(MODULES)
 
 .PHONY: fuzz-short
-fuzz-short: ## Run every fuzz target for FUZZ_SHORT_TIME each (default 3s); make test ends with it.
+fuzz-short: ## Run every fuzz target for FUZZ_SHORT_TIME each (default 3s); make test runs it beside the end of its tests.
 	FUZZTIME=$(FUZZ_SHORT_TIME) hack/fuzz.sh $(MODULES)
 
 .PHONY: test-e2e
