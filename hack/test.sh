@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # Runs every module's tests with -race, as `make test` does. The integration suite (test/integration)
-# waits far more than it computes: run alone, its tests one after another kept two cores a third
-# busy and took 14 minutes. So its test binary is built once and run as INTEGRATION_SHARDS
-# processes at once (default 3), each taking the tests whose names start with some letters, beside
-# `go test` of every other package. Each shard is a process of its own, so the tests still never
-# share a process with another test, as they never have. The last shard takes every test the
-# others do not match, so a new test always runs somewhere.
+# waits far more than it computes: its tests, one after another, took 14 minutes; as two processes
+# at once they took 8, with the two cores only about a third busy. So its test binary is built
+# once and run as INTEGRATION_SHARDS processes at once (default 3), each taking the tests whose
+# names start with some letters, beside `go test` of every other package. Each shard is a process
+# of its own, so no two tests ever share a process, as before. The last shard takes every test
+# the others do not match, so a new test always runs somewhere.
 #
 # Each shard's output goes to a log; the script says as each shard ends, prints the whole log of a
 # shard that failed, and exits non-zero if any package or shard failed.
