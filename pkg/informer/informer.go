@@ -46,7 +46,9 @@ type Informer[T scheme.Object] struct {
 	runCtx    context.Context // the Run context, set while Run runs; listeners added late start under it
 	wg        sync.WaitGroup
 
-	synced     chan struct{}
+	listed     bool          // the first list is stored and its notifications queued; under mu
+	unsynced   atomic.Int32  // handlers added before the first list that have not yet had it all
+	synced     chan struct{} // closed once unsynced reaches 0 after the first list
 	syncedOnce sync.Once
 	lastRV     atomic.Value
 	lists      atomic.Int64
@@ -78,7 +80,10 @@ func (i *Informer[T]) AddIndexers(indexers map[string]IndexFunc[T]) error {
 	return i.store.addIndexers(indexers)
 }
 
-// HasSynced reports whether the first list has been stored and delivered to the handlers' queues.
+// HasSynced reports whether the first list has been stored and every handler added before it has
+// been called with all of it, as client-go's handler registrations report: a component that
+// builds its own state in its handlers (the scheduler's node cache) may act once HasSynced, not
+// only once the store is full.
 func (i *Informer[T]) HasSynced() bool {
 	select {
 	case <-i.synced:
@@ -105,14 +110,14 @@ func (i *Informer[T]) LastResourceVersion() string { return i.lastRV.Load().(str
 // relist.
 func (i *Informer[T]) Lists() int64 { return i.lists.Load() }
 
-// AddHandler adds a handler. Added after the informer synced, it first gets an add for every
-// object in the store.
+// AddHandler adds a handler. Added after the first list, it first gets an add for every object in
+// the store; HasSynced does not wait for it.
 func (i *Informer[T]) AddHandler(h Handler[T]) {
 	l := newListener(h)
 	i.mu.Lock()
 	defer i.mu.Unlock()
 	i.listeners = append(i.listeners, l)
-	if i.HasSynced() {
+	if i.listed {
 		for _, obj := range i.store.List() {
 			l.add(notification[T]{kind: addNotification, cur: obj})
 		}
@@ -131,11 +136,25 @@ func (i *Informer[T]) startListener(l *listener[T]) {
 	}()
 }
 
-func (i *Informer[T]) notify(n notification[T]) {
+func (i *Informer[T]) notify(ns ...notification[T]) {
 	i.mu.Lock()
 	defer i.mu.Unlock()
-	for _, l := range i.listeners {
-		l.add(n)
+	i.queueLocked(ns)
+}
+
+func (i *Informer[T]) queueLocked(ns []notification[T]) {
+	for _, n := range ns {
+		for _, l := range i.listeners {
+			l.add(n)
+		}
+	}
+}
+
+// handlerSynced counts one handler as having had all of the first list; the last one marks the
+// informer synced.
+func (i *Informer[T]) handlerSynced() {
+	if i.unsynced.Add(-1) == 0 {
+		i.syncedOnce.Do(func() { close(i.synced) })
 	}
 }
 
@@ -185,9 +204,8 @@ func (i *Informer[T]) listAndWatch(ctx context.Context) error {
 		return err
 	}
 	i.lists.Add(1)
-	i.replace(list.Items)
 	i.lastRV.Store(list.ResourceVersion)
-	i.syncedOnce.Do(func() { close(i.synced) })
+	i.replace(list.Items)
 
 	var resync <-chan time.Time
 	if i.opts.ResyncPeriod > 0 {
@@ -263,8 +281,11 @@ func (i *Informer[T]) consume(ctx context.Context, w *client.Watcher[T], resync 
 }
 
 // replace makes the store hold exactly items, notifying adds, updates (for objects whose
-// resourceVersion changed) and deletes.
+// resourceVersion changed) and deletes. The notifications are queued at once, under the lock
+// AddHandler takes, so a handler added meanwhile gets either all of them or the store's contents.
+// After the first list, each handler also gets a marker after them that counts it as synced.
 func (i *Informer[T]) replace(items []T) {
+	var ns []notification[T]
 	seen := make(map[string]struct{}, len(items))
 	for _, obj := range items {
 		key := scheme.Key(obj)
@@ -272,16 +293,28 @@ func (i *Informer[T]) replace(items []T) {
 		old, existed := i.store.put(obj)
 		switch {
 		case !existed:
-			i.notify(notification[T]{kind: addNotification, cur: obj})
+			ns = append(ns, notification[T]{kind: addNotification, cur: obj})
 		case old.GetMetadata().GetResourceVersion() != obj.GetMetadata().GetResourceVersion():
-			i.notify(notification[T]{kind: updateNotification, old: old, cur: obj})
+			ns = append(ns, notification[T]{kind: updateNotification, old: old, cur: obj})
 		}
 	}
 	for _, key := range i.store.keys() {
 		if _, ok := seen[key]; !ok {
 			if old, existed := i.store.remove(key); existed {
-				i.notify(notification[T]{kind: deleteNotification, old: old})
+				ns = append(ns, notification[T]{kind: deleteNotification, old: old})
 			}
 		}
 	}
+	i.mu.Lock()
+	defer i.mu.Unlock()
+	i.queueLocked(ns)
+	if i.listed {
+		return
+	}
+	i.listed = true
+	i.unsynced.Store(int32(len(i.listeners)) + 1)
+	for _, l := range i.listeners {
+		l.add(notification[T]{kind: syncedNotification, synced: i.handlerSynced})
+	}
+	i.handlerSynced() // the +1: with no handler, synced now
 }

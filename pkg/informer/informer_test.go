@@ -84,3 +84,45 @@ func TestRelistWhenTheVersionIsGone(t *testing.T) {
 	require.Equal(t, []string{"b", "c"}, names)
 	require.Equal(t, srv.ResourceVersion(), inf.LastResourceVersion())
 }
+
+// TestSyncedWaitsForTheHandlers holds a handler inside its first add and checks that the informer
+// is not synced until that handler has had the whole first list, and that a handler added after
+// the list gets the store's contents without holding the informer back: a component that builds
+// its own state in its handlers (the scheduler's node cache) must not act on half of it.
+func TestSyncedWaitsForTheHandlers(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	srv := clienttest.Start(t, testPod("a", ""), testPod("b", ""), testPod("c", ""))
+	f := NewFactory(srv.Client(), FactoryOptions{})
+	inf := For[*corev1.Pod](f)
+	release := make(chan struct{})
+	var releaseOnce sync.Once
+	unblock := func() { releaseOnce.Do(func() { close(release) }) }
+	seen := &changes{}
+	inf.AddHandler(Handler[*corev1.Pod]{OnAdd: func(p *corev1.Pod) {
+		if p.GetMetadata().GetName() == "a" {
+			<-release
+		}
+		seen.add("add " + p.GetMetadata().GetName())
+	}})
+	quick := &changes{}
+	inf.AddHandler(quick.handler())
+	startFactory(t, f)
+	// Registered after the factory's stop, so it runs first: a failed check must not leave the
+	// handler, and with it the stop, waiting.
+	t.Cleanup(unblock)
+
+	eventually(t, func() bool { return len(quick.snapshot()) == 3 }, "the quick handler has the first list")
+	require.Equal(t, 3, len(inf.Lister().List()), "the store holds the first list")
+	require.False(t, inf.HasSynced(), "synced while a handler has not had the first list")
+	require.False(t, f.HasSynced())
+
+	unblock()
+	require.True(t, inf.WaitForSync(ctx))
+	require.ElementsMatch(t, []string{"add a", "add b", "add c"}, seen.snapshot(), "synced only once every handler had it all")
+
+	late := &changes{}
+	inf.AddHandler(late.handler())
+	require.True(t, inf.HasSynced(), "a handler added later does not unsync the informer")
+	eventually(t, func() bool { return len(late.snapshot()) == 3 }, "a late handler gets the store's contents")
+}

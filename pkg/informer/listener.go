@@ -22,11 +22,15 @@ const (
 	addNotification notificationKind = iota
 	updateNotification
 	deleteNotification
+	// syncedNotification follows the first list's notifications; synced is called when the
+	// handler has had them all.
+	syncedNotification
 )
 
 type notification[T scheme.Object] struct {
 	kind     notificationKind
 	old, cur T
+	synced   func()
 }
 
 // listener queues notifications for one handler without bound, so the informer never waits on it.
@@ -91,5 +95,7 @@ func (l *listener[T]) deliver(n notification[T]) {
 		if l.h.OnDelete != nil {
 			l.h.OnDelete(n.old)
 		}
+	case syncedNotification:
+		n.synced()
 	}
 }
