@@ -104,6 +104,12 @@ is_apiserver() {
 # stop_all stops the kubelet, then the static pods' processes, and removes the cgroups. It is safe
 # to call twice.
 stop_all() {
+	# Stopping runs to its end. From here on this shell and everything it starts ignore INT and
+	# TERM: a signal sent to the whole process group (Ctrl-C, a supervisor) also reaches the
+	# subshells of $(...), which do not keep the script's traps, and one that died of it would
+	# end the script halfway through under set -e. No step's failure ends it either.
+	trap '' INT TERM
+	set +e
 	# Before its checks pass the script owns nothing: the cgroups may be another run's.
 	[[ -n $owns_cgroups ]] || return 0
 	if [[ -z $kubelet_pid ]] && [[ -z $(cgroup_dirs) ]]; then
