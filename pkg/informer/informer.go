@@ -93,6 +93,14 @@ func (i *Informer[T]) HasSynced() bool {
 	}
 }
 
+// HasListed reports whether the first list is in the store, whether or not every handler has had
+// it yet: from then on the store can answer for any object.
+func (i *Informer[T]) HasListed() bool {
+	i.mu.Lock()
+	defer i.mu.Unlock()
+	return i.listed
+}
+
 // WaitForSync waits until HasSynced or ctx ends, and reports which.
 func (i *Informer[T]) WaitForSync(ctx context.Context) bool {
 	select {

@@ -115,6 +115,7 @@ func TestSyncedWaitsForTheHandlers(t *testing.T) {
 	eventually(t, func() bool { return len(quick.snapshot()) == 3 }, "the quick handler has the first list")
 	require.Equal(t, 3, len(inf.Lister().List()), "the store holds the first list")
 	require.False(t, inf.HasSynced(), "synced while a handler has not had the first list")
+	require.True(t, inf.HasListed(), "the first list is in the store")
 	require.False(t, f.HasSynced())
 
 	unblock()

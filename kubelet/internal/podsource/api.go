@@ -44,13 +44,14 @@ func NewAPIPods(inf *informer.Informer[*corev1.Pod]) (*APIPods, error) {
 }
 
 // Register calls fn with nodeName's pods on every change to them, from the informer's handler
-// goroutine (one call at a time); and once at once if the informer has synced, so that a node
-// registered late learns its pods.
+// goroutine (one call at a time); and once at once if the informer has listed, so that a node
+// registered late learns its pods, also while the handler is still going through the first list
+// and may have passed this node's pods before the node was registered.
 func (a *APIPods) Register(nodeName string, fn func(pods []*corev1.Pod)) {
 	a.mu.Lock()
 	a.nodes[nodeName] = fn
 	a.mu.Unlock()
-	if a.inf.HasSynced() {
+	if a.inf.HasListed() {
 		fn(a.Pods(nodeName))
 	}
 }
