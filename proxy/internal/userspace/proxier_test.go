@@ -200,7 +200,11 @@ func TestProxierClosesDeletedServices(t *testing.T) {
 		_, err := net.Dial("tcp", addr)
 		return errors.Is(err, syscall.ECONNREFUSED)
 	}, time.Second, time.Millisecond, "the service's listener closes")
-	require.Empty(t, p.Endpoints(balancerPort("default", "web", "http")))
+	// The sync closes the listeners, then forgets the endpoints: wait for the sync, not only for
+	// its first step.
+	require.Eventually(t, func() bool {
+		return len(p.Endpoints(balancerPort("default", "web", "http"))) == 0
+	}, time.Second, time.Millisecond, "the service's endpoints forgotten")
 }
 
 func TestDesiredSkipsWhatCannotBeForwarded(t *testing.T) {
