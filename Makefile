@@ -73,7 +73,7 @@ run: build ## Build, then run a local cluster in the foreground: one kubelet who
 	KEELSON_RUN_STARTED_AT=$(RUN_STARTED_AT) hack/local-up.sh
 
 .PHONY: test
-test: deps tools verify build ## Verify, run every module's tests with -race (needs the built binaries; the integration suite in INTEGRATION_SHARDS processes at once, default 3) and fuzz-short once the integration suite is done.
+test: deps tools verify build ## Verify, run every module's tests with -race (needs the built binaries; the integration suite in INTEGRATION_SHARDS processes at once, default 1) and fuzz-short once the integration suite is done.
 	$(TEST_ENV) FUZZTIME=$(FUZZ_SHORT_TIME) hack/test.sh --fuzz $(MODULES)
 
 .PHONY: fuzz

@@ -2,10 +2,13 @@
 # Runs every module's tests with -race, as `make test` does. The integration suite (test/integration)
 # waits far more than it computes: its tests, one after another, took 14 minutes; as two processes
 # at once they took 8, with the two cores only about a third busy. So its test binary is built
-# once and run as INTEGRATION_SHARDS processes at once (default 3), each taking the tests whose
+# once and run as INTEGRATION_SHARDS processes at once (default 1), each taking the tests whose
 # names start with some letters, beside `go test` of every other package. Each shard is a process
 # of its own, so no two tests ever share a process, as before. The last shard takes every test
-# the others do not match, so a new test always runs somewhere.
+# the others do not match, so a new test always runs somewhere. Three shards took the suite from 14
+# minutes to about 6, but their load (the CPUs 85-100% busy) brought out timing races in three
+# tests and two bugs, one run in two; the default stays at one shard until the suite holds under
+# that load.
 #
 # Each shard's output goes to a log; the script says as each shard ends, prints the whole log of a
 # shard that failed, and exits non-zero if any package or shard failed.
@@ -35,7 +38,7 @@ integration=$module_path/test/integration
 timeout=${TEST_TIMEOUT:-30m}
 
 # The shards split the tests by the letter after "Test", balanced on the suite's measured times.
-case ${INTEGRATION_SHARDS:-3} in
+case ${INTEGRATION_SHARDS:-1} in
 1) shards=() ;;
 2) shards=('^Test[A-J]') ;;
 3) shards=('^Test[A-G]' '^Test[H-P]') ;;
