@@ -6,9 +6,9 @@
 # names start with some letters, beside `go test` of every other package. Each shard is a process
 # of its own, so no two tests ever share a process, as before. The last shard takes every test
 # the others do not match, so a new test always runs somewhere. Three shards took the suite from 14
-# minutes to about 6, but their load (the CPUs 85-100% busy) brought out timing races in three
-# tests and two bugs, one run in two; the default stays at one shard until the suite holds under
-# that load.
+# minutes to about 6, but under their load (the CPUs 85-100% busy) three runs of five failed, on
+# two bugs and two tests' timing races, all fixed since; the default stays at one shard until the
+# suite is shown to hold under that load.
 #
 # Each shard's output goes to a log; the script says as each shard ends, prints the whole log of a
 # shard that failed, and exits non-zero if any package or shard failed.
