@@ -67,7 +67,7 @@ func writeNodeKubeconfig(path, bootstrapPath, certFile string) error {
 	if err != nil {
 		return fmt.Errorf("--bootstrap-kubeconfig: %w", err)
 	}
-	cluster, err := currentCluster(kc)
+	cluster, err := kc.Cluster("")
 	if err != nil {
 		return fmt.Errorf("--bootstrap-kubeconfig %s: %w", bootstrapPath, err)
 	}
@@ -88,20 +88,4 @@ func writeNodeKubeconfig(path, bootstrapPath, certFile string) error {
 		return fmt.Errorf("--kubeconfig: %w: make its directory writable by the kubelet, or point --kubeconfig elsewhere", err)
 	}
 	return nil
-}
-
-// currentCluster returns the cluster of kc's current context, as the file has it.
-func currentCluster(kc *kubeconfig.Config) (kubeconfig.Cluster, error) {
-	for _, ctx := range kc.Contexts {
-		if ctx.Name != kc.CurrentContext {
-			continue
-		}
-		for _, cl := range kc.Clusters {
-			if cl.Name == ctx.Context.Cluster {
-				return cl.Cluster, nil
-			}
-		}
-		return kubeconfig.Cluster{}, fmt.Errorf("context %q: cluster %q not found", ctx.Name, ctx.Context.Cluster)
-	}
-	return kubeconfig.Cluster{}, fmt.Errorf("current-context %q not found", kc.CurrentContext)
 }

@@ -126,7 +126,7 @@ func TestWriteNodeKubeconfig(t *testing.T) {
 
 	kc, err := kubeconfig.Load(out)
 	require.NoError(t, err)
-	cluster, err := currentCluster(kc)
+	cluster, err := kc.Cluster("")
 	require.NoError(t, err)
 	require.Equal(t, "https://127.0.0.1:6443", cluster.Server)
 	require.Equal(t, "kubernetes", cluster.TLSServerName)

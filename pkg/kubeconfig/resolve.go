@@ -82,13 +82,9 @@ func (c *Config) Resolve(context string) (*Resolved, error) {
 	if context == "" {
 		return nil, errors.New("kubeconfig: no current-context")
 	}
-	ctx, ok := find(c.Contexts, context, func(n NamedContext) string { return n.Name })
-	if !ok {
-		return nil, fmt.Errorf("kubeconfig: context %q not found", context)
-	}
-	cl, ok := find(c.Clusters, ctx.Context.Cluster, func(n NamedCluster) string { return n.Name })
-	if !ok {
-		return nil, fmt.Errorf("kubeconfig: context %q: cluster %q not found", context, ctx.Context.Cluster)
+	ctx, cl, err := c.contextCluster(context)
+	if err != nil {
+		return nil, err
 	}
 	var user AuthInfo
 	if ctx.Context.User != "" {
@@ -99,7 +95,6 @@ func (c *Config) Resolve(context string) (*Resolved, error) {
 		user = u.User
 	}
 	r := &Resolved{Namespace: ctx.Context.Namespace, Source: source(cl.Name, cl.Cluster, ctx.Context.User, user)}
-	var err error
 	if r.Endpoints, r.Secure, err = endpoints(cl.Cluster.Server); err != nil {
 		return nil, fmt.Errorf("kubeconfig: cluster %q: %w", cl.Name, err)
 	}
@@ -112,6 +107,32 @@ func (c *Config) Resolve(context string) (*Resolved, error) {
 		return nil, fmt.Errorf("kubeconfig: user %q: %w", ctx.Context.User, err)
 	}
 	return r, nil
+}
+
+// Cluster returns the cluster of the current context (or of the context named context, when not
+// empty) as the file has it, its files not read.
+func (c *Config) Cluster(context string) (Cluster, error) {
+	if context == "" {
+		context = c.CurrentContext
+	}
+	if context == "" {
+		return Cluster{}, errors.New("kubeconfig: no current-context")
+	}
+	_, cl, err := c.contextCluster(context)
+	return cl.Cluster, err
+}
+
+// contextCluster finds the context named context and its cluster.
+func (c *Config) contextCluster(context string) (NamedContext, NamedCluster, error) {
+	ctx, ok := find(c.Contexts, context, func(n NamedContext) string { return n.Name })
+	if !ok {
+		return ctx, NamedCluster{}, fmt.Errorf("kubeconfig: context %q not found", context)
+	}
+	cl, ok := find(c.Clusters, ctx.Context.Cluster, func(n NamedCluster) string { return n.Name })
+	if !ok {
+		return ctx, cl, fmt.Errorf("kubeconfig: context %q: cluster %q not found", context, ctx.Context.Cluster)
+	}
+	return ctx, cl, nil
 }
 
 func find[T any](items []T, name string, nameOf func(T) string) (T, bool) {
